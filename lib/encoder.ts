@@ -1,0 +1,316 @@
+/**
+ * SentenceEncoder: strings in, the embeddings sentence-transformers gives out. Tokenization runs
+ * in JS; each token-budget batch goes to the native engine (CPU or CUDA) as one packed,
+ * unpadded call on a worker thread, so the event loop is never blocked, and the next batch is
+ * tokenized while the current one runs.
+ */
+import { Embeddings } from './embeddings';
+import { SbertError } from './errors';
+import { native, NativeEngine, NativeModelSpec, NativeTensor, wrapNativeError } from './native';
+import type { BertTokenizer } from './tokenizer';
+import { loadModelFolder, ModelFolder, ModuleSpec } from './weights';
+
+export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+export type Precision = 'fp16' | 'bf16' | 'fp32';
+
+export interface LoadOptions {
+  /** 'auto' (default) uses the first CUDA device when there is one, else the CPU. */
+  device?: Device;
+  /** GPU storage precision (CUDA only; the CPU engine always computes in fp32). Default 'fp16'. */
+  precision?: Precision;
+  /** Default token budget per native call for `encode` (sum of sequence lengths). */
+  batchTokens?: number;
+}
+
+export interface EncodeOptions {
+  /**
+   * L2-normalize the sentence embeddings (sentence-transformers' `normalize_embeddings`). A
+   * model whose module chain ends in Normalize is normalized either way.
+   */
+  normalize?: boolean;
+  /** Token budget per native call (sum of sequence lengths, at least one sequence per call). */
+  batchTokens?: number;
+  /** 'sentence_embedding' (default) or 'token_embeddings' (per sentence, `[length, hidden]`). */
+  outputValue?: 'sentence_embedding' | 'token_embeddings';
+  /** Called after each batch with the number of sentences finished so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const CPU_BATCH_TOKENS = 8192;
+const CUDA_BATCH_TOKENS = 65536;
+
+/** Resolves a device string to the engine kind and index; throws when it cannot be used. */
+function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } {
+  if (device === 'cpu') return { kind: 'cpu', index: 0 };
+  const addon = native();
+  const cudaDevices = addon.cudaDevices();
+  if (device === 'auto') return cudaDevices.length > 0 ? { kind: 'cuda', index: 0 } : { kind: 'cpu', index: 0 };
+  const m = /^cuda(?::(\d+))?$/.exec(String(device));
+  if (!m) throw new RangeError(`options.device must be 'auto', 'cpu', 'cuda' or 'cuda:N' (got ${JSON.stringify(device)})`);
+  const index = m[1] === undefined ? 0 : Number(m[1]);
+  if (!addon.buildInfo().cuda.compiled) {
+    throw new SbertError('ERR_NO_CUDA', "this build of sbert-native has no CUDA engine (rebuild with nvcc on PATH) — use device: 'cpu'");
+  }
+  if (index >= cudaDevices.length) {
+    throw new SbertError(
+      'ERR_NO_CUDA',
+      cudaDevices.length === 0
+        ? `device '${device}' was asked for but no CUDA device is available (${addon.buildInfo().cuda.status})`
+        : `device '${device}' was asked for but only ${cudaDevices.length} CUDA device(s) exist`,
+    );
+  }
+  return { kind: 'cuda', index };
+}
+
+function toNativeTensor(t: { dtype: string; shape: number[]; bytes: Uint8Array }): NativeTensor {
+  return { dtype: t.dtype, shape: t.shape, bytes: t.bytes };
+}
+
+/** The module chain after the Transformer, checked for the order the engine runs it in. */
+function moduleChain(folder: ModelFolder): Pick<NativeModelSpec, 'pooling' | 'dense' | 'normalize'> {
+  const out: Pick<NativeModelSpec, 'pooling' | 'dense' | 'normalize'> = { pooling: [], dense: [], normalize: false };
+  let stage = 0; // 0 transformer, 1 pooling, 2 dense, 3 normalize
+  const order = (m: ModuleSpec, want: number) => {
+    if (want < stage || (want === stage && want !== 2)) {
+      throw new SbertError('ERR_BAD_MODEL', `${folder.dir}: module ${m.type} at '${m.path}' comes in an order this engine does not run (Transformer → Pooling → Dense* → Normalize)`);
+    }
+    stage = want;
+  };
+  for (const m of folder.modules) {
+    switch (m.type) {
+      case 'transformer':
+        if (stage !== 0) order(m, 0);
+        break;
+      case 'pooling':
+        order(m, 1);
+        out.pooling = [...m.modes];
+        break;
+      case 'dense':
+        order(m, 2);
+        out.dense.push({
+          inFeatures: m.inFeatures,
+          outFeatures: m.outFeatures,
+          activation: m.activation,
+          weight: toNativeTensor(m.weight),
+          ...(m.bias ? { bias: toNativeTensor(m.bias) } : {}),
+        });
+        break;
+      case 'normalize':
+        order(m, 3);
+        out.normalize = true;
+        break;
+    }
+  }
+  return out;
+}
+
+function checkBatchTokens(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new RangeError(`${name} must be a positive integer (got ${String(v)})`);
+  }
+  return v;
+}
+
+/** Loads a model folder once and encodes sentences with it. */
+export class SentenceEncoder {
+  /** The folder's tokenizer (BERT WordPiece, identical to Hugging Face tokenizers). */
+  readonly tokenizer: BertTokenizer;
+  /** Sequences are truncated to this many tokens, special tokens included. */
+  readonly maxSeqLength: number;
+  /** Length of a sentence embedding. */
+  readonly dimension: number;
+  /** Hidden size of the transformer (length of a token embedding). */
+  readonly hiddenSize: number;
+  /** The engine's device, e.g. 'cpu' or 'cuda:0 (NVIDIA H100 80GB HBM3)'. */
+  readonly device: string;
+  /** What the model folder holds (config, modules, notices). */
+  readonly model: Omit<ModelFolder, 'weights' | 'tokenizer'>;
+
+  private engine: NativeEngine | undefined;
+  private readonly defaultBatchTokens: number;
+  private readonly lowerCase: boolean;
+
+  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number) {
+    this.tokenizer = folder.tokenizer;
+    this.maxSeqLength = folder.maxSeqLength;
+    this.hiddenSize = folder.config.hiddenSize;
+    this.dimension = engine.sentenceDim > 0 ? engine.sentenceDim : folder.outputDimension;
+    this.device = engine.deviceName;
+    this.engine = engine;
+    this.defaultBatchTokens = batchTokens;
+    this.lowerCase = folder.doLowerCase;
+    const { weights: _w, tokenizer: _t, ...model } = folder;
+    this.model = model;
+  }
+
+  /**
+   * Loads a sentence-transformers model folder (or a plain Hugging Face BERT folder) and
+   * creates its engine. Rejects with ERR_BAD_MODEL when the folder cannot be loaded, ERR_NO_CUDA
+   * when a GPU was asked for and none can be used.
+   */
+  static async load(dir: string, options: LoadOptions = {}): Promise<SentenceEncoder> {
+    if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('dir must be a non-empty string (a model folder)');
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const precision = options.precision ?? 'fp16';
+    if (!['fp16', 'bf16', 'fp32'].includes(precision)) {
+      throw new RangeError(`options.precision must be 'fp16', 'bf16' or 'fp32' (got ${JSON.stringify(precision)})`);
+    }
+    const device = resolveDevice(options.device ?? 'auto');
+    const batchTokens = checkBatchTokens(
+      options.batchTokens ?? (device.kind === 'cuda' ? CUDA_BATCH_TOKENS : CPU_BATCH_TOKENS),
+      'options.batchTokens',
+    );
+    const folder = await loadModelFolder(dir);
+    const c = folder.config;
+    const tensors: Record<string, NativeTensor> = {};
+    for (const [name, t] of folder.weights.tensors) tensors[name] = toNativeTensor(t);
+    const spec: NativeModelSpec = {
+      shape: {
+        vocabSize: c.vocabSize,
+        hiddenSize: c.hiddenSize,
+        numLayers: c.numHiddenLayers,
+        numHeads: c.numAttentionHeads,
+        intermediateSize: c.intermediateSize,
+        maxPositions: c.maxPositionEmbeddings,
+        typeVocabSize: c.typeVocabSize,
+        layerNormEps: c.layerNormEps,
+      },
+      tensors,
+      ...moduleChain(folder),
+      device: device.kind,
+      deviceIndex: device.index,
+      precision,
+    };
+    const stack = new Error().stack;
+    let engine: NativeEngine;
+    try {
+      engine = await native().createEngine(spec);
+    } catch (err) {
+      if (err instanceof RangeError && /activation|pooling/.test(err.message)) {
+        throw new SbertError('ERR_BAD_MODEL', `${folder.dir}: ${err.message}`, { cause: err });
+      }
+      throw wrapNativeError(err, stack);
+    }
+    return new SentenceEncoder(folder, engine, batchTokens);
+  }
+
+  /** Whether dispose() has been called. */
+  get disposed(): boolean {
+    return this.engine === undefined || this.engine.disposed;
+  }
+
+  /**
+   * Encodes one sentence or a list; rows come back in input order. `''` is a valid sentence;
+   * `encode([])` gives an empty Embeddings. Sentences longer than `maxSeqLength` tokens are
+   * truncated as sentence-transformers truncates them.
+   */
+  encode(texts: string | readonly string[], options?: EncodeOptions & { outputValue?: 'sentence_embedding' }): Promise<Embeddings>;
+  encode(texts: string | readonly string[], options: EncodeOptions & { outputValue: 'token_embeddings' }): Promise<Embeddings[]>;
+  async encode(texts: string | readonly string[], options: EncodeOptions = {}): Promise<Embeddings | Embeddings[]> {
+    const stack = new Error().stack;
+    const list = this.checkTexts(texts);
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const outputValue = options.outputValue ?? 'sentence_embedding';
+    if (outputValue !== 'sentence_embedding' && outputValue !== 'token_embeddings') {
+      throw new RangeError(`options.outputValue must be 'sentence_embedding' or 'token_embeddings' (got ${JSON.stringify(outputValue)})`);
+    }
+    const batchTokens = checkBatchTokens(options.batchTokens ?? this.defaultBatchTokens, 'options.batchTokens');
+    const engine = this.engine;
+    if (!engine || engine.disposed) throw new SbertError('ERR_DISPOSED', 'the encoder has been disposed');
+    const wantTokens = outputValue === 'token_embeddings';
+    if (!wantTokens && this.model.modules.every((m) => m.type !== 'pooling')) {
+      throw new SbertError('ERR_BAD_MODEL', `${this.model.dir}: the model has no Pooling module, so it has no sentence embedding; use outputValue: 'token_embeddings'`);
+    }
+    const nativeOptions = {
+      sentence: !wantTokens,
+      tokens: wantTokens,
+      normalize: options.normalize ? ('force' as const) : ('model' as const),
+    };
+
+    const n = list.length;
+    const sentence = new Float32Array(wantTokens ? 0 : n * this.dimension);
+    const tokenRows: Embeddings[] = [];
+    let start = 0;
+    let next = n > 0 ? this.tokenizeBatch(list, 0, batchTokens) : undefined;
+    while (next) {
+      const batch = next;
+      let pending: Promise<{ sentence?: Float32Array; tokens?: Float32Array }>;
+      try {
+        pending = engine.encode(batch.ids, null, batch.cuSeqlens, nativeOptions);
+      } catch (err) {
+        throw wrapNativeError(err, stack);
+      }
+      // Tokenize the next batch while the engine works on this one.
+      const end = start + batch.count;
+      next = end < n ? this.tokenizeBatch(list, end, batchTokens) : undefined;
+      let result: { sentence?: Float32Array; tokens?: Float32Array };
+      try {
+        result = await pending;
+      } catch (err) {
+        throw wrapNativeError(err, stack);
+      }
+      if (wantTokens) {
+        const tokens = result.tokens!;
+        for (let i = 0; i < batch.count; i++) {
+          const a = batch.cuSeqlens[i];
+          const b = batch.cuSeqlens[i + 1];
+          tokenRows.push(new Embeddings(tokens.slice(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize));
+        }
+      } else {
+        sentence.set(result.sentence!, start * this.dimension);
+      }
+      start = end;
+      options.onProgress?.(start, n);
+    }
+    return wantTokens ? tokenRows : new Embeddings(sentence, n, this.dimension);
+  }
+
+  /** Frees the engine (idempotent). Later calls reject with ERR_DISPOSED; queued calls reject too. */
+  dispose(): void {
+    this.engine?.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+
+  private checkTexts(texts: string | readonly string[]): readonly string[] {
+    if (typeof texts === 'string') return [texts];
+    if (!Array.isArray(texts)) throw new TypeError(`texts must be a string or an array of strings (got ${texts === null ? 'null' : typeof texts})`);
+    for (let i = 0; i < texts.length; i++) {
+      const t = texts[i];
+      if (typeof t !== 'string') throw new TypeError(`texts[${i}] is not a string (got ${t === null ? 'null' : typeof t})`);
+    }
+    return texts;
+  }
+
+  /** Tokenizes sentences from `start` until the token budget is used (at least one sentence). */
+  private tokenizeBatch(list: readonly string[], start: number, batchTokens: number) {
+    // Upper bound on tokens per sentence is maxSeqLength, so a budget of B tokens always holds
+    // at least floor(B / maxSeqLength) sentences; tokenize greedily in chunks and cut at the budget.
+    const texts: string[] = [];
+    let i = start;
+    let estimate = 0;
+    while (i < list.length && (texts.length === 0 || estimate < batchTokens)) {
+      const t = this.lowerCase ? list[i].toLowerCase() : list[i];
+      texts.push(t);
+      // A cheap upper-bound-ish estimate; the exact cut happens after tokenization below.
+      estimate += Math.min(this.maxSeqLength, 2 + Math.ceil(t.length / 3));
+      i++;
+    }
+    const enc = this.tokenizer.encodeBatch(texts, { maxLength: this.maxSeqLength });
+    // Cut at the budget using the real lengths (keep at least one sentence).
+    let count = texts.length;
+    while (count > 1 && enc.cuSeqlens[count] > batchTokens) count--;
+    const total = enc.cuSeqlens[count];
+    return {
+      count,
+      ids: count === texts.length ? enc.ids : enc.ids.slice(0, total),
+      cuSeqlens: count === texts.length ? enc.cuSeqlens : enc.cuSeqlens.slice(0, count + 1),
+    };
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * One error class for everything sbert-native throws on purpose, so callers can branch on
+ * `err.code` instead of parsing messages (the better-sqlite3 pattern). Native errors are
+ * re-thrown as SbertError with the code the addon attached.
+ */
+export type SbertErrorCode =
+  | 'ERR_BAD_MODEL'
+  | 'ERR_UNSUPPORTED_TOKENIZER'
+  | 'ERR_DISPOSED'
+  | 'ERR_CUDA'
+  | 'ERR_CUDA_OOM'
+  | 'ERR_NO_CUDA'
+  | 'ERR_NATIVE'
+  | 'ERR_BAD_DATA'
+  | 'ERR_MISSING_DEPENDENCY';
+
+export class SbertError extends Error {
+  readonly code: SbertErrorCode;
+  constructor(code: SbertErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SbertError';
+    this.code = code;
+  }
+}
+
+/** A model folder or file that cannot be loaded; `file` is named in the message. */
+export function badModel(file: string, reason: string, cause?: unknown): SbertError {
+  return new SbertError('ERR_BAD_MODEL', `${file}: ${reason}`, cause === undefined ? undefined : { cause });
+}

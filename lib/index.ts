@@ -1,0 +1,41 @@
+/**
+ * sbert-native: Sentence-BERT embeddings for Node.js. Load a sentence-transformers model folder,
+ * encode sentences on the GPU (CUDA) or the CPU, and compare them with cosine similarity.
+ *
+ * ```ts
+ * import { SentenceEncoder, semanticSearch } from 'sbert-native';
+ * const enc = await SentenceEncoder.load('./all-MiniLM-L6-v2');
+ * const emb = await enc.encode(['A man is eating food.', 'A man is eating pasta.']);
+ * ```
+ */
+import { loadNative, native, type BuildInfo, type CudaDeviceInfo } from './native';
+
+export { SentenceEncoder } from './encoder';
+export type { Device, EncodeOptions, LoadOptions, Precision } from './encoder';
+export { Embeddings } from './embeddings';
+export type { EmbeddingsLike } from './embeddings';
+export { SbertError } from './errors';
+export type { SbertErrorCode } from './errors';
+export { loadTokenizer, BertTokenizer } from './tokenizer';
+export { loadModelFolder } from './weights';
+export type { ModelFolder } from './weights';
+export * from './similarity';
+export { evaluateSts } from './eval';
+export type { BuildInfo, CudaDeviceInfo } from './native';
+
+/**
+ * What this installation was built with: the package version, whether the CUDA engine is
+ * compiled in (and the CUDA runtime version), and the CPU features the kernels use.
+ */
+export function buildInfo(): BuildInfo {
+  const { addon, path } = loadNative();
+  return { ...addon.buildInfo(), addonPath: path };
+}
+
+/**
+ * The CUDA devices this process can use; `[]` on a machine without a GPU or driver, or when the
+ * CUDA engine is not compiled in. Never throws for a missing GPU.
+ */
+export function cudaDevices(): CudaDeviceInfo[] {
+  return native().cudaDevices();
+}

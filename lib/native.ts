@@ -1,0 +1,135 @@
+/**
+ * Loads the compiled addon and gives its surface types. The addon is looked for, in order, at
+ * `$SBERT_NATIVE_ADDON`, the cmake-js build (`build/Release`), and the node-gyp CPU-only build
+ * (`build-gyp/build/Release`). Nothing here runs at import time: the addon is loaded on first use
+ * so that a missing build gives a clear error instead of a failed `require`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SbertError } from './errors';
+
+export interface CudaDeviceInfo {
+  index: number;
+  name: string;
+  /** e.g. "9.0" for H100/H200. */
+  computeCapability: string;
+  /** Bytes of device memory. */
+  totalMemory: number;
+  multiProcessorCount: number;
+}
+
+export interface BuildInfo {
+  version: string;
+  cuda: { compiled: boolean; runtimeVersion?: number; driverVersion?: number; status: string };
+  cpu: { threads: number; hardwareConcurrency: number; avx2: boolean; avx512: boolean; gemmKernel: string };
+  /** Path of the addon that was loaded. */
+  addonPath: string;
+}
+
+/** A tensor handed to native code: raw little-endian bytes plus dtype and shape. */
+export interface NativeTensor {
+  dtype: string;
+  shape: number[];
+  bytes: Uint8Array;
+}
+
+export interface NativeModelSpec {
+  shape: {
+    vocabSize: number;
+    hiddenSize: number;
+    numLayers: number;
+    numHeads: number;
+    intermediateSize: number;
+    maxPositions: number;
+    typeVocabSize: number;
+    layerNormEps: number;
+  };
+  tensors: Record<string, NativeTensor>;
+  pooling: string[];
+  dense: { inFeatures: number; outFeatures: number; activation: string; weight: NativeTensor; bias?: NativeTensor }[];
+  normalize: boolean;
+  device: 'cpu' | 'cuda';
+  deviceIndex: number;
+  precision: 'fp16' | 'bf16' | 'fp32';
+}
+
+export interface NativeEncodeOptions {
+  sentence: boolean;
+  tokens: boolean;
+  /** 'model' applies the model's Normalize module, 'force' always normalizes, 'none' never. */
+  normalize: 'model' | 'force' | 'none';
+}
+
+export interface NativeEngine {
+  encode(
+    ids: Int32Array,
+    typeIds: Int32Array | null,
+    cuSeqlens: Int32Array,
+    options: NativeEncodeOptions,
+  ): Promise<{ sentence?: Float32Array; tokens?: Float32Array }>;
+  dispose(): void;
+  readonly disposed: boolean;
+  readonly deviceName: string;
+  readonly memoryBytes: number;
+  readonly sentenceDim: number;
+}
+
+export interface NativeAddon {
+  buildInfo(): Omit<BuildInfo, 'addonPath'>;
+  cudaDevices(): CudaDeviceInfo[];
+  createEngine(spec: NativeModelSpec): Promise<NativeEngine>;
+  [name: string]: unknown;
+}
+
+let cached: { addon: NativeAddon; path: string } | undefined;
+
+function candidates(): string[] {
+  const root = path.resolve(__dirname, '..');
+  const list: string[] = [];
+  if (process.env.SBERT_NATIVE_ADDON) list.push(path.resolve(process.env.SBERT_NATIVE_ADDON));
+  list.push(path.join(root, 'build', 'Release', 'sbert_native.node'));
+  list.push(path.join(root, 'build', 'Debug', 'sbert_native.node'));
+  list.push(path.join(root, 'build-gyp', 'build', 'Release', 'sbert_native.node'));
+  return list;
+}
+
+/** The loaded addon (loaded once). Throws ERR_NATIVE with the paths tried when none loads. */
+export function loadNative(): { addon: NativeAddon; path: string } {
+  if (cached) return cached;
+  const tried: string[] = [];
+  for (const file of candidates()) {
+    if (!fs.existsSync(file)) {
+      tried.push(`${file} (not found)`);
+      continue;
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const addon = require(file) as NativeAddon;
+      cached = { addon, path: file };
+      return cached;
+    } catch (err) {
+      tried.push(`${file} (${(err as Error).message})`);
+      if (process.env.SBERT_NATIVE_ADDON) break;
+    }
+  }
+  throw new SbertError(
+    'ERR_NATIVE',
+    `the sbert-native addon is not built or failed to load; run \`npm run build:native\`.\nTried:\n  ${tried.join('\n  ')}`,
+  );
+}
+
+/** The addon's exports. */
+export function native(): NativeAddon {
+  return loadNative().addon;
+}
+
+/** Re-throws a native error as SbertError when it carries one of our codes. */
+export function wrapNativeError(err: unknown, stack?: string): unknown {
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && !(err instanceof TypeError) && !(err instanceof RangeError)) {
+    const code = (err as { code: string }).code;
+    const wrapped = new SbertError(code as SbertError['code'], err.message, { cause: err });
+    if (stack) wrapped.stack = `${wrapped.name} [${code}]: ${err.message}\n${stack.split('\n').slice(1).join('\n')}`;
+    return wrapped;
+  }
+  return err;
+}

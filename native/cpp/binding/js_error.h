@@ -1,0 +1,31 @@
+// Turning native failures into JS errors with a `code` (DESIGN.md "The native boundary").
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+namespace sbert::binding {
+
+// A JS Error whose `code` property is set, e.g. MakeError(env, "ERR_CUDA", "...").
+Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& message);
+
+// Argument validation: TypeError / RangeError whose message names the argument.
+[[noreturn]] void ThrowTypeError(Napi::Env env, const std::string& message);
+[[noreturn]] void ThrowRangeError(Napi::Env env, const std::string& message);
+
+// Runs a callable and converts sbert::Error / std::exception into a thrown JS error with code.
+// For synchronous entry points; async work records (code, message) and rejects instead.
+template <typename F>
+auto Guard(Napi::Env env, F&& f) -> decltype(f());
+
+// The (code, message) pair of the exception in flight; used inside catch blocks.
+struct ErrorInfo {
+  std::string code;
+  std::string message;
+};
+ErrorInfo CurrentErrorInfo();
+
+}  // namespace sbert::binding
+
+#include "js_error_inl.h"

@@ -1,0 +1,5 @@
+// PLACEHOLDER — replaced by the similarity binding.
+#include "registry.h"
+namespace sbert::binding {
+void RegisterSimilarity(Napi::Env, Napi::Object) {}
+}
