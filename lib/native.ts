@@ -126,7 +126,7 @@ export function native(): NativeAddon {
 /** Re-throws a native error as SbertError when it carries one of our codes. */
 export function wrapNativeError(err: unknown, stack?: string): unknown {
   if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && !(err instanceof TypeError) && !(err instanceof RangeError)) {
-    const code = (err as { code: string }).code;
+    const code = (err as unknown as { code: string }).code;
     const wrapped = new SbertError(code as SbertError['code'], err.message, { cause: err });
     if (stack) wrapped.stack = `${wrapped.name} [${code}]: ${err.message}\n${stack.split('\n').slice(1).join('\n')}`;
     return wrapped;

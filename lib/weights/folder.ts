@@ -1,0 +1,175 @@
+/**
+ * loadModelFolder: the single entry point that turns a sentence-transformers (or plain Hugging
+ * Face BERT) folder into everything the encoder needs — validated config, module chain with
+ * Dense weights, maximum sequence length, tokenizer and encoder weight views.
+ */
+import * as path from 'path';
+import { badModel, SbertError } from '../errors';
+import { loadTokenizer, BertTokenizer } from '../tokenizer';
+import { bertTensors } from './bert';
+import { BertConfig } from './config';
+import {
+  DenseModuleConfig,
+  loadModulesConfig,
+  ModulesConfig,
+  NormalizeModuleConfig,
+  PoolingModuleConfig,
+  TransformerModuleConfig,
+} from './modules';
+import { FLOAT_DTYPES, readSafetensors, SafetensorsFile, TensorView } from './safetensors';
+import { fileExists, isObject, kindOf, readJsonObject } from './util';
+
+export interface DenseModuleSpec extends Omit<DenseModuleConfig, 'bias'> {
+  /** `linear.weight`, `[outFeatures, inFeatures]` (PyTorch layout). */
+  weight: TensorView;
+  /** `linear.bias`, `[outFeatures]`; absent when the layer has no bias. */
+  bias?: TensorView;
+}
+
+export type ModuleSpec = TransformerModuleConfig | PoolingModuleConfig | DenseModuleSpec | NormalizeModuleConfig;
+
+export interface ModelFolder {
+  /** Absolute model folder. */
+  dir: string;
+  layout: ModulesConfig['layout'];
+  config: BertConfig;
+  modules: ModuleSpec[];
+  maxSeqLength: number;
+  doLowerCase: boolean;
+  /** Dimension of the sentence embedding the module chain produces. */
+  outputDimension: number;
+  tokenizer: BertTokenizer;
+  weights: {
+    /** Canonical BERT tensor names (see bertTensors) → views into the file buffer. */
+    tensors: Map<string, TensorView>;
+    /** Bytes of file buffers held by all views (encoder and Dense weights). */
+    memoryBytes: number;
+  };
+  notices: string[];
+}
+
+/** The command line offered when a folder has PyTorch pickles but no safetensors. */
+export function conversionHint(dir: string): string {
+  const d = JSON.stringify(dir).slice(1, -1).replace(/'/g, "\\'");
+  return (
+    'sbert-native reads safetensors only (it never unpickles .bin files). Convert once with ' +
+    `python -c "from sentence_transformers import SentenceTransformer as S; S('${d}').save('${d}-safetensors', safe_serialization=True)"` +
+    ' (or load it with transformers and call save_pretrained(out, safe_serialization=True))'
+  );
+}
+
+const OTHER_FORMATS = ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack', 'model.onnx', 'onnx/model.onnx', 'rust_model.ot'];
+
+/** Why a folder has no model.safetensors, as an error. */
+async function missingSafetensors(dir: string, rootForHint: string): Promise<SbertError> {
+  const file = path.join(dir, 'model.safetensors');
+  const present: string[] = [];
+  for (const f of OTHER_FORMATS) if (await fileExists(path.join(dir, f))) present.push(f);
+  if (present.includes('pytorch_model.bin')) {
+    return badModel(file, `missing; only pytorch_model.bin is present. ${conversionHint(rootForHint)}`);
+  }
+  if (present.length > 0) {
+    return badModel(file, `missing; only ${present.join(', ')} ${present.length > 1 ? 'are' : 'is'} present. ${conversionHint(rootForHint)}`);
+  }
+  return badModel(file, 'missing: no model weights (model.safetensors) in this folder');
+}
+
+/**
+ * model.safetensors, or the shards listed by model.safetensors.index.json, merged into one
+ * tensor map. Returns undefined when neither exists.
+ */
+export async function readModelSafetensors(dir: string): Promise<SafetensorsFile | undefined> {
+  const single = path.join(dir, 'model.safetensors');
+  if (await fileExists(single)) return readSafetensors(single);
+  const indexFile = path.join(dir, 'model.safetensors.index.json');
+  if (!(await fileExists(indexFile))) return undefined;
+  const index = await readJsonObject(indexFile);
+  const map = index.weight_map;
+  if (!isObject(map)) throw badModel(indexFile, `"weight_map" must be an object, got ${kindOf(map)}`);
+  const shards = new Set<string>();
+  for (const [name, f] of Object.entries(map)) {
+    if (typeof f !== 'string' || f === '' || f !== path.basename(f) || f === '..' || f === '.') {
+      throw badModel(indexFile, `weight_map entry for ${JSON.stringify(name)} must be a file name in this folder, got ${kindOf(f)}`);
+    }
+    shards.add(f);
+  }
+  const merged: SafetensorsFile = { tensors: new Map(), metadata: Object.create(null), byteLength: 0 };
+  for (const shard of [...shards].sort()) {
+    const st = await readSafetensors(path.join(dir, shard));
+    merged.byteLength += st.byteLength;
+    Object.assign(merged.metadata, st.metadata);
+    for (const [name, view] of st.tensors) {
+      if (merged.tensors.has(name)) throw badModel(path.join(dir, shard), `tensor ${JSON.stringify(name)} is also in another shard`);
+      merged.tensors.set(name, view);
+    }
+  }
+  return merged;
+}
+
+async function loadDense(root: string, m: DenseModuleConfig): Promise<{ spec: DenseModuleSpec; bytes: number }> {
+  const dir = path.join(root, m.path);
+  const st = await readModelSafetensors(dir);
+  if (st === undefined) throw await missingSafetensors(dir, root);
+  const file = path.join(dir, 'model.safetensors');
+  const get = (name: string, shape: number[]): TensorView => {
+    const v = st.tensors.get(name);
+    if (v === undefined) throw badModel(file, `missing tensor ${name} (shape [${shape.join(', ')}])`);
+    if (!FLOAT_DTYPES.has(v.dtype)) throw badModel(file, `tensor ${name} has dtype ${v.dtype}; weights must be F32, F16 or BF16`);
+    if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
+      throw badModel(file, `tensor ${name} has shape [${v.shape.join(', ')}], expected [${shape.join(', ')}] from the Dense config.json`);
+    }
+    return v;
+  };
+  const { bias: hasBias, ...rest } = m;
+  const spec: DenseModuleSpec = { ...rest, weight: get('linear.weight', [m.outFeatures, m.inFeatures]) };
+  if (hasBias) spec.bias = get('linear.bias', [m.outFeatures]);
+  else if (st.tensors.has('linear.bias')) throw badModel(file, 'has linear.bias but the Dense config.json says "bias": false');
+  return { spec, bytes: st.byteLength };
+}
+
+/**
+ * Loads a model folder: modules.json chain (or Transformer + mean pooling for a plain Hugging
+ * Face folder), config.json, model.safetensors (BERT encoder), Dense weights, tokenizer.
+ * Every problem is an SbertError with code ERR_BAD_MODEL naming the file and the reason.
+ */
+export async function loadModelFolder(dir: string): Promise<ModelFolder> {
+  if (typeof dir !== 'string' || dir === '') throw new TypeError('loadModelFolder: dir must be a non-empty string');
+  const root = path.resolve(dir);
+  const mc = await loadModulesConfig(root);
+  const notices = [...mc.notices];
+
+  const st = await readModelSafetensors(mc.transformerDir);
+  if (st === undefined) throw await missingSafetensors(mc.transformerDir, root);
+  const weightsFile = path.join(mc.transformerDir, 'model.safetensors');
+  const tensors = bertTensors(st, mc.config, weightsFile);
+  let memoryBytes = st.byteLength;
+
+  const modules: ModuleSpec[] = [];
+  for (const m of mc.modules) {
+    if (m.type === 'dense') {
+      const { spec, bytes } = await loadDense(root, m);
+      modules.push(spec);
+      memoryBytes += bytes;
+    } else {
+      modules.push({ ...m });
+    }
+  }
+
+  // sentence-transformers hands max_seq_length to the tokenizer as its model_max_length; do the
+  // same so tokenizer.modelMaxLength agrees with maxSeqLength.
+  const tokenizer = await loadTokenizer(mc.transformerDir, { modelMaxLength: mc.maxSeqLength });
+  const maxSeqLength = mc.maxSeqLength;
+
+  return {
+    dir: root,
+    layout: mc.layout,
+    config: mc.config,
+    modules,
+    maxSeqLength,
+    doLowerCase: mc.doLowerCase,
+    outputDimension: mc.outputDimension,
+    tokenizer,
+    weights: { tensors, memoryBytes },
+    notices,
+  };
+}
