@@ -225,6 +225,7 @@ export class SentenceEncoder {
       sentence: !wantTokens,
       tokens: wantTokens,
       normalize: options.normalize ? ('force' as const) : ('model' as const),
+      reserveTokens: batchTokens,
     };
 
     const n = list.length;

@@ -58,6 +58,8 @@ export interface NativeEncodeOptions {
   tokens: boolean;
   /** 'model' applies the model's Normalize module, 'force' always normalizes, 'none' never. */
   normalize: 'model' | 'force' | 'none';
+  /** The caller's token budget: engines with activation buffers (CUDA) size them for it once. */
+  reserveTokens?: number;
 }
 
 export interface NativeEngine {

@@ -24,7 +24,8 @@ function gpuCount() {
 }
 
 function runUvu(dir, ignore) {
-  const uvu = require.resolve('uvu/bin.js', { paths: [root] });
+  // uvu's package exports hide bin.js from require.resolve, so locate the package folder.
+  const uvu = path.join(path.dirname(require.resolve('uvu', { paths: [root] })), '..', 'bin.js');
   const argv = [uvu, dir, pattern || '\\.test\\.js$', '--no-color'];
   for (const i of ignore) argv.push('-i', i);
   const res = spawnSync(process.execPath, argv, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });

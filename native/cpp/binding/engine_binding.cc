@@ -382,8 +382,10 @@ class CreateEngineWorker : public CodedWorker {
 class EncodeWorker : public CodedWorker {
  public:
   EncodeWorker(Napi::Env env, std::shared_ptr<EngineState> state, std::vector<int32_t> ids,
-               std::vector<int32_t> typeIds, std::vector<int32_t> cuSeqlens, EncodeOutputs out)
+               std::vector<int32_t> typeIds, std::vector<int32_t> cuSeqlens, EncodeOutputs out,
+               int64_t reserveTokens)
       : CodedWorker(env, "sbert:encode"),
+        reserveTokens_(reserveTokens),
         state_(std::move(state)),
         ids_(std::move(ids)),
         typeIds_(std::move(typeIds)),
@@ -400,6 +402,7 @@ class EncodeWorker : public CodedWorker {
     batch.typeIds = typeIds_.empty() ? nullptr : typeIds_.data();
     batch.cuSeqlens = cuSeqlens_.data();
     batch.numSequences = static_cast<int>(cuSeqlens_.size()) - 1;
+    batch.reserveTokens = reserveTokens_;
     backend->encode(batch, out_);
   }
   void OnOK() override {
@@ -416,6 +419,7 @@ class EncodeWorker : public CodedWorker {
     if (!v.empty()) std::memcpy(arr.Data(), v.data(), v.size() * sizeof(float));
     return arr;
   }
+  int64_t reserveTokens_;
   std::shared_ptr<EngineState> state_;
   std::vector<int32_t> ids_, typeIds_, cuSeqlens_;
   EncodeOutputs out_;
@@ -447,8 +451,15 @@ Napi::Value Engine::Encode(const Napi::CallbackInfo& info) {
   }
   if (!typeIds.empty() && typeIds.size() != ids.size()) ThrowRangeError(env, "typeIds must have as many entries as ids");
   EncodeOutputs out;
+  int64_t reserveTokens = 0;
   if (info[3].IsObject()) {
     Napi::Object o = info[3].As<Napi::Object>();
+    Napi::Value rt = o.Get("reserveTokens");
+    if (rt.IsNumber()) {
+      double v = rt.As<Napi::Number>().DoubleValue();
+      if (!(v >= 0 && v <= 9.0e15)) ThrowRangeError(env, "options.reserveTokens must be a non-negative integer");
+      reserveTokens = static_cast<int64_t>(v);
+    }
     out.wantSentence = o.Get("sentence").ToBoolean().Value();
     out.wantTokens = o.Get("tokens").ToBoolean().Value();
     Napi::Value n = o.Get("normalize");
@@ -463,7 +474,8 @@ Napi::Value Engine::Encode(const Napi::CallbackInfo& info) {
       ThrowRangeError(env, "options.normalize must be 'model', 'force' or 'none'");
     }
   }
-  auto* worker = new EncodeWorker(env, state_, std::move(ids), std::move(typeIds), std::move(cu), std::move(out));
+  auto* worker = new EncodeWorker(env, state_, std::move(ids), std::move(typeIds), std::move(cu), std::move(out),
+                                  reserveTokens);
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;

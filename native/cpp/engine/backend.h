@@ -18,6 +18,10 @@ struct EncodeBatch {
   const int32_t* typeIds = nullptr;   // may be null → all zeros
   const int32_t* cuSeqlens = nullptr; // n + 1 entries, cuSeqlens[0] == 0
   int numSequences = 0;
+  // Workspace hint (the caller's token budget): backends that keep activation buffers (CUDA)
+  // size them for max(numTokens(), reserveTokens), so later batches of the same budget reuse
+  // them and a budget too large for the device fails early with ERR_CUDA_OOM. 0 = this batch.
+  int64_t reserveTokens = 0;
   int64_t numTokens() const { return numSequences > 0 ? cuSeqlens[numSequences] : 0; }
 };
 

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Writes an all-MiniLM-L6-v2-shaped sentence-transformers folder with RANDOM, seeded weights to
+ * bench/.models/minilm-l6-random/ (or the folder given as the first argument):
+ *
+ *   config.json                 BertModel: vocab 30522, hidden 384, 6 layers, 12 heads, ffn 1536
+ *   model.safetensors           F32, canonical transformers BertModel names (no pooler)
+ *   modules.json                Transformer -> Pooling (mean) -> Normalize, like the real model
+ *   sentence_bert_config.json   max_seq_length 256
+ *   1_Pooling/config.json, 2_Normalize/config.json
+ *   tokenizer.json, vocab.txt, tokenizer_config.json   the real bert-base-uncased tokenizer
+ *
+ * The ONNX export of the same weights (onnx/model.onnx, for the peers) is bench/export_onnx.py.
+ *
+ * Weight scale: linear weights ~ N(0, 0.05²) ≈ 1/sqrt(hidden), so attention scores and the FFN
+ * are O(1) (with the 0.02 of a fresh init the encoder is nearly the identity and an agreement
+ * check would test little). LayerNorm gamma ~ 1 + N(0, 0.1²), every bias/beta non-zero, so a
+ * mixed-up tensor shows in the outputs. Deterministic: same seed -> same bytes.
+ */
+const fs = require('fs');
+const path = require('path');
+
+const SEED = 0x5be7;
+const CONFIG = {
+  architectures: ['BertModel'],
+  attention_probs_dropout_prob: 0.1,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0.1,
+  hidden_size: 384,
+  initializer_range: 0.02,
+  intermediate_size: 1536,
+  layer_norm_eps: 1e-12,
+  max_position_embeddings: 512,
+  model_type: 'bert',
+  num_attention_heads: 12,
+  num_hidden_layers: 6,
+  pad_token_id: 0,
+  position_embedding_type: 'absolute',
+  type_vocab_size: 2,
+  vocab_size: 30522,
+};
+
+// mulberry32 + Box-Muller: small, seeded, good enough for weights.
+function rng(seed) {
+  let a = seed >>> 0;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  let spare = null;
+  const normal = () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = uniform();
+    const v = uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+  return { uniform, normal };
+}
+
+function findTokenizerDir() {
+  const cands = [
+    path.join(__dirname, '..', 'test', 'fixtures', 'tokenizer'),
+    path.join(__dirname, '..', '..', 'shared', 'fixtures', 'tokenizer'),
+  ];
+  for (const d of cands) {
+    if (['tokenizer.json', 'vocab.txt', 'tokenizer_config.json'].every((f) => fs.existsSync(path.join(d, f)))) return d;
+  }
+  throw new Error(`bert-base-uncased tokenizer files not found in ${cands.join(' or ')}`);
+}
+
+function localWriteSafetensors(tensors, metadata) {
+  // Fallback when dist/ is not built: same format as lib/weights writeSafetensors.
+  const header = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  const chunks = [];
+  for (const [name, t] of tensors) {
+    const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    chunks.push(bytes);
+    offset += bytes.length;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((Buffer.byteLength(json) + 8) % 8)) % 8);
+  const hb = Buffer.from(json, 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hb.length));
+  return Buffer.concat([len, hb, ...chunks]);
+}
+
+function main() {
+  const out = path.resolve(process.argv[2] || path.join(__dirname, '.models', 'minilm-l6-random'));
+  const c = CONFIG;
+  const h = c.hidden_size;
+  const f = c.intermediate_size;
+  const { normal } = rng(SEED);
+  const tensors = new Map();
+  const add = (name, shape, gen) => {
+    const n = shape.reduce((a, d) => a * d, 1);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = gen();
+    tensors.set(name, { dtype: 'F32', shape, data });
+  };
+  const w = (std) => () => std * normal();
+  const gamma = () => 1 + 0.1 * normal();
+  add('embeddings.word_embeddings.weight', [c.vocab_size, h], w(0.05));
+  add('embeddings.position_embeddings.weight', [c.max_position_embeddings, h], w(0.05));
+  add('embeddings.token_type_embeddings.weight', [c.type_vocab_size, h], w(0.05));
+  add('embeddings.LayerNorm.weight', [h], gamma);
+  add('embeddings.LayerNorm.bias', [h], w(0.05));
+  for (let i = 0; i < c.num_hidden_layers; i++) {
+    const p = `encoder.layer.${i}.`;
+    for (const qkv of ['query', 'key', 'value']) {
+      add(`${p}attention.self.${qkv}.weight`, [h, h], w(0.05));
+      add(`${p}attention.self.${qkv}.bias`, [h], w(0.02));
+    }
+    add(`${p}attention.output.dense.weight`, [h, h], w(0.05));
+    add(`${p}attention.output.dense.bias`, [h], w(0.02));
+    add(`${p}attention.output.LayerNorm.weight`, [h], gamma);
+    add(`${p}attention.output.LayerNorm.bias`, [h], w(0.05));
+    add(`${p}intermediate.dense.weight`, [f, h], w(0.05));
+    add(`${p}intermediate.dense.bias`, [f], w(0.02));
+    add(`${p}output.dense.weight`, [h, f], w(0.05 / 2)); // fan-in 1536: keep the FFN output O(1)
+    add(`${p}output.dense.bias`, [h], w(0.02));
+    add(`${p}output.LayerNorm.weight`, [h], gamma);
+    add(`${p}output.LayerNorm.bias`, [h], w(0.05));
+  }
+
+  let writeSafetensors = localWriteSafetensors;
+  try {
+    const lib = require('../dist/weights');
+    if (typeof lib.writeSafetensors === 'function') writeSafetensors = lib.writeSafetensors;
+  } catch {
+    /* dist/ not built: use the local writer */
+  }
+  const st = writeSafetensors(tensors, { format: 'pt', note: `random weights, seed ${SEED}, bench/make-minilm.js` });
+
+  fs.mkdirSync(path.join(out, '1_Pooling'), { recursive: true });
+  fs.mkdirSync(path.join(out, '2_Normalize'), { recursive: true });
+  const json = (file, obj) => fs.writeFileSync(path.join(out, file), JSON.stringify(obj, null, 2) + '\n');
+  fs.writeFileSync(path.join(out, 'model.safetensors'), st);
+  json('config.json', c);
+  json('modules.json', [
+    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+    { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' },
+  ]);
+  json('sentence_bert_config.json', { max_seq_length: 256, do_lower_case: false });
+  json('config_sentence_transformers.json', { similarity_fn_name: 'cosine', prompts: {}, default_prompt_name: null });
+  json('1_Pooling/config.json', {
+    word_embedding_dimension: h,
+    pooling_mode_cls_token: false,
+    pooling_mode_mean_tokens: true,
+    pooling_mode_max_tokens: false,
+    pooling_mode_mean_sqrt_len_tokens: false,
+  });
+  json('2_Normalize/config.json', {});
+  const tok = findTokenizerDir();
+  for (const file of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json']) {
+    fs.copyFileSync(path.join(tok, file), path.join(out, file));
+  }
+  let params = 0;
+  for (const t of tensors.values()) params += t.data.length;
+  console.log(`wrote ${out} (${tensors.size} tensors, ${(params / 1e6).toFixed(2)}M params, ${(st.length / 1e6).toFixed(1)} MB; tokenizer from ${tok})`);
+}
+
+main();

@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+// Tokenizer throughput: sbert-native's BertTokenizer vs @huggingface/transformers' tokenizer
+// loaded from the same tokenizer.json, same process, same inputs (every unique STS Benchmark
+// sentence), one sentence at a time and in batches; then encodeBatchParallel scaling.
+//
+//   npm --prefix bench install     (ONNXRUNTIME_NODE_INSTALL=skip is enough for this bench)
+//   npx tsc -p tsconfig.json && node bench/tokenizer.js [--rounds 7] [--threads 1,2]
+//
+// Timings are the best of interleaved rounds (wall clock), so background load hurts both
+// sides alike. Prints a table and one JSON line.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const ROUNDS = Number(arg('rounds', 7));
+const THREADS = String(arg('threads', '1,2')).split(',').map(Number);
+const TOKENIZER_DIR = path.join(root, 'test', 'fixtures', 'tokenizer');
+const STS_DIR = process.env.STS_DIR || path.join(root, '..', 'shared', 'data', 'stsbenchmark');
+
+function loadSentences() {
+  const set = new Set();
+  for (const f of ['sts-train.csv', 'sts-dev.csv', 'sts-test.csv']) {
+    const file = path.join(STS_DIR, f);
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      if (!line) continue;
+      const cols = line.split('\t'); // genre, file, year, id, score, s1, s2 (some rows have more)
+      if (cols.length >= 7) {
+        set.add(cols[5]);
+        set.add(cols[6]);
+      }
+    }
+  }
+  return [...set];
+}
+
+function peerVersion() {
+  let dir = path.dirname(require.resolve('@huggingface/transformers', { paths: [__dirname] }));
+  while (dir !== path.dirname(dir)) {
+    const f = path.join(dir, 'package.json');
+    if (fs.existsSync(f)) {
+      const pkg = JSON.parse(fs.readFileSync(f, 'utf8'));
+      if (pkg.name === '@huggingface/transformers') return pkg.version;
+    }
+    dir = path.dirname(dir);
+  }
+  return 'unknown';
+}
+
+/** CPU time of the calling thread in ns (Linux), NaN elsewhere. */
+function threadCpuNs() {
+  try {
+    return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+function bestOf(fns, rounds) {
+  // interleave: round r runs every candidate once
+  const best = fns.map(() => Infinity);
+  for (let r = 0; r < rounds; r++) {
+    fns.forEach((fn, i) => {
+      const t0 = now();
+      fn();
+      best[i] = Math.min(best[i], now() - t0);
+    });
+  }
+  return best;
+}
+
+async function main() {
+  const { loadTokenizer, TokenizerPool } = require(path.join(root, 'dist', 'tokenizer'));
+  let transformers;
+  try {
+    transformers = require(require.resolve('@huggingface/transformers', { paths: [__dirname] }));
+  } catch (e) {
+    console.error('peer missing: run `npm --prefix bench install` first (' + e.message.split('\n')[0] + ')');
+    process.exit(1);
+  }
+  const { AutoTokenizer, env } = transformers;
+  env.allowRemoteModels = false;
+  env.localModelPath = path.dirname(TOKENIZER_DIR) + path.sep;
+
+  const sentences = loadSentences();
+  let t0 = now();
+  const ours = await loadTokenizer(TOKENIZER_DIR);
+  const oursLoadMs = (now() - t0) * 1000;
+  t0 = now();
+  const peer = await AutoTokenizer.from_pretrained(path.basename(TOKENIZER_DIR));
+  const peerLoadMs = (now() - t0) * 1000;
+
+  // correctness first: ours vs the HF goldens, peer vs ours
+  const goldens = JSON.parse(fs.readFileSync(path.join(TOKENIZER_DIR, 'tokenizer-goldens.json'), 'utf8'));
+  const golden = new Map(goldens.cases.map((c) => [c.text, c.ids]));
+  let oursOk = 0;
+  let peerOk = 0;
+  let totalTokens = 0;
+  for (const s of sentences) {
+    const a = Array.from(ours.encode(s).ids);
+    const b = peer.encode(s);
+    const g = golden.get(s);
+    totalTokens += a.length;
+    if (g && g.length === a.length && g.every((x, i) => x === a[i])) oursOk++;
+    if (b.length === a.length && b.every((x, i) => Number(x) === a[i])) peerOk++;
+  }
+
+  const BATCH = 64;
+  const chunks = [];
+  for (let i = 0; i < sentences.length; i += BATCH) chunks.push(sentences.slice(i, i + BATCH));
+  const runs = {
+    'ours  encode (one at a time)': () => { for (const s of sentences) ours.encode(s); },
+    'peer  encode (one at a time)': () => { for (const s of sentences) peer.encode(s); },
+    'ours  encodeBatch (64)': () => { for (const c of chunks) ours.encodeBatch(c); },
+    'peer  tokenizer(batch of 64, padding)': () => { for (const c of chunks) peer(c, { padding: true, truncation: true }); },
+    'ours  encodeBatch (all, one call)': () => { ours.encodeBatch(sentences); },
+  };
+  const names = Object.keys(runs);
+  // warm up the JIT of both sides
+  bestOf(names.map((n) => runs[n]), 3);
+  const times = bestOf(names.map((n) => runs[n]), ROUNDS);
+  const result = {};
+  names.forEach((n, i) => {
+    result[n] = { s: times[i], tokensPerS: totalTokens / times[i], sentencesPerS: sentences.length / times[i] };
+  });
+
+  // worker threads on a large batch
+  // 8 copies, made distinct, as flat strings (like lines read from a file)
+  const lines = [];
+  for (let k = 0; k < 8; k++) for (const s of sentences) lines.push(k === 0 ? s : `${s} ${k}`);
+  const big = lines.join('\n').split('\n');
+  // Wall time is what a caller sees, but on a shared machine a second thread may find no free
+  // core. So each thread's own CPU time (Linux schedstat) is recorded too: the busiest thread's
+  // CPU time is the wall time the call would take with a free core per thread.
+  let bigTokens = 0;
+  const parallel = {};
+  for (const threads of THREADS) {
+    const pool = new TokenizerPool(ours);
+    const run = async () => {
+      const s0 = now();
+      const c0 = threadCpuNs();
+      const r = await pool.encodeBatch(big, { threads, minBatch: 0, measure: true });
+      const wall = now() - s0;
+      bigTokens = r.ids.length;
+      const cpu = threads === 1 || !pool.lastStats
+        ? (threadCpuNs() - c0) / 1e9
+        : Math.max(pool.lastStats.callerCpuMs, ...pool.lastStats.workerCpuMs) / 1e3;
+      return { wall, cpu };
+    };
+    await run();
+    await run(); // warm the workers
+    let best = Infinity;
+    let bestCpu = Infinity;
+    for (let r = 0; r < Math.max(3, ROUNDS >> 1); r++) {
+      const m = await run();
+      best = Math.min(best, m.wall);
+      bestCpu = Math.min(bestCpu, m.cpu);
+    }
+    pool.close();
+    parallel[threads] = { s: best, tokensPerS: bigTokens / best, cpuS: bestCpu };
+  }
+  const base = parallel[THREADS[0]];
+
+  const fmt = (x) => (x >= 1e6 ? (x / 1e6).toFixed(2) + 'M' : (x / 1e3).toFixed(1) + 'k');
+  console.log(`tokenizer benchmark: ${sentences.length} unique STS-B sentences, ${totalTokens} tokens (with [CLS]/[SEP])`);
+  console.log(`node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} cores, load avg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`load: ours ${oursLoadMs.toFixed(0)} ms, peer ${peerLoadMs.toFixed(0)} ms; ids identical to HF goldens: ours ${oursOk}/${sentences.length}, peer agrees with ours on ${peerOk}/${sentences.length}`);
+  console.log('');
+  console.log('| run | tokens/s | sentences/s | seconds |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const n of names) {
+    const r = result[n];
+    console.log(`| ${n} | ${fmt(r.tokensPerS)} | ${fmt(r.sentencesPerS)} | ${r.s.toFixed(3)} |`);
+  }
+  console.log('');
+  console.log(`encodeBatchParallel on ${big.length} texts (${bigTokens} tokens):`);
+  console.log('| threads | tokens/s (wall) | speed-up (wall) | busiest thread CPU s | speed-up (CPU critical path) |');
+  console.log('| ---: | ---: | ---: | ---: | ---: |');
+  for (const t of THREADS) {
+    const p = parallel[t];
+    console.log(`| ${t} | ${fmt(p.tokensPerS)} | ${(base.s / p.s).toFixed(2)}x | ${p.cpuS.toFixed(3)} | ${(base.cpuS / p.cpuS).toFixed(2)}x |`);
+  }
+  const single = result[names[0]].tokensPerS / result[names[1]].tokensPerS;
+  const batch = result[names[2]].tokensPerS / result[names[3]].tokensPerS;
+  console.log('');
+  console.log(
+    JSON.stringify({
+      bench: 'tokenizer',
+      sentences: sentences.length,
+      tokens: totalTokens,
+      ours_tokens_per_s_single: Math.round(result[names[0]].tokensPerS),
+      peer_tokens_per_s_single: Math.round(result[names[1]].tokensPerS),
+      ratio_single: +single.toFixed(2),
+      ours_tokens_per_s_batch64: Math.round(result[names[2]].tokensPerS),
+      peer_tokens_per_s_batch64: Math.round(result[names[3]].tokensPerS),
+      ratio_batch64: +batch.toFixed(2),
+      ours_tokens_per_s_batch_all: Math.round(result[names[4]].tokensPerS),
+      parallel: Object.fromEntries(
+        THREADS.map((t) => [
+          t,
+          {
+            tokens_per_s: Math.round(parallel[t].tokensPerS),
+            speedup_wall: +(base.s / parallel[t].s).toFixed(2),
+            speedup_cpu_critical_path: +(base.cpuS / parallel[t].cpuS).toFixed(2),
+          },
+        ]),
+      ),
+      ours_identical_to_hf: oursOk === sentences.length,
+      peer_agrees: peerOk,
+      peer: '@huggingface/transformers ' + peerVersion(),
+      node: process.version,
+      cores: os.cpus().length,
+      loadavg: os.loadavg()[0],
+    }),
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

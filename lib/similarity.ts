@@ -1,0 +1,544 @@
+/**
+ * Similarity and search over embeddings — the sentence-transformers `util` functions
+ * (`cos_sim`/`dot_score`, `semantic_search`, `paraphrase_mining`, `community_detection`) on a
+ * native blocked GEMM with the top-k fused into it, so a 100k × 100k search never materialises
+ * the score matrix. CPU by default (exact fp32, deterministic); `device: 'cuda'` runs the search
+ * on tensor cores (fp16 inputs, fp32 accumulation: scores differ from the CPU's by ~1e-3).
+ *
+ * Ordering everywhere: score descending, ties broken by the lower index.
+ */
+import { Embeddings, EmbeddingsLike } from './embeddings';
+import { SbertError } from './errors';
+import { native, wrapNativeError } from './native';
+
+/** How two vectors are compared: cosine of the angle (rows normalised first) or the raw dot product. */
+export type SimilarityFunction = 'cosine' | 'dot';
+
+/**
+ * Where a search runs: `'cpu'` (default), `'cuda'` (device 0), `'cuda:N'`, or `'auto'` (the first
+ * CUDA device when this build has CUDA and one is present, else the CPU).
+ */
+export type SimilarityDevice = 'cpu' | 'cuda' | `cuda:${number}` | 'auto';
+
+/** Options of {@link similarity}. */
+export interface SimilarityOptions {
+  /** Score function; default `'cosine'`. */
+  fn?: SimilarityFunction;
+}
+
+/** One search result: the row of the corpus and its score against the query. */
+export interface SearchHit {
+  corpusId: number;
+  score: number;
+}
+
+/** Options of {@link semanticSearch}. */
+export interface SemanticSearchOptions {
+  /** Results per query; default 10. Larger than the corpus → the whole corpus, ranked. */
+  topK?: number;
+  /** Score function; default `'cosine'`. */
+  fn?: SimilarityFunction;
+  /**
+   * Accepted for parity with sentence-transformers (which processes 100 queries at a time); the
+   * native kernel tiles queries and corpus by cache size itself, so this does not change results
+   * or memory use. Must be a positive integer when given.
+   */
+  queryChunkSize?: number;
+  /** Like `queryChunkSize`: accepted and validated, not needed (results never depend on it). */
+  corpusChunkSize?: number;
+  /**
+   * Where to run; default `'cpu'`. On CUDA a topK above the fused kernel's limit
+   * (`similarityInfo().cudaMaxK`, 128) runs on the CPU instead.
+   */
+  device?: SimilarityDevice;
+}
+
+/** A pair of similar sentences from {@link paraphraseMining}; always `i < j`. */
+export interface ParaphrasePair {
+  score: number;
+  i: number;
+  j: number;
+}
+
+/** Options of {@link paraphraseMining}. */
+export interface ParaphraseMiningOptions {
+  /** For each sentence, consider its `topK` most similar other sentences; default 100. */
+  topK?: number;
+  /** Return at most this many pairs (the highest scoring); default 500000. */
+  maxPairs?: number;
+  /** Score function; default `'cosine'`. */
+  fn?: SimilarityFunction;
+  /** Accepted for parity with sentence-transformers; does not change results. */
+  queryChunkSize?: number;
+  /**
+   * As in sentence-transformers, the top-k candidates of each sentence are taken within each
+   * corpus chunk of this many sentences (default 100000), so inputs larger than one chunk get up
+   * to topK + 1 candidates per chunk.
+   */
+  corpusChunkSize?: number;
+  /** Where the search runs; default `'cpu'`. */
+  device?: SimilarityDevice;
+}
+
+/** Options of {@link communityDetection}. */
+export interface CommunityDetectionOptions {
+  /** Cosine similarity at or above which two embeddings are "close"; default 0.75. */
+  threshold?: number;
+  /** Smallest community returned; default 10 (capped at the number of embeddings). */
+  minCommunitySize?: number;
+  /** Embeddings scored against all others per native call (bounds memory); default 1024. */
+  batchSize?: number;
+}
+
+/** Anything with the SentenceEncoder's `encode(texts)` — what {@link paraphraseMining} can encode with. */
+export interface TextEncoderLike {
+  encode(texts: string[]): Promise<EmbeddingsLike>;
+}
+
+// ---- native surface -------------------------------------------------------------------------
+
+interface SimilarityNative {
+  similarityMatrix(a: Float32Array, na: number, b: Float32Array, nb: number, dim: number, fn: string, names?: [string, string]): Float32Array;
+  topKSimilarity(
+    queries: Float32Array,
+    nq: number,
+    corpus: Float32Array,
+    nc: number,
+    dim: number,
+    k: number,
+    fn: string,
+    device: 'cpu' | 'cuda',
+    deviceIndex: number,
+    names?: [string, string],
+  ): Promise<{ indices: Int32Array; scores: Float32Array; k: number }>;
+  thresholdSimilarity(
+    queries: Float32Array,
+    nq: number,
+    corpus: Float32Array,
+    nc: number,
+    dim: number,
+    threshold: number,
+    minCount: number,
+    fn: string,
+    names?: [string, string],
+  ): Promise<{ rowPtr: Float64Array; indices: Int32Array; scores: Float32Array }>;
+  similarityInfo(): { kernel: string; cudaMaxK: number };
+  cudaDevices(): { index: number }[];
+}
+
+function addon(): SimilarityNative {
+  return native() as unknown as SimilarityNative;
+}
+
+/** The CPU micro-kernel in use (`'avx512'`, `'avx2-fma'` or `'portable'`) and the largest topK the CUDA kernel fuses (0 without CUDA). */
+export function similarityInfo(): { kernel: string; cudaMaxK: number } {
+  return addon().similarityInfo();
+}
+
+// ---- argument checks ------------------------------------------------------------------------
+
+interface Matrix {
+  data: Float32Array;
+  count: number;
+  dim: number;
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  if (ArrayBuffer.isView(x)) return x.constructor.name;
+  return typeof x;
+}
+
+function toMatrix(x: unknown, name: string): Matrix {
+  if (x instanceof Embeddings) return x;
+  if (x === null || typeof x !== 'object') {
+    throw new TypeError(`${name} must be an Embeddings or { data: Float32Array, count, dim } (got ${describe(x)})`);
+  }
+  const o = x as { data?: unknown; count?: unknown; dim?: unknown };
+  if (!(o.data instanceof Float32Array)) {
+    throw new TypeError(`${name}.data must be a Float32Array (got ${describe(o.data)})`);
+  }
+  if (typeof o.count !== 'number') throw new TypeError(`${name}.count must be a number (got ${describe(o.count)})`);
+  if (typeof o.dim !== 'number') throw new TypeError(`${name}.dim must be a number (got ${describe(o.dim)})`);
+  if (!Number.isInteger(o.count) || o.count < 0) throw new RangeError(`${name}.count must be a non-negative integer (got ${o.count})`);
+  if (!Number.isInteger(o.dim) || o.dim < 0) throw new RangeError(`${name}.dim must be a non-negative integer (got ${o.dim})`);
+  if (o.data.length !== o.count * o.dim) {
+    throw new RangeError(`${name}.data has ${o.data.length} values but count × dim = ${o.count} × ${o.dim} = ${o.count * o.dim}`);
+  }
+  return { data: o.data, count: o.count, dim: o.dim };
+}
+
+function sameDim(a: Matrix, an: string, b: Matrix, bn: string): void {
+  if (a.dim !== b.dim) throw new RangeError(`${an} dim ${a.dim} does not match ${bn} dim ${b.dim}`);
+}
+
+function positiveInt(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a positive integer (got ${describe(value)})`);
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer (got ${value})`);
+  return value;
+}
+
+function optionsObject<T extends object>(value: unknown, name: string): T {
+  if (value === undefined || value === null) return {} as T;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${name} must be an object (got ${describe(value)})`);
+  return value as T;
+}
+
+function scoreFn(value: unknown): SimilarityFunction {
+  if (value === undefined) return 'cosine';
+  if (typeof value !== 'string') throw new TypeError(`fn must be 'cosine' or 'dot' (got ${describe(value)})`);
+  if (value !== 'cosine' && value !== 'dot') throw new RangeError(`fn must be 'cosine' or 'dot' (got '${value}')`);
+  return value;
+}
+
+function parseDevice(value: unknown): { device: 'cpu' | 'cuda'; index: number } {
+  if (value === undefined || value === 'cpu') return { device: 'cpu', index: 0 };
+  if (typeof value !== 'string') throw new TypeError(`device must be 'cpu', 'cuda', 'cuda:N' or 'auto' (got ${describe(value)})`);
+  if (value === 'auto') {
+    let devices: unknown[] = [];
+    try {
+      devices = addon().cudaDevices();
+    } catch {
+      devices = [];
+    }
+    return devices.length > 0 && addon().similarityInfo().cudaMaxK > 0 ? { device: 'cuda', index: 0 } : { device: 'cpu', index: 0 };
+  }
+  if (value === 'cuda') return { device: 'cuda', index: 0 };
+  const m = /^cuda:(\d+)$/.exec(value);
+  if (m) return { device: 'cuda', index: Number(m[1]) };
+  throw new RangeError(`device must be 'cpu', 'cuda', 'cuda:N' or 'auto' (got '${value}')`);
+}
+
+function nativeError(err: unknown, stack: string | undefined): unknown {
+  if (err instanceof RangeError || err instanceof TypeError) {
+    if (stack) err.stack = `${err.name}: ${err.message}\n${stack.split('\n').slice(1).join('\n')}`;
+    return err;
+  }
+  return wrapNativeError(err, stack);
+}
+
+// Native top-k of every query against corpus rows; scores/indices [nq × k] best first.
+async function topK(
+  q: Matrix,
+  c: Matrix,
+  k: number,
+  fn: SimilarityFunction,
+  device: { device: 'cpu' | 'cuda'; index: number },
+  names: [string, string],
+  stack: string | undefined,
+): Promise<{ indices: Int32Array; scores: Float32Array; k: number }> {
+  const nat = addon();
+  let dev = device;
+  if (dev.device === 'cuda') {
+    const maxK = nat.similarityInfo().cudaMaxK;
+    if (maxK > 0 && k > maxK) {
+      // Beyond the fused kernel's per-row capacity: the CPU kernel, but only where the CUDA
+      // device exists (asking for a missing device stays an error whatever topK is).
+      let count = 0;
+      try {
+        count = nat.cudaDevices().length;
+      } catch {
+        count = 0;
+      }
+      if (dev.index >= count) {
+        throw new SbertError('ERR_NO_CUDA', `CUDA device ${dev.index} is not available (${count} device(s) found)`);
+      }
+      dev = { device: 'cpu', index: 0 };
+    }
+  }
+  try {
+    return await nat.topKSimilarity(q.data, q.count, c.data, c.count, q.dim, k, fn, dev.device, dev.index, names);
+  } catch (err) {
+    throw nativeError(err, stack);
+  }
+}
+
+// ---- similarity matrix ----------------------------------------------------------------------
+
+/**
+ * The score of every row of `a` against every row of `b`, like sentence-transformers'
+ * `cos_sim(a, b)` / `dot_score(a, b)`: a row-major `Float32Array` of `a.count × b.count` values,
+ * `out[i * b.count + j] = score(a[i], b[j])`. Cosine normalises rows first (a zero vector scores
+ * 0). Synchronous: it runs the native GEMM on the calling thread — use {@link semanticSearch}
+ * when only the best matches are needed or the matrix would be large.
+ *
+ * @throws TypeError for arguments of the wrong type; RangeError when the dims differ, when a row
+ *   holds NaN/Infinity (`a row 3 contains NaN`), or when the matrix exceeds 2^32 entries.
+ */
+export function similarity(a: EmbeddingsLike, b: EmbeddingsLike, options: SimilarityOptions = {}): Float32Array {
+  const am = toMatrix(a, 'a');
+  const bm = toMatrix(b, 'b');
+  sameDim(am, 'a', bm, 'b');
+  const opts = optionsObject<SimilarityOptions>(options, 'options');
+  const fn = scoreFn(opts.fn);
+  try {
+    return addon().similarityMatrix(am.data, am.count, bm.data, bm.count, am.dim, fn, ['a', 'b']);
+  } catch (err) {
+    throw nativeError(err, new Error().stack);
+  }
+}
+
+/** Cosine similarity matrix of `a` × `b` — `similarity(a, b, { fn: 'cosine' })` (sentence-transformers `cos_sim`). */
+export function cosSim(a: EmbeddingsLike, b: EmbeddingsLike): Float32Array {
+  return similarity(a, b, { fn: 'cosine' });
+}
+
+/** Dot-product matrix of `a` × `b` — `similarity(a, b, { fn: 'dot' })` (sentence-transformers `dot_score`). */
+export function dotScore(a: EmbeddingsLike, b: EmbeddingsLike): Float32Array {
+  return similarity(a, b, { fn: 'dot' });
+}
+
+// ---- semantic search ------------------------------------------------------------------------
+
+/**
+ * For each query, the `topK` most similar corpus rows — sentence-transformers'
+ * `util.semantic_search`. Returns one array per query of `{ corpusId, score }`, sorted by score
+ * descending (ties: lower corpusId first). `topK` larger than the corpus returns the whole corpus
+ * ranked; an empty corpus gives empty arrays. Runs off the event loop (native worker threads);
+ * the input arrays must not be modified until the promise settles.
+ *
+ * @throws TypeError for arguments of the wrong type; RangeError for a dim mismatch, NaN/Infinity
+ *   in a row (`queries row 17 contains NaN`), or a topK that is not a positive integer;
+ *   SbertError `ERR_NO_CUDA` when CUDA is asked of a build or machine without it.
+ */
+export async function semanticSearch(
+  queries: EmbeddingsLike,
+  corpus: EmbeddingsLike,
+  options: SemanticSearchOptions = {},
+): Promise<SearchHit[][]> {
+  const stack = new Error().stack;
+  const q = toMatrix(queries, 'queries');
+  const c = toMatrix(corpus, 'corpus');
+  sameDim(q, 'queries', c, 'corpus');
+  const opts = optionsObject<SemanticSearchOptions>(options, 'options');
+  const k = positiveInt(opts.topK, 'topK', 10);
+  positiveInt(opts.queryChunkSize, 'queryChunkSize', 100);
+  positiveInt(opts.corpusChunkSize, 'corpusChunkSize', 500000);
+  const fn = scoreFn(opts.fn);
+  const device = parseDevice(opts.device);
+  if (q.count === 0) return [];
+  if (c.count === 0) return Array.from({ length: q.count }, () => []);
+  const res = await topK(q, c, k, fn, device, ['queries', 'corpus'], stack);
+  const out: SearchHit[][] = new Array(q.count);
+  for (let i = 0; i < q.count; i++) {
+    const hits: SearchHit[] = new Array(res.k);
+    for (let t = 0; t < res.k; t++) hits[t] = { corpusId: res.indices[i * res.k + t], score: res.scores[i * res.k + t] };
+    out[i] = hits;
+  }
+  return out;
+}
+
+// ---- paraphrase mining ----------------------------------------------------------------------
+
+function isEncoder(x: unknown): x is TextEncoderLike {
+  return typeof x === 'object' && x !== null && !(x instanceof Embeddings) && typeof (x as { encode?: unknown }).encode === 'function';
+}
+
+/**
+ * Pairs of similar sentences — sentence-transformers' `util.paraphrase_mining` (given an encoder
+ * and sentences) / `paraphrase_mining_embeddings` (given embeddings). Every sentence is compared
+ * with every other; for each, its `topK` most similar others are candidates; each unordered pair
+ * is reported once as `{ score, i, j }` with `i < j`, sorted by score descending (ties: lower `i`,
+ * then lower `j`), at most `maxPairs` of them.
+ *
+ * Differences from sentence-transformers, all at its edges: `maxPairs` bounds the unique pairs
+ * returned (sentence-transformers' queue bounds directed candidates, so it can return fewer), and
+ * no pair is dropped for scoring at or below -1.
+ *
+ * @param source a `SentenceEncoder` (anything with `encode(texts): Promise<Embeddings>`), or the embeddings themselves
+ * @param sentences the texts to encode (required with an encoder; ignored with embeddings)
+ * @throws TypeError / RangeError for bad arguments (see {@link semanticSearch}).
+ */
+export async function paraphraseMining(source: EmbeddingsLike, options?: ParaphraseMiningOptions): Promise<ParaphrasePair[]>;
+export async function paraphraseMining(
+  source: TextEncoderLike | EmbeddingsLike,
+  sentences?: string[] | null,
+  options?: ParaphraseMiningOptions,
+): Promise<ParaphrasePair[]>;
+export async function paraphraseMining(
+  source: TextEncoderLike | EmbeddingsLike,
+  sentencesOrOptions?: string[] | null | ParaphraseMiningOptions,
+  maybeOptions?: ParaphraseMiningOptions,
+): Promise<ParaphrasePair[]> {
+  const stack = new Error().stack;
+  let options: unknown;
+  let emb: Matrix;
+  if (isEncoder(source)) {
+    const sentences = sentencesOrOptions;
+    if (!Array.isArray(sentences) || !sentences.every((s) => typeof s === 'string')) {
+      throw new TypeError('sentences must be an array of strings when an encoder is given');
+    }
+    options = maybeOptions;
+    optionsObject(options, 'options');
+    emb = toMatrix(await source.encode(sentences), 'embeddings');
+    if (emb.count !== sentences.length) {
+      throw new SbertError('ERR_BAD_DATA', `the encoder returned ${emb.count} embeddings for ${sentences.length} sentences`);
+    }
+  } else {
+    emb = toMatrix(source, 'embeddings');
+    options = Array.isArray(sentencesOrOptions) || sentencesOrOptions == null ? maybeOptions : sentencesOrOptions;
+  }
+  const opts = optionsObject<ParaphraseMiningOptions>(options, 'options');
+  const k = positiveInt(opts.topK, 'topK', 100);
+  const maxPairs = positiveInt(opts.maxPairs, 'maxPairs', 500000);
+  positiveInt(opts.queryChunkSize, 'queryChunkSize', 5000);
+  const chunk = positiveInt(opts.corpusChunkSize, 'corpusChunkSize', 100000);
+  const fn = scoreFn(opts.fn);
+  const device = parseDevice(opts.device);
+  const n = emb.count;
+  if (n < 2) return [];
+
+  // Candidates per row: top (k + 1) within each corpus chunk (the +1 makes room for the row itself).
+  const chunks: { start: number; res: { indices: Int32Array; scores: Float32Array; k: number } }[] = [];
+  for (let start = 0; start < n; start += chunk) {
+    const end = Math.min(n, start + chunk);
+    const corpus: Matrix = { data: emb.data.subarray(start * emb.dim, end * emb.dim), count: end - start, dim: emb.dim };
+    const res = await topK(emb, corpus, k + 1, fn, device, ['embeddings', 'embeddings'], stack);
+    chunks.push({ start, res });
+  }
+  const perRow = chunks.reduce((s, ch) => s + ch.res.k, 0);
+
+  // Per row, its candidate indices sorted ascending (for membership tests).
+  const sortedIdx = new Int32Array(n * perRow);
+  for (let i = 0; i < n; i++) {
+    let o = i * perRow;
+    for (const ch of chunks) {
+      for (let t = 0; t < ch.res.k; t++) sortedIdx[o++] = ch.start + ch.res.indices[i * ch.res.k + t];
+    }
+    sortedIdx.subarray(i * perRow, (i + 1) * perRow).sort();
+  }
+  const hasCandidate = (row: number, j: number): boolean => {
+    let lo = row * perRow;
+    let hi = lo + perRow - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = sortedIdx[mid];
+      if (v === j) return true;
+      if (v < j) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  };
+
+  // Unique pairs: (i → j) with i < j always; (i → j) with j < i only when row j did not list i.
+  let cap = 1024;
+  let pi = new Int32Array(cap);
+  let pj = new Int32Array(cap);
+  let ps = new Float32Array(cap);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    for (const ch of chunks) {
+      for (let t = 0; t < ch.res.k; t++) {
+        const j = ch.start + ch.res.indices[i * ch.res.k + t];
+        if (j === i) continue;
+        if (j < i && hasCandidate(j, i)) continue;
+        if (m === cap) {
+          cap *= 2;
+          const ni = new Int32Array(cap);
+          ni.set(pi);
+          pi = ni;
+          const nj = new Int32Array(cap);
+          nj.set(pj);
+          pj = nj;
+          const ns = new Float32Array(cap);
+          ns.set(ps);
+          ps = ns;
+        }
+        pi[m] = Math.min(i, j);
+        pj[m] = Math.max(i, j);
+        ps[m] = ch.res.scores[i * ch.res.k + t];
+        m++;
+      }
+    }
+  }
+
+  // Keep the best maxPairs: everything above the cut score, then ties at the cut by (i, j).
+  let selected: Uint32Array;
+  if (m <= maxPairs) {
+    selected = new Uint32Array(m);
+    for (let t = 0; t < m; t++) selected[t] = t;
+  } else {
+    const sortedScores = ps.slice(0, m).sort();
+    const cut = sortedScores[m - maxPairs];
+    selected = new Uint32Array(maxPairs);
+    let o = 0;
+    const ties: number[] = [];
+    for (let t = 0; t < m; t++) {
+      if (ps[t] > cut) selected[o++] = t;
+      else if (ps[t] === cut) ties.push(t);
+    }
+    ties.sort((x, y) => pi[x] - pi[y] || pj[x] - pj[y]);
+    for (let t = 0; o < maxPairs; t++) selected[o++] = ties[t];
+  }
+  const order = Array.from(selected);
+  order.sort((x, y) => ps[y] - ps[x] || pi[x] - pi[y] || pj[x] - pj[y]);
+  return order.map((t) => ({ score: ps[t], i: pi[t], j: pj[t] }));
+}
+
+// ---- community detection --------------------------------------------------------------------
+
+/**
+ * Groups of mutually close embeddings — sentence-transformers' `util.community_detection`. For
+ * every embedding, the embeddings with cosine similarity ≥ `threshold` form its candidate
+ * community (itself included, sorted by similarity descending, ties: lower index) when there are
+ * at least `minCommunitySize` of them. Candidates are taken largest first (ties: lower embedding
+ * index first); each keeps only the members not already taken and is kept when still at least
+ * `minCommunitySize` large. Returns arrays of indices, largest community first, non-overlapping.
+ *
+ * @throws TypeError / RangeError for bad arguments, NaN/Infinity rows (`embeddings row 4 contains NaN`).
+ */
+export async function communityDetection(embeddings: EmbeddingsLike, options: CommunityDetectionOptions = {}): Promise<number[][]> {
+  const stack = new Error().stack;
+  const emb = toMatrix(embeddings, 'embeddings');
+  const opts = optionsObject<CommunityDetectionOptions>(options, 'options');
+  let threshold = 0.75;
+  if (opts.threshold !== undefined) {
+    if (typeof opts.threshold !== 'number') throw new TypeError(`threshold must be a number (got ${describe(opts.threshold)})`);
+    if (!Number.isFinite(opts.threshold)) throw new RangeError(`threshold must be a finite number (got ${opts.threshold})`);
+    threshold = opts.threshold;
+  }
+  const minSizeOpt = positiveInt(opts.minCommunitySize, 'minCommunitySize', 10);
+  const batchSize = positiveInt(opts.batchSize, 'batchSize', 1024);
+  const n = emb.count;
+  if (n === 0) return [];
+  const minSize = Math.min(minSizeOpt, n);
+
+  const extracted: number[][] = [];
+  const nat = addon();
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    const batch = emb.data.subarray(start * emb.dim, end * emb.dim);
+    let res: { rowPtr: Float64Array; indices: Int32Array; scores: Float32Array };
+    try {
+      // The first call also checks every row of the full matrix (as the corpus), so a bad row is
+      // reported with its absolute index.
+      res = await nat.thresholdSimilarity(batch, end - start, emb.data, n, emb.dim, threshold, minSize, 'cosine', [
+        'embeddings',
+        'embeddings',
+      ]);
+    } catch (err) {
+      throw nativeError(err, stack);
+    }
+    for (let r = 0; r < end - start; r++) {
+      const b = res.rowPtr[r];
+      const e = res.rowPtr[r + 1];
+      if (e > b) extracted.push(Array.from(res.indices.subarray(b, e)));
+    }
+  }
+
+  // Largest first (stable: equal sizes keep embedding order), then drop overlaps greedily.
+  extracted.sort((x, y) => y.length - x.length);
+  const taken = new Uint8Array(n);
+  const unique: number[][] = [];
+  for (const community of extracted) {
+    const rest = community.filter((idx) => !taken[idx]);
+    if (rest.length >= minSize) {
+      for (const idx of rest) taken[idx] = 1;
+      unique.push(rest);
+    }
+  }
+  unique.sort((x, y) => y.length - x.length);
+  return unique;
+}

@@ -1,0 +1,420 @@
+/**
+ * Loading a BERT tokenizer from a model folder: tokenizer.json when present (what it can do
+ * is decided from its content: normalizer / pre_tokenizer / model / post_processor types),
+ * else vocab.txt + tokenizer_config.json, built the way transformers converts a slow
+ * BertTokenizer into a fast one.
+ */
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { SbertError, badModel } from '../errors';
+import { AddedTokenSpec } from './added';
+import { BertTokenizer, DecoderSpec, PostProcessorSpec, TemplatePiece, TokenizerSpec } from './bert';
+import { NormalizerOptions } from './unicode';
+
+export interface LoadOptions {
+  /** Overrides tokenizer_config.json's model_max_length. */
+  modelMaxLength?: number;
+}
+
+type Json = Record<string, unknown>;
+
+function isObj(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function unsupported(file: string, what: string, type: unknown, supported: string): SbertError {
+  return new SbertError(
+    'ERR_UNSUPPORTED_TOKENIZER',
+    `${file}: ${what} type "${String(type)}" is not supported (supported: ${supported})`,
+  );
+}
+
+function bool(v: unknown, dflt: boolean): boolean {
+  return typeof v === 'boolean' ? v : dflt;
+}
+
+/** A model_max_length that means something (transformers writes 1e30 for "none"). */
+function saneMaxLength(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 1e9 ? v : undefined;
+}
+
+// ------------------------------------------------------------------ tokenizer.json
+
+function parseNormalizer(n: unknown, file: string): NormalizerOptions | null {
+  if (n === null || n === undefined) return null;
+  if (!isObj(n)) throw badModel(file, 'normalizer is not an object');
+  if (n.type === 'Sequence') {
+    const list = n.normalizers;
+    if (!Array.isArray(list)) throw badModel(file, 'normalizer Sequence without a normalizers list');
+    if (list.length === 0) return null;
+    if (list.length === 1) return parseNormalizer(list[0], file);
+    const types = list.map((x) => (isObj(x) ? x.type : typeof x)).join(', ');
+    throw unsupported(file, 'normalizer', `Sequence[${types}]`, 'BertNormalizer');
+  }
+  if (n.type !== 'BertNormalizer') throw unsupported(file, 'normalizer', n.type, 'BertNormalizer');
+  const lowercase = bool(n.lowercase, true);
+  return {
+    cleanText: bool(n.clean_text, true),
+    handleChineseChars: bool(n.handle_chinese_chars, true),
+    // strip_accents: null follows lowercase
+    stripAccents: typeof n.strip_accents === 'boolean' ? n.strip_accents : lowercase,
+    lowercase,
+  };
+}
+
+function checkPreTokenizer(p: unknown, file: string): void {
+  if (!isObj(p)) {
+    throw unsupported(file, 'pre_tokenizer', p === null || p === undefined ? 'none' : typeof p, 'BertPreTokenizer');
+  }
+  if (p.type === 'Sequence' && Array.isArray(p.pretokenizers) && p.pretokenizers.length === 1) {
+    checkPreTokenizer(p.pretokenizers[0], file);
+    return;
+  }
+  if (p.type === 'Sequence') {
+    const list = Array.isArray(p.pretokenizers) ? p.pretokenizers : [];
+    const types = list.map((x) => (isObj(x) ? x.type : typeof x)).join(', ');
+    throw unsupported(file, 'pre_tokenizer', `Sequence[${types}]`, 'BertPreTokenizer');
+  }
+  if (p.type !== 'BertPreTokenizer') throw unsupported(file, 'pre_tokenizer', p.type, 'BertPreTokenizer');
+}
+
+function idOf(vocab: Map<string, number>, added: AddedTokenSpec[], tok: string): number | undefined {
+  for (const a of added) if (a.content === tok) return a.id;
+  return vocab.get(tok);
+}
+
+function parsePostProcessor(
+  p: unknown,
+  file: string,
+  vocab: Map<string, number>,
+  added: AddedTokenSpec[],
+): PostProcessorSpec | null {
+  if (p === null || p === undefined) return null;
+  if (!isObj(p)) throw badModel(file, 'post_processor is not an object');
+  const special = (pair: unknown, what: string): { id: number; tok: string } => {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'number') {
+      throw badModel(file, `post_processor ${what} must be [token, id]`);
+    }
+    return { tok: pair[0], id: pair[1] };
+  };
+  const sp = (t: { id: number; tok: string }, typeId: number): TemplatePiece => ({
+    kind: 'special',
+    ids: [t.id],
+    tokens: [t.tok],
+    typeId,
+  });
+  switch (p.type) {
+    case 'Sequence': {
+      const list = Array.isArray(p.processors) ? p.processors : [];
+      const parsed = list.filter((x) => !(isObj(x) && x.type === 'ByteLevel'));
+      if (parsed.length === 0) return null;
+      if (parsed.length === 1) return parsePostProcessor(parsed[0], file, vocab, added);
+      const types = list.map((x) => (isObj(x) ? x.type : typeof x)).join(', ');
+      throw unsupported(file, 'post_processor', `Sequence[${types}]`, 'TemplateProcessing, BertProcessing, RobertaProcessing');
+    }
+    case 'BertProcessing': {
+      const cls = special(p.cls, 'cls');
+      const sep = special(p.sep, 'sep');
+      return {
+        single: [sp(cls, 0), { kind: 'sequence', seq: 0, typeId: 0 }, sp(sep, 0)],
+        pair: [sp(cls, 0), { kind: 'sequence', seq: 0, typeId: 0 }, sp(sep, 0), { kind: 'sequence', seq: 1, typeId: 1 }, sp(sep, 1)],
+      };
+    }
+    case 'RobertaProcessing': {
+      const cls = special(p.cls, 'cls');
+      const sep = special(p.sep, 'sep');
+      return {
+        single: [sp(cls, 0), { kind: 'sequence', seq: 0, typeId: 0 }, sp(sep, 0)],
+        pair: [
+          sp(cls, 0),
+          { kind: 'sequence', seq: 0, typeId: 0 },
+          sp(sep, 0),
+          sp(sep, 0),
+          { kind: 'sequence', seq: 1, typeId: 0 },
+          sp(sep, 0),
+        ],
+      };
+    }
+    case 'TemplateProcessing': {
+      const specials = isObj(p.special_tokens) ? p.special_tokens : {};
+      const parseTpl = (tpl: unknown, what: string): TemplatePiece[] => {
+        if (!Array.isArray(tpl)) throw badModel(file, `post_processor ${what} template is not a list`);
+        return tpl.map((piece): TemplatePiece => {
+          if (isObj(piece) && isObj(piece.SpecialToken)) {
+            const name = piece.SpecialToken.id;
+            const typeId = Number(piece.SpecialToken.type_id ?? 0);
+            const def = typeof name === 'string' ? specials[name] : undefined;
+            if (isObj(def) && Array.isArray(def.ids)) {
+              return {
+                kind: 'special',
+                ids: def.ids.map(Number),
+                tokens: Array.isArray(def.tokens) ? def.tokens.map(String) : [String(name)],
+                typeId,
+              };
+            }
+            const id = typeof name === 'string' ? idOf(vocab, added, name) : undefined;
+            if (id === undefined) throw badModel(file, `post_processor special token ${String(name)} is unknown`);
+            return { kind: 'special', ids: [id], tokens: [String(name)], typeId };
+          }
+          if (isObj(piece) && isObj(piece.Sequence)) {
+            const which = piece.Sequence.id;
+            if (which !== 'A' && which !== 'B') throw badModel(file, `post_processor sequence id ${String(which)}`);
+            return { kind: 'sequence', seq: which === 'A' ? 0 : 1, typeId: Number(piece.Sequence.type_id ?? 0) };
+          }
+          throw badModel(file, `post_processor ${what} template has an unknown piece ${JSON.stringify(piece)}`);
+        });
+      };
+      const single = parseTpl(p.single, 'single');
+      const pair = parseTpl(p.pair, 'pair');
+      if (single.filter((x) => x.kind === 'sequence').length !== 1) {
+        throw badModel(file, 'post_processor single template must hold sequence A once');
+      }
+      return { single, pair };
+    }
+    default:
+      throw unsupported(file, 'post_processor', p.type, 'TemplateProcessing, BertProcessing, RobertaProcessing');
+  }
+}
+
+function parseDecoder(d: unknown): DecoderSpec {
+  if (d === null || d === undefined) return { type: 'none' };
+  if (isObj(d) && d.type === 'WordPiece') {
+    return { type: 'WordPiece', prefix: typeof d.prefix === 'string' ? d.prefix : '##', cleanup: bool(d.cleanup, true) };
+  }
+  return { type: 'unsupported', name: isObj(d) ? String(d.type) : typeof d };
+}
+
+/** Build a tokenizer from the parsed content of a tokenizer.json. */
+export function loadTokenizerFromJson(
+  json: unknown,
+  options: LoadOptions & { file?: string; tokenizerConfig?: unknown } = {},
+): BertTokenizer {
+  const file = options.file ?? 'tokenizer.json';
+  if (!isObj(json)) throw badModel(file, 'not a JSON object');
+  const model = json.model;
+  if (!isObj(model)) throw badModel(file, 'no "model" object');
+  const modelType = model.type ?? (isObj(model.vocab) && 'continuing_subword_prefix' in model ? 'WordPiece' : undefined);
+  if (modelType !== 'WordPiece') throw unsupported(file, 'model', modelType, 'WordPiece');
+  if (!isObj(model.vocab)) throw badModel(file, 'model.vocab is not an object');
+
+  const tokens: string[] = [];
+  const ids: number[] = [];
+  const vocab = new Map<string, number>();
+  const v = model.vocab;
+  for (const tok in v) {
+    const id = v[tok];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7fffffff) {
+      throw badModel(file, `model.vocab["${tok}"] is not a valid id`);
+    }
+    tokens.push(tok);
+    ids.push(id);
+    vocab.set(tok, id);
+  }
+  const normalizer = parseNormalizer(json.normalizer, file);
+  checkPreTokenizer(json.pre_tokenizer, file);
+
+  const added: AddedTokenSpec[] = [];
+  if (json.added_tokens !== undefined && json.added_tokens !== null) {
+    if (!Array.isArray(json.added_tokens)) throw badModel(file, 'added_tokens is not a list');
+    for (const t of json.added_tokens) {
+      if (!isObj(t) || typeof t.content !== 'string' || typeof t.id !== 'number') {
+        throw badModel(file, `bad added token ${JSON.stringify(t)}`);
+      }
+      if (t.content.length === 0) continue;
+      const special = bool(t.special, false);
+      added.push({
+        id: t.id,
+        content: t.content,
+        singleWord: bool(t.single_word, false),
+        lstrip: bool(t.lstrip, false),
+        rstrip: bool(t.rstrip, false),
+        normalized: bool(t.normalized, !special),
+        special,
+      });
+    }
+  }
+  const postProcessor = parsePostProcessor(json.post_processor, file, vocab, added);
+  const cfg = isObj(options.tokenizerConfig) ? options.tokenizerConfig : {};
+  const spec: TokenizerSpec = {
+    vocab: { tokens, ids },
+    unkToken: typeof model.unk_token === 'string' ? model.unk_token : '[UNK]',
+    continuingSubwordPrefix:
+      typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : '##',
+    maxInputCharsPerWord: typeof model.max_input_chars_per_word === 'number' ? model.max_input_chars_per_word : 100,
+    normalizer,
+    addedTokens: added,
+    postProcessor,
+    decoder: parseDecoder(json.decoder),
+    modelMaxLength: options.modelMaxLength ?? saneMaxLength(cfg.model_max_length),
+    source: file,
+  };
+  return new BertTokenizer(spec);
+}
+
+// ------------------------------------------------------------------ vocab.txt
+
+/** Token text of a tokenizer_config.json special token entry (string or AddedToken dict). */
+function tokenContent(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (isObj(v) && typeof v.content === 'string') return v.content;
+  return undefined;
+}
+
+const WORDPIECE_CLASSES = /^(Bert|DistilBert|Electra|MPNet|Funnel|Lxmert|Layout[Ll][Mm]|MobileBert|SqueezeBert|RetriBert|TokenizersBackend|PreTrainedTokenizerFast)/;
+
+/**
+ * Build a tokenizer from vocab.txt content and tokenizer_config.json (parsed; may be {}),
+ * as transformers' BertTokenizerFast does from a slow BertTokenizer: BertNormalizer
+ * (do_lower_case, tokenize_chinese_chars, strip_accents), BertPreTokenizer, WordPiece
+ * ("##", 100 chars), [CLS] A [SEP] / [CLS] A [SEP] B [SEP] (MPNet: <s> A </s></s> B </s>).
+ */
+export function loadTokenizerFromVocab(
+  vocabText: string,
+  config: unknown = {},
+  options: LoadOptions & { file?: string } = {},
+): BertTokenizer {
+  const file = options.file ?? 'vocab.txt';
+  if (typeof vocabText !== 'string') throw badModel(file, 'vocabulary is not text');
+  const cfg = isObj(config) ? config : {};
+  const cls = typeof cfg.tokenizer_class === 'string' ? cfg.tokenizer_class : undefined;
+  if (cls !== undefined && !WORDPIECE_CLASSES.test(cls)) {
+    throw new SbertError(
+      'ERR_UNSUPPORTED_TOKENIZER',
+      `${file}: tokenizer_class "${cls}" is not a WordPiece (BERT-style) tokenizer and there is no tokenizer.json`,
+    );
+  }
+  const lines = vocabText.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  if (lines.length === 0) throw badModel(file, 'empty vocabulary');
+  const ids: number[] = new Array(lines.length);
+  const vocab = new Map<string, number>();
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
+    ids[i] = i;
+    vocab.set(lines[i], i);
+  }
+  const isMpnet = cls !== undefined && /^MPNet/.test(cls);
+  const d = isMpnet
+    ? { unk: '[UNK]', sep: '</s>', pad: '<pad>', cls: '<s>', mask: '<mask>', bos: '<s>', eos: '</s>' }
+    : { unk: '[UNK]', sep: '[SEP]', pad: '[PAD]', cls: '[CLS]', mask: '[MASK]', bos: undefined, eos: undefined };
+  const unk = tokenContent(cfg.unk_token) ?? d.unk;
+  const sep = tokenContent(cfg.sep_token) ?? d.sep;
+  const pad = tokenContent(cfg.pad_token) ?? d.pad;
+  const clsTok = tokenContent(cfg.cls_token) ?? d.cls;
+  const mask = tokenContent(cfg.mask_token) ?? d.mask;
+
+  // special tokens: added_tokens_decoder when present, else the named special tokens
+  const added: AddedTokenSpec[] = [];
+  let nextId = lines.length;
+  const addToken = (content: string, id: number | undefined, t: Json = {}) => {
+    if (!content || added.some((a) => a.content === content)) return;
+    let tid = id ?? vocab.get(content);
+    if (tid === undefined) tid = nextId++;
+    added.push({
+      id: tid,
+      content,
+      singleWord: bool(t.single_word, false),
+      lstrip: bool(t.lstrip, false),
+      rstrip: bool(t.rstrip, false),
+      normalized: bool(t.normalized, false),
+      special: bool(t.special, true),
+    });
+  };
+  if (isObj(cfg.added_tokens_decoder)) {
+    const entries = Object.entries(cfg.added_tokens_decoder).sort((a, b) => Number(a[0]) - Number(b[0]));
+    for (const [idStr, t] of entries) {
+      if (isObj(t) && typeof t.content === 'string') addToken(t.content, Number(idStr), t);
+    }
+  }
+  for (const name of ['unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token', 'bos_token', 'eos_token']) {
+    const v = cfg[name];
+    const content = tokenContent(v);
+    if (content !== undefined) addToken(content, undefined, isObj(v) ? v : {});
+  }
+  for (const tok of [unk, sep, pad, clsTok, mask]) if (vocab.has(tok)) addToken(tok, undefined);
+  if (Array.isArray(cfg.additional_special_tokens)) {
+    for (const v of cfg.additional_special_tokens) {
+      const content = tokenContent(v);
+      if (content !== undefined) addToken(content, undefined, isObj(v) ? v : {});
+    }
+  }
+
+  const lowercase = bool(cfg.do_lower_case, true);
+  const normalizer: NormalizerOptions = {
+    cleanText: true,
+    handleChineseChars: bool(cfg.tokenize_chinese_chars, true),
+    stripAccents: typeof cfg.strip_accents === 'boolean' ? cfg.strip_accents : lowercase,
+    lowercase,
+  };
+  const idFor = (tok: string) => {
+    const id = idOf(vocab, added, tok);
+    if (id === undefined) throw badModel(file, `special token "${tok}" is not in the vocabulary`);
+    return id;
+  };
+  const clsId = idFor(clsTok);
+  const sepId = idFor(sep);
+  const sp = (tok: string, id: number, typeId: number): TemplatePiece => ({ kind: 'special', ids: [id], tokens: [tok], typeId });
+  const A: TemplatePiece = { kind: 'sequence', seq: 0, typeId: 0 };
+  const postProcessor: PostProcessorSpec = isMpnet
+    ? {
+        single: [sp(clsTok, clsId, 0), A, sp(sep, sepId, 0)],
+        pair: [sp(clsTok, clsId, 0), A, sp(sep, sepId, 0), sp(sep, sepId, 0), { kind: 'sequence', seq: 1, typeId: 0 }, sp(sep, sepId, 0)],
+      }
+    : {
+        single: [sp(clsTok, clsId, 0), A, sp(sep, sepId, 0)],
+        pair: [sp(clsTok, clsId, 0), A, sp(sep, sepId, 0), { kind: 'sequence', seq: 1, typeId: 1 }, sp(sep, sepId, 1)],
+      };
+  return new BertTokenizer({
+    vocab: { tokens: lines, ids },
+    unkToken: unk,
+    continuingSubwordPrefix: '##',
+    maxInputCharsPerWord: 100,
+    normalizer,
+    addedTokens: added,
+    postProcessor,
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    modelMaxLength: options.modelMaxLength ?? saneMaxLength(cfg.model_max_length),
+    source: file,
+  });
+}
+
+// ------------------------------------------------------------------ folders
+
+async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fsp.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw badModel(file, `cannot be read (${(e as Error).message})`, e);
+  }
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw badModel(file, `is not valid JSON (${(e as Error).message})`, e);
+  }
+}
+
+/**
+ * Load the tokenizer of a model folder: tokenizer.json when present, else vocab.txt with
+ * tokenizer_config.json.
+ */
+export async function loadTokenizer(dir: string, options: LoadOptions = {}): Promise<BertTokenizer> {
+  if (typeof dir !== 'string') throw new TypeError(`dir is not a string (got ${typeof dir})`);
+  const cfgFile = path.join(dir, 'tokenizer_config.json');
+  const cfgText = await readIfExists(cfgFile);
+  const config = cfgText === undefined ? {} : parseJson(cfgText, cfgFile);
+  const tjFile = path.join(dir, 'tokenizer.json');
+  const tjText = await readIfExists(tjFile);
+  if (tjText !== undefined) {
+    return loadTokenizerFromJson(parseJson(tjText, tjFile), { ...options, file: tjFile, tokenizerConfig: config });
+  }
+  const vocabFile = path.join(dir, 'vocab.txt');
+  const vocabText = await readIfExists(vocabFile);
+  if (vocabText === undefined) {
+    throw badModel(dir, 'no tokenizer.json or vocab.txt in the folder');
+  }
+  return loadTokenizerFromVocab(vocabText, config, { ...options, file: vocabFile });
+}

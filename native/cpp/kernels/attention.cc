@@ -1,0 +1,279 @@
+// Varlen multi-head attention, see attention.h.
+//
+// Per (sequence, head) pair the thread gathers Kᵀ [d][sp] and V [s][dp] (sp = s rounded up to
+// 16, dp = d rounded up to 16, zero padded) into its scratch, then walks the queries in blocks
+// of QB = 4: a register-blocked score kernel (4 queries × 2W keys per pass, one sequential FMA
+// chain over the head dimension per score), softmax on each score row, and a register-blocked
+// P·V kernel (4 queries × 2W output columns per pass, one sequential chain over keys). The body
+// is written once with GCC/Clang vector extensions of W floats and compiled three times —
+// AVX-512 (W = 16), AVX2+FMA (W = 8) and baseline (W = 4) — behind the runtime dispatch; each
+// query's arithmetic is the same whichever block or batch it sits in.
+#include "attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "cpu_features.h"
+#include "simd_math.h"
+
+#define SBERT_INLINE __attribute__((always_inline)) inline
+
+// The vector types never cross a call boundary (everything is inlined into the per-ISA entry
+// points, and helpers take them by reference), so GCC's by-value ABI warning does not apply.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+namespace sbert {
+namespace {
+
+constexpr int kPad = 16;  // score rows and V rows are padded to a multiple of this
+constexpr int QB = 4;     // queries per block
+
+// W-float vectors: 16 (AVX-512), 8 (AVX2) or 4 (baseline SSE2 / NEON), so the 4×2 accumulator
+// blocks below always fit in registers.
+template <int W>
+struct Vec {
+  typedef float f __attribute__((vector_size(4 * W)));
+  typedef int32_t i __attribute__((vector_size(4 * W)));
+};
+
+template <int W>
+SBERT_INLINE typename Vec<W>::f vload(const float* p) {
+  typename Vec<W>::f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <int W>
+SBERT_INLINE void vstore(float* p, const typename Vec<W>::f& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+// Splat via a lane-0 shuffle: compiles to one (embedded) broadcast, where an initializer list or
+// `v{} + x` make GCC build the vector lane by lane or add a zero.
+template <int W>
+SBERT_INLINE typename Vec<W>::f vset(float x) {
+  using F = typename Vec<W>::f;
+#if defined(__clang__)
+  const F v = {x};
+  if constexpr (W == 16) {
+    return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  } else if constexpr (W == 8) {
+    return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0);
+  } else {
+    return __builtin_shufflevector(v, v, 0, 0, 0, 0);
+  }
+#else
+  return __builtin_shuffle(F{x}, typename Vec<W>::i{});
+#endif
+}
+template <int W>
+SBERT_INLINE typename Vec<W>::f vmax(const typename Vec<W>::f& a, const typename Vec<W>::f& b) {
+  return a > b ? a : b;
+}
+
+// exp for softmax inputs (x ≤ 0 after max subtraction; any x works): x = n·ln2 + r, degree-7
+// Taylor polynomial on |r| ≤ ln2/2, times 2^n. ≈ 1 ulp; x < −87.33 → 0; capped at x = 88.
+template <int W>
+SBERT_INLINE typename Vec<W>::f vexp(const typename Vec<W>::f& in) {
+  using F = typename Vec<W>::f;
+  F x = in;
+  using I = typename Vec<W>::i;
+  const F lo = vset<W>(simd::kExpMin), hi = vset<W>(simd::kExpMax), zero = F{};
+  const I under = x < lo;
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  const F magic = vset<W>(12582912.f);  // 1.5·2^23: adding and subtracting rounds to nearest
+  const F n = (x * simd::kLog2e + magic) - magic;
+  F r = x - n * simd::kLn2Hi;
+  r = r - n * simd::kLn2Lo;
+  F p = vset<W>(1.f / 5040.f);
+  p = p * r + (1.f / 720.f);
+  p = p * r + (1.f / 120.f);
+  p = p * r + (1.f / 24.f);
+  p = p * r + (1.f / 6.f);
+  p = p * r + 0.5f;
+  p = p * r + 1.f;
+  p = p * r + 1.f;
+  const I e = (__builtin_convertvector(n, I) + 127) << 23;
+  const F y = p * (F)e;  // bit cast
+  return under ? zero : y;
+}
+
+struct Scratch {
+  std::vector<float> kt;  // [d][sp]
+  std::vector<float> v;   // [s][dp]
+  std::vector<float> p;   // [QB][sp]
+  std::vector<float> zero;
+};
+
+struct Args {
+  const float* qkv;
+  const int32_t* cu;
+  int heads, d;
+  float scale;
+  float* out;
+};
+
+template <int W>
+SBERT_INLINE void attendPair(const Args& a, int seq, int head, Scratch& sc) {
+  using F = typename Vec<W>::f;
+  const int64_t t0 = a.cu[seq];
+  const int s = a.cu[seq + 1] - a.cu[seq];
+  if (s <= 0) return;
+  const int d = a.d;
+  const int64_t H = int64_t(a.heads) * d, ld = 3 * H;
+  const int sp = (s + kPad - 1) / kPad * kPad;
+  const int dp = (d + kPad - 1) / kPad * kPad;
+  if (sc.kt.size() < size_t(d) * sp) sc.kt.resize(size_t(d) * sp);
+  if (sc.v.size() < size_t(s) * dp) sc.v.resize(size_t(s) * dp);
+  if (sc.p.size() < size_t(QB) * sp) sc.p.resize(size_t(QB) * sp);
+  if (sc.zero.size() < size_t(d)) sc.zero.assign(size_t(d), 0.f);
+  float* kt = sc.kt.data();
+  float* vh = sc.v.data();
+  float* pr = sc.p.data();
+
+  // Gather Kᵀ and V for this head.
+  const float* kBase = a.qkv + t0 * ld + H + int64_t(head) * d;
+  const float* vBase = kBase + H;
+  for (int j = 0; j < s; ++j) {
+    const float* kj = kBase + j * ld;
+    for (int c = 0; c < d; ++c) kt[int64_t(c) * sp + j] = kj[c];
+    float* vj = vh + int64_t(j) * dp;
+    std::memcpy(vj, vBase + j * ld, sizeof(float) * d);
+    for (int c = d; c < dp; ++c) vj[c] = 0.f;
+  }
+  for (int c = 0; c < d; ++c)
+    for (int j = s; j < sp; ++j) kt[int64_t(c) * sp + j] = 0.f;
+
+  const float scale = a.scale;
+  const float negInf = -std::numeric_limits<float>::infinity();
+  for (int i0 = 0; i0 < s; i0 += QB) {
+    const int qn = std::min(QB, s - i0);
+    const float* q[QB];
+    for (int b = 0; b < QB; ++b)
+      q[b] = b < qn ? a.qkv + (t0 + i0 + b) * ld + int64_t(head) * d : sc.zero.data();
+
+    // Scores: pr[b][j] = (q_b · k_j) · scale.
+    int jb = 0;
+    for (; jb + 2 * W <= sp; jb += 2 * W) {
+      F acc[QB][2];
+      for (int b = 0; b < QB; ++b) acc[b][0] = acc[b][1] = F{};
+      for (int c = 0; c < d; ++c) {
+        const float* kr = kt + int64_t(c) * sp + jb;
+        const F k0 = vload<W>(kr), k1 = vload<W>(kr + W);
+        for (int b = 0; b < QB; ++b) {
+          const F qv = vset<W>(q[b][c]);
+          acc[b][0] += qv * k0;
+          acc[b][1] += qv * k1;
+        }
+      }
+      for (int b = 0; b < QB; ++b) {
+        vstore<W>(pr + b * sp + jb, acc[b][0] * scale);
+        vstore<W>(pr + b * sp + jb + W, acc[b][1] * scale);
+      }
+    }
+    if (jb < sp) {  // one block of W keys left
+      F acc[QB];
+      for (int b = 0; b < QB; ++b) acc[b] = F{};
+      for (int c = 0; c < d; ++c) {
+        const F k0 = vload<W>(kt + int64_t(c) * sp + jb);
+        for (int b = 0; b < QB; ++b) acc[b] += vset<W>(q[b][c]) * k0;
+      }
+      for (int b = 0; b < QB; ++b) vstore<W>(pr + b * sp + jb, acc[b] * scale);
+    }
+
+    // Softmax per row (padding keys → −inf → probability 0), normalised by × 1/sum.
+    for (int b = 0; b < qn; ++b) {
+      float* row = pr + b * sp;
+      for (int j = s; j < sp; ++j) row[j] = negInf;
+      F m = vload<W>(row);
+      for (int j = W; j < sp; j += W) m = vmax<W>(m, vload<W>(row + j));
+      float mxs = m[0];
+      for (int l = 1; l < W; ++l) mxs = std::max(mxs, m[l]);
+      const F mx = vset<W>(mxs);
+      F sum = F{};
+      for (int j = 0; j < sp; j += W) {
+        const F e = vexp<W>(vload<W>(row + j) - mx);
+        vstore<W>(row + j, e);
+        sum += e;
+      }
+      float total = 0.f;  // lanes in a fixed order
+      for (int l = 0; l < W; ++l) total += sum[l];
+      const float inv = 1.f / total;
+      for (int j = 0; j < sp; j += W) vstore<W>(row + j, vload<W>(row + j) * inv);
+    }
+
+    // Output: o_b = Σ_j p[b][j] · v_j.
+    float* o[QB];
+    for (int b = 0; b < QB; ++b) o[b] = a.out + (t0 + i0 + b) * H + int64_t(head) * d;
+    for (int cb = 0; cb < d; cb += 2 * W) {  // V rows are padded to dp ≥ cb + 2W or cb + W
+      const bool two = cb + 2 * W <= dp;
+      F acc[QB][2];
+      for (int b = 0; b < QB; ++b) acc[b][0] = acc[b][1] = F{};
+      if (two) {
+        for (int j = 0; j < s; ++j) {
+          const float* vr = vh + int64_t(j) * dp + cb;
+          const F v0 = vload<W>(vr), v1 = vload<W>(vr + W);
+          for (int b = 0; b < QB; ++b) {
+            const F pv = vset<W>(pr[b * sp + j]);
+            acc[b][0] += pv * v0;
+            acc[b][1] += pv * v1;
+          }
+        }
+      } else {
+        for (int j = 0; j < s; ++j) {
+          const F v0 = vload<W>(vh + int64_t(j) * dp + cb);
+          for (int b = 0; b < QB; ++b) acc[b][0] += vset<W>(pr[b * sp + j]) * v0;
+        }
+      }
+      const int cols = std::min(two ? 2 * W : W, d - cb);
+      for (int b = 0; b < qn; ++b) {
+        if (cols == 2 * W) {
+          vstore<W>(o[b] + cb, acc[b][0]);
+          vstore<W>(o[b] + cb + W, acc[b][1]);
+        } else {
+          float tmp[2 * W];
+          vstore<W>(tmp, acc[b][0]);
+          vstore<W>(tmp + W, acc[b][1]);
+          std::memcpy(o[b] + cb, tmp, sizeof(float) * cols);
+        }
+      }
+    }
+  }
+}
+
+template <int W>
+SBERT_INLINE void attendRange(const Args& a, int64_t b, int64_t e) {
+  static thread_local Scratch scratch;
+  for (int64_t it = b; it < e; ++it) {
+    attendPair<W>(a, static_cast<int>(it / a.heads), static_cast<int>(it % a.heads), scratch);
+  }
+}
+
+void rangePortable(const Args& a, int64_t b, int64_t e) { attendRange<4>(a, b, e); }
+#if SBERT_X86
+SBERT_TARGET_AVX2 void rangeAvx2(const Args& a, int64_t b, int64_t e) { attendRange<8>(a, b, e); }
+SBERT_TARGET_AVX512 void rangeAvx512(const Args& a, int64_t b, int64_t e) {
+  attendRange<16>(a, b, e);
+}
+#endif
+
+}  // namespace
+
+void attention(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads, int headDim,
+               float* out) {
+  if (n <= 0 || numHeads <= 0 || headDim <= 0) return;
+  Args a{qkv, cuSeqlens, numHeads, headDim, 1.0f / std::sqrt(float(headDim)), out};
+  void (*fn)(const Args&, int64_t, int64_t) = rangePortable;
+#if SBERT_X86
+  if (cpuHasAvx512()) fn = rangeAvx512;
+  else if (cpuHasAvx2Fma()) fn = rangeAvx2;
+#endif
+  parallelFor(0, int64_t(n) * numHeads, 1, [&](int64_t b, int64_t e) { fn(a, b, e); });
+}
+
+}  // namespace sbert

@@ -1,0 +1,430 @@
+// Blocked fp32 GEMM with prepacked weights, see gemm.h for the contract.
+//
+// Blocking (GotoBLAS order, A not packed): the task grid is (M block of `mc` rows) × (chunk of
+// NR-wide weight panels). A task walks K in blocks of `kc` (a function of K only); per K block
+// and weight panel (its [kc][NR] slice stays in L1) it runs the MR×NR micro-kernel down the M
+// block, which reads A in place (row-major; the mc×kc block stays in L2; a partial last
+// micro-tile is first copied into a zero-padded buffer). The first K block starts the
+// accumulators at zero, later ones continue from C, and the last applies the epilogue before
+// the store, so every element is one fp32 FMA chain over k = 0..K-1 whatever the tiling.
+#include "gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "common/error.h"
+#include "common/thread_pool.h"
+#include "cpu_features.h"
+#include "simd_math.h"
+
+namespace sbert {
+
+void PackedWeight::Free::operator()(float* p) const {
+  ::operator delete[](p, std::align_val_t(64));
+}
+
+namespace {
+
+enum Isa : int { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
+
+int activeIsa() {
+  static const int isa = cpuHasAvx512() ? kAvx512 : cpuHasAvx2Fma() ? kAvx2 : kPortable;
+  return isa;
+}
+
+constexpr int kMrAvx512 = 12, kNrAvx512 = 32;
+constexpr int kMrAvx2 = 6, kNrAvx2 = 16;
+constexpr int kMrPortable = 6, kNrPortable = 8;
+
+int nrFor(int isa) { return isa == kAvx512 ? kNrAvx512 : isa == kAvx2 ? kNrAvx2 : kNrPortable; }
+int mrFor(int isa) { return isa == kAvx512 ? kMrAvx512 : isa == kAvx2 ? kMrAvx2 : kMrPortable; }
+// Upper bound on rows per task block (A block mc×kc stays in L2).
+int mcMaxFor(int isa) { return isa == kAvx512 ? 144 : isa == kAvx2 ? 96 : 64; }
+
+// K block size: depends on K only (never on M), so the summation order of a row is fixed.
+constexpr int kKcMax = 256;
+int kBlock(int K) {
+  if (K <= kKcMax) return std::max(K, 1);
+  int nkb = (K + kKcMax - 1) / kKcMax;
+  return (K + nkb - 1) / nkb;
+}
+
+float* allocAligned(int64_t floats) {
+  return static_cast<float*>(
+      ::operator new[](static_cast<size_t>(std::max<int64_t>(floats, 1)) * sizeof(float),
+                       std::align_val_t(64)));
+}
+
+// What the micro-kernel does after the last K block, already offset to the tile.
+struct Epi {
+  Epilogue ep = Epilogue::None;
+  const float* bias = nullptr;      // at column n0 (may be null)
+  const float* residual = nullptr;  // at (m0, n0)
+  int64_t ldr = 0;
+};
+
+// ---- portable micro-kernel: 6 × 8 with 4-float generic vectors (SSE2 / NEON / scalar) -----
+
+typedef float v4 __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+inline v4 splat4(float x) {  // one broadcast (see attention.cc's vset)
+#if defined(__clang__)
+  const v4 v = {x};
+  return __builtin_shufflevector(v, v, 0, 0, 0, 0);
+#else
+  return __builtin_shuffle(v4{x}, v4i{});
+#endif
+}
+
+inline v4 load4(const float* p) {
+  v4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+void kernelPortable(int kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                    int mr, int nr, bool accumulate, const Epi& epi) {
+  constexpr int MR = kMrPortable, NR = kNrPortable, NV = NR / 4;
+  static_assert(NR % 4 == 0, "portable NR must be a multiple of 4");
+  v4 acc[MR][NV];
+  for (int i = 0; i < MR; ++i) {
+    float row[NR];
+    for (int j = 0; j < NR; ++j) row[j] = (accumulate && i < mr && j < nr) ? c[i * ldc + j] : 0.f;
+    for (int v = 0; v < NV; ++v) acc[i][v] = load4(row + 4 * v);
+  }
+  for (int k = 0; k < kc; ++k) {
+    const float* bk = b + static_cast<int64_t>(k) * NR;
+    v4 bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = load4(bk + 4 * v);
+    for (int i = 0; i < MR; ++i) {
+      const v4 ai = splat4(a[i * lda + k]);
+      for (int v = 0; v < NV; ++v) acc[i][v] += ai * bv[v];
+    }
+  }
+  for (int i = 0; i < mr; ++i) {
+    float row[NR];
+    for (int v = 0; v < NV; ++v) {
+      v4 x = acc[i][v];
+      if (epi.ep != Epilogue::None) {
+        if (epi.bias) {
+          float bb[4] = {0.f, 0.f, 0.f, 0.f};
+          for (int l = 0; l < 4 && 4 * v + l < nr; ++l) bb[l] = epi.bias[4 * v + l];
+          x += load4(bb);
+        }
+        if (epi.ep == Epilogue::BiasGelu) x = simd::geluGeneric(x);
+      }
+      std::memcpy(row + 4 * v, &x, sizeof x);
+    }
+    float* ci = c + i * ldc;
+    if (epi.ep == Epilogue::BiasResidual) {
+      for (int j = 0; j < nr; ++j) ci[j] = row[j] + epi.residual[i * epi.ldr + j];
+    } else {
+      for (int j = 0; j < nr; ++j) ci[j] = row[j];
+    }
+  }
+}
+
+#if SBERT_X86
+
+// ---- AVX-512 micro-kernel: 12 × 32 (24 zmm accumulators) ----------------------------------
+
+SBERT_TARGET_AVX512 void kernelAvx512(int kc, const float* __restrict a, int64_t lda,
+                                      const float* __restrict b, float* c, int64_t ldc, int mr,
+                                      int nr, bool accumulate, const Epi& epi) {
+  constexpr int MR = kMrAvx512;
+  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF)
+                       : nr > 16 ? __mmask16((1u << (nr - 16)) - 1)
+                                 : __mmask16(0);
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    if (accumulate && i < mr) {
+      c0[i] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
+      c1[i] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
+    } else {
+      c0[i] = _mm512_setzero_ps();
+      c1[i] = _mm512_setzero_ps();
+    }
+  }
+  for (int k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(b + k * 32);
+    const __m512 b1 = _mm512_load_ps(b + k * 32 + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i * lda + k]);
+      c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+    }
+  }
+  const bool hasBias = epi.ep != Epilogue::None && epi.bias;
+  const __m512 bias0 = hasBias ? _mm512_maskz_loadu_ps(m0, epi.bias) : _mm512_setzero_ps();
+  const __m512 bias1 = hasBias ? _mm512_maskz_loadu_ps(m1, epi.bias + 16) : _mm512_setzero_ps();
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    if (i >= mr) break;
+    __m512 v0 = c0[i], v1 = c1[i];
+    if (epi.ep != Epilogue::None) {
+      v0 = _mm512_add_ps(v0, bias0);
+      v1 = _mm512_add_ps(v1, bias1);
+      if (epi.ep == Epilogue::BiasGelu) {
+        v0 = simd::gelu512(v0);
+        v1 = simd::gelu512(v1);
+      } else if (epi.ep == Epilogue::BiasResidual) {
+        const float* r = epi.residual + i * epi.ldr;
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
+      }
+    }
+    _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
+    _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
+  }
+}
+
+// ---- AVX2+FMA micro-kernel: 6 × 16 (12 ymm accumulators) -----------------------------------
+
+alignas(32) const int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+SBERT_TARGET_AVX2 inline __m256i laneMask(int n) {
+  n = std::min(std::max(n, 0), 8);
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n));
+}
+
+SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda,
+                                  const float* __restrict b, float* c, int64_t ldc, int mr,
+                                  int nr, bool accumulate, const Epi& epi) {
+  constexpr int MR = kMrAvx2;
+  const __m256i m0 = laneMask(nr), m1 = laneMask(nr - 8);
+  __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) {
+    if (accumulate && i < mr) {
+      c0[i] = _mm256_maskload_ps(c + i * ldc, m0);
+      c1[i] = _mm256_maskload_ps(c + i * ldc + 8, m1);
+    } else {
+      c0[i] = _mm256_setzero_ps();
+      c1[i] = _mm256_setzero_ps();
+    }
+  }
+  for (int k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_load_ps(b + k * 16);
+    const __m256 b1 = _mm256_load_ps(b + k * 16 + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i * lda + k);
+      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+    }
+  }
+  const bool hasBias = epi.ep != Epilogue::None && epi.bias;
+  const __m256 bias0 = hasBias ? _mm256_maskload_ps(epi.bias, m0) : _mm256_setzero_ps();
+  const __m256 bias1 = hasBias ? _mm256_maskload_ps(epi.bias + 8, m1) : _mm256_setzero_ps();
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) {
+    if (i >= mr) break;
+    __m256 v0 = c0[i], v1 = c1[i];
+    if (epi.ep != Epilogue::None) {
+      v0 = _mm256_add_ps(v0, bias0);
+      v1 = _mm256_add_ps(v1, bias1);
+      if (epi.ep == Epilogue::BiasGelu) {
+        v0 = simd::gelu256(v0);
+        v1 = simd::gelu256(v1);
+      } else if (epi.ep == Epilogue::BiasResidual) {
+        const float* r = epi.residual + i * epi.ldr;
+        v0 = _mm256_add_ps(v0, _mm256_maskload_ps(r, m0));
+        v1 = _mm256_add_ps(v1, _mm256_maskload_ps(r + 8, m1));
+      }
+    }
+    _mm256_maskstore_ps(c + i * ldc, m0, v0);
+    _mm256_maskstore_ps(c + i * ldc + 8, m1, v1);
+  }
+}
+
+#endif  // SBERT_X86
+
+using KernelFn = void (*)(int, const float*, int64_t, const float*, float*, int64_t, int, int,
+                          bool, const Epi&);
+
+KernelFn kernelFor(int isa) {
+#if SBERT_X86
+  if (isa == kAvx512) return kernelAvx512;
+  if (isa == kAvx2) return kernelAvx2;
+#endif
+  return kernelPortable;
+}
+
+// Copies the last, partial micro-tile of A (rows < MR) into a zero-padded [MR][kc] block so
+// the micro-kernel never reads past the end of A.
+void copyTail(const float* A, int64_t lda, int rows, int k0, int kc, int MR, float* dst) {
+  for (int i = 0; i < MR; ++i) {
+    float* d = dst + static_cast<int64_t>(i) * kc;
+    if (i < rows) {
+      std::memcpy(d, A + i * lda + k0, sizeof(float) * kc);
+    } else {
+      std::memset(d, 0, sizeof(float) * kc);
+    }
+  }
+}
+
+// Per-thread scratch for A tails, grown on demand and reused.
+struct PackBuffer {
+  float* data = nullptr;
+  int64_t cap = 0;
+  ~PackBuffer() { PackedWeight::Free()(data); }
+  float* get(int64_t floats) {
+    if (floats > cap) {
+      PackedWeight::Free()(data);
+      data = nullptr;
+      data = allocAligned(floats);
+      cap = floats;
+    }
+    return data;
+  }
+};
+
+}  // namespace
+
+const char* gemmKernelName() {
+  switch (activeIsa()) {
+    case kAvx512: return "avx512";
+    case kAvx2: return "avx2-fma";
+    default: return "portable";
+  }
+}
+
+PackedWeight packWeight(const float* W, int N, int K) {
+  SBERT_CHECK(N >= 0 && K >= 0, "ERR_INTERNAL", "packWeight: negative shape");
+  SBERT_CHECK(W != nullptr || int64_t(N) * K == 0, "ERR_INTERNAL", "packWeight: null weight");
+  PackedWeight pw;
+  pw.N = N;
+  pw.K = K;
+  pw.isa = activeIsa();
+  pw.nr = nrFor(pw.isa);
+  const int nr = pw.nr;
+  const int64_t panels = (N + nr - 1) / nr;
+  pw.floats = panels * K * nr;
+  pw.data.reset(allocAligned(pw.floats));
+  float* dst = pw.data.get();
+  parallelFor(0, panels, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      float* d = dst + p * K * nr;
+      const int64_t n0 = p * nr;
+      const int cols = static_cast<int>(std::min<int64_t>(nr, N - n0));
+      for (int j = 0; j < nr; ++j) {
+        if (j < cols) {
+          const float* src = W + (n0 + j) * static_cast<int64_t>(K);
+          for (int k = 0; k < K; ++k) d[static_cast<int64_t>(k) * nr + j] = src[k];
+        } else {
+          for (int k = 0; k < K; ++k) d[static_cast<int64_t>(k) * nr + j] = 0.f;
+        }
+      }
+    }
+  });
+  return pw;
+}
+
+void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float* bias,
+            const float* residual, Epilogue ep, float* C) {
+  SBERT_CHECK(W.K == K, "ERR_INTERNAL", "linear: K does not match the packed weight");
+  SBERT_CHECK(M >= 0, "ERR_INTERNAL", "linear: negative M");
+  const int N = W.N;
+  if (M == 0 || N == 0) return;
+  SBERT_CHECK(W.data != nullptr, "ERR_INTERNAL", "linear: empty packed weight");
+  SBERT_CHECK(W.isa <= activeIsa(), "ERR_INTERNAL", "linear: weight packed for another CPU");
+  SBERT_CHECK(ep != Epilogue::BiasResidual || residual != nullptr, "ERR_INTERNAL",
+              "linear: BiasResidual needs a residual");
+
+  const int isa = W.isa;
+  const int MR = mrFor(isa), NR = W.nr;
+  const KernelFn kernel = kernelFor(isa);
+  const int kc = kBlock(K);
+  const int nkb = K == 0 ? 1 : (K + kc - 1) / kc;
+  const int nPanels = (N + NR - 1) / NR;
+  const int threads = numThreads();
+
+  // Row blocks: at most mcMax rows, a multiple of MR, and a block count that spreads evenly
+  // over the threads. (Tiling never changes results, only speed.)
+  const int mcMax = mcMaxFor(isa);
+  int64_t mBlocks = (M + mcMax - 1) / mcMax;
+  if (mBlocks > 1 && threads > 1) mBlocks = (mBlocks + threads - 1) / threads * threads;
+  int64_t mc = (M + mBlocks - 1) / mBlocks;
+  mc = (mc + MR - 1) / MR * MR;
+  mBlocks = (M + mc - 1) / mc;
+  // Column chunks: split N when there are too few row blocks to keep the threads busy.
+  int panelsPerChunk = nPanels;
+  while (mBlocks * ((nPanels + panelsPerChunk - 1) / panelsPerChunk) < 2 * threads &&
+         panelsPerChunk > 1) {
+    panelsPerChunk = (panelsPerChunk + 1) / 2;
+  }
+  const int64_t nChunks = (nPanels + panelsPerChunk - 1) / panelsPerChunk;
+  const int64_t tasks = mBlocks * nChunks;
+  const double flops = 2.0 * double(M) * N * std::max(K, 1);
+
+  auto run = [&](int64_t t0, int64_t t1) {
+    static thread_local PackBuffer buffer;
+    float* tail = buffer.get(int64_t(MR) * kc);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t mb = t / nChunks, nb = t % nChunks;
+      const int64_t m0 = mb * mc;
+      const int rows = static_cast<int>(std::min<int64_t>(mc, M - m0));
+      const int p0 = static_cast<int>(nb * panelsPerChunk);
+      const int p1 = std::min(nPanels, p0 + panelsPerChunk);
+      const int fullRows = rows / MR * MR;
+      for (int kb = 0; kb < nkb; ++kb) {
+        const int k0 = kb * kc;
+        const int kcb = std::min(kc, K - k0);
+        const bool last = kb == nkb - 1;
+        if (fullRows < rows) {
+          copyTail(A + (m0 + fullRows) * K, K, rows - fullRows, k0, kcb, MR, tail);
+        }
+        for (int p = p0; p < p1; ++p) {
+          const int n0 = p * NR;
+          const int nr = std::min(NR, N - n0);
+          const float* bp = W.data.get() + static_cast<int64_t>(p) * K * NR +
+                            static_cast<int64_t>(k0) * NR;
+          for (int ir = 0; ir < rows; ir += MR) {
+            const int mr = std::min(MR, rows - ir);
+            Epi epi;
+            if (last) {
+              epi.ep = ep;
+              epi.bias = bias ? bias + n0 : nullptr;
+              if (ep == Epilogue::BiasResidual) {
+                epi.residual = residual + (m0 + ir) * N + n0;
+                epi.ldr = N;
+              }
+            }
+            // Full micro-tiles read A in place (row-major, lda = K); the tail reads its copy.
+            const bool isTail = ir >= fullRows;
+            const float* a = isTail ? tail : A + (m0 + ir) * int64_t(K) + k0;
+            kernel(kcb, a, isTail ? kcb : K, bp, C + (m0 + ir) * N + n0, N, mr, nr, kb > 0, epi);
+          }
+        }
+      }
+    }
+  };
+  if (tasks == 1 || threads == 1 || flops < 2.0e5) {
+    run(0, tasks);
+  } else {
+    parallelFor(0, tasks, 1, run);
+  }
+}
+
+void linearReference(const float* A, int64_t M, int K, const float* W, int N, const float* bias,
+                     const float* residual, Epilogue ep, float* C) {
+  for (int64_t m = 0; m < M; ++m) {
+    for (int n = 0; n < N; ++n) {
+      double s = 0;
+      for (int k = 0; k < K; ++k) s += double(A[m * K + k]) * double(W[int64_t(n) * K + k]);
+      if (ep != Epilogue::None && bias) s += bias[n];
+      if (ep == Epilogue::BiasGelu) s = 0.5 * s * std::erfc(-s / std::sqrt(2.0));
+      if (ep == Epilogue::BiasResidual) s += residual[m * N + n];
+      C[m * N + n] = static_cast<float>(s);
+    }
+  }
+}
+
+}  // namespace sbert

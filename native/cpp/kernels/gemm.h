@@ -1,0 +1,56 @@
+// Dense fp32 GEMM for Linear layers: C[M, N] = A[M, K] · Wᵀ (+ epilogue), W in the PyTorch
+// Linear layout [N, K] (out_features × in_features), all matrices row-major and contiguous.
+//
+// - W is packed once at load (`packWeight`) into column panels of NR output features,
+//   [K][NR] each, zero-padded in the last panel; the panel width follows the micro-kernel the
+//   process dispatches to (AVX-512: 32, AVX2+FMA: 16, portable: 16).
+// - `linear` tiles M and N (A is read in place, row-major) and runs the tiles on the thread
+//   pool. Accumulation is fp32, one sequential FMA chain over k
+//   per output element (K blocks continue the chain through C), so a row's result does not
+//   depend on M, on the row's position or on the other rows of the batch.
+// - Epilogues are fused into the micro-kernel's final store:
+//     None          C = A·Wᵀ
+//     Bias          C = A·Wᵀ + bias[N]
+//     BiasGelu      C = gelu_erf(A·Wᵀ + bias[N])   (exact-erf GELU; the SIMD paths use a
+//                   rational erf with |error| ≤ 4e-7, the portable path std::erf)
+//     BiasResidual  C = A·Wᵀ + bias[N] + residual[M, N]
+//   `bias` may be null for Bias/BiasResidual/BiasGelu (treated as zeros). `residual` and C must
+//   not alias A; residual must not alias C.
+// Dispatch: AVX-512F micro-kernel, else AVX2+FMA, else portable C++ (cpu_features.h; the
+// SBERT_CPU_FEATURES environment variable caps it for tests).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace sbert {
+
+enum class Epilogue { None, Bias, BiasGelu, BiasResidual };
+
+// A Linear weight prepacked for the micro-kernel. Movable, not copyable.
+struct PackedWeight {
+  int N = 0;        // output features
+  int K = 0;        // input features
+  int nr = 0;       // panel width
+  int isa = 0;      // micro-kernel the panels were packed for (internal)
+  int64_t floats = 0;
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], Free> data;  // ceil(N / nr) panels of [K][nr], 64-byte aligned
+
+  int64_t bytes() const { return floats * static_cast<int64_t>(sizeof(float)); }
+  bool empty() const { return !data; }
+};
+
+PackedWeight packWeight(const float* W, int N, int K);
+
+void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float* bias,
+            const float* residual, Epilogue ep, float* C);
+
+// Naive reference (double accumulation, std::erf GELU) for tests.
+void linearReference(const float* A, int64_t M, int K, const float* W, int N, const float* bias,
+                     const float* residual, Epilogue ep, float* C);
+
+}  // namespace sbert

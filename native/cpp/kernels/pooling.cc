@@ -1,0 +1,69 @@
+#include "pooling.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "common/thread_pool.h"
+
+namespace sbert {
+
+void pool(const float* tokens, int H, const int32_t* cuSeqlens, int n,
+          const std::vector<PoolMode>& modes, float* out) {
+  if (n <= 0 || H <= 0 || modes.empty()) return;
+  const int64_t outDim = int64_t(H) * modes.size();
+  parallelFor(0, n, 1, [&](int64_t s0, int64_t s1) {
+    std::vector<double> acc(H);
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t t0 = cuSeqlens[s];
+      const int64_t L = cuSeqlens[s + 1] - t0;
+      const float* x = tokens + t0 * H;
+      for (size_t m = 0; m < modes.size(); ++m) {
+        float* o = out + s * outDim + int64_t(m) * H;
+        if (L <= 0) {
+          std::fill(o, o + H, 0.f);
+          continue;
+        }
+        switch (modes[m]) {
+          case PoolMode::Cls:
+            std::copy(x, x + H, o);
+            break;
+          case PoolMode::LastToken:
+            std::copy(x + (L - 1) * H, x + L * H, o);
+            break;
+          case PoolMode::Max:
+            std::copy(x, x + H, o);
+            for (int64_t i = 1; i < L; ++i) {
+              const float* xi = x + i * H;
+              for (int j = 0; j < H; ++j) o[j] = std::max(o[j], xi[j]);
+            }
+            break;
+          case PoolMode::Mean:
+          case PoolMode::MeanSqrtLen: {
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (int64_t i = 0; i < L; ++i) {
+              const float* xi = x + i * H;
+              for (int j = 0; j < H; ++j) acc[j] += xi[j];
+            }
+            const float div = modes[m] == PoolMode::Mean ? float(L) : std::sqrt(float(L));
+            for (int j = 0; j < H; ++j) o[j] = static_cast<float>(acc[j]) / div;
+            break;
+          }
+          case PoolMode::WeightedMean: {
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (int64_t i = 0; i < L; ++i) {
+              const float* xi = x + i * H;
+              const double w = double(i + 1);
+              for (int j = 0; j < H; ++j) acc[j] += w * xi[j];
+            }
+            const float div = float(double(L) * double(L + 1) / 2.0);
+            for (int j = 0; j < H; ++j) o[j] = static_cast<float>(acc[j]) / div;
+            break;
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace sbert

@@ -1,0 +1,143 @@
+// Internal math helpers shared by the CPU kernels (not part of the public kernel API).
+// Vector exact-form GELU for the GEMM epilogue — AVX-512F and AVX2+FMA intrinsics (each with its
+// own target attribute, so translation units stay baseline x86-64 and only code reached through
+// the runtime dispatch uses those ISAs) and a generic version for GCC/Clang vector types — plus
+// the constants of the vector exp used by attention's softmax (attention.cc).
+//
+// exp:  Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, degree-7 Taylor polynomial, scaled by
+//       2^n; relative error ≈ 1 ulp; inputs below −87.33 give 0, inputs are capped at 88.
+// gelu: gelu(x) = ½x·(1 + erf(x/√2)) with erf(x/√2) ≈ x·P(x²)/Q(x²) (odd degree-11 / even
+//       degree-10 rational minimax fit made for this project, clamped at |x| = 5.45 where
+//       erf rounds to ±1); |erf error| ≤ 4e-7 in fp32 evaluation (torch's vectorized CPU erf:
+//       1.5e-7), so |gelu error| ≤ 2e-7·|x| + 1 ulp. Tails are handled by the callers with
+//       masks, so every element of a row goes through the same code.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports its own _mm512_undefined_ps() (inside _mm512_min_ps/max_ps) as maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#define SBERT_X86 1
+#define SBERT_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#define SBERT_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define SBERT_X86 0
+#endif
+
+namespace sbert {
+namespace simd {
+
+// Rational erf(x/√2) coefficients: numerator in s = x², times x; denominator in s.
+constexpr float kGeluClamp = 5.45f;
+constexpr float kGeluN0 = 7.978845835e-01f, kGeluN1 = 6.826618314e-02f,
+                kGeluN2 = 9.387998842e-03f, kGeluN3 = 3.430998477e-04f,
+                kGeluN4 = 1.272154987e-05f, kGeluN5 = 4.497096739e-08f;
+constexpr float kGeluD1 = 2.522248924e-01f, kGeluD2 = 2.880515531e-02f,
+                kGeluD3 = 1.900090836e-03f, kGeluD4 = 7.445992378e-05f,
+                kGeluD5 = 1.190285388e-06f;
+
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693145751953125f;       // exact in 16 bits
+constexpr float kLn2Lo = 1.428606765330187045e-06f;
+constexpr float kExpMin = -87.33654f;              // below: exp underflows to < FLT_MIN → 0
+constexpr float kExpMax = 88.0f;
+
+// Portable GELU on any GCC/Clang vector type (same rational form as the SIMD versions; used by
+// the portable GEMM path, where it compiles to SSE2, NEON or scalar code).
+template <typename V>
+__attribute__((always_inline)) inline V geluGeneric(V x) {
+  const V lim = V{} + kGeluClamp, nlim = V{} - kGeluClamp, one = V{} + 1.f, mone = V{} - 1.f;
+  V xc = x < nlim ? nlim : x;
+  xc = xc > lim ? lim : xc;
+  const V s = xc * xc;
+  V num = V{} + kGeluN5;
+  num = num * s + kGeluN4;
+  num = num * s + kGeluN3;
+  num = num * s + kGeluN2;
+  num = num * s + kGeluN1;
+  num = num * s + kGeluN0;
+  V den = V{} + kGeluD5;
+  den = den * s + kGeluD4;
+  den = den * s + kGeluD3;
+  den = den * s + kGeluD2;
+  den = den * s + kGeluD1;
+  den = den * s + 1.f;
+  V y = (xc * num) / den;
+  y = y > one ? one : y;
+  y = y < mone ? mone : y;
+  y = x >= lim ? one : y;
+  y = x <= nlim ? mone : y;
+  const V hx = x * 0.5f;
+  return hx * y + hx;
+}
+
+#if SBERT_X86
+
+// ---- AVX-512 ---------------------------------------------------------------------------
+
+SBERT_TARGET_AVX512 static inline __m512 gelu512(__m512 x) {
+  const __m512 lim = _mm512_set1_ps(kGeluClamp);
+  __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
+  __m512 s = _mm512_mul_ps(xc, xc);
+  __m512 num = _mm512_set1_ps(kGeluN5);
+  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN4));
+  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN3));
+  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN2));
+  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN1));
+  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN0));
+  __m512 den = _mm512_set1_ps(kGeluD5);
+  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(kGeluD4));
+  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(kGeluD3));
+  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(kGeluD2));
+  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(kGeluD1));
+  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(1.f));
+  __m512 y = _mm512_div_ps(_mm512_mul_ps(xc, num), den);
+  const __m512 one = _mm512_set1_ps(1.f);
+  y = _mm512_min_ps(_mm512_max_ps(y, _mm512_sub_ps(_mm512_setzero_ps(), one)), one);
+  // Beyond the clamp erf(x/√2) is ±1 in fp32.
+  const __mmask16 hi = _mm512_cmp_ps_mask(x, lim, _CMP_GE_OQ);
+  const __mmask16 lo = _mm512_cmp_ps_mask(x, _mm512_sub_ps(_mm512_setzero_ps(), lim), _CMP_LE_OQ);
+  y = _mm512_mask_mov_ps(y, hi, one);
+  y = _mm512_mask_mov_ps(y, lo, _mm512_sub_ps(_mm512_setzero_ps(), one));
+  __m512 hx = _mm512_mul_ps(x, _mm512_set1_ps(0.5f));
+  return _mm512_fmadd_ps(hx, y, hx);
+}
+
+// ---- AVX2 + FMA ------------------------------------------------------------------------
+
+SBERT_TARGET_AVX2 static inline __m256 gelu256(__m256 x) {
+  const __m256 lim = _mm256_set1_ps(kGeluClamp);
+  const __m256 nlim = _mm256_set1_ps(-kGeluClamp);
+  __m256 xc = _mm256_min_ps(_mm256_max_ps(x, nlim), lim);
+  __m256 s = _mm256_mul_ps(xc, xc);
+  __m256 num = _mm256_set1_ps(kGeluN5);
+  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN4));
+  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN3));
+  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN2));
+  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN1));
+  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN0));
+  __m256 den = _mm256_set1_ps(kGeluD5);
+  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(kGeluD4));
+  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(kGeluD3));
+  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(kGeluD2));
+  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(kGeluD1));
+  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(1.f));
+  __m256 y = _mm256_div_ps(_mm256_mul_ps(xc, num), den);
+  const __m256 one = _mm256_set1_ps(1.f);
+  const __m256 mone = _mm256_set1_ps(-1.f);
+  y = _mm256_min_ps(_mm256_max_ps(y, mone), one);
+  y = _mm256_blendv_ps(y, one, _mm256_cmp_ps(x, lim, _CMP_GE_OQ));
+  y = _mm256_blendv_ps(y, mone, _mm256_cmp_ps(x, nlim, _CMP_LE_OQ));
+  __m256 hx = _mm256_mul_ps(x, _mm256_set1_ps(0.5f));
+  return _mm256_fmadd_ps(hx, y, hx);
+}
+
+#endif  // SBERT_X86
+
+}  // namespace simd
+}  // namespace sbert

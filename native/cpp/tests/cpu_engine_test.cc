@@ -1,0 +1,535 @@
+// The CPU backend end to end on a small random BERT (hidden 32, 4 heads, 2 layers, ffn 64,
+// vocab 100): against a naive double-precision forward written here from the transformers /
+// sentence-transformers definitions, batch-composition independence (a sentence alone vs
+// inside a batch of 1,000), Normalize options, empty batches, and the ERR_BAD_INPUT /
+// ERR_BAD_MODEL errors of validateBatch and model loading.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "engine/backend.h"
+#include "test_util.h"
+
+using namespace sbert;
+using sbert::test::Tally;
+
+namespace {
+
+constexpr int kVocab = 100, kHidden = 32, kHeads = 4, kLayers = 2, kFfn = 64, kMaxPos = 128,
+              kTypes = 2;
+
+HostTensor randomTensor(std::mt19937& rng, std::vector<int64_t> shape, float lo, float hi) {
+  HostTensor t;
+  t.shape = shape;
+  t.data = test::randomVec(rng, size_t(t.numel()), lo, hi);
+  return t;
+}
+
+struct Dims {
+  int vocab = kVocab, hidden = kHidden, heads = kHeads, layers = kLayers, ffn = kFfn,
+      maxPos = kMaxPos;
+};
+
+ModelSpec makeSpec(uint32_t seed, std::vector<PoolMode> pooling, bool withDense, bool normalize,
+                   Dims dims = Dims()) {
+  std::mt19937 rng(seed);
+  ModelSpec spec;
+  BertShape& s = spec.shape;
+  s.vocabSize = dims.vocab;
+  s.hiddenSize = dims.hidden;
+  s.numLayers = dims.layers;
+  s.numHeads = dims.heads;
+  s.intermediateSize = dims.ffn;
+  s.maxPositions = dims.maxPos;
+  s.typeVocabSize = kTypes;
+  s.layerNormEps = 1e-12f;
+  const int64_t H = dims.hidden, I = dims.ffn;
+  const int kVocab = dims.vocab, kMaxPos = dims.maxPos, kLayers = dims.layers;
+  auto& T = spec.tensors;
+  T["embeddings.word_embeddings.weight"] = randomTensor(rng, {kVocab, H}, -1, 1);
+  T["embeddings.position_embeddings.weight"] = randomTensor(rng, {kMaxPos, H}, -0.5f, 0.5f);
+  T["embeddings.token_type_embeddings.weight"] = randomTensor(rng, {kTypes, H}, -0.5f, 0.5f);
+  T["embeddings.LayerNorm.weight"] = randomTensor(rng, {H}, 0.8f, 1.2f);
+  T["embeddings.LayerNorm.bias"] = randomTensor(rng, {H}, -0.1f, 0.1f);
+  for (int l = 0; l < kLayers; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    for (const char* q : {"query", "key", "value"}) {
+      T[p + "attention.self." + q + ".weight"] = randomTensor(rng, {H, H}, -0.35f, 0.35f);
+      T[p + "attention.self." + q + ".bias"] = randomTensor(rng, {H}, -0.1f, 0.1f);
+    }
+    T[p + "attention.output.dense.weight"] = randomTensor(rng, {H, H}, -0.3f, 0.3f);
+    T[p + "attention.output.dense.bias"] = randomTensor(rng, {H}, -0.1f, 0.1f);
+    T[p + "attention.output.LayerNorm.weight"] = randomTensor(rng, {H}, 0.8f, 1.2f);
+    T[p + "attention.output.LayerNorm.bias"] = randomTensor(rng, {H}, -0.1f, 0.1f);
+    T[p + "intermediate.dense.weight"] = randomTensor(rng, {I, H}, -0.3f, 0.3f);
+    T[p + "intermediate.dense.bias"] = randomTensor(rng, {I}, -0.1f, 0.1f);
+    T[p + "output.dense.weight"] = randomTensor(rng, {H, I}, -0.2f, 0.2f);
+    T[p + "output.dense.bias"] = randomTensor(rng, {H}, -0.1f, 0.1f);
+    T[p + "output.LayerNorm.weight"] = randomTensor(rng, {H}, 0.8f, 1.2f);
+    T[p + "output.LayerNorm.bias"] = randomTensor(rng, {H}, -0.1f, 0.1f);
+  }
+  spec.pooling = pooling;
+  if (withDense) {
+    const int d0 = dims.hidden * int(pooling.size());
+    DenseSpec a;
+    a.inFeatures = d0;
+    a.outFeatures = 48;
+    a.activation = Activation::Tanh;
+    a.weight = randomTensor(rng, {48, d0}, -0.2f, 0.2f);
+    a.bias = randomTensor(rng, {48}, -0.1f, 0.1f);
+    DenseSpec b;
+    b.inFeatures = 48;
+    b.outFeatures = 16;
+    b.activation = Activation::Identity;
+    b.weight = randomTensor(rng, {16, 48}, -0.3f, 0.3f);  // no bias
+    spec.dense = {a, b};
+  }
+  spec.normalize = normalize;
+  return spec;
+}
+
+// ---- naive double-precision reference, one sequence at a time ---------------------------
+
+using Mat = std::vector<double>;  // row-major
+
+Mat linearRef(const Mat& x, int rows, int K, const HostTensor& W, const HostTensor* b) {
+  const int N = int(W.shape[0]);
+  Mat y(size_t(rows) * N);
+  for (int r = 0; r < rows; ++r)
+    for (int n = 0; n < N; ++n) {
+      double s = b ? b->data[n] : 0.0;
+      for (int k = 0; k < K; ++k) s += x[size_t(r) * K + k] * W.data[size_t(n) * K + k];
+      y[size_t(r) * N + n] = s;
+    }
+  return y;
+}
+
+void layerNormRef(Mat& x, int rows, int H, const HostTensor& g, const HostTensor& b, double eps) {
+  for (int r = 0; r < rows; ++r) {
+    double* v = &x[size_t(r) * H];
+    double m = 0, var = 0;
+    for (int j = 0; j < H; ++j) m += v[j];
+    m /= H;
+    for (int j = 0; j < H; ++j) var += (v[j] - m) * (v[j] - m);
+    var /= H;
+    for (int j = 0; j < H; ++j) v[j] = (v[j] - m) / std::sqrt(var + eps) * g.data[j] + b.data[j];
+  }
+}
+
+struct RefOut {
+  Mat tokens;    // [L, H]
+  Mat sentence;  // [dim]
+};
+
+RefOut forwardRef(const ModelSpec& spec, const int32_t* ids, const int32_t* types, int L) {
+  const int H = kHidden, d = H / kHeads;
+  auto& t = spec.tensors;
+  Mat x(size_t(L) * H);
+  for (int i = 0; i < L; ++i)
+    for (int j = 0; j < H; ++j)
+      x[size_t(i) * H + j] = double(t.at("embeddings.word_embeddings.weight").data[size_t(ids[i]) * H + j]) +
+                             t.at("embeddings.token_type_embeddings.weight").data[size_t(types ? types[i] : 0) * H + j] +
+                             t.at("embeddings.position_embeddings.weight").data[size_t(i) * H + j];
+  layerNormRef(x, L, H, t.at("embeddings.LayerNorm.weight"), t.at("embeddings.LayerNorm.bias"), 1e-12);
+  for (int l = 0; l < kLayers; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    Mat q = linearRef(x, L, H, t.at(p + "attention.self.query.weight"), &t.at(p + "attention.self.query.bias"));
+    Mat k = linearRef(x, L, H, t.at(p + "attention.self.key.weight"), &t.at(p + "attention.self.key.bias"));
+    Mat v = linearRef(x, L, H, t.at(p + "attention.self.value.weight"), &t.at(p + "attention.self.value.bias"));
+    Mat ctx(size_t(L) * H, 0.0);
+    for (int h = 0; h < kHeads; ++h)
+      for (int i = 0; i < L; ++i) {
+        std::vector<double> sc(L);
+        double mx = -INFINITY, sum = 0;
+        for (int j = 0; j < L; ++j) {
+          double s = 0;
+          for (int c = 0; c < d; ++c) s += q[size_t(i) * H + h * d + c] * k[size_t(j) * H + h * d + c];
+          sc[j] = s / std::sqrt(double(d));
+          mx = std::max(mx, sc[j]);
+        }
+        for (int j = 0; j < L; ++j) sum += (sc[j] = std::exp(sc[j] - mx));
+        for (int j = 0; j < L; ++j)
+          for (int c = 0; c < d; ++c) ctx[size_t(i) * H + h * d + c] += sc[j] / sum * v[size_t(j) * H + h * d + c];
+      }
+    Mat a = linearRef(ctx, L, H, t.at(p + "attention.output.dense.weight"), &t.at(p + "attention.output.dense.bias"));
+    for (size_t i = 0; i < a.size(); ++i) a[i] += x[i];
+    layerNormRef(a, L, H, t.at(p + "attention.output.LayerNorm.weight"), t.at(p + "attention.output.LayerNorm.bias"), 1e-12);
+    Mat f = linearRef(a, L, H, t.at(p + "intermediate.dense.weight"), &t.at(p + "intermediate.dense.bias"));
+    for (double& z : f) z = 0.5 * z * std::erfc(-z / std::sqrt(2.0));
+    Mat o = linearRef(f, L, kFfn, t.at(p + "output.dense.weight"), &t.at(p + "output.dense.bias"));
+    for (size_t i = 0; i < o.size(); ++i) o[i] += a[i];
+    layerNormRef(o, L, H, t.at(p + "output.LayerNorm.weight"), t.at(p + "output.LayerNorm.bias"), 1e-12);
+    x = o;
+  }
+  RefOut out;
+  out.tokens = x;
+  Mat s;
+  for (PoolMode m : spec.pooling) {
+    for (int j = 0; j < H; ++j) {
+      double v = 0, w = 0;
+      switch (m) {
+        case PoolMode::Cls: v = x[j]; break;
+        case PoolMode::LastToken: v = x[size_t(L - 1) * H + j]; break;
+        case PoolMode::Max:
+          v = -INFINITY;
+          for (int i = 0; i < L; ++i) v = std::max(v, x[size_t(i) * H + j]);
+          break;
+        case PoolMode::Mean:
+          for (int i = 0; i < L; ++i) v += x[size_t(i) * H + j];
+          v /= L;
+          break;
+        case PoolMode::MeanSqrtLen:
+          for (int i = 0; i < L; ++i) v += x[size_t(i) * H + j];
+          v /= std::sqrt(double(L));
+          break;
+        case PoolMode::WeightedMean:
+          for (int i = 0; i < L; ++i) v += (i + 1) * x[size_t(i) * H + j], w += i + 1;
+          v /= w;
+          break;
+      }
+      s.push_back(v);
+    }
+  }
+  for (const DenseSpec& dn : spec.dense) {
+    Mat y = linearRef(s, 1, dn.inFeatures, dn.weight, dn.bias.data.empty() ? nullptr : &dn.bias);
+    for (double& z : y) {
+      if (dn.activation == Activation::Tanh) z = std::tanh(z);
+    }
+    s = y;
+  }
+  if (spec.normalize) {
+    double nrm = 0;
+    for (double z : s) nrm += z * z;
+    nrm = std::max(std::sqrt(nrm), 1e-12);
+    for (double& z : s) z /= nrm;
+  }
+  out.sentence = s;
+  return out;
+}
+
+// ---- batches -----------------------------------------------------------------------------
+
+struct Batch {
+  std::vector<int32_t> ids, types, cu;
+  EncodeBatch view(bool withTypes = true) const {
+    EncodeBatch b;
+    b.ids = ids.data();
+    b.typeIds = withTypes ? types.data() : nullptr;
+    b.cuSeqlens = cu.data();
+    b.numSequences = int(cu.size()) - 1;
+    return b;
+  }
+};
+
+Batch randomBatch(std::mt19937& rng, const std::vector<int>& lens) {
+  Batch b;
+  b.cu = test::cuSeqlensOf(lens);
+  for (int i = 0; i < b.cu.back(); ++i) {
+    b.ids.push_back(int32_t(rng() % kVocab));
+    b.types.push_back(int32_t(rng() % kTypes));
+  }
+  return b;
+}
+
+double cosine(const float* a, const double* b, int n) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int i = 0; i < n; ++i) ab += a[i] * b[i], aa += double(a[i]) * a[i], bb += b[i] * b[i];
+  return ab / std::sqrt(aa * bb);
+}
+
+void checkAgainstReference(Tally& t) {
+  const std::vector<PoolMode> all = {PoolMode::Cls, PoolMode::Max, PoolMode::Mean,
+                                     PoolMode::MeanSqrtLen, PoolMode::WeightedMean, PoolMode::LastToken};
+  for (bool dense : {false, true}) {
+    ModelSpec spec = makeSpec(7, all, dense, true);
+    auto be = makeCpuBackend(spec);
+    std::mt19937 rng(17);
+    std::vector<int> lens = {1, 2, 7, 33, kMaxPos, 5, 64, 19};
+    Batch b = randomBatch(rng, lens);
+    EncodeOutputs out;
+    out.wantTokens = true;
+    be->encode(b.view(), out);
+    const int dim = spec.sentenceDim();
+    bool sizes = out.sentence.size() == lens.size() * size_t(dim) &&
+                 out.tokens.size() == size_t(b.cu.back()) * kHidden;
+    t.check(sizes, "encode output sizes (dense=%d): sentence %zu, tokens %zu", int(dense),
+            out.sentence.size(), out.tokens.size());
+    if (!sizes) continue;
+    double tokErr = 0, tokMax = 0, minCos = 1, sentErr = 0;
+    for (size_t s = 0; s < lens.size(); ++s) {
+      RefOut r = forwardRef(spec, b.ids.data() + b.cu[s], b.types.data() + b.cu[s], lens[s]);
+      for (size_t i = 0; i < r.tokens.size(); ++i) {
+        tokErr = std::max(tokErr, std::fabs(out.tokens[size_t(b.cu[s]) * kHidden + i] - r.tokens[i]));
+        tokMax = std::max(tokMax, std::fabs(r.tokens[i]));
+      }
+      minCos = std::min(minCos, cosine(out.sentence.data() + s * dim, r.sentence.data(), dim));
+      for (int j = 0; j < dim; ++j)
+        sentErr = std::max(sentErr, std::fabs(out.sentence[s * dim + j] - r.sentence[j]));
+    }
+    t.check(tokErr <= 1e-5 * tokMax, "last_hidden_state vs double reference (dense=%d): max abs err %.3g (max |ref| %.3g)",
+            int(dense), tokErr, tokMax);
+    t.check(minCos >= 0.999999 && sentErr <= 1e-5,
+            "sentence embeddings vs double reference (6 pooling modes, dense=%d, normalize): min cosine %.9f, max abs err %.3g",
+            int(dense), minCos, sentErr);
+  }
+}
+
+void checkBatchIndependence(Tally& t) {
+  ModelSpec spec = makeSpec(9, {PoolMode::Mean}, false, true);
+  auto be = makeCpuBackend(spec);
+  std::mt19937 rng(23);
+  std::vector<int> lens(1000);
+  for (int& l : lens) l = 1 + int(rng() % 64);
+  lens[537] = 21;
+  lens[999] = kMaxPos;
+  Batch big = randomBatch(rng, lens);
+  EncodeOutputs all;
+  all.wantTokens = true;
+  be->encode(big.view(), all);
+  double worstSent = 0, worstTok = 0;
+  for (int s : {0, 537, 998, 999}) {
+    Batch one;
+    one.ids.assign(big.ids.begin() + big.cu[s], big.ids.begin() + big.cu[s + 1]);
+    one.types.assign(big.types.begin() + big.cu[s], big.types.begin() + big.cu[s + 1]);
+    one.cu = {0, lens[s]};
+    EncodeOutputs o;
+    o.wantTokens = true;
+    be->encode(one.view(), o);
+    worstSent = std::max(worstSent, test::maxAbsDiff(o.sentence.data(), all.sentence.data() + size_t(s) * kHidden, kHidden));
+    worstTok = std::max(worstTok, test::maxAbsDiff(o.tokens.data(), all.tokens.data() + size_t(big.cu[s]) * kHidden,
+                                                   size_t(lens[s]) * kHidden));
+  }
+  t.check(worstSent <= 1e-6 && worstTok <= 1e-6,
+          "sentence alone vs inside a batch of 1000 (%d tokens): max diff sentence %.3g, tokens %.3g",
+          big.cu.back(), worstSent, worstTok);
+  // The workspace shrinks back to a small batch without reallocation and gives the same result.
+  t.check(be->memoryBytes() > int64_t(big.cu.back()) * kHidden * 4, "memoryBytes counts workspaces (%lld)",
+          (long long)be->memoryBytes());
+}
+
+void checkOptions(Tally& t) {
+  std::mt19937 rng(29);
+  Batch b = randomBatch(rng, {5, 9, 1});
+  auto norm = [](const float* v, int n) {
+    double s = 0;
+    for (int i = 0; i < n; ++i) s += double(v[i]) * v[i];
+    return std::sqrt(s);
+  };
+  {
+    ModelSpec spec = makeSpec(3, {PoolMode::Cls}, false, true);
+    auto be = makeCpuBackend(spec);
+    t.check(be->deviceName() == "cpu", "deviceName() == \"cpu\"");
+    EncodeOutputs a, c;
+    be->encode(b.view(), a);
+    c.applyNormalize = false;
+    be->encode(b.view(), c);
+    t.check(std::fabs(norm(a.sentence.data(), kHidden) - 1) < 1e-6, "Normalize module applied by default");
+    t.check(std::fabs(norm(c.sentence.data(), kHidden) - 1) > 1e-3, "applyNormalize=false skips the Normalize module");
+  }
+  {
+    ModelSpec spec = makeSpec(3, {PoolMode::Mean, PoolMode::Max}, false, false);
+    auto be = makeCpuBackend(spec);
+    EncodeOutputs a, c;
+    be->encode(b.view(), a);
+    c.forceNormalize = true;
+    be->encode(b.view(), c);
+    bool ok = a.sentence.size() == 3 * 64 && std::fabs(norm(c.sentence.data() + 64, 64) - 1) < 1e-6 &&
+              std::fabs(norm(a.sentence.data() + 64, 64) - 1) > 1e-3;
+    t.check(ok, "forceNormalize normalizes a model without a Normalize module");
+    EncodeOutputs w, z;
+    be->encode(b.view(false), w);
+    std::vector<int32_t> zeros(b.ids.size(), 0);
+    EncodeBatch zb = b.view();
+    zb.typeIds = zeros.data();
+    be->encode(zb, z);
+    t.check(w.sentence == z.sentence, "typeIds null == all-zero typeIds");
+    EncodeOutputs tokOnly;
+    tokOnly.wantSentence = false;
+    tokOnly.wantTokens = true;
+    be->encode(b.view(), tokOnly);
+    t.check(tokOnly.sentence.empty() && tokOnly.tokens.size() == 15 * kHidden, "wantSentence=false gives tokens only");
+    EncodeOutputs e;
+    e.wantTokens = true;
+    EncodeBatch empty;
+    be->encode(empty, e);
+    int32_t cu0 = 0;
+    EncodeBatch empty2;
+    empty2.cuSeqlens = &cu0;
+    be->encode(empty2, e);
+    t.check(e.sentence.empty() && e.tokens.empty(), "a batch of 0 sequences gives empty outputs");
+  }
+  {
+    ModelSpec spec = makeSpec(3, {}, false, false);
+    auto be = makeCpuBackend(spec);
+    EncodeOutputs o;
+    o.wantSentence = false;
+    o.wantTokens = true;
+    be->encode(b.view(), o);
+    bool threw = false;
+    try {
+      EncodeOutputs s;
+      be->encode(b.view(), s);
+    } catch (const Error& e) {
+      threw = e.code() == "ERR_BAD_INPUT";
+    }
+    t.check(o.tokens.size() == 15 * kHidden && threw,
+            "a model without Pooling gives tokens, and ERR_BAD_INPUT for sentence embeddings");
+  }
+}
+
+void expectError(Tally& t, const char* what, const char* code, const std::string& needle,
+                 const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    const bool ok = e.code() == code && std::string(e.what()).find(needle) != std::string::npos;
+    t.check(ok, "%s → %s: %s", what, e.code().c_str(), e.what());
+    return;
+  } catch (const std::exception& e) {
+    t.check(false, "%s → unexpected exception %s", what, e.what());
+    return;
+  }
+  t.check(false, "%s → no error (expected %s containing \"%s\")", what, code, needle.c_str());
+}
+
+void checkValidation(Tally& t) {
+  ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
+  auto be = makeCpuBackend(spec);
+  std::mt19937 rng(31);
+  auto encodeWith = [&](Batch b, int n, bool types = true) {
+    EncodeBatch v = b.view(types);
+    v.numSequences = n;
+    EncodeOutputs o;
+    be->encode(v, o);
+  };
+  Batch good = randomBatch(rng, {3, 4, 2});
+  expectError(t, "numSequences = -1", "ERR_BAD_INPUT", "numSequences must be >= 0 (got -1)",
+              [&] { encodeWith(good, -1); });
+  Batch b1 = good;
+  b1.cu[0] = 1;
+  expectError(t, "cuSeqlens[0] = 1", "ERR_BAD_INPUT", "cuSeqlens[0] must be 0 (got 1)", [&] { encodeWith(b1, 3); });
+  Batch b2 = good;
+  b2.cu = {0, 3, 2, 9};
+  expectError(t, "decreasing cuSeqlens", "ERR_BAD_INPUT", "cuSeqlens must be non-decreasing: cuSeqlens[2] = 2 < cuSeqlens[1] = 3",
+              [&] { encodeWith(b2, 3); });
+  Batch b3 = good;
+  b3.cu = {0, 3, 3, 9};
+  expectError(t, "empty sequence", "ERR_BAD_INPUT", "sequence 1 has length 0; lengths must be in 1..128",
+              [&] { encodeWith(b3, 3); });
+  Batch b4 = randomBatch(rng, {2, kMaxPos + 1});
+  expectError(t, "sequence longer than max positions", "ERR_BAD_INPUT",
+              "sequence 1 has length 129; lengths must be in 1..128", [&] { encodeWith(b4, 2); });
+  Batch b5 = good;
+  b5.ids[3 + 2] = kVocab;
+  expectError(t, "token id = vocab size", "ERR_BAD_INPUT",
+              "sequence 1, token 2: token id 100 is out of range [0, 100)", [&] { encodeWith(b5, 3); });
+  Batch b6 = good;
+  b6.ids[0] = -5;
+  expectError(t, "negative token id", "ERR_BAD_INPUT",
+              "sequence 0, token 0: token id -5 is out of range [0, 100)", [&] { encodeWith(b6, 3); });
+  Batch b7 = good;
+  b7.types[8] = 2;
+  expectError(t, "token type id out of range", "ERR_BAD_INPUT",
+              "sequence 2, token 1: token type id 2 is out of range [0, 2)", [&] { encodeWith(b7, 3); });
+  // bad type ids are ignored when typeIds is null
+  bool ok = true;
+  try { encodeWith(b7, 3, false); } catch (...) { ok = false; }
+  t.check(ok, "typeIds null: only ids are validated");
+  // validateBatch directly
+  BertShape shape = spec.shape;
+  EncodeBatch none;
+  ok = true;
+  try { validateBatch(shape, none); } catch (...) { ok = false; }
+  t.check(ok, "validateBatch accepts n == 0 with no arrays");
+}
+
+void checkModelErrors(Tally& t) {
+  {
+    ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
+    spec.tensors.erase("encoder.layer.1.output.dense.bias");
+    expectError(t, "missing tensor", "ERR_BAD_MODEL", "missing tensor encoder.layer.1.output.dense.bias",
+                [&] { makeCpuBackend(spec); });
+  }
+  {
+    ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
+    HostTensor& w = spec.tensors["encoder.layer.0.intermediate.dense.weight"];
+    w.shape = {kFfn, kHidden - 1};
+    w.data.resize(size_t(kFfn) * (kHidden - 1));
+    expectError(t, "wrong shape", "ERR_BAD_MODEL",
+                "tensor encoder.layer.0.intermediate.dense.weight has shape [64, 31], expected [64, 32]",
+                [&] { makeCpuBackend(spec); });
+  }
+  {
+    ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
+    spec.tensors["embeddings.LayerNorm.bias"].data.pop_back();
+    expectError(t, "data size not matching shape", "ERR_BAD_MODEL", "tensor embeddings.LayerNorm.bias holds 31 values",
+                [&] { makeCpuBackend(spec); });
+  }
+  {
+    ModelSpec spec = makeSpec(5, {PoolMode::Mean, PoolMode::Cls}, true, false);
+    spec.dense[0].inFeatures = 32;
+    expectError(t, "dense in_features mismatch", "ERR_BAD_MODEL", "dense[0] has in_features 32 but its input has dimension 64",
+                [&] { makeCpuBackend(spec); });
+  }
+  {
+    ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
+    spec.shape.numHeads = 5;
+    expectError(t, "hidden not divisible by heads", "ERR_BAD_MODEL", "not a multiple of num_attention_heads",
+                [&] { makeCpuBackend(spec); });
+  }
+}
+
+// MiniLM-L6 shapes (hidden 384, 12 heads, 6 layers, ffn 1536) with random weights: prints
+// tokens/s for a few batch shapes (never asserted).
+void bench() {
+  Dims d;
+  d.vocab = 1000;
+  d.hidden = 384;
+  d.heads = 12;
+  d.layers = 6;
+  d.ffn = 1536;
+  d.maxPos = 512;
+  ModelSpec spec = makeSpec(1, {PoolMode::Mean}, false, true, d);
+  auto be = makeCpuBackend(spec);
+  std::printf("# bench: MiniLM-L6 shapes, gemm kernel %s\n", gemmKernelName());
+  for (auto [n, len] : {std::pair<int, int>{1, 16}, {32, 16}, {64, 32}, {16, 128}, {4, 512}}) {
+    std::mt19937 rng(2);
+    Batch b;
+    b.cu = test::cuSeqlensOf(std::vector<int>(n, len));
+    for (int i = 0; i < n * len; ++i) b.ids.push_back(int32_t(rng() % d.vocab)), b.types.push_back(0);
+    EncodeOutputs o;
+    be->encode(b.view(), o);
+    double best = 1e9;
+    auto start = std::chrono::steady_clock::now();
+    for (int r = 0;; ++r) {
+      auto t0 = std::chrono::steady_clock::now();
+      be->encode(b.view(), o);
+      auto t1 = std::chrono::steady_clock::now();
+      best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+      if (std::chrono::duration<double>(t1 - start).count() > 1.5 && r >= 2) break;
+    }
+    std::printf("# bench %3d x %3d tokens: %8.2f ms  %8.0f tokens/s  %7.1f sentences/s\n", n, len,
+                best * 1e3, n * len / best, n / best);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Tally t;
+  if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) {
+    bench();
+    return t.finish();
+  }
+  checkAgainstReference(t);
+  checkBatchIndependence(t);
+  checkOptions(t);
+  checkValidation(t);
+  checkModelErrors(t);
+  return t.finish();
+}

@@ -1,0 +1,476 @@
+// Similarity kernels vs a naive float64 reference, on every ISA path this CPU has, at several
+// blockings (query block, corpus block, corpus segments) so every edge of the tiling is hit.
+// Prints `N passed, M failed` and exits non-zero on failure.
+//
+//   similarity_test            run the checks
+//   similarity_test --bench [--nq N --nc N --dim D --k K --reps R]
+//                              print the FMA peak (calibration loop) and the kernel's GFLOP/s as
+//                              one JSON line (used by bench/similarity.js)
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+#include "common/thread_pool.h"
+#include "kernels/cpu_features.h"
+#include "kernels/similarity.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define SIMTEST_X86 1
+#include <immintrin.h>
+#endif
+
+using namespace sbert;
+
+namespace {
+
+int g_passed = 0, g_failed = 0;
+
+void check(bool ok, const std::string& what) {
+  if (ok) {
+    ++g_passed;
+  } else {
+    ++g_failed;
+    std::printf("FAIL: %s\n", what.c_str());
+  }
+}
+
+std::vector<float> randomMatrix(int64_t rows, int64_t dim, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(rows * dim));
+  for (auto& x : v) x = nd(rng);
+  return v;
+}
+
+std::vector<double> naiveScores(const std::vector<float>& q, int64_t nq, const std::vector<float>& c, int64_t nc,
+                                int64_t dim, bool cosine) {
+  std::vector<double> qn(nq, 1.0), cn(nc, 1.0);
+  auto norm = [&](const float* x) {
+    double s = 0;
+    for (int64_t k = 0; k < dim; ++k) s += double(x[k]) * x[k];
+    return std::max(std::sqrt(s), 1e-12);
+  };
+  if (cosine) {
+    for (int64_t i = 0; i < nq; ++i) qn[i] = norm(q.data() + i * dim);
+    for (int64_t j = 0; j < nc; ++j) cn[j] = norm(c.data() + j * dim);
+  }
+  std::vector<double> s(static_cast<size_t>(nq * nc));
+  for (int64_t i = 0; i < nq; ++i)
+    for (int64_t j = 0; j < nc; ++j) {
+      double d = 0;
+      for (int64_t k = 0; k < dim; ++k) d += double(q[i * dim + k]) * c[j * dim + k];
+      s[i * nc + j] = d / (qn[i] * cn[j]);
+    }
+  return s;
+}
+
+const char* isaName(SimilarityIsa isa) {
+  switch (isa) {
+    case SimilarityIsa::Portable: return "portable";
+    case SimilarityIsa::Avx2: return "avx2";
+    case SimilarityIsa::Avx512: return "avx512";
+    default: return "auto";
+  }
+}
+
+std::vector<SimilarityIsa> availableIsas() {
+  std::vector<SimilarityIsa> out{SimilarityIsa::Portable};
+  if (std::string(similarityKernelName(SimilarityIsa::Avx2)) == "avx2-fma") out.push_back(SimilarityIsa::Avx2);
+  if (std::string(similarityKernelName(SimilarityIsa::Avx512)) == "avx512") out.push_back(SimilarityIsa::Avx512);
+  return out;
+}
+
+struct Case {
+  int64_t nq, nc, dim, k;
+};
+
+// Top-k against the float64 reference: scores within tol of the reference score of the same
+// index, sorted (score desc, index asc), and the returned set is the true top-k up to tol.
+void checkTopK(const std::string& tag, const std::vector<double>& ref, int64_t nq, int64_t nc, int64_t kk,
+               const std::vector<int32_t>& idx, const std::vector<float>& sc, double tol) {
+  bool ok = true;
+  std::string why;
+  std::vector<double> row(nc);
+  for (int64_t i = 0; i < nq && ok; ++i) {
+    for (int64_t j = 0; j < nc; ++j) row[j] = ref[i * nc + j];
+    std::vector<double> sorted(row);
+    std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+    const double kth = sorted[kk - 1];
+    std::vector<char> seen(nc, 0);
+    for (int64_t t = 0; t < kk; ++t) {
+      const int32_t j = idx[i * kk + t];
+      if (j < 0 || j >= nc || seen[j]) {
+        ok = false;
+        why = "bad/duplicate index";
+        break;
+      }
+      seen[j] = 1;
+      if (std::fabs(sc[i * kk + t] - row[j]) > tol) {
+        ok = false;
+        why = "score " + std::to_string(sc[i * kk + t]) + " vs " + std::to_string(row[j]);
+        break;
+      }
+      if (row[j] < kth - tol) {
+        ok = false;
+        why = "index not in top-k";
+        break;
+      }
+      if (t > 0) {
+        const float ps = sc[i * kk + t - 1], cs = sc[i * kk + t];
+        if (ps < cs || (ps == cs && idx[i * kk + t - 1] > j)) {
+          ok = false;
+          why = "not sorted";
+          break;
+        }
+      }
+    }
+    for (int64_t j = 0; j < nc && ok; ++j) {
+      if (row[j] > kth + tol && !seen[j]) {
+        ok = false;
+        why = "missed index " + std::to_string(j);
+      }
+    }
+    if (!ok) why += " (row " + std::to_string(i) + ")";
+  }
+  check(ok, tag + (ok ? "" : ": " + why));
+}
+
+void testTopKAndMatrix() {
+  const std::vector<Case> cases = {
+      {1, 1, 1, 1},     {1, 1, 1, 5},    {3, 17, 3, 4},     {17, 17, 3, 17},  {17, 100, 384, 10},
+      {50, 333, 768, 7}, {5, 1000, 64, 3}, {200, 150, 13, 200}, {9, 2000, 32, 1}, {130, 97, 5, 100},
+  };
+  struct Blocking {
+    int64_t qb, cb, segs, chunk;
+  };
+  const std::vector<Blocking> blockings = {{0, 0, 0, 0}, {1, 1, 1, 1}, {16, 48, 3, 0}, {5, 100, 7, 150}, {8, 16, 2, 40}};
+  uint32_t seed = 1;
+  for (SimilarityIsa isa : availableIsas()) {
+    for (const Case& cs : cases) {
+      const auto q = randomMatrix(cs.nq, cs.dim, seed++);
+      const auto c = randomMatrix(cs.nc, cs.dim, seed++);
+      for (SimilarityFn fn : {SimilarityFn::Cosine, SimilarityFn::Dot}) {
+        const bool cosine = fn == SimilarityFn::Cosine;
+        const auto ref = naiveScores(q, cs.nq, c, cs.nc, cs.dim, cosine);
+        // Dot scores grow like sqrt(dim); the tolerance is relative to that scale.
+        const double tol = cosine ? 1e-5 : 1e-5 * std::max(1.0, double(cs.dim));
+        for (const Blocking& b : blockings) {
+          SimilarityConfig cfg;
+          cfg.fn = fn;
+          cfg.isa = isa;
+          cfg.queryBlock = b.qb;
+          cfg.corpusBlock = b.cb;
+          cfg.corpusSegments = b.segs;
+          cfg.corpusChunk = b.chunk;
+          const std::string tag = std::string(isaName(isa)) + (cosine ? " cosine" : " dot") + " nq=" +
+                                  std::to_string(cs.nq) + " nc=" + std::to_string(cs.nc) + " dim=" +
+                                  std::to_string(cs.dim) + " k=" + std::to_string(cs.k) + " blocks=" +
+                                  std::to_string(b.qb) + "/" + std::to_string(b.cb) + "/" + std::to_string(b.segs) + "/" +
+                                  std::to_string(b.chunk);
+          MatrixView qv{q.data(), cs.nq, cs.dim, "queries"}, cv{c.data(), cs.nc, cs.dim, "corpus"};
+          const int64_t kk = std::min(cs.k, cs.nc);
+          std::vector<int32_t> idx(cs.nq * kk, -1);
+          std::vector<float> sc(cs.nq * kk, 0.0f);
+          similarityTopK(qv, cv, cs.k, cfg, idx.data(), sc.data());
+          checkTopK("topk " + tag, ref, cs.nq, cs.nc, kk, idx, sc, tol);
+
+          std::vector<float> mat(cs.nq * cs.nc, NAN);
+          similarityMatrix(qv, cv, cfg, mat.data());
+          double maxErr = 0;
+          for (size_t i = 0; i < mat.size(); ++i) maxErr = std::max(maxErr, std::fabs(double(mat[i]) - ref[i]));
+          check(maxErr <= tol, "matrix " + tag + " maxErr " + std::to_string(maxErr));
+
+          // Threshold at the reference median: entries >= threshold, sorted, rows below
+          // minCount empty.
+          if (cs.nq * cs.nc > 0) {
+            std::vector<double> sorted(ref);
+            std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+            const float thr = static_cast<float>(sorted[sorted.size() / 2]);
+            const int64_t minCount = std::max<int64_t>(1, cs.nc / 2);
+            ThresholdResult tr = similarityThreshold(qv, cv, thr, minCount, cfg);
+            bool ok = tr.rowPtr.size() == size_t(cs.nq + 1);
+            for (int64_t i = 0; i < cs.nq && ok; ++i) {
+              // Expected count from the kernel's own matrix (so rounding cannot flip an entry).
+              int64_t n = 0;
+              for (int64_t j = 0; j < cs.nc; ++j) n += mat[i * cs.nc + j] >= thr;
+              if (n < minCount) n = 0;
+              ok = tr.rowPtr[i + 1] - tr.rowPtr[i] == n;
+              for (int64_t t = tr.rowPtr[i]; t < tr.rowPtr[i + 1] && ok; ++t) {
+                ok = tr.score[t] >= thr && std::fabs(tr.score[t] - ref[i * cs.nc + tr.index[t]]) <= tol;
+                if (ok && t > tr.rowPtr[i]) {
+                  ok = tr.score[t - 1] > tr.score[t] || (tr.score[t - 1] == tr.score[t] && tr.index[t - 1] < tr.index[t]);
+                }
+              }
+            }
+            check(ok, "threshold " + tag);
+          }
+        }
+      }
+    }
+  }
+}
+
+void testTiesSymmetryEdges() {
+  for (SimilarityIsa isa : availableIsas()) {
+    const std::string tag = isaName(isa);
+    SimilarityConfig cfg;
+    cfg.isa = isa;
+    // Duplicate corpus rows tie exactly: lower index first, and the top-k cut keeps the lowest.
+    const int64_t dim = 24, nc = 40;
+    auto base = randomMatrix(4, dim, 99);
+    std::vector<float> c(nc * dim);
+    for (int64_t j = 0; j < nc; ++j) std::memcpy(&c[j * dim], &base[(j % 4) * dim], dim * sizeof(float));
+    std::vector<float> q(base.begin(), base.begin() + dim);  // equal to corpus rows 0, 4, 8, ...
+    for (int64_t segs : {1, 3, 7}) {
+      cfg.corpusSegments = segs;
+      cfg.corpusBlock = 8;
+      cfg.corpusChunk = segs == 3 ? 16 : 0;
+      std::vector<int32_t> idx(5);
+      std::vector<float> sc(5);
+      similarityTopK({q.data(), 1, dim, "queries"}, {c.data(), nc, dim, "corpus"}, 5, cfg, idx.data(), sc.data());
+      bool ok = true;
+      for (int t = 0; t < 5; ++t) ok &= idx[t] == 4 * t && sc[t] == sc[0];
+      check(ok, tag + " ties: lower index first, segments=" + std::to_string(segs));
+    }
+    cfg.corpusSegments = 0;
+    cfg.corpusBlock = 0;
+    cfg.corpusChunk = 0;
+    // Symmetry: Q == C gives bitwise S[i][j] == S[j][i].
+    const int64_t n = 70, d = 384;
+    auto x = randomMatrix(n, d, 7);
+    std::vector<float> m(n * n);
+    similarityMatrix({x.data(), n, d, "a"}, {x.data(), n, d, "b"}, cfg, m.data());
+    bool sym = true;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) sym &= std::memcmp(&m[i * n + j], &m[j * n + i], sizeof(float)) == 0;
+    check(sym, tag + " symmetric scores");
+    // Zero vectors score 0 under cosine.
+    std::vector<float> z(3 * 5, 0.0f), o = randomMatrix(2, 5, 3);
+    std::vector<float> zm(3 * 2);
+    similarityMatrix({z.data(), 3, 5, "a"}, {o.data(), 2, 5, "b"}, cfg, zm.data());
+    bool zeros = true;
+    for (float v : zm) zeros &= v == 0.0f;
+    check(zeros, tag + " zero vectors score 0");
+  }
+  // Errors: NaN / Infinity rows, dim mismatch, k < 1 — thrown, with codes.
+  auto expectError = [](const std::function<void()>& f, const std::string& code, const std::string& msg,
+                        const std::string& tag) {
+    try {
+      f();
+      check(false, tag + ": no error");
+    } catch (const Error& e) {
+      check(e.code() == code && std::string(e.what()).find(msg) != std::string::npos,
+            tag + ": got " + e.code() + " " + e.what());
+    }
+  };
+  std::vector<float> a = randomMatrix(20, 4, 5), b = randomMatrix(6, 4, 6);
+  std::vector<int32_t> idx(20 * 3);
+  std::vector<float> sc(20 * 3);
+  a[17 * 4 + 2] = NAN;
+  a[18 * 4 + 1] = INFINITY;
+  expectError([&] { similarityTopK({a.data(), 20, 4, "queries"}, {b.data(), 6, 4, "corpus"}, 3, {}, idx.data(), sc.data()); },
+              "ERR_OUT_OF_RANGE", "queries row 17 contains NaN", "NaN row");
+  a[17 * 4 + 2] = 0;
+  expectError([&] { similarityTopK({a.data(), 20, 4, "queries"}, {b.data(), 6, 4, "corpus"}, 3, {}, idx.data(), sc.data()); },
+              "ERR_OUT_OF_RANGE", "queries row 18 contains Infinity", "Infinity row");
+  a[18 * 4 + 1] = 0;
+  expectError([&] { similarityTopK({a.data(), 20, 4, "queries"}, {b.data(), 8, 3, "corpus"}, 3, {}, idx.data(), sc.data()); },
+              "ERR_OUT_OF_RANGE", "queries dim 4 differs from corpus dim 3", "dim mismatch");
+  expectError([&] { similarityTopK({a.data(), 20, 4, "queries"}, {b.data(), 6, 4, "corpus"}, 0, {}, idx.data(), sc.data()); },
+              "ERR_OUT_OF_RANGE", "k must be", "k = 0");
+  // Corpus rows: checked up front (many query blocks) or block by block (one query block); the
+  // first bad row is reported either way.
+  {
+    std::vector<float> big = randomMatrix(300, 4, 8), corpus = randomMatrix(5000, 4, 9);
+    corpus[4321 * 4 + 3] = NAN;
+    corpus[4999 * 4] = INFINITY;
+    std::vector<int32_t> bi(300 * 2);
+    std::vector<float> bs(300 * 2);
+    for (int64_t nq : {1, 300}) {
+      for (SimilarityFn fn : {SimilarityFn::Cosine, SimilarityFn::Dot}) {
+        SimilarityConfig cfg;
+        cfg.fn = fn;
+        cfg.corpusBlock = 64;
+        expectError([&] { similarityTopK({big.data(), nq, 4, "queries"}, {corpus.data(), 5000, 4, "corpus"}, 2, cfg, bi.data(), bs.data()); },
+                    "ERR_OUT_OF_RANGE", "corpus row 4321 contains NaN", "corpus NaN, nq=" + std::to_string(nq));
+      }
+    }
+  }
+  // Empty inputs are fine.
+  similarityTopK({a.data(), 0, 4, "queries"}, {b.data(), 6, 4, "corpus"}, 3, {}, idx.data(), sc.data());
+  similarityTopK({a.data(), 20, 4, "queries"}, {nullptr, 0, 4, "corpus"}, 3, {}, idx.data(), sc.data());
+  check(true, "empty inputs");
+}
+
+// ---- --bench ----------------------------------------------------------------------------------
+
+#ifdef SIMTEST_X86
+__attribute__((target("avx512f,fma"))) float fmaLoop512(int64_t iters) {
+  __m512 acc[16];
+  for (int v = 0; v < 16; ++v) acc[v] = _mm512_set1_ps(float(v) * 1e-3f);
+  const __m512 m = _mm512_set1_ps(0.9999999f), a = _mm512_set1_ps(1e-7f);
+  for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 16
+    for (int v = 0; v < 16; ++v) acc[v] = _mm512_fmadd_ps(acc[v], m, a);
+  }
+  __m512 s = acc[0];
+  for (int v = 1; v < 16; ++v) s = _mm512_add_ps(s, acc[v]);
+  return _mm512_reduce_add_ps(s);
+}
+__attribute__((target("avx2,fma"))) float fmaLoop256(int64_t iters) {
+  __m256 acc[12];
+  for (int v = 0; v < 12; ++v) acc[v] = _mm256_set1_ps(float(v) * 1e-3f);
+  const __m256 m = _mm256_set1_ps(0.9999999f), a = _mm256_set1_ps(1e-7f);
+  for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 12
+    for (int v = 0; v < 12; ++v) acc[v] = _mm256_fmadd_ps(acc[v], m, a);
+  }
+  float out[8];
+  __m256 s = acc[0];
+  for (int v = 1; v < 12; ++v) s = _mm256_add_ps(s, acc[v]);
+  _mm256_storeu_ps(out, s);
+  return out[0] + out[7];
+}
+#endif
+
+#ifdef _WIN32
+// No per-thread CPU clock here: fall back to wall time.
+double threadCpuSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+double processCpuSeconds() { return threadCpuSeconds(); }
+#else
+double threadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+double processCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+#endif
+
+// Peak fp32 FMA GFLOP/s: `threads` threads each run an independent-chain FMA loop. Returns
+// {wall-clock total, sum over threads of flops / that thread's CPU time}. The second is what
+// the cores can do when they get to run (robust to other load on the machine); the first is
+// what this run got.
+std::pair<double, double> measurePeak(int threads, bool avx512) {
+#ifdef SIMTEST_X86
+  const int64_t iters = avx512 ? 20000000 : 25000000;
+  const double flopsPerIter = avx512 ? 16.0 * 16 * 2 : 12.0 * 8 * 2;
+  std::vector<std::thread> ts;
+  std::vector<float> sink(threads);
+  std::vector<double> cpu(threads);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      const double c0 = threadCpuSeconds();
+      sink[t] = avx512 ? fmaLoop512(iters) : fmaLoop256(iters);
+      cpu[t] = threadCpuSeconds() - c0;
+    });
+  }
+  for (auto& t : ts) t.join();
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  volatile float keep = sink[0];
+  (void)keep;
+  double perCpu = 0;
+  for (int t = 0; t < threads; ++t) perCpu += flopsPerIter * iters / cpu[t] / 1e9;
+  return {flopsPerIter * iters * threads / sec / 1e9, perCpu};
+#else
+  (void)threads;
+  (void)avx512;
+  return {0, 0};
+#endif
+}
+
+int runBench(int argc, char** argv) {
+  int64_t nq = 4096, nc = 16384, dim = 384, k = 10, reps = 3;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string f = argv[i];
+    const int64_t v = std::atoll(argv[i + 1]);
+    if (f == "--nq") nq = v;
+    else if (f == "--nc") nc = v;
+    else if (f == "--dim") dim = v;
+    else if (f == "--k") k = v;
+    else if (f == "--reps") reps = v;
+  }
+  const int threads = numThreads();
+  std::string json = "{\"threads\":" + std::to_string(threads);
+  char buf[512];
+  double peakCore = 0;  // per-core peak by CPU time, best ISA
+  for (bool avx512 : {true, false}) {
+    if (avx512 ? !cpuHasAvx512() : !cpuHasAvx2Fma()) continue;
+    const auto one = measurePeak(1, avx512);
+    const auto all = measurePeak(threads, avx512);
+    if (peakCore == 0) peakCore = one.second;
+    std::snprintf(buf, sizeof buf,
+                  ",\"peak%s\":{\"oneThreadWall\":%.1f,\"oneThreadCpu\":%.1f,\"allThreadsWall\":%.1f,"
+                  "\"allThreadsCpu\":%.1f}",
+                  avx512 ? "Avx512" : "Avx2", one.first, one.second, all.first, all.second);
+    json += buf;
+  }
+  const auto q = randomMatrix(nq, dim, 1), c = randomMatrix(nc, dim, 2);
+  const double flop = 2.0 * nq * nc * dim;
+  std::snprintf(buf, sizeof buf, ",\"nq\":%lld,\"nc\":%lld,\"dim\":%lld,\"k\":%lld,\"kernels\":{", (long long)nq,
+                (long long)nc, (long long)dim, (long long)k);
+  json += buf;
+  bool first = true;
+  auto isas = availableIsas();
+  if (isas.size() > 1) isas.erase(isas.begin());  // the portable path takes minutes at this size
+  for (SimilarityIsa isa : isas) {
+    SimilarityConfig cfg;
+    cfg.isa = isa;
+    std::vector<int32_t> idx(nq * std::min(k, nc));
+    std::vector<float> sc(idx.size());
+    double best = 1e30, bestCpu = 1e30;
+    for (int64_t r = 0; r < reps; ++r) {
+      auto t0 = std::chrono::steady_clock::now();
+      const double c0 = processCpuSeconds();
+      similarityTopK({q.data(), nq, dim, "queries"}, {c.data(), nc, dim, "corpus"}, k, cfg, idx.data(), sc.data());
+      bestCpu = std::min(bestCpu, processCpuSeconds() - c0);
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    // gflopsPerCore: flops per CPU-second of this process, comparable with the per-core peak
+    // even when other processes share the machine.
+    const double perCore = flop / bestCpu / 1e9;
+    std::snprintf(buf, sizeof buf,
+                  "%s\"%s\":{\"seconds\":%.4f,\"gflops\":%.1f,\"cpuSeconds\":%.4f,\"gflopsPerCore\":%.1f,"
+                  "\"fractionOfCorePeak\":%.3f}",
+                  first ? "" : ",", similarityKernelName(isa), best, flop / best / 1e9, bestCpu, perCore,
+                  peakCore > 0 ? perCore / peakCore : 0.0);
+    json += buf;
+    first = false;
+  }
+  json += "}}";
+  std::printf("%s\n", json.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
+  std::printf("similarity kernels: %s (threads %d)\n", similarityKernelName(), numThreads());
+  try {
+    testTopKAndMatrix();
+    testTiesSymmetryEdges();
+  } catch (const std::exception& e) {
+    std::printf("FAIL: unexpected exception: %s\n", e.what());
+    ++g_failed;
+  }
+  std::printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,263 @@
+// End-to-end: SentenceEncoder on the CPU engine against the reference fixtures (Hugging Face
+// transformers + sentence-transformers on the same weights), plus the API's contract:
+// batch-composition independence, concurrency, dispose, argument errors.
+'use strict';
+const { test } = require('uvu');
+const assert = require('uvu/assert');
+const path = require('node:path');
+const fs = require('node:fs');
+const { SentenceEncoder, SbertError } = require('../dist');
+const { FIXTURES, readReference, realLength, cosine, maxAbs, maxAbsDiff, variantFolder, rng } = require('./helpers/reference');
+
+const MODELS = ['tiny', 'headdim32-f16', 'headdim64-f32'];
+const TINY = path.join(FIXTURES, 'tiny');
+
+/** Reference pooled vectors computed from last_hidden_state for modes without a stored tensor. */
+function poolFromReference(ref, i, mode) {
+  const h = ref.tensors.last_hidden_state;
+  const [, L, H] = h.shape;
+  const len = realLength(ref, i);
+  const out = new Float64Array(H);
+  let wsum = 0;
+  for (let t = 0; t < len; t++) {
+    const w = mode === 'weightedmean' ? t + 1 : 1;
+    wsum += w;
+    for (let d = 0; d < H; d++) out[d] += w * h.data[(i * L + t) * H + d];
+  }
+  if (mode === 'lasttoken') return Array.from({ length: H }, (_, d) => h.data[(i * L + len - 1) * H + d]);
+  return Array.from(out, (v) => v / wsum);
+}
+
+for (const name of MODELS) {
+  const ref = readReference(name);
+  const n = ref.sentences.length;
+
+  test(`${name}: token ids and truncation match the reference`, async () => {
+    const enc = await SentenceEncoder.load(path.join(FIXTURES, name), { device: 'cpu' });
+    try {
+      const L = ref.tensors.input_ids.shape[1];
+      assert.is(enc.maxSeqLength, ref.meta.max_seq_length ?? enc.maxSeqLength);
+      for (let i = 0; i < n; i++) {
+        const len = realLength(ref, i);
+        const want = Array.from(ref.tensors.input_ids.data.subarray(i * L, i * L + len));
+        const got = Array.from(enc.tokenizer.encode(ref.sentences[i], { maxLength: enc.maxSeqLength }).ids);
+        assert.equal(got, want, `sentence ${i}`);
+      }
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  test(`${name}: last_hidden_state within 1e-4 × max|ref| on real tokens`, async () => {
+    const enc = await SentenceEncoder.load(path.join(FIXTURES, name), { device: 'cpu' });
+    try {
+      const tokens = await enc.encode(ref.sentences, { outputValue: 'token_embeddings' });
+      const h = ref.tensors.last_hidden_state;
+      const [, L, H] = h.shape;
+      const scale = maxAbs(h.data);
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const len = realLength(ref, i);
+        assert.is(tokens[i].count, len, `sentence ${i} length`);
+        assert.is(tokens[i].dim, H);
+        worst = Math.max(worst, maxAbsDiff(tokens[i].data, h.data.subarray(i * L * H, (i * L + len) * H)));
+      }
+      assert.ok(worst <= 1e-4 * scale, `max abs error ${worst} > 1e-4 × ${scale}`);
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  test(`${name}: st_encode (the folder's own modules), cosine ≥ 0.99999`, async () => {
+    const enc = await SentenceEncoder.load(path.join(FIXTURES, name), { device: 'cpu' });
+    try {
+      const emb = await enc.encode(ref.sentences);
+      const st = ref.tensors.st_encode;
+      assert.is(emb.count, n);
+      assert.is(emb.dim, st.shape[1]);
+      assert.is(enc.dimension, st.shape[1]);
+      for (let i = 0; i < n; i++) {
+        const want = st.data.subarray(i * emb.dim, (i + 1) * emb.dim);
+        const c = cosine(emb.row(i), want);
+        assert.ok(c >= 0.99999, `sentence ${i}: cosine ${c}`);
+        assert.ok(maxAbsDiff(emb.row(i), want) <= 1e-4 * Math.max(maxAbs(want), 1e-6), `sentence ${i}: abs error`);
+      }
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  test(`${name}: every pooling mode vs the reference`, async () => {
+    const stored = { cls: 'pool_cls', max: 'pool_max', mean: 'pool_mean', mean_sqrt_len_tokens: 'pool_mean_sqrt_len' };
+    for (const mode of ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken']) {
+      const dir = variantFolder(name, { pooling: [mode] });
+      const enc = await SentenceEncoder.load(dir, { device: 'cpu' });
+      try {
+        const emb = await enc.encode(ref.sentences);
+        for (let i = 0; i < n; i++) {
+          const want = stored[mode]
+            ? ref.tensors[stored[mode]].data.subarray(i * emb.dim, (i + 1) * emb.dim)
+            : poolFromReference(ref, i, mode);
+          const c = cosine(emb.row(i), want);
+          assert.ok(c >= 0.99999, `${mode}, sentence ${i}: cosine ${c}`);
+        }
+      } finally {
+        enc.dispose();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+}
+
+test('several pooling modes are concatenated in sentence-transformers order', async () => {
+  const ref = readReference('headdim64-f32');
+  const dir = variantFolder('headdim64-f32', { pooling: ['mean', 'cls', 'max'] });
+  const enc = await SentenceEncoder.load(dir, { device: 'cpu' });
+  try {
+    const H = 256;
+    assert.is(enc.dimension, 3 * H);
+    const emb = await enc.encode(ref.sentences.slice(0, 4));
+    for (let i = 0; i < 4; i++) {
+      const row = emb.row(i);
+      // sentence-transformers order: cls, max, mean
+      assert.ok(cosine(row.subarray(0, H), ref.tensors.pool_cls.data.subarray(i * H, (i + 1) * H)) >= 0.99999);
+      assert.ok(cosine(row.subarray(H, 2 * H), ref.tensors.pool_max.data.subarray(i * H, (i + 1) * H)) >= 0.99999);
+      assert.ok(cosine(row.subarray(2 * H), ref.tensors.pool_mean.data.subarray(i * H, (i + 1) * H)) >= 0.99999);
+    }
+  } finally {
+    enc.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function randomSentences(count, seed) {
+  const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'quickly', 'running', 'dogs', 'über', 'naïve', '東京', 'play', '!', 'ping-pong', 'unbelievably', 'x'];
+  const r = rng(seed);
+  return Array.from({ length: count }, () => {
+    const len = 1 + Math.floor(r() * 40);
+    return Array.from({ length: len }, () => words[Math.floor(r() * words.length)]).join(' ');
+  });
+}
+
+test('the same sentence gives the same embedding alone or inside a batch of 1,000', async () => {
+  const enc = await SentenceEncoder.load(path.join(FIXTURES, 'headdim32-f16'), { device: 'cpu' });
+  try {
+    const batch = randomSentences(1000, 7);
+    const probe = [0, 1, 499, 999];
+    const all = await enc.encode(batch);
+    for (const i of probe) {
+      const alone = await enc.encode(batch[i]);
+      const d = maxAbsDiff(alone.row(0), all.row(i));
+      assert.ok(d <= 1e-6, `sentence ${i}: ${d}`);
+    }
+    // Tiny token budgets split the batch differently: same results.
+    const small = await enc.encode(batch.slice(0, 50), { batchTokens: 17 });
+    assert.ok(maxAbsDiff(small.data, all.data.subarray(0, 50 * all.dim)) <= 1e-6);
+  } finally {
+    enc.dispose();
+  }
+});
+
+test('100 concurrent encode calls resolve to what sequential calls give', async () => {
+  const enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
+  try {
+    const inputs = Array.from({ length: 100 }, (_, i) => randomSentences(1 + (i % 5), 100 + i));
+    const sequential = [];
+    for (const t of inputs) sequential.push(await enc.encode(t));
+    const concurrent = await Promise.all(inputs.map((t) => enc.encode(t)));
+    for (let i = 0; i < inputs.length; i++) assert.ok(maxAbsDiff(concurrent[i].data, sequential[i].data) === 0, `call ${i}`);
+  } finally {
+    enc.dispose();
+  }
+});
+
+test('dispose() while calls are in flight: each call finishes or rejects with ERR_DISPOSED', async () => {
+  const enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
+  const calls = Array.from({ length: 30 }, (_, i) => enc.encode(randomSentences(20, i)));
+  enc.dispose();
+  enc.dispose(); // idempotent
+  const settled = await Promise.allSettled(calls);
+  for (const s of settled) {
+    if (s.status === 'rejected') {
+      assert.instance(s.reason, SbertError);
+      assert.is(s.reason.code, 'ERR_DISPOSED');
+    } else {
+      assert.is(s.value.count, 20);
+    }
+  }
+  assert.ok(enc.disposed);
+  try {
+    await enc.encode('after dispose');
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.is(err.code, 'ERR_DISPOSED');
+  }
+});
+
+test('edge cases: [] → empty, "" is a sentence, single string, normalize, token embeddings', async () => {
+  const enc = await SentenceEncoder.load(path.join(FIXTURES, 'headdim64-f32'), { device: 'cpu' });
+  try {
+    const empty = await enc.encode([]);
+    assert.is(empty.count, 0);
+    assert.is(empty.dim, enc.dimension);
+    assert.is(empty.data.length, 0);
+    const blank = await enc.encode('');
+    assert.is(blank.count, 1);
+    assert.ok(blank.data.every(Number.isFinite));
+    const one = await enc.encode('hello world');
+    const many = await enc.encode(['hello world', 'x']);
+    assert.ok(maxAbsDiff(one.row(0), many.row(0)) <= 1e-6);
+    const norm = await enc.encode(['hello world', 'a much longer sentence here'], { normalize: true });
+    for (const row of norm) {
+      const len = Math.hypot(...row);
+      assert.ok(Math.abs(len - 1) < 1e-5, `norm ${len}`);
+      assert.ok(Math.abs(cosine(row, one.row(0)) - cosine(row, one.row(0))) < 1e-9);
+    }
+    assert.ok(cosine(norm.row(0), one.row(0)) > 0.99999);
+    // Truncation: a very long input gives exactly maxSeqLength token embeddings.
+    const long = 'word '.repeat(5000);
+    const tok = await enc.encode([long], { outputValue: 'token_embeddings' });
+    assert.is(tok[0].count, enc.maxSeqLength);
+  } finally {
+    enc.dispose();
+  }
+});
+
+test('argument errors are TypeError/RangeError naming the argument', async () => {
+  const enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
+  try {
+    let err = await enc.encode(['ok', 'fine', 3]).catch((e) => e);
+    assert.instance(err, TypeError);
+    assert.match(err.message, 'texts[2]');
+    err = await enc.encode(null).catch((e) => e);
+    assert.instance(err, TypeError);
+    err = await enc.encode(['a'], { batchTokens: 0 }).catch((e) => e);
+    assert.instance(err, RangeError);
+    assert.match(err.message, 'batchTokens');
+    err = await enc.encode(['a'], { outputValue: 'nope' }).catch((e) => e);
+    assert.instance(err, RangeError);
+    err = await SentenceEncoder.load(TINY, { device: 'gpu' }).catch((e) => e);
+    assert.instance(err, RangeError);
+    assert.match(err.message, 'device');
+    err = await SentenceEncoder.load(TINY, { precision: 'fp8' }).catch((e) => e);
+    assert.instance(err, RangeError);
+  } finally {
+    enc.dispose();
+  }
+});
+
+test('a folder that is not loadable → ERR_BAD_MODEL; a missing GPU → ERR_NO_CUDA', async () => {
+  let err = await SentenceEncoder.load(path.join(FIXTURES, 'does-not-exist'), { device: 'cpu' }).catch((e) => e);
+  assert.instance(err, SbertError);
+  assert.is(err.code, 'ERR_BAD_MODEL');
+  err = await SentenceEncoder.load(path.join(FIXTURES, 'classic-layout-all-MiniLM-L6-v2'), { device: 'cpu' }).catch((e) => e);
+  assert.is(err.code, 'ERR_BAD_MODEL');
+  const { cudaDevices } = require('../dist');
+  if (cudaDevices().length === 0) {
+    err = await SentenceEncoder.load(TINY, { device: 'cuda' }).catch((e) => e);
+    assert.instance(err, SbertError);
+    assert.is(err.code, 'ERR_NO_CUDA');
+  }
+});
+
+test.run();
