@@ -363,23 +363,9 @@ export async function paraphraseMining(
   maybeOptions?: ParaphraseMiningOptions,
 ): Promise<ParaphrasePair[]> {
   const stack = new Error().stack;
-  let options: unknown;
-  let emb: Matrix;
-  if (isEncoder(source)) {
-    const sentences = sentencesOrOptions;
-    if (!Array.isArray(sentences) || !sentences.every((s) => typeof s === 'string')) {
-      throw new TypeError('sentences must be an array of strings when an encoder is given');
-    }
-    options = maybeOptions;
-    optionsObject(options, 'options');
-    emb = toMatrix(await source.encode(sentences), 'embeddings');
-    if (emb.count !== sentences.length) {
-      throw new SbertError('ERR_BAD_DATA', `the encoder returned ${emb.count} embeddings for ${sentences.length} sentences`);
-    }
-  } else {
-    emb = toMatrix(source, 'embeddings');
-    options = Array.isArray(sentencesOrOptions) || sentencesOrOptions == null ? maybeOptions : sentencesOrOptions;
-  }
+  const encoder = isEncoder(source);
+  const options = encoder || Array.isArray(sentencesOrOptions) || sentencesOrOptions == null ? maybeOptions : sentencesOrOptions;
+  // Every option is checked before any (possibly long) encoding starts.
   const opts = optionsObject<ParaphraseMiningOptions>(options, 'options');
   const k = positiveInt(opts.topK, 'topK', 100);
   const maxPairs = positiveInt(opts.maxPairs, 'maxPairs', 500000);
@@ -387,6 +373,19 @@ export async function paraphraseMining(
   const chunk = positiveInt(opts.corpusChunkSize, 'corpusChunkSize', 100000);
   const fn = scoreFn(opts.fn);
   const device = parseDevice(opts.device);
+  let emb: Matrix;
+  if (encoder) {
+    const sentences = sentencesOrOptions;
+    if (!Array.isArray(sentences) || !sentences.every((t) => typeof t === 'string')) {
+      throw new TypeError('sentences must be an array of strings when an encoder is given');
+    }
+    emb = toMatrix(await (source as TextEncoderLike).encode(sentences), 'embeddings');
+    if (emb.count !== sentences.length) {
+      throw new SbertError('ERR_BAD_DATA', `the encoder returned ${emb.count} embeddings for ${sentences.length} sentences`);
+    }
+  } else {
+    emb = toMatrix(source, 'embeddings');
+  }
   const n = emb.count;
   if (n < 2) return [];
 
@@ -413,7 +412,7 @@ export async function paraphraseMining(
     let lo = row * perRow;
     let hi = lo + perRow - 1;
     while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
+      const mid = lo + ((hi - lo) >> 1);
       const v = sortedIdx[mid];
       if (v === j) return true;
       if (v < j) lo = mid + 1;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run build:gyp`: builds the CPU-only addon with node-gyp from binding.gyp, in its own
 // folder (build-gyp/) so it does not wipe the cmake-js build in build/ (node-gyp's `rebuild`
-// deletes ./build). The staged binding.gyp is the root one with absolute paths.
+// deletes ./build). The staged binding.gyp is the root one with its paths rebased.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -12,8 +12,9 @@ const stage = path.join(root, 'build-gyp');
 fs.mkdirSync(stage, { recursive: true });
 const gyp = JSON.parse(fs.readFileSync(path.join(root, 'binding.gyp'), 'utf8'));
 const target = gyp.targets[0];
-target.sources = require('./list-sources.js').map((f) => path.join(root, f));
-target.include_dirs = [require('node-addon-api').include_dir, path.join(root, 'native/cpp')];
+// Sources relative to the staged folder: gyp's make generator mangles absolute source paths.
+target.sources = require('./list-sources.js').map((f) => path.relative(stage, path.join(root, f)));
+target.include_dirs = [require('node-addon-api').include.replace(/"/g, ''), path.join(root, 'native/cpp')];
 target.defines = target.defines.map((d) =>
   d.startsWith('SBERT_VERSION=') ? `SBERT_VERSION="${require(path.join(root, 'package.json')).version}"` : d,
 );

@@ -56,7 +56,7 @@ function compare(gpu, q, c, k, fn, label) {
     const row = cpu.subarray(i * nc, (i + 1) * nc);
     const sorted = Float64Array.from(row).sort().reverse();
     const kth = sorted[kk - 1];
-    const tolOf = (j) => (fn === 'cosine' ? 3e-3 : 3e-3 * qn[i] * cn[j] + 1e-6);
+    const tolOf = (j) => (fn === 'cosine' ? 3e-3 : 3e-3 * qn[i] * cn[j]);
     const got = new Set();
     for (let t = 0; t < kk; t++) {
       const { corpusId: j, score } = hits[t];
