@@ -20,6 +20,7 @@
 #   5. ours: bench/encode-throughput.js, 10,000 STSb sentences, fp16, several token budgets
 #   6. sentence-transformers: bench/reference/st_encode.py, same folders and sentences, fp32 once
 #      (the reference embeddings), then model.half() at batch sizes 32/128/512
+#   6b. similarity: bench/similarity.js (CUDA, 100k x 100k top-10) vs bench/reference/torch_topk.py
 #   7. one table (bench/reference/compare.py): cosine ours vs ST per model (min and mean),
 #      sentences/s for both, the ratio, the card
 # Output, in $OUT (the device tool's folder; /tmp/sbert-device-check otherwise):
@@ -94,6 +95,12 @@ run_step ours 240 node bench/encode-throughput.js --models "$MODELS" --sentences
 step "6. sentence-transformers (fp32 reference, fp16 timings)"
 run_step sentence-transformers 300 python3 bench/reference/st_encode.py --models "$MODELS" \
   --sentences .devtools/stsb-sentences.txt --out "$WORK" --batch-sizes 32,128,512 --reps 3
+
+step "6b. similarity search 100k x 100k, dim 384, top-10: ours (CUDA) vs torch fp16 matmul+topk"
+run_step similarity-ours 180 node bench/similarity.js --only search --device cuda --nq 100000 --nc 100000 \
+  > "$OUT/similarity.log" 2>&1
+run_step similarity-torch 120 python3 bench/reference/torch_topk.py --nq 100000 --nc 100000 >> "$OUT/similarity.log" 2>&1
+cat "$OUT/similarity.log"
 
 step "7. summary"
 run_step compare 60 python3 bench/reference/compare.py --work "$WORK" --json "$OUT/device-check.json" \

@@ -27,8 +27,9 @@
  *   onnxruntime     raw onnxruntime-node session on the same ONNX file: transformers.js'
  *                   tokenizer (padding per batch, truncation at 256), int64 inputs, masked mean
  *                   pooling + L2 normalize in JS; batches of 32, input order and length-sorted.
- * --threads N sets SBERT_NUM_THREADS for ours and intraOpNumThreads for both peers; without it
- * each uses its own default (all cores).
+ * --threads N sets SBERT_NUM_THREADS for ours and intraOpNumThreads for both peers. Without it, ours
+ * uses its default (all cores) and the peers get intraOpNumThreads = the CPU count: onnxruntime's
+ * own default (0, "physical cores") ran a single thread on the 2-vCPU benchmark VM.
  */
 const fs = require('fs');
 const os = require('os');
@@ -331,9 +332,12 @@ async function parent(args) {
   const input = path.join(tmp, 'sentences.json');
   fs.writeFileSync(input, JSON.stringify(sentences));
   const env = args.threads ? { SBERT_NUM_THREADS: String(args.threads), OMP_NUM_THREADS: String(args.threads) } : {};
+  // Peers get intraOpNumThreads explicitly: onnxruntime-node's default (0 = "physical cores")
+  // runs one thread on this 2-vCPU VM, which would make the comparison unfair to them.
+  const peerThreads = args.threads ?? (os.availableParallelism?.() ?? os.cpus().length);
 
   const runs = [];
-  const base = { model, input, reps: args.reps, threads: args.threads };
+  const base = { model, input, reps: args.reps, threads: peerThreads };
   if (want('ours')) {
     runs.push({ name: 'ours (default batchTokens)', kind: 'ours', batchTokens: undefined });
     for (const bt of args.batchTokens) runs.push({ name: `ours batchTokens=${bt}`, kind: 'ours', batchTokens: bt });
@@ -373,7 +377,7 @@ async function parent(args) {
   const lpad = (s, w) => String(s).padStart(w);
   const refName = ref ? 'ours default' : peerRef ? peerRef.name : '-';
   console.log(`\nCPU encode benchmark — ${sentences.length} unique STS-B sentences (${dir}), model ${path.basename(model)} (random weights, MiniLM-L6 shape)`);
-  console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model}), node ${process.version}, threads ${args.threads ?? 'default'}, ${args.reps} timed reps (median) after 1 warm-up; load avg before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model}), node ${process.version}, threads ${args.threads ?? `ours default, peers ${peerThreads}`}, ${args.reps} timed reps (median) after 1 warm-up; load avg before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`);
   if (ref) console.log(`tokens: ${ref.tokens} total, longest sentence ${ref.maxLen} tokens (≤ ${MAX_SEQ}: no truncation differences); ours tokenization alone: ${ref.tokenizeMs.toFixed(0)} ms/pass`);
   console.log('');
   const head = `${pad('contender', 36)}${lpad('sent/s', 9)}${lpad('ours/this', 11)}${lpad('ms/pass', 9)}${lpad('peakRSS MB', 12)}${lpad('load ms', 9)}  cos vs ${refName} (min / mean / #<0.9999)`;
@@ -401,7 +405,7 @@ async function parent(args) {
   if (ref?.info?.threads) console.log(`ours: ${ref.device}, ${ref.info.threads} threads, gemm ${ref.info.gemmKernel}`);
 
   const json = {
-    bench: 'encode-cpu', n: sentences.length, reps: args.reps, threads: args.threads ?? null, cpus: os.cpus().length,
+    bench: 'encode-cpu', n: sentences.length, reps: args.reps, threads: args.threads ?? null, peerThreads, cpus: os.cpus().length,
     loadavg: { before: load0, after: load1 }, wallS: (Date.now() - t0) / 1000, tokens: ref?.tokens, maxLen: ref?.maxLen,
     oursTokenizeMs: ref?.tokenizeMs, agreementOk: allAgree, summary,
     runs: runs.map((r) => r.error ? { name: r.name, error: r.error } : {

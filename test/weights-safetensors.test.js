@@ -9,16 +9,7 @@ const w = require('../dist/weights');
 
 const FIX = path.join(__dirname, 'fixtures');
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { rng: mulberry32 } = require('./helpers/random');
 
 /** A small valid file: F32 [2,3], F16 [4], BF16 [2,2], I32 [3], an empty tensor, metadata. */
 function sample() {

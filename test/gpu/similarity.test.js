@@ -11,16 +11,7 @@ const assert = require('uvu/assert');
 const s = require('../../dist/similarity');
 const { Embeddings } = require('../../dist/embeddings');
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { rng } = require('../helpers/random');
 
 function randomEmb(count, dim, seed, scale = 1) {
   const r = rng(seed);

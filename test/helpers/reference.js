@@ -4,6 +4,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { rng } = require('./random');
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 
@@ -90,18 +91,6 @@ function variantFolder(name, { pooling, normalize = false }) {
   }
   fs.writeFileSync(path.join(dir, 'modules.json'), JSON.stringify(modules));
   return dir;
-}
-
-/** Seeded PRNG (mulberry32) for reproducible random inputs. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 module.exports = { FIXTURES, readReference, realLength, cosine, maxAbs, maxAbsDiff, variantFolder, rng };
