@@ -271,7 +271,9 @@ async function child(spec) {
   fs.writeFileSync(spec.output, Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
   const { data: _d, ...rest } = r;
   const ru = process.resourceUsage();
-  process.stdout.write(`@@RESULT ${JSON.stringify({ ...rest, maxRssMB: ru.maxRSS / 1024 })}\n`);
+  // 1-minute load average at the end of the timed passes: this child's own threads count, so
+  // anything well above the thread count means other work competed for the CPUs.
+  process.stdout.write(`@@RESULT ${JSON.stringify({ ...rest, maxRssMB: ru.maxRSS / 1024, loadEnd: os.loadavg()[0] })}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,7 +382,7 @@ async function parent(args) {
   console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model}), node ${process.version}, threads ${args.threads ?? `ours default, peers ${peerThreads}`}, ${args.reps} timed reps (median) after 1 warm-up; load avg before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`);
   if (ref) console.log(`tokens: ${ref.tokens} total, longest sentence ${ref.maxLen} tokens (≤ ${MAX_SEQ}: no truncation differences); ours tokenization alone: ${ref.tokenizeMs.toFixed(0)} ms/pass`);
   console.log('');
-  const head = `${pad('contender', 36)}${lpad('sent/s', 9)}${lpad('ours/this', 11)}${lpad('ms/pass', 9)}${lpad('peakRSS MB', 12)}${lpad('load ms', 9)}  cos vs ${refName} (min / mean / #<0.9999)`;
+  const head = `${pad('contender', 36)}${lpad('sent/s', 9)}${lpad('ours/this', 11)}${lpad('ms/pass', 9)}${lpad('peakRSS MB', 12)}${lpad('load ms', 9)}${lpad('load1', 7)}  cos vs ${refName} (min / mean / #<0.9999)`;
   console.log(head);
   console.log('-'.repeat(head.length));
   for (const r of runs) {
@@ -390,7 +392,7 @@ async function parent(args) {
     }
     const ratio = oursBest ? (oursBest.sentPerSec / r.sentPerSec).toFixed(2) + '×' : '-';
     const ag = r.agreement ? `${r.agreement.min.toFixed(6)} / ${r.agreement.mean.toFixed(6)} / ${r.agreement.below}` : '(reference)';
-    console.log(`${pad(r.name, 36)}${lpad(r.sentPerSec.toFixed(0), 9)}${lpad(ratio, 11)}${lpad(median(r.times).toFixed(0), 9)}${lpad(r.maxRssMB.toFixed(0), 12)}${lpad(r.loadMs.toFixed(0), 9)}  ${ag}`);
+    console.log(`${pad(r.name, 36)}${lpad(r.sentPerSec.toFixed(0), 9)}${lpad(ratio, 11)}${lpad(median(r.times).toFixed(0), 9)}${lpad(r.maxRssMB.toFixed(0), 12)}${lpad(r.loadMs.toFixed(0), 9)}${lpad(r.loadEnd.toFixed(2), 7)}  ${ag}`);
   }
   const summary = { oursBest: oursBest?.name };
   for (const kind of ['transformers.js', 'onnxruntime']) {
@@ -412,7 +414,7 @@ async function parent(args) {
       name: r.name, kind: r.kind, batchTokens: r.batchTokens ?? null, sorted: r.sorted ?? null,
       sentPerSec: +r.sentPerSec.toFixed(1), medianMs: +median(r.times).toFixed(1), timesMs: r.times.map((t) => +t.toFixed(1)),
       ratioOursBestOverThis: oursBest ? +(oursBest.sentPerSec / r.sentPerSec).toFixed(3) : null,
-      maxRssMB: +r.maxRssMB.toFixed(1), loadMs: +r.loadMs.toFixed(1), tokenizeMs: r.tokenizeMs != null ? +r.tokenizeMs.toFixed(1) : undefined,
+      maxRssMB: +r.maxRssMB.toFixed(1), loadAvgEnd: +r.loadEnd.toFixed(2), loadMs: +r.loadMs.toFixed(1), tokenizeMs: r.tokenizeMs != null ? +r.tokenizeMs.toFixed(1) : undefined,
       cosMin: r.agreement ? +r.agreement.min.toFixed(7) : null, cosMean: r.agreement ? +r.agreement.mean.toFixed(7) : null,
       cosBelow: r.agreement ? r.agreement.below : null, info: r.info,
     }),

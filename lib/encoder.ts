@@ -4,6 +4,7 @@
  * unpadded call on a worker thread, so the event loop is never blocked, and the next batch is
  * tokenized while the current one runs.
  */
+import { EngineBatcher, type BatchResult } from './batcher';
 import { Embeddings } from './embeddings';
 import { SbertError } from './errors';
 import { native, NativeEngine, NativeModelSpec, NativeTensor, wrapNativeError } from './native';
@@ -127,6 +128,7 @@ export class SentenceEncoder {
   readonly model: Omit<ModelFolder, 'weights' | 'tokenizer'>;
 
   private engine: NativeEngine | undefined;
+  private readonly batcher: EngineBatcher;
   private readonly defaultBatchTokens: number;
   private readonly lowerCase: boolean;
 
@@ -137,6 +139,7 @@ export class SentenceEncoder {
     this.dimension = engine.sentenceDim > 0 ? engine.sentenceDim : folder.outputDimension;
     this.device = engine.deviceName;
     this.engine = engine;
+    this.batcher = new EngineBatcher(engine, this.dimension, this.hiddenSize);
     this.defaultBatchTokens = batchTokens;
     this.lowerCase = folder.doLowerCase;
     const { weights: _w, tokenizer: _t, ...model } = folder;
@@ -225,7 +228,6 @@ export class SentenceEncoder {
       sentence: !wantTokens,
       tokens: wantTokens,
       normalize: options.normalize ? ('force' as const) : ('model' as const),
-      reserveTokens: batchTokens,
     };
 
     const n = list.length;
@@ -235,16 +237,12 @@ export class SentenceEncoder {
     let next = n > 0 ? this.tokenizeBatch(list, 0, batchTokens) : undefined;
     while (next) {
       const batch = next;
-      let pending: Promise<{ sentence?: Float32Array; tokens?: Float32Array }>;
-      try {
-        pending = engine.encode(batch.ids, null, batch.cuSeqlens, nativeOptions);
-      } catch (err) {
-        throw wrapNativeError(err, stack);
-      }
+      // Concurrent callers' batches may share this native call (see batcher.ts).
+      const pending = this.batcher.submit(batch, nativeOptions, batchTokens);
       // Tokenize the next batch while the engine works on this one.
       const end = start + batch.count;
       next = end < n ? this.tokenizeBatch(list, end, batchTokens) : undefined;
-      let result: { sentence?: Float32Array; tokens?: Float32Array };
+      let result: BatchResult;
       try {
         result = await pending;
       } catch (err) {

@@ -9,21 +9,6 @@ const { SentenceEncoder } = require('../dist/encoder');
 
 const TINY = path.join(__dirname, 'fixtures', 'tiny');
 
-// Until the native engine lands, the addon has no createEngine: say so and skip. (Any other
-// failure, including an addon that does not load, fails the tests below.)
-const { native } = require('../dist/native');
-let engineMissing = false;
-try {
-  engineMissing = typeof native().createEngine !== 'function';
-} catch {
-  engineMissing = false;
-}
-if (engineMissing) {
-  console.log('note: the native addon has no createEngine yet — skipping the end-to-end eval tests (test/eval-e2e.test.js)');
-  test.run();
-  return;
-}
-
 test('evaluateSts with SentenceEncoder (tiny model, CPU) on 50 STSb dev pairs', async () => {
   const pairs = ev.loadStsTask('stsb-dev').subsets[0].pairs.slice(0, 50);
   const encoder = await SentenceEncoder.load(TINY, { device: 'cpu' });

@@ -1,0 +1,137 @@
+/**
+ * Coalesces concurrent encode work into shared native calls. A Node service typically fires
+ * many small `encode` calls at once (one per request); the engine runs one call at a time, so
+ * without help each tiny batch would pay a full forward pass of fixed overheads and partial
+ * tiles. Here a batch submitted while the engine is idle is sent at once (no added latency);
+ * batches submitted while it is busy wait and are merged — in arrival order, up to the token
+ * budget, only with batches asking for the same outputs — into the next native call, and each
+ * caller gets its own rows back. The engine's results do not depend on batch composition, so
+ * merging never changes a caller's numbers.
+ */
+import type { NativeEncodeOptions, NativeEngine } from './native';
+
+/** One tokenized batch: `count` sequences packed in `ids`, delimited by `cuSeqlens`. */
+export interface PackedBatch {
+  ids: Int32Array;
+  cuSeqlens: Int32Array;
+  count: number;
+}
+
+export interface BatchResult {
+  /** `[count, sentenceDim]` when sentence embeddings were asked for. */
+  sentence?: Float32Array;
+  /** `[tokens, hiddenSize]` (packed) when token embeddings were asked for. */
+  tokens?: Float32Array;
+}
+
+interface Pending {
+  batch: PackedBatch;
+  options: NativeEncodeOptions;
+  key: string;
+  budget: number;
+  resolve: (r: BatchResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export class EngineBatcher {
+  private readonly queue: Pending[] = [];
+  private busy = false;
+
+  constructor(
+    private readonly engine: NativeEngine,
+    private readonly sentenceDim: number,
+    private readonly hiddenSize: number,
+  ) {}
+
+  /** Runs `batch` (alone or merged with other waiting batches) and resolves to its own rows. */
+  submit(batch: PackedBatch, options: NativeEncodeOptions, budget: number): Promise<BatchResult> {
+    return new Promise<BatchResult>((resolve, reject) => {
+      const key = `${options.sentence}|${options.tokens}|${options.normalize}`;
+      this.queue.push({ batch, options, key, budget, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.busy || this.queue.length === 0) return;
+    const group = this.takeGroup();
+    this.busy = true;
+    const { ids, cuSeqlens } = group.length === 1 ? group[0].batch : merge(group.map((p) => p.batch));
+    const first = group[0];
+    let call: Promise<BatchResult>;
+    try {
+      call = this.engine.encode(ids, null, cuSeqlens, { ...first.options, reserveTokens: first.budget });
+    } catch (err) {
+      call = Promise.reject(err);
+    }
+    call
+      .then(
+        (result) => this.distribute(group, result),
+        (err) => {
+          for (const p of group) p.reject(err);
+        },
+      )
+      .finally(() => {
+        this.busy = false;
+        this.pump();
+      });
+  }
+
+  /** The head of the queue plus every later compatible batch that fits its token budget. */
+  private takeGroup(): Pending[] {
+    const first = this.queue.shift()!;
+    const group = [first];
+    let tokens = first.batch.ids.length;
+    for (let i = 0; i < this.queue.length; ) {
+      const p = this.queue[i];
+      if (p.key === first.key && tokens + p.batch.ids.length <= first.budget) {
+        group.push(p);
+        tokens += p.batch.ids.length;
+        this.queue.splice(i, 1);
+      } else {
+        i++;
+      }
+    }
+    return group;
+  }
+
+  private distribute(group: Pending[], result: BatchResult): void {
+    if (group.length === 1) {
+      group[0].resolve(result);
+      return;
+    }
+    let row = 0;
+    let token = 0;
+    for (const p of group) {
+      const n = p.batch.count;
+      const t = p.batch.ids.length;
+      p.resolve({
+        sentence: result.sentence?.subarray(row * this.sentenceDim, (row + n) * this.sentenceDim),
+        tokens: result.tokens?.subarray(token * this.hiddenSize, (token + t) * this.hiddenSize),
+      });
+      row += n;
+      token += t;
+    }
+  }
+}
+
+/** Concatenates packed batches into one (ids back to back, cuSeqlens offset). */
+function merge(batches: PackedBatch[]): { ids: Int32Array; cuSeqlens: Int32Array } {
+  let tokens = 0;
+  let count = 0;
+  for (const b of batches) {
+    tokens += b.ids.length;
+    count += b.count;
+  }
+  const ids = new Int32Array(tokens);
+  const cuSeqlens = new Int32Array(count + 1);
+  let t = 0;
+  let s = 0;
+  for (const b of batches) {
+    ids.set(b.ids, t);
+    for (let i = 1; i <= b.count; i++) cuSeqlens[s + i] = t + b.cuSeqlens[i];
+    t += b.ids.length;
+    s += b.count;
+  }
+  return { ids, cuSeqlens };
+}
