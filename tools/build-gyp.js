@@ -19,7 +19,18 @@ target.defines = target.defines.map((d) =>
   d.startsWith('SBERT_VERSION=') ? `SBERT_VERSION="${require(path.join(root, 'package.json')).version}"` : d,
 );
 fs.writeFileSync(path.join(stage, 'binding.gyp'), JSON.stringify(gyp, null, 2));
-const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] });
+// node-gyp from devDependencies, or the copy npm ships (npm names it in npm_config_node_gyp for
+// install scripts) when sbert-native is installed as a dependency.
+function findNodeGyp() {
+  try {
+    return require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] });
+  } catch {
+    if (process.env.npm_config_node_gyp) return process.env.npm_config_node_gyp;
+    console.error('node-gyp not found: install it (npm install -g node-gyp) or install CMake for the cmake-js build');
+    process.exit(1);
+  }
+}
+const nodeGyp = findNodeGyp();
 // Node's own headers: nothing may be downloaded, so point node-gyp at the installed ones
 // (npm's nodedir setting, or the prefix of the running node when it ships include/node).
 const args = [nodeGyp, 'rebuild', '--jobs', 'max'];
