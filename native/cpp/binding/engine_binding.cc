@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "engine/backend.h"
 #include "js_error.h"
+#include "promise_worker.h"
 #include "registry.h"
 
 namespace sbert::binding {
@@ -310,34 +311,9 @@ class Engine : public Napi::ObjectWrap<Engine> {
   int64_t reported_ = 0;
 };
 
-// A worker whose failure becomes a JS error with a code.
-class CodedWorker : public Napi::AsyncWorker {
+class CreateEngineWorker : public PromiseWorker {
  public:
-  CodedWorker(Napi::Env env, const char* name)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() final {
-    try {
-      Run();
-    } catch (...) {
-      ErrorInfo e = CurrentErrorInfo();
-      code_ = e.code;
-      SetError(e.message);
-    }
-  }
-  virtual void Run() = 0;
-  void OnError(const Napi::Error& err) final {
-    deferred_.Reject(MakeError(Env(), code_.empty() ? "ERR_NATIVE" : code_, err.Message()).Value());
-  }
-  Napi::Promise::Deferred deferred_;
-  std::string code_;
-};
-
-class CreateEngineWorker : public CodedWorker {
- public:
-  CreateEngineWorker(Napi::Env env, RawSpec spec) : CodedWorker(env, "sbert:createEngine"), raw_(std::move(spec)) {}
+  CreateEngineWorker(Napi::Env env, RawSpec spec) : PromiseWorker(env, "sbert:createEngine"), raw_(std::move(spec)) {}
 
  protected:
   void Run() override {
@@ -367,11 +343,9 @@ class CreateEngineWorker : public CodedWorker {
     state_->sentenceDim = spec.sentenceDim();
     state_->backend = std::move(backend);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
+  Napi::Value Result(Napi::Env env) override {
     auto ext = Napi::External<std::shared_ptr<EngineState>>::New(env, &state_);
-    Napi::Object obj = env.GetInstanceData<Napi::FunctionReference>()->New({ext});
-    deferred_.Resolve(obj);
+    return env.GetInstanceData<Napi::FunctionReference>()->New({ext});
   }
 
  private:
@@ -379,12 +353,12 @@ class CreateEngineWorker : public CodedWorker {
   std::shared_ptr<EngineState> state_;
 };
 
-class EncodeWorker : public CodedWorker {
+class EncodeWorker : public PromiseWorker {
  public:
   EncodeWorker(Napi::Env env, std::shared_ptr<EngineState> state, std::vector<int32_t> ids,
                std::vector<int32_t> typeIds, std::vector<int32_t> cuSeqlens, EncodeOutputs out,
                int64_t reserveTokens)
-      : CodedWorker(env, "sbert:encode"),
+      : PromiseWorker(env, "sbert:encode"),
         reserveTokens_(reserveTokens),
         state_(std::move(state)),
         ids_(std::move(ids)),
@@ -405,12 +379,11 @@ class EncodeWorker : public CodedWorker {
     batch.reserveTokens = reserveTokens_;
     backend->encode(batch, out_);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     if (out_.wantSentence) result.Set("sentence", ToFloat32Array(env, out_.sentence));
     if (out_.wantTokens) result.Set("tokens", ToFloat32Array(env, out_.tokens));
-    deferred_.Resolve(result);
+    return result;
   }
 
  private:

@@ -27,6 +27,7 @@
 
 #include "common/error.h"
 #include "js_error.h"
+#include "promise_worker.h"
 #include "kernels/similarity.h"
 #include "registry.h"
 
@@ -113,59 +114,6 @@ MatrixArg argMatrix(const Napi::CallbackInfo& info, size_t arrayIdx, size_t rows
   m.view.name = name;
   return m;
 }
-
-// Rejection value for (code, message): RangeError for argument-shaped failures, Error otherwise.
-Napi::Value errorValue(Napi::Env env, const std::string& code, const std::string& message) {
-  if (code == "ERR_OUT_OF_RANGE") {
-    Napi::RangeError err = Napi::RangeError::New(env, message);
-    err.Set("code", Napi::String::New(env, code));
-    return err.Value();
-  }
-  return MakeError(env, code, message).Value();
-}
-
-// Common plumbing: a promise, references that keep the inputs alive, and the error code.
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  explicit PromiseWorker(Napi::Env env, const char* name)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Keep(const Napi::Float32Array& a) { refs_.push_back(Napi::Persistent(a)); }
-
- protected:
-  virtual void Run() = 0;
-  virtual Napi::Value Result(Napi::Env env) = 0;
-
-  void Execute() override {
-    try {
-      Run();
-    } catch (...) {
-      ErrorInfo e = CurrentErrorInfo();
-      code_ = e.code;
-      SetError(e.message.empty() ? std::string("native error") : e.message);
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(Result(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (...) {
-      ErrorInfo e = CurrentErrorInfo();
-      deferred_.Reject(errorValue(env, e.code, e.message));
-    }
-  }
-  void OnError(const Napi::Error& err) override {
-    Napi::Env env = Env();
-    deferred_.Reject(errorValue(env, code_.empty() ? "ERR_NATIVE" : code_, err.Message()));
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::vector<Napi::Reference<Napi::Float32Array>> refs_;
-  std::string code_;
-};
 
 class TopKWorker : public PromiseWorker {
  public:
