@@ -33,6 +33,7 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** Per-engine queue that merges waiting batches into shared native calls (see the file comment). */
 export class EngineBatcher {
   private readonly queue: Pending[] = [];
   private busy = false;

@@ -167,6 +167,7 @@ function infoCommand(): number {
   return 0;
 }
 
+/** Runs the `sbert` command with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {

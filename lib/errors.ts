@@ -14,6 +14,7 @@ export type SbertErrorCode =
   | 'ERR_BAD_DATA'
   | 'ERR_MISSING_DEPENDENCY';
 
+/** The error sbert-native throws on purpose; branch on `code`. */
 export class SbertError extends Error {
   readonly code: SbertErrorCode;
   constructor(code: SbertErrorCode, message: string, options?: { cause?: unknown }) {

@@ -10,6 +10,7 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
 }
 
+/** A throttled `label [####----] done/total unit pct rate` line on stderr. */
 export class ProgressBar {
   private readonly total: number;
   private readonly label: string;

@@ -85,6 +85,11 @@ export interface GloveOptions {
 /** Rows of the vector table, in blocks so a text file of unknown length can grow it. */
 const BLOCK_ROWS = 16384;
 
+/**
+ * The SBERT paper's averaged-GloVe baseline as an encoder: the mean of the word vectors of a
+ * sentence's tokens (sentence-transformers' WordEmbeddings + WhitespaceTokenizer rules), with the
+ * same `encode(texts)` shape as SentenceEncoder so evaluateSts can use either.
+ */
 export class GloveEncoder {
   /** Vector length. */
   readonly dim: number;

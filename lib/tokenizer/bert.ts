@@ -102,6 +102,11 @@ function checkMaxLength(v: unknown, argName: string): number | undefined {
   return v;
 }
 
+/**
+ * The BERT WordPiece tokenizer, identical to Hugging Face `tokenizers` (BertNormalizer,
+ * BertPreTokenizer, WordPiece, Template/Bert post-processing, added tokens, truncation).
+ * Create it with `loadTokenizer(dir)`; `encodeBatch` gives the packed form the engine takes.
+ */
 export class BertTokenizer {
   readonly spec: TokenizerSpec;
   readonly clsId: number;
@@ -269,6 +274,7 @@ export class BertTokenizer {
 
   // ---------------------------------------------------------------- public API
 
+  /** The id of a vocabulary or added token, or undefined. */
   tokenToId(token: string): number | undefined {
     const added = this.addedToId.get(token);
     if (added !== undefined) return added;
@@ -276,15 +282,22 @@ export class BertTokenizer {
     return id < 0 ? undefined : id;
   }
 
+  /** The token string of an id, or undefined when the id is not in the vocabulary. */
   idToToken(id: number): string | undefined {
     return this.idToTok[id];
   }
 
   /** Number of special tokens the template adds around one text / a pair. */
+  /** How many special tokens the post-processor adds to a single text (or a pair). */
   numSpecialTokens(pair = false): number {
     return pair ? this.nAddedPair : this.nAddedSingle;
   }
 
+  /**
+   * Token ids (with [CLS]/[SEP] unless `addSpecialTokens: false`) and token type ids of one
+   * text; `maxLength` truncates as HF does (special tokens included in the count).
+   * @throws TypeError when `text` is not a string
+   */
   encode(text: string, opts: EncodeOptions = {}): Encoding {
     if (typeof text !== 'string') throw new TypeError(`text is not a string (got ${typeName(text)})`);
     const maxLength = checkMaxLength(opts.maxLength, 'maxLength');
@@ -314,6 +327,10 @@ export class BertTokenizer {
     return this.applyTemplate(this.singleTpl, seq, null);
   }
 
+  /**
+   * `[CLS] a [SEP] b [SEP]` with token type ids 0/1; `maxLength` truncates longest-first.
+   * @throws TypeError when `a` or `b` is not a string
+   */
   encodePair(a: string, b: string, opts: { maxLength?: number } = {}): Encoding {
     if (typeof a !== 'string') throw new TypeError(`a is not a string (got ${typeName(a)})`);
     if (typeof b !== 'string') throw new TypeError(`b is not a string (got ${typeName(b)})`);
