@@ -3,8 +3,10 @@
 // Blocking (GotoBLAS order, A not packed): the task grid is (M block of `mc` rows) × (chunk of
 // NR-wide weight panels). A task walks K in blocks of `kc` (a function of K only); per K block
 // and weight panel (its [kc][NR] slice stays in L1) it runs the MR×NR micro-kernel down the M
-// block, which reads A in place (row-major; the mc×kc block stays in L2; a partial last
-// micro-tile is first copied into a zero-padded buffer). The first K block starts the
+// block, which reads A in place (row-major; the mc×kc block stays in L2). Each micro-kernel is
+// instantiated for every row count 1..MR, so a short last micro-tile (a 14-token sentence) is
+// computed with exactly its rows instead of being padded; with fewer row blocks than threads
+// the N panels are split finely across the threads. The first K block starts the
 // accumulators at zero, later ones continue from C, and the last applies the epilogue before
 // the store, so every element is one fp32 FMA chain over k = 0..K-1 whatever the tiling.
 #include "gemm.h"
@@ -43,6 +45,13 @@ int nrFor(int isa) { return isa == kAvx512 ? kNrAvx512 : isa == kAvx2 ? kNrAvx2 
 int mrFor(int isa) { return isa == kAvx512 ? kMrAvx512 : isa == kAvx2 ? kMrAvx2 : kMrPortable; }
 // Upper bound on rows per task block (A block mc×kc stays in L2).
 int mcMaxFor(int isa) { return isa == kAvx512 ? 144 : isa == kAvx2 ? 96 : 64; }
+
+// Software prefetch distance along a weight panel, in floats, for short micro-tiles.
+constexpr int kPrefetchFloats = 1024;
+
+// A single row block whose A (rows × K) is at most this many bytes loops over weight panels
+// outermost.
+constexpr int64_t kPanelOuterBytes = 128 * 1024;
 
 // K block size: depends on K only (never on M), so the summation order of a row is fixed.
 constexpr int kKcMax = 256;
@@ -86,14 +95,15 @@ inline v4 load4(const float* p) {
   return v;
 }
 
+template <int MR>
 void kernelPortable(int kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
-                    int mr, int nr, bool accumulate, const Epi& epi) {
-  constexpr int MR = kMrPortable, NR = kNrPortable, NV = NR / 4;
+                    int nr, bool accumulate, const Epi& epi) {
+  constexpr int NR = kNrPortable, NV = NR / 4, mr = MR;
   static_assert(NR % 4 == 0, "portable NR must be a multiple of 4");
   v4 acc[MR][NV];
   for (int i = 0; i < MR; ++i) {
     float row[NR];
-    for (int j = 0; j < NR; ++j) row[j] = (accumulate && i < mr && j < nr) ? c[i * ldc + j] : 0.f;
+    for (int j = 0; j < NR; ++j) row[j] = (accumulate && j < nr) ? c[i * ldc + j] : 0.f;
     for (int v = 0; v < NV; ++v) acc[i][v] = load4(row + 4 * v);
   }
   for (int k = 0; k < kc; ++k) {
@@ -132,10 +142,10 @@ void kernelPortable(int kc, const float* a, int64_t lda, const float* b, float* 
 
 // ---- AVX-512 micro-kernel: 12 × 32 (24 zmm accumulators) ----------------------------------
 
+template <int MR>
 SBERT_TARGET_AVX512 void kernelAvx512(int kc, const float* __restrict a, int64_t lda,
-                                      const float* __restrict b, float* c, int64_t ldc, int mr,
-                                      int nr, bool accumulate, const Epi& epi) {
-  constexpr int MR = kMrAvx512;
+                                      const float* __restrict b, float* c, int64_t ldc, int nr,
+                                      bool accumulate, const Epi& epi) {
   const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
   const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF)
                        : nr > 16 ? __mmask16((1u << (nr - 16)) - 1)
@@ -143,7 +153,7 @@ SBERT_TARGET_AVX512 void kernelAvx512(int kc, const float* __restrict a, int64_t
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
-    if (accumulate && i < mr) {
+    if (accumulate) {
       c0[i] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
       c1[i] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
     } else {
@@ -152,6 +162,10 @@ SBERT_TARGET_AVX512 void kernelAvx512(int kc, const float* __restrict a, int64_t
     }
   }
   for (int k = 0; k < kc; ++k) {
+    if (MR <= 8) {  // short tiles stream B from memory: fetch ahead (no effect on results)
+      _mm_prefetch(reinterpret_cast<const char*>(b + k * 32 + kPrefetchFloats), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(b + k * 32 + kPrefetchFloats + 16), _MM_HINT_T0);
+    }
     const __m512 b0 = _mm512_load_ps(b + k * 32);
     const __m512 b1 = _mm512_load_ps(b + k * 32 + 16);
 #pragma GCC unroll 12
@@ -166,7 +180,6 @@ SBERT_TARGET_AVX512 void kernelAvx512(int kc, const float* __restrict a, int64_t
   const __m512 bias1 = hasBias ? _mm512_maskz_loadu_ps(m1, epi.bias + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
-    if (i >= mr) break;
     __m512 v0 = c0[i], v1 = c1[i];
     if (epi.ep != Epilogue::None) {
       v0 = _mm512_add_ps(v0, bias0);
@@ -194,15 +207,15 @@ SBERT_TARGET_AVX2 inline __m256i laneMask(int n) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n));
 }
 
+template <int MR>
 SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda,
-                                  const float* __restrict b, float* c, int64_t ldc, int mr,
-                                  int nr, bool accumulate, const Epi& epi) {
-  constexpr int MR = kMrAvx2;
+                                  const float* __restrict b, float* c, int64_t ldc, int nr,
+                                  bool accumulate, const Epi& epi) {
   const __m256i m0 = laneMask(nr), m1 = laneMask(nr - 8);
   __m256 c0[MR], c1[MR];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; ++i) {
-    if (accumulate && i < mr) {
+    if (accumulate) {
       c0[i] = _mm256_maskload_ps(c + i * ldc, m0);
       c1[i] = _mm256_maskload_ps(c + i * ldc + 8, m1);
     } else {
@@ -211,6 +224,9 @@ SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda
     }
   }
   for (int k = 0; k < kc; ++k) {
+    if (MR <= 4) {  // short tiles stream B from memory: fetch ahead (no effect on results)
+      _mm_prefetch(reinterpret_cast<const char*>(b + k * 16 + kPrefetchFloats), _MM_HINT_T0);
+    }
     const __m256 b0 = _mm256_load_ps(b + k * 16);
     const __m256 b1 = _mm256_load_ps(b + k * 16 + 8);
 #pragma GCC unroll 6
@@ -225,7 +241,6 @@ SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda
   const __m256 bias1 = hasBias ? _mm256_maskload_ps(epi.bias + 8, m1) : _mm256_setzero_ps();
 #pragma GCC unroll 6
   for (int i = 0; i < MR; ++i) {
-    if (i >= mr) break;
     __m256 v0 = c0[i], v1 = c1[i];
     if (epi.ep != Epilogue::None) {
       v0 = _mm256_add_ps(v0, bias0);
@@ -246,45 +261,45 @@ SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda
 
 #endif  // SBERT_X86
 
-using KernelFn = void (*)(int, const float*, int64_t, const float*, float*, int64_t, int, int,
-                          bool, const Epi&);
+using KernelFn = void (*)(int, const float*, int64_t, const float*, float*, int64_t, int, bool,
+                          const Epi&);
 
-KernelFn kernelFor(int isa) {
+// kernels[r] computes exactly r rows (1 ≤ r ≤ MR), reading A in place; every instance runs the
+// same per-element sequence (start from 0 or C, FMA over k in order, same epilogue), so which
+// instance computes a row never changes its bits.
+const KernelFn kPortableKernels[kMrPortable + 1] = {
+    nullptr,           kernelPortable<1>, kernelPortable<2>, kernelPortable<3>,
+    kernelPortable<4>, kernelPortable<5>, kernelPortable<6>};
+static_assert(kMrPortable == 6, "kPortableKernels lists MR = 6 instances");
 #if SBERT_X86
-  if (isa == kAvx512) return kernelAvx512;
-  if (isa == kAvx2) return kernelAvx2;
+const KernelFn kAvx512Kernels[kMrAvx512 + 1] = {
+    nullptr,          kernelAvx512<1>, kernelAvx512<2>,  kernelAvx512<3>,  kernelAvx512<4>,
+    kernelAvx512<5>,  kernelAvx512<6>, kernelAvx512<7>,  kernelAvx512<8>,  kernelAvx512<9>,
+    kernelAvx512<10>, kernelAvx512<11>, kernelAvx512<12>};
+static_assert(kMrAvx512 == 12, "kAvx512Kernels lists MR = 12 instances");
+const KernelFn kAvx2Kernels[kMrAvx2 + 1] = {nullptr,       kernelAvx2<1>, kernelAvx2<2>,
+                                            kernelAvx2<3>, kernelAvx2<4>, kernelAvx2<5>,
+                                            kernelAvx2<6>};
+static_assert(kMrAvx2 == 6, "kAvx2Kernels lists MR = 6 instances");
 #endif
-  return kernelPortable;
+
+const KernelFn* kernelsFor(int isa) {
+#if SBERT_X86
+  if (isa == kAvx512) return kAvx512Kernels;
+  if (isa == kAvx2) return kAvx2Kernels;
+#endif
+  return kPortableKernels;
 }
 
-// Copies the last, partial micro-tile of A (rows < MR) into a zero-padded [MR][kc] block so
-// the micro-kernel never reads past the end of A.
-void copyTail(const float* A, int64_t lda, int rows, int k0, int kc, int MR, float* dst) {
-  for (int i = 0; i < MR; ++i) {
-    float* d = dst + static_cast<int64_t>(i) * kc;
-    if (i < rows) {
-      std::memcpy(d, A + i * lda + k0, sizeof(float) * kc);
-    } else {
-      std::memset(d, 0, sizeof(float) * kc);
-    }
-  }
+// Height of the next micro-tile when `left` rows remain: full MR tiles, except that a short
+// remainder (< MR/2) is merged with the tile before it and the two are split evenly (e.g. 14
+// rows with MR = 12 run as 7 + 7, not 12 + 2), so no row is ever padded or computed twice.
+inline int nextTile(int left, int MR) {
+  if (left <= MR) return left;
+  if (left >= 2 * MR) return MR;
+  const int rem = left - MR;
+  return rem >= MR / 2 ? MR : (left + 1) / 2;
 }
-
-// Per-thread scratch for A tails, grown on demand and reused.
-struct PackBuffer {
-  float* data = nullptr;
-  int64_t cap = 0;
-  ~PackBuffer() { PackedWeight::Free()(data); }
-  float* get(int64_t floats) {
-    if (floats > cap) {
-      PackedWeight::Free()(data);
-      data = nullptr;
-      data = allocAligned(floats);
-      cap = floats;
-    }
-    return data;
-  }
-};
 
 }  // namespace
 
@@ -340,7 +355,7 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
 
   const int isa = W.isa;
   const int MR = mrFor(isa), NR = W.nr;
-  const KernelFn kernel = kernelFor(isa);
+  const KernelFn* kernels = kernelsFor(isa);
   const int kc = kBlock(K);
   const int nkb = K == 0 ? 1 : (K + kc - 1) / kc;
   const int nPanels = (N + NR - 1) / NR;
@@ -354,9 +369,12 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
   int64_t mc = (M + mBlocks - 1) / mBlocks;
   mc = (mc + MR - 1) / MR * MR;
   mBlocks = (M + mc - 1) / mc;
-  // Column chunks: split N when there are too few row blocks to keep the threads busy.
+  // Column chunks: split N when there are too few row blocks to keep the threads busy. With
+  // fewer row blocks than threads (small M: one sentence) split N finely, so the pool's
+  // dynamic chunk claiming balances the threads even when a worker wakes up late.
+  const int64_t wantTasks = mBlocks < threads ? 4 * threads : 2 * threads;
   int panelsPerChunk = nPanels;
-  while (mBlocks * ((nPanels + panelsPerChunk - 1) / panelsPerChunk) < 2 * threads &&
+  while (mBlocks * ((nPanels + panelsPerChunk - 1) / panelsPerChunk) < wantTasks &&
          panelsPerChunk > 1) {
     panelsPerChunk = (panelsPerChunk + 1) / 2;
   }
@@ -365,43 +383,49 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
   const double flops = 2.0 * double(M) * N * std::max(K, 1);
 
   auto run = [&](int64_t t0, int64_t t1) {
-    static thread_local PackBuffer buffer;
-    float* tail = buffer.get(int64_t(MR) * kc);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t mb = t / nChunks, nb = t % nChunks;
       const int64_t m0 = mb * mc;
       const int rows = static_cast<int>(std::min<int64_t>(mc, M - m0));
       const int p0 = static_cast<int>(nb * panelsPerChunk);
       const int p1 = std::min(nPanels, p0 + panelsPerChunk);
-      const int fullRows = rows / MR * MR;
-      for (int kb = 0; kb < nkb; ++kb) {
+      // One K block of one weight panel down the row block.
+      auto block = [&](int kb, int p) {
         const int k0 = kb * kc;
         const int kcb = std::min(kc, K - k0);
         const bool last = kb == nkb - 1;
-        if (fullRows < rows) {
-          copyTail(A + (m0 + fullRows) * K, K, rows - fullRows, k0, kcb, MR, tail);
-        }
-        for (int p = p0; p < p1; ++p) {
-          const int n0 = p * NR;
-          const int nr = std::min(NR, N - n0);
-          const float* bp = W.data.get() + static_cast<int64_t>(p) * K * NR +
-                            static_cast<int64_t>(k0) * NR;
-          for (int ir = 0; ir < rows; ir += MR) {
-            const int mr = std::min(MR, rows - ir);
-            Epi epi;
-            if (last) {
-              epi.ep = ep;
-              epi.bias = bias ? bias + n0 : nullptr;
-              if (ep == Epilogue::BiasResidual) {
-                epi.residual = residual + (m0 + ir) * N + n0;
-                epi.ldr = N;
-              }
+        const int n0 = p * NR;
+        const int nr = std::min(NR, N - n0);
+        const float* bp =
+            W.data.get() + static_cast<int64_t>(p) * K * NR + static_cast<int64_t>(k0) * NR;
+        for (int ir = 0; ir < rows;) {
+          const int mr = nextTile(rows - ir, MR);
+          Epi epi;
+          if (last) {
+            epi.ep = ep;
+            epi.bias = bias ? bias + n0 : nullptr;
+            if (ep == Epilogue::BiasResidual) {
+              epi.residual = residual + (m0 + ir) * N + n0;
+              epi.ldr = N;
             }
-            // Full micro-tiles read A in place (row-major, lda = K); the tail reads its copy.
-            const bool isTail = ir >= fullRows;
-            const float* a = isTail ? tail : A + (m0 + ir) * int64_t(K) + k0;
-            kernel(kcb, a, isTail ? kcb : K, bp, C + (m0 + ir) * N + n0, N, mr, nr, kb > 0, epi);
           }
+          // Every micro-tile reads A in place (row-major, lda = K), exactly mr rows.
+          kernels[mr](kcb, A + (m0 + ir) * int64_t(K) + k0, K, bp, C + (m0 + ir) * N + n0, N, nr,
+                      kb > 0, epi);
+          ir += mr;
+        }
+      };
+      // Either order runs each element's K blocks in order 0..nkb-1 (same FMA chain). A lone,
+      // short row block (its rows × K of A stay in L2) walks the panels outermost, so a task reads
+      // its weights as one contiguous stream (one sentence is bound by streaming the weights
+      // from memory); a tall one keeps the GotoBLAS order (K block outermost, A block in L2).
+      if (mBlocks == 1 && int64_t(rows) * K * int64_t(sizeof(float)) <= kPanelOuterBytes) {
+        for (int p = p0; p < p1; ++p) {
+          for (int kb = 0; kb < nkb; ++kb) block(kb, p);
+        }
+      } else {
+        for (int kb = 0; kb < nkb; ++kb) {
+          for (int p = p0; p < p1; ++p) block(kb, p);
         }
       }
     }

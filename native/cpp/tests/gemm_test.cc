@@ -135,6 +135,35 @@ void checkRowIndependence(Tally& t, int K, int N) {
   }
 }
 
+// Every sub-batch height 1..40 (every remainder micro-kernel, merged/split last tiles, one or
+// several row blocks and N chunks) gives bitwise the rows of the full batch.
+void checkEveryTileHeight(Tally& t, int K, int N) {
+  std::mt19937 rng(7 + K + N);
+  const int64_t M = 300;
+  auto A = test::randomVec(rng, size_t(M) * K);
+  auto W = test::randomVec(rng, size_t(N) * K);
+  auto bias = test::randomVec(rng, N);
+  auto res = test::randomVec(rng, size_t(M) * N);
+  PackedWeight pw = packWeight(W.data(), N, K);
+  for (Epilogue ep : {Epilogue::None, Epilogue::BiasGelu, Epilogue::BiasResidual}) {
+    std::vector<float> full(size_t(M) * N);
+    linear(A.data(), M, K, pw, bias.data(), res.data(), ep, full.data());
+    double worst = 0;
+    int worstM = 1;
+    for (int64_t m = 1; m <= 40; ++m) {
+      const int64_t r0 = (m * 37) % (M - m);
+      std::vector<float> part(size_t(m) * N);
+      linear(A.data() + r0 * K, m, K, pw, bias.data(), res.data() + r0 * N, ep, part.data());
+      const double d = test::maxAbsDiff(part.data(), full.data() + r0 * N, size_t(m) * N);
+      if (!(d <= worst)) { worst = d; worstM = int(m); }
+    }
+    t.check(worst == 0.0,
+            "sub-batches of 1..40 rows == the same rows in a batch of %lld (K=%d N=%d %s): "
+            "max diff %.3g (worst sub-batch M=%d)",
+            (long long)M, K, N, epName(ep), worst, worstM);
+  }
+}
+
 void bench() {
   struct Shape { int64_t M; int K, N; };
   std::printf("# bench: kernel %s, %d threads\n", gemmKernelName(), numThreads());
@@ -166,6 +195,83 @@ void bench() {
   }
 }
 
+// Small M (one sentence): the four Linear layers of a MiniLM-L6 encoder layer, timed per call.
+void benchSmallM() {
+  struct Shape { int K, N; Epilogue ep; };
+  const Shape layer[] = {{384, 1152, Epilogue::Bias},
+                         {384, 384, Epilogue::BiasResidual},
+                         {384, 1536, Epilogue::BiasGelu},
+                         {1536, 384, Epilogue::BiasResidual}};
+  for (int64_t M : {int64_t(1), int64_t(7), int64_t(14), int64_t(30)}) {
+    double total = 0, flops = 0;
+    for (const Shape& s : layer) {
+      std::mt19937 rng(2);
+      // Six layers' worth of distinct weights, as in the model: a sentence streams them all.
+      std::vector<PackedWeight> pws;
+      for (int l = 0; l < 6; ++l) {
+        auto W = test::randomVec(rng, size_t(s.N) * s.K);
+        pws.push_back(packWeight(W.data(), s.N, s.K));
+      }
+      auto A = test::randomVec(rng, size_t(M) * s.K);
+      auto bias = test::randomVec(rng, s.N);
+      auto res = test::randomVec(rng, size_t(M) * s.N);
+      std::vector<float> C(size_t(M) * s.N);
+      double best = 1e9;
+      auto start = std::chrono::steady_clock::now();
+      for (int reps = 0;; ++reps) {
+        auto t0 = std::chrono::steady_clock::now();
+        for (const PackedWeight& pw : pws) {
+          linear(A.data(), M, s.K, pw, bias.data(), res.data(), s.ep, C.data());
+        }
+        auto t1 = std::chrono::steady_clock::now();
+        best = std::min(best, std::chrono::duration<double>(t1 - t0).count() / pws.size());
+        if (std::chrono::duration<double>(t1 - start).count() > 0.5 && reps >= 3) break;
+      }
+      std::printf("# bench small M=%lld K=%d N=%d %-13s best %.1f us  %.1f GFLOP/s\n",
+                  (long long)M, s.K, s.N, epName(s.ep), best * 1e6,
+                  2.0 * M * s.K * s.N / best * 1e-9);
+      total += best;
+      flops += 2.0 * M * s.K * s.N;
+    }
+    std::printf("# bench small M=%lld: one encoder layer's linears %.1f us (x6 = %.2f ms), %.1f GFLOP/s\n",
+                (long long)M, total * 1e6, total * 6e3, flops / total * 1e-9);
+  }
+  // All 24 Linear layers of a 6-layer model in model order (weights ~42 MB, streamed from
+  // memory as in a real one-sentence encode), M = 14 tokens.
+  {
+    const int64_t M = 14;
+    std::mt19937 rng(3);
+    std::vector<PackedWeight> pws;
+    std::vector<const Shape*> shapes;
+    for (int l = 0; l < 6; ++l) {
+      for (const Shape& s : layer) {
+        auto W = test::randomVec(rng, size_t(s.N) * s.K);
+        pws.push_back(packWeight(W.data(), s.N, s.K));
+        shapes.push_back(&s);
+      }
+    }
+    auto A = test::randomVec(rng, size_t(M) * 1536);
+    auto bias = test::randomVec(rng, 1536);
+    auto res = test::randomVec(rng, size_t(M) * 1536);
+    std::vector<float> C(size_t(M) * 1536);
+    double best = 1e9, flops = 0;
+    for (const Shape* s : shapes) flops += 2.0 * M * s->K * s->N;
+    auto start = std::chrono::steady_clock::now();
+    for (int reps = 0;; ++reps) {
+      auto t0 = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < pws.size(); ++i) {
+        const Shape& s = *shapes[i];
+        linear(A.data(), M, s.K, pws[i], bias.data(), res.data(), s.ep, C.data());
+      }
+      auto t1 = std::chrono::steady_clock::now();
+      best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+      if (std::chrono::duration<double>(t1 - start).count() > 1.0 && reps >= 3) break;
+    }
+    std::printf("# bench small M=14: all 24 linears of MiniLM-L6 in model order %.3f ms, %.1f GFLOP/s\n",
+                best * 1e3, flops / best * 1e-9);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -176,6 +282,7 @@ int main(int argc, char** argv) {
       {7, 1536, 64},   {33, 32, 64},    {33, 64, 32},    {33, 1536, 384}, {33, 300, 97},
       {255, 17, 1536}, {255, 384, 384}, {255, 1, 33},    {1000, 64, 17},  {1000, 3, 1536},
       {1000, 384, 32}, {4097, 3, 64},   {4097, 32, 17},  {4097, 64, 384}, {4097, 384, 1},
+      {13, 1536, 384}, {14, 384, 1152}, {19, 600, 100},  {25, 70, 33},
   };
   uint32_t seed = 1;
   for (const Case& c : cases) checkShape(t, c.M, c.K, c.N, seed++);
@@ -184,6 +291,13 @@ int main(int argc, char** argv) {
   checkRowIndependence(t, 384, 1152);
   checkRowIndependence(t, 1536, 384);
   checkRowIndependence(t, 17, 33);
-  if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) bench();
+  checkEveryTileHeight(t, 384, 1152);
+  checkEveryTileHeight(t, 1536, 384);
+  checkEveryTileHeight(t, 600, 70);
+  if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) {
+    benchSmallM();
+    bench();
+  }
+  if (argc > 1 && std::strcmp(argv[1], "--bench-small") == 0) benchSmallM();
   return t.finish();
 }
