@@ -34,6 +34,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { stsSentences } = require('./stsb');
 const { spawnSync } = require('child_process');
 
 const MAX_SEQ = 256;
@@ -65,27 +66,6 @@ function parseArgs(argv) {
   return a;
 }
 
-function stsSentences(n) {
-  const cands = [process.env.STSB_DIR, path.join(__dirname, '..', '..', 'shared', 'data', 'stsbenchmark'), path.join(__dirname, '..', 'data', 'stsbenchmark')].filter(Boolean);
-  const dir = cands.find((d) => fs.existsSync(path.join(d, 'sts-train.csv')));
-  if (!dir) throw new Error(`STS Benchmark not found (looked in ${cands.join(', ')}; set STSB_DIR)`);
-  const seen = new Set();
-  const out = [];
-  for (const split of ['train', 'dev', 'test']) {
-    for (const line of fs.readFileSync(path.join(dir, `sts-${split}.csv`), 'utf8').split('\n')) {
-      const cols = line.split('\t');
-      if (cols.length < 7) continue;
-      for (const s of [cols[5], cols[6]]) {
-        if (!seen.has(s)) {
-          seen.add(s);
-          out.push(s);
-          if (out.length === n) return { sentences: out, dir };
-        }
-      }
-    }
-  }
-  throw new Error(`STS Benchmark has only ${out.length} unique sentences (< --n ${n})`);
-}
 
 const median = (xs) => {
   const s = [...xs].sort((x, y) => x - y);

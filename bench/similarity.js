@@ -23,6 +23,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { stsSentences } = require('./stsb');
 const { spawnSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
@@ -75,28 +76,6 @@ function randomEmb(count, dim, seed) {
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 const fmt = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(d));
 
-function stsSentences(n) {
-  const cands = [process.env.STSB_DIR, path.join(root, '..', 'shared', 'data', 'stsbenchmark'), '/work/shared/data/stsbenchmark'].filter(Boolean);
-  const dir = cands.find((d) => fs.existsSync(path.join(d, 'sts-train.csv')));
-  if (!dir) throw new Error(`STS Benchmark not found (looked in ${cands.join(', ')}; set STSB_DIR)`);
-  const seen = new Set();
-  const out = [];
-  for (const split of ['train', 'dev', 'test']) {
-    for (const line of fs.readFileSync(path.join(dir, `sts-${split}.csv`), 'utf8').split('\n')) {
-      const cols = line.split('\t');
-      if (cols.length < 7) continue;
-      for (const t of [cols[5], cols[6]]) {
-        if (!seen.has(t)) {
-          seen.add(t);
-          out.push(t);
-          if (out.length === n) return out;
-        }
-      }
-    }
-  }
-  console.log(`note: STS Benchmark has only ${out.length} unique sentences; using all of them`);
-  return out;
-}
 
 // The peer: plain JS, float32 data, cosine via precomputed norms, per-query top-k insertion.
 function jsTopK(q, c, k, queries) {
@@ -277,7 +256,7 @@ async function main() {
     if (!SentenceEncoder || !fs.existsSync(modelDir)) {
       rows.push(['stsb encode + most similar pair', 'skipped', !SentenceEncoder ? 'dist/encoder.js missing' : `no model at ${modelDir} (node bench/make-minilm.js)`]);
     } else {
-      const sentences = stsSentences(a.n);
+      const { sentences } = stsSentences(a.n);
       const device = a.device === 'auto' ? (gpu ? 'cuda' : 'cpu') : a.device;
       const tl = now();
       const enc = await SentenceEncoder.load(modelDir, { device });

@@ -12,6 +12,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { stsSentences } = require('./stsb');
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
@@ -22,23 +23,7 @@ const arg = (name, dflt) => {
 const ROUNDS = Number(arg('rounds', 7));
 const THREADS = String(arg('threads', '1,2')).split(',').map(Number);
 const TOKENIZER_DIR = path.join(root, 'test', 'fixtures', 'tokenizer');
-const STS_DIR = process.env.STS_DIR || path.join(root, '..', 'shared', 'data', 'stsbenchmark');
 
-function loadSentences() {
-  const set = new Set();
-  for (const f of ['sts-train.csv', 'sts-dev.csv', 'sts-test.csv']) {
-    const file = path.join(STS_DIR, f);
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      if (!line) continue;
-      const cols = line.split('\t'); // genre, file, year, id, score, s1, s2 (some rows have more)
-      if (cols.length >= 7) {
-        set.add(cols[5]);
-        set.add(cols[6]);
-      }
-    }
-  }
-  return [...set];
-}
 
 function peerVersion() {
   let dir = path.dirname(require.resolve('@huggingface/transformers', { paths: [__dirname] }));
@@ -90,7 +75,7 @@ async function main() {
   env.allowRemoteModels = false;
   env.localModelPath = path.dirname(TOKENIZER_DIR) + path.sep;
 
-  const sentences = loadSentences();
+  const sentences = stsSentences().sentences;
   let t0 = now();
   const ours = await loadTokenizer(TOKENIZER_DIR);
   const oursLoadMs = (now() - t0) * 1000;
