@@ -121,8 +121,11 @@ void parallelFor(int64_t begin, int64_t end, int64_t grain,
     fn(begin, end);
     return;
   }
-  // A few chunks per thread balances uneven work (e.g. sequences of different lengths).
-  int64_t chunks = std::min<int64_t>((total + grain - 1) / grain, int64_t(threads) * 4);
+  // Many chunks per thread balance uneven work (sequences of different lengths, a worker that
+  // wakes late): with equal chunks the last one to finish costs at most ~1/64 of a thread's share
+  // (with 4 per thread, 44 GEMM row blocks split 24 : 20 and the GEMM ran ~9% slower). A claim
+  // is one atomic add, negligible against a grain of work.
+  int64_t chunks = std::min<int64_t>((total + grain - 1) / grain, int64_t(threads) * 64);
   auto job = std::make_shared<Job>();
   job->begin = begin;
   job->end = end;

@@ -1,5 +1,7 @@
 // layerNorm (with/without residual, in place) and embeddingsLayerNorm against double references.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "kernels/embeddings.h"
@@ -75,6 +77,24 @@ void checkEmbeddings(Tally& t, bool withTypes) {
           withTypes ? "given" : "null", err);
 }
 
+// Every ISA body this CPU has gives the portable body's bits (no FMA, same partial-sum lanes).
+void checkIsasAgree(Tally& t, int cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto y = test::randomVec(rng, cols, -3.f, 5.f);
+  auto g = test::randomVec(rng, cols, 0.5f, 1.5f);
+  auto b = test::randomVec(rng, cols);
+  std::vector<float> ref(cols), out(cols);
+  layerNormRowForIsa(0, y.data(), g.data(), b.data(), cols, 1e-12f, ref.data());
+  for (int isa : {1, 2}) {
+    std::fill(out.begin(), out.end(), NAN);
+    if (!layerNormRowForIsa(isa, y.data(), g.data(), b.data(), cols, 1e-12f, out.data())) continue;
+    int diff = 0;
+    for (int j = 0; j < cols; ++j) diff += std::memcmp(&out[j], &ref[j], sizeof(float)) != 0;
+    t.check(diff == 0, "layerNorm ISA %s == portable, bit for bit, cols=%d: %d elements differ",
+            isa == 1 ? "avx2" : "avx512", cols, diff);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -87,6 +107,7 @@ int main() {
     }
   }
   checkLN(t, 4097, 384, true, false, 1e-12f, 100.f, seed++);  // large mean: two-pass variance
+  for (int cols : {1, 7, 8, 9, 33, 255, 384, 385, 1024}) checkIsasAgree(t, cols, seed++);
   checkEmbeddings(t, false);
   checkEmbeddings(t, true);
   return t.finish();
