@@ -70,6 +70,16 @@ SBERT_INLINE typename Vec<W>::f vset(float x) {
   return __builtin_shuffle(F{x}, typename Vec<W>::i{});
 #endif
 }
+// Lanes [valid, W) of v replaced by −inf (padding keys get probability 0). Done in registers:
+// writing the padding as scalars and then loading the row as a vector stalled store forwarding.
+template <int W>
+SBERT_INLINE typename Vec<W>::f maskKeys(const typename Vec<W>::f& v, int valid) {
+  using I = typename Vec<W>::i;
+  I lane;
+  for (int l = 0; l < W; ++l) lane[l] = l;
+  const I limit = __builtin_convertvector(vset<W>(float(valid)), I);
+  return lane < limit ? v : vset<W>(-std::numeric_limits<float>::infinity());
+}
 template <int W>
 SBERT_INLINE typename Vec<W>::f vmax(const typename Vec<W>::f& a, const typename Vec<W>::f& b) {
   return a > b ? a : b;
@@ -150,7 +160,6 @@ SBERT_INLINE void attendPair(const Args& a, int seq, int head, Scratch& sc) {
     for (int j = s; j < sp; ++j) kt[int64_t(c) * sp + j] = 0.f;
 
   const float scale = a.scale;
-  const float negInf = -std::numeric_limits<float>::infinity();
   for (int i0 = 0; i0 < s; i0 += QB) {
     const int qn = std::min(QB, s - i0);
     const float* q[QB];
@@ -172,8 +181,8 @@ SBERT_INLINE void attendPair(const Args& a, int seq, int head, Scratch& sc) {
         }
       }
       for (int b = 0; b < QB; ++b) {
-        vstore<W>(pr + b * sp + jb, acc[b][0] * scale);
-        vstore<W>(pr + b * sp + jb + W, acc[b][1] * scale);
+        vstore<W>(pr + b * sp + jb, maskKeys<W>(acc[b][0] * scale, s - jb));
+        vstore<W>(pr + b * sp + jb + W, maskKeys<W>(acc[b][1] * scale, s - jb - W));
       }
     }
     if (jb < sp) {  // one block of W keys left
@@ -183,13 +192,12 @@ SBERT_INLINE void attendPair(const Args& a, int seq, int head, Scratch& sc) {
         const F k0 = vload<W>(kt + int64_t(c) * sp + jb);
         for (int b = 0; b < QB; ++b) acc[b] += vset<W>(q[b][c]) * k0;
       }
-      for (int b = 0; b < QB; ++b) vstore<W>(pr + b * sp + jb, acc[b] * scale);
+      for (int b = 0; b < QB; ++b) vstore<W>(pr + b * sp + jb, maskKeys<W>(acc[b] * scale, s - jb));
     }
 
-    // Softmax per row (padding keys → −inf → probability 0), normalised by × 1/sum.
+    // Softmax per row (padding keys are −inf → probability 0), normalised by × 1/sum.
     for (int b = 0; b < qn; ++b) {
       float* row = pr + b * sp;
-      for (int j = s; j < sp; ++j) row[j] = negInf;
       F m = vload<W>(row);
       for (int j = W; j < sp; j += W) m = vmax<W>(m, vload<W>(row + j));
       float mxs = m[0];
@@ -249,8 +257,25 @@ SBERT_INLINE void attendPair(const Args& a, int seq, int head, Scratch& sc) {
 template <int W>
 SBERT_INLINE void attendRange(const Args& a, int64_t b, int64_t e) {
   static thread_local Scratch scratch;
+  const int64_t H = int64_t(a.heads) * a.d, ld = 3 * H;
+  const int64_t lastSeq = (e - 1) / a.heads;
   for (int64_t it = b; it < e; ++it) {
-    attendPair<W>(a, static_cast<int>(it / a.heads), static_cast<int>(it % a.heads), scratch);
+    const int seq = static_cast<int>(it / a.heads), head = static_cast<int>(it % a.heads);
+    // While this pair runs, fetch the next sequence's Q, K and V of the same head: the rows were
+    // written by the QKV GEMM long ago and come from memory; the loads that gather them were
+    // the largest cost of a short sequence.
+    if (seq < lastSeq) {
+      for (int64_t t = a.cu[seq + 1]; t < a.cu[seq + 2]; ++t) {
+        const char* row = reinterpret_cast<const char*>(a.qkv + t * ld + int64_t(head) * a.d);
+        for (int part = 0; part < 3; ++part) {
+          const char* p0 = row + part * H * int64_t(sizeof(float));
+          for (int64_t off = 0; off < int64_t(a.d) * int64_t(sizeof(float)); off += 64) {
+            __builtin_prefetch(p0 + off);
+          }
+        }
+      }
+    }
+    attendPair<W>(a, seq, head, scratch);
   }
 }
 
