@@ -48,7 +48,8 @@ export interface SemanticSearchOptions {
   corpusChunkSize?: number;
   /**
    * Where to run; default `'cpu'`. On CUDA a topK above the fused kernel's limit
-   * (`similarityInfo().cudaMaxK`, 128) runs on the CPU instead.
+   * (`similarityInfo().cudaMaxK`, 128; lower on GPUs with less shared memory per block:
+   * 64 on A100, 32 on RTX 30/40 cards) runs on the CPU instead, with the same results.
    */
   device?: SimilarityDevice;
 }

@@ -365,7 +365,10 @@ void runGenericDc(const T* qkv, const int32_t* cuSeqlens, int n, int numTokens, 
   static std::atomic<uint64_t> smemDone{0};
   auto kernel = genericAttentionKernel<T, DC>;
   const int smem = static_cast<int>(genericSmemBytes(D));
-  ensureSharedMemory(kernel, smem, smemDone);
+  // The limit is raised once per device, so raise it to what the largest head dim this
+  // instantiation serves needs (D ≤ 32·DC), not to this call's D: a later, larger D would
+  // otherwise launch above it.
+  ensureSharedMemory(kernel, static_cast<int>(genericSmemBytes(DC * 32)), smemDone);
   const dim3 grid(static_cast<unsigned>(ceilDiv(numTokens, kGenericBQ)), static_cast<unsigned>(numHeads));
   const float scaleLog2 = kLog2e / sqrtf(static_cast<float>(D));
   kernel<<<grid, 128, smem, stream>>>(qkv, cuSeqlens, n, numTokens, numHeads, D, scaleLog2, out);

@@ -510,6 +510,9 @@ class CudaBackend final : public Backend {
       p.fill(staging.data());
       SBERT_CUDA_CHECK(cudaMemcpy(base + p.offset, staging.data(), p.bytes, cudaMemcpyHostToDevice));
     }
+    // A pageable cudaMemcpy may return before its DMA lands, and the engine's stream is
+    // non-blocking (it does not wait for the legacy stream): finish the upload here.
+    SBERT_CUDA_CHECK(cudaDeviceSynchronize());
 
     auto f32 = [base](size_t o) { return reinterpret_cast<const float*>(base + o); };
     emb_.word = f32(oWord);

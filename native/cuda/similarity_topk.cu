@@ -501,14 +501,10 @@ void launchSimilarityTopK(const uint16_t* q16, int64_t nq, const uint16_t* c16, 
   SBERT_CUDA_CHECK_LAUNCH();
 }
 
-void cudaSimilarityTopK(const float* queries, int64_t nq, const float* corpus, int64_t nc, int64_t dim, int64_t k,
-                        bool cosine, int device, int32_t* outIndex, float* outScore) {
-  SBERT_CHECK(k >= 1 && k <= kCudaSimilarityTopKMaxK, "ERR_OUT_OF_RANGE",
-              "k must be in [1, " + std::to_string(kCudaSimilarityTopKMaxK) + "] on CUDA");
-  SBERT_CHECK(dim >= 0 && dim <= (int64_t(1) << 20), "ERR_OUT_OF_RANGE", "dim out of range");
-  const int64_t kk = std::min(k, nc);
-  if (nq == 0 || kk == 0) return;
+namespace {
 
+// Throws ERR_NO_CUDA when there is no device, ERR_OUT_OF_RANGE when `device` is not one of them.
+void checkDeviceIndex(int device) {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess || count == 0) {
@@ -518,6 +514,30 @@ void cudaSimilarityTopK(const float* queries, int64_t nq, const float* corpus, i
   }
   SBERT_CHECK(device >= 0 && device < count, "ERR_OUT_OF_RANGE",
               "CUDA device " + std::to_string(device) + " does not exist (" + std::to_string(count) + " found)");
+}
+
+}  // namespace
+
+int cudaSimilarityTopKMaxKFor(int device) {
+  checkDeviceIndex(device);
+  int optin = 0;
+  SBERT_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  const size_t have = static_cast<size_t>(optin);
+  if (have >= gemmTopKSmemBytes<128>()) return 128;  // sm_90 (227 KB)
+  if (have >= gemmTopKSmemBytes<64>()) return 64;    // sm_80 (163 KB)
+  if (have >= gemmTopKSmemBytes<32>()) return 32;    // sm_86 / sm_89 (99 KB)
+  return have >= gemmTopKSmemBytes<16>() ? 16 : 0;
+}
+
+void cudaSimilarityTopK(const float* queries, int64_t nq, const float* corpus, int64_t nc, int64_t dim, int64_t k,
+                        bool cosine, int device, int32_t* outIndex, float* outScore) {
+  SBERT_CHECK(k >= 1 && k <= kCudaSimilarityTopKMaxK, "ERR_OUT_OF_RANGE",
+              "k must be in [1, " + std::to_string(kCudaSimilarityTopKMaxK) + "] on CUDA");
+  SBERT_CHECK(dim >= 0 && dim <= (int64_t(1) << 20), "ERR_OUT_OF_RANGE", "dim out of range");
+  const int64_t kk = std::min(k, nc);
+  if (nq == 0 || kk == 0) return;
+
+  checkDeviceIndex(device);
   SBERT_CUDA_CHECK(cudaSetDevice(device));
   int sms = 0;
   SBERT_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));

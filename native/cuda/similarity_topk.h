@@ -17,6 +17,11 @@ namespace sbert {
 // Largest k the fused kernel keeps per row (its per-row lists live in shared memory).
 constexpr int kCudaSimilarityTopKMaxK = 128;
 
+// The largest k this device's shared memory per block allows (128 on sm_90, 64 on sm_80, 32 on
+// sm_86/sm_89; 0 if none): callers run larger k on the CPU. Throws like cudaSimilarityTopK for a
+// missing device.
+int cudaSimilarityTopKMaxKFor(int device);
+
 // Host entry: fp32 host arrays in, per query row the kk = min(k, nc) best corpus rows out
 // (outIndex/outScore hold nq * kk values, best first, ties: lower index first among equal fp32
 // scores). Cosine normalises rows first (|x| clamped at 1e-12), exactly like the CPU kernel;

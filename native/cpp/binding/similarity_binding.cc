@@ -137,6 +137,14 @@ class TopKWorker : public PromiseWorker {
                 q_.name + " dim " + std::to_string(q_.dim) + " differs from " + c_.name + " dim " + std::to_string(c_.dim));
     checkFinite(q_);
     checkFinite(c_);
+    if (k_ > cudaSimilarityTopKMaxKFor(device_)) {
+      // This GPU's shared memory per block is too small for the fused kernel's per-row lists at
+      // this k (A100: k ≤ 64, RTX 30/40: k ≤ 32): same results from the CPU kernel.
+      SimilarityConfig cfg;
+      cfg.fn = fn_;
+      similarityTopK(q_, c_, k_, cfg, index_.data(), score_.data());
+      return;
+    }
     cudaSimilarityTopK(q_.data, q_.rows, c_.data, c_.rows, q_.dim, k_, fn_ == SimilarityFn::Cosine, device_,
                        index_.data(), score_.data());
 #else
