@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/modes.h"
+
 namespace sbert {
 
 struct BertShape {
@@ -35,10 +37,6 @@ struct HostTensor {
   }
 };
 
-// Pooling modes in the order sentence-transformers concatenates them.
-enum class PoolMode { Cls, Max, Mean, MeanSqrtLen, WeightedMean, LastToken };
-
-enum class Activation { Identity, Tanh, Relu, Gelu, Sigmoid };
 
 struct DenseSpec {
   int inFeatures = 0;

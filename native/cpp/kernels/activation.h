@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "engine/model_spec.h"
+#include "modes.h"
 
 namespace sbert {
 

@@ -8,32 +8,43 @@ namespace {
 
 // SBERT_CPU_FEATURES=portable|avx2 caps the dispatch, so tests can exercise every path on one
 // machine.
-int featureCap() {
+CpuIsa featureCap() {
   const char* env = std::getenv("SBERT_CPU_FEATURES");
-  if (!env) return 2;
-  if (std::strcmp(env, "portable") == 0) return 0;
-  if (std::strcmp(env, "avx2") == 0) return 1;
-  return 2;
+  if (!env) return CpuIsa::Avx512;
+  if (std::strcmp(env, "portable") == 0) return CpuIsa::Portable;
+  if (std::strcmp(env, "avx2") == 0) return CpuIsa::Avx2;
+  return CpuIsa::Avx512;
+}
+
+CpuIsa detect() {
+  CpuIsa hw = CpuIsa::Portable;
+#if defined(__x86_64__) || defined(__i386__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    hw = __builtin_cpu_supports("avx512f") ? CpuIsa::Avx512 : CpuIsa::Avx2;
+  }
+#endif
+  const CpuIsa cap = featureCap();
+  return static_cast<int>(hw) < static_cast<int>(cap) ? hw : cap;
 }
 
 }  // namespace
 
-bool cpuHasAvx2Fma() {
-#if defined(__x86_64__) || defined(__i386__)
-  static const bool has = featureCap() >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-#else
-  return false;
-#endif
+CpuIsa activeCpuIsa() {
+  static const CpuIsa isa = detect();
+  return isa;
 }
 
-bool cpuHasAvx512() {
-#if defined(__x86_64__) || defined(__i386__)
-  static const bool has = featureCap() >= 2 && __builtin_cpu_supports("avx512f") && cpuHasAvx2Fma();
-  return has;
-#else
-  return false;
-#endif
+CpuIsa clampCpuIsa(CpuIsa want) {
+  const CpuIsa have = activeCpuIsa();
+  return static_cast<int>(want) < static_cast<int>(have) ? want : have;
+}
+
+const char* cpuIsaName(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::Avx512: return "avx512";
+    case CpuIsa::Avx2: return "avx2-fma";
+    default: return "portable";
+  }
 }
 
 }  // namespace sbert

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "engine/model_spec.h"
+#include "modes.h"
 #include "gemm.h"
 
 namespace sbert {

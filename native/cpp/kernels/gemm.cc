@@ -30,12 +30,10 @@ void PackedWeight::Free::operator()(float* p) const {
 
 namespace {
 
-enum Isa : int { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
+constexpr int kPortable = int(CpuIsa::Portable), kAvx2 = int(CpuIsa::Avx2),
+              kAvx512 = int(CpuIsa::Avx512);
 
-int activeIsa() {
-  static const int isa = cpuHasAvx512() ? kAvx512 : cpuHasAvx2Fma() ? kAvx2 : kPortable;
-  return isa;
-}
+int activeIsa() { return int(activeCpuIsa()); }
 
 constexpr int kMrAvx512 = 12, kNrAvx512 = 32;
 constexpr int kMrAvx2 = 6, kNrAvx2 = 16;
@@ -305,14 +303,6 @@ inline int nextTile(int left, int MR) {
 }
 
 }  // namespace
-
-const char* gemmKernelName() {
-  switch (activeIsa()) {
-    case kAvx512: return "avx512";
-    case kAvx2: return "avx2-fma";
-    default: return "portable";
-  }
-}
 
 PackedWeight packWeight(const float* W, int N, int K) {
   SBERT_CHECK(N >= 0 && K >= 0, "ERR_INTERNAL", "packWeight: negative shape");

@@ -178,13 +178,13 @@ NormRowFn normRowFn() {
 
 }  // namespace
 
-bool layerNormRowForIsa(int isa, const float* y, const float* gamma, const float* beta, int cols,
+bool layerNormRowForIsa(CpuIsa isa, const float* y, const float* gamma, const float* beta, int cols,
                         float eps, float* out) {
   NormRowFn fn = nullptr;
-  if (isa == 0) fn = normRowPortable;
+  if (isa == CpuIsa::Portable) fn = normRowPortable;
 #if SBERT_X86
-  if (isa == 1 && cpuHasAvx2Fma()) fn = normRowAvx2;
-  if (isa == 2 && cpuHasAvx512()) fn = normRowAvx512;
+  if (isa == CpuIsa::Avx2 && cpuHasAvx2Fma()) fn = normRowAvx2;
+  if (isa == CpuIsa::Avx512 && cpuHasAvx512()) fn = normRowAvx512;
 #endif
   if (!fn || cols <= 0) return false;
   fn(y, gamma, beta, cols, eps, out);

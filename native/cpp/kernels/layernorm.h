@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "cpu_features.h"
+
 namespace sbert {
 
 void layerNorm(const float* x, const float* residual, const float* gamma, const float* beta,
@@ -18,9 +20,9 @@ void layerNorm(const float* x, const float* residual, const float* gamma, const 
 void layerNormRow(const float* y, const float* gamma, const float* beta, int cols, float eps,
                   float* out);
 
-// For tests: one row through one ISA's body (0 portable, 1 AVX2, 2 AVX-512), which must all give
-// the same bits. Returns false (and writes nothing) when this CPU or build lacks that ISA.
-bool layerNormRowForIsa(int isa, const float* y, const float* gamma, const float* beta, int cols,
+// For tests: one row through one ISA's body, which must all give the same bits. Returns false
+// (and writes nothing) when this CPU or build lacks that ISA.
+bool layerNormRowForIsa(CpuIsa isa, const float* y, const float* gamma, const float* beta, int cols,
                         float eps, float* out);
 
 }  // namespace sbert

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/model_spec.h"
+#include "modes.h"
 
 namespace sbert {
 

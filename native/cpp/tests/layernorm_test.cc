@@ -84,14 +84,14 @@ void checkIsasAgree(Tally& t, int cols, uint32_t seed) {
   auto g = test::randomVec(rng, cols, 0.5f, 1.5f);
   auto b = test::randomVec(rng, cols);
   std::vector<float> ref(cols), out(cols);
-  layerNormRowForIsa(0, y.data(), g.data(), b.data(), cols, 1e-12f, ref.data());
-  for (int isa : {1, 2}) {
+  layerNormRowForIsa(CpuIsa::Portable, y.data(), g.data(), b.data(), cols, 1e-12f, ref.data());
+  for (CpuIsa isa : {CpuIsa::Avx2, CpuIsa::Avx512}) {
     std::fill(out.begin(), out.end(), NAN);
     if (!layerNormRowForIsa(isa, y.data(), g.data(), b.data(), cols, 1e-12f, out.data())) continue;
     int diff = 0;
     for (int j = 0; j < cols; ++j) diff += std::memcmp(&out[j], &ref[j], sizeof(float)) != 0;
     t.check(diff == 0, "layerNorm ISA %s == portable, bit for bit, cols=%d: %d elements differ",
-            isa == 1 ? "avx2" : "avx512", cols, diff);
+            cpuIsaName(isa), cols, diff);
   }
 }
 
