@@ -6,10 +6,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const dirs = ['native/cpp/common', 'native/cpp/kernels', 'native/cpp/engine', 'native/cpp/binding'];
+const dirs = ['native/cpp/common', 'native/cpp/kernels', 'native/cpp/engine', 'native/cpp/train', 'native/cpp/binding'];
 const absolute = process.argv.includes('--absolute');
 const files = [];
 for (const d of dirs) {
+  if (!fs.existsSync(path.join(root, d))) continue;
   for (const f of fs.readdirSync(path.join(root, d)).sort()) {
     if (f.endsWith('.cc')) files.push(absolute ? path.join(root, d, f) : `${d}/${f}`);
   }
