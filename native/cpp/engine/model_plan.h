@@ -1,0 +1,137 @@
+// The model plan: the one description of a sentence-transformers BERT model that every native
+// user (CPU backend, CUDA backend, trainer) consumes and trusts.
+//
+// The JS loader (lib/weights) validates the folder and hands the binding a spec whose tensors
+// are views of the JS weight buffers; the binding resolves it once, with `resolveModelPlan`,
+// into this struct. Resolution checks what native code relies on (every tensor present, shapes
+// consistent with the config, dtypes it can convert, finite values, Dense dimensions chaining)
+// and throws ERR_BAD_MODEL naming the tensor otherwise, so backends never re-validate.
+//
+// Parameters are listed once, with their canonical names (the names of a sentence-transformers
+// folder: `embeddings.word_embeddings.weight`, `encoder.layer.{i}.attention.self.query.weight`,
+// `dense.{j}.linear.weight` for the j-th Dense module), PyTorch layouts (Linear weights are
+// [out, in]), a role (what the optimizer needs: weight decay or not) and a source: a view of the
+// bytes as they are in the file. `PlanParam::copyTo` converts a source to fp32 (or copies it),
+// so each backend converts once, straight into its own storage; nothing is copied on the way.
+// Sources stay valid while the binding keeps the JS buffers alive (until the backend or trainer
+// that consumes the plan has been built).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/modes.h"
+
+namespace sbert {
+
+struct BertShape {
+  int vocabSize = 0;
+  int hiddenSize = 0;
+  int numLayers = 0;
+  int numHeads = 0;
+  int intermediateSize = 0;
+  int maxPositions = 0;
+  int typeVocabSize = 0;
+  float layerNormEps = 1e-12f;
+  // Dropout probabilities from config.json (hidden_dropout_prob, attention_probs_dropout_prob);
+  // only training applies them.
+  float hiddenDropout = 0.f;
+  float attentionDropout = 0.f;
+  int headDim() const { return numHeads > 0 ? hiddenSize / numHeads : 0; }
+};
+
+enum class DType { F32, F16, BF16 };
+
+// Bytes of one parameter as stored in the model file (little-endian), not owned.
+struct TensorSource {
+  const void* data = nullptr;
+  DType dtype = DType::F32;
+};
+
+// What the optimizer needs to know about a parameter: sentence-transformers' fit excludes
+// biases and LayerNorm weights/biases from weight decay.
+enum class ParamRole { Embedding, Weight, Bias, LayerNormWeight, LayerNormBias };
+
+struct PlanParam {
+  std::string name;            // canonical name, as written to a saved model
+  std::vector<int64_t> shape;  // PyTorch layout
+  ParamRole role = ParamRole::Weight;
+  TensorSource source;
+
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+  }
+  bool weightDecay() const { return role == ParamRole::Weight || role == ParamRole::Embedding; }
+  // Converts the source to fp32 into dst[0, numel()).
+  void copyTo(float* dst) const;
+  // Raw source element i as fp32 (for code that converts element by element, e.g. to fp16).
+  float at(int64_t i) const;
+};
+
+// Indices into ModelPlan::params of one BERT layer's tensors.
+struct LayerPlan {
+  int query = -1, queryBias = -1, key = -1, keyBias = -1, value = -1, valueBias = -1;
+  int attnOut = -1, attnOutBias = -1, attnLnGamma = -1, attnLnBeta = -1;
+  int ffnIn = -1, ffnInBias = -1, ffnOut = -1, ffnOutBias = -1, ffnLnGamma = -1, ffnLnBeta = -1;
+};
+
+struct EmbeddingsPlan {
+  int word = -1, position = -1, tokenType = -1, lnGamma = -1, lnBeta = -1;
+};
+
+// One sentence-transformers Dense module: out = activation(in · weightᵀ + bias).
+struct DensePlan {
+  int inFeatures = 0;
+  int outFeatures = 0;
+  Activation activation = Activation::Identity;
+  int weight = -1;  // index into params, [out, in]
+  int bias = -1;    // index into params, [out]; -1 when the module has no bias
+};
+
+struct ModelPlan {
+  BertShape shape;
+  std::vector<PlanParam> params;  // every parameter once: embeddings, layers, Dense modules
+  EmbeddingsPlan embeddings;
+  std::vector<LayerPlan> layers;  // shape.numLayers entries
+  // The module chain after the transformer, in the order it runs:
+  std::vector<PoolMode> pooling;  // empty → no Pooling module (token embeddings only)
+  std::vector<DensePlan> dense;   // applied in order after pooling
+  bool normalize = false;         // the chain ends in a Normalize module
+  int sentenceDim = 0;            // output dimension after pooling and Dense (0 without pooling)
+
+  const PlanParam& param(int index) const { return params[static_cast<size_t>(index)]; }
+  int64_t parameterCount() const;
+};
+
+// What the binding reads from JS before resolution: the shape, the module chain and every
+// tensor by canonical name (Dense tensors as `dense.{j}.linear.weight` / `.bias`).
+struct PlanTensorInput {
+  std::string name;
+  std::vector<int64_t> shape;
+  DType dtype = DType::F32;
+  const void* data = nullptr;
+  int64_t byteLength = 0;
+};
+
+struct PlanDenseInput {
+  int inFeatures = 0, outFeatures = 0;
+  Activation activation = Activation::Identity;
+  bool hasBias = false;
+};
+
+struct PlanInput {
+  BertShape shape;
+  std::vector<PlanTensorInput> tensors;
+  std::vector<PoolMode> pooling;
+  std::vector<PlanDenseInput> dense;
+  bool normalize = false;
+};
+
+// Resolves and checks a plan (ERR_BAD_MODEL naming the tensor or field on any inconsistency,
+// including non-finite values). Runs off the main thread: it scans every value once.
+ModelPlan resolveModelPlan(const PlanInput& input);
+
+}  // namespace sbert
