@@ -14,6 +14,25 @@ import { NormalizerOptions } from './unicode';
 export interface LoadOptions {
   /** Overrides tokenizer_config.json's model_max_length. */
   modelMaxLength?: number;
+  /**
+   * Refuse (ERR_BAD_MODEL) a tokenizer that adds no special token around a text, e.g. a
+   * tokenizer.json whose post_processor is null. HF accepts one (an empty text then has no
+   * tokens at all); a model loader that cannot run an empty sequence sets this so the folder
+   * is refused at load rather than at the first empty sentence.
+   */
+  requireSpecialTokens?: boolean;
+}
+
+/** The check LoadOptions.requireSpecialTokens asks for. */
+function checkSpecialTokens(tok: BertTokenizer, options: LoadOptions, file: string): BertTokenizer {
+  if (options.requireSpecialTokens === true && tok.numSpecialTokens() === 0) {
+    throw badModel(
+      file,
+      'post_processor adds no special tokens ([CLS]/[SEP]): an empty sentence would have no tokens; ' +
+        'a BERT tokenizer.json has a TemplateProcessing or BertProcessing post_processor',
+    );
+  }
+  return tok;
 }
 
 type Json = Record<string, unknown>;
@@ -487,13 +506,15 @@ function parseJson(text: string, file: string): unknown {
  */
 export async function loadTokenizer(dir: string, options: LoadOptions = {}): Promise<BertTokenizer> {
   if (typeof dir !== 'string') throw new TypeError(`dir is not a string (got ${typeof dir})`);
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object (got ${options === null ? 'null' : typeof options})`);
   const cfgFile = path.join(dir, 'tokenizer_config.json');
   const cfgText = await readIfExists(cfgFile);
   const config = cfgText === undefined ? {} : parseJson(cfgText, cfgFile);
   const tjFile = path.join(dir, 'tokenizer.json');
   const tjText = await readIfExists(tjFile);
   if (tjText !== undefined) {
-    return loadTokenizerFromJson(parseJson(tjText, tjFile), { ...options, file: tjFile, tokenizerConfig: config });
+    const tok = loadTokenizerFromJson(parseJson(tjText, tjFile), { ...options, file: tjFile, tokenizerConfig: config });
+    return checkSpecialTokens(tok, options, tjFile);
   }
   const vocabFile = path.join(dir, 'vocab.txt');
   const vocabText = await readIfExists(vocabFile);
