@@ -7,6 +7,8 @@
  * const enc = await SentenceEncoder.load('./all-MiniLM-L6-v2');
  * const emb = await enc.encode(['A man is eating food.', 'A man is eating pasta.']);
  * ```
+ * STS evaluation, the GloVe baseline and plots are in `sbert-native/eval`, loaded only by
+ * those who import it.
  */
 import { loadNative, native, type BuildInfo, type CudaDeviceInfo } from './native';
 
@@ -20,7 +22,6 @@ export { loadTokenizer, BertTokenizer } from './tokenizer';
 export { loadModelFolder } from './weights';
 export type { ModelFolder } from './weights';
 export * from './similarity';
-export { evaluateSts } from './eval';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**
