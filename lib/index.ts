@@ -21,6 +21,7 @@ export { loadModelFolder } from './weights';
 export type { ModelFolder } from './weights';
 export * from './similarity';
 export { evaluateSts } from './eval';
+export { createServer, EmbeddingServer, type ServeEncoder, type ServeOptions } from './serve';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**
