@@ -89,6 +89,24 @@ test('float32 values survive JSON and base64 bit for bit (random bit patterns, -
   assert.is(floatArrayJson(Float32Array.of(NaN, Infinity)), '[null,null]');
 });
 
+test('JSON numbers are the shortest decimals that read back to the same float32 (as TEI prints f32)', () => {
+  const r = rng(11);
+  const values = Float32Array.from({ length: 4000 }, (_, i) => (r() - 0.5) * 10 ** -(i % 9));
+  values.set([0.1, -0.25, 1, 100, 1e-7, 3.4e-12, 0.30000001192092896], 0);
+  const printed = floatArrayJson(values).slice(1, -1).split(',');
+  const significant = (s) => {
+    const mantissa = s.replace(/^-/, '').replace(/e.*$/, '');
+    return (mantissa.includes('.') ? mantissa.replace('.', '') : mantissa.replace(/0+$/, '')).replace(/^0+/, '').length;
+  };
+  values.forEach((v, i) => {
+    let shortest = 1;
+    while (Math.fround(Number(v.toPrecision(shortest))) !== v) shortest++;
+    assert.is(Math.fround(Number(printed[i])), v, `value ${i} reads back`);
+    assert.is(significant(printed[i]), shortest, `value ${i}: ${printed[i]} vs ${v.toPrecision(shortest)}`);
+  });
+  assert.equal(printed.slice(0, 7), ['0.1', '-0.25', '1', '100', '0.0000001', '0.0000000000034', '0.3']);
+});
+
 // ---- endpoint shapes and bit-identical embeddings --------------------------------------------
 
 test('POST /embed: number[][] bit-identical to enc.encode (normalize defaults to true, as TEI)', async () => {
@@ -201,7 +219,7 @@ test('GET /health, /info, /metrics', async () => {
     assert.is(line('sbert_queue_requests'), 0);
     assert.is(line('sbert_queue_tokens'), 0);
     assert.is(line('sbert_in_flight_requests'), 1); // the /metrics request itself
-    for (const name of ['sbert_tokens_per_second', 'sbert_rejected_total', 'sbert_sentences_total']) {
+    for (const name of ['sbert_tokens_per_second', 'sbert_rejected_total', 'sbert_sentences_total', 'process_resident_memory_bytes']) {
       assert.match(m.text, `# TYPE ${name} `);
     }
   } finally {

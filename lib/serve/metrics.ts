@@ -185,6 +185,7 @@ export function serverMetrics(live: { inFlight: () => number; queuedRequests: ()
     inFlight: registry.register(new Gauge('sbert_in_flight_requests', 'HTTP requests being handled now (any route).', live.inFlight)),
     queuedRequests: registry.register(new Gauge('sbert_queue_requests', 'Admitted encode requests not yet answered.', live.queuedRequests)),
     queuedTokens: registry.register(new Gauge('sbert_queue_tokens', 'Tokens handed to the encoder and not yet answered.', live.queuedTokens)),
+    residentMemory: registry.register(new Gauge('process_resident_memory_bytes', 'Resident set size of the server process in bytes.', () => process.memoryUsage.rss())),
   };
 }
 

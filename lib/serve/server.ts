@@ -32,7 +32,7 @@ export type ServeEncoder = Pick<SentenceEncoder, 'encode' | 'tokenizer' | 'maxSe
 
 interface Reply {
   status: number;
-  body: string;
+  body: string | Buffer;
   contentType?: string;
 }
 
@@ -218,7 +218,7 @@ export class EmbeddingServer {
   }
 
   /** Writes a reply unless the client is gone; returns the status for the metrics. */
-  private send(res: http.ServerResponse, status: number, body: string, contentType = 'application/json', extra: Record<string, string> = {}): number {
+  private send(res: http.ServerResponse, status: number, body: string | Buffer, contentType = 'application/json', extra: Record<string, string> = {}): number {
     if (res.headersSent || res.destroyed) return status;
     const headers: Record<string, string | number> = { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...extra };
     if (this.closing) headers.Connection = 'close';
