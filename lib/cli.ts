@@ -24,6 +24,7 @@ Commands:
            Without --output, JSON lines go to stdout. Every input line is one sentence
            (an empty line is the empty sentence); a final newline ends the last line.
   eval     STS evaluation (Spearman/Pearson): sbert eval --help
+  serve    Embedding server (TEI- and OpenAI-compatible HTTP): sbert serve --help
   demo     Encode a few sentences with the bundled test model (random weights) and
            show their cosine similarities: proves the install works end to end
   info     Print build information and the CUDA devices found
@@ -192,6 +193,8 @@ export async function main(argv: string[]): Promise<number> {
         const { runEvalCommand } = await import('./eval');
         return await runEvalCommand(rest);
       }
+      case 'serve':
+        return await (await import('./serve/cli')).runServeCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case 'info':

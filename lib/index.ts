@@ -22,6 +22,7 @@ export { loadTokenizer, BertTokenizer } from './tokenizer';
 export { loadModelFolder } from './weights';
 export type { ModelFolder } from './weights';
 export * from './similarity';
+export { createServer, EmbeddingServer, type ServeEncoder, type ServeOptions } from './serve';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**
