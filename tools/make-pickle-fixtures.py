@@ -169,8 +169,9 @@ def evil():
     dump('nested-in-ordereddict.pkl', pickle.dumps(sd, protocol=2))
     dump('stack-global-p4.pkl', pickle.dumps(Reduce(os.system, (cmd,)), protocol=4))
     # INST (protocol 0) and OBJ (protocol 1) call a class without REDUCE.
-    dump('inst.pkl', b'(S\'' + cmd.encode() + b'\'\nios\nsystem\n.')
-    dump('obj.pkl', b'(cos\nsystem\nS\'' + cmd.encode() + b'\'\no.')
+    arg = b'X' + struct.pack('<I', len(cmd)) + cmd.encode()
+    dump('inst.pkl', b'(' + arg + b'ios\nsystem\n.')
+    dump('obj.pkl', b'(cos\nsystem\n' + arg + b'o.')
     # builtins.getattr: the usual way from an allowed object to anything else.
     dump('getattr.pkl', b'cbuiltins\ngetattr\n(ccollections\nOrderedDict\nX\x08\x00\x00\x00__init__tR.')
     # A persistent id whose "storage type" is os.system.

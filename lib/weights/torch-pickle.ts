@@ -144,6 +144,7 @@ const ALLOWED_GLOBALS: ReadonlyMap<string, PyValue> = new Map<string, PyValue>([
 const REFUSED_OPCODES: Readonly<Record<number, string>> = Object.freeze({
   0x69: 'INST', 0x6f: 'OBJ', 0x81: 'NEWOBJ', 0x92: 'NEWOBJ_EX', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4',
   0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER', 0x96: 'BYTEARRAY8',
+  0x53: 'STRING', 0x56: 'UNICODE', 0x49: 'INT', 0x4c: 'LONG', 0x46: 'FLOAT', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET',
 });
 
 const MAX_LONG_BYTES = 16;
