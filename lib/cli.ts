@@ -22,6 +22,8 @@ Commands:
            Without --output, JSON lines go to stdout. Every input line is one sentence
            (an empty line is the empty sentence); a final newline ends the last line.
   eval     STS evaluation (Spearman/Pearson): sbert eval --help
+  download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
+           sbert download ORG/NAME [--revision REV] [--cache-dir DIR] [--offline]
   demo     Encode a few sentences with the bundled test model (random weights) and
            show their cosine similarities: proves the install works end to end
   info     Print build information and the CUDA devices found
@@ -178,6 +180,8 @@ export async function main(argv: string[]): Promise<number> {
         const { runEvalCommand } = await import('./eval/cli');
         return await runEvalCommand(rest);
       }
+      case 'download': // issue 15: models by id from the Hugging Face Hub (lib/hub/cli.ts)
+        return await (await import('./hub/cli')).runDownloadCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case 'info':

@@ -12,7 +12,13 @@ export type SbertErrorCode =
   | 'ERR_NO_CUDA'
   | 'ERR_NATIVE'
   | 'ERR_BAD_DATA'
-  | 'ERR_MISSING_DEPENDENCY';
+  | 'ERR_MISSING_DEPENDENCY'
+  // Hugging Face Hub (lib/hub): network/HTTP/integrity failure, token needed or refused,
+  // repository/revision/file not found, offline and not in the cache.
+  | 'ERR_HUB'
+  | 'ERR_HUB_AUTH'
+  | 'ERR_HUB_NOT_FOUND'
+  | 'ERR_HUB_OFFLINE';
 
 /** The error sbert-native throws on purpose; branch on `code`. */
 export class SbertError extends Error {
