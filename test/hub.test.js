@@ -337,6 +337,13 @@ test('sbert download prints the snapshot folder; bytes go to the progress bar', 
   const { formatBytes } = require('../dist/hub/cli');
   assert.is(formatBytes(3_950_000), '4.0 MB');
   assert.is(formatBytes(999), '999 B');
+  // The bar the command draws (forced here: stderr is not a terminal under the test runner).
+  const { ProgressBar } = require('../dist/progress');
+  let drawn = '';
+  const bar = new ProgressBar('downloading 9 files', 4_000_000, { format: formatBytes, force: true, stream: { isTTY: false, write: (s) => (drawn += s) } });
+  bar.update(4_000_000);
+  bar.finish();
+  assert.match(drawn, /^downloading 9 files \[#{30}\] 4\.0 MB\/4\.0 MB 100% \d+(\.\d)? [kMGT]?B\/s$/m);
 });
 
 test.run();
