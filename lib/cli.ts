@@ -25,6 +25,8 @@ Commands:
            (an empty line is the empty sentence); a final newline ends the last line.
   eval     STS evaluation (Spearman/Pearson): sbert eval --help
   serve    Embedding server (TEI- and OpenAI-compatible HTTP): sbert serve --help
+  download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
+           sbert download ORG/NAME [--revision REV] [--cache-dir DIR] [--offline]
   demo     Encode a few sentences with the bundled test model (random weights) and
            show their cosine similarities: proves the install works end to end
   info     Print build information and the CUDA devices found
@@ -195,6 +197,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'serve':
         return await (await import('./serve/cli')).runServeCommand(rest);
+      case 'download': // issue 15: models by id from the Hugging Face Hub (lib/hub/cli.ts)
+        return await (await import('./hub/cli')).runDownloadCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case 'info':

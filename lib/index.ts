@@ -23,6 +23,9 @@ export { loadModelFolder } from './weights';
 export type { ModelFolder } from './weights';
 export * from './similarity';
 export { createServer, EmbeddingServer, type ServeEncoder, type ServeOptions } from './serve';
+// issue 15: models by id from the Hugging Face Hub, into the cache shared with Python.
+export { resolveModel, downloadModel } from './hub';
+export type { HubOptions, DownloadProgress } from './hub';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**

@@ -298,7 +298,7 @@ test('Dense activations, bias-less Dense, chained Dense dimensions', async () =>
   await rejectsWith(w.loadModelFolder(bad({ '2_Dense/model.safetensors': denseWeights(5, 8) })), 'linear.weight has shape [5, 8], expected [4, 8]');
   await rejectsWith(
     w.loadModelFolder(bad({ '2_Dense/model.safetensors': null, '2_Dense/pytorch_model.bin': Buffer.from('PK') })),
-    path.join('2_Dense', 'model.safetensors'), 'only pytorch_model.bin', 'safe_serialization=True',
+    path.join('2_Dense', 'pytorch_model.bin'), 'not a torch.save file', // issue 15: .bin files are read (test/torch-pickle.test.js)
   );
   await rejectsWith(w.loadModelFolder(bad({ '2_Dense/model.safetensors': null })), 'missing: no model weights');
   // Dense on token embeddings (before Pooling) is not supported.
@@ -481,10 +481,10 @@ test('weights in shards (model.safetensors.index.json)', async () => {
   await rejectsWith(w.loadModelFolder(makeFolder({ 'model.safetensors': null, 'model.safetensors.index.json': { weight_map: { a: '../x.safetensors' } } })), 'must be a file name in this folder');
 });
 
-test('pytorch_model.bin only: says safetensors only, and how to convert', async () => {
+test('pytorch_model.bin only: a damaged one is refused naming it; other formats: how to convert', async () => {
+  // issue 15: pytorch_model.bin is read by the restricted unpickler (test/torch-pickle.test.js).
   const dir = makeFolder({ 'model.safetensors': null, 'pytorch_model.bin': Buffer.from('not really a pickle') });
-  const err = await rejectsWith(w.loadModelFolder(dir), path.join(dir, 'model.safetensors'), 'only pytorch_model.bin is present',
-    'safetensors only', `S('${dir}').save(`, 'safe_serialization=True', 'save_pretrained');
+  const err = await rejectsWith(w.loadModelFolder(dir), path.join(dir, 'pytorch_model.bin'), 'not a torch.save file');
   assert.ok(!err.message.includes('undefined'));
   const tf = makeFolder({ 'model.safetensors': null, 'tf_model.h5': Buffer.from('x') });
   await rejectsWith(w.loadModelFolder(tf), 'only tf_model.h5 is present');
