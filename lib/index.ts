@@ -20,6 +20,8 @@ export { loadTokenizer, BertTokenizer } from './tokenizer';
 export { loadModelFolder } from './weights';
 export type { ModelFolder } from './weights';
 export * from './similarity';
+export { quantizeEmbeddings, hammingSearch, hammingInfo } from './quantize';
+export type { QuantizationPrecision, QuantizedArrays, QuantizedEmbeddings, QuantizeOptions, HammingHit, HammingSearchOptions } from './quantize';
 export { evaluateSts } from './eval';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
