@@ -96,7 +96,8 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) uint64_t blockVpopcnt(const u
     const __mmask8 m = _mm512_cmplt_epu64_mask(acc[r], _mm512_set1_epi64(cut[r]));
     if (m) {
       mask |= uint64_t(m) << (r * kLanes);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * kLanes), _mm512_cvtepi64_epi32(acc[r]));
+      // maskz: the plain _mm512_cvtepi64_epi32 trips GCC 12's -Wuninitialized on its undefined source.
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * kLanes), _mm512_maskz_cvtepi64_epi32(0xff, acc[r]));
     }
   }
   return mask;
@@ -150,7 +151,7 @@ void hammingTopK(const uint8_t* queries, int64_t nq, const uint8_t* corpus, int6
   SBERT_CHECK(rowBytes <= (int64_t(1) << 28), "ERR_OUT_OF_RANGE", "rows longer than 2^28 bytes");
   const int64_t kk = std::min(k, nc);
   if (nq == 0 || kk == 0) return;
-  SBERT_CHECK(queries && corpus, "ERR_NATIVE", "null matrix data");
+  SBERT_CHECK(rowBytes == 0 || (queries && corpus), "ERR_NATIVE", "null matrix data");
   const BlockFn blockFn = pickPath(cfg.isa).fn;
   const int64_t W = ceilDiv(rowBytes, 8);
 

@@ -87,7 +87,10 @@ struct EuclideanOp {
     const __m512 d = _mm512_sub_ps(a, b);
     return _mm512_fmadd_ps(d, d, acc);
   }
-  SBERT_TARGET_AVX512 static inline __m512 finish(__m512 v) { return _mm512_sub_ps(_mm512_setzero_ps(), _mm512_sqrt_ps(v)); }
+  // maskz: the plain _mm512_sqrt_ps trips GCC 12's -Wuninitialized on its undefined source.
+  SBERT_TARGET_AVX512 static inline __m512 finish(__m512 v) {
+    return _mm512_sub_ps(_mm512_setzero_ps(), _mm512_maskz_sqrt_ps(0xffff, v));
+  }
 #endif
 };
 
