@@ -26,6 +26,8 @@ export { createServer, EmbeddingServer, type ServeEncoder, type ServeOptions } f
 // issue 15: models by id from the Hugging Face Hub, into the cache shared with Python.
 export { resolveModel, downloadModel } from './hub';
 export type { HubOptions, DownloadProgress } from './hub';
+export { quantizeEmbeddings, hammingSearch, hammingInfo } from './quantize';
+export type { QuantizationPrecision, QuantizedArrays, QuantizedEmbeddings, QuantizeOptions, HammingHit, HammingSearchOptions } from './quantize';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**
