@@ -331,7 +331,7 @@ export class EmbeddingServer {
     const field = (i: number) => (i === 0 ? 'source_sentence' : `sentences[${i - 1}]`);
     const { data } = await this.encodeTexts(texts, r.truncate, true, field);
     const dim = this.encoder.dimension;
-    const scores = cosSim({ data: data.subarray(0, dim), count: 1, dim }, { data: data.subarray(dim), count: r.sentences.length, dim });
+    const scores = await cosSim({ data: data.subarray(0, dim), count: 1, dim }, { data: data.subarray(dim), count: r.sentences.length, dim });
     return { status: 200, body: floatArrayJson(scores) };
   }
 }
