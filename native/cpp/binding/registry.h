@@ -8,5 +8,6 @@ namespace sbert::binding {
 void RegisterBuildInfo(Napi::Env env, Napi::Object exports);
 void RegisterEngine(Napi::Env env, Napi::Object exports);
 void RegisterSimilarity(Napi::Env env, Napi::Object exports);
+void RegisterTrainer(Napi::Env env, Napi::Object exports);
 
 }  // namespace sbert::binding
