@@ -22,6 +22,7 @@ Commands:
            Without --output, JSON lines go to stdout. Every input line is one sentence
            (an empty line is the empty sentence); a final newline ends the last line.
   eval     STS evaluation (Spearman/Pearson): sbert eval --help
+  train    Fine-tune a model (cosine, softmax, triplet, mnrl, mse losses): sbert train --help
   demo     Encode a few sentences with the bundled test model (random weights) and
            show their cosine similarities: proves the install works end to end
   info     Print build information and the CUDA devices found
@@ -178,6 +179,8 @@ export async function main(argv: string[]): Promise<number> {
         const { runEvalCommand } = await import('./eval/cli');
         return await runEvalCommand(rest);
       }
+      case 'train':
+        return await (await import('./train/cli')).runTrainCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case 'info':

@@ -21,6 +21,8 @@ export { loadModelFolder } from './weights';
 export type { ModelFolder } from './weights';
 export * from './similarity';
 export { evaluateSts } from './eval';
+export { fit, TrainingSession, readTrainingFile, loadStsbTrain } from './train';
+export type { FitOptions, FitResult, FitProgress, FitEvaluation, LossName, TrainExample, SaveDtype } from './train';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**
