@@ -13,8 +13,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SbertError } from '../errors';
-import type { ModelFolder } from '../weights';
-import { numberToF16Bits, TensorToWrite, writeSafetensors, type Dtype } from '../weights/safetensors';
+import { readModelSafetensors, type ModelFolder } from '../weights';
+import { FLOAT_DTYPES, numberToF16Bits, TensorToWrite, toFloat32, writeSafetensors, type Dtype } from '../weights/safetensors';
 
 /** A model parameter as the trainer hands it out: canonical name, PyTorch shape, fp32 values. */
 export interface NamedParameter {
@@ -66,6 +66,22 @@ function tensorMap(params: readonly NamedParameter[], dtype: SaveDtype): Map<str
   const map = new Map<string, TensorToWrite>();
   for (const p of params) map.set(p.name, { dtype: DTYPE_TAG[dtype], shape: p.shape, data: encodeTensor(p.data, dtype) });
   return map;
+}
+
+/**
+ * BertModel's pooler (unused by sentence embeddings, so not trained) copied from the source
+ * weights, so that transformers loads the saved BertModel without newly initialised weights.
+ */
+async function poolerParameters(transformerDir: string, trained: readonly NamedParameter[]): Promise<NamedParameter[]> {
+  const source = await readModelSafetensors(transformerDir);
+  if (!source) return [];
+  const out: NamedParameter[] = [];
+  for (const [name, view] of source.tensors) {
+    const canonical = name.replace(/^bert\./, '');
+    if (!canonical.startsWith('pooler.') || !FLOAT_DTYPES.has(view.dtype) || trained.some((p) => p.name === canonical)) continue;
+    out.push({ name: canonical, shape: view.shape, data: toFloat32(view) });
+  }
+  return out;
 }
 
 async function copyIfExists(from: string, to: string): Promise<void> {
@@ -175,7 +191,8 @@ export async function saveModelFolder(
       if (f === 'config.json') await writeTransformerConfig(path.join(transformerSrc, f), path.join(transformerDst, f), dtype);
       else if (f !== 'sentence_bert_config.json' || folder.layout !== 'plain') await copyIfExists(path.join(transformerSrc, f), path.join(transformerDst, f));
     }
-    await fs.promises.writeFile(path.join(transformerDst, 'model.safetensors'), writeSafetensors(tensorMap(bert, dtype), { format: 'pt' }));
+    const pooler = await poolerParameters(transformerSrc, bert);
+    await fs.promises.writeFile(path.join(transformerDst, 'model.safetensors'), writeSafetensors(tensorMap([...bert, ...pooler], dtype), { format: 'pt' }));
 
     if (folder.layout === 'plain') {
       await writePlainModules(stage, folder);
