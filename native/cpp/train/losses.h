@@ -43,8 +43,8 @@ class Loss {
   Loss(const LossConfig& cfg, uint64_t seed);
 
   // The loss's own trainable parameters: empty except Softmax (classifier.weight [numLabels,
-  // 3*dim], classifier.bias [numLabels], both with weight decay as in sentence-transformers'
-  // fit, whose no_decay list matches neither name).
+  // 3*dim], with weight decay, and classifier.bias [numLabels], without: sentence-transformers'
+  // fit excludes every name containing "bias" from decay).
   std::vector<ParamBuffer>& parameters();
 
   const LossConfig& config() const { return cfg_; }
