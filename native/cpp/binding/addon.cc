@@ -7,6 +7,8 @@
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData<sbert::binding::AddonData>(new sbert::binding::AddonData());
+  sbert::binding::RegisterErrors(env, exports);
   sbert::binding::RegisterBuildInfo(env, exports);
   sbert::binding::RegisterEngine(env, exports);
   sbert::binding::RegisterSimilarity(env, exports);
