@@ -105,33 +105,6 @@ function moduleChain(folder: ModelFolder): Pick<NativeModelSpec, 'pooling' | 'de
   return out;
 }
 
-/**
- * The spec the native engine and trainer are built from: the folder's shape, its tensors as
- * views of the file buffers, and the module chain after the Transformer.
- */
-export function nativeModelSpec(folder: ModelFolder, device: 'cpu' | 'cuda', deviceIndex: number, precision: Precision): NativeModelSpec {
-  const c = folder.config;
-  const tensors: Record<string, NativeTensor> = {};
-  for (const [name, t] of folder.weights.tensors) tensors[name] = toNativeTensor(t);
-  return {
-    shape: {
-      vocabSize: c.vocabSize,
-      hiddenSize: c.hiddenSize,
-      numLayers: c.numHiddenLayers,
-      numHeads: c.numAttentionHeads,
-      intermediateSize: c.intermediateSize,
-      maxPositions: c.maxPositionEmbeddings,
-      typeVocabSize: c.typeVocabSize,
-      layerNormEps: c.layerNormEps,
-    },
-    tensors,
-    ...moduleChain(folder),
-    device,
-    deviceIndex,
-    precision,
-  };
-}
-
 function checkBatchTokens(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new RangeError(`${name} must be a positive integer (got ${String(v)})`);
@@ -191,7 +164,26 @@ export class SentenceEncoder {
       'options.batchTokens',
     );
     const folder = await loadModelFolder(dir);
-    const spec = nativeModelSpec(folder, device.kind, device.index, precision);
+    const c = folder.config;
+    const tensors: Record<string, NativeTensor> = {};
+    for (const [name, t] of folder.weights.tensors) tensors[name] = toNativeTensor(t);
+    const spec: NativeModelSpec = {
+      shape: {
+        vocabSize: c.vocabSize,
+        hiddenSize: c.hiddenSize,
+        numLayers: c.numHiddenLayers,
+        numHeads: c.numAttentionHeads,
+        intermediateSize: c.intermediateSize,
+        maxPositions: c.maxPositionEmbeddings,
+        typeVocabSize: c.typeVocabSize,
+        layerNormEps: c.layerNormEps,
+      },
+      tensors,
+      ...moduleChain(folder),
+      device: device.kind,
+      deviceIndex: device.index,
+      precision,
+    };
     const stack = new Error().stack;
     let engine: NativeEngine;
     try {

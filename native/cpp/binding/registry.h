@@ -9,6 +9,7 @@ namespace sbert::binding {
 // the environment's instance data; addon.cc creates it before any Register* runs.
 struct AddonData {
   Napi::FunctionReference engineConstructor;
+  Napi::FunctionReference trainerConstructor;
   Napi::FunctionReference errorClass;  // lib/errors.ts SbertError, registered by setErrorClass
 };
 

@@ -257,8 +257,8 @@ class Trainer : public Napi::ObjectWrap<Trainer> {
 
 class CreateTrainerWorker : public PromiseWorker {
  public:
-  CreateTrainerWorker(Napi::Env env, PlanInputHolder holder, TrainerOptions options, Napi::FunctionReference* ctor)
-      : PromiseWorker(env, "sbert:createTrainer"), holder_(std::move(holder)), options_(std::move(options)), ctor_(ctor) {}
+  CreateTrainerWorker(Napi::Env env, PlanInputHolder holder, TrainerOptions options)
+      : PromiseWorker(env, "sbert:createTrainer"), holder_(std::move(holder)), options_(std::move(options)) {}
 
  protected:
   void Run() override {
@@ -281,13 +281,12 @@ class CreateTrainerWorker : public PromiseWorker {
   }
   Napi::Value Result(Napi::Env env) override {
     auto ext = Napi::External<std::shared_ptr<TrainerState>>::New(env, &state_);
-    return ctor_->New({ext});
+    return env.GetInstanceData<AddonData>()->trainerConstructor.New({ext});
   }
 
  private:
   PlanInputHolder holder_;  // keeps the weight buffers alive; destroyed with the worker (main thread)
   TrainerOptions options_;
-  Napi::FunctionReference* ctor_;
   std::shared_ptr<TrainerState> state_;
 };
 
@@ -466,10 +465,9 @@ Napi::Value Trainer::Parameters(const Napi::CallbackInfo& info) {
 
 Napi::Value CreateTrainer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto* ctor = static_cast<Napi::FunctionReference*>(info.Data());
   PlanInputHolder holder = ReadPlanInput(env, info[0]);
   TrainerOptions options = ReadOptions(env, info[1]);
-  auto* worker = new CreateTrainerWorker(env, std::move(holder), std::move(options), ctor);
+  auto* worker = new CreateTrainerWorker(env, std::move(holder), std::move(options));
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;
@@ -478,11 +476,9 @@ Napi::Value CreateTrainer(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterTrainer(Napi::Env env, Napi::Object exports) {
-  // The environment's instance-data slot belongs to the engine binding, so the Trainer
-  // constructor reference travels as createTrainer's data and is freed with the environment.
-  auto* ctor = new Napi::FunctionReference(Napi::Persistent(Trainer::Define(env)));
-  env.AddCleanupHook([ctor]() { delete ctor; });
-  exports.Set("createTrainer", Napi::Function::New(env, CreateTrainer, "createTrainer", ctor));
+  // Trainers are constructed only by createTrainer (from the environment's AddonData).
+  env.GetInstanceData<AddonData>()->trainerConstructor = Napi::Persistent(Trainer::Define(env));
+  exports.Set("createTrainer", Napi::Function::New(env, CreateTrainer, "createTrainer"));
 }
 
 }  // namespace sbert::binding
