@@ -9,7 +9,7 @@
  */
 import { Embeddings, EmbeddingsLike } from './embeddings';
 import { SbertError } from './errors';
-import { native, wrapNativeError } from './native';
+import { native, withCallerStack } from './native';
 
 /** How two vectors are compared: cosine of the angle (rows normalised first) or the raw dot product. */
 export type SimilarityFunction = 'cosine' | 'dot';
@@ -217,7 +217,7 @@ function nativeError(err: unknown, stack: string | undefined): unknown {
     if (stack) err.stack = `${err.name}: ${err.message}\n${stack.split('\n').slice(1).join('\n')}`;
     return err;
   }
-  return wrapNativeError(err, stack);
+  return withCallerStack(err, stack);
 }
 
 // Native top-k of every query against corpus rows; scores/indices [nq × k] best first.
