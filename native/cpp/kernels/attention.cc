@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/thread_pool.h"
+#include "dropout.h"
 #include "cpu_features.h"
 #include "simd_math.h"
 
@@ -299,6 +300,214 @@ void attention(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads, 
   else if (cpuHasAvx2Fma()) fn = rangeAvx2;
 #endif
   parallelFor(0, int64_t(n) * numHeads, 1, [&](int64_t b, int64_t e) { fn(a, b, e); });
+}
+
+}  // namespace sbert
+
+// ---- training ----------------------------------------------------------------------------
+//
+// Per (sequence, head) pair of length L the training forward keeps P = softmax(scale·QKᵀ)
+// [L, L] (before dropout) and, with attention dropout, the keep mask; backward recomputes
+// nothing else. Rows are short (sentences), so the pair's work is written as dot products and
+// axpys over the head dimension on W-float vectors (same three ISA builds as above).
+
+namespace sbert {
+namespace {
+
+struct TrainArgs {
+  const float* qkv;
+  const int32_t* cu;
+  const int64_t* probOffset;  // [n + 1]: start of sequence s's heads·L² probabilities
+  int heads, d;
+  float scale, dropP;
+  uint64_t seed;
+  float* probs;
+  uint8_t* mask;
+  const float* dOut;  // backward only
+  float* io;          // forward: out [T, H]; backward: dQkv [T, 3H]
+};
+
+template <int W>
+SBERT_INLINE float dotW(const float* a, const float* b, int d) {
+  using F = typename Vec<W>::f;
+  F acc{};
+  int c = 0;
+  for (; c + W <= d; c += W) acc += vload<W>(a + c) * vload<W>(b + c);
+  float s = 0.f;
+  for (int l = 0; l < W; ++l) s += acc[l];
+  for (; c < d; ++c) s += a[c] * b[c];
+  return s;
+}
+
+// y[0..d) += s·x
+template <int W>
+SBERT_INLINE void axpyW(float s, const float* x, float* y, int d) {
+  using F = typename Vec<W>::f;
+  const F sv = vset<W>(s);
+  int c = 0;
+  for (; c + W <= d; c += W) vstore<W>(y + c, vload<W>(y + c) + sv * vload<W>(x + c));
+  for (; c < d; ++c) y[c] += s * x[c];
+}
+
+// In-place softmax of one row of L scores (max subtraction, × 1/sum), vector exp.
+template <int W>
+SBERT_INLINE void softmaxRowW(float* row, int L) {
+  using F = typename Vec<W>::f;
+  using I = typename Vec<W>::i;
+  float mx = row[0];
+  for (int j = 1; j < L; ++j) mx = std::max(mx, row[j]);
+  float sum = 0.f;
+  for (int j = 0; j < L; j += W) {
+    const int cnt = std::min(W, L - j);
+    F x = vset<W>(mx);
+    std::memcpy(&x, row + j, sizeof(float) * cnt);
+    const F e = simd::expGeneric<F, I>(x - mx);
+    std::memcpy(row + j, &e, sizeof(float) * cnt);
+    for (int l = 0; l < cnt; ++l) sum += e[l];
+  }
+  const float inv = 1.f / sum;
+  for (int j = 0; j < L; ++j) row[j] *= inv;
+}
+
+template <int W>
+SBERT_INLINE void trainForwardPair(const TrainArgs& a, int seq, int head, std::vector<float>& pd) {
+  const int64_t t0 = a.cu[seq];
+  const int L = a.cu[seq + 1] - a.cu[seq];
+  if (L <= 0) return;
+  const int d = a.d;
+  const int64_t H = int64_t(a.heads) * d, ld = 3 * H;
+  const int64_t off = a.probOffset[seq] + int64_t(head) * L * L;
+  float* P = a.probs + off;
+  const float* q = a.qkv + t0 * ld + int64_t(head) * d;
+  const float* k = q + H;
+  const float* v = q + 2 * H;
+  const bool drop = a.dropP > 0.f;
+  const float keepScale = 1.f / (1.f - a.dropP);
+  if (pd.size() < size_t(L)) pd.resize(size_t(L));
+  for (int i = 0; i < L; ++i) {
+    float* row = P + int64_t(i) * L;
+    for (int j = 0; j < L; ++j) row[j] = dotW<W>(q + i * ld, k + j * ld, d) * a.scale;
+    softmaxRowW<W>(row, L);
+    const float* pr = row;
+    if (drop) {
+      uint8_t* m = a.mask + off + int64_t(i) * L;
+      for (int j = 0; j < L; ++j) {
+        m[j] = dropoutKeep(a.seed, uint64_t(off + int64_t(i) * L + j), a.dropP);
+        pd[j] = m[j] ? row[j] * keepScale : 0.f;
+      }
+      pr = pd.data();
+    }
+    float* o = a.io + (t0 + i) * H + int64_t(head) * d;
+    std::fill(o, o + d, 0.f);
+    for (int j = 0; j < L; ++j) axpyW<W>(pr[j], v + j * ld, o, d);
+  }
+}
+
+template <int W>
+SBERT_INLINE void trainBackwardPair(const TrainArgs& a, int seq, int head, std::vector<float>& buf) {
+  const int64_t t0 = a.cu[seq];
+  const int L = a.cu[seq + 1] - a.cu[seq];
+  if (L <= 0) return;
+  const int d = a.d;
+  const int64_t H = int64_t(a.heads) * d, ld = 3 * H;
+  const int64_t off = a.probOffset[seq] + int64_t(head) * L * L;
+  const float* P = a.probs + off;
+  const uint8_t* mask = a.dropP > 0.f ? a.mask + off : nullptr;
+  const float keepScale = 1.f / (1.f - a.dropP);
+  const int64_t col = int64_t(head) * d;
+  const float* q = a.qkv + t0 * ld + col;
+  const float* k = q + H;
+  const float* v = q + 2 * H;
+  float* dq = a.io + t0 * ld + col;
+  float* dk = dq + H;
+  float* dv = dq + 2 * H;
+  for (int j = 0; j < L; ++j) {
+    std::fill(dq + j * ld, dq + j * ld + d, 0.f);
+    std::fill(dk + j * ld, dk + j * ld + d, 0.f);
+    std::fill(dv + j * ld, dv + j * ld + d, 0.f);
+  }
+  if (buf.size() < size_t(L)) buf.resize(size_t(L));
+  float* dS = buf.data();
+  for (int i = 0; i < L; ++i) {
+    const float* pRow = P + int64_t(i) * L;
+    const float* go = a.dOut + (t0 + i) * H + col;
+    float dot = 0.f;
+    for (int j = 0; j < L; ++j) {
+      // out_i = Σ_j P'_ij v_j with P' = P·keep/(1 − p).
+      const float pk = mask ? (mask[int64_t(i) * L + j] ? pRow[j] * keepScale : 0.f) : pRow[j];
+      axpyW<W>(pk, go, dv + j * ld, d);
+      float dp = dotW<W>(go, v + j * ld, d);
+      if (mask) dp = mask[int64_t(i) * L + j] ? dp * keepScale : 0.f;
+      dS[j] = dp;
+      dot += pRow[j] * dp;
+    }
+    // Softmax backward, then the 1/√d scale of the scores.
+    for (int j = 0; j < L; ++j) {
+      const float ds = pRow[j] * (dS[j] - dot) * a.scale;
+      axpyW<W>(ds, k + j * ld, dq + i * ld, d);
+      axpyW<W>(ds, q + i * ld, dk + j * ld, d);
+    }
+  }
+}
+
+template <int W>
+SBERT_INLINE void trainRange(const TrainArgs& a, bool backward, int64_t b, int64_t e) {
+  static thread_local std::vector<float> buf;
+  for (int64_t it = b; it < e; ++it) {
+    const int seq = static_cast<int>(it / a.heads), head = static_cast<int>(it % a.heads);
+    if (backward) trainBackwardPair<W>(a, seq, head, buf);
+    else trainForwardPair<W>(a, seq, head, buf);
+  }
+}
+
+void trainRangePortable(const TrainArgs& a, bool bw, int64_t b, int64_t e) {
+  trainRange<4>(a, bw, b, e);
+}
+#if SBERT_X86
+SBERT_TARGET_AVX2 void trainRangeAvx2(const TrainArgs& a, bool bw, int64_t b, int64_t e) {
+  trainRange<8>(a, bw, b, e);
+}
+SBERT_TARGET_AVX512 void trainRangeAvx512(const TrainArgs& a, bool bw, int64_t b, int64_t e) {
+  trainRange<16>(a, bw, b, e);
+}
+#endif
+
+void runTrain(const TrainArgs& a, int n, bool backward) {
+  void (*fn)(const TrainArgs&, bool, int64_t, int64_t) = trainRangePortable;
+#if SBERT_X86
+  if (cpuHasAvx512()) fn = trainRangeAvx512;
+  else if (cpuHasAvx2Fma()) fn = trainRangeAvx2;
+#endif
+  parallelFor(0, int64_t(n) * a.heads, 1, [&](int64_t b, int64_t e) { fn(a, backward, b, e); });
+}
+
+}  // namespace
+
+void attentionProbOffsets(const int32_t* cuSeqlens, int n, int numHeads, int64_t* offsets) {
+  offsets[0] = 0;
+  for (int s = 0; s < n; ++s) {
+    const int64_t L = cuSeqlens[s + 1] - cuSeqlens[s];
+    offsets[s + 1] = offsets[s] + int64_t(numHeads) * L * L;
+  }
+}
+
+void attentionForwardTrain(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads,
+                           int headDim, const int64_t* probOffsets, float dropP, uint64_t seed,
+                           float* probs, uint8_t* mask, float* out) {
+  if (n <= 0 || numHeads <= 0 || headDim <= 0) return;
+  TrainArgs a{qkv,  cuSeqlens, probOffsets, numHeads, headDim, 1.0f / std::sqrt(float(headDim)),
+              dropP, seed,     probs,       mask,     nullptr, out};
+  runTrain(a, n, false);
+}
+
+void attentionBackward(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads,
+                       int headDim, const int64_t* probOffsets, float dropP, const float* probs,
+                       const uint8_t* mask, const float* dOut, float* dQkv) {
+  if (n <= 0 || numHeads <= 0 || headDim <= 0) return;
+  TrainArgs a{qkv,   cuSeqlens, probOffsets, numHeads,
+              headDim, 1.0f / std::sqrt(float(headDim)), dropP, 0,
+              const_cast<float*>(probs), const_cast<uint8_t*>(mask), dOut, dQkv};
+  runTrain(a, n, true);
 }
 
 }  // namespace sbert

@@ -17,4 +17,25 @@ namespace sbert {
 void attention(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads, int headDim,
                float* out);
 
+// ---- training ----
+// The probabilities P = softmax(q·Kᵀ/√headDim) of every (sequence, head) pair are kept for
+// backward: pair (s, h) of length L owns the [L, L] block at probOffsets[s] + h·L² (row i:
+// query i). attentionProbOffsets fills probOffsets [n + 1] (the total, Σ heads·L², is bounded
+// by the token budget times the longest sequence).
+void attentionProbOffsets(const int32_t* cuSeqlens, int n, int numHeads, int64_t* offsets);
+// Training forward: out as `attention`, with attention-probability dropout (torch's
+// nn.Dropout on P: P' = P·keep/(1 − p)) when dropP > 0; keep bits come from dropoutKeep(seed,
+// index of the element in probs) and are stored in mask (same layout as probs; may be null
+// when dropP = 0). probs holds P before dropout.
+void attentionForwardTrain(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads,
+                           int headDim, const int64_t* probOffsets, float dropP, uint64_t seed,
+                           float* probs, uint8_t* mask, float* out);
+// Backward from dOut [T, hidden]: writes dQkv [T, 3·hidden] (dQ | dK | dV, the layout of qkv):
+//   dV_j = Σ_i P'_ij dO_i,  dP'_ij = dO_i·v_j,  dP = dP'·keep/(1 − p),
+//   dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik),  dQ_i = Σ_j dS_ij k_j/√d,  dK_j = Σ_i dS_ij q_i/√d.
+// Parallel over (sequence, head) pairs, each writing its own columns of its own rows.
+void attentionBackward(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads,
+                       int headDim, const int64_t* probOffsets, float dropP, const float* probs,
+                       const uint8_t* mask, const float* dOut, float* dQkv);
+
 }  // namespace sbert

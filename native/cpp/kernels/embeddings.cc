@@ -1,6 +1,7 @@
 #include "embeddings.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "common/thread_pool.h"
 #include "layernorm.h"
@@ -27,6 +28,58 @@ void embeddingsLayerNorm(const int32_t* ids, const int32_t* typeIds, const int32
       float* o = out + t * hidden;
       for (int j = 0; j < hidden; ++j) o[j] = (w[j] + ty[j]) + p[j];
       layerNormRow(o, gamma, beta, hidden, eps, o);
+    }
+  });
+}
+
+}  // namespace sbert
+
+// ---- training ----------------------------------------------------------------------------
+
+namespace sbert {
+
+void embeddingsForwardTrain(const int32_t* ids, const int32_t* typeIds, const int32_t* cuSeqlens,
+                            int n, const float* wordEmb, const float* posEmb,
+                            const float* typeEmb, const float* gamma, const float* beta,
+                            int hidden, float eps, float* out, float* z, float* rstd) {
+  if (n <= 0 || hidden <= 0) return;
+  const int64_t T = cuSeqlens[n];
+  for (int s = 0; s < n; ++s) {
+    for (int64_t t = cuSeqlens[s]; t < cuSeqlens[s + 1]; ++t) {
+      const float* w = wordEmb + int64_t(ids[t]) * hidden;
+      const float* ty = typeEmb + int64_t(typeIds ? typeIds[t] : 0) * hidden;
+      const float* p = posEmb + (t - cuSeqlens[s]) * hidden;
+      float* o = out + t * hidden;
+      for (int j = 0; j < hidden; ++j) o[j] = (w[j] + ty[j]) + p[j];
+    }
+  }
+  layerNormForwardTrain(out, nullptr, gamma, beta, T, hidden, eps, out, z, rstd);
+}
+
+void embeddingsBackward(const float* dOut, const float* z, const float* rstd,
+                        const int32_t* ids, const int32_t* typeIds, const int32_t* cuSeqlens,
+                        int n, const float* gamma, int hidden, float* dWordEmb, float* dPosEmb,
+                        float* dTypeEmb, float* dGamma, float* dBeta) {
+  if (n <= 0 || hidden <= 0) return;
+  const int64_t T = cuSeqlens[n];
+  std::vector<float> dSum(size_t(T) * hidden);
+  layerNormBackward(dOut, z, rstd, gamma, T, hidden, dSum.data(), dGamma, dBeta);
+  // Scatter-add: tokens sharing an id (or a position) add into the same row, so the threads
+  // split the hidden columns instead of the tokens: no two threads touch one element, and
+  // every element sums its tokens in token order.
+  parallelFor(0, hidden, 16, [&](int64_t c0, int64_t c1) {
+    for (int s = 0; s < n; ++s) {
+      for (int64_t t = cuSeqlens[s]; t < cuSeqlens[s + 1]; ++t) {
+        const float* g = dSum.data() + t * hidden;
+        float* w = dWordEmb + int64_t(ids[t]) * hidden;
+        float* ty = dTypeEmb + int64_t(typeIds ? typeIds[t] : 0) * hidden;
+        float* p = dPosEmb + (t - cuSeqlens[s]) * hidden;
+        for (int64_t j = c0; j < c1; ++j) {
+          w[j] += g[j];
+          ty[j] += g[j];
+          p[j] += g[j];
+        }
+      }
     }
   });
 }

@@ -17,4 +17,20 @@ void embeddingsLayerNorm(const int32_t* ids, const int32_t* typeIds, const int32
                          const float* gamma, const float* beta, int hidden, float eps,
                          float* out);
 
+// ---- training ----
+// Training forward: the same sum, then layerNormForwardTrain, keeping z [T, hidden] and
+// rstd [T] for embeddingsBackward (no dropout here: the caller applies it to `out`).
+void embeddingsForwardTrain(const int32_t* ids, const int32_t* typeIds, const int32_t* cuSeqlens,
+                            int n, const float* wordEmb, const float* posEmb,
+                            const float* typeEmb, const float* gamma, const float* beta,
+                            int hidden, float eps, float* out, float* z, float* rstd);
+
+// Backward from dOut [T, hidden]: LayerNorm backward (dGamma, dBeta +=), then the sum's
+// gradient is scatter-added (+=) into the rows of the tables the batch used: dWordEmb[ids[t]],
+// dPosEmb[position of t], dTypeEmb[typeIds[t] or 0]. Other rows are untouched.
+void embeddingsBackward(const float* dOut, const float* z, const float* rstd,
+                        const int32_t* ids, const int32_t* typeIds, const int32_t* cuSeqlens,
+                        int n, const float* gamma, int hidden, float* dWordEmb, float* dPosEmb,
+                        float* dTypeEmb, float* dGamma, float* dBeta);
+
 }  // namespace sbert

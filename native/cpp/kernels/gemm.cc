@@ -304,7 +304,13 @@ inline int nextTile(int left, int MR) {
 
 }  // namespace
 
-PackedWeight packWeight(const float* W, int N, int K) {
+namespace {
+
+// Packs the [N, K] matrix whose element (n, k) is W[n·rowStride + k·colStride] into NR-wide
+// column panels ([K][nr] each, zero-padded). rowStride = K packs W itself (packWeight);
+// rowStride = 1, colStride = N packs the transpose of a row-major [K, N] matrix
+// (packWeightTransposed); the loops run along whichever index is contiguous in memory.
+PackedWeight packPanels(const float* W, int N, int K, int64_t rowStride, int64_t colStride) {
   SBERT_CHECK(N >= 0 && K >= 0, "ERR_INTERNAL", "packWeight: negative shape");
   SBERT_CHECK(W != nullptr || int64_t(N) * K == 0, "ERR_INTERNAL", "packWeight: null weight");
   PackedWeight pw;
@@ -322,17 +328,34 @@ PackedWeight packWeight(const float* W, int N, int K) {
       float* d = dst + p * K * nr;
       const int64_t n0 = p * nr;
       const int cols = static_cast<int>(std::min<int64_t>(nr, N - n0));
-      for (int j = 0; j < nr; ++j) {
-        if (j < cols) {
-          const float* src = W + (n0 + j) * static_cast<int64_t>(K);
-          for (int k = 0; k < K; ++k) d[static_cast<int64_t>(k) * nr + j] = src[k];
-        } else {
-          for (int k = 0; k < K; ++k) d[static_cast<int64_t>(k) * nr + j] = 0.f;
+      if (colStride == 1) {
+        for (int j = 0; j < nr; ++j) {
+          if (j < cols) {
+            const float* src = W + (n0 + j) * rowStride;
+            for (int k = 0; k < K; ++k) d[static_cast<int64_t>(k) * nr + j] = src[k];
+          } else {
+            for (int k = 0; k < K; ++k) d[static_cast<int64_t>(k) * nr + j] = 0.f;
+          }
+        }
+      } else {
+        for (int k = 0; k < K; ++k) {
+          const float* src = W + k * colStride + n0 * rowStride;
+          float* dk = d + static_cast<int64_t>(k) * nr;
+          for (int j = 0; j < cols; ++j) dk[j] = src[j * rowStride];
+          for (int j = cols; j < nr; ++j) dk[j] = 0.f;
         }
       }
     }
   });
   return pw;
+}
+
+}  // namespace
+
+PackedWeight packWeight(const float* W, int N, int K) { return packPanels(W, N, K, K, 1); }
+
+PackedWeight packWeightTransposed(const float* W, int N, int K) {
+  return packPanels(W, K, N, 1, K);
 }
 
 void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float* bias,
@@ -427,6 +450,49 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
     run(0, tasks);
   } else {
     parallelFor(0, tasks, 1, run);
+  }
+}
+
+void linearBackwardInput(const float* dY, int64_t M, const PackedWeight& Wt,
+                         const float* residual, float* dX) {
+  linear(dY, M, Wt.K, Wt, nullptr, residual,
+         residual ? Epilogue::BiasResidual : Epilogue::None, dX);
+}
+
+void linearBackwardWeight(const float* dY, int64_t ldDY, int64_t M, int N, const PackedWeight& Xt,
+                          float* dW, float* db) {
+  SBERT_CHECK(Xt.K == M, "ERR_INTERNAL", "linearBackwardWeight: X has another row count");
+  const int K = Xt.N;
+  if (M == 0 || N == 0 || K == 0) return;
+  // dYᵀ [N, M], transposed in 32 × 32 tiles.
+  constexpr int64_t kTile = 32;
+  std::vector<float> dYt(size_t(N) * size_t(M));
+  const int64_t nTilesN = (N + kTile - 1) / kTile;
+  parallelFor(0, nTilesN, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t c0 = b * kTile, c1 = std::min<int64_t>(N, c0 + kTile);
+      for (int64_t r0 = 0; r0 < M; r0 += kTile) {
+        const int64_t r1 = std::min(M, r0 + kTile);
+        for (int64_t c = c0; c < c1; ++c)
+          for (int64_t r = r0; r < r1; ++r) dYt[size_t(c * M + r)] = dY[r * ldDY + c];
+      }
+    }
+  });
+  // G = dYᵀ · X as a Linear: C[N, K] = A[N, M] · (Xᵀ)ᵀ with Xᵀ packed as the weight; the
+  // accumulation into dW rides the residual epilogue.
+  std::vector<float> g(size_t(N) * size_t(K));
+  linear(dYt.data(), N, int(M), Xt, nullptr, dW, Epilogue::BiasResidual, g.data());
+  std::memcpy(dW, g.data(), g.size() * sizeof(float));
+  if (db) {
+    // Σ over rows of dYᵀ: contiguous rows, one sequential fp32 chain per feature.
+    parallelFor(0, N, 64, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const float* row = dYt.data() + c * M;
+        double s = 0;
+        for (int64_t r = 0; r < M; ++r) s += row[r];
+        db[c] += static_cast<float>(s);
+      }
+    });
   }
 }
 

@@ -46,6 +46,25 @@ struct PackedWeight {
 
 PackedWeight packWeight(const float* W, int N, int K);
 
+// ---- backward (training) ----
+// A Linear's gradients from dY = dL/dC [M, N] (row stride ldDY):
+//   dX [M, K] = dY · W      (+ residual: another path's gradient into the same X, fused)
+//   dW [N, K] += dYᵀ · X     db [N] += Σ_rows dY
+// Both run on the forward micro-kernel: `packWeightTransposed(W, N, K)` packs Wᵀ (the [K, N]
+// matrix) the way packWeight packs a [N, K] one, so `linear` with it multiplies by W; and dW is
+// the Linear dYᵀ · (Xᵀ)ᵀ with Xᵀ packed by packWeightTransposed(X, M, K) (pack it once when
+// several gradients share one input, e.g. Q, K and V). db is summed in double.
+
+// Packs the transpose of the row-major [N, K] matrix W: result.N = K, result.K = N.
+PackedWeight packWeightTransposed(const float* W, int N, int K);
+// dX = dY·W (+ residual [M, K] when non-null), Wt = packWeightTransposed(W, N, K); dY is
+// [M, Wt.K] contiguous. dX must not alias dY or residual.
+void linearBackwardInput(const float* dY, int64_t M, const PackedWeight& Wt,
+                         const float* residual, float* dX);
+// dW [N, K] += dYᵀ·X and db [N] += Σ_rows dY (db may be null), Xt = packWeightTransposed(X, M, K).
+void linearBackwardWeight(const float* dY, int64_t ldDY, int64_t M, int N, const PackedWeight& Xt,
+                          float* dW, float* db);
+
 void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float* bias,
             const float* residual, Epilogue ep, float* C);
 

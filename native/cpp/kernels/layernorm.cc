@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "common/thread_pool.h"
 #include "cpu_features.h"
@@ -211,6 +212,80 @@ void layerNorm(const float* x, const float* residual, const float* gamma, const 
       fn(out + off, gamma, beta, cols, eps, out + off);
     }
   });
+}
+
+}  // namespace sbert
+
+// ---- training ----------------------------------------------------------------------------
+
+namespace sbert {
+
+void layerNormForwardTrain(const float* x, const float* residual, const float* gamma,
+                           const float* beta, int64_t rows, int cols, float eps, float* out,
+                           float* z, float* rstd) {
+  if (rows <= 0 || cols <= 0) return;
+  const int64_t grain = std::max<int64_t>(1, 16384 / cols);
+  parallelFor(0, rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t off = r * cols;
+      float* y = out + off;
+      stageRow(x + off, residual ? residual + off : nullptr, cols, y);
+      double s = 0;
+      for (int j = 0; j < cols; ++j) s += y[j];
+      const double mean = s / cols;
+      double q = 0;
+      for (int j = 0; j < cols; ++j) q += (y[j] - mean) * (y[j] - mean);
+      const double rs = 1.0 / std::sqrt(q / cols + double(eps));
+      rstd[r] = static_cast<float>(rs);
+      float* zr = z + off;
+      for (int j = 0; j < cols; ++j) {
+        zr[j] = static_cast<float>((double(y[j]) - mean) * rs);
+        y[j] = zr[j] * gamma[j] + beta[j];
+      }
+    }
+  });
+}
+
+void layerNormBackward(const float* dOut, const float* z, const float* rstd, const float* gamma,
+                       int64_t rows, int cols, float* dX, float* dGamma, float* dBeta) {
+  if (rows <= 0 || cols <= 0) return;
+  // dGamma/dBeta: one partial per fixed row chunk (not per thread), summed in chunk order, so
+  // the result does not depend on the thread count.
+  const int64_t chunkRows = std::max<int64_t>(16, (rows + 63) / 64);
+  const int64_t chunks = (rows + chunkRows - 1) / chunkRows;
+  std::vector<float> partial(size_t(chunks) * 2 * cols, 0.f);
+  parallelFor(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    std::vector<float> dz(cols);
+    for (int64_t c = c0; c < c1; ++c) {
+      float* pg = partial.data() + size_t(c) * 2 * cols;
+      float* pb = pg + cols;
+      const int64_t rEnd = std::min(rows, (c + 1) * chunkRows);
+      for (int64_t r = c * chunkRows; r < rEnd; ++r) {
+        const float* g = dOut + r * cols;
+        const float* zr = z + r * cols;
+        float a = 0.f, b = 0.f;
+        for (int j = 0; j < cols; ++j) {
+          dz[j] = g[j] * gamma[j];
+          a += dz[j];
+          b += dz[j] * zr[j];
+          pg[j] += g[j] * zr[j];
+          pb[j] += g[j];
+        }
+        a /= float(cols);
+        b /= float(cols);
+        const float rs = rstd[r];
+        float* dx = dX + r * cols;
+        for (int j = 0; j < cols; ++j) dx[j] = rs * (dz[j] - a - zr[j] * b);
+      }
+    }
+  });
+  for (int64_t c = 0; c < chunks; ++c) {
+    const float* pg = partial.data() + size_t(c) * 2 * cols;
+    for (int j = 0; j < cols; ++j) {
+      if (dGamma) dGamma[j] += pg[j];
+      if (dBeta) dBeta[j] += pg[cols + j];
+    }
+  }
 }
 
 }  // namespace sbert

@@ -20,6 +20,21 @@ void layerNorm(const float* x, const float* residual, const float* gamma, const 
 void layerNormRow(const float* y, const float* gamma, const float* beta, int cols, float eps,
                   float* out);
 
+// Training forward: layerNorm that also keeps what layerNormBackward needs: z [rows, cols], the
+// normalized values (y − mean)·rstd before gamma/beta, and rstd [rows] = 1/sqrt(var + eps)
+// (mean and variance in double). out may alias x or residual.
+void layerNormForwardTrain(const float* x, const float* residual, const float* gamma,
+                           const float* beta, int64_t rows, int cols, float eps, float* out,
+                           float* z, float* rstd);
+
+// Backward of out = z·gamma + beta with z = (y − mean(y))·rstd, from dOut [rows, cols]:
+//   dY = rstd·(dz − mean(dz) − z·mean(dz·z)), dz = dOut·gamma   (written to dX; the residual's
+//   gradient is the same dY: the caller routes it)
+//   dGamma += Σ_rows dOut·z, dBeta += Σ_rows dOut (either may be null).
+// dX may alias dOut. Parallel over rows; the parameter sums do not depend on the thread count.
+void layerNormBackward(const float* dOut, const float* z, const float* rstd, const float* gamma,
+                       int64_t rows, int cols, float* dX, float* dGamma, float* dBeta);
+
 // For tests: one row through one ISA's body, which must all give the same bits. Returns false
 // (and writes nothing) when this CPU or build lacks that ISA.
 bool layerNormRowForIsa(CpuIsa isa, const float* y, const float* gamma, const float* beta, int cols,

@@ -67,3 +67,60 @@ void pool(const float* tokens, int H, const int32_t* cuSeqlens, int n,
 }
 
 }  // namespace sbert
+
+// ---- training ----------------------------------------------------------------------------
+
+namespace sbert {
+
+void poolBackward(const float* tokens, int H, const int32_t* cuSeqlens, int n,
+                  const std::vector<PoolMode>& modes, const float* dOut, float* dTokens) {
+  if (n <= 0 || H <= 0) return;
+  const int64_t outDim = int64_t(H) * modes.size();
+  parallelFor(0, n, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t t0 = cuSeqlens[s];
+      const int64_t L = cuSeqlens[s + 1] - t0;
+      const float* x = tokens + t0 * H;
+      float* dx = dTokens + t0 * H;
+      std::fill(dx, dx + L * H, 0.f);
+      if (L <= 0) continue;
+      for (size_t m = 0; m < modes.size(); ++m) {
+        const float* g = dOut + s * outDim + int64_t(m) * H;
+        switch (modes[m]) {
+          case PoolMode::Cls:
+            for (int j = 0; j < H; ++j) dx[j] += g[j];
+            break;
+          case PoolMode::LastToken:
+            for (int j = 0; j < H; ++j) dx[(L - 1) * H + j] += g[j];
+            break;
+          case PoolMode::Max:
+            // The gradient goes to the first token holding the maximum (torch's max indices).
+            for (int j = 0; j < H; ++j) {
+              int64_t best = 0;
+              for (int64_t i = 1; i < L; ++i)
+                if (x[i * H + j] > x[best * H + j]) best = i;
+              dx[best * H + j] += g[j];
+            }
+            break;
+          case PoolMode::Mean:
+          case PoolMode::MeanSqrtLen: {
+            const float div = modes[m] == PoolMode::Mean ? float(L) : std::sqrt(float(L));
+            for (int64_t i = 0; i < L; ++i)
+              for (int j = 0; j < H; ++j) dx[i * H + j] += g[j] / div;
+            break;
+          }
+          case PoolMode::WeightedMean: {
+            const float div = float(double(L) * double(L + 1) / 2.0);
+            for (int64_t i = 0; i < L; ++i) {
+              const float w = float(i + 1) / div;
+              for (int j = 0; j < H; ++j) dx[i * H + j] += w * g[j];
+            }
+            break;
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace sbert

@@ -23,4 +23,11 @@ namespace sbert {
 void pool(const float* tokens, int H, const int32_t* cuSeqlens, int n,
           const std::vector<PoolMode>& modes, float* out);
 
+// Backward: dTokens [T, H] = (written, not accumulated) the gradient of `pool` from dOut
+// [n, H·modes.size()]: Cls → token 0, LastToken → token L−1, Mean → 1/L each, MeanSqrtLen →
+// 1/√L each, WeightedMean → (i+1)/Σ(i+1), Max → per column the first token holding the maximum
+// (torch's max indices). tokens is the forward's input (for Max).
+void poolBackward(const float* tokens, int H, const int32_t* cuSeqlens, int n,
+                  const std::vector<PoolMode>& modes, const float* dOut, float* dTokens);
+
 }  // namespace sbert

@@ -21,6 +21,9 @@
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_ps() (inside _mm512_min_ps/max_ps) as maybe-uninitialized.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// The generic vector helpers are always inlined into their ISA's caller: no vector crosses a
+// call boundary, so GCC's by-value ABI note does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 #define SBERT_X86 1
 #define SBERT_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
@@ -47,10 +50,10 @@ constexpr float kLn2Lo = 1.428606765330187045e-06f;
 constexpr float kExpMin = -87.33654f;              // below: exp underflows to < FLT_MIN → 0
 constexpr float kExpMax = 88.0f;
 
-// Portable GELU on any GCC/Clang vector type (same rational form as the SIMD versions; used by
-// the portable GEMM path, where it compiles to SSE2, NEON or scalar code).
+// erf(x/√2) on any GCC/Clang vector type: the rational form above, clamped to [−1, 1] and
+// exactly ±1 beyond |x| = kGeluClamp. geluGeneric and the GELU derivative (activation.cc) use it.
 template <typename V>
-__attribute__((always_inline)) inline V geluGeneric(V x) {
+__attribute__((always_inline)) inline V erfHalfGeneric(V x) {
   const V lim = V{} + kGeluClamp, nlim = V{} - kGeluClamp, one = V{} + 1.f, mone = V{} - 1.f;
   V xc = x < nlim ? nlim : x;
   xc = xc > lim ? lim : xc;
@@ -72,8 +75,40 @@ __attribute__((always_inline)) inline V geluGeneric(V x) {
   y = y < mone ? mone : y;
   y = x >= lim ? one : y;
   y = x <= nlim ? mone : y;
+  return y;
+}
+
+// Portable GELU on any GCC/Clang vector type (same rational form as the SIMD versions; used by
+// the portable GEMM path, where it compiles to SSE2, NEON or scalar code).
+template <typename V>
+__attribute__((always_inline)) inline V geluGeneric(V x) {
+  const V y = erfHalfGeneric(x);
   const V hx = x * 0.5f;
   return hx * y + hx;
+}
+
+// exp on any GCC/Clang float vector type F with its same-width int32 vector type I: the
+// Cody–Waite / degree-7 Taylor form described above (x < kExpMin → 0, capped at kExpMax).
+template <typename F, typename I>
+__attribute__((always_inline)) inline F expGeneric(F x) {
+  const I under = x < kExpMin;
+  x = x < kExpMin ? F{} + kExpMin : x;
+  x = x > kExpMax ? F{} + kExpMax : x;
+  const F magic = F{} + 12582912.f;  // 1.5·2^23: adding and subtracting rounds to nearest
+  const F n = (x * kLog2e + magic) - magic;
+  F r = x - n * kLn2Hi;
+  r = r - n * kLn2Lo;
+  F p = F{} + 1.f / 5040.f;
+  p = p * r + (1.f / 720.f);
+  p = p * r + (1.f / 120.f);
+  p = p * r + (1.f / 24.f);
+  p = p * r + (1.f / 6.f);
+  p = p * r + 0.5f;
+  p = p * r + 1.f;
+  p = p * r + 1.f;
+  const I e = (__builtin_convertvector(n, I) + 127) << 23;
+  const F y = p * (F)e;  // bit cast
+  return under ? F{} : y;
 }
 
 #if SBERT_X86

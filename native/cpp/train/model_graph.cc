@@ -1,0 +1,415 @@
+// ModelGraph, see model_graph.h.
+//
+// Training forward (T tokens, H hidden, I intermediate; dropout sites as transformers' BERT):
+//   h0 = drop(LN(word + pos + type))                                  keeps zE, rstdE
+//   per layer l (x = h_l):
+//     qkv = x·Wqkvᵀ + b                                                keeps qkv
+//     ctx = attention(qkv) with dropout on the probabilities           keeps P, mask
+//     h1  = LN(drop(ctx·Woᵀ + bo) + x)                                 keeps ctx, z1, rstd1, h1
+//     u   = h1·W1ᵀ + b1,  f = gelu(u)                                  keeps u, f
+//     h_{l+1} = LN(drop(f·W2ᵀ + b2) + h1)                              keeps z2, rstd2, h_{l+1}
+//   pooled = pool(h_L) → Dense chain (keeps pre-activations and outputs) → Normalize.
+// Backward walks the same list in reverse with the kernels' ...Backward functions; the two
+// gradients that meet at a residual add are summed in the GEMM epilogue of dX = dY·W.
+// Weights are packed for the micro-kernel at every forward/encode (the optimizer changes them
+// between steps) and transposed-packed at backward.
+#include "train/model_graph.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "common/error.h"
+#include "kernels/activation.h"
+#include "kernels/attention.h"
+#include "kernels/dense.h"
+#include "kernels/dropout.h"
+#include "kernels/embeddings.h"
+#include "kernels/gemm.h"
+#include "kernels/layernorm.h"
+#include "kernels/normalize.h"
+#include "kernels/pooling.h"
+
+namespace sbert {
+
+namespace {
+
+// What one layer's backward needs from its forward.
+struct LayerActivations {
+  std::vector<float> qkv, probs, ctx, z1, rstd1, h1, u, f, z2, rstd2;
+  std::vector<uint8_t> probMask, attnOutMask, ffnOutMask;
+};
+
+struct LayerWeights {
+  std::vector<float> wqkv, bqkv;  // Q|K|V fused, [3H, H] and [3H]
+  PackedWeight qkv, attnOut, ffnIn, ffnOut;
+};
+
+template <typename T>
+void ensure(std::vector<T>& v, int64_t n) {
+  if (int64_t(v.size()) < n) v.resize(size_t(n));
+}
+
+}  // namespace
+
+struct ModelGraph::Impl {
+  BertShape shape;
+  EmbeddingsPlan emb;
+  std::vector<LayerPlan> layerPlans;
+  std::vector<PoolMode> pooling;
+  std::vector<DensePlan> dense;
+  bool normalize = false;
+  int sentenceDim = 0;
+  std::vector<ParamBuffer> params;
+  uint64_t seed = 0;
+  uint64_t step = 0;
+
+  std::vector<LayerWeights> weights;
+  std::vector<PackedWeight> densePacked;
+
+  // The last training forward's batch and activations.
+  bool haveForward = false;
+  bool dropout = false;
+  std::vector<int32_t> ids, cu;
+  int n = 0;
+  int64_t T = 0;
+  std::vector<int64_t> probOffsets;
+  std::vector<float> embZ, embRstd;
+  std::vector<uint8_t> embMask;
+  std::vector<std::vector<float>> hidden;  // numLayers + 1 of [T, H]
+  std::vector<LayerActivations> acts;
+  std::vector<float> pooled, normIn, output, tmp;
+  std::vector<std::vector<float>> densePre, denseOut;
+  // Backward scratch.
+  std::vector<float> gA, gB, gC, gBig;
+
+  float* value(int i) { return params[size_t(i)].value.data(); }
+  float* grad(int i) { return i < 0 ? nullptr : params[size_t(i)].grad.data(); }
+
+  void checkBatch(const int32_t* ids, const int32_t* cuSeqlens, int n) const;
+  void packWeights();
+  void forward(const int32_t* ids, const int32_t* cuSeqlens, int n, bool dropout);
+  void backward(const float* dEmbeddings);
+  void encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out);
+};
+
+ModelGraph::ModelGraph(const ModelPlan& plan, uint64_t seed) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  SBERT_CHECK(!plan.pooling.empty(), "ERR_BAD_MODEL",
+              "training needs a Pooling module (sentence embeddings)");
+  SBERT_CHECK(int(plan.layers.size()) == plan.shape.numLayers, "ERR_BAD_MODEL",
+              "model plan: layer count does not match num_hidden_layers");
+  const float pH = plan.shape.hiddenDropout, pA = plan.shape.attentionDropout;
+  SBERT_CHECK(pH >= 0.f && pH < 1.f && pA >= 0.f && pA < 1.f, "ERR_BAD_MODEL",
+              "dropout probabilities must be in [0, 1)");
+  m.shape = plan.shape;
+  m.emb = plan.embeddings;
+  m.layerPlans = plan.layers;
+  m.pooling = plan.pooling;
+  m.dense = plan.dense;
+  m.normalize = plan.normalize;
+  m.sentenceDim = plan.sentenceDim;
+  m.seed = seed;
+  m.params.reserve(plan.params.size());
+  for (const PlanParam& p : plan.params) {
+    ParamBuffer b;
+    b.name = p.name;
+    b.shape = p.shape;
+    b.weightDecay = p.weightDecay();
+    b.value.resize(size_t(p.numel()));
+    p.copyTo(b.value.data());
+    b.grad.assign(size_t(p.numel()), 0.f);
+    m.params.push_back(std::move(b));
+  }
+  m.weights.resize(plan.layers.size());
+}
+
+ModelGraph::~ModelGraph() = default;
+
+std::vector<ParamBuffer>& ModelGraph::parameters() { return impl_->params; }
+int ModelGraph::sentenceDim() const { return impl_->sentenceDim; }
+
+const float* ModelGraph::forward(const int32_t* ids, const int32_t* cuSeqlens, int n,
+                                 bool dropout) {
+  impl_->forward(ids, cuSeqlens, n, dropout);
+  return impl_->output.data();
+}
+
+void ModelGraph::backward(const float* dEmbeddings) { impl_->backward(dEmbeddings); }
+
+void ModelGraph::zeroGrad() {
+  for (ParamBuffer& p : impl_->params) std::fill(p.grad.begin(), p.grad.end(), 0.f);
+}
+
+void ModelGraph::encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out) {
+  impl_->encode(ids, cuSeqlens, n, out);
+}
+
+void ModelGraph::Impl::checkBatch(const int32_t* ids, const int32_t* cuSeqlens, int n) const {
+  auto bad = [](const std::string& msg) { throw Error("ERR_BAD_INPUT", msg); };
+  if (n < 1) bad("a training batch needs at least one sequence");
+  if (!ids || !cuSeqlens) bad("ids and cuSeqlens are required");
+  if (cuSeqlens[0] != 0) bad("cuSeqlens[0] must be 0");
+  for (int s = 0; s < n; ++s) {
+    const int64_t len = int64_t(cuSeqlens[s + 1]) - cuSeqlens[s];
+    if (len < 1 || len > shape.maxPositions) {
+      bad("sequence " + std::to_string(s) + " has length " + std::to_string(len) +
+          "; lengths must be in 1.." + std::to_string(shape.maxPositions));
+    }
+  }
+  for (int64_t t = 0; t < cuSeqlens[n]; ++t) {
+    if (ids[t] < 0 || ids[t] >= shape.vocabSize) {
+      bad("token " + std::to_string(t) + ": id " + std::to_string(ids[t]) +
+          " is out of range [0, " + std::to_string(shape.vocabSize) + ")");
+    }
+  }
+}
+
+void ModelGraph::Impl::packWeights() {
+  const int H = shape.hiddenSize, I = shape.intermediateSize;
+  for (size_t l = 0; l < layerPlans.size(); ++l) {
+    const LayerPlan& lp = layerPlans[l];
+    LayerWeights& w = weights[l];
+    w.wqkv.resize(size_t(3) * H * H);
+    w.bqkv.resize(size_t(3) * H);
+    const int wIdx[3] = {lp.query, lp.key, lp.value}, bIdx[3] = {lp.queryBias, lp.keyBias,
+                                                                 lp.valueBias};
+    for (int j = 0; j < 3; ++j) {
+      std::memcpy(w.wqkv.data() + size_t(j) * H * H, value(wIdx[j]), sizeof(float) * H * H);
+      std::memcpy(w.bqkv.data() + size_t(j) * H, value(bIdx[j]), sizeof(float) * H);
+    }
+    w.qkv = packWeight(w.wqkv.data(), 3 * H, H);
+    w.attnOut = packWeight(value(lp.attnOut), H, H);
+    w.ffnIn = packWeight(value(lp.ffnIn), I, H);
+    w.ffnOut = packWeight(value(lp.ffnOut), H, I);
+  }
+  densePacked.clear();
+  for (const DensePlan& d : dense) {
+    densePacked.push_back(packWeight(value(d.weight), d.outFeatures, d.inFeatures));
+  }
+}
+
+void ModelGraph::Impl::forward(const int32_t* idsIn, const int32_t* cuIn, int nIn, bool drop) {
+  checkBatch(idsIn, cuIn, nIn);
+  n = nIn;
+  T = cuIn[n];
+  ids.assign(idsIn, idsIn + T);
+  cu.assign(cuIn, cuIn + n + 1);
+  dropout = drop;
+  ++step;
+  packWeights();
+
+  const int H = shape.hiddenSize, I = shape.intermediateSize, L = shape.numLayers;
+  const float eps = shape.layerNormEps;
+  const float pH = drop ? shape.hiddenDropout : 0.f, pA = drop ? shape.attentionDropout : 0.f;
+  uint64_t site = 0;
+  auto stream = [&]() { return dropoutStream(seed, step, site++); };
+
+  hidden.resize(size_t(L) + 1);
+  for (auto& h : hidden) ensure(h, T * H);
+  ensure(embZ, T * H);
+  ensure(embRstd, T);
+  ensure(tmp, T * H);
+  embeddingsForwardTrain(ids.data(), nullptr, cu.data(), n, value(emb.word), value(emb.position),
+                         value(emb.tokenType), value(emb.lnGamma), value(emb.lnBeta), H, eps,
+                         hidden[0].data(), embZ.data(), embRstd.data());
+  if (pH > 0.f) {
+    ensure(embMask, T * H);
+    dropoutForward(hidden[0].data(), T * H, pH, stream(), embMask.data());
+  }
+
+  probOffsets.resize(size_t(n) + 1);
+  attentionProbOffsets(cu.data(), n, shape.numHeads, probOffsets.data());
+  acts.resize(size_t(L));
+  for (int l = 0; l < L; ++l) {
+    const LayerPlan& lp = layerPlans[size_t(l)];
+    const LayerWeights& w = weights[size_t(l)];
+    LayerActivations& a = acts[size_t(l)];
+    const float* x = hidden[size_t(l)].data();
+    ensure(a.qkv, T * 3 * H);
+    ensure(a.probs, probOffsets[size_t(n)]);
+    ensure(a.ctx, T * H);
+    ensure(a.z1, T * H);
+    ensure(a.rstd1, T);
+    ensure(a.h1, T * H);
+    ensure(a.u, T * I);
+    ensure(a.f, T * I);
+    ensure(a.z2, T * H);
+    ensure(a.rstd2, T);
+    if (pA > 0.f) ensure(a.probMask, probOffsets[size_t(n)]);
+    if (pH > 0.f) {
+      ensure(a.attnOutMask, T * H);
+      ensure(a.ffnOutMask, T * H);
+    }
+
+    linear(x, T, H, w.qkv, w.bqkv.data(), nullptr, Epilogue::Bias, a.qkv.data());
+    attentionForwardTrain(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(),
+                          probOffsets.data(), pA, pA > 0.f ? stream() : 0, a.probs.data(),
+                          pA > 0.f ? a.probMask.data() : nullptr, a.ctx.data());
+    // Sub-layer output: LN(drop(in·Wᵀ + b) + residual); without dropout the residual add
+    // rides the GEMM epilogue.
+    auto addNorm = [&](const float* in, int K, const PackedWeight& pw, int bias,
+                       const float* residual, std::vector<uint8_t>& mask, int gamma, int beta,
+                       float* out, float* z, float* rstd) {
+      if (pH > 0.f) {
+        linear(in, T, K, pw, value(bias), nullptr, Epilogue::Bias, tmp.data());
+        dropoutForward(tmp.data(), T * H, pH, stream(), mask.data());
+        layerNormForwardTrain(tmp.data(), residual, value(gamma), value(beta), T, H, eps, out, z,
+                              rstd);
+      } else {
+        linear(in, T, K, pw, value(bias), residual, Epilogue::BiasResidual, tmp.data());
+        layerNormForwardTrain(tmp.data(), nullptr, value(gamma), value(beta), T, H, eps, out, z,
+                              rstd);
+      }
+    };
+    addNorm(a.ctx.data(), H, w.attnOut, lp.attnOutBias, x, a.attnOutMask, lp.attnLnGamma,
+            lp.attnLnBeta, a.h1.data(), a.z1.data(), a.rstd1.data());
+    linear(a.h1.data(), T, H, w.ffnIn, value(lp.ffnInBias), nullptr, Epilogue::Bias, a.u.data());
+    geluForward(a.u.data(), T * I, a.f.data());
+    addNorm(a.f.data(), I, w.ffnOut, lp.ffnOutBias, a.h1.data(), a.ffnOutMask, lp.ffnLnGamma,
+            lp.ffnLnBeta, hidden[size_t(l) + 1].data(), a.z2.data(), a.rstd2.data());
+  }
+
+  const int pooledDim = H * int(pooling.size());
+  pooled.resize(size_t(n) * pooledDim);
+  pool(hidden[size_t(L)].data(), H, cu.data(), n, pooling, pooled.data());
+  densePre.resize(dense.size());
+  denseOut.resize(dense.size());
+  const float* in = pooled.data();
+  for (size_t j = 0; j < dense.size(); ++j) {
+    const DensePlan& d = dense[j];
+    densePre[j].resize(size_t(n) * d.outFeatures);
+    denseOut[j].resize(size_t(n) * d.outFeatures);
+    denseForwardTrain(in, n, densePacked[j], d.bias >= 0 ? value(d.bias) : nullptr, d.activation,
+                      densePre[j].data(), denseOut[j].data());
+    in = denseOut[j].data();
+  }
+  output.assign(in, in + size_t(n) * sentenceDim);
+  if (normalize) {
+    normIn = output;
+    l2NormalizeRows(output.data(), n, sentenceDim);
+  }
+  haveForward = true;
+}
+
+void ModelGraph::Impl::backward(const float* dEmbeddings) {
+  SBERT_CHECK(haveForward, "ERR_INTERNAL", "ModelGraph::backward without a forward");
+  const int H = shape.hiddenSize, I = shape.intermediateSize, L = shape.numLayers;
+  const float pH = dropout ? shape.hiddenDropout : 0.f, pA = dropout ? shape.attentionDropout : 0.f;
+
+  // Sentence head: Normalize → Dense chain (reverse) → Pooling.
+  std::vector<float> d(dEmbeddings, dEmbeddings + size_t(n) * sentenceDim);
+  if (normalize) l2NormalizeBackward(normIn.data(), d.data(), n, sentenceDim, d.data());
+  for (size_t j = dense.size(); j-- > 0;) {
+    const DensePlan& dp = dense[j];
+    const float* in = j == 0 ? pooled.data() : denseOut[j - 1].data();
+    std::vector<float> dIn(size_t(n) * dp.inFeatures);
+    denseBackward(in, n, value(dp.weight), dp.outFeatures, dp.inFeatures, dp.activation,
+                  densePre[j].data(), denseOut[j].data(), d.data(), dIn.data(), grad(dp.weight),
+                  grad(dp.bias));
+    d.swap(dIn);
+  }
+  ensure(gA, T * H);
+  ensure(gB, T * H);
+  ensure(gC, T * H);
+  ensure(gBig, T * std::max(3 * H, I));
+  float* dX = gA.data();  // gradient of the current layer's output
+  poolBackward(hidden[size_t(L)].data(), H, cu.data(), n, pooling, d.data(), dX);
+
+  // Where a hidden-dropout site sits, its gradient is a scaled copy in gC.
+  auto throughDropout = [&](float* g, const std::vector<uint8_t>& mask) -> float* {
+    if (pH <= 0.f) return g;
+    std::memcpy(gC.data(), g, sizeof(float) * size_t(T * H));
+    dropoutBackward(gC.data(), T * H, pH, mask.data());
+    return gC.data();
+  };
+
+  for (int l = L - 1; l >= 0; --l) {
+    const LayerPlan& lp = layerPlans[size_t(l)];
+    const LayerWeights& w = weights[size_t(l)];
+    const LayerActivations& a = acts[size_t(l)];
+    float* dY = gB.data();
+    float* dBig = gBig.data();
+
+    // h_{l+1} = LN(drop(f·W2ᵀ + b2) + h1)
+    layerNormBackward(dX, a.z2.data(), a.rstd2.data(), value(lp.ffnLnGamma), T, H, dY,
+                      grad(lp.ffnLnGamma), grad(lp.ffnLnBeta));
+    const float* dFo = throughDropout(dY, a.ffnOutMask);
+    linearBackwardWeight(dFo, H, T, H, packWeightTransposed(a.f.data(), int(T), I),
+                         grad(lp.ffnOut), grad(lp.ffnOutBias));
+    linearBackwardInput(dFo, T, packWeightTransposed(value(lp.ffnOut), H, I), nullptr, dBig);
+    // f = gelu(u), u = h1·W1ᵀ + b1; h1 also feeds the residual (dY).
+    geluBackward(a.u.data(), dBig, T * I, dBig);
+    linearBackwardWeight(dBig, I, T, I, packWeightTransposed(a.h1.data(), int(T), H),
+                         grad(lp.ffnIn), grad(lp.ffnInBias));
+    linearBackwardInput(dBig, T, packWeightTransposed(value(lp.ffnIn), I, H), dY, dX);
+
+    // h1 = LN(drop(ctx·Woᵀ + bo) + x)
+    layerNormBackward(dX, a.z1.data(), a.rstd1.data(), value(lp.attnLnGamma), T, H, dY,
+                      grad(lp.attnLnGamma), grad(lp.attnLnBeta));
+    const float* dAo = throughDropout(dY, a.attnOutMask);
+    linearBackwardWeight(dAo, H, T, H, packWeightTransposed(a.ctx.data(), int(T), H),
+                         grad(lp.attnOut), grad(lp.attnOutBias));
+    linearBackwardInput(dAo, T, packWeightTransposed(value(lp.attnOut), H, H), nullptr, dX);
+    attentionBackward(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(),
+                      probOffsets.data(), pA, a.probs.data(),
+                      pA > 0.f ? a.probMask.data() : nullptr, dX, dBig);
+    // qkv = x·Wqkvᵀ + b: Q, K and V share x's packed transpose.
+    const PackedWeight xt = packWeightTransposed(hidden[size_t(l)].data(), int(T), H);
+    const int wIdx[3] = {lp.query, lp.key, lp.value}, bIdx[3] = {lp.queryBias, lp.keyBias,
+                                                                 lp.valueBias};
+    for (int j = 0; j < 3; ++j) {
+      linearBackwardWeight(dBig + int64_t(j) * H, 3 * H, T, H, xt, grad(wIdx[j]), grad(bIdx[j]));
+    }
+    // x feeds Q/K/V and the residual into LN1 (dY).
+    linearBackwardInput(dBig, T, packWeightTransposed(w.wqkv.data(), 3 * H, H), dY, dX);
+  }
+
+  if (pH > 0.f) dropoutBackward(dX, T * H, pH, embMask.data());
+  embeddingsBackward(dX, embZ.data(), embRstd.data(), ids.data(), nullptr, cu.data(), n,
+                     value(emb.lnGamma), H, grad(emb.word), grad(emb.position),
+                     grad(emb.tokenType), grad(emb.lnGamma), grad(emb.lnBeta));
+}
+
+void ModelGraph::Impl::encode(const int32_t* idsIn, const int32_t* cuIn, int nIn, float* out) {
+  checkBatch(idsIn, cuIn, nIn);
+  packWeights();
+  // The inference kernels, in the CPU engine's order (fused epilogues, no saved activations).
+  const int H = shape.hiddenSize, I = shape.intermediateSize;
+  const int64_t tokens = cuIn[nIn];
+  const float eps = shape.layerNormEps;
+  std::vector<float> x(size_t(tokens) * H), big(size_t(tokens) * std::max(3 * H, I)),
+      ctx(size_t(tokens) * H), t(size_t(tokens) * H);
+  embeddingsLayerNorm(idsIn, nullptr, cuIn, nIn, value(emb.word), value(emb.position),
+                      value(emb.tokenType), value(emb.lnGamma), value(emb.lnBeta), H, eps,
+                      x.data());
+  for (size_t l = 0; l < layerPlans.size(); ++l) {
+    const LayerPlan& lp = layerPlans[l];
+    const LayerWeights& w = weights[l];
+    linear(x.data(), tokens, H, w.qkv, w.bqkv.data(), nullptr, Epilogue::Bias, big.data());
+    attention(big.data(), cuIn, nIn, shape.numHeads, shape.headDim(), ctx.data());
+    linear(ctx.data(), tokens, H, w.attnOut, value(lp.attnOutBias), x.data(),
+           Epilogue::BiasResidual, t.data());
+    layerNorm(t.data(), nullptr, value(lp.attnLnGamma), value(lp.attnLnBeta), tokens, H, eps,
+              x.data());
+    linear(x.data(), tokens, H, w.ffnIn, value(lp.ffnInBias), nullptr, Epilogue::BiasGelu,
+           big.data());
+    linear(big.data(), tokens, I, w.ffnOut, value(lp.ffnOutBias), x.data(),
+           Epilogue::BiasResidual, t.data());
+    layerNorm(t.data(), nullptr, value(lp.ffnLnGamma), value(lp.ffnLnBeta), tokens, H, eps,
+              x.data());
+  }
+  std::vector<float> cur(size_t(nIn) * H * pooling.size());
+  pool(x.data(), H, cuIn, nIn, pooling, cur.data());
+  for (size_t j = 0; j < dense.size(); ++j) {
+    const DensePlan& d = dense[j];
+    std::vector<float> next(size_t(nIn) * d.outFeatures);
+    denseForward(cur.data(), nIn, densePacked[j], d.bias >= 0 ? value(d.bias) : nullptr,
+                 d.activation, next.data());
+    cur.swap(next);
+  }
+  if (normalize) l2NormalizeRows(cur.data(), nIn, sentenceDim);
+  std::memcpy(out, cur.data(), sizeof(float) * cur.size());
+}
+
+}  // namespace sbert
