@@ -28,10 +28,7 @@ function examplesOf(loss) {
     for (let e = 0; e * k < step.texts.length; e++) {
       const ex = { texts: step.texts.slice(e * k, (e + 1) * k) };
       if (step.labels) ex.label = step.labels[e];
-      if (step.targets) {
-        const dim = step.targets.length / (step.texts.length / k);
-        ex.target = Float32Array.from(step.targets.slice(e * dim, (e + 1) * dim));
-      }
+      if (step.targets) ex.target = Float32Array.from(step.targets[e]);
       out.push(ex);
     }
   }

@@ -189,7 +189,7 @@ export async function fit(model: string | SentenceEncoder, options: FitOptions):
   const k = textsPerExample(loss, train);
   const numLabels =
     loss === 'softmax'
-      ? (options.numLabels ?? Math.max(2, ...train.map((ex) => (typeof ex?.label === 'number' && Number.isFinite(ex.label) ? ex.label + 1 : 0))))
+      ? (options.numLabels ?? Math.max(2, ...train.map((ex) => (Number.isInteger(ex?.label) ? (ex.label as number) + 1 : 0))))
       : 3;
   positiveInt(numLabels, 'numLabels');
   checkExamples(loss, train, k, numLabels);

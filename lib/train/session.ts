@@ -5,10 +5,10 @@
  * `save` for checkpoints).
  */
 import { Embeddings } from '../embeddings';
-import { nativeModelSpec, SentenceEncoder } from '../encoder';
+import { SentenceEncoder } from '../encoder';
 import { SbertError } from '../errors';
-import { native, NativeLossName, NativeTrainer, NativeTrainerOptions, wrapNativeError } from '../native';
-import { loadModelFolder, ModelFolder } from '../weights';
+import { native, NativeLossName, NativeTrainer, NativeTrainerOptions, withCallerStack } from '../native';
+import { buildNativeSpec, loadModelFolder, ModelFolder } from '../weights';
 import type { TrainExample } from './data';
 import { NamedParameter, SaveDtype, saveModelFolder } from './save';
 
@@ -61,9 +61,9 @@ export class TrainingSession {
     const stack = new Error().stack;
     let trainer: NativeTrainer;
     try {
-      trainer = await native().createTrainer(nativeModelSpec(folder, 'cpu', 0, 'fp32'), options);
+      trainer = await native().createTrainer(buildNativeSpec(folder), options);
     } catch (err) {
-      throw wrapNativeError(err, stack);
+      throw withCallerStack(err, stack);
     }
     return new TrainingSession(folder, trainer, options);
   }
@@ -102,7 +102,7 @@ export class TrainingSession {
     try {
       return await trainer.step(batch);
     } catch (err) {
-      throw wrapNativeError(err, stack);
+      throw withCallerStack(err, stack);
     }
   }
 
@@ -125,7 +125,7 @@ export class TrainingSession {
       try {
         out.set(await trainer.encode(packed.ids.slice(a, packed.cuSeqlens[end]), cu), start * this.dimension);
       } catch (err) {
-        throw wrapNativeError(err, stack);
+        throw withCallerStack(err, stack);
       }
       start = end;
     }
