@@ -27,6 +27,7 @@ Commands:
   serve    Embedding server (TEI- and OpenAI-compatible HTTP): sbert serve --help
   download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
            sbert download ORG/NAME [--revision REV] [--cache-dir DIR] [--offline]
+  train    Fine-tune a model (cosine, softmax, triplet, mnrl, mse losses): sbert train --help
   demo     Encode a few sentences with the bundled test model (random weights) and
            show their cosine similarities: proves the install works end to end
   info     Print build information and the CUDA devices found
@@ -199,6 +200,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./serve/cli')).runServeCommand(rest);
       case 'download': // issue 15: models by id from the Hugging Face Hub (lib/hub/cli.ts)
         return await (await import('./hub/cli')).runDownloadCommand(rest);
+      case 'train':
+        return await (await import('./train/cli')).runTrainCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case 'info':

@@ -28,6 +28,8 @@ export { resolveModel, downloadModel } from './hub';
 export type { HubOptions, DownloadProgress } from './hub';
 export { quantizeEmbeddings, hammingSearch, hammingInfo } from './quantize';
 export type { QuantizationPrecision, QuantizedArrays, QuantizedEmbeddings, QuantizeOptions, HammingHit, HammingSearchOptions } from './quantize';
+export { fit, TrainingSession, readTrainingFile, loadStsbTrain } from './train';
+export type { FitOptions, FitResult, FitProgress, FitEvaluation, LossName, TrainExample, SaveDtype } from './train';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**

@@ -99,7 +99,54 @@ export interface NativeAddon {
   cudaDevices(): CudaDeviceInfo[];
   createEngine(options: NativeEngineOptions): Promise<NativeEngine>;
   setErrorClass(cls: typeof SbertError): void;
+  createTrainer(spec: NativeModelSpec, options: NativeTrainerOptions): Promise<NativeTrainer>;
   [name: string]: unknown;
+}
+
+// ---- training (native/cpp/binding/trainer_binding.cc; used by lib/train) ----
+
+/** The five sentence-transformers losses the native trainer implements. */
+export type NativeLossName = 'softmax' | 'cosine' | 'triplet' | 'mnrl' | 'mse';
+
+export interface NativeTrainerOptions {
+  loss: NativeLossName;
+  /** Texts per example; the batch's texts arrive example-major (text j of example e is e*k + j). */
+  textsPerExample: number;
+  numLabels?: number;
+  margin?: number;
+  scale?: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Global gradient-norm clip; Infinity disables clipping. */
+  maxGradNorm: number;
+  dropout: boolean;
+  seed: number;
+  /** Softmax only: the classifier's initial values instead of the seeded nn.Linear init. */
+  classifier?: { weight: Float32Array; bias: Float32Array };
+}
+
+export interface NativeTrainStep {
+  ids: Int32Array;
+  cuSeqlens: Int32Array;
+  /** One per example: the cosine target, or the softmax class index. */
+  labels?: Float32Array;
+  /** mse: [examples, sentenceDim] target embeddings. */
+  targets?: Float32Array;
+  learningRate: number;
+}
+
+export interface NativeTrainer {
+  /** One optimizer step: zero grads, forward, loss, backward, clip, AdamW. */
+  step(batch: NativeTrainStep): Promise<{ loss: number; gradNorm: number }>;
+  /** Eval-mode sentence embeddings with the current weights, [n, sentenceDim]. */
+  encode(ids: Int32Array, cuSeqlens: Int32Array): Promise<Float32Array>;
+  /** Snapshot of the model parameters (canonical names, PyTorch shapes, fp32); no loss parameters. */
+  parameters(): Promise<{ name: string; shape: number[]; data: Float32Array }[]>;
+  dispose(): void;
+  readonly disposed: boolean;
+  readonly sentenceDim: number;
 }
 
 let cached: { addon: NativeAddon; path: string } | undefined;

@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sbert::binding::RegisterEngine(env, exports);
   sbert::binding::RegisterSimilarity(env, exports);
   sbert::binding::RegisterHamming(env, exports);
+  sbert::binding::RegisterTrainer(env, exports);
   return exports;
 }
 

@@ -9,6 +9,7 @@ namespace sbert::binding {
 // the environment's instance data; addon.cc creates it before any Register* runs.
 struct AddonData {
   Napi::FunctionReference engineConstructor;
+  Napi::FunctionReference trainerConstructor;
   Napi::FunctionReference errorClass;  // lib/errors.ts SbertError, registered by setErrorClass
 };
 
@@ -17,5 +18,6 @@ void RegisterBuildInfo(Napi::Env env, Napi::Object exports);
 void RegisterEngine(Napi::Env env, Napi::Object exports);
 void RegisterSimilarity(Napi::Env env, Napi::Object exports);
 void RegisterHamming(Napi::Env env, Napi::Object exports);
+void RegisterTrainer(Napi::Env env, Napi::Object exports);
 
 }  // namespace sbert::binding
