@@ -57,6 +57,7 @@ int main() {
 #include "kernels/layernorm.h"
 #include "kernels/normalize.h"
 #include "kernels/pooling.h"
+#include "test_plan.h"
 #include "test_util.h"
 
 using namespace sbert;
@@ -561,9 +562,9 @@ void poolingChecks(Tally& t) {
 }
 
 // ---- the whole engine -------------------------------------------------------------------------
-ModelSpec randomModel(int H, int heads, int F, int layers, bool withDense, uint32_t seed) {
+test::TestModel randomModel(int H, int heads, int F, int layers, bool withDense, uint32_t seed) {
   std::mt19937 rng(seed);
-  ModelSpec spec;
+  test::TestModel spec;
   BertShape& s = spec.shape;
   s.vocabSize = 1000;
   s.hiddenSize = H;
@@ -574,7 +575,7 @@ ModelSpec randomModel(int H, int heads, int F, int layers, bool withDense, uint3
   s.typeVocabSize = 2;
   s.layerNormEps = 1e-12f;
   auto put = [&](const std::string& name, std::vector<int64_t> shape, float lo, float hi) {
-    HostTensor t;
+    test::TestTensor t;
     t.shape = shape;
     t.data = test::randomVec(rng, static_cast<size_t>(t.numel()), lo, hi);
     spec.tensors[name] = std::move(t);
@@ -605,7 +606,7 @@ ModelSpec randomModel(int H, int heads, int F, int layers, bool withDense, uint3
   spec.pooling = {PoolMode::Mean};
   if (withDense) {
     spec.pooling = {PoolMode::Cls, PoolMode::Mean, PoolMode::Max};
-    DenseSpec d;
+    test::TestDense d;
     d.inFeatures = 3 * H;
     d.outFeatures = 128;
     d.activation = Activation::Tanh;
@@ -625,12 +626,26 @@ struct Batch {
   EncodeBatch view() const {
     EncodeBatch b;
     b.ids = ids.data();
-    b.typeIds = types.data();
     b.cuSeqlens = cu.data();
     b.numSequences = static_cast<int>(cu.size()) - 1;
     return b;
   }
 };
+// Outputs in test-owned buffers (the binding passes the user's Float32Arrays instead).
+struct Outs {
+  std::vector<float> sentence, tokens;
+};
+Outs run(Backend& be, const EncodeBatch& v, int dim, int hidden, bool tokens = false) {
+  Outs o;
+  o.sentence.resize(size_t(std::max(v.numSequences, 0)) * dim);
+  if (tokens) o.tokens.resize(size_t(v.numTokens()) * hidden);
+  EncodeOutputs e;
+  e.sentence = o.sentence.data();
+  e.tokens = tokens ? o.tokens.data() : nullptr;
+  be.encode(v, e);
+  return o;
+}
+
 Batch randomBatch(const std::vector<int>& lens, int vocab, uint32_t seed) {
   std::mt19937 rng(seed);
   Batch b;
@@ -680,8 +695,8 @@ void engineChecks(Tally& t) {
   };
   uint32_t seed = 4000;
   for (const M& m : models) {
-    ModelSpec spec = randomModel(m.H, m.heads, m.F, m.layers, m.dense, seed++);
-    std::unique_ptr<Backend> cpu = makeCpuBackend(spec);
+    test::TestModel spec = randomModel(m.H, m.heads, m.F, m.layers, m.dense, seed++);
+    std::unique_ptr<Backend> cpu = makeCpuBackend(spec.plan());
     std::vector<int> lens = {1, 7, 33, 255, 512, 2, 3};
     if (!gQuick) {
       std::mt19937 rng(seed++);
@@ -690,21 +705,17 @@ void engineChecks(Tally& t) {
     const Batch batch = randomBatch(lens, spec.shape.vocabSize, seed++);
     const int n = static_cast<int>(lens.size());
     const int dim = spec.sentenceDim();
-    EncodeOutputs ref;
-    ref.wantTokens = true;
-    cpu->encode(batch.view(), ref);
+    const Outs ref = run(*cpu, batch.view(), dim, m.H, true);
 
     for (Precision p : {Precision::Fp16, Precision::Bf16, Precision::Fp32}) {
       std::unique_ptr<Backend> gpu;
       try {
-        gpu = makeCudaBackend(spec, 0, p);
+        gpu = makeCudaBackend(spec.plan(), 0, p);
       } catch (const Error& e) {
         t.check(false, "engine %s %s: load threw %s: %s", m.what, precName(p), e.code().c_str(), e.what());
         continue;
       }
-      EncodeOutputs out;
-      out.wantTokens = true;
-      gpu->encode(batch.view(), out);
+      const Outs out = run(*gpu, batch.view(), dim, m.H, true);
       const double cosTol = p == Precision::Fp32 ? 0.99999 : 0.999;
       const double cosv = minCosine(out.sentence, ref.sentence, n, dim);
       t.check(cosv >= cosTol, "engine %-40s %s n=%d: min cosine(gpu, cpu) %.7f (>= %g)", m.what, precName(p), n,
@@ -723,8 +734,7 @@ void engineChecks(Tally& t) {
         for (int first : {0, 3, n - 5}) {
           const int count = first == 0 ? 1 : 5;
           Batch part = slice(batch, first, count);
-          EncodeOutputs o;
-          gpu->encode(part.view(), o);
+          const Outs o = run(*gpu, part.view(), dim, m.H);
           std::vector<float> want(out.sentence.begin() + size_t(first) * dim,
                                   out.sentence.begin() + size_t(first + count) * dim);
           worst = std::min(worst, minCosine(o.sentence, want, count, dim));
@@ -735,20 +745,16 @@ void engineChecks(Tally& t) {
 
       // OOM: a token budget far beyond the card fails cleanly; the engine keeps working.
       {
-        EncodeBatch huge = batch.view();
-        huge.reserveTokens = int64_t{1} << 30;  // terabytes of workspace
         std::string code = "(none)";
         try {
-          EncodeOutputs o;
-          gpu->encode(huge, o);
+          gpu->reserveWorkspace(int64_t{1} << 30);  // terabytes of workspace
         } catch (const Error& e) {
           code = e.code();
         }
-        EncodeOutputs again;
-        gpu->encode(batch.view(), again);
+        const Outs again = run(*gpu, batch.view(), dim, m.H);
         const double c2 = minCosine(again.sentence, out.sentence, n, dim);
         t.check(code == "ERR_CUDA_OOM" && c2 >= 0.999999,
-                "engine %s: reserveTokens 2^30 → %s; next encode min cosine vs before %.8f", precName(p), code.c_str(),
+                "engine %s: reserveWorkspace(2^30) → %s; next encode min cosine vs before %.8f", precName(p), code.c_str(),
                 c2);
       }
 
@@ -762,19 +768,15 @@ void engineChecks(Tally& t) {
         size_t freeB = 0, totalB = 0;
         SBERT_CUDA_CHECK(cudaMemGetInfo(&freeB, &totalB));
         const size_t es = p == Precision::Fp32 ? 4 : 2;
-        const size_t perToken = (6 * size_t(m.H) + size_t(m.F)) * es + 8;  // X, QKV, CTX, TMP, FFN, ids, types
+        const size_t perToken = (6 * size_t(m.H) + size_t(m.F)) * es + 4;  // X, QKV, CTX, TMP, FFN, ids
         const size_t target = totalB - (size_t{16} << 20) - 7 * 256;
-        EncodeBatch big = batch.view();
-        big.reserveTokens = static_cast<int64_t>(target / perToken / 1024 * 1024);
         std::string code = "(none)";
         try {
-          EncodeOutputs o;
-          gpu->encode(big, o);
+          gpu->reserveWorkspace(static_cast<int64_t>(target / perToken / 1024 * 1024));
         } catch (const Error& e) {
           code = e.code();
         }
-        EncodeOutputs again;
-        gpu->encode(batch.view(), again);
+        const Outs again = run(*gpu, batch.view(), dim, m.H);
         const double c2 = minCosine(again.sentence, out.sentence, n, dim);
         t.check(code == "ERR_CUDA_OOM" && c2 >= 0.999999,
                 "engine %s: workspace of %.1f GiB with %.1f GiB free → %s; next encode min cosine %.8f", precName(p),
@@ -787,22 +789,19 @@ void engineChecks(Tally& t) {
         bad.ids[0] = spec.shape.vocabSize + 5;
         std::string code = "(none)";
         try {
-          EncodeOutputs o;
-          gpu->encode(bad.view(), o);
+          run(*gpu, bad.view(), dim, m.H);
         } catch (const Error& e) {
           code = e.code();
         }
         t.check(code == "ERR_BAD_INPUT", "engine %s: out-of-vocab id → %s", precName(p), code.c_str());
       }
-      // Normalize switched off / forced; token-only output.
+      // The same model without its Normalize module.
       {
         Batch part = slice(batch, 0, 7);
-        EncodeOutputs o;
-        o.applyNormalize = false;
-        gpu->encode(part.view(), o);
-        EncodeOutputs r;
-        r.applyNormalize = false;
-        cpu->encode(part.view(), r);
+        test::TestModel raw = spec;
+        raw.normalize = false;
+        const Outs o = run(*makeCudaBackend(raw.plan(), 0, p), part.view(), dim, m.H);
+        const Outs r = run(*makeCpuBackend(raw.plan()), part.view(), dim, m.H);
         const double c = minCosine(o.sentence, r.sentence, 7, dim);
         double normGpu = 0, normCpu = 0;
         for (int i = 0; i < dim; ++i) {
@@ -815,17 +814,17 @@ void engineChecks(Tally& t) {
       }
     }
   }
-  // A model that does not fit the engine is ERR_BAD_MODEL, not a crash.
+  // A model whose weights hold a NaN is ERR_BAD_MODEL naming the tensor, not a crash.
   {
-    ModelSpec spec = randomModel(64, 2, 128, 1, false, 77);
-    spec.tensors.erase("encoder.layer.0.output.dense.bias");
+    test::TestModel spec = randomModel(64, 2, 128, 1, false, 77);
+    spec.tensors["encoder.layer.0.output.dense.bias"].data[5] = NAN;
     std::string code = "(none)";
     try {
-      makeCudaBackend(spec, 0, Precision::Fp16);
+      makeCudaBackend(spec.plan(), 0, Precision::Fp16);
     } catch (const Error& e) {
       code = e.code();
     }
-    t.check(code == "ERR_BAD_MODEL", "engine: missing tensor → %s", code.c_str());
+    t.check(code == "ERR_BAD_MODEL", "engine: non-finite weight → %s", code.c_str());
   }
 }
 
