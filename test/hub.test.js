@@ -159,6 +159,14 @@ test('a cached model: a branch costs one API call, a commit hash or offline none
   assert.is(hub.requests.length, 0);
 });
 
+test('the Hub unreachable (connection refused): the cached snapshot of the branch is used; uncached: ERR_HUB', async () => {
+  const cacheDir = freshCache();
+  const dir = await downloadModel('org/tiny', { cacheDir });
+  const closed = 'http://127.0.0.1:9'; // the discard port: nothing listens there
+  assert.is(await downloadModel('org/tiny', { cacheDir, endpoint: closed }), dir);
+  await rejects(downloadModel('org/tiny', { cacheDir: freshCache(), endpoint: closed }), 'ERR_HUB', 'cannot reach http://127.0.0.1:9');
+});
+
 test('a model cached by Python (blobs, refs/main, relative symlinks; HF_HUB_CACHE) is used with no request', async () => {
   const cacheDir = freshCache();
   const commit = 'a'.repeat(40);
