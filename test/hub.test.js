@@ -159,6 +159,14 @@ test('a cached model: a branch costs one API call, a commit hash or offline none
   assert.is(hub.requests.length, 0);
 });
 
+test('the Hub unreachable (connection refused): the cached snapshot of the branch is used; uncached: ERR_HUB', async () => {
+  const cacheDir = freshCache();
+  const dir = await downloadModel('org/tiny', { cacheDir });
+  const closed = 'http://127.0.0.1:9'; // the discard port: nothing listens there
+  assert.is(await downloadModel('org/tiny', { cacheDir, endpoint: closed }), dir);
+  await rejects(downloadModel('org/tiny', { cacheDir: freshCache(), endpoint: closed }), 'ERR_HUB', 'cannot reach http://127.0.0.1:9');
+});
+
 test('a model cached by Python (blobs, refs/main, relative symlinks; HF_HUB_CACHE) is used with no request', async () => {
   const cacheDir = freshCache();
   const commit = 'a'.repeat(40);
@@ -263,6 +271,40 @@ test('a response cut off half-way is resumed with Range from the bytes received'
   assert.ok(fs.readFileSync(path.join(dir, 'model.safetensors')).equals(weights));
 });
 
+test('a response that stalls is abandoned after HF_HUB_DOWNLOAD_TIMEOUT and resumed', async () => {
+  const weights = TINY['model.safetensors'];
+  hub.stallOnce(weights);
+  hub.clear();
+  process.env.HF_HUB_DOWNLOAD_TIMEOUT = '0.3';
+  try {
+    const dir = await downloadModel('org/flaky', { cacheDir: freshCache() });
+    assert.ok(fs.readFileSync(path.join(dir, 'model.safetensors')).equals(weights));
+  } finally {
+    delete process.env.HF_HUB_DOWNLOAD_TIMEOUT;
+  }
+  const ranges = fetched('cdn').map((r) => r.range);
+  assert.is(ranges.length, 2);
+  assert.match(ranges[1], /^bytes=[1-9]\d*-$/);
+});
+
+test('paths from the Hub that leave the snapshot (.. in the file list or in modules.json) are never written', async () => {
+  const cacheDir = freshCache();
+  hub.repos['org/escape'] = {
+    commit: 'e'.repeat(40),
+    files: {
+      ...TINY,
+      'modules.json': Buffer.from(JSON.stringify([{ path: '', type: 'x.Transformer' }, { path: '../../../escaped', type: 'x.Dense' }])),
+      '../../../escaped/config.json': Buffer.from('{}'),
+    },
+  };
+  const dir = await downloadModel('org/escape', { cacheDir });
+  assert.ok(fs.existsSync(path.join(dir, 'config.json')));
+  const all = [];
+  const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : all.push(path.join(d, e.name))));
+  walk(TMP);
+  assert.not.ok(all.some((f) => f.includes('escaped')), all.filter((f) => f.includes('escaped')).join());
+});
+
 test('a partial file left by an earlier run is resumed; wrong bytes are refused by the SHA-256 check', async () => {
   const cacheDir = freshCache();
   const weights = TINY['model.safetensors'];
@@ -299,6 +341,19 @@ test('two processes downloading the same model at once: each blob is fetched onc
   assert.is(fetched('cdn').length, 1, 'the weights blob was fetched once');
   assert.ok(fs.readFileSync(path.join(mine, 'model.safetensors')).equals(TINY['model.safetensors']));
   assert.equal(fs.readdirSync(path.join(cacheDir, '.locks', 'models--org--race')), [], 'locks released');
+});
+
+test('a lock left by a process that died is taken over', async () => {
+  const cacheDir = freshCache();
+  const locks = path.join(cacheDir, '.locks', 'models--org--race');
+  fs.mkdirSync(locks, { recursive: true });
+  const dead = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => dead.on('close', r)); // its pid is now free
+  const lockFile = path.join(locks, `${sha256(TINY['model.safetensors'])}.sbert.lock`);
+  fs.writeFileSync(lockFile, JSON.stringify({ pid: dead.pid, host: os.hostname() }));
+  const dir = await downloadModel('org/race', { cacheDir });
+  assert.ok(fs.readFileSync(path.join(dir, 'model.safetensors')).equals(TINY['model.safetensors']));
+  assert.not.ok(fs.existsSync(lockFile));
 });
 
 // ---- names and paths ------------------------------------------------------------------------------------

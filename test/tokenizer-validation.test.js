@@ -202,4 +202,31 @@ test('encodeBatch: a non-string is named by its index in the caller\'s list (ind
   }
 });
 
+test('SentenceEncoder.encode: a non-string put into the array during the call is named by its input index', async () => {
+  const { SentenceEncoder } = require('../dist');
+  const tiny = path.join(__dirname, 'fixtures', 'tiny');
+  // the same model with do_lower_case (the encoder lowercases before the tokenizer sees the text)
+  const lower = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-lower-'));
+  fs.cpSync(tiny, lower, { recursive: true });
+  const cfgFile = path.join(lower, 'sentence_bert_config.json');
+  fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfgFile, 'utf8')), do_lower_case: true }));
+  try {
+    for (const dir of [tiny, lower]) {
+      const enc = await SentenceEncoder.load(dir, { device: 'cpu' });
+      try {
+        const list = Array.from({ length: 3000 }, (_, i) => `sentence ${i}`);
+        // small batches: the first is tokenized at the call, later ones after it returned
+        const pending = enc.encode(list, { batchTokens: 64 });
+        list[2500] = 42;
+        const err = await pending.then(() => undefined, (e) => e);
+        assert.ok(err instanceof TypeError && err.message === 'texts[2500] is not a string (got number)', `${dir}: ${err && err.message}`);
+      } finally {
+        enc.dispose();
+      }
+    }
+  } finally {
+    fs.rmSync(lower, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -66,14 +66,34 @@ async function fetchBlob(meta: FileMetadata, blob: string, hubOrigin: string, to
   }
   progress.report(file, have, meta.size, have);
   let lastError: unknown;
+  const stallMs = settings.downloadTimeoutMs();
   for (let attempt = 0; attempt < MAX_ATTEMPTS && have < meta.size; attempt++) {
     const headers = hubHeaders(token, have > 0 ? { range: `bytes=${have}-` } : {});
-    const { response } = await request(meta.location, { method: 'GET', headers }, hubOrigin, what);
+    // Aborted when no byte arrives for stallMs (huggingface_hub's read timeout), then resumed.
+    const stall = new AbortController();
+    let timer = setTimeout(() => stall.abort(new Error(`no data for ${stallMs} ms`)), stallMs);
+    const alive = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stall.abort(new Error(`no data for ${stallMs} ms`)), stallMs);
+    };
+    let response: Response;
+    try {
+      ({ response } = await request(meta.location, { method: 'GET', headers, signal: stall.signal }, hubOrigin, what));
+    } catch (err) {
+      clearTimeout(timer);
+      if (!isNetworkError(err)) throw err;
+      lastError = err; // refused or reset before the body: try again
+      continue;
+    }
     if (response.status === 416 && have > 0) {
+      clearTimeout(timer);
       await response.body?.cancel();
       break; // nothing left to send: the size check below decides
     }
-    if (!response.ok) throw await hubError(response, what.split('/').slice(0, 2).join('/'), what, token !== undefined);
+    if (!response.ok) {
+      clearTimeout(timer);
+      throw await hubError(response, what.split('/').slice(0, 2).join('/'), what, token !== undefined);
+    }
     if (have > 0 && response.status !== 206) {
       // The server ignored Range: start over rather than append the whole file again.
       progress.report(file, 0, meta.size, -have);
@@ -82,6 +102,7 @@ async function fetchBlob(meta: FileMetadata, blob: string, hubOrigin: string, to
     const fh = await fsp.open(partial, have > 0 ? 'a' : 'w');
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        alive();
         await fh.write(chunk);
         have += chunk.byteLength;
         progress.report(file, have, meta.size, chunk.byteLength);
@@ -90,6 +111,7 @@ async function fetchBlob(meta: FileMetadata, blob: string, hubOrigin: string, to
     } catch (err) {
       lastError = err; // connection dropped mid-body: resume from what was written
     } finally {
+      clearTimeout(timer);
       await fh.close();
     }
   }

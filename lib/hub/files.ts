@@ -33,12 +33,22 @@ export interface ModuleEntry {
   type?: string;
 }
 
+/**
+ * True for a relative repository path that stays inside the snapshot folder: the Hub's file
+ * list and modules.json are remote input, and a `..` in them must not write outside the cache.
+ */
+export function isSafeRepoPath(p: string): boolean {
+  return p !== '' && !p.startsWith('/') && !p.includes('\\') && !p.includes('\0') && p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
 /** The module folders a modules.json names (`''` for the root), or just the root without one. */
 export function moduleFolders(modulesJson: unknown): string[] {
   const folders = new Set<string>(['']);
   if (Array.isArray(modulesJson)) {
     for (const m of modulesJson as ModuleEntry[]) {
-      if (m && typeof m.path === 'string') folders.add(m.path.replace(/\\/g, '/').replace(/^\.?\/+|\/+$/g, ''));
+      if (!m || typeof m.path !== 'string') continue;
+      const folder = m.path.replace(/^\.\/+|\/+$/g, '');
+      if (folder === '' || isSafeRepoPath(folder)) folders.add(folder);
     }
   }
   return [...folders];
@@ -59,6 +69,7 @@ function weightsIn(names: Set<string>): string[] {
 export function selectModelFiles(repoFiles: readonly string[], modulesJson: unknown): string[] {
   const byFolder = new Map<string, Set<string>>();
   for (const f of repoFiles) {
+    if (!isSafeRepoPath(f)) continue;
     const d = dirOf(f);
     if (!byFolder.has(d)) byFolder.set(d, new Set());
     byFolder.get(d)!.add(baseOf(f));

@@ -156,6 +156,8 @@ export async function fileMetadata(
   const size = Number(h.get('x-linked-size') ?? (redirected ? null : h.get('content-length')));
   if (!repoCommit) throw new SbertError('ERR_HUB', `${what}: no X-Repo-Commit header; is ${endpoint} a Hugging Face Hub (or is a proxy in the way)?`);
   if (!etag) throw new SbertError('ERR_HUB', `${what}: no ETag header, so the download cannot be checked`);
+  // The ETag names the blob file: nothing but a plain file name is accepted.
+  if (!/^[\w.+-]{1,200}$/.test(etag) || etag.includes('..')) throw new SbertError('ERR_HUB', `${what}: ETag ${JSON.stringify(etag.slice(0, 80))} is not a valid blob name`);
   if (!Number.isSafeInteger(size) || size < 0 || (redirected && h.get('x-linked-size') === null)) {
     throw new SbertError('ERR_HUB', `${what}: no file size (X-Linked-Size or Content-Length)`);
   }

@@ -90,3 +90,9 @@ export function token(options: HubOptions = {}): string | undefined {
     return undefined;
   }
 }
+
+/** How long a download may go without a byte before it is resumed (HF_HUB_DOWNLOAD_TIMEOUT, seconds; 10 as in Python). */
+export function downloadTimeoutMs(): number {
+  const s = Number(env('HF_HUB_DOWNLOAD_TIMEOUT') ?? 10);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 10_000;
+}

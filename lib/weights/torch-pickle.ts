@@ -346,6 +346,7 @@ function storageFromPid(pid: PyValue, fail: Fail): StorageRef {
   return new StorageRef(t[2] as string, type.dtype, numel);
 }
 
+const MAX_COPY_BYTES = 2 ** 31;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The tensor's row-major bytes: a view when contiguous, else a copy; byte-swapped when `swap`. */
@@ -370,6 +371,8 @@ function materialize(name: string, t: TensorRef, storageBytes: Uint8Array, fail:
     if (shape[i] !== 1 && t.stride[i] !== expect) contiguous = false;
     expect *= shape[i];
   }
+  // A copy is numel elements whatever the storage holds (stride 0 repeats elements): cap it.
+  if (!contiguous && numel * item > MAX_COPY_BYTES) fail(`tensor ${JSON.stringify(name)}: a non-contiguous tensor of ${numel * item} bytes is too large to copy`);
   let bytes: Uint8Array;
   if (contiguous || numel === 0) {
     bytes = storageBytes.subarray(base * item, (base + numel) * item);

@@ -9,7 +9,7 @@
 //           404 X-Error-Code EntryNotFound / RevisionNotFound / RepoNotFound
 //   renamed repos: 307 with a relative Location to the new name
 // The CDN server answers GET /blobs/{sha256} with Range support, and can drop a response
-// half-way (interruptOnce) or serve wrong bytes (corruptOnce). Every request is recorded with its
+// half-way (interruptOnce), stall half-way (stallOnce) or serve wrong bytes (corruptOnce). Every request is recorded with its
 // authorization and range headers. Nothing listens on anything but 127.0.0.1.
 const http = require('node:http');
 const crypto = require('node:crypto');
@@ -45,6 +45,7 @@ async function startMockHub({ repos, token = 'hf_test_token' }) {
   const blobs = new Map(); // sha256 → Buffer
   const interrupt = new Set();
   const corrupt = new Set();
+  const stall = new Set();
   for (const [id, repo] of Object.entries(repos)) {
     repo.commit = repo.commit ?? crypto.createHash('sha1').update(id).digest('hex');
     for (const b of Object.values(repo.files ?? {})) blobs.set(sha256(b), b);
@@ -79,6 +80,10 @@ async function startMockHub({ repos, token = 'hf_test_token' }) {
       ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
     });
     if (req.method === 'HEAD') return res.end();
+    if (stall.delete(m[1])) {
+      res.write(data.subarray(0, data.length >> 1)); // then nothing more: the client must give up and resume
+      return;
+    }
     if (interrupt.delete(m[1])) {
       // Half the body, then the connection drops (what a flaky network does).
       res.write(data.subarray(0, data.length >> 1), () => setTimeout(() => req.socket.destroy(), 20));
@@ -140,6 +145,8 @@ async function startMockHub({ repos, token = 'hf_test_token' }) {
     repos,
     /** The next CDN GET of this content sends half its bytes, then drops the connection. */
     interruptOnce: (content) => interrupt.add(sha256(content)),
+    /** The next CDN GET of this content sends half its bytes, then nothing (the connection stays open). */
+    stallOnce: (content) => stall.add(sha256(content)),
     /** The next CDN GET of this content starts with 16 wrong bytes. */
     corruptOnce: (content) => corrupt.add(sha256(content)),
     clear: () => requests.splice(0),
