@@ -162,9 +162,13 @@ test('a cached model: a branch costs one API call, a commit hash or offline none
 test('the Hub unreachable (connection refused): the cached snapshot of the branch is used; uncached: ERR_HUB', async () => {
   const cacheDir = freshCache();
   const dir = await downloadModel('org/tiny', { cacheDir });
-  const closed = 'http://127.0.0.1:9'; // the discard port: nothing listens there
+  // A port that was just free: nothing listens there, so the connection is refused.
+  const server = require('node:http').createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const closed = `http://127.0.0.1:${server.address().port}`;
+  await new Promise((r) => server.close(r));
   assert.is(await downloadModel('org/tiny', { cacheDir, endpoint: closed }), dir);
-  await rejects(downloadModel('org/tiny', { cacheDir: freshCache(), endpoint: closed }), 'ERR_HUB', 'cannot reach http://127.0.0.1:9');
+  await rejects(downloadModel('org/tiny', { cacheDir: freshCache(), endpoint: closed }), 'ERR_HUB', `cannot reach ${closed}`, 'ECONNREFUSED');
 });
 
 test('a model cached by Python (blobs, refs/main, relative symlinks; HF_HUB_CACHE) is used with no request', async () => {
@@ -388,6 +392,8 @@ test('sbert download prints the snapshot folder; bytes go to the progress bar', 
     c.on('close', (code) => resolve({ code, stdout, stderr }));
   });
   assert.is(res.code, 0, res.stderr);
+  const bad = spawn(process.execPath, [cli, 'download', 'not an id'], { stdio: 'ignore' });
+  assert.is(await new Promise((r) => bad.on('close', r)), 2);
   assert.is(res.stdout.trim(), path.join(cacheDir, 'models--org--tiny', 'snapshots', hub.repos['org/tiny'].commit));
   const { formatBytes } = require('../dist/hub/cli');
   assert.is(formatBytes(3_950_000), '4.0 MB');

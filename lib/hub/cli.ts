@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ProgressBar } from '../progress';
-import { downloadModel } from './download';
+import { downloadModel, isRepoId } from './download';
 import type { DownloadProgress } from './settings';
 
 export const DOWNLOAD_USAGE = `Usage: sbert download ORG/NAME [--revision REV] [--cache-dir DIR] [--token TOKEN]
@@ -47,6 +47,10 @@ export async function runDownloadCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) {
     process.stderr.write(`sbert download: expected one model id (ORG/NAME), got ${positionals.length}\n\n${DOWNLOAD_USAGE}`);
+    return 2;
+  }
+  if (!isRepoId(positionals[0])) {
+    process.stderr.write(`sbert download: ${JSON.stringify(positionals[0])} is not a Hugging Face model id (ORG/NAME)\n`);
     return 2;
   }
   let bar: ProgressBar | undefined;

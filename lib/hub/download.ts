@@ -51,7 +51,8 @@ async function checkEtag(file: string, etag: string, size: number, what: string)
  * Fetches one blob into `<blob>.sbert.incomplete`, resuming what an earlier attempt or process
  * left there with `Range`, checks size and hash, and renames it to the blob.
  */
-async function fetchBlob(meta: FileMetadata, blob: string, hubOrigin: string, token: string | undefined, what: string, progress: ProgressTracker, file: string): Promise<void> {
+async function fetchBlob(repoId: string, file: string, meta: FileMetadata, blob: string, hubOrigin: string, token: string | undefined, progress: ProgressTracker): Promise<void> {
+  const what = `${repoId}/${file}`;
   const partial = `${blob}.sbert.incomplete`;
   await fsp.mkdir(path.dirname(blob), { recursive: true });
   let have = 0;
@@ -71,10 +72,11 @@ async function fetchBlob(meta: FileMetadata, blob: string, hubOrigin: string, to
     const headers = hubHeaders(token, have > 0 ? { range: `bytes=${have}-` } : {});
     // Aborted when no byte arrives for stallMs (huggingface_hub's read timeout), then resumed.
     const stall = new AbortController();
-    let timer = setTimeout(() => stall.abort(new Error(`no data for ${stallMs} ms`)), stallMs);
+    const arm = (): NodeJS.Timeout => setTimeout(() => stall.abort(new Error(`no data for ${stallMs} ms`)), stallMs);
+    let timer = arm();
     const alive = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => stall.abort(new Error(`no data for ${stallMs} ms`)), stallMs);
+      timer = arm();
     };
     let response: Response;
     try {
@@ -92,7 +94,7 @@ async function fetchBlob(meta: FileMetadata, blob: string, hubOrigin: string, to
     }
     if (!response.ok) {
       clearTimeout(timer);
-      throw await hubError(response, what.split('/').slice(0, 2).join('/'), what, token !== undefined);
+      throw await hubError(response, repoId, what, token !== undefined);
     }
     if (have > 0 && response.status !== 206) {
       // The server ignored Range: start over rather than append the whole file again.
@@ -131,11 +133,10 @@ async function fetchBlob(meta: FileMetadata, blob: string, hubOrigin: string, to
 /** Downloads one file of the snapshot (under the per-blob lock) and links it into the snapshot. */
 async function downloadFile(cache: RepoCache, commit: string, file: string, meta: FileMetadata, hubOrigin: string, token: string | undefined, progress: ProgressTracker): Promise<void> {
   const blob = cache.blob(meta.etag);
-  const what = `${cache.repoId}/${file}`;
   if (!(await exists(blob))) {
     const lock = await FileLock.acquire(path.join(cache.locks, `${meta.etag}.sbert.lock`), () => exists(blob));
     try {
-      if (!(await exists(blob))) await fetchBlob(meta, blob, hubOrigin, token, what, progress, file);
+      if (!(await exists(blob))) await fetchBlob(cache.repoId, file, meta, blob, hubOrigin, token, progress);
     } finally {
       await lock?.release();
     }
