@@ -9,12 +9,16 @@ import { Embeddings } from './embeddings';
 import { SbertError } from './errors';
 import { native, NativeEngine, withCallerStack } from './native';
 import type { BertTokenizer } from './tokenizer';
+import { existsSync } from 'node:fs';
+import { isRepoId, resolveModel, type HubOptions } from './hub';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
 export type Precision = 'fp16' | 'bf16' | 'fp32';
 
-export interface LoadOptions {
+export interface LoadOptions extends Pick<HubOptions, 'revision' | 'cacheDir' | 'token' | 'offline' | 'endpoint'> {
+  /** Hub downloads only: called as bytes arrive. */
+  onDownloadProgress?: HubOptions['onProgress'];
   /** 'auto' (default) uses the first CUDA device when there is one, else the CPU. */
   device?: Device;
   /** GPU storage precision (CUDA only; the CPU engine always computes in fp32). Default 'fp16'. */
@@ -111,12 +115,13 @@ export class SentenceEncoder {
   }
 
   /**
-   * Loads a sentence-transformers model folder (or a plain Hugging Face BERT folder) and
-   * creates its engine. Rejects with ERR_BAD_MODEL when the folder cannot be loaded, ERR_NO_CUDA
+   * Loads a sentence-transformers model folder (or a plain Hugging Face BERT folder), or a
+   * Hugging Face Hub id such as 'sentence-transformers/all-MiniLM-L6-v2' (downloaded once into
+   * the cache shared with Python; see resolveModel), and creates its engine. Rejects with ERR_BAD_MODEL when the folder cannot be loaded, ERR_NO_CUDA
    * when a GPU was asked for and none can be used.
    */
   static async load(dir: string, options: LoadOptions = {}): Promise<SentenceEncoder> {
-    if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('dir must be a non-empty string (a model folder)');
+    if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('dir must be a non-empty string (a model folder or a Hub id)');
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const precision = options.precision ?? 'fp16';
     if (!['fp16', 'bf16', 'fp32'].includes(precision)) {
@@ -127,7 +132,14 @@ export class SentenceEncoder {
       options.batchTokens ?? (device.kind === 'cuda' ? CUDA_BATCH_TOKENS : CPU_BATCH_TOKENS),
       'options.batchTokens',
     );
-    const folder = await loadModelFolder(dir);
+    // A Hugging Face id (org/name) that is not a local folder comes from the Hub's cache.
+    const folderDir = !existsSync(dir) && isRepoId(dir)
+      ? await resolveModel(dir, {
+        revision: options.revision, cacheDir: options.cacheDir, token: options.token, offline: options.offline,
+        endpoint: options.endpoint, onProgress: options.onDownloadProgress,
+      })
+      : dir;
+    const folder = await loadModelFolder(folderDir);
     const stack = new Error().stack;
     let engine: NativeEngine;
     try {

@@ -407,4 +407,20 @@ test('sbert download prints the snapshot folder; bytes go to the progress bar', 
   assert.match(drawn, /^downloading 9 files \[#{30}\] 4\.0 MB\/4\.0 MB 100% \d+(\.\d)? [kMGT]?B\/s$/m);
 });
 
+test('SentenceEncoder.load(org/name) downloads into the cache and encodes as the local folder does', async () => {
+  const { SentenceEncoder } = require('../dist');
+  const cacheDir = freshCache();
+  const seen = [];
+  const byId = await SentenceEncoder.load('org/tiny', { cacheDir, device: 'cpu', onDownloadProgress: (p) => seen.push(p.file) });
+  const local = await SentenceEncoder.load(path.join(FIX, 'tiny'), { device: 'cpu' });
+  try {
+    assert.ok(seen.includes('model.safetensors'), 'progress reports the weights file');
+    const texts = ['A man is eating food.', 'hub'];
+    assert.equal(Array.from((await byId.encode(texts)).data), Array.from((await local.encode(texts)).data));
+  } finally {
+    byId.dispose();
+    local.dispose();
+  }
+});
+
 test.run();
