@@ -6,7 +6,9 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "js_error.h"
 
@@ -52,6 +54,15 @@ inline std::string StringOption(const Napi::Object& options, const char* name) {
   Napi::Value v = options.Get(name);
   if (!v.IsString()) ThrowTypeError(options.Env(), std::string(name) + " must be a string");
   return v.As<Napi::String>().Utf8Value();
+}
+
+// A new JS typed array (Napi::Int32Array, Napi::Float32Array, ...) holding a copy of `values`:
+// how workers hand their results over in Result(), on the main thread.
+template <class TypedArray, class T>
+TypedArray CopyToJs(Napi::Env env, const std::vector<T>& values) {
+  TypedArray out = TypedArray::New(env, values.size());
+  if (!values.empty()) std::memcpy(out.Data(), values.data(), values.size() * sizeof(T));
+  return out;
 }
 
 // Queues a PromiseWorker and returns its promise: the tail of every async export.
