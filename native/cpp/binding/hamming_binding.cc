@@ -61,11 +61,7 @@ class HammingWorker : public PromiseWorker {
     hammingTopK(q_.data(), nq_, c_.data(), nc_, rowBytes_, k_, HammingConfig{}, index_.data(), distance_.data());
   }
   Napi::Value Result(Napi::Env env) override {
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("indices", CopyToJs<Napi::Int32Array>(env, index_));
-    out.Set("distances", CopyToJs<Napi::Int32Array>(env, distance_));
-    out.Set("k", Napi::Number::New(env, static_cast<double>(kk_)));
-    return out;
+    return TopKResult<Napi::Int32Array>(env, index_, "distances", distance_, kk_);
   }
 
  private:

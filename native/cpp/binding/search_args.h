@@ -65,6 +65,17 @@ TypedArray CopyToJs(Napi::Env env, const std::vector<T>& values) {
   return out;
 }
 
+// The result of a top-k search: { indices, <valuesName>, k } with `k` results per query row.
+template <class ValuesArray, class T>
+Napi::Object TopKResult(Napi::Env env, const std::vector<int32_t>& indices, const char* valuesName,
+                        const std::vector<T>& values, int64_t k) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("indices", CopyToJs<Napi::Int32Array>(env, indices));
+  out.Set(valuesName, CopyToJs<ValuesArray>(env, values));
+  out.Set("k", Napi::Number::New(env, static_cast<double>(k)));
+  return out;
+}
+
 // Queues a PromiseWorker and returns its promise: the tail of every async export.
 template <class Worker>
 Napi::Value QueueWorker(Worker* worker) {

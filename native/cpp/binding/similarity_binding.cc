@@ -187,11 +187,7 @@ class TopKWorker : public PromiseWorker {
 #endif
   }
   Napi::Value Result(Napi::Env env) override {
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("indices", CopyToJs<Napi::Int32Array>(env, index_));
-    out.Set("scores", CopyToJs<Napi::Float32Array>(env, score_));
-    out.Set("k", Napi::Number::New(env, static_cast<double>(kk_)));
-    return out;
+    return TopKResult<Napi::Float32Array>(env, index_, "scores", score_, kk_);
   }
 
  private:
