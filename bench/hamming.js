@@ -23,6 +23,7 @@
 const { semanticSearch } = require('../dist/similarity');
 const { quantizeEmbeddings, hammingSearch, hammingInfo } = require('../dist/quantize');
 const { similarityInfo } = require('../dist/similarity');
+const { rng } = require('../test/helpers/random');
 
 function parseArgs(argv) {
   const a = { nq: 5000, nc: 100000, dim: 384, k: 10, clusters: 2000, noise: 0.6, rescore: 4, seed: 1 };
@@ -35,15 +36,9 @@ function parseArgs(argv) {
   return a;
 }
 
+// Normal values from the tests' seeded uniform generator (Box-Muller).
 function normalRng(seed) {
-  let st = seed >>> 0;
-  const uniform = () => {
-    st = (st + 0x6d2b79f5) >>> 0;
-    let t = st;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = rng(seed);
   return () => Math.sqrt(-2 * Math.log(Math.max(uniform(), 1e-12))) * Math.cos(2 * Math.PI * uniform());
 }
 

@@ -7,9 +7,9 @@
  * recipe (sentence-transformers' "rescore") is to fetch a few times topK candidates with
  * {@link hammingSearch} and rescore those with the float32 query.
  */
-import { Embeddings, EmbeddingsLike } from './embeddings';
+import type { EmbeddingsLike } from './embeddings';
 import { native } from './native';
-import { describe, nativeError, optionsObject, positiveInt } from './search-args';
+import { describe, hitsPerQuery, nativeError, optionsObject, positiveInt, toMatrix, type Matrix } from './search-args';
 
 /** The precisions of sentence-transformers' `quantize_embeddings`. */
 export type QuantizationPrecision = 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
@@ -77,22 +77,8 @@ function addon(): HammingNative {
 
 const PRECISIONS: readonly QuantizationPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
-function floatRows(x: unknown, name: string): Embeddings {
-  if (x instanceof Embeddings) return x;
-  if (x === null || typeof x !== 'object') {
-    throw new TypeError(`${name} must be an Embeddings or { data: Float32Array, count, dim } (got ${describe(x)})`);
-  }
-  const o = x as { data?: unknown; count?: unknown; dim?: unknown };
-  if (!(o.data instanceof Float32Array)) {
-    // sentence-transformers refuses integer input too: quantizing quantized values is a mistake.
-    throw new TypeError(`${name}.data must be a Float32Array (got ${describe(o.data)})`);
-  }
-  if (typeof o.count !== 'number' || typeof o.dim !== 'number') throw new TypeError(`${name}.count and ${name}.dim must be numbers`);
-  return new Embeddings(o.data, o.count, o.dim);
-}
-
 // Per-dimension min and max of m's rows in float32, NaN when a column holds NaN (numpy's min/max).
-function columnRanges(m: Embeddings): [Float32Array, Float32Array] {
+function columnRanges(m: Matrix): [Float32Array, Float32Array] {
   const lo = new Float32Array(m.dim).fill(Infinity);
   const hi = new Float32Array(m.dim).fill(-Infinity);
   const { data, dim } = m;
@@ -156,7 +142,8 @@ export function quantizeEmbeddings<P extends QuantizationPrecision>(
   precision: P,
   options: QuantizeOptions = {},
 ): QuantizedEmbeddings<P> {
-  const m = floatRows(embeddings, 'embeddings');
+  // sentence-transformers refuses integer input too: quantizing quantized values is a mistake.
+  const m = toMatrix(embeddings, 'embeddings');
   if (typeof precision !== 'string') throw new TypeError(`precision must be one of ${PRECISIONS.join(', ')} (got ${describe(precision)})`);
   if (!PRECISIONS.includes(precision)) throw new RangeError(`precision must be one of ${PRECISIONS.join(', ')} (got '${precision}')`);
   const opts = optionsObject<QuantizeOptions>(options, 'options');
@@ -188,7 +175,7 @@ export function quantizeEmbeddings<P extends QuantizationPrecision>(
   if (opts.ranges !== undefined) {
     [lo, hi] = explicitRanges(opts.ranges, dim);
   } else if (opts.calibration !== undefined) {
-    const cal = floatRows(opts.calibration, 'calibration');
+    const cal = toMatrix(opts.calibration, 'calibration');
     if (cal.dim !== dim) throw new RangeError(`calibration dim ${cal.dim} does not match embeddings dim ${dim}`);
     if (cal.count === 0) throw new RangeError('calibration has no rows to take ranges from');
     [lo, hi] = columnRanges(cal);
@@ -272,13 +259,7 @@ export async function hammingSearch(
   } catch (err) {
     throw nativeError(err, stack);
   }
-  const out: HammingHit[][] = new Array(q.count);
-  for (let i = 0; i < q.count; i++) {
-    const hits: HammingHit[] = new Array(res.k);
-    for (let t = 0; t < res.k; t++) hits[t] = { corpusId: res.indices[i * res.k + t], distance: res.distances[i * res.k + t] };
-    out[i] = hits;
-  }
-  return out;
+  return hitsPerQuery<HammingHit>(q.count, res.k, (o) => ({ corpusId: res.indices[o], distance: res.distances[o] }));
 }
 
 /** The Hamming distance path in use: `'avx512-vpopcntdq'`, `'popcnt'` or `'portable'`. */

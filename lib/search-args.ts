@@ -2,6 +2,7 @@
  * Argument checks and native-error mapping shared by the search functions (lib/similarity.ts,
  * lib/quantize.ts). Internal: not re-exported from the package.
  */
+import { Embeddings } from './embeddings';
 import { withCallerStack } from './native';
 
 /** A short description of a value's type for TypeError messages ("Int8Array", "null", "an array"). */
@@ -39,4 +40,42 @@ export function nativeError(err: unknown, stack: string | undefined): unknown {
     return err;
   }
   return withCallerStack(err, stack);
+}
+
+/** Row-major `[count, dim]` float32 vectors, checked. */
+export interface Matrix {
+  data: Float32Array;
+  count: number;
+  dim: number;
+}
+
+/** `x` as a checked Matrix (an Embeddings, or `{ data: Float32Array, count, dim }` with matching length), else a TypeError / RangeError naming it. */
+export function toMatrix(x: unknown, name: string): Matrix {
+  if (x instanceof Embeddings) return x;
+  if (x === null || typeof x !== 'object') {
+    throw new TypeError(`${name} must be an Embeddings or { data: Float32Array, count, dim } (got ${describe(x)})`);
+  }
+  const o = x as { data?: unknown; count?: unknown; dim?: unknown };
+  if (!(o.data instanceof Float32Array)) {
+    throw new TypeError(`${name}.data must be a Float32Array (got ${describe(o.data)})`);
+  }
+  if (typeof o.count !== 'number') throw new TypeError(`${name}.count must be a number (got ${describe(o.count)})`);
+  if (typeof o.dim !== 'number') throw new TypeError(`${name}.dim must be a number (got ${describe(o.dim)})`);
+  if (!Number.isInteger(o.count) || o.count < 0) throw new RangeError(`${name}.count must be a non-negative integer (got ${o.count})`);
+  if (!Number.isInteger(o.dim) || o.dim < 0) throw new RangeError(`${name}.dim must be a non-negative integer (got ${o.dim})`);
+  if (o.data.length !== o.count * o.dim) {
+    throw new RangeError(`${name}.data has ${o.data.length} values but count × dim = ${o.count} × ${o.dim} = ${o.count * o.dim}`);
+  }
+  return { data: o.data, count: o.count, dim: o.dim };
+}
+
+/** Splits a native `[count × k]` top-k result into one array of `k` hits per query; `hit(o)` builds the hit at flat offset `o`. */
+export function hitsPerQuery<T>(count: number, k: number, hit: (offset: number) => T): T[][] {
+  const out: T[][] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const hits: T[] = new Array(k);
+    for (let t = 0; t < k; t++) hits[t] = hit(i * k + t);
+    out[i] = hits;
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { quantizeEmbeddings, hammingSearch, hammingInfo } = require('../dist/quantize');
 const { rng } = require('./helpers/random');
+const { rejects } = require('./helpers/rejects');
 
 const fixture = require('./fixtures/quantize/quantize.json');
 
@@ -23,18 +24,6 @@ function randomRows(count, dim, seed, scale = 1) {
   const data = new Float32Array(count * dim);
   for (let i = 0; i < data.length; i++) data[i] = (r() - 0.5) * scale;
   return { data, count, dim };
-}
-
-async function rejects(promiseOrFn, ctor, re, label) {
-  try {
-    await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn);
-  } catch (err) {
-    assert.instance(err, ctor, `${label}: ${err && err.name}: ${err && err.message}`);
-    assert.match(err.message, re, label);
-    return err;
-  }
-  assert.unreachable(`${label}: did not throw`);
-  return undefined;
 }
 
 // ---- a plain reference implementation -------------------------------------------------------

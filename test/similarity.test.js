@@ -11,6 +11,7 @@ const { Embeddings } = require('../dist/embeddings');
 // ---- helpers ----------------------------------------------------------------------------------
 
 const { rng } = require('./helpers/random');
+const { rejects } = require('./helpers/rejects');
 
 function randomEmb(count, dim, seed) {
   const r = rng(seed);
@@ -90,18 +91,6 @@ function checkHits(hits, ref, bound, row, nc, k, label) {
   if (kk < nc && rowScores[order[kk - 1]] - rowScores[order[kk]] > 2 * tol) {
     assert.equal([...got].sort((x, y) => x - y), order.slice(0, kk).sort((x, y) => x - y), `${label}: exact set`);
   }
-}
-
-async function rejects(promiseOrFn, ctor, re, label) {
-  try {
-    await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn);
-  } catch (err) {
-    assert.instance(err, ctor, `${label}: ${err && err.name}: ${err && err.message}`);
-    assert.match(err.message, re, label);
-    return err;
-  }
-  assert.unreachable(`${label}: did not throw`);
-  return undefined;
 }
 
 // ---- similarity matrix --------------------------------------------------------------------------

@@ -61,17 +61,7 @@ class HammingWorker : public PromiseWorker {
     hammingTopK(q_.data(), nq_, c_.data(), nc_, rowBytes_, k_, HammingConfig{}, index_.data(), distance_.data());
   }
   Napi::Value Result(Napi::Env env) override {
-    Napi::Int32Array idx = Napi::Int32Array::New(env, index_.size());
-    Napi::Int32Array dist = Napi::Int32Array::New(env, distance_.size());
-    if (!index_.empty()) {
-      std::memcpy(idx.Data(), index_.data(), index_.size() * sizeof(int32_t));
-      std::memcpy(dist.Data(), distance_.data(), distance_.size() * sizeof(int32_t));
-    }
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("indices", idx);
-    out.Set("distances", dist);
-    out.Set("k", Napi::Number::New(env, static_cast<double>(kk_)));
-    return out;
+    return TopKResult<Napi::Int32Array>(env, index_, "distances", distance_, kk_);
   }
 
  private:

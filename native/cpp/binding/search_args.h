@@ -6,7 +6,9 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "js_error.h"
 
@@ -52,6 +54,26 @@ inline std::string StringOption(const Napi::Object& options, const char* name) {
   Napi::Value v = options.Get(name);
   if (!v.IsString()) ThrowTypeError(options.Env(), std::string(name) + " must be a string");
   return v.As<Napi::String>().Utf8Value();
+}
+
+// A new JS typed array (Napi::Int32Array, Napi::Float32Array, ...) holding a copy of `values`:
+// how workers hand their results over in Result(), on the main thread.
+template <class TypedArray, class T>
+TypedArray CopyToJs(Napi::Env env, const std::vector<T>& values) {
+  TypedArray out = TypedArray::New(env, values.size());
+  if (!values.empty()) std::memcpy(out.Data(), values.data(), values.size() * sizeof(T));
+  return out;
+}
+
+// The result of a top-k search: { indices, <valuesName>, k } with `k` results per query row.
+template <class ValuesArray, class T>
+Napi::Object TopKResult(Napi::Env env, const std::vector<int32_t>& indices, const char* valuesName,
+                        const std::vector<T>& values, int64_t k) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("indices", CopyToJs<Napi::Int32Array>(env, indices));
+  out.Set(valuesName, CopyToJs<ValuesArray>(env, values));
+  out.Set("k", Napi::Number::New(env, static_cast<double>(k)));
+  return out;
 }
 
 // Queues a PromiseWorker and returns its promise: the tail of every async export.

@@ -187,17 +187,7 @@ class TopKWorker : public PromiseWorker {
 #endif
   }
   Napi::Value Result(Napi::Env env) override {
-    Napi::Int32Array idx = Napi::Int32Array::New(env, index_.size());
-    Napi::Float32Array sc = Napi::Float32Array::New(env, score_.size());
-    if (!index_.empty()) {
-      std::memcpy(idx.Data(), index_.data(), index_.size() * sizeof(int32_t));
-      std::memcpy(sc.Data(), score_.data(), score_.size() * sizeof(float));
-    }
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("indices", idx);
-    out.Set("scores", sc);
-    out.Set("k", Napi::Number::New(env, static_cast<double>(kk_)));
-    return out;
+    return TopKResult<Napi::Float32Array>(env, index_, "scores", score_, kk_);
   }
 
  private:
@@ -226,16 +216,10 @@ class ThresholdWorker : public PromiseWorker {
   Napi::Value Result(Napi::Env env) override {
     Napi::Float64Array rowPtr = Napi::Float64Array::New(env, res_.rowPtr.size());
     for (size_t i = 0; i < res_.rowPtr.size(); ++i) rowPtr[i] = static_cast<double>(res_.rowPtr[i]);
-    Napi::Int32Array idx = Napi::Int32Array::New(env, res_.index.size());
-    Napi::Float32Array sc = Napi::Float32Array::New(env, res_.score.size());
-    if (!res_.index.empty()) {
-      std::memcpy(idx.Data(), res_.index.data(), res_.index.size() * sizeof(int32_t));
-      std::memcpy(sc.Data(), res_.score.data(), res_.score.size() * sizeof(float));
-    }
     Napi::Object out = Napi::Object::New(env);
     out.Set("rowPtr", rowPtr);
-    out.Set("indices", idx);
-    out.Set("scores", sc);
+    out.Set("indices", CopyToJs<Napi::Int32Array>(env, res_.index));
+    out.Set("scores", CopyToJs<Napi::Float32Array>(env, res_.score));
     return out;
   }
 

@@ -27,9 +27,9 @@
 //
 // Ordering: results are sorted by score descending, ties broken by the lower corpus index, so
 // the output is exact and deterministic (the same for every ISA path, thread count and blocking
-// up to fp32 rounding differences between ISA paths). The ISA path comes from the one CPU
-// dispatch (cpu_features.h): SimilarityConfig::isa, clamped to what the CPU has. A NaN score (only possible for Dot with
-// inputs so large that the products overflow) ranks as -Infinity.
+// up to fp32 rounding differences between ISA paths). A NaN score (only possible for Dot with
+// inputs so large that the products overflow) ranks as -Infinity. The ISA path comes from the
+// one CPU dispatch (cpu_features.h): SimilarityConfig::isa, clamped to what the CPU has.
 //
 // The scores are symmetric: when Q and C hold the same vectors, S[i][j] and S[j][i] are bitwise
 // equal (same packed values, same accumulation order), which paraphrase mining relies on.
@@ -70,7 +70,7 @@ struct MatrixView {
 // An owned, immutable copy of a [rows, dim] fp32 matrix, shared by whoever reads it (an async
 // search must not read memory it does not own: a JS ArrayBuffer can be detached and freed while
 // the search runs). The copy is made in parallel into 2 MiB-aligned memory marked for huge
-// pages, so it runs at memory bandwidth rather than at page-fault speed.
+// pages: first-touch page faults, not the copy itself, dominate the cost of a fresh buffer.
 class OwnedMatrix {
  public:
   OwnedMatrix(const float* src, int64_t rows, int64_t dim);
