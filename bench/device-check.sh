@@ -47,11 +47,26 @@
 # e.g. "unpack,cuda-kernels" for a rerun), SBERT_DEVICE_MODELS (minilm-l6,bert-base),
 # SBERT_DEVICE_UNPACK=python (force the lzma fallback), PYTHON (python3).
 # Dry run, here, without a GPU: SBERT_DEVICE_DRY_RUN=1 bash bench/device-check.sh — the same
-# steps; the GPU ones fail fast; models default to minilm-l6 and PYTHON to /usr/bin/python3.
+# steps, in a copy of what would travel (/tmp/sbert-device-dry-tree); the GPU ones fail fast;
+# models default to minilm-l6 and PYTHON to /usr/bin/python3. SBERT_DEVICE_DRY_HANG=STEP makes
+# that step hang (dry run only), to show it killed at its limit and the run going on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 DRY=${SBERT_DEVICE_DRY_RUN:-}
+if [ -n "$DRY" ] && [ -z "${SBERT_DEVICE_DRY_TREE:-}" ]; then
+  # What the device tool would send (tracked + untracked-not-ignored files, .devtools) copied to
+  # a fresh folder, and the run happens there: no build/, dist/ or node_modules/ from here, and
+  # unpacking writes nothing into this checkout.
+  tree=/tmp/sbert-device-dry-tree
+  rm -rf "$tree" && mkdir -p "$tree" || exit 1
+  git ls-files -z --cached --others --exclude-standard \
+    | while IFS= read -r -d '' f; do [ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"; done \
+    | tar --null -T - -cf - | tar -xf - -C "$tree" || exit 1
+  [ -d .devtools ] && cp -a .devtools "$tree/"
+  echo "dry run: the travelling tree copied to $tree; running there"
+  SBERT_DEVICE_DRY_TREE=1 exec bash "$tree/bench/device-check.sh" "$@"
+fi
+ROOT=$PWD
 if [ -n "$DRY" ]; then
   OUT="${OUT:-/tmp/sbert-device-check-dry}"
   [ -x /usr/bin/python3 ] && PYTHON="${PYTHON:-/usr/bin/python3}"
@@ -132,10 +147,11 @@ step_node() {
 }
 
 step_gpu_test() {  # step_gpu_test FILE-PATTERN
-  echo "### node test/run.js --gpu-only $1" >> "$OUT/gpu-tests.log"
-  node test/run.js --gpu-only "$1" >> "$OUT/gpu-tests.log" 2>&1
+  local log="$WORK/gpu-test.out"
+  node test/run.js --gpu-only --file-timeout-s 600 "$1" > "$log" 2>&1
   local rc=$?
-  grep -E '^(# test/gpu|  ✘|   FAIL|[0-9]+ passed|test/gpu:|Total:|Passed:)' "$OUT/gpu-tests.log" | tail -n 40
+  { echo "### node test/run.js --gpu-only $1 (exit $rc)"; cat "$log"; } >> "$OUT/gpu-tests.log"
+  grep -E '^(# test/gpu|  ✘|   FAIL|[0-9]+ passed|test/gpu|Total:|Passed:)' "$log" | tail -n 40
   return $rc
 }
 step_gpu_encoder() { step_gpu_test 'gpu/encoder\.test\.js$'; }
@@ -185,6 +201,10 @@ step_kernel_bench() {
 
 if [ "${1:-}" = "--step" ]; then
   fn="step_${2//-/_}"
+  if [ -n "$DRY" ] && [ "${SBERT_DEVICE_DRY_HANG:-}" = "$2" ]; then
+    echo "dry run: step $2 hangs (SBERT_DEVICE_DRY_HANG), as a stuck GPU test would"
+    sleep 100000
+  fi
   shift 2
   "$fn" "$@"
   exit $?
@@ -195,16 +215,17 @@ DEADLINE_S=${SBERT_DEVICE_DEADLINE_S:-420}
 START=$(date +%s)
 SELECTED=",${SBERT_DEVICE_STEPS:-},"
 RECORDS=()       # one JSON object per step
+CURRENT=""       # the step running now (in the summary when a signal cuts it short)
 FAILED=()        # names of steps that did not pass (failed, timed out or skipped)
 mkdir -p "$OUT" "$WORK"
 
-json_str() {  # a JSON string literal of $1
+json_str() {  # a JSON string literal of $1 (no subprocess: this runs often)
   local s=${1//\\/\\\\}
   s=${s//\"/\\\"}
   s=${s//$'\n'/\\n}
-  s=${s//$'\r'/}
   s=${s//$'\t'/ }
-  printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\037')"
+  s=${s//[$'\001'-$'\037']/}
+  printf '"%s"' "$s"
 }
 json_file_or_null() {  # the JSON in file $1 (one object), or null when absent or not one line/object
   if [ -s "$1" ] && head -c 1 "$1" | grep -q '{'; then cat "$1"; else printf null; fi
@@ -230,9 +251,11 @@ write_summary() {  # write_summary FINISHED(true|false)
   {
     printf '{"script":"bench/device-check.sh","dry_run":%s,"finished":%s,' "$([ -n "$DRY" ] && echo true || echo false)" "$1"
     printf '"deadline_s":%d,"elapsed_s":%d,"left_s":%d,' "$DEADLINE_S" "$(($(date +%s) - START))" "$(left_s)"
-    printf '"card":%s,"failed":%s,' "$(json_str "$(head -c 200 "$WORK/card" 2> /dev/null)")" "$(json_str "${FAILED[*]:-}")"
+    local failed="" f
+    for f in "${FAILED[@]}"; do failed="${failed:+$failed,}$(json_str "$f")"; done
+    printf '"card":%s,"not_passed":[%s],' "$(json_str "$(head -c 200 "$WORK/card" 2> /dev/null)")" "$failed"
     printf '"cuda_kernels":%s,"gpu_tests":%s,' "$(json_str "$kernels")" "$(json_str "$tests")"
-    printf '"steps":[%s],' "$steps"
+    printf '"running":%s,"steps":[%s],' "$([ -n "$CURRENT" ] && json_str "$CURRENT" || echo null)" "$steps"
     printf '"compare":%s,"similarity":%s,"torch_topk":%s}\n' "$(json_file_or_null "$WORK/compare.json")" "$sim" "$peer"
   } > "$OUT/device-check.json.partial" && mv "$OUT/device-check.json.partial" "$OUT/device-check.json"
 }
@@ -240,7 +263,8 @@ write_summary() {  # write_summary FINISHED(true|false)
 record() {  # record NAME STATUS RC SECONDS LIMIT NOTE
   RECORDS+=("{\"name\":$(json_str "$1"),\"status\":\"$2\",\"rc\":$3,\"seconds\":$4,\"limit_s\":$5,\"note\":$(json_str "$6")}")
   [ "$2" = pass ] || FAILED+=("$1")
-  write_summary false
+  # A skip changes nothing on the GPU side: the next step's or the final summary carries it.
+  [ "$2" = skipped ] || write_summary false
 }
 
 skip() {  # skip NAME WHY
@@ -267,8 +291,19 @@ run_step() {
   echo "=== $name (limit ${t}s of ${limit}s; ${left}s left before the ${DEADLINE_S}s deadline; $(date +%T))"
   local t0 t1 rc status note=""
   t0=$(date +%s%N)
-  timeout -k 5 "$t" bash "$ROOT/bench/device-check.sh" --step "$name"
-  rc=$?
+  rm -f "$WORK/step.pid" "$WORK/step.rc"
+  CURRENT=$name
+  # In the background, then `wait`: a TERM for this script then runs on_signal at once (bash
+  # holds traps while a foreground command runs). timeout leads its own process group, whose id
+  # (its pid: `exec` keeps it) step.pid records, so on_signal can end the whole step.
+  (
+    bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$WORK/step.pid" \
+      timeout -k 5 "$t" bash "$ROOT/bench/device-check.sh" --step "$name" 2>&1
+    echo $? > "$WORK/step.rc"
+  ) | tee "$WORK/step.out" &
+  wait $!
+  rc=$(cat "$WORK/step.rc" 2> /dev/null || echo 1)
+  CURRENT=""
   t1=$(date +%s%N)
   local secs
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
@@ -279,13 +314,27 @@ run_step() {
     note="killed after ${t}s"
   else
     status=fail
+    note=$(grep -v '^[[:space:]]*$' "$WORK/step.out" | grep -v '^    at ' | tail -n 1 | cut -c 1-300)
   fi
   echo "--- $name: $status (exit $rc, ${secs}s)"
   record "$name" "$status" "$rc" "$secs" "$t" "$note"
   [ $rc -eq 0 ]
 }
 
+# Killed from outside (the device tool's limit, ^C): end the running step's process group too,
+# and leave the summary of what finished.
+on_signal() {
+  local p
+  p=$(cat "$WORK/step.pid" 2> /dev/null)
+  [ -n "$p" ] && kill -TERM -- "-$p" 2> /dev/null
+  trap '' PIPE  # tee may be gone already
+  write_summary false
+  echo "device-check: stopped by a signal; device-check.json holds the steps that finished" 2> /dev/null
+  exit 143
+}
+
 main() {
+  trap on_signal TERM INT HUP
   echo "device-check: deadline ${DEADLINE_S}s, OUT=$OUT, started $(date -u +%FT%TZ)${DRY:+ — DRY RUN (no GPU expected)}"
   : > "$OUT/gpu-tests.log"
   rm -f "$WORK"/compare.json "$WORK"/compare.out "$WORK"/*.out "$WORK"/card "$WORK"/tests-status "$WORK"/*.npy \

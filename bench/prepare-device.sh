@@ -49,6 +49,12 @@ if [ "$compiled" != "true" ]; then
   echo "$B/Release/sbert_native.node has no CUDA engine (buildInfo().cuda.compiled = $compiled): rebuild with nvcc on PATH" >&2
   exit 1
 fi
+# sm_90 only: what the build was configured with, and (where cuobjdump exists) what it holds.
+configured=$(sed -n 's/^SBERT_CUDA_ARCHS:[A-Z]*=//p' "$B/CMakeCache.txt" 2> /dev/null)
+if [ "$configured" != "90" ]; then
+  echo "$B was configured with SBERT_CUDA_ARCHS='$configured', not 90: rebuild (drop SKIP_BUILD)" >&2
+  exit 1
+fi
 CUOBJDUMP=$(command -v cuobjdump || ls /usr/local/cuda/bin/cuobjdump 2> /dev/null || true)
 if [ -n "$CUOBJDUMP" ]; then
   archs=$("$CUOBJDUMP" --list-elf "$B/Release/sbert_native.node" 2> /dev/null | grep -o 'sm_[0-9]*a\?' | sort -u | tr '\n' ' ')

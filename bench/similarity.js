@@ -210,6 +210,7 @@ async function main() {
   const { addon, path: addonPath } = loadNative();
   const info = addon.buildInfo();
   const gpu = cudaAvailable();
+  if (only.has('search') && a.device.startsWith('cuda') && !gpu) throw new Error(`--device ${a.device}: no CUDA device (or CUDA not compiled in)`);
   const devices = gpu ? addon.cudaDevices() : [];
   const result = {
     bench: 'similarity',
@@ -269,7 +270,6 @@ async function main() {
   // (a) big search
   if (only.has('search')) {
     const onlyCuda = a.device.startsWith('cuda');
-    if (onlyCuda && !gpu) throw new Error(`--device ${a.device}: no CUDA device (or CUDA not compiled in)`);
     const t0 = now();
     const nGpu = onlyCuda ? a.nq : 100000;
     const nMax = onlyCuda ? a.nq : Math.max(a.nq, gpu ? nGpu : 0);
@@ -378,5 +378,5 @@ async function main() {
 
 main().catch((err) => {
   console.error(err);
-  process.exit(1);
+  process.exitCode = 1; // not process.exit: piped stdout is flushed first
 });

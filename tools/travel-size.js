@@ -140,7 +140,8 @@ function main() {
       .sort((x, y) => y[1] - x[1])
       .slice(0, 6);
     for (const [what, bytes] of candidates) console.error(`  ${mib(bytes).padStart(11)}  ${what}${bytes >= over ? '  (enough alone)' : ''}`);
-    console.error('  (untracked files: delete or git-ignore them; carried files: rebuild smaller or leave out)');
+    console.error('  (tree: untracked files can be deleted or git-ignored, tracked ones travel while they are in the working tree;');
+    console.error('   carried: pack smaller or leave out)');
   }
   process.exit(report.ok ? 0 : 1);
 }
