@@ -234,8 +234,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * `sbert encode | head`: the reader went away. There is nothing left to tell anyone, so the
- * command ends quietly instead of crashing with an unhandled EPIPE.
+ * `sbert encode | head`: the reader went away. There is nothing left to tell anyone (stderr
+ * may be the same closed pipe), so the command ends quietly instead of crashing with an
+ * unhandled EPIPE.
  */
 function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -246,6 +247,7 @@ function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
 
 if (require.main === module) {
   exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

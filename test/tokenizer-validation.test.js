@@ -135,6 +135,14 @@ test('a null post_processor adds no special tokens, as HF; requireSpecialTokens 
     assert.ok(err.message.startsWith(path.join(dir, 'tokenizer.json')) && /post_processor/.test(err.message));
     // the fixture (TemplateProcessing) passes the same check
     assert.equal(arr((await loadTokenizer(FIX, { requireSpecialTokens: true })).encode('hello').ids), [101, 7592, 102]);
+    // a model folder with it is refused by SentenceEncoder.load (it used to fail at encode(''))
+    const model = path.join(dir, 'model');
+    fs.cpSync(path.join(__dirname, 'fixtures', 'tiny'), model, { recursive: true });
+    fs.writeFileSync(path.join(model, 'tokenizer.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(model, 'tokenizer.json'), 'utf8')), post_processor: null }));
+    const { SentenceEncoder } = require('../dist');
+    err = undefined;
+    try { (await SentenceEncoder.load(model, { device: 'cpu' })).dispose(); } catch (e) { err = e; }
+    assert.ok(err && err.code === 'ERR_BAD_MODEL' && err.message.startsWith(path.join(model, 'tokenizer.json')), err && err.message);
     err = undefined;
     try { await loadTokenizer(FIX, null); } catch (e) { err = e; }
     assert.ok(err instanceof TypeError && /options must be an object \(got null\)/.test(err.message));

@@ -162,7 +162,9 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
 
   // sentence-transformers hands max_seq_length to the tokenizer as its model_max_length; do the
   // same so tokenizer.modelMaxLength agrees with maxSeqLength.
-  const tokenizer = await loadTokenizer(mc.transformerDir, { modelMaxLength: mc.maxSeqLength });
+  // requireSpecialTokens: the engine cannot run the empty sequence a tokenizer without
+  // [CLS]/[SEP] gives for '' (refused here, not at the first empty sentence)
+  const tokenizer = await loadTokenizer(mc.transformerDir, { modelMaxLength: mc.maxSeqLength, requireSpecialTokens: true });
   const maxSeqLength = mc.maxSeqLength;
 
   return {
