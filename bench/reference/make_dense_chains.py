@@ -42,11 +42,9 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, HERE)
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # make_models (bench/reference), export_onnx (bench)
 from export_onnx import BertModel, canonical, read_safetensors  # noqa: E402
-from make_models import save_file, write_json  # noqa: E402
+from make_models import ROOT, save_file, write_json  # noqa: E402
 
 SOURCE = os.path.join(ROOT, 'test', 'fixtures', 'train-small')
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'dense-chains')
