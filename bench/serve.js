@@ -6,7 +6,7 @@
  *   node bench/make-minilm.js && /usr/bin/python3 bench/export_onnx.py   # once (model + ONNX)
  *   npm --prefix bench install                                          # autocannon, transformers.js
  *   node bench/serve.js [--model DIR] [--duration 5] [--concurrency 1,16,64,256] [--sizes 1,32]
- *                       [--only server,inprocess,transformers.js,soak]
+ *                       [--only server,inprocess,transformers.js,cost,soak] [--cost-rounds 3]
  *                       [--soak-requests 20000] [--soak-concurrency 128] [--soak-model DIR]
  *
  * Contenders, each in its own child process, all on the same MiniLM-L6-shaped model and the same
@@ -24,6 +24,13 @@
  * counted (autocannon's semantics), so at high concurrency p99 covers the requests that finished;
  * the next run starts once the contender has drained that backlog, or, when that would take more
  * than 3 s, on a fresh (re-warmed) contender process.
+ *
+ * Cost: the same requests (600 of 1 sentence, 40 of 32) at concurrency 16 through the server and
+ * in-process, alternating for --cost-rounds rounds; CPU time of the process (all threads, engine
+ * included) per request. Wall-clock throughput on a shared machine swings with the share of the
+ * cores a process gets (and the server shares them with its load generator); CPU seconds per
+ * request measure what the server adds on top of the encoder (HTTP, JSON, validation, token
+ * counting) regardless.
  *
  * Soak: --soak-requests requests at --soak-concurrency against `sbert serve`: 10% malformed
  * (→ 400), 5% over-length without truncate (→ 413), 5% over-length with truncate, 5% client
@@ -114,6 +121,20 @@ async function childInProcess(model) {
     if (m.stop) {
       enc.dispose();
       process.exit(0);
+    }
+    if (m.cost) {
+      // Exactly `count` calls at `concurrency`; the process's CPU time (all threads) per call.
+      const { requests, concurrency, count } = m.cost;
+      let issued = 0;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const worker = async () => {
+        while (issued < count) await enc.encode(requests[issued++ % requests.length], { normalize: true });
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      const cpu = process.cpuUsage(cpu0);
+      process.send({ costResult: { cpuMs: (cpu.user + cpu.system) / 1000 / count, wallS: (performance.now() - t0) / 1000 } });
+      return;
     }
     const { requests, concurrency, durationMs } = m;
     const latencies = [];
@@ -245,6 +266,65 @@ async function warm(port, bodies) {
     headers: { 'content-type': 'application/json' },
     requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
   });
+}
+
+/** Server CPU time (all its threads) per request for exactly `count` requests at `concurrency`. */
+async function serverCost(port, bodies, concurrency, count) {
+  const autocannon = require('autocannon');
+  const cpu = async () => metric(await get(port, '/metrics'), 'process_cpu_seconds_total');
+  let i = 0;
+  const before = await cpu();
+  const t0 = performance.now();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/embed`,
+    connections: concurrency,
+    amount: count,
+    timeout: 120,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+  });
+  const wallS = (performance.now() - t0) / 1000;
+  // The /metrics reads themselves cost the server a little CPU: counted against it.
+  return { cpuMs: ((await cpu()) - before) * 1000 / count, wallS, errors: result.errors + result.timeouts + result.non2xx };
+}
+
+/**
+ * The server's cost per request in CPU time rather than wall time: the machine these runs share
+ * may give a process any share of the cores, but CPU seconds per request are what the server
+ * adds on top of the encoder, whatever the load. Same requests, same concurrency, both warm.
+ */
+async function cost(args, model, sentences) {
+  const server = await startChild('server', model);
+  const inproc = await startChild('inprocess', model);
+  const rows = [];
+  for (const size of args.sizes) {
+    const requests = [];
+    for (let i = 0; i + size <= sentences.length && requests.length < 256; i += size) requests.push(sentences.slice(i, i + size));
+    const bodies = requests.map((texts) => JSON.stringify({ inputs: texts }));
+    const count = size === 1 ? 600 : 40;
+    const concurrency = 16;
+    await warm(server.port, bodies);
+    inproc.child.send({ cost: { requests, concurrency: 2, count: 4 } });
+    await inproc.next('costResult');
+    const row = { size, concurrency, count, rounds: [] };
+    for (let round = 0; round < args.costRounds; round++) {
+      const s = await serverCost(server.port, bodies, concurrency, count);
+      inproc.child.send({ cost: { requests, concurrency, count } });
+      const p = (await inproc.next('costResult')).costResult;
+      row.rounds.push({ server: s, inprocess: p, overhead: s.cpuMs / p.cpuMs - 1 });
+    }
+    const overheads = row.rounds.map((r) => r.overhead).sort((a, b) => a - b);
+    row.medianOverhead = overheads[Math.floor(overheads.length / 2)];
+    rows.push(row);
+    console.log(
+      `cost size ${String(size).padStart(2)} c ${concurrency} × ${count} requests: CPU ms/request server ${row.rounds.map((r) => fmt(r.server.cpuMs, 2)).join(' ')}` +
+        ` | in-process ${row.rounds.map((r) => fmt(r.inprocess.cpuMs, 2)).join(' ')} | server overhead per round ${row.rounds.map((r) => (100 * r.overhead).toFixed(1) + '%').join(' ')} (median ${(100 * row.medianOverhead).toFixed(1)}%)`,
+    );
+  }
+  await stopChild(server);
+  await stopChild(inproc);
+  return rows;
 }
 
 const fmt = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '—');
@@ -428,6 +508,7 @@ async function main() {
       concurrency: { type: 'string', default: '1,16,64,256' },
       sizes: { type: 'string', default: '1,32' },
       only: { type: 'string' },
+      'cost-rounds': { type: 'string', default: '3' },
       'soak-requests': { type: 'string', default: '20000' },
       'soak-concurrency': { type: 'string', default: '128' },
       'soak-model': { type: 'string', default: path.join(ROOT, 'test', 'fixtures', 'tiny') },
@@ -442,6 +523,7 @@ async function main() {
     concurrency: values.concurrency.split(',').map(Number),
     sizes: values.sizes.split(',').map(Number),
     only: values.only?.split(','),
+    costRounds: Number(values['cost-rounds']),
     soakRequests: Number(values['soak-requests']),
     soakConcurrency: Number(values['soak-concurrency']),
     soakModel: values['soak-model'],
@@ -450,8 +532,9 @@ async function main() {
   const { sentences } = stsSentences(4000);
   const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`bench/serve.js — ${os.cpus()[0].model} × ${os.cpus().length}, node ${process.version}, load ${load()}; model ${values.model}`);
-  const out = { rows: [], soak: undefined };
-  if (!args.only || args.only.some((k) => k !== 'soak')) out.rows = await benchmark(args, values.model, sentences);
+  const out = { rows: [], cost: [], soak: undefined };
+  if (!args.only || args.only.some((k) => ['server', 'inprocess', 'transformers.js'].includes(k))) out.rows = await benchmark(args, values.model, sentences);
+  if (!args.only || args.only.includes('cost')) out.cost = await cost(args, values.model, sentences);
   if (!args.only || args.only.includes('soak')) out.soak = await soak(args, sentences);
   console.log(`load after: ${load()}`);
   console.log(JSON.stringify(out));

@@ -219,7 +219,7 @@ test('GET /health, /info, /metrics', async () => {
     assert.is(line('sbert_queue_requests'), 0);
     assert.is(line('sbert_queue_tokens'), 0);
     assert.is(line('sbert_in_flight_requests'), 1); // the /metrics request itself
-    for (const name of ['sbert_tokens_per_second', 'sbert_rejected_total', 'sbert_sentences_total', 'process_resident_memory_bytes']) {
+    for (const name of ['sbert_tokens_per_second', 'sbert_rejected_total', 'sbert_sentences_total', 'process_resident_memory_bytes', 'process_cpu_seconds_total']) {
       assert.match(m.text, `# TYPE ${name} `);
     }
   } finally {
