@@ -515,6 +515,8 @@ async function main() {
     },
   });
   if (values.child) {
+    // A contender never outlives the bench (e.g. when the parent fails).
+    process.on('disconnect', () => process.exit(0));
     const run = { server: childServer, inprocess: childInProcess, 'transformers.js': childTransformers }[values.child];
     return run(values.model);
   }
