@@ -219,7 +219,7 @@ test('GET /health, /info, /metrics', async () => {
     assert.is(line('sbert_queue_requests'), 0);
     assert.is(line('sbert_queue_tokens'), 0);
     assert.is(line('sbert_in_flight_requests'), 1); // the /metrics request itself
-    for (const name of ['sbert_tokens_per_second', 'sbert_rejected_total', 'sbert_sentences_total', 'process_resident_memory_bytes']) {
+    for (const name of ['sbert_tokens_per_second', 'sbert_rejected_total', 'sbert_sentences_total', 'process_resident_memory_bytes', 'process_cpu_seconds_total']) {
       assert.match(m.text, `# TYPE ${name} `);
     }
   } finally {
@@ -273,7 +273,14 @@ test('400: malformed JSON, wrong types, empty input, prompt_name, bad OpenAI opt
     const what = `${route} ${typeof body === 'string' ? body : JSON.stringify(body)}`;
     assert.is(r.status, 400, what);
     assert.is(r.json.error_type, type, what);
-    assert.match(r.json.error, message, what);
+    if (route.startsWith('/v1/')) {
+      // OpenAI's error object, which its SDKs read.
+      assert.equal(Object.keys(r.json.error).sort(), ['code', 'message', 'param', 'type'], what);
+      assert.is(r.json.error.type, 'invalid_request_error', what);
+      assert.match(r.json.error.message, message, what);
+    } else {
+      assert.match(r.json.error, message, what);
+    }
   }
 });
 
@@ -288,7 +295,7 @@ test('413: too many inputs, an over-length input (named by index) unless truncat
   assert.match(long.json.error, '`inputs[2]` has more than 256 tokens');
   const oa = await request(port, 'POST', '/v1/embeddings', { input: [LONG] });
   assert.is(oa.status, 413);
-  assert.match(oa.json.error, '`input[0]`');
+  assert.match(oa.json.error.message, '`input[0]`');
   const sim = await request(port, 'POST', '/similarity', { inputs: { source_sentence: 'a', sentences: ['b', LONG] } });
   assert.is(sim.status, 413);
   assert.match(sim.json.error, '`sentences[1]`');

@@ -53,30 +53,28 @@ interface ServeArgs {
   options: ServeOptions;
 }
 
+/** The flags of `sbert serve` (numbers are parsed and checked after parseArgs). */
+const SERVE_FLAGS = {
+  model: { type: 'string', short: 'm' },
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', short: 'p', default: '8080' },
+  device: { type: 'string', default: 'auto' },
+  precision: { type: 'string', default: 'fp16' },
+  'max-batch-tokens': { type: 'string' },
+  'max-client-batch-size': { type: 'string' },
+  'max-input-length': { type: 'string' },
+  'max-concurrent-requests': { type: 'string' },
+  'max-queue-tokens': { type: 'string' },
+  'auto-truncate': { type: 'boolean', default: false },
+  'payload-limit': { type: 'string' },
+  'model-id': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseServeArgs(argv: string[]): ServeArgs | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        model: { type: 'string', short: 'm' },
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', short: 'p', default: '8080' },
-        device: { type: 'string', default: 'auto' },
-        precision: { type: 'string', default: 'fp16' },
-        'max-batch-tokens': { type: 'string' },
-        'max-client-batch-size': { type: 'string' },
-        'max-input-length': { type: 'string' },
-        'max-concurrent-requests': { type: 'string' },
-        'max-queue-tokens': { type: 'string' },
-        'auto-truncate': { type: 'boolean', default: false },
-        'payload-limit': { type: 'string' },
-        'model-id': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, options: SERVE_FLAGS, strict: true, allowPositionals: false });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -54,16 +54,17 @@ export class Counter implements Metric {
   }
 }
 
-/** A value read when scraped (queue depth, in-flight requests, a rate). */
+/** A value read when scraped (queue depth, in-flight requests, a rate; or a counter kept elsewhere, e.g. CPU time). */
 export class Gauge implements Metric {
   constructor(
     readonly name: string,
     readonly help: string,
     private readonly read: () => number,
+    private readonly type: 'gauge' | 'counter' = 'gauge',
   ) {}
 
   render(): string {
-    return header(this.name, this.help, 'gauge') + `${this.name} ${formatValue(this.read())}\n`;
+    return header(this.name, this.help, this.type) + `${this.name} ${formatValue(this.read())}\n`;
   }
 }
 
@@ -186,6 +187,17 @@ export function serverMetrics(live: { inFlight: () => number; queuedRequests: ()
     queuedRequests: registry.register(new Gauge('sbert_queue_requests', 'Admitted encode requests not yet answered.', live.queuedRequests)),
     queuedTokens: registry.register(new Gauge('sbert_queue_tokens', 'Tokens handed to the encoder and not yet answered.', live.queuedTokens)),
     residentMemory: registry.register(new Gauge('process_resident_memory_bytes', 'Resident set size of the server process in bytes.', () => process.memoryUsage.rss())),
+    cpuSeconds: registry.register(
+      new Gauge(
+        'process_cpu_seconds_total',
+        'User and system CPU time of the server process (all threads, the engine included) in seconds.',
+        () => {
+          const u = process.cpuUsage();
+          return (u.user + u.system) / 1e6;
+        },
+        'counter',
+      ),
+    ),
   };
 }
 

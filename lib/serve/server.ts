@@ -54,8 +54,14 @@ function packageVersion(): string {
   }
 }
 
-function errorBody(err: HttpError): string {
-  return JSON.stringify({ error: err.message, error_type: err.errorType });
+/**
+ * The error body: TEI's `{ error, error_type }`; under /v1/ `error` is OpenAI's error object
+ * (`{ message, type, param, code }`, what OpenAI's SDKs read) and `error_type` stays beside it.
+ */
+function errorBody(err: HttpError, openai: boolean): string {
+  if (!openai) return JSON.stringify({ error: err.message, error_type: err.errorType });
+  const type = err.status === 429 ? 'rate_limit_error' : err.status >= 500 ? 'server_error' : 'invalid_request_error';
+  return JSON.stringify({ error: { message: err.message, type, param: null, code: null }, error_type: err.errorType });
 }
 
 /** An HTTP embedding server over one encoder; create it with {@link createServer}. */
@@ -201,7 +207,7 @@ export class EmbeddingServer {
       const reply = await route.handle(req, () => gone);
       status = this.send(res, reply.status, reply.body, reply.contentType);
     } catch (err) {
-      status = this.sendError(res, err);
+      status = this.sendError(res, err, pathname.startsWith('/v1/'));
     } finally {
       if (slot) this.admission.leaveRequest();
     }
@@ -227,7 +233,7 @@ export class EmbeddingServer {
     return status;
   }
 
-  private sendError(res: http.ServerResponse, err: unknown): number {
+  private sendError(res: http.ServerResponse, err: unknown, openai: boolean): number {
     if (err instanceof ClientGone) return CLIENT_CLOSED;
     let httpError: HttpError;
     if (err instanceof HttpError) {
@@ -239,7 +245,7 @@ export class EmbeddingServer {
       this.options.log?.(`sbert serve: 500: ${err instanceof Error ? err.stack : message}`);
       httpError = new HttpError(500, 'Backend', message);
     }
-    return this.send(res, httpError.status, errorBody(httpError), 'application/json', httpError.headers);
+    return this.send(res, httpError.status, errorBody(httpError, openai), 'application/json', httpError.headers);
   }
 
   /**
