@@ -419,6 +419,13 @@ class ParametersWorker : public PromiseWorker {
 
 // ---- methods ---------------------------------------------------------------------------------
 
+// Queues a worker (it deletes itself when done) and returns its promise.
+Napi::Value QueueWorker(PromiseWorker* worker) {
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
 PackedBatch ReadBatch(Napi::Env env, Napi::Value ids, Napi::Value cuSeqlens) {
   PackedBatch b;
   b.ids = CopyI32(env, ids, "ids");
@@ -439,38 +446,26 @@ Napi::Value Trainer::Step(const Napi::CallbackInfo& info) {
   if (!lr.IsNumber()) ThrowTypeError(env, "learningRate must be a number");
   const double rate = lr.As<Napi::Number>().DoubleValue();
   if (!(rate >= 0) || !std::isfinite(rate)) ThrowRangeError(env, "learningRate must be a finite number >= 0");
-  auto* worker = new StepWorker(env, state_, std::move(batch), std::move(labels), std::move(targets), rate);
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  return QueueWorker(new StepWorker(env, state_, std::move(batch), std::move(labels), std::move(targets), rate));
 }
 
 Napi::Value Trainer::Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!state_ || state_->disposed.load()) return RejectDisposed(env);
-  auto* worker = new TrainerEncodeWorker(env, state_, ReadBatch(env, info[0], info[1]));
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  return QueueWorker(new TrainerEncodeWorker(env, state_, ReadBatch(env, info[0], info[1])));
 }
 
 Napi::Value Trainer::Parameters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!state_ || state_->disposed.load()) return RejectDisposed(env);
-  auto* worker = new ParametersWorker(env, state_);
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  return QueueWorker(new ParametersWorker(env, state_));
 }
 
 Napi::Value CreateTrainer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PlanInputHolder holder = ReadPlanInput(env, info[0]);
   TrainerOptions options = ReadOptions(env, info[1]);
-  auto* worker = new CreateTrainerWorker(env, std::move(holder), std::move(options));
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  return QueueWorker(new CreateTrainerWorker(env, std::move(holder), std::move(options)));
 }
 
 }  // namespace
