@@ -8,11 +8,13 @@ const assert = require('uvu/assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { spawn } = require('node:child_process');
 const { fit, SentenceEncoder, TrainingSession, evaluateSts } = require('../dist');
 const { loadStsTask } = require('../dist/eval');
 const { FIXTURES } = require('./helpers/reference');
 
 const MODEL = path.join(FIXTURES, 'train-small');
+const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-train-fit-'));
 const pairs = loadStsTask('stsb-dev').subsets[0].pairs.slice(0, 64);
 const cosineExamples = pairs.map((p) => ({ texts: [p.s1, p.s2], label: p.score / 5 }));
@@ -151,6 +153,29 @@ test('bad examples and options are refused before training, naming what is wrong
     () => assert.unreachable(),
     (err) => assert.is(err.code, 'ERR_BAD_MODEL'),
   );
+});
+
+test('sbert train: Ctrl-C stops between steps, exit 130, nothing in --output', async () => {
+  const out = path.join(tmp, 'cli-interrupted');
+  const child = spawn(process.execPath, [CLI, 'train', '--model', MODEL, '--loss', 'cosine', '--train', 'stsb-train', '--epochs', '20', '--output', out], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let signalled = false;
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    // The first progress line means training is under way: interrupt it.
+    if (!signalled && stderr.includes('train [')) {
+      signalled = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.ok(signalled, `training never reported progress: ${stderr}`);
+  assert.is(code, 130, stderr);
+  assert.match(stderr, /interrupted; nothing was written to/);
+  assert.not.ok(fs.existsSync(out));
+  assert.equal(fs.readdirSync(tmp).filter((f) => f.includes('cli-interrupted')), []);
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
