@@ -76,6 +76,18 @@ test('fit with an outputDir saves a model that encodes differently from the star
   assert.is(again.outputDir, undefined);
 });
 
+test('fit takes a CPU SentenceEncoder as the start model (its folder, reloaded)', async () => {
+  const enc = await SentenceEncoder.load(MODEL, { device: 'cpu' });
+  try {
+    const a = await fit(enc, { loss: 'cosine', train: cosineExamples.slice(0, 16), learningRate: 2e-3, warmupRatio: 0 });
+    const b = await fit(MODEL, { loss: 'cosine', train: cosineExamples.slice(0, 16), learningRate: 2e-3, warmupRatio: 0 });
+    assert.equal(Array.from(a.losses), Array.from(b.losses));
+  } finally {
+    enc.dispose();
+  }
+  await fit({ encode() {} }, { loss: 'cosine', train: cosineExamples }).then(() => assert.unreachable(), (err) => assert.instance(err, TypeError));
+});
+
 test('an AbortSignal stops between steps: rejects with its reason, leaves no output folder', async () => {
   const out = path.join(tmp, 'aborted');
   const controller = new AbortController();
