@@ -179,6 +179,8 @@ export class SentenceEncoder {
       const batch = next;
       // Concurrent callers' batches may share this native call (see batcher.ts).
       const pending = this.batcher.submit(batch, nativeOptions, batchTokens);
+      // If tokenizing the next batch throws, this call is never awaited: keep its rejection handled.
+      pending.catch(() => undefined);
       // Tokenize the next batch while the engine works on this one.
       const end = start + batch.count;
       next = end < n ? this.tokenizeBatch(list, end, batchTokens) : undefined;
@@ -239,13 +241,14 @@ export class SentenceEncoder {
     let i = start;
     let estimate = 0;
     while (i < list.length && (texts.length === 0 || estimate < batchTokens)) {
-      const t = this.lowerCase ? list[i].toLowerCase() : list[i];
+      const t = this.lowerCase && typeof list[i] === 'string' ? list[i].toLowerCase() : list[i];
       texts.push(t);
       // A cheap upper-bound-ish estimate; the exact cut happens after tokenization below.
       estimate += Math.min(this.maxSeqLength, 2 + Math.ceil(t.length / 3));
       i++;
     }
-    const enc = this.tokenizer.encodeBatch(texts, { maxLength: this.maxSeqLength });
+    // indexOffset: a non-string put into the caller's array meanwhile is named by its index there
+    const enc = this.tokenizer.encodeBatch(texts, { maxLength: this.maxSeqLength, indexOffset: start });
     // Cut at the budget using the real lengths (keep at least one sentence).
     let count = texts.length;
     while (count > 1 && enc.cuSeqlens[count] > batchTokens) count--;

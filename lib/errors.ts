@@ -18,7 +18,13 @@ export type SbertErrorCode =
   /** Host memory could not be allocated. */
   | 'ERR_OUT_OF_MEMORY'
   /** An internal contract was broken (a bug: please report it). */
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  // Hugging Face Hub (lib/hub): network/HTTP/integrity failure, token needed or refused,
+  // repository/revision/file not found, offline and not in the cache.
+  | 'ERR_HUB'
+  | 'ERR_HUB_AUTH'
+  | 'ERR_HUB_NOT_FOUND'
+  | 'ERR_HUB_OFFLINE';
 
 /** The error sbert-native throws on purpose; branch on `code`. */
 export class SbertError extends Error {

@@ -17,6 +17,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { loadTokenizer } = require('../../dist');
+const { rng } = require('../../test/helpers/random');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MODEL = 'test/fixtures/train-small';
@@ -38,16 +39,9 @@ function readStsDev() {
     });
 }
 
-// Deterministic uniform [0, 1) stream (mulberry32), then standard normals by Box–Muller.
+// Standard normals by Box–Muller from the tests' seeded mulberry32 stream.
 function normals(seed, n) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = rng(seed);
   const out = [];
   while (out.length < n) {
     const u = 1 - uniform();

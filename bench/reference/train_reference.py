@@ -183,7 +183,7 @@ def run(kind, case):
         classifier = nn.Linear(3 * dim, opts['numLabels'])
         named += [('classifier.weight', classifier.weight), ('classifier.bias', classifier.bias)]
     classifier_init = None if classifier is None else {
-        'weight': floats(classifier.weight), 'bias': floats(classifier.bias)}
+        'shape': list(classifier.weight.shape), 'weight': floats(classifier.weight), 'bias': floats(classifier.bias)}
     groups = [
         {'params': [p for n, p in named if not any(nd in n for nd in NO_DECAY)], 'weight_decay': OPTIONS['weightDecay']},
         {'params': [p for n, p in named if any(nd in n for nd in NO_DECAY)], 'weight_decay': 0.0},

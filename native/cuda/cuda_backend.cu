@@ -196,6 +196,12 @@ class CudaBackend final : public Backend {
 
   std::string deviceName() const override { return name_; }
 
+  void reserveWorkspace(int64_t tokens) override {
+    SBERT_CUDA_CHECK(cudaSetDevice(device_));
+    SBERT_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+    reserveTokens(tokens);
+  }
+
   int64_t memoryBytes() const override {
     return static_cast<int64_t>(weights_.bytes() + tokenWs_.bytes() + seqWs_.bytes() + pinnedIn_.bytes() +
                                 pinnedOut_.bytes());

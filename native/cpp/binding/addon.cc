@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sbert::binding::RegisterBuildInfo(env, exports);
   sbert::binding::RegisterEngine(env, exports);
   sbert::binding::RegisterSimilarity(env, exports);
+  sbert::binding::RegisterHamming(env, exports);
   sbert::binding::RegisterTrainer(env, exports);
   return exports;
 }

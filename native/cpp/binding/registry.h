@@ -17,6 +17,7 @@ void RegisterErrors(Napi::Env env, Napi::Object exports);
 void RegisterBuildInfo(Napi::Env env, Napi::Object exports);
 void RegisterEngine(Napi::Env env, Napi::Object exports);
 void RegisterSimilarity(Napi::Env env, Napi::Object exports);
+void RegisterHamming(Napi::Env env, Napi::Object exports);
 void RegisterTrainer(Napi::Env env, Napi::Object exports);
 
 }  // namespace sbert::binding

@@ -35,6 +35,9 @@ class Backend {
   // not valid. Workspaces grow to the batch's token count; after a batch larger than
   // `retainTokens` they are released again, so one oversized call does not pin its memory.
   virtual void encode(const EncodeBatch& batch, const EncodeOutputs& out) = 0;
+  // Grows the workspaces to hold a batch of `tokens` now (ERR_CUDA_OOM / ERR_OUT_OF_MEMORY when
+  // they cannot be allocated; the backend then holds none and stays usable).
+  virtual void reserveWorkspace(int64_t tokens) = 0;
   virtual std::string deviceName() const = 0;
   // Bytes of weights and workspaces this backend holds now (host or device), for reporting.
   virtual int64_t memoryBytes() const = 0;

@@ -50,6 +50,7 @@ class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(const ModelPlan& plan);
   void encode(const EncodeBatch& batch, const EncodeOutputs& out) override;
+  void reserveWorkspace(int64_t tokens) override { ensureWorkspace(tokens); }
   std::string deviceName() const override { return "cpu"; }
   int64_t memoryBytes() const override;
 

@@ -37,7 +37,8 @@ struct LossConfig {
 
 class Loss {
  public:
-  // Checks the configuration (RangeError-style SbertError on a bad dim, k or label count).
+  // Checks the configuration: sbert::Error ERR_OUT_OF_RANGE on a bad dim, k, label count,
+  // margin or scale (a last line of defence: the binding validates options as RangeErrors).
   // Softmax: the classifier Linear(3*dim, numLabels) is initialised as torch's nn.Linear
   // (uniform ±1/sqrt(3*dim) for weight and bias) from `seed`.
   Loss(const LossConfig& cfg, uint64_t seed);

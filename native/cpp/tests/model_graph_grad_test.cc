@@ -1,0 +1,397 @@
+// ModelGraph (train/model_graph.h) end to end on small random plans (hidden 16, 2 heads,
+// 2 layers, ffn 36; every pooling mode; Dense tanh / gelu; with and without Normalize):
+//   - d(Σ w·embeddings)/d(param) from forward + backward, for samples of every parameter,
+//     against central finite differences of a double-precision copy of the whole forward
+//     (written here, independently of the kernels);
+//   - encode (the inference kernels) against the double forward and against the training
+//     forward without dropout;
+//   - backward accumulates, zeroGrad clears, rows of unused token ids get no gradient,
+//     dropout changes the embeddings from step to step and is off when asked.
+#include <cstring>
+#include <deque>
+#include <vector>
+
+#include "grad_check.h"
+#include "train/model_graph.h"
+
+using namespace sbert;
+using sbert::test::Tally;
+
+// PlanParam::copyTo belongs to the engine (engine/model_plan.cc on main). Until this branch has
+// it, the test supplies an F32-only version; weak, so the engine's definition wins once linked.
+__attribute__((weak)) void sbert::PlanParam::copyTo(float* dst) const {
+  std::memcpy(dst, source.data, sizeof(float) * size_t(numel()));
+}
+
+namespace {
+
+struct TestModel {
+  ModelPlan plan;
+  std::deque<std::vector<float>> storage;  // the F32 sources
+
+  int add(const std::string& name, std::vector<int64_t> shape, ParamRole role, float lo,
+          float hi, std::mt19937& rng) {
+    PlanParam p;
+    p.name = name;
+    p.shape = std::move(shape);
+    p.role = role;
+    storage.push_back(test::randomVec(rng, size_t(p.numel()), lo, hi));
+    p.source = {storage.back().data(), DType::F32};
+    plan.params.push_back(std::move(p));
+    return int(plan.params.size()) - 1;
+  }
+};
+
+struct DenseSpec {
+  int out;
+  Activation act;
+  bool bias;
+};
+
+void makeModel(TestModel& m, const std::vector<PoolMode>& pooling,
+               const std::vector<DenseSpec>& dense, bool normalize, uint32_t seed) {
+  std::mt19937 rng(seed);
+  BertShape& s = m.plan.shape;
+  s.vocabSize = 23;
+  s.hiddenSize = 16;
+  s.numLayers = 2;
+  s.numHeads = 2;
+  s.intermediateSize = 36;
+  s.maxPositions = 40;
+  s.typeVocabSize = 2;
+  s.layerNormEps = 1e-12f;
+  s.hiddenDropout = 0.1f;
+  s.attentionDropout = 0.1f;
+  const int64_t H = s.hiddenSize, I = s.intermediateSize;
+  const float wr = 0.35f;
+  EmbeddingsPlan& e = m.plan.embeddings;
+  e.word = m.add("embeddings.word_embeddings.weight", {s.vocabSize, H}, ParamRole::Embedding, -1,
+                 1, rng);
+  e.position = m.add("embeddings.position_embeddings.weight", {s.maxPositions, H},
+                     ParamRole::Embedding, -1, 1, rng);
+  e.tokenType = m.add("embeddings.token_type_embeddings.weight", {s.typeVocabSize, H},
+                      ParamRole::Embedding, -1, 1, rng);
+  e.lnGamma = m.add("embeddings.LayerNorm.weight", {H}, ParamRole::LayerNormWeight, 0.7f, 1.3f, rng);
+  e.lnBeta = m.add("embeddings.LayerNorm.bias", {H}, ParamRole::LayerNormBias, -0.2f, 0.2f, rng);
+  for (int l = 0; l < s.numLayers; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    LayerPlan lp;
+    lp.query = m.add(p + "attention.self.query.weight", {H, H}, ParamRole::Weight, -wr, wr, rng);
+    lp.queryBias = m.add(p + "attention.self.query.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
+    lp.key = m.add(p + "attention.self.key.weight", {H, H}, ParamRole::Weight, -wr, wr, rng);
+    lp.keyBias = m.add(p + "attention.self.key.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
+    lp.value = m.add(p + "attention.self.value.weight", {H, H}, ParamRole::Weight, -wr, wr, rng);
+    lp.valueBias = m.add(p + "attention.self.value.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
+    lp.attnOut = m.add(p + "attention.output.dense.weight", {H, H}, ParamRole::Weight, -wr, wr, rng);
+    lp.attnOutBias = m.add(p + "attention.output.dense.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
+    lp.attnLnGamma = m.add(p + "attention.output.LayerNorm.weight", {H},
+                           ParamRole::LayerNormWeight, 0.7f, 1.3f, rng);
+    lp.attnLnBeta = m.add(p + "attention.output.LayerNorm.bias", {H}, ParamRole::LayerNormBias,
+                          -0.2f, 0.2f, rng);
+    lp.ffnIn = m.add(p + "intermediate.dense.weight", {I, H}, ParamRole::Weight, -wr, wr, rng);
+    lp.ffnInBias = m.add(p + "intermediate.dense.bias", {I}, ParamRole::Bias, -0.2f, 0.2f, rng);
+    lp.ffnOut = m.add(p + "output.dense.weight", {H, I}, ParamRole::Weight, -wr, wr, rng);
+    lp.ffnOutBias = m.add(p + "output.dense.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
+    lp.ffnLnGamma = m.add(p + "output.LayerNorm.weight", {H}, ParamRole::LayerNormWeight, 0.7f,
+                          1.3f, rng);
+    lp.ffnLnBeta = m.add(p + "output.LayerNorm.bias", {H}, ParamRole::LayerNormBias, -0.2f, 0.2f,
+                         rng);
+    m.plan.layers.push_back(lp);
+  }
+  m.plan.pooling = pooling;
+  int dim = int(H) * int(pooling.size());
+  for (size_t j = 0; j < dense.size(); ++j) {
+    DensePlan d;
+    d.inFeatures = dim;
+    d.outFeatures = dense[j].out;
+    d.activation = dense[j].act;
+    const std::string p = "dense." + std::to_string(j) + ".linear.";
+    d.weight = m.add(p + "weight", {d.outFeatures, d.inFeatures}, ParamRole::Weight, -wr, wr, rng);
+    if (dense[j].bias) d.bias = m.add(p + "bias", {d.outFeatures}, ParamRole::Bias, -0.2f, 0.2f, rng);
+    m.plan.dense.push_back(d);
+    dim = d.outFeatures;
+  }
+  m.plan.normalize = normalize;
+  m.plan.sentenceDim = dim;
+}
+
+// ---- the double-precision forward -------------------------------------------------------
+
+using Vd = std::vector<double>;
+
+void layerNormD(Vd& x, int64_t rows, int cols, const Vd& g, const Vd& b, double eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    double* y = x.data() + r * cols;
+    double mean = 0, var = 0;
+    for (int j = 0; j < cols; ++j) mean += y[j];
+    mean /= cols;
+    for (int j = 0; j < cols; ++j) var += (y[j] - mean) * (y[j] - mean);
+    var /= cols;
+    const double rs = 1 / std::sqrt(var + eps);
+    for (int j = 0; j < cols; ++j) y[j] = (y[j] - mean) * rs * g[j] + b[j];
+  }
+}
+
+// y [rows, N] = x [rows, K]·Wᵀ + b
+Vd linearD(const Vd& x, int64_t rows, int K, const Vd& W, const Vd* b, int N) {
+  Vd y(size_t(rows) * N);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int o = 0; o < N; ++o) {
+      double s = b ? (*b)[o] : 0;
+      for (int k = 0; k < K; ++k) s += x[r * K + k] * W[size_t(o) * K + k];
+      y[r * N + o] = s;
+    }
+  return y;
+}
+
+double actD(Activation a, double x) {
+  switch (a) {
+    case Activation::Identity: return x;
+    case Activation::Tanh: return std::tanh(x);
+    case Activation::Relu: return x > 0 ? x : 0;
+    case Activation::Gelu: return 0.5 * x * std::erfc(-x / std::sqrt(2.0));
+    case Activation::Sigmoid: return 1 / (1 + std::exp(-x));
+  }
+  return 0;
+}
+
+Vd forwardD(const ModelPlan& plan, const std::vector<Vd>& P, const std::vector<int32_t>& ids,
+            const std::vector<int32_t>& cu) {
+  const BertShape& s = plan.shape;
+  const int H = s.hiddenSize, I = s.intermediateSize, heads = s.numHeads, d = s.headDim();
+  const int n = int(cu.size()) - 1;
+  const int64_t T = cu[n];
+  const EmbeddingsPlan& e = plan.embeddings;
+  Vd x(size_t(T) * H);
+  for (int q = 0; q < n; ++q)
+    for (int t = cu[q]; t < cu[q + 1]; ++t)
+      for (int j = 0; j < H; ++j)
+        x[size_t(t) * H + j] = P[e.word][size_t(ids[t]) * H + j] + P[e.tokenType][j] +
+                               P[e.position][size_t(t - cu[q]) * H + j];
+  layerNormD(x, T, H, P[e.lnGamma], P[e.lnBeta], s.layerNormEps);
+  const double scale = 1 / std::sqrt(double(d));
+  for (const LayerPlan& lp : plan.layers) {
+    const Vd q = linearD(x, T, H, P[lp.query], &P[lp.queryBias], H);
+    const Vd k = linearD(x, T, H, P[lp.key], &P[lp.keyBias], H);
+    const Vd v = linearD(x, T, H, P[lp.value], &P[lp.valueBias], H);
+    Vd ctx(size_t(T) * H, 0.0);
+    for (int sq = 0; sq < n; ++sq) {
+      const int L = cu[sq + 1] - cu[sq];
+      for (int h = 0; h < heads; ++h)
+        for (int i = 0; i < L; ++i) {
+          Vd p(L);
+          double mx = -INFINITY, sum = 0;
+          for (int j = 0; j < L; ++j) {
+            double dot = 0;
+            for (int c = 0; c < d; ++c)
+              dot += q[size_t(cu[sq] + i) * H + h * d + c] * k[size_t(cu[sq] + j) * H + h * d + c];
+            p[j] = dot * scale;
+            mx = std::max(mx, p[j]);
+          }
+          for (int j = 0; j < L; ++j) sum += (p[j] = std::exp(p[j] - mx));
+          for (int j = 0; j < L; ++j)
+            for (int c = 0; c < d; ++c)
+              ctx[size_t(cu[sq] + i) * H + h * d + c] +=
+                  p[j] / sum * v[size_t(cu[sq] + j) * H + h * d + c];
+        }
+    }
+    Vd h1 = linearD(ctx, T, H, P[lp.attnOut], &P[lp.attnOutBias], H);
+    for (size_t i = 0; i < h1.size(); ++i) h1[i] += x[i];
+    layerNormD(h1, T, H, P[lp.attnLnGamma], P[lp.attnLnBeta], s.layerNormEps);
+    Vd f = linearD(h1, T, H, P[lp.ffnIn], &P[lp.ffnInBias], I);
+    for (double& u : f) u = actD(Activation::Gelu, u);
+    x = linearD(f, T, I, P[lp.ffnOut], &P[lp.ffnOutBias], H);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += h1[i];
+    layerNormD(x, T, H, P[lp.ffnLnGamma], P[lp.ffnLnBeta], s.layerNormEps);
+  }
+  const int pd = H * int(plan.pooling.size());
+  Vd cur(size_t(n) * pd, 0.0);
+  for (int sq = 0; sq < n; ++sq) {
+    const int L = cu[sq + 1] - cu[sq];
+    const double* tok = x.data() + size_t(cu[sq]) * H;
+    for (size_t m = 0; m < plan.pooling.size(); ++m)
+      for (int j = 0; j < H; ++j) {
+        double val = 0;
+        switch (plan.pooling[m]) {
+          case PoolMode::Cls: val = tok[j]; break;
+          case PoolMode::LastToken: val = tok[(L - 1) * H + j]; break;
+          case PoolMode::Max:
+            val = tok[j];
+            for (int i = 1; i < L; ++i) val = std::max(val, tok[i * H + j]);
+            break;
+          case PoolMode::Mean:
+          case PoolMode::MeanSqrtLen:
+            for (int i = 0; i < L; ++i) val += tok[i * H + j];
+            val /= plan.pooling[m] == PoolMode::Mean ? L : std::sqrt(double(L));
+            break;
+          case PoolMode::WeightedMean:
+            for (int i = 0; i < L; ++i) val += (i + 1) * tok[i * H + j];
+            val /= L * (L + 1) / 2.0;
+            break;
+        }
+        cur[size_t(sq) * pd + m * H + j] = val;
+      }
+  }
+  int dim = pd;
+  for (const DensePlan& dp : plan.dense) {
+    cur = linearD(cur, n, dim, P[dp.weight], dp.bias >= 0 ? &P[dp.bias] : nullptr, dp.outFeatures);
+    for (double& u : cur) u = actD(dp.activation, u);
+    dim = dp.outFeatures;
+  }
+  if (plan.normalize) {
+    for (int r = 0; r < n; ++r) {
+      double sq = 0;
+      for (int j = 0; j < dim; ++j) sq += cur[size_t(r) * dim + j] * cur[size_t(r) * dim + j];
+      const double norm = std::max(std::sqrt(sq), 1e-12);
+      for (int j = 0; j < dim; ++j) cur[size_t(r) * dim + j] /= norm;
+    }
+  }
+  return cur;
+}
+
+std::string describe(const std::vector<PoolMode>& pooling, const std::vector<DenseSpec>& dense,
+                     bool normalize) {
+  static const char* names[] = {"cls", "max", "mean", "mean_sqrt_len", "weightedmean",
+                                "lasttoken"};
+  static const char* acts[] = {"identity", "tanh", "relu", "gelu", "sigmoid"};
+  std::string s;
+  for (PoolMode m : pooling) s += std::string(s.empty() ? "" : "+") + names[int(m)];
+  for (const DenseSpec& d : dense) s += std::string(" dense(") + acts[int(d.act)] + ")";
+  if (normalize) s += " normalize";
+  return s;
+}
+
+void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
+                const std::vector<DenseSpec>& dense, bool normalize, uint32_t seed) {
+  TestModel m;
+  makeModel(m, pooling, dense, normalize, seed);
+  const ModelPlan& plan = m.plan;
+  const std::string what = describe(pooling, dense, normalize);
+  std::mt19937 rng(seed * 7 + 1);
+  const auto lens = test::oddLengths();
+  const std::vector<int32_t> cu = test::cuSeqlensOf(lens);
+  const int n = int(lens.size()), T = cu.back(), dim = plan.sentenceDim;
+  std::vector<int32_t> ids(T);
+  for (int i = 0; i < T; ++i) ids[i] = int32_t(rng() % (plan.shape.vocabSize - 3));  // 3 unused
+
+  ModelGraph g(plan, 99);
+  t.check(g.sentenceDim() == dim && g.parameters().size() == plan.params.size() &&
+              g.parameters()[0].name == plan.params[0].name &&
+              g.parameters()[size_t(plan.embeddings.lnGamma)].weightDecay == false,
+          "%s: parameters mirror the plan (names, order, decay flags)", what.c_str());
+
+  std::vector<Vd> P;
+  for (const auto& s : m.storage) P.push_back(Vd(s.begin(), s.end()));
+  const Vd ref = forwardD(plan, P, ids, cu);
+
+  std::vector<float> enc(size_t(n) * dim);
+  g.encode(ids.data(), cu.data(), n, enc.data());
+  const double encErr = test::maxRelErr(enc.data(), ref.data(), enc.size(), 1e-2);
+  t.check(encErr <= 2e-5, "%s: encode vs double forward: err %.3g", what.c_str(), encErr);
+
+  const float* out = g.forward(ids.data(), cu.data(), n, false);
+  double scale = 0, diff = 0;
+  for (size_t i = 0; i < enc.size(); ++i) {
+    scale = std::max(scale, std::fabs(double(enc[i])));
+    diff = std::max(diff, std::fabs(double(out[i]) - enc[i]));
+  }
+  t.check(diff <= 1e-6 * scale, "%s: training forward (no dropout) = encode: max diff %.3g "
+          "(max |x| %.3g)", what.c_str(), diff, scale);
+
+  auto w = test::randomVec(rng, size_t(n) * dim);
+  const Vd wd = test::toDouble(w);
+  g.zeroGrad();
+  g.backward(w.data());
+
+  // Finite differences per parameter: samples of every tensor; embedding rows the batch uses.
+  // Errors are relative to the tensor's largest gradient, floored at 1e-3 of the largest of
+  // all: the key bias's true gradient is 0 (softmax ignores a per-row constant), so its fp32
+  // value is rounding noise and must be judged on the scale of the other gradients.
+  double globalMax = 0;
+  for (const ParamBuffer& pb : g.parameters())
+    for (float v : pb.grad) globalMax = std::max(globalMax, double(std::fabs(v)));
+  double worst = 0;
+  std::string worstName;
+  int checked = 0;
+  for (size_t p = 0; p < plan.params.size(); ++p) {
+    const auto& grad = g.parameters()[p].grad;
+    double gmax = 1e-3 * globalMax;
+    for (float v : grad) gmax = std::max(gmax, double(std::fabs(v)));
+    auto loss = [&]() { return test::dotD(wd, forwardD(plan, P, ids, cu)); };
+    const int samples = 5;
+    for (int k = 0; k < samples; ++k) {
+      size_t i = size_t(rng() % P[p].size());
+      const size_t H = size_t(plan.shape.hiddenSize);
+      if (int(p) == plan.embeddings.word) i = size_t(ids[rng() % T]) * H + rng() % H;
+      if (int(p) == plan.embeddings.position) i = size_t(rng() % 33) * H + rng() % H;
+      const double num = test::centralDiff(loss, P[p], i);
+      const double err = std::fabs(double(grad[i]) - num) / std::max(gmax, std::fabs(num));
+      if (!(err <= worst)) {
+        worst = err;
+        worstName = plan.params[p].name;
+      }
+      ++checked;
+    }
+  }
+  t.check(worst <= 1e-4, "%s: d(Σ w·emb)/d(param), %d samples over %zu tensors vs finite "
+          "differences: worst err %.3g (%s)", what.c_str(), checked, plan.params.size(), worst,
+          worstName.c_str());
+
+  const auto& wordGrad = g.parameters()[size_t(plan.embeddings.word)].grad;
+  bool unused = true;
+  for (int r = plan.shape.vocabSize - 3; r < plan.shape.vocabSize; ++r)
+    for (int j = 0; j < plan.shape.hiddenSize; ++j)
+      unused = unused && wordGrad[size_t(r) * plan.shape.hiddenSize + j] == 0.f;
+  t.check(unused, "%s: word rows not in the batch get no gradient", what.c_str());
+
+  // Accumulation and zeroGrad.
+  const auto once = g.parameters()[size_t(plan.layers[0].query)].grad;
+  g.backward(w.data());
+  const auto& twice = g.parameters()[size_t(plan.layers[0].query)].grad;
+  double acc = 0, gq = 1e-30;
+  for (size_t i = 0; i < once.size(); ++i) {
+    acc = std::max(acc, std::fabs(double(twice[i]) - 2.0 * once[i]));
+    gq = std::max(gq, double(std::fabs(once[i])));
+  }
+  t.check(acc <= 1e-6 * gq, "%s: backward accumulates (+=)", what.c_str());
+  g.zeroGrad();
+  bool zero = true;
+  for (const ParamBuffer& pb : g.parameters())
+    for (float v : pb.grad) zero = zero && v == 0.f;
+  t.check(zero, "%s: zeroGrad clears every gradient", what.c_str());
+
+  // Dropout: two training steps differ from each other and from the eval forward; backward
+  // after a dropout forward gives finite gradients; dropout off gives encode's values again.
+  const size_t cnt = size_t(n) * dim;
+  const float* a = g.forward(ids.data(), cu.data(), n, true);
+  const std::vector<float> d1(a, a + cnt);
+  g.backward(w.data());
+  bool finite = true;
+  for (const ParamBuffer& pb : g.parameters())
+    for (float v : pb.grad) finite = finite && std::isfinite(v);
+  const float* b = g.forward(ids.data(), cu.data(), n, true);
+  const std::vector<float> d2(b, b + cnt);
+  const double step = test::maxAbsDiff(d1.data(), d2.data(), cnt);
+  const double fromEval = test::maxAbsDiff(d1.data(), enc.data(), cnt);
+  t.check(step > 1e-3 && fromEval > 1e-3 && finite,
+          "%s: dropout on: steps differ (%.3g), differ from eval (%.3g), finite gradients",
+          what.c_str(), step, fromEval);
+  const float* c = g.forward(ids.data(), cu.data(), n, false);
+  const double off = test::maxAbsDiff(c, enc.data(), cnt);
+  t.check(off <= 1e-6 * scale, "%s: dropout off again = encode: max diff %.3g", what.c_str(), off);
+}
+
+}  // namespace
+
+int main() {
+  Tally t;
+  const DenseSpec tanh24{24, Activation::Tanh, true};
+  checkGraph(t, {PoolMode::Mean}, {tanh24}, true, 1);
+  checkGraph(t, {PoolMode::Max}, {tanh24}, true, 2);
+  checkGraph(t, {PoolMode::Cls}, {tanh24}, true, 3);
+  checkGraph(t, {PoolMode::MeanSqrtLen}, {tanh24}, true, 4);
+  checkGraph(t, {PoolMode::WeightedMean, PoolMode::LastToken},
+             {{20, Activation::Gelu, true}, {11, Activation::Identity, false}}, false, 5);
+  checkGraph(t, {PoolMode::Mean}, {}, false, 6);
+  return t.finish();
+}
