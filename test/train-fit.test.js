@@ -9,8 +9,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { fit, SentenceEncoder, TrainingSession, evaluateSts } = require('../dist');
-const { loadStsTask } = require('../dist/eval');
+const { fit, SentenceEncoder, TrainingSession } = require('../dist');
+const { evaluateSts, loadStsTask } = require('../dist/eval');
 const { FIXTURES } = require('./helpers/reference');
 
 const MODEL = path.join(FIXTURES, 'train-small');
