@@ -190,6 +190,44 @@ test('sbert train: Ctrl-C stops between steps, exit 130, nothing in --output', a
   assert.equal(fs.readdirSync(tmp).filter((f) => f.includes('cli-interrupted')), []);
 });
 
+test('the native trainer checks its arguments and batches (errors name them, nothing crashes)', async () => {
+  const { native } = require('../dist/native');
+  const { loadModelFolder, buildNativeSpec } = require('../dist/weights');
+  const spec = buildNativeSpec(await loadModelFolder(MODEL));
+  const base = { loss: 'cosine', textsPerExample: 2, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1, dropout: false, seed: 1 };
+  assert.throws(() => native().createTrainer(spec, { ...base, loss: 'hinge' }), (e) => e instanceof RangeError && /options\.loss/.test(e.message));
+  assert.throws(() => native().createTrainer(spec, { ...base, textsPerExample: undefined }), (e) => e instanceof TypeError && /options\.textsPerExample/.test(e.message));
+  assert.throws(() => native().createTrainer(spec, { ...base, maxGradNorm: 0 }), (e) => e instanceof RangeError && /maxGradNorm/.test(e.message));
+  await native().createTrainer(spec, { ...base, loss: 'softmax', classifier: { weight: new Float32Array(5), bias: new Float32Array(3) } })
+    .then(() => assert.unreachable(), (e) => assert.match(e.message, /options\.classifier\.weight must hold 216 values/));
+  const trainer = await native().createTrainer(spec, base);
+  const ids = Int32Array.from([101, 150, 102, 101, 160, 161, 102]);
+  const cuSeqlens = Int32Array.from([0, 3, 7]);
+  const rejects = async (batch, re) => {
+    await trainer.step({ ids, cuSeqlens, labels: Float32Array.of(0.5), learningRate: 1e-3, ...batch }).then(
+      () => assert.unreachable(`accepted ${re}`),
+      (e) => {
+        assert.instance(e, RangeError);
+        assert.is(e.code, 'ERR_OUT_OF_RANGE');
+        assert.match(e.message, re);
+      },
+    );
+  };
+  await rejects({ labels: Float32Array.of(0.5, 0.1) }, /labels must hold one value per example \(1\)/);
+  await rejects({ ids: Int32Array.from([101, 150, 102, 101, 9999, 161, 102]) }, /token id 9999 at 4 is outside the vocabulary/);
+  await rejects({ cuSeqlens: Int32Array.from([0, 3, 6]) }, /cuSeqlens ends at 6 but ids has 7 tokens/);
+  await rejects({ ids: Int32Array.from([101, 102, 103]), cuSeqlens: Int32Array.from([0, 3]) }, /not a multiple of textsPerExample 2/);
+  assert.throws(() => trainer.step({ ids: [1, 2], cuSeqlens, learningRate: 0 }), (e) => e instanceof TypeError && /ids must be an Int32Array/.test(e.message));
+  assert.throws(() => trainer.step({ ids, cuSeqlens, learningRate: -1 }), (e) => e instanceof RangeError && /learningRate/.test(e.message));
+  const ok = await trainer.step({ ids, cuSeqlens, labels: Float32Array.of(0.5), learningRate: 1e-3 });
+  assert.ok(Number.isFinite(ok.loss) && ok.gradNorm > 0);
+  assert.is(trainer.sentenceDim, 24);
+  trainer.dispose();
+  trainer.dispose();
+  assert.ok(trainer.disposed);
+  await trainer.encode(ids, cuSeqlens).then(() => assert.unreachable(), (e) => assert.is(e.code, 'ERR_DISPOSED'));
+});
+
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test.run();

@@ -177,6 +177,15 @@ void CheckBatch(const PackedBatch& b, int vocabSize, int maxPositions) {
   }
 }
 
+// Serialises a call on the trainer (held until the returned lock goes), then checks that the
+// trainer is live and that the batch fits the model.
+std::unique_lock<std::mutex> StartBatchCall(TrainerState& s, const PackedBatch& b) {
+  std::unique_lock<std::mutex> lock(s.callMutex);
+  CheckLive(s);
+  CheckBatch(b, s.vocabSize, s.maxPositions);
+  return lock;
+}
+
 LossConfig MakeLossConfig(const TrainerOptions& o, int dim) {
   LossConfig cfg{o.loss, dim, o.textsPerExample};
   cfg.numLabels = o.numLabels;
@@ -304,9 +313,7 @@ class StepWorker : public PromiseWorker {
  protected:
   void Run() override {
     TrainerState& s = *state_;
-    std::lock_guard<std::mutex> lock(s.callMutex);
-    CheckLive(s);
-    CheckBatch(batch_, s.vocabSize, s.maxPositions);
+    const std::unique_lock<std::mutex> lock = StartBatchCall(s, batch_);
     const int n = batch_.count();
     const int k = s.options.textsPerExample;
     SBERT_CHECK(n % k == 0, "ERR_OUT_OF_RANGE",
@@ -359,9 +366,7 @@ class TrainerEncodeWorker : public PromiseWorker {
  protected:
   void Run() override {
     TrainerState& s = *state_;
-    std::lock_guard<std::mutex> lock(s.callMutex);
-    CheckLive(s);
-    CheckBatch(batch_, s.vocabSize, s.maxPositions);
+    const std::unique_lock<std::mutex> lock = StartBatchCall(s, batch_);
     out_.resize(static_cast<size_t>(batch_.count()) * s.sentenceDim);
     s.graph->encode(batch_.ids.data(), batch_.cuSeqlens.data(), batch_.count(), out_.data());
   }
