@@ -382,7 +382,6 @@ SBERT_INLINE void trainForwardPair(const TrainArgs& a, int seq, int head, std::v
   const float* k = q + H;
   const float* v = q + 2 * H;
   const bool drop = a.dropP > 0.f;
-  const float keepScale = 1.f / (1.f - a.dropP);
   if (pd.size() < size_t(L)) pd.resize(size_t(L));
   for (int i = 0; i < L; ++i) {
     float* row = P + int64_t(i) * L;
@@ -390,11 +389,10 @@ SBERT_INLINE void trainForwardPair(const TrainArgs& a, int seq, int head, std::v
     softmaxRowW<W>(row, L);
     const float* pr = row;
     if (drop) {
-      uint8_t* m = a.mask + off + int64_t(i) * L;
-      for (int j = 0; j < L; ++j) {
-        m[j] = dropoutKeep(a.seed, uint64_t(off + int64_t(i) * L + j), a.dropP);
-        pd[j] = m[j] ? row[j] * keepScale : 0.f;
-      }
+      // The row's elements are indices off + i·L + j of the stream (the layout of probs).
+      std::copy(row, row + L, pd.data());
+      dropoutForward(pd.data(), L, a.dropP, a.seed, a.mask + off + int64_t(i) * L,
+                     uint64_t(off + int64_t(i) * L));
       pr = pd.data();
     }
     float* o = a.io + (t0 + i) * H + int64_t(head) * d;

@@ -310,10 +310,10 @@ namespace {
 // column panels ([K][nr] each, zero-padded). rowStride = K packs W itself (packWeight);
 // rowStride = 1, colStride = N packs the transpose of a row-major [K, N] matrix
 // (packWeightTransposed); the loops run along whichever index is contiguous in memory.
-PackedWeight packPanels(const float* W, int N, int K, int64_t rowStride, int64_t colStride) {
+void packPanels(PackedWeight& pw, const float* W, int N, int K, int64_t rowStride,
+                int64_t colStride) {
   SBERT_CHECK(N >= 0 && K >= 0, "ERR_INTERNAL", "packWeight: negative shape");
   SBERT_CHECK(W != nullptr || int64_t(N) * K == 0, "ERR_INTERNAL", "packWeight: null weight");
-  PackedWeight pw;
   pw.N = N;
   pw.K = K;
   pw.isa = activeIsa();
@@ -321,7 +321,11 @@ PackedWeight packPanels(const float* W, int N, int K, int64_t rowStride, int64_t
   const int nr = pw.nr;
   const int64_t panels = (N + nr - 1) / nr;
   pw.floats = panels * K * nr;
-  pw.data.reset(allocAligned(pw.floats));
+  if (!pw.data || pw.capacity < pw.floats) {
+    pw.data.reset();  // release first: peak memory is not old + new
+    pw.data.reset(allocAligned(pw.floats));
+    pw.capacity = pw.floats;
+  }
   float* dst = pw.data.get();
   parallelFor(0, panels, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -347,15 +351,28 @@ PackedWeight packPanels(const float* W, int N, int K, int64_t rowStride, int64_t
       }
     }
   });
-  return pw;
 }
 
 }  // namespace
 
-PackedWeight packWeight(const float* W, int N, int K) { return packPanels(W, N, K, K, 1); }
+PackedWeight packWeight(const float* W, int N, int K) {
+  PackedWeight pw;
+  packPanels(pw, W, N, K, K, 1);
+  return pw;
+}
 
 PackedWeight packWeightTransposed(const float* W, int N, int K) {
-  return packPanels(W, K, N, 1, K);
+  PackedWeight pw;
+  packPanels(pw, W, K, N, 1, K);
+  return pw;
+}
+
+void packWeightInto(PackedWeight& pw, const float* W, int N, int K) {
+  packPanels(pw, W, N, K, K, 1);
+}
+
+void packWeightTransposedInto(PackedWeight& pw, const float* W, int N, int K) {
+  packPanels(pw, W, K, N, 1, K);
 }
 
 void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float* bias,
@@ -417,7 +434,7 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
         for (int ir = 0; ir < rows;) {
           const int mr = nextTile(rows - ir, MR);
           Epi epi;
-          if (last) {
+          if (last && ep != Epilogue::Accumulate) {
             epi.ep = ep;
             epi.bias = bias ? bias + n0 : nullptr;
             if (ep == Epilogue::BiasResidual) {
@@ -427,7 +444,7 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
           }
           // Every micro-tile reads A in place (row-major, lda = K), exactly mr rows.
           kernels[mr](kcb, A + (m0 + ir) * int64_t(K) + k0, K, bp, C + (m0 + ir) * N + n0, N, nr,
-                      kb > 0, epi);
+                      kb > 0 || ep == Epilogue::Accumulate, epi);
           ir += mr;
         }
       };
@@ -464,9 +481,11 @@ void linearBackwardWeight(const float* dY, int64_t ldDY, int64_t M, int N, const
   SBERT_CHECK(Xt.K == M, "ERR_INTERNAL", "linearBackwardWeight: X has another row count");
   const int K = Xt.N;
   if (M == 0 || N == 0 || K == 0) return;
-  // dYᵀ [N, M], transposed in 32 × 32 tiles.
+  // dYᵀ [N, M], transposed in 32 × 32 tiles into a per-thread scratch reused across calls.
   constexpr int64_t kTile = 32;
-  std::vector<float> dYt(size_t(N) * size_t(M));
+  static thread_local std::vector<float> scratch;
+  if (scratch.size() < size_t(N) * size_t(M)) scratch.resize(size_t(N) * size_t(M));
+  float* dYt = scratch.data();
   const int64_t nTilesN = (N + kTile - 1) / kTile;
   parallelFor(0, nTilesN, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
@@ -474,20 +493,17 @@ void linearBackwardWeight(const float* dY, int64_t ldDY, int64_t M, int N, const
       for (int64_t r0 = 0; r0 < M; r0 += kTile) {
         const int64_t r1 = std::min(M, r0 + kTile);
         for (int64_t c = c0; c < c1; ++c)
-          for (int64_t r = r0; r < r1; ++r) dYt[size_t(c * M + r)] = dY[r * ldDY + c];
+          for (int64_t r = r0; r < r1; ++r) dYt[c * M + r] = dY[r * ldDY + c];
       }
     }
   });
-  // G = dYᵀ · X as a Linear: C[N, K] = A[N, M] · (Xᵀ)ᵀ with Xᵀ packed as the weight; the
-  // accumulation into dW rides the residual epilogue.
-  std::vector<float> g(size_t(N) * size_t(K));
-  linear(dYt.data(), N, int(M), Xt, nullptr, dW, Epilogue::BiasResidual, g.data());
-  std::memcpy(dW, g.data(), g.size() * sizeof(float));
+  // dW += dYᵀ · X as a Linear: C[N, K] += A[N, M] · (Xᵀ)ᵀ with Xᵀ packed as the weight.
+  linear(dYt, N, int(M), Xt, nullptr, nullptr, Epilogue::Accumulate, dW);
   if (db) {
-    // Σ over rows of dYᵀ: contiguous rows, one sequential fp32 chain per feature.
+    // Σ over rows of dYᵀ: contiguous rows, summed in double.
     parallelFor(0, N, 64, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
-        const float* row = dYt.data() + c * M;
+        const float* row = dYt + c * M;
         double s = 0;
         for (int64_t r = 0; r < M; ++r) s += row[r];
         db[c] += static_cast<float>(s);
@@ -502,9 +518,10 @@ void linearReference(const float* A, int64_t M, int K, const float* W, int N, co
     for (int n = 0; n < N; ++n) {
       double s = 0;
       for (int k = 0; k < K; ++k) s += double(A[m * K + k]) * double(W[int64_t(n) * K + k]);
-      if (ep != Epilogue::None && bias) s += bias[n];
+      if (ep != Epilogue::None && ep != Epilogue::Accumulate && bias) s += bias[n];
       if (ep == Epilogue::BiasGelu) s = 0.5 * s * std::erfc(-s / std::sqrt(2.0));
       if (ep == Epilogue::BiasResidual) s += residual[m * N + n];
+      if (ep == Epilogue::Accumulate) s += C[m * N + n];
       C[m * N + n] = static_cast<float>(s);
     }
   }

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/thread_pool.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "kernels/dense.h"
@@ -96,6 +97,7 @@ struct ModelGraph::Impl {
   std::vector<std::vector<float>> densePre, denseOut;
   // Backward scratch.
   std::vector<float> gA, gB, gC, gBig;
+  PackedWeight packedT;  // the transposed-packed operand of the current gradient GEMM
 
   float* value(int i) { return params[size_t(i)].value.data(); }
   float* grad(int i) { return i < 0 ? nullptr : params[size_t(i)].grad.data(); }
@@ -154,7 +156,10 @@ const float* ModelGraph::forward(const int32_t* ids, const int32_t* cuSeqlens, i
 void ModelGraph::backward(const float* dEmbeddings) { impl_->backward(dEmbeddings); }
 
 void ModelGraph::zeroGrad() {
-  for (ParamBuffer& p : impl_->params) std::fill(p.grad.begin(), p.grad.end(), 0.f);
+  for (ParamBuffer& p : impl_->params) {
+    float* g = p.grad.data();
+    parallelFor(0, p.numel(), 1 << 16, [g](int64_t b, int64_t e) { std::fill(g + b, g + e, 0.f); });
+  }
 }
 
 void ModelGraph::encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out) {
@@ -194,14 +199,15 @@ void ModelGraph::Impl::packWeights() {
       std::memcpy(w.wqkv.data() + size_t(j) * H * H, value(wIdx[j]), sizeof(float) * H * H);
       std::memcpy(w.bqkv.data() + size_t(j) * H, value(bIdx[j]), sizeof(float) * H);
     }
-    w.qkv = packWeight(w.wqkv.data(), 3 * H, H);
-    w.attnOut = packWeight(value(lp.attnOut), H, H);
-    w.ffnIn = packWeight(value(lp.ffnIn), I, H);
-    w.ffnOut = packWeight(value(lp.ffnOut), H, I);
+    packWeightInto(w.qkv, w.wqkv.data(), 3 * H, H);
+    packWeightInto(w.attnOut, value(lp.attnOut), H, H);
+    packWeightInto(w.ffnIn, value(lp.ffnIn), I, H);
+    packWeightInto(w.ffnOut, value(lp.ffnOut), H, I);
   }
-  densePacked.clear();
-  for (const DensePlan& d : dense) {
-    densePacked.push_back(packWeight(value(d.weight), d.outFeatures, d.inFeatures));
+  densePacked.resize(dense.size());
+  for (size_t j = 0; j < dense.size(); ++j) {
+    packWeightInto(densePacked[j], value(dense[j].weight), dense[j].outFeatures,
+                   dense[j].inFeatures);
   }
 }
 
@@ -350,16 +356,14 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
   };
   // dW += dYᵀ·X and db += Σ dY for a Linear whose input was X [T, K].
   auto weightGrad = [&](const float* dY, int N, const float* X, int K, int w, int b) {
-    PackedWeight xt;
-    timed("pack transposed", [&] { xt = packWeightTransposed(X, int(T), K); });
-    timed("linear dW", [&] { linearBackwardWeight(dY, N, T, N, xt, grad(w), grad(b)); });
+    timed("pack transposed", [&] { packWeightTransposedInto(packedT, X, int(T), K); });
+    timed("linear dW", [&] { linearBackwardWeight(dY, N, T, N, packedT, grad(w), grad(b)); });
   };
   // dX = dY·W (+ residual) for a Linear with weight W [N, K].
   auto inputGrad = [&](const float* dY, const float* W, int N, int K, const float* residual,
                        float* out) {
-    PackedWeight wt;
-    timed("pack transposed", [&] { wt = packWeightTransposed(W, N, K); });
-    timed("linear dX", [&] { linearBackwardInput(dY, T, wt, residual, out); });
+    timed("pack transposed", [&] { packWeightTransposedInto(packedT, W, N, K); });
+    timed("linear dX", [&] { linearBackwardInput(dY, T, packedT, residual, out); });
   };
 
   for (int l = L - 1; l >= 0; --l) {
@@ -396,15 +400,14 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
                         pA > 0.f ? a.probMask.data() : nullptr, dX, dBig);
     });
     // qkv = x·Wqkvᵀ + b: Q, K and V share x's packed transpose.
-    PackedWeight xt;
     timed("pack transposed", [&] {
-      xt = packWeightTransposed(hidden[size_t(l)].data(), int(T), H);
+      packWeightTransposedInto(packedT, hidden[size_t(l)].data(), int(T), H);
     });
     const int wIdx[3] = {lp.query, lp.key, lp.value}, bIdx[3] = {lp.queryBias, lp.keyBias,
                                                                  lp.valueBias};
     timed("linear dW", [&] {
       for (int j = 0; j < 3; ++j) {
-        linearBackwardWeight(dBig + int64_t(j) * H, 3 * H, T, H, xt, grad(wIdx[j]),
+        linearBackwardWeight(dBig + int64_t(j) * H, 3 * H, T, H, packedT, grad(wIdx[j]),
                              grad(bIdx[j]));
       }
     });
