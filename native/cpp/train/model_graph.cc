@@ -60,9 +60,13 @@ void timed(const char* op, F&& f) {
   stepProfile::add(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
+// Grows a workspace to at least n elements (contents are not kept: every user overwrites it),
+// with 25% slack so batches of slightly different sizes do not reallocate each step.
 template <typename T>
 void ensure(std::vector<T>& v, int64_t n) {
-  if (int64_t(v.size()) < n) v.resize(size_t(n));
+  if (int64_t(v.size()) >= n) return;
+  v = std::vector<T>();  // release first: peak memory is not old + new
+  v.resize(size_t(n + n / 4));
 }
 
 }  // namespace
@@ -98,6 +102,12 @@ struct ModelGraph::Impl {
   // Backward scratch.
   std::vector<float> gA, gB, gC, gBig;
   PackedWeight packedT;  // the transposed-packed operand of the current gradient GEMM
+  // Word-embedding rows backward has written since the last zeroGrad (sorted, unique), so
+  // zeroGrad clears those rows instead of the whole [vocab, H] table; tracked once a zeroGrad
+  // has cleared everything. Gradients are written only by backward (and scaled in place by
+  // gradient clipping, which keeps zeros zero).
+  std::vector<int32_t> dirtyWordRows;
+  bool wordRowsTracked = false;
 
   float* value(int i) { return params[size_t(i)].value.data(); }
   float* grad(int i) { return i < 0 ? nullptr : params[size_t(i)].grad.data(); }
@@ -156,10 +166,23 @@ const float* ModelGraph::forward(const int32_t* ids, const int32_t* cuSeqlens, i
 void ModelGraph::backward(const float* dEmbeddings) { impl_->backward(dEmbeddings); }
 
 void ModelGraph::zeroGrad() {
-  for (ParamBuffer& p : impl_->params) {
-    float* g = p.grad.data();
-    parallelFor(0, p.numel(), 1 << 16, [g](int64_t b, int64_t e) { std::fill(g + b, g + e, 0.f); });
-  }
+  Impl& m = *impl_;
+  timed("zero grad", [&] {
+    for (size_t p = 0; p < m.params.size(); ++p) {
+      float* g = m.params[p].grad.data();
+      if (int(p) == m.emb.word && m.wordRowsTracked) {
+        // Only the rows backward scattered into since the last zeroGrad can be non-zero (the
+        // table has vocabSize rows; a batch touches a few hundred).
+        const int H = m.shape.hiddenSize;
+        for (int32_t r : m.dirtyWordRows) std::fill(g + int64_t(r) * H, g + int64_t(r + 1) * H, 0.f);
+      } else {
+        parallelFor(0, m.params[p].numel(), 1 << 16,
+                    [g](int64_t b, int64_t e) { std::fill(g + b, g + e, 0.f); });
+      }
+    }
+    m.dirtyWordRows.clear();
+    m.wordRowsTracked = true;
+  });
 }
 
 void ModelGraph::encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out) {
@@ -416,6 +439,11 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
   }
 
   if (pH > 0.f) timed("dropout", [&] { dropoutBackward(dX, T * H, pH, embMask.data()); });
+  std::vector<int32_t> rows(ids.begin(), ids.end());
+  rows.insert(rows.end(), dirtyWordRows.begin(), dirtyWordRows.end());
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  dirtyWordRows.swap(rows);
   timed("embeddings bwd", [&] {
     embeddingsBackward(dX, embZ.data(), embRstd.data(), ids.data(), nullptr, cu.data(), n,
                        value(emb.lnGamma), H, grad(emb.word), grad(emb.position),
