@@ -1,118 +1,334 @@
 #!/usr/bin/env bash
 # ==============================================================================================
-#  NOT YET RUN ON A GPU. Written on a machine without one (issue #6): every step is untested
-#  there. The first session with an H100/H200 runs it, reads the log, and fixes what breaks.
+#  NOT YET RUN ON A GPU (issues #6, #17). Written on a machine without one; the dry run below is
+#  what has been exercised. The first session with an H100/H200 runs it and reads the JSON.
 # ==============================================================================================
 #
 # The one script that proves the CUDA side on a machine with an NVIDIA GPU (DESIGN.md, "GPU
-# checks"). It builds nothing: bench/prepare-device.sh packed the addon, the CUDA kernel test,
-# Node and the sentences into .devtools/ beforehand, on a machine with nvcc. Run it with the
-# device tool:
-#     run(command: "bash bench/device-check.sh", carry: [".devtools", "dist"], timeout_s: 600)
-# Steps (each with its own timeout; a failing step is recorded and the rest still run):
-#   1. the card (nvidia-smi), Node and the addon unpacked, buildInfo() / cudaDevices()
-#   2. the GPU tests: node test/run.js --gpu-only (test/gpu/*.test.js: the CUDA kernels vs the
-#      CPU kernels via build/tests/cuda_kernels_test, the engine vs the CPU engine and the
-#      reference fixtures, batch independence, OOM recovery)
-#   3. kernel timings at BERT-base shapes (cuda_kernels_test --bench-only; never asserted)
-#   4. random-weight MiniLM-L6- and BERT-base-shaped model folders, generated here with torch
-#      (bench/reference/make_models.py, seeded), with the real bert-base-uncased tokenizer
-#   5. ours: bench/encode-throughput.js, 10,000 STSb sentences, fp16, several token budgets
-#   6. sentence-transformers: bench/reference/st_encode.py, same folders and sentences, fp32 once
-#      (the reference embeddings), then model.half() at batch sizes 32/128/512
-#   6b. similarity: bench/similarity.js (CUDA, 100k x 100k top-10) vs bench/reference/torch_topk.py
-#   7. one table (bench/reference/compare.py): cosine ours vs ST per model (min and mean),
-#      sentences/s for both, the ratio, the card
-# Output, in $OUT (the device tool's folder; /tmp/sbert-device-check otherwise):
-#   device-check.log (everything), gpu-tests.log, kernels-bench.log, nvidia-smi.txt,
-#   device-check.json (the summary). Exit status: 0 only when every step passed.
-# SKIP_TESTS=1 skips step 2 (when re-running only the benchmark inside the 10-minute limit).
-# Expected: a few minutes on an H100 (not measured yet); the per-step timeouts are upper bounds.
+# checks"). It builds nothing: bench/prepare-device.sh built (sm_90) and packed everything into
+# the git-ignored .devtools/ beforehand. Run it with the device tool:
+#     run(command: "bash bench/device-check.sh", carry: [".devtools"], timeout_s: 480)
+#
+# One global deadline (SBERT_DEVICE_DEADLINE_S, default 420 s, well inside the tool's 600 s per
+# command): each step runs under `timeout` for min(its own limit, the time left), a step is
+# skipped when less than its minimum is left, and $OUT/device-check.json is rewritten after every
+# step — a killed or cut-short run still leaves what it found. A failing step never stops the
+# next; steps that need something that failed (Node, the models) are skipped and say why.
+# Steps, most valuable first:
+#   unpack         .devtools/node.xz → .devtools/bin/node, .devtools/payload.tar.xz → build/,
+#                  dist/, node_modules/ (xz, or Python's lzma without it), inside the working tree
+#   card           nvidia-smi (under timeout) → $OUT/nvidia-smi.txt
+#   cuda-kernels   build/tests/cuda_kernels_test alone, no Node: every CUDA kernel vs its CPU
+#                  kernel, the engine vs the CPU engine → $OUT/cuda-kernels.log (full log).
+#                  Rerun one section: build/tests/cuda_kernels_test --only attention (also under
+#                  compute-sanitizer); SBERT_DEVICE_KERNEL_ARGS passes extra arguments.
+#   node           node --version, buildInfo(), cudaDevices() — every later Node step needs it
+#   gpu-encoder, gpu-similarity
+#                  test/gpu/encoder.test.js, test/gpu/similarity.test.js, each in its own Node
+#                  process (a sticky CUDA error stays in its file) → $OUT/gpu-tests.log.
+#                  (test/gpu/cuda.test.js only reruns cuda_kernels_test: covered by cuda-kernels.)
+#   models         random-weight MiniLM-L6 / BERT-base folders (bench/reference/make_models.py)
+#   ours           bench/encode-throughput.js: 10,000 STSb sentences, fp16 and bf16
+#   st             bench/reference/st_encode.py: sentence-transformers fp32 (the reference), fp16
+#                  timings
+#   compare        bench/reference/compare.py: FAILS when ours (fp16/bf16) vs ST fp32 has any
+#                  sentence below cosine 0.999; the table: sentences/s ours vs ST fp16
+#   similarity     bench/similarity.js --device cuda: 100k × 100k top-10; FAILS when top-10
+#                  agreement with the CPU on 256 sampled queries is below 0.99
+#   torch-topk     the peer: torch fp16 matmul + topk, same shape
+#   kernel-bench   cuda_kernels_test --bench-only (timings at BERT-base shapes, never asserted)
+# Output in $OUT (the device tool's folder; /tmp/sbert-device-check otherwise), 5 files (the tool
+# returns at most 8): device-check.json (the summary: every step's status, seconds and limit,
+# the kernel and test totals, the compare and similarity results), device-check.log
+# (everything), cuda-kernels.log, gpu-tests.log, nvidia-smi.txt. Exit 0 only when every step
+# passed.
+#
+# Environment: SBERT_DEVICE_DEADLINE_S (420), SBERT_DEVICE_STEPS (comma list: run only these,
+# e.g. "unpack,cuda-kernels" for a rerun), SBERT_DEVICE_MODELS (minilm-l6,bert-base),
+# SBERT_DEVICE_UNPACK=python (force the lzma fallback), PYTHON (python3).
+# Dry run, here, without a GPU: SBERT_DEVICE_DRY_RUN=1 bash bench/device-check.sh — the same
+# steps; the GPU ones fail fast; models default to minilm-l6 and PYTHON to /usr/bin/python3.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT="${OUT:-/tmp/sbert-device-check}"
+ROOT=$PWD
+DRY=${SBERT_DEVICE_DRY_RUN:-}
+if [ -n "$DRY" ]; then
+  OUT="${OUT:-/tmp/sbert-device-check-dry}"
+  [ -x /usr/bin/python3 ] && PYTHON="${PYTHON:-/usr/bin/python3}"
+  MODELS_WANTED="${SBERT_DEVICE_MODELS:-minilm-l6}"
+else
+  OUT="${OUT:-/tmp/sbert-device-check}"
+  MODELS_WANTED="${SBERT_DEVICE_MODELS:-minilm-l6,bert-base}"
+fi
+PYTHON="${PYTHON:-python3}"
 WORK=/tmp/sbert-device-work
-mkdir -p "$OUT"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-export PYTHONUNBUFFERED=1
+DEVTOOLS="$ROOT/.devtools"
+export OUT PYTHON MODELS_WANTED
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+export PATH="$DEVTOOLS/bin:$PATH"
 
-failures=()
-step() { echo; echo "=== $* ($(date +%T))"; }
-run_step() {  # run_step NAME TIMEOUT_S CMD...
-  local name=$1 limit=$2
-  shift 2
-  timeout "$limit" "$@"
+# ---- step bodies: `bash bench/device-check.sh --step NAME` runs one (under timeout) -----------
+step_unpack() {
+  local mode=xz
+  if [ "${SBERT_DEVICE_UNPACK:-}" = python ] || ! command -v xz > /dev/null; then mode=python; fi
+  for f in node.xz payload.tar.xz; do
+    [ -s "$DEVTOOLS/$f" ] || { echo "missing .devtools/$f: run bench/prepare-device.sh first, carry .devtools"; return 1; }
+  done
+  mkdir -p "$DEVTOOLS/bin"
+  echo "unpacking with $mode into $ROOT"
+  if [ "$mode" = xz ]; then
+    xz -dc "$DEVTOOLS/node.xz" > "$DEVTOOLS/bin/node.partial" || return 1
+    xz -dc "$DEVTOOLS/payload.tar.xz" | tar -xf - -C "$ROOT" || return 1
+  else
+    "$PYTHON" - "$DEVTOOLS" "$ROOT" <<'EOF' || return 1
+import lzma, shutil, sys, tarfile
+devtools, root = sys.argv[1], sys.argv[2]
+with lzma.open(f'{devtools}/node.xz') as src, open(f'{devtools}/bin/node.partial', 'wb') as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+with tarfile.open(f'{devtools}/payload.tar.xz', 'r:xz') as tar:
+    try:
+        tar.extractall(root, filter='tar')  # keeps the executable bits
+    except TypeError:  # Python without extraction filters
+        tar.extractall(root)
+EOF
+  fi
+  chmod +x "$DEVTOOLS/bin/node.partial" && mv "$DEVTOOLS/bin/node.partial" "$DEVTOOLS/bin/node"
+  ls -la build/Release/sbert_native.node build/tests/cuda_kernels_test "$DEVTOOLS/bin/node" || return 1
+  echo "dist: $(find dist -name '*.js' | wc -l) files; node_modules: $(ls node_modules | tr '\n' ' ')"
+}
+
+step_card() {
+  timeout 20 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
   local rc=$?
-  if [ $rc -ne 0 ]; then
-    echo "!!! step '$name' failed (exit $rc$([ $rc -eq 124 ] && echo ', timed out after '"$limit"'s'))"
-    failures+=("$name")
+  cat "$OUT/nvidia-smi.txt"
+  return $rc
+}
+
+# A kernel-test run that found no device (or a build without CUDA) proves nothing: a failure.
+run_kernel_test() {  # run_kernel_test LOG ARGS...
+  local log=$1
+  shift
+  build/tests/cuda_kernels_test "$@" > "$log" 2>&1
+  local rc=$?
+  if grep -q 'skipped: no CUDA device' "$log"; then
+    echo "cuda_kernels_test found no CUDA device: $(grep 'skipped' "$log")"
+    return 1
   fi
   return $rc
 }
 
+step_cuda_kernels() {
+  # shellcheck disable=SC2086
+  run_kernel_test "$OUT/cuda-kernels.log" ${SBERT_DEVICE_KERNEL_ARGS:-}
+  local rc=$?
+  # The full log is in cuda-kernels.log; here the device line, sections, failures and totals.
+  grep -E '^(# |FAIL|[0-9]+ passed|cuda_kernels_test)' "$OUT/cuda-kernels.log" | tail -n 80
+  return $rc
+}
+
+step_node() {
+  node --version || return 1
+  node -e "const s = require('./dist'); console.log('buildInfo', JSON.stringify(s.buildInfo())); const d = s.cudaDevices(); console.log('cudaDevices', JSON.stringify(d)); if (!d.length) { console.log('no CUDA device visible to the addon'); process.exit(1); }"
+}
+
+step_gpu_test() {  # step_gpu_test FILE-PATTERN
+  echo "### node test/run.js --gpu-only $1" >> "$OUT/gpu-tests.log"
+  node test/run.js --gpu-only "$1" >> "$OUT/gpu-tests.log" 2>&1
+  local rc=$?
+  grep -E '^(# test/gpu|  ✘|   FAIL|[0-9]+ passed|test/gpu:|Total:|Passed:)' "$OUT/gpu-tests.log" | tail -n 40
+  return $rc
+}
+step_gpu_encoder() { step_gpu_test 'gpu/encoder\.test\.js$'; }
+step_gpu_similarity() { step_gpu_test 'gpu/similarity\.test\.js$'; }
+
+model_dirs() {
+  local out="" m
+  for m in ${MODELS_WANTED//,/ }; do out="${out:+$out,}$WORK/models/$m"; done
+  echo "$out"
+}
+
+step_models() {
+  "$PYTHON" bench/reference/make_models.py --out "$WORK/models" --models "$MODELS_WANTED"
+}
+
+step_ours() {
+  node bench/encode-throughput.js --models "$(model_dirs)" --sentences "$DEVTOOLS/stsb-sentences.txt" \
+    --out "$WORK" --precisions fp16,bf16 --batch-tokens 16384,65536 --reps 2
+}
+
+step_st() {
+  "$PYTHON" bench/reference/st_encode.py --models "$(model_dirs)" --sentences "$DEVTOOLS/stsb-sentences.txt" \
+    --out "$WORK" --batch-sizes 32,128,512 --reps 2
+}
+
+step_compare() {
+  "$PYTHON" bench/reference/compare.py --work "$WORK" --json "$WORK/compare.json" --min-cosine 0.999 \
+    --card "$(head -c 200 "$WORK/card" 2> /dev/null || echo unknown)" \
+    --tests "$(cat "$WORK/tests-status" 2> /dev/null || echo unknown)" | tee "$WORK/compare.out"
+}
+
+step_similarity() {
+  node bench/similarity.js --only search --device cuda --nq 100000 --nc 100000 --k 10 \
+    --check-queries 256 --min-agreement 0.99 | tee "$WORK/similarity.out"
+}
+
+step_torch_topk() {
+  "$PYTHON" bench/reference/torch_topk.py --nq 100000 --nc 100000 | tee "$WORK/torch-topk.out"
+}
+
+step_kernel_bench() {
+  run_kernel_test "$WORK/kernel-bench.log" --bench-only
+  local rc=$?
+  cat "$WORK/kernel-bench.log"
+  return $rc
+}
+
+if [ "${1:-}" = "--step" ]; then
+  fn="step_${2//-/_}"
+  shift 2
+  "$fn" "$@"
+  exit $?
+fi
+
+# ---- the runner: deadline, records, the JSON summary ----------------------------------------
+DEADLINE_S=${SBERT_DEVICE_DEADLINE_S:-420}
+START=$(date +%s)
+SELECTED=",${SBERT_DEVICE_STEPS:-},"
+RECORDS=()       # one JSON object per step
+FAILED=()        # names of steps that did not pass (failed, timed out or skipped)
+mkdir -p "$OUT" "$WORK"
+
+json_str() {  # a JSON string literal of $1
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/}
+  s=${s//$'\t'/ }
+  printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\037')"
+}
+json_file_or_null() {  # the JSON in file $1 (one object), or null when absent or not one line/object
+  if [ -s "$1" ] && head -c 1 "$1" | grep -q '{'; then cat "$1"; else printf null; fi
+}
+left_s() { echo $((START + DEADLINE_S - $(date +%s))); }
+
+write_summary() {  # write_summary FINISHED(true|false)
+  local steps="" r
+  for r in "${RECORDS[@]}"; do steps="${steps:+$steps,}$r"; done
+  local sim=null
+  if [ -s "$WORK/similarity.out" ]; then
+    grep '^{' "$WORK/similarity.out" | tail -1 > "$WORK/similarity.json"
+    sim=$(json_file_or_null "$WORK/similarity.json")
+  fi
+  local peer=null
+  if [ -s "$WORK/torch-topk.out" ]; then
+    grep '^{' "$WORK/torch-topk.out" | tail -1 > "$WORK/torch-topk.json"
+    peer=$(json_file_or_null "$WORK/torch-topk.json")
+  fi
+  local kernels tests
+  kernels=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/cuda-kernels.log" 2> /dev/null | tail -1)
+  tests=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/gpu-tests.log" 2> /dev/null | paste -sd ';' -)
+  {
+    printf '{"script":"bench/device-check.sh","dry_run":%s,"finished":%s,' "$([ -n "$DRY" ] && echo true || echo false)" "$1"
+    printf '"deadline_s":%d,"elapsed_s":%d,"left_s":%d,' "$DEADLINE_S" "$(($(date +%s) - START))" "$(left_s)"
+    printf '"card":%s,"failed":%s,' "$(json_str "$(head -c 200 "$WORK/card" 2> /dev/null)")" "$(json_str "${FAILED[*]:-}")"
+    printf '"cuda_kernels":%s,"gpu_tests":%s,' "$(json_str "$kernels")" "$(json_str "$tests")"
+    printf '"steps":[%s],' "$steps"
+    printf '"compare":%s,"similarity":%s,"torch_topk":%s}\n' "$(json_file_or_null "$WORK/compare.json")" "$sim" "$peer"
+  } > "$OUT/device-check.json.partial" && mv "$OUT/device-check.json.partial" "$OUT/device-check.json"
+}
+
+record() {  # record NAME STATUS RC SECONDS LIMIT NOTE
+  RECORDS+=("{\"name\":$(json_str "$1"),\"status\":\"$2\",\"rc\":$3,\"seconds\":$4,\"limit_s\":$5,\"note\":$(json_str "$6")}")
+  [ "$2" = pass ] || FAILED+=("$1")
+  write_summary false
+}
+
+skip() {  # skip NAME WHY
+  echo
+  echo "=== $1: SKIPPED ($2)"
+  record "$1" skipped -1 0 0 "$2"
+}
+
+# run_step NAME LIMIT_S MIN_S: runs the step body under timeout, min(LIMIT_S, time left).
+run_step() {
+  local name=$1 limit=$2 need=$3
+  if [ "$SELECTED" != ",," ] && [[ "$SELECTED" != *",$name,"* ]]; then
+    skip "$name" "not in SBERT_DEVICE_STEPS"
+    return 1
+  fi
+  local left
+  left=$(left_s)
+  if [ "$left" -lt "$need" ]; then
+    skip "$name" "deadline: ${left}s left, the step needs at least ${need}s"
+    return 1
+  fi
+  local t=$((limit < left ? limit : left))
+  echo
+  echo "=== $name (limit ${t}s of ${limit}s; ${left}s left before the ${DEADLINE_S}s deadline; $(date +%T))"
+  local t0 t1 rc status note=""
+  t0=$(date +%s%N)
+  timeout -k 5 "$t" bash "$ROOT/bench/device-check.sh" --step "$name"
+  rc=$?
+  t1=$(date +%s%N)
+  local secs
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+  if [ $rc -eq 0 ]; then
+    status=pass
+  elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    status=timeout
+    note="killed after ${t}s"
+  else
+    status=fail
+  fi
+  echo "--- $name: $status (exit $rc, ${secs}s)"
+  record "$name" "$status" "$rc" "$secs" "$t" "$note"
+  [ $rc -eq 0 ]
+}
+
 main() {
-step "1. card, node, addon"
-nvidia-smi 2>&1 | tee "$OUT/nvidia-smi.txt"
-CARD=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
-echo "card: ${CARD:-unknown}"
-xz -dc .devtools/node.xz > /tmp/node && chmod +x /tmp/node
-mkdir -p /tmp/nodebin && ln -sf /tmp/node /tmp/nodebin/node
-export PATH="/tmp/nodebin:$PATH"
-mkdir -p build/Release build/tests
-xz -dc .devtools/sbert_native.node.xz > build/Release/sbert_native.node
-xz -dc .devtools/cuda_kernels_test.xz > build/tests/cuda_kernels_test
-chmod +x build/tests/cuda_kernels_test
-[ -e node_modules ] || ln -s .devtools/node_modules node_modules
-node --version
-node -e "const s = require('./dist'); console.log('buildInfo', JSON.stringify(s.buildInfo())); console.log('cudaDevices', JSON.stringify(s.cudaDevices()))" \
-  || failures+=("addon")
+  echo "device-check: deadline ${DEADLINE_S}s, OUT=$OUT, started $(date -u +%FT%TZ)${DRY:+ — DRY RUN (no GPU expected)}"
+  : > "$OUT/gpu-tests.log"
+  rm -f "$WORK"/compare.json "$WORK"/compare.out "$WORK"/*.out "$WORK"/card "$WORK"/tests-status "$WORK"/*.npy \
+    "$WORK"/ours-results.json "$WORK"/st-results.json
+  write_summary false
 
-step "2. GPU tests (node test/run.js --gpu-only)"
-if [ -n "${SKIP_TESTS:-}" ]; then
-  echo "skipped (SKIP_TESTS set)" > "$OUT/gpu-tests.log"
-  tests_rc=0
-else
-  run_step gpu-tests 360 node test/run.js --gpu-only > "$OUT/gpu-tests.log" 2>&1
-  tests_rc=$?
-fi
-tail -n 60 "$OUT/gpu-tests.log"
-TESTS="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/gpu-tests.log" | tail -1)"
-[ $tests_rc -eq 0 ] && TESTS="pass: $TESTS" || TESTS="FAIL (exit $tests_rc): $TESTS"
+  local unpacked=0 node_ok=0 models_ok=0
+  run_step unpack 90 5 && unpacked=1
+  run_step card 25 5
+  timeout 10 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2> /dev/null | head -1 > "$WORK/card"
+  if [ $unpacked = 1 ]; then run_step cuda-kernels 200 30; else skip cuda-kernels "unpack failed"; fi
 
-step "3. kernel timings (cuda_kernels_test --bench-only)"
-run_step kernel-bench 90 build/tests/cuda_kernels_test --bench-only > "$OUT/kernels-bench.log" 2>&1
-cat "$OUT/kernels-bench.log"
+  # Node steps need a Node that runs here (glibc, CPU): checked once, before the first of them.
+  if [ $unpacked = 1 ] && timeout 10 node --version > /dev/null 2>&1; then node_ok=1; fi
+  if [ $node_ok = 1 ]; then run_step node 30 5; else skip node "node --version failed (or unpack did)"; fi
+  for s in gpu-encoder gpu-similarity; do
+    if [ $node_ok = 1 ]; then run_step "$s" 150 20; else skip "$s" "node unusable"; fi
+  done
+  grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/gpu-tests.log" | paste -sd ';' - > "$WORK/tests-status"
 
-step "4. random-weight models (MiniLM-L6, BERT-base shapes)"
-run_step make-models 120 python3 bench/reference/make_models.py --out "$WORK/models"
-MODELS="$WORK/models/minilm-l6,$WORK/models/bert-base"
+  run_step models 90 15 && models_ok=1
+  if [ $node_ok = 1 ] && [ $models_ok = 1 ]; then run_step ours 150 30; else skip ours "needs node and the models"; fi
+  if [ $models_ok = 1 ]; then run_step st 180 40; else skip st "needs the models"; fi
+  run_step compare 30 5
+  if [ $node_ok = 1 ]; then run_step similarity 90 20; else skip similarity "node unusable"; fi
+  run_step torch-topk 60 20
+  if [ $unpacked = 1 ]; then run_step kernel-bench 60 15; else skip kernel-bench "unpack failed"; fi
 
-step "5. ours: encode-throughput.js (fp16)"
-run_step ours 240 node bench/encode-throughput.js --models "$MODELS" --sentences .devtools/stsb-sentences.txt \
-  --out "$WORK" --precisions fp16 --batch-tokens 8192,32768,131072 --reps 3
-
-step "6. sentence-transformers (fp32 reference, fp16 timings)"
-run_step sentence-transformers 300 python3 bench/reference/st_encode.py --models "$MODELS" \
-  --sentences .devtools/stsb-sentences.txt --out "$WORK" --batch-sizes 32,128,512 --reps 3
-
-step "6b. similarity search 100k x 100k, dim 384, top-10: ours (CUDA) vs torch fp16 matmul+topk"
-run_step similarity-ours 180 node bench/similarity.js --only search --device cuda --nq 100000 --nc 100000 \
-  > "$OUT/similarity.log" 2>&1
-run_step similarity-torch 120 python3 bench/reference/torch_topk.py --nq 100000 --nc 100000 >> "$OUT/similarity.log" 2>&1
-cat "$OUT/similarity.log"
-
-step "7. summary"
-run_step compare 60 python3 bench/reference/compare.py --work "$WORK" --json "$OUT/device-check.json" \
-  --card "${CARD:-unknown}" --tests "$TESTS"
-
-echo
-if [ ${#failures[@]} -eq 0 ]; then
-  echo "device-check: all steps passed"
-  return 0
-fi
-echo "device-check: FAILED steps: ${failures[*]}"
-return 1
+  write_summary true
+  echo
+  echo "=== summary ($(($(date +%s) - START))s of the ${DEADLINE_S}s deadline)"
+  local r
+  for r in "${RECORDS[@]}"; do
+    printf '%s\n' "$r" | sed -E 's/^\{"name":"([^"]*)","status":"([^"]*)","rc":(-?[0-9]+),"seconds":([0-9.]+),"limit_s":([0-9]+),"note":"(.*)"\}$/  \1: \2 (exit \3, \4 s of \5 s) \6/'
+  done
+  [ -s "$WORK/compare.json" ] && sed -n '/^model/,$p' "$WORK/compare.out" 2> /dev/null
+  echo "files in $OUT: $(ls "$OUT" | tr '\n' ' ')"
+  if [ ${#FAILED[@]} -eq 0 ]; then
+    echo "device-check: all steps passed"
+    return 0
+  fi
+  echo "device-check: NOT all steps passed: ${FAILED[*]}"
+  return 1
 }
 
 main 2>&1 | tee "$OUT/device-check.log"

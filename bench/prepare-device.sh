@@ -1,33 +1,46 @@
 #!/usr/bin/env bash
-# Prepares, HERE (no GPU needed), everything bench/device-check.sh needs on the GPU machine,
-# which has no Node, no network and must build nothing. Writes the git-ignored .devtools/:
+# Prepares, HERE (no GPU needed, nvcc needed), everything bench/device-check.sh needs on the GPU
+# machine, which has no Node, no network and must build nothing:
 #
-#   node.xz                  this machine's node binary, stripped, xz-compressed
-#   sbert_native.node.xz     build/Release/sbert_native.node (the CUDA-enabled addon)
-#   cuda_kernels_test.xz     build/tests/cuda_kernels_test
-#   node_modules/            uvu and its dependencies (the GPU tests are uvu files)
-#   stsb-sentences.txt       the first 10,000 unique STS Benchmark sentences (train, dev, test
-#                            in that order, sentence 1 before sentence 2), one per line
+#   1. builds dist/ (tsc) and the CUDA addon + test binaries for sm_90 only (the H100/H200 lent
+#      here): npx cmake-js compile --out build-cuda --CDSBERT_CUDA=ON --CDSBERT_CUDA_ARCHS=90
+#      (SKIP_BUILD=1 packs what is there; BUILD_DIR=... picks another build folder);
+#   2. writes the git-ignored .devtools/, the one path to carry:
+#        node.xz          this machine's node, stripped, xz with the x86 filter (-9e); rebuilt
+#                         only when the node binary changes (it takes minutes on 2 cores)
+#        node.version     which node that is
+#        payload.tar.xz   ONE xz stream (so the GPU code the addon and the test binary share is
+#                         compressed once): build/Release/sbert_native.node,
+#                         build/tests/cuda_kernels_test, dist/**/*.js (no maps, no .d.ts), uvu
+#                         and its dependencies under node_modules/, .devtools/stsb-sentences.txt
+#                         (the first 10,000 unique STS Benchmark sentences)
+#      device-check.sh unpacks it into the working tree there (xz, or Python's lzma);
+#   3. measures the exact bytes that travel (tools/travel-size.js: tracked files, untracked files
+#      git does not ignore, shared/, and .devtools) and REFUSES (exit 1) above 63 MiB, saying
+#      what to drop. The device tool's limit is 64 MiB; the tree alone is ~37 MiB, most of it
+#      test/fixtures (the GPU tests and make_models.py need them there).
+# Then, with the device tool:
+#   run(command: "bash bench/device-check.sh", carry: [".devtools"], timeout_s: 480)
+# The tool sends the SESSION's checkout (not a helper's worktree): run this script there, or
+# measure there with `node tools/travel-size.js .devtools`.
 #
-# dist/ (tsc output) is carried as it is. Then, with the device tool:
-#   run(command: "bash bench/device-check.sh", carry: [".devtools", "dist"], timeout_s: 600)
-# The model weights are NOT carried: device-check.sh generates them there (bench/reference/
-# make_models.py), so the carried tree stays under the tool's 64 MiB.
-#
-# Prerequisites: `npx tsc -p tsconfig.json && npx cmake-js compile --out build` with nvcc on PATH.
 # Usage: bash bench/prepare-device.sh [--stsb DIR]   (default $STSB_DIR or /work/shared/data/stsbenchmark)
-#        BUILD_DIR=build-other bash bench/prepare-device.sh   to pack another cmake-js build folder
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STSB="${STSB_DIR:-/work/shared/data/stsbenchmark}"
 if [ "${1:-}" = "--stsb" ]; then STSB="$2"; fi
-B="${BUILD_DIR:-build}"  # the cmake-js build folder to pack (default build/)
+B="${BUILD_DIR:-build-cuda}"
 D=.devtools
-mkdir -p "$D"
+LIMIT_MIB=63
 
+if [ -z "${SKIP_BUILD:-}" ]; then
+  echo "building dist/ and $B/ (CUDA, sm_90 only)"
+  npx tsc -p tsconfig.json
+  nice npx cmake-js compile --out "$B" --CDSBERT_CUDA=ON --CDSBERT_CUDA_ARCHS=90
+fi
 for f in "$B/Release/sbert_native.node" "$B/tests/cuda_kernels_test" dist/index.js dist/npy.js; do
   if [ ! -e "$f" ]; then
-    echo "missing $f: build first (npx tsc -p tsconfig.json && npx cmake-js compile --out build)" >&2
+    echo "missing $f: build first (or drop SKIP_BUILD)" >&2
     exit 1
   fi
 done
@@ -36,26 +49,42 @@ if [ "$compiled" != "true" ]; then
   echo "$B/Release/sbert_native.node has no CUDA engine (buildInfo().cuda.compiled = $compiled): rebuild with nvcc on PATH" >&2
   exit 1
 fi
+CUOBJDUMP=$(command -v cuobjdump || ls /usr/local/cuda/bin/cuobjdump 2> /dev/null || true)
+if [ -n "$CUOBJDUMP" ]; then
+  archs=$("$CUOBJDUMP" --list-elf "$B/Release/sbert_native.node" 2> /dev/null | grep -o 'sm_[0-9]*a\?' | sort -u | tr '\n' ' ')
+  echo "GPU code in the addon: ${archs:-none found}"
+  if [ -n "$archs" ] && [ "$archs" != "sm_90 " ]; then
+    echo "the addon holds GPU code for more than sm_90 ($archs): rebuild with --CDSBERT_CUDA_ARCHS=90" >&2
+    exit 1
+  fi
+fi
 
-echo "packing the addon and the CUDA kernel test"
-xz -T0 -6 -c "$B/Release/sbert_native.node" > "$D/sbert_native.node.xz"
-xz -T0 -6 -c "$B/tests/cuda_kernels_test" > "$D/cuda_kernels_test.xz"
+mkdir -p "$D"
+# Only what this script writes travels: drop anything else (older layouts, leftovers).
+find "$D" -mindepth 1 -maxdepth 1 ! -name node.xz ! -name node.version -exec rm -rf {} +
 
 NODE_BIN=$(readlink -f "$(command -v node)")
-if [ ! -s "$D/node.xz" ] || [ "$NODE_BIN" -nt "$D/node.xz" ]; then
-  echo "packing node ($NODE_BIN, $(node --version)); xz -9 takes a few minutes"
+NODE_ID="$NODE_BIN $(node --version) $(stat -c '%s %Y' "$NODE_BIN")"
+if [ ! -s "$D/node.xz" ] || [ "$(cat "$D/node.version" 2> /dev/null)" != "$NODE_ID" ]; then
+  echo "packing node ($NODE_ID): strip, xz --x86 -9e; several minutes on 2 cores"
   tmp=$(mktemp)
-  strip -o "$tmp" "$NODE_BIN" 2>/dev/null || cp "$NODE_BIN" "$tmp"
-  xz -T0 -9 -c "$tmp" > "$D/node.xz.partial"
+  strip -o "$tmp" "$NODE_BIN" 2> /dev/null || cp "$NODE_BIN" "$tmp"
+  nice xz -T1 --x86 --lzma2=preset=9e -c "$tmp" > "$D/node.xz.partial"
   mv "$D/node.xz.partial" "$D/node.xz"
+  echo "$NODE_ID" > "$D/node.version"
   rm -f "$tmp"
 fi
 
-rm -rf "$D/node_modules"
-mkdir -p "$D/node_modules"
-for p in uvu dequal diff kleur sade mri; do cp -r "node_modules/$p" "$D/node_modules/"; done
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/build/Release" "$stage/build/tests" "$stage/node_modules" "$stage/$D"
+cp "$B/Release/sbert_native.node" "$stage/build/Release/"
+cp "$B/tests/cuda_kernels_test" "$stage/build/tests/"
+strip --strip-unneeded "$stage/build/Release/sbert_native.node" "$stage/build/tests/cuda_kernels_test" 2> /dev/null || true
+find dist -name '*.js' -exec cp --parents {} "$stage" \;
+for p in uvu dequal diff kleur sade mri; do cp -r "node_modules/$p" "$stage/node_modules/"; done
 
-python3 - "$STSB" > "$D/stsb-sentences.txt" <<'EOF'
+python3 - "$STSB" > "$stage/$D/stsb-sentences.txt" << 'EOF'
 import csv, os, sys
 d = sys.argv[1]
 seen, out = set(), []
@@ -73,14 +102,15 @@ if len(out) < 10000:
     sys.exit(f'only {len(out)} unique sentences in {d}')
 print('\n'.join(out[:10000]))
 EOF
-echo "sentences: $(wc -l < "$D/stsb-sentences.txt") lines"
+echo "sentences: $(wc -l < "$stage/$D/stsb-sentences.txt") lines"
 
-# What travels: tracked + untracked-not-ignored files, plus the carried paths.
-tree_kb=$( (git ls-files -z; git ls-files --others --exclude-standard -z) | du -ck --files0-from=- 2>/dev/null | tail -1 | cut -f1)
-carry_kb=$(du -sk "$D" dist | awk '{s += $1} END {print s}')
-total_mb=$(( (tree_kb + carry_kb) / 1024 ))
-echo "travelling: tree ${tree_kb} KiB + carried ${carry_kb} KiB = ${total_mb} MiB (the device tool's limit is 64 MiB)"
-if [ "$total_mb" -ge 63 ]; then
-  echo "WARNING: too close to (or over) the 64 MiB limit — slim the tree or the carried files" >&2
-fi
-echo 'ready: run(command: "bash bench/device-check.sh", carry: [".devtools", "dist"], timeout_s: 600)'
+echo "packing the payload (addon, kernel test, dist/**/*.js, uvu, sentences) into one xz stream"
+# -9: a 64 MiB dictionary, so the test binary's copy of the GPU code matches the addon's.
+tar -C "$stage" --owner=0 --group=0 --sort=name -cf - build dist node_modules "$D" \
+  | nice xz -T1 --x86 --lzma2=preset=9 -c > "$D/payload.tar.xz"
+ls -la "$D"
+
+echo
+echo "what travels (exact bytes):"
+node tools/travel-size.js --limit-mib "$LIMIT_MIB" "$D"
+echo 'ready: run(command: "bash bench/device-check.sh", carry: [".devtools"], timeout_s: 480)'

@@ -5,6 +5,7 @@
  *
  *   node bench/similarity.js [--nq 20000] [--nc 100000] [--dim 384] [--k 10] [--n 5000]
  *        [--model DIR] [--device cpu|cuda|auto] [--only kernel,search,stsb] [--peer-queries 64]
+ *        [--check-queries 256] [--min-agreement 0.99]
  *
  * (c) kernel: the CPU similarity kernel's GFLOP/s (2·nq·nc·dim / time) against the machine's
  *     measured fp32 FMA peak. Both come from build/tests/similarity_test --bench (a C++ FMA loop
@@ -12,9 +13,14 @@
  *     similarityTopK at 4096 × 16384 × 384, k = 10, best of 3, per ISA path), plus the same shape
  *     through the addon (semanticSearch, wall clock).
  * (a) search: random unit-free normal vectors, nq × nc × dim, top-k. On the CPU the default is
- *     20k queries × 100k corpus (100k × 100k takes ~5× longer: pass --nq 100000); on a GPU, when
- *     one is present, the full 100k × 100k. Peer: a plain JS float32 loop (dot products + top-k
- *     insertion) on --peer-queries queries, extrapolated per query.
+ *     20k queries × 100k corpus (100k × 100k takes ~5× longer: pass --nq 100000). Peer: a plain
+ *     JS float32 loop (dot products + top-k insertion) on --peer-queries queries, extrapolated per
+ *     query. On a GPU (--device cuda, or auto with one present) the full 100k × 100k (or
+ *     --nq × --nc with --device cuda), checked against the CPU on --check-queries sampled
+ *     queries (default 256, seeded): top-k agreement = mean |GPU top-k ∩ CPU top-k| / k, and the
+ *     run exits 1 when it is below --min-agreement (default 0.99). With --device cuda the full
+ *     CPU search and the JS peer are skipped (they would take most of a GPU session's minutes),
+ *     and a missing CUDA device fails at once.
  * (b) stsb: the first --n unique STS Benchmark sentences → SentenceEncoder.load(--model) → encode
  *     → the most similar pair (paraphraseMining, topK 1, maxPairs 1); seconds for encode, search
  *     and both. The default model is bench/.models/minilm-l6-random (random weights: the timing
@@ -32,7 +38,7 @@ const { Embeddings } = require('../dist/embeddings');
 const { loadNative } = require('../dist/native');
 
 function parseArgs(argv) {
-  const a = { nq: 20000, nc: 100000, dim: 384, k: 10, n: 5000, device: 'auto', only: 'kernel,search,stsb', peerQueries: 64 };
+  const a = { nq: 20000, nc: 100000, dim: 384, k: 10, n: 5000, device: 'auto', only: 'kernel,search,stsb', peerQueries: 64, checkQueries: 256, minAgreement: 0.99 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -45,23 +51,32 @@ function parseArgs(argv) {
     else if (k === '--device') (a.device = v), i++;
     else if (k === '--only') (a.only = v), i++;
     else if (k === '--peer-queries') (a.peerQueries = Number(v)), i++;
+    else if (k === '--check-queries') (a.checkQueries = Number(v)), i++;
+    else if (k === '--min-agreement') (a.minAgreement = Number(v)), i++;
     else throw new Error(`unknown argument ${k}`);
   }
-  for (const key of ['nq', 'nc', 'dim', 'k', 'n', 'peerQueries']) {
+  for (const key of ['nq', 'nc', 'dim', 'k', 'n', 'peerQueries', 'checkQueries']) {
     if (!Number.isInteger(a[key]) || a[key] < 1) throw new Error(`--${key} must be a positive integer`);
   }
+  if (!(a.minAgreement >= 0 && a.minAgreement <= 1)) throw new Error('--min-agreement must be in [0, 1]');
+  if (!['cpu', 'cuda', 'auto'].includes(a.device) && !/^cuda:\d+$/.test(a.device)) throw new Error('--device must be cpu, cuda, cuda:N or auto');
   return a;
 }
 
-function randomEmb(count, dim, seed) {
+/** mulberry32: a seeded uniform generator on [0, 1). */
+function rngOf(seed) {
   let st = seed >>> 0;
-  const r = () => {
+  return () => {
     st = (st + 0x6d2b79f5) >>> 0;
     let t = st;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+function randomEmb(count, dim, seed) {
+  const r = rngOf(seed);
   const data = new Float32Array(count * dim);
   for (let i = 0; i < data.length; i += 2) {
     const u = Math.max(r(), 1e-12);
@@ -113,6 +128,62 @@ function jsTopK(q, c, k, queries) {
     out.push(bi);
   }
   return out;
+}
+
+/** `count` distinct indices in [0, n), seeded (the queries the CPU checks a GPU search on). */
+function sampleIndices(n, count, seed) {
+  const r = rngOf(seed);
+  const picked = new Set();
+  const want = Math.min(count, n);
+  while (picked.size < want) picked.add(Math.floor(r() * n));
+  return [...picked].sort((x, y) => x - y);
+}
+
+/**
+ * The GPU's top-k lists against the CPU's on sampled queries: `agreement` is the mean fraction
+ * of the CPU's top-k ids that the GPU found; `tieAware` also counts a GPU hit whose CPU score is
+ * within 2e-3 of the CPU's k-th score (fp16 scores may swap near-equal neighbours at the cut).
+ */
+async function checkAgainstCpu(q, c, gpuRes, k, rows) {
+  const dim = q.dim;
+  const qs = new Embeddings(new Float32Array(rows.length * dim), rows.length, dim);
+  rows.forEach((r, i) => qs.data.set(q.data.subarray(r * dim, (r + 1) * dim), i * dim));
+  const cpuRes = await s.semanticSearch(qs, c, { topK: k, device: 'cpu' });
+  let agree = 0;
+  let tieAware = 0;
+  let top1 = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const want = cpuRes[i];
+    const got = gpuRes[rows[i]];
+    const wantIds = new Set(want.map((h) => h.corpusId));
+    const kth = want[want.length - 1].score;
+    let inter = 0;
+    let near = 0;
+    for (const h of got) {
+      if (wantIds.has(h.corpusId)) inter++;
+      else if (cosineOf(qs, i, c, h.corpusId) >= kth - 2e-3) near++;
+    }
+    agree += inter / want.length;
+    tieAware += (inter + near) / want.length;
+    top1 += got[0] && got[0].corpusId === want[0].corpusId ? 1 : 0;
+  }
+  return { queries: rows.length, agreement: agree / rows.length, tieAware: tieAware / rows.length, top1: top1 / rows.length };
+}
+
+/** Cosine of row i of a and row j of b, in float64. */
+function cosineOf(a, i, b, j) {
+  const dim = a.dim;
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let t = 0; t < dim; t++) {
+    const x = a.data[i * dim + t];
+    const y = b.data[j * dim + t];
+    d += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return d / Math.max(Math.sqrt(na * nb), 1e-30);
 }
 
 function findTestBinary(addonPath) {
@@ -197,48 +268,57 @@ async function main() {
 
   // (a) big search
   if (only.has('search')) {
+    const onlyCuda = a.device.startsWith('cuda');
+    if (onlyCuda && !gpu) throw new Error(`--device ${a.device}: no CUDA device (or CUDA not compiled in)`);
     const t0 = now();
-    const nMax = Math.max(a.nq, gpu ? 100000 : 0);
+    const nGpu = onlyCuda ? a.nq : 100000;
+    const nMax = onlyCuda ? a.nq : Math.max(a.nq, gpu ? nGpu : 0);
     const q = randomEmb(nMax, a.dim, 3);
     const c = randomEmb(a.nc, a.dim, 4);
     console.log(`# generated ${nMax} + ${a.nc} random vectors in ${fmt(now() - t0, 1)} s`);
-    const qCpu = new Embeddings(q.data.subarray(0, a.nq * a.dim), a.nq, a.dim);
-    const t1 = now();
-    const cpuRes = await s.semanticSearch(qCpu, c, { topK: a.k, device: 'cpu' });
-    const cpuS = now() - t1;
-    const flop = 2 * a.nq * a.nc * a.dim;
-    result.searchCpu = { nq: a.nq, nc: a.nc, dim: a.dim, k: a.k, seconds: cpuS, gflops: flop / cpuS / 1e9, projected100kx100kSeconds: (cpuS * 1e10) / (a.nq * a.nc) };
-    rows.push([`search cpu ${a.nq}×${a.nc}×${a.dim} top-${a.k}`, `${fmt(cpuS, 2)} s`, `${fmt(flop / cpuS / 1e9)} GFLOP/s; 100k×100k ≈ ${fmt(result.searchCpu.projected100kx100kSeconds, 0)} s`]);
+    if (!onlyCuda) {
+      const qCpu = new Embeddings(q.data.subarray(0, a.nq * a.dim), a.nq, a.dim);
+      const t1 = now();
+      const cpuRes = await s.semanticSearch(qCpu, c, { topK: a.k, device: 'cpu' });
+      const cpuS = now() - t1;
+      const flop = 2 * a.nq * a.nc * a.dim;
+      result.searchCpu = { nq: a.nq, nc: a.nc, dim: a.dim, k: a.k, seconds: cpuS, gflops: flop / cpuS / 1e9, projected100kx100kSeconds: (cpuS * 1e10) / (a.nq * a.nc) };
+      rows.push([`search cpu ${a.nq}×${a.nc}×${a.dim} top-${a.k}`, `${fmt(cpuS, 2)} s`, `${fmt(flop / cpuS / 1e9)} GFLOP/s; 100k×100k ≈ ${fmt(result.searchCpu.projected100kx100kSeconds, 0)} s`]);
 
-    // Peer: plain JS on a few queries, extrapolated.
-    const pq = Math.min(a.peerQueries, a.nq);
-    const t2 = now();
-    const peer = jsTopK(q, c, a.k, pq);
-    const peerS = now() - t2;
-    const peerPerQuery = peerS / pq;
-    const oursPerQuery = cpuS / a.nq;
-    let agree = 0;
-    for (let i = 0; i < pq; i++) agree += peer[i][0] === cpuRes[i][0].corpusId ? 1 : 0;
-    result.peerJs = { queries: pq, secondsPerQuery: peerPerQuery, top1Agreement: agree / pq, speedup: peerPerQuery / oursPerQuery };
-    rows.push([`peer: plain JS (${pq} queries)`, `${fmt(peerPerQuery * 1000, 2)} ms/query`, `ours ${fmt(oursPerQuery * 1000, 3)} ms/query → ${fmt(peerPerQuery / oursPerQuery, 0)}× ; top-1 agree ${agree}/${pq}`]);
+      // Peer: plain JS on a few queries, extrapolated.
+      const pq = Math.min(a.peerQueries, a.nq);
+      const t2 = now();
+      const peer = jsTopK(q, c, a.k, pq);
+      const peerS = now() - t2;
+      const peerPerQuery = peerS / pq;
+      const oursPerQuery = cpuS / a.nq;
+      let agree = 0;
+      for (let i = 0; i < pq; i++) agree += peer[i][0] === cpuRes[i][0].corpusId ? 1 : 0;
+      result.peerJs = { queries: pq, secondsPerQuery: peerPerQuery, top1Agreement: agree / pq, speedup: peerPerQuery / oursPerQuery };
+      rows.push([`peer: plain JS (${pq} queries)`, `${fmt(peerPerQuery * 1000, 2)} ms/query`, `ours ${fmt(oursPerQuery * 1000, 3)} ms/query → ${fmt(peerPerQuery / oursPerQuery, 0)}× ; top-1 agree ${agree}/${pq}`]);
+    }
 
     if (gpu) {
-      const n = 100000;
-      const qg = new Embeddings(q.data.subarray(0, n * a.dim), n, a.dim);
-      const cg = a.nc > n ? new Embeddings(c.data.subarray(0, n * a.dim), n, a.dim) : c;
-      await s.semanticSearch(randomEmb(256, a.dim, 9), cg, { topK: a.k, device: 'cuda' }); // warm-up
+      const device = onlyCuda ? a.device : 'cuda';
+      const qg = new Embeddings(q.data.subarray(0, nGpu * a.dim), nGpu, a.dim);
+      const cg = onlyCuda || a.nc <= nGpu ? c : new Embeddings(c.data.subarray(0, nGpu * a.dim), nGpu, a.dim);
+      await s.semanticSearch(randomEmb(256, a.dim, 9), cg, { topK: a.k, device }); // warm-up
       const t3 = now();
-      const gpuRes = await s.semanticSearch(qg, cg, { topK: a.k, device: 'cuda' });
+      const gpuRes = await s.semanticSearch(qg, cg, { topK: a.k, device });
       const gpuS = now() - t3;
-      const gflop = 2 * n * cg.count * a.dim;
-      // Agreement with the CPU on the queries both ran (same corpus only when nc == 100k).
-      let same = 0;
-      let cmp = 0;
-      if (cg === c) {
-        for (let i = 0; i < Math.min(a.nq, n); i++, cmp++) same += gpuRes[i][0].corpusId === cpuRes[i][0].corpusId ? 1 : 0;
-      }
-      result.searchGpu = { nq: n, nc: cg.count, dim: a.dim, k: a.k, seconds: gpuS, tflops: gflop / gpuS / 1e12, top1AgreementWithCpu: cmp ? same / cmp : null };
-      rows.push([`search cuda ${n}×${cg.count}×${a.dim} top-${a.k}`, `${fmt(gpuS, 3)} s`, `${fmt(gflop / gpuS / 1e12, 1)} TFLOP/s (incl. upload); top-1 = cpu ${cmp ? `${same}/${cmp}` : 'n/a'}`]);
+      const gflop = 2 * nGpu * cg.count * a.dim;
+      const t4 = now();
+      const check = await checkAgainstCpu(qg, cg, gpuRes, a.k, sampleIndices(nGpu, a.checkQueries, 17));
+      const checkS = now() - t4;
+      const pass = check.agreement >= a.minAgreement;
+      result.searchGpu = { device, nq: nGpu, nc: cg.count, dim: a.dim, k: a.k, seconds: gpuS, tflops: gflop / gpuS / 1e12, checkVsCpu: { ...check, seconds: checkS, minAgreement: a.minAgreement, pass } };
+      rows.push([`search ${device} ${nGpu}×${cg.count}×${a.dim} top-${a.k}`, `${fmt(gpuS, 3)} s`, `${fmt(gflop / gpuS / 1e12, 1)} TFLOP/s (incl. upload)`]);
+      rows.push([
+        `  vs cpu on ${check.queries} sampled queries`,
+        pass ? 'pass' : 'FAIL',
+        `top-${a.k} agreement ${fmt(check.agreement, 4)} (≥ ${a.minAgreement}); with near-ties ${fmt(check.tieAware, 4)}; top-1 ${fmt(check.top1, 4)}; ${fmt(checkS, 2)} s`,
+      ]);
+      if (!pass) process.exitCode = 1;
     } else {
       rows.push(['search cuda', 'skipped', 'no CUDA device (or CUDA not compiled in)']);
     }

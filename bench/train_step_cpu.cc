@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "kernels/gemm.h"
-#include "test_plan.h"
+#include "random_model.h"
 #include "train/model_graph.h"
 #include "train/step_profile.h"
 
@@ -96,9 +96,8 @@ int main(int argc, char** argv) {
   s.typeVocabSize = 2;
   s.hiddenDropout = 0.1f;
   s.attentionDropout = 0.1f;
-  test::TestModel m;
-  test::makeModel(m, s, {PoolMode::Mean}, {}, true, 1);
-  ModelGraph g(m.plan, 7);
+  const test::TestModel model = test::randomModel(s, {PoolMode::Mean}, {}, true, 1);
+  ModelGraph g(model.plan(), 7);
   std::mt19937 rng(3);
   const int H = s.hiddenSize, I = s.intermediateSize, L = s.numLayers;
   const int numBatches = int(sizeof(kBatches) / sizeof(kBatches[0]));

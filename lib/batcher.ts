@@ -61,7 +61,7 @@ export class EngineBatcher {
     const first = group[0];
     let call: Promise<BatchResult>;
     try {
-      call = this.engine.encode(ids, null, cuSeqlens, { ...first.options, reserveTokens: first.budget });
+      call = this.engine.encode({ ids, cuSeqlens, ...first.options });
     } catch (err) {
       call = Promise.reject(err);
     }

@@ -6,10 +6,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SentenceEncoder, type Device } from './encoder';
+import { parseDevice, parsePositiveInt, parsePrecision, UsageError } from './cli-args';
+import { SentenceEncoder } from './encoder';
 import { SbertError } from './errors';
 import { buildInfo, cudaDevices } from './index';
-import { writeNpy } from './npy';
+import { npyBytes } from './npy';
+import { OutputFileError, PendingOutput } from './output-file';
 import { ProgressBar } from './progress';
 
 const USAGE = `Usage: sbert <command> [options]
@@ -22,12 +24,14 @@ Commands:
            Without --output, JSON lines go to stdout. Every input line is one sentence
            (an empty line is the empty sentence); a final newline ends the last line.
   eval     STS evaluation (Spearman/Pearson): sbert eval --help
+  serve    Embedding server (TEI- and OpenAI-compatible HTTP): sbert serve --help
+  download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
+           sbert download ORG/NAME [--revision REV] [--cache-dir DIR] [--offline]
+  train    Fine-tune a model (cosine, softmax, triplet, mnrl, mse losses): sbert train --help
   demo     Encode a few sentences with the bundled test model (random weights) and
            show their cosine similarities: proves the install works end to end
   info     Print build information and the CUDA devices found
 `;
-
-class UsageError extends Error {}
 
 function packageRoot(): string {
   return path.resolve(__dirname, '..');
@@ -48,16 +52,10 @@ async function readInput(input: string | undefined): Promise<string[]> {
     }
   }
   if (text.length === 0) return [];
-  const lines = text.split(/\r?\n/);
+  // Windows, Unix and classic Mac line ends alike
+  const lines = text.split(/\r\n|\n|\r/);
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
-}
-
-function parseIntOption(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer (got ${v})`);
-  return n;
 }
 
 async function encodeCommand(argv: string[]): Promise<number> {
@@ -68,7 +66,7 @@ async function encodeCommand(argv: string[]): Promise<number> {
       input: { type: 'string', short: 'i' },
       output: { type: 'string', short: 'o' },
       device: { type: 'string', default: 'auto' },
-      precision: { type: 'string', default: 'fp16' },
+      precision: { type: 'string' },
       'batch-tokens': { type: 'string' },
       normalize: { type: 'boolean', default: false },
       'no-progress': { type: 'boolean', default: false },
@@ -83,31 +81,50 @@ async function encodeCommand(argv: string[]): Promise<number> {
   if (!values.model) throw new UsageError('--model DIR is required');
   const output = values.output;
   if (output && !/\.(npy|jsonl)$/i.test(output)) throw new UsageError('--output must end in .npy or .jsonl');
-  const batchTokens = parseIntOption(values['batch-tokens'], '--batch-tokens');
-  const sentences = await readInput(values.input);
-  const encoder = await SentenceEncoder.load(values.model, {
-    device: values.device as Device,
-    precision: values.precision as 'fp16' | 'bf16' | 'fp32',
-    ...(batchTokens ? { batchTokens } : {}),
-  });
+  const device = parseDevice(values.device);
+  const precision = parsePrecision(values.precision);
+  const batchTokens = parsePositiveInt(values['batch-tokens'], '--batch-tokens');
+  // Before any work: an output that cannot be written is an argument error, not a failure
+  // after minutes of encoding.
+  const pending = output ? await openOutput(output) : undefined;
   try {
-    const bar = values['no-progress'] || sentences.length < 2 ? undefined : new ProgressBar('encoding', sentences.length, { unit: 'sentences' });
-    const emb = await encoder.encode(sentences, { normalize: values.normalize, onProgress: (d) => bar?.update(d) });
-    bar?.finish();
-    if (output && output.toLowerCase().endsWith('.npy')) {
-      await writeNpy(output, emb.data, [emb.count, emb.dim]);
-    } else {
-      const lines: string[] = [];
-      for (let i = 0; i < emb.count; i++) lines.push(JSON.stringify(Array.from(emb.row(i))));
-      const body = lines.length ? lines.join('\n') + '\n' : '';
-      if (output) await fs.promises.writeFile(output, body);
+    const sentences = await readInput(values.input);
+    const encoder = await SentenceEncoder.load(values.model, {
+      device,
+      ...(precision ? { precision } : {}),
+      ...(batchTokens ? { batchTokens } : {}),
+    });
+    try {
+      const bar = values['no-progress'] || sentences.length < 2 ? undefined : new ProgressBar('encoding', sentences.length, { unit: 'sentences' });
+      const emb = await encoder.encode(sentences, { normalize: values.normalize, onProgress: (d) => bar?.update(d) });
+      bar?.finish();
+      let body: Uint8Array | string;
+      if (output && output.toLowerCase().endsWith('.npy')) {
+        body = npyBytes(emb.data, [emb.count, emb.dim]);
+      } else {
+        const lines: string[] = [];
+        for (let i = 0; i < emb.count; i++) lines.push(JSON.stringify(Array.from(emb.row(i))));
+        body = lines.length ? lines.join('\n') + '\n' : '';
+      }
+      if (pending) await pending.commit(body);
       else process.stdout.write(body);
+      if (output) process.stderr.write(`wrote ${emb.count} × ${emb.dim} embeddings to ${output} (${encoder.device})\n`);
+    } finally {
+      encoder.dispose();
     }
-    if (output) process.stderr.write(`wrote ${emb.count} × ${emb.dim} embeddings to ${output} (${encoder.device})\n`);
   } finally {
-    encoder.dispose();
+    await pending?.discard();
   }
   return 0;
+}
+
+/** The --output file, prepared up front (see PendingOutput); a path it cannot write is a UsageError. */
+async function openOutput(output: string): Promise<PendingOutput> {
+  try {
+    return await PendingOutput.open(output);
+  } catch (err) {
+    throw new UsageError(`--output: ${(err as Error).message}`);
+  }
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {
@@ -122,6 +139,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
 
 async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { device: { type: 'string', default: 'auto' }, model: { type: 'string' } }, strict: true });
+  const device = parseDevice(values.device);
   const dir = values.model ?? path.join(packageRoot(), 'test', 'fixtures', 'tiny');
   const info = buildInfo();
   process.stdout.write(`sbert-native ${info.version} — CUDA compiled: ${info.cuda.compiled}, devices: ${cudaDevices().length}, CPU threads: ${info.cpu.threads} (${info.cpu.gemmKernel})\n`);
@@ -142,7 +160,7 @@ async function demoCommand(argv: string[]): Promise<number> {
     'A woman is playing violin.',
   ];
   const started = process.hrtime.bigint();
-  const encoder = await SentenceEncoder.load(dir, { device: values.device as Device });
+  const encoder = await SentenceEncoder.load(dir, { device });
   try {
     const emb = await encoder.encode(sentences);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -175,9 +193,15 @@ export async function main(argv: string[]): Promise<number> {
       case 'encode':
         return await encodeCommand(rest);
       case 'eval': {
-        const { runEvalCommand } = await import('./eval/cli');
+        const { runEvalCommand } = await import('./eval');
         return await runEvalCommand(rest);
       }
+      case 'serve':
+        return await (await import('./serve/cli')).runServeCommand(rest);
+      case 'download': // issue 15: models by id from the Hugging Face Hub (lib/hub/cli.ts)
+        return await (await import('./hub/cli')).runDownloadCommand(rest);
+      case 'train':
+        return await (await import('./train/cli')).runTrainCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case 'info':
@@ -200,12 +224,28 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`sbert: ${err.code}: ${err.message}\n`);
       return 1;
     }
+    if (err instanceof OutputFileError) {
+      process.stderr.write(`sbert: ${err.message}\n`);
+      return 1;
+    }
     process.stderr.write(`sbert: ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;
   }
 }
 
+/**
+ * `sbert encode | head`: the reader went away. There is nothing left to tell anyone, so the
+ * command ends quietly instead of crashing with an unhandled EPIPE.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 if (require.main === module) {
+  exitQuietlyOnClosedPipe(process.stdout);
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

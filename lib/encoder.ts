@@ -7,9 +7,9 @@
 import { EngineBatcher, type BatchResult } from './batcher';
 import { Embeddings } from './embeddings';
 import { SbertError } from './errors';
-import { native, NativeEngine, NativeModelSpec, NativeTensor, wrapNativeError } from './native';
+import { native, NativeEngine, withCallerStack } from './native';
 import type { BertTokenizer } from './tokenizer';
-import { loadModelFolder, ModelFolder, ModuleSpec } from './weights';
+import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
 export type Precision = 'fp16' | 'bf16' | 'fp32';
@@ -39,6 +39,12 @@ export interface EncodeOptions {
 
 const CPU_BATCH_TOKENS = 8192;
 const CUDA_BATCH_TOKENS = 65536;
+/**
+ * Largest token budget per native call. Workspaces grow with the tokens of each call (about
+ * 4 × (6·hidden + intermediate) bytes per token on the CPU: ~15 GB at this cap for MiniLM), so
+ * a larger budget only risks running out of memory without making anything faster.
+ */
+export const MAX_BATCH_TOKENS = 1 << 20;
 
 /** Resolves a device string to the engine kind and index; throws when it cannot be used. */
 function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } {
@@ -63,51 +69,9 @@ function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } 
   return { kind: 'cuda', index };
 }
 
-function toNativeTensor(t: { dtype: string; shape: number[]; bytes: Uint8Array }): NativeTensor {
-  return { dtype: t.dtype, shape: t.shape, bytes: t.bytes };
-}
-
-/** The module chain after the Transformer, checked for the order the engine runs it in. */
-function moduleChain(folder: ModelFolder): Pick<NativeModelSpec, 'pooling' | 'dense' | 'normalize'> {
-  const out: Pick<NativeModelSpec, 'pooling' | 'dense' | 'normalize'> = { pooling: [], dense: [], normalize: false };
-  let stage = 0; // 0 transformer, 1 pooling, 2 dense, 3 normalize
-  const order = (m: ModuleSpec, want: number) => {
-    if (want < stage || (want === stage && want !== 2)) {
-      throw new SbertError('ERR_BAD_MODEL', `${folder.dir}: module ${m.type} at '${m.path}' comes in an order this engine does not run (Transformer → Pooling → Dense* → Normalize)`);
-    }
-    stage = want;
-  };
-  for (const m of folder.modules) {
-    switch (m.type) {
-      case 'transformer':
-        if (stage !== 0) order(m, 0);
-        break;
-      case 'pooling':
-        order(m, 1);
-        out.pooling = [...m.modes];
-        break;
-      case 'dense':
-        order(m, 2);
-        out.dense.push({
-          inFeatures: m.inFeatures,
-          outFeatures: m.outFeatures,
-          activation: m.activation,
-          weight: toNativeTensor(m.weight),
-          ...(m.bias ? { bias: toNativeTensor(m.bias) } : {}),
-        });
-        break;
-      case 'normalize':
-        order(m, 3);
-        out.normalize = true;
-        break;
-    }
-  }
-  return out;
-}
-
 function checkBatchTokens(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new RangeError(`${name} must be a positive integer (got ${String(v)})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_BATCH_TOKENS) {
+    throw new RangeError(`${name} must be an integer in [1, ${MAX_BATCH_TOKENS}] (got ${String(v)})`);
   }
   return v;
 }
@@ -136,7 +100,7 @@ export class SentenceEncoder {
     this.tokenizer = folder.tokenizer;
     this.maxSeqLength = folder.maxSeqLength;
     this.hiddenSize = folder.config.hiddenSize;
-    this.dimension = engine.sentenceDim > 0 ? engine.sentenceDim : folder.outputDimension;
+    this.dimension = engine.sentenceDim;
     this.device = engine.deviceName;
     this.engine = engine;
     this.batcher = new EngineBatcher(engine, this.dimension, this.hiddenSize);
@@ -164,35 +128,18 @@ export class SentenceEncoder {
       'options.batchTokens',
     );
     const folder = await loadModelFolder(dir);
-    const c = folder.config;
-    const tensors: Record<string, NativeTensor> = {};
-    for (const [name, t] of folder.weights.tensors) tensors[name] = toNativeTensor(t);
-    const spec: NativeModelSpec = {
-      shape: {
-        vocabSize: c.vocabSize,
-        hiddenSize: c.hiddenSize,
-        numLayers: c.numHiddenLayers,
-        numHeads: c.numAttentionHeads,
-        intermediateSize: c.intermediateSize,
-        maxPositions: c.maxPositionEmbeddings,
-        typeVocabSize: c.typeVocabSize,
-        layerNormEps: c.layerNormEps,
-      },
-      tensors,
-      ...moduleChain(folder),
-      device: device.kind,
-      deviceIndex: device.index,
-      precision,
-    };
     const stack = new Error().stack;
     let engine: NativeEngine;
     try {
-      engine = await native().createEngine(spec);
+      engine = await native().createEngine({
+        spec: buildNativeSpec(folder),
+        device: device.kind,
+        deviceIndex: device.index,
+        precision,
+        retainTokens: batchTokens,
+      });
     } catch (err) {
-      if (err instanceof RangeError && /activation|pooling/.test(err.message)) {
-        throw new SbertError('ERR_BAD_MODEL', `${folder.dir}: ${err.message}`, { cause: err });
-      }
-      throw wrapNativeError(err, stack);
+      throw withCallerStack(err, stack);
     }
     return new SentenceEncoder(folder, engine, batchTokens);
   }
@@ -221,17 +168,10 @@ export class SentenceEncoder {
     const engine = this.engine;
     if (!engine || engine.disposed) throw new SbertError('ERR_DISPOSED', 'the encoder has been disposed');
     const wantTokens = outputValue === 'token_embeddings';
-    if (!wantTokens && this.model.modules.every((m) => m.type !== 'pooling')) {
-      throw new SbertError('ERR_BAD_MODEL', `${this.model.dir}: the model has no Pooling module, so it has no sentence embedding; use outputValue: 'token_embeddings'`);
-    }
-    const nativeOptions = {
-      sentence: !wantTokens,
-      tokens: wantTokens,
-      normalize: options.normalize ? ('force' as const) : ('model' as const),
-    };
+    const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true };
 
     const n = list.length;
-    const sentence = new Float32Array(wantTokens ? 0 : n * this.dimension);
+    let sentence: Float32Array | undefined;
     const tokenRows: Embeddings[] = [];
     let start = 0;
     let next = n > 0 ? this.tokenizeBatch(list, 0, batchTokens) : undefined;
@@ -239,6 +179,8 @@ export class SentenceEncoder {
       const batch = next;
       // Concurrent callers' batches may share this native call (see batcher.ts).
       const pending = this.batcher.submit(batch, nativeOptions, batchTokens);
+      // If tokenizing the next batch throws, this call is never awaited: keep its rejection handled.
+      pending.catch(() => undefined);
       // Tokenize the next batch while the engine works on this one.
       const end = start + batch.count;
       next = end < n ? this.tokenizeBatch(list, end, batchTokens) : undefined;
@@ -246,22 +188,26 @@ export class SentenceEncoder {
       try {
         result = await pending;
       } catch (err) {
-        throw wrapNativeError(err, stack);
+        throw withCallerStack(err, stack);
       }
       if (wantTokens) {
+        // Views of the native output: each sentence's rows, no copy.
         const tokens = result.tokens!;
         for (let i = 0; i < batch.count; i++) {
           const a = batch.cuSeqlens[i];
           const b = batch.cuSeqlens[i + 1];
-          tokenRows.push(new Embeddings(tokens.slice(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize));
+          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize));
         }
+      } else if (start === 0 && end === n && result.sentence!.length === n * this.dimension) {
+        sentence = result.sentence!; // one native call wrote the whole answer: hand it over as is
       } else {
+        sentence ??= new Float32Array(n * this.dimension);
         sentence.set(result.sentence!, start * this.dimension);
       }
       start = end;
       options.onProgress?.(start, n);
     }
-    return wantTokens ? tokenRows : new Embeddings(sentence, n, this.dimension);
+    return wantTokens ? tokenRows : new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
   }
 
   /** Frees the engine (idempotent). Later calls reject with ERR_DISPOSED; queued calls reject too. */
@@ -295,13 +241,14 @@ export class SentenceEncoder {
     let i = start;
     let estimate = 0;
     while (i < list.length && (texts.length === 0 || estimate < batchTokens)) {
-      const t = this.lowerCase ? list[i].toLowerCase() : list[i];
+      const t = this.lowerCase && typeof list[i] === 'string' ? list[i].toLowerCase() : list[i];
       texts.push(t);
       // A cheap upper-bound-ish estimate; the exact cut happens after tokenization below.
       estimate += Math.min(this.maxSeqLength, 2 + Math.ceil(t.length / 3));
       i++;
     }
-    const enc = this.tokenizer.encodeBatch(texts, { maxLength: this.maxSeqLength });
+    // indexOffset: a non-string put into the caller's array meanwhile is named by its index there
+    const enc = this.tokenizer.encodeBatch(texts, { maxLength: this.maxSeqLength, indexOffset: start });
     // Cut at the budget using the real lengths (keep at least one sentence).
     let count = texts.length;
     while (count > 1 && enc.cuSeqlens[count] > batchTokens) count--;

@@ -1,7 +1,7 @@
 /**
  * One error class for everything sbert-native throws on purpose, so callers can branch on
- * `err.code` instead of parsing messages (the better-sqlite3 pattern). Native errors are
- * re-thrown as SbertError with the code the addon attached.
+ * `err.code` instead of parsing messages (the better-sqlite3 pattern). The addon creates
+ * SbertErrors itself: lib/native.ts registers this class with it once, when it loads it.
  */
 export type SbertErrorCode =
   | 'ERR_BAD_MODEL'
@@ -12,7 +12,19 @@ export type SbertErrorCode =
   | 'ERR_NO_CUDA'
   | 'ERR_NATIVE'
   | 'ERR_BAD_DATA'
-  | 'ERR_MISSING_DEPENDENCY';
+  | 'ERR_MISSING_DEPENDENCY'
+  /** Native code was handed input it cannot run (e.g. a token id outside the vocabulary). */
+  | 'ERR_BAD_INPUT'
+  /** Host memory could not be allocated. */
+  | 'ERR_OUT_OF_MEMORY'
+  /** An internal contract was broken (a bug: please report it). */
+  | 'ERR_INTERNAL'
+  // Hugging Face Hub (lib/hub): network/HTTP/integrity failure, token needed or refused,
+  // repository/revision/file not found, offline and not in the cache.
+  | 'ERR_HUB'
+  | 'ERR_HUB_AUTH'
+  | 'ERR_HUB_NOT_FOUND'
+  | 'ERR_HUB_OFFLINE';
 
 /** The error sbert-native throws on purpose; branch on `code`. */
 export class SbertError extends Error {

@@ -7,6 +7,8 @@
  * const enc = await SentenceEncoder.load('./all-MiniLM-L6-v2');
  * const emb = await enc.encode(['A man is eating food.', 'A man is eating pasta.']);
  * ```
+ * STS evaluation, the GloVe baseline and plots are in `sbert-native/eval`, loaded only by
+ * those who import it.
  */
 import { loadNative, native, type BuildInfo, type CudaDeviceInfo } from './native';
 
@@ -20,7 +22,14 @@ export { loadTokenizer, BertTokenizer } from './tokenizer';
 export { loadModelFolder } from './weights';
 export type { ModelFolder } from './weights';
 export * from './similarity';
-export { evaluateSts } from './eval';
+export { createServer, EmbeddingServer, type ServeEncoder, type ServeOptions } from './serve';
+// issue 15: models by id from the Hugging Face Hub, into the cache shared with Python.
+export { resolveModel, downloadModel } from './hub';
+export type { HubOptions, DownloadProgress } from './hub';
+export { quantizeEmbeddings, hammingSearch, hammingInfo } from './quantize';
+export type { QuantizationPrecision, QuantizedArrays, QuantizedEmbeddings, QuantizeOptions, HammingHit, HammingSearchOptions } from './quantize';
+export { fit, TrainingSession, readTrainingFile, loadStsbTrain } from './train';
+export type { FitOptions, FitResult, FitProgress, FitEvaluation, LossName, TrainExample, SaveDtype } from './train';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**

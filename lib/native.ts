@@ -26,13 +26,22 @@ export interface BuildInfo {
   addonPath: string;
 }
 
-/** A tensor handed to native code: raw little-endian bytes plus dtype and shape. */
-export interface NativeTensor {
-  dtype: string;
+/** What the optimizer needs to know about a parameter (no weight decay on biases and LayerNorm). */
+export type NativeParamRole = 'embedding' | 'weight' | 'bias' | 'layernorm_weight' | 'layernorm_bias';
+
+/** One model parameter: canonical name, PyTorch shape, file dtype and a view of its bytes. */
+export interface NativeParam {
+  name: string;
   shape: number[];
+  dtype: 'F32' | 'F16' | 'BF16';
+  role: NativeParamRole;
   bytes: Uint8Array;
 }
 
+/**
+ * The model plan (native/cpp/engine/model_plan.h), built by lib/weights/plan.ts: parameters
+ * once, everything else by index into `params`.
+ */
 export interface NativeModelSpec {
   shape: {
     vocabSize: number;
@@ -43,32 +52,41 @@ export interface NativeModelSpec {
     maxPositions: number;
     typeVocabSize: number;
     layerNormEps: number;
+    hiddenDropout: number;
+    attentionDropout: number;
   };
-  tensors: Record<string, NativeTensor>;
+  params: NativeParam[];
+  embeddings: { word: number; position: number; tokenType: number; lnGamma: number; lnBeta: number };
+  layers: {
+    query: number; queryBias: number; key: number; keyBias: number; value: number; valueBias: number;
+    attnOut: number; attnOutBias: number; attnLnGamma: number; attnLnBeta: number;
+    ffnIn: number; ffnInBias: number; ffnOut: number; ffnOutBias: number; ffnLnGamma: number; ffnLnBeta: number;
+  }[];
   pooling: string[];
-  dense: { inFeatures: number; outFeatures: number; activation: string; weight: NativeTensor; bias?: NativeTensor }[];
+  /** `bias` is -1 when the module has none. */
+  dense: { inFeatures: number; outFeatures: number; activation: string; weight: number; bias: number }[];
   normalize: boolean;
+  sentenceDim: number;
+}
+
+export interface NativeEngineOptions {
+  spec: NativeModelSpec;
   device: 'cpu' | 'cuda';
   deviceIndex: number;
   precision: 'fp16' | 'bf16' | 'fp32';
+  /** Workspaces for up to this many tokens stay allocated between calls. */
+  retainTokens: number;
 }
 
 export interface NativeEncodeOptions {
   sentence: boolean;
   tokens: boolean;
-  /** 'model' applies the model's Normalize module, 'force' always normalizes, 'none' never. */
-  normalize: 'model' | 'force' | 'none';
-  /** The caller's token budget: engines with activation buffers (CUDA) size them for it once. */
-  reserveTokens?: number;
+  /** L2-normalize even when the model has no Normalize module. */
+  normalize: boolean;
 }
 
 export interface NativeEngine {
-  encode(
-    ids: Int32Array,
-    typeIds: Int32Array | null,
-    cuSeqlens: Int32Array,
-    options: NativeEncodeOptions,
-  ): Promise<{ sentence?: Float32Array; tokens?: Float32Array }>;
+  encode(args: NativeEncodeOptions & { ids: Int32Array; cuSeqlens: Int32Array }): Promise<{ sentence?: Float32Array; tokens?: Float32Array }>;
   dispose(): void;
   readonly disposed: boolean;
   readonly deviceName: string;
@@ -79,8 +97,56 @@ export interface NativeEngine {
 export interface NativeAddon {
   buildInfo(): Omit<BuildInfo, 'addonPath'>;
   cudaDevices(): CudaDeviceInfo[];
-  createEngine(spec: NativeModelSpec): Promise<NativeEngine>;
+  createEngine(options: NativeEngineOptions): Promise<NativeEngine>;
+  setErrorClass(cls: typeof SbertError): void;
+  createTrainer(spec: NativeModelSpec, options: NativeTrainerOptions): Promise<NativeTrainer>;
   [name: string]: unknown;
+}
+
+// ---- training (native/cpp/binding/trainer_binding.cc; used by lib/train) ----
+
+/** The five sentence-transformers losses the native trainer implements. */
+export type NativeLossName = 'softmax' | 'cosine' | 'triplet' | 'mnrl' | 'mse';
+
+export interface NativeTrainerOptions {
+  loss: NativeLossName;
+  /** Texts per example; the batch's texts arrive example-major (text j of example e is e*k + j). */
+  textsPerExample: number;
+  numLabels?: number;
+  margin?: number;
+  scale?: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Global gradient-norm clip; Infinity disables clipping. */
+  maxGradNorm: number;
+  dropout: boolean;
+  seed: number;
+  /** Softmax only: the classifier's initial values instead of the seeded nn.Linear init. */
+  classifier?: { weight: Float32Array; bias: Float32Array };
+}
+
+export interface NativeTrainStep {
+  ids: Int32Array;
+  cuSeqlens: Int32Array;
+  /** One per example: the cosine target, or the softmax class index. */
+  labels?: Float32Array;
+  /** mse: [examples, sentenceDim] target embeddings. */
+  targets?: Float32Array;
+  learningRate: number;
+}
+
+export interface NativeTrainer {
+  /** One optimizer step: zero grads, forward, loss, backward, clip, AdamW. */
+  step(batch: NativeTrainStep): Promise<{ loss: number; gradNorm: number }>;
+  /** Eval-mode sentence embeddings with the current weights, [n, sentenceDim]. */
+  encode(ids: Int32Array, cuSeqlens: Int32Array): Promise<Float32Array>;
+  /** Snapshot of the model parameters (canonical names, PyTorch shapes, fp32); no loss parameters. */
+  parameters(): Promise<{ name: string; shape: number[]; data: Float32Array }[]>;
+  dispose(): void;
+  readonly disposed: boolean;
+  readonly sentenceDim: number;
 }
 
 let cached: { addon: NativeAddon; path: string } | undefined;
@@ -107,6 +173,7 @@ export function loadNative(): { addon: NativeAddon; path: string } {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const addon = require(file) as NativeAddon;
+      addon.setErrorClass(SbertError);
       cached = { addon, path: file };
       return cached;
     } catch (err) {
@@ -125,13 +192,13 @@ export function native(): NativeAddon {
   return loadNative().addon;
 }
 
-/** Re-throws a native error as SbertError when it carries one of our codes. */
-export function wrapNativeError(err: unknown, stack?: string): unknown {
-  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && !(err instanceof TypeError) && !(err instanceof RangeError)) {
-    const code = (err as unknown as { code: string }).code;
-    const wrapped = new SbertError(code as SbertError['code'], err.message, { cause: err });
-    if (stack) wrapped.stack = `${wrapped.name} [${code}]: ${err.message}\n${stack.split('\n').slice(1).join('\n')}`;
-    return wrapped;
+/**
+ * Points a native error's stack at the JS caller (captured with `new Error().stack` before the
+ * native call, as sharp does): errors from worker threads otherwise have no JS frames.
+ */
+export function withCallerStack(err: unknown, stack: string | undefined): unknown {
+  if (stack && err instanceof SbertError) {
+    err.stack = `${err.name} [${err.code}]: ${err.message}\n${stack.split('\n').slice(1).join('\n')}`;
   }
   return err;
 }

@@ -1,8 +1,7 @@
 /**
- * Writes NumPy .npy files (format 1.0, little-endian float32, C order) so embeddings can be
- * read with `numpy.load`.
+ * NumPy .npy files (format 1.0, little-endian float32, C order), so embeddings can be read
+ * with `numpy.load`.
  */
-import * as fs from 'node:fs';
 
 /** The bytes of a .npy file holding `data` with the given shape. */
 export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {
@@ -24,9 +23,4 @@ export function npyBytes(data: Float32Array, shape: readonly number[]): Buffer {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('big-endian hosts are not supported for .npy output');
   body.copy(out, total);
   return out;
-}
-
-/** Writes `data` with `shape` to `file` as .npy. */
-export async function writeNpy(file: string, data: Float32Array, shape: readonly number[]): Promise<void> {
-  await fs.promises.writeFile(file, npyBytes(data, shape));
 }

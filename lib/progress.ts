@@ -8,6 +8,8 @@ export interface ProgressOptions {
   /** Draw even when stderr is not a TTY (one line per update, throttled to once a second). */
   force?: boolean;
   stream?: NodeJS.WriteStream;
+  /** Formats amounts and rates (e.g. bytes as "12.3 MB"; the unit is then its job). */
+  format?: (amount: number) => string;
 }
 
 /** A throttled `label [####----] done/total unit pct rate` line on stderr. */
@@ -15,6 +17,7 @@ export class ProgressBar {
   private readonly total: number;
   private readonly label: string;
   private readonly unit: string;
+  private readonly format?: (amount: number) => string;
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
   private readonly enabled: boolean;
@@ -26,6 +29,7 @@ export class ProgressBar {
     this.label = label;
     this.total = Math.max(0, total);
     this.unit = options.unit ?? 'items';
+    this.format = options.format;
     this.stream = options.stream ?? process.stderr;
     this.tty = Boolean(this.stream.isTTY);
     this.enabled = this.tty || Boolean(options.force);
@@ -55,10 +59,12 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const secs = (now - this.started) / 1000;
     const rate = secs > 0 ? this.done / secs : 0;
+    const f = this.format;
+    const amounts = f ? `${f(this.done)}/${f(this.total)}` : `${this.done}/${this.total} ${this.unit}`;
+    const speed = f ? `${f(rate)}/s` : `${rate.toFixed(0)} ${this.unit}/s`;
     const line =
       `${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` +
-      `${this.done}/${this.total} ${this.unit} ${(frac * 100).toFixed(0)}% ` +
-      `${rate.toFixed(0)} ${this.unit}/s`;
+      `${amounts} ${(frac * 100).toFixed(0)}% ${speed}`;
     this.stream.write(this.tty ? `\r${line}` : `${line}\n`);
   }
 }

@@ -1,18 +1,28 @@
 /**
  * Similarity and search over embeddings — the sentence-transformers `util` functions
- * (`cos_sim`/`dot_score`, `semantic_search`, `paraphrase_mining`, `community_detection`) on a
- * native blocked GEMM with the top-k fused into it, so a 100k × 100k search never materialises
- * the score matrix. CPU by default (exact fp32, deterministic); `device: 'cuda'` runs the search
- * on tensor cores (fp16 inputs, fp32 accumulation: scores differ from the CPU's by ~1e-3).
+ * (`cos_sim`/`dot_score`/`euclidean_sim`/`manhattan_sim`, `semantic_search`, `paraphrase_mining`,
+ * `community_detection`) on a native blocked GEMM with the top-k fused into it, so a 100k × 100k
+ * search never materialises the score matrix. CPU by default (exact fp32, deterministic);
+ * `device: 'cuda'` runs cosine/dot searches on tensor cores (fp16 inputs, fp32 accumulation:
+ * scores differ from the CPU's by ~1e-3).
+ *
+ * Every function copies its input vectors (once) before it returns its promise: the native
+ * workers read only memory they own, so the caller may reuse, modify or transfer its arrays
+ * right away. The copy runs at memory bandwidth (~60 ms for 200,000 × 384 here).
  *
  * Ordering everywhere: score descending, ties broken by the lower index.
  */
 import { Embeddings, EmbeddingsLike } from './embeddings';
 import { SbertError } from './errors';
-import { native, wrapNativeError } from './native';
+import { native } from './native';
+import { describe, nativeError, optionsObject, positiveInt } from './search-args';
 
-/** How two vectors are compared: cosine of the angle (rows normalised first) or the raw dot product. */
-export type SimilarityFunction = 'cosine' | 'dot';
+/**
+ * How two vectors are compared (sentence-transformers' `similarity_fn_name`): cosine of the angle
+ * (rows normalised first), the raw dot product, or the negative euclidean / manhattan distance
+ * (so that, for all four, a higher score means more similar).
+ */
+export type SimilarityFunction = 'cosine' | 'dot' | 'euclidean' | 'manhattan';
 
 /**
  * Where a search runs: `'cpu'` (default), `'cuda'` (device 0), `'cuda:N'`, or `'auto'` (the first
@@ -23,6 +33,8 @@ export type SimilarityDevice = 'cpu' | 'cuda' | `cuda:${number}` | 'auto';
 /** Options of {@link similarity}. */
 export interface SimilarityOptions {
   /** Score function; default `'cosine'`. */
+  scoreFunction?: SimilarityFunction;
+  /** The same as `scoreFunction` (its older name); give one or the other. */
   fn?: SimilarityFunction;
 }
 
@@ -36,7 +48,9 @@ export interface SearchHit {
 export interface SemanticSearchOptions {
   /** Results per query; default 10. Larger than the corpus → the whole corpus, ranked. */
   topK?: number;
-  /** Score function; default `'cosine'`. */
+  /** Score function (sentence-transformers' `score_function`); default `'cosine'`. */
+  scoreFunction?: SimilarityFunction;
+  /** The same as `scoreFunction` (its older name); give one or the other. */
   fn?: SimilarityFunction;
   /**
    * Accepted for parity with sentence-transformers (which processes 100 queries at a time); the
@@ -49,7 +63,8 @@ export interface SemanticSearchOptions {
   /**
    * Where to run; default `'cpu'`. On CUDA a topK above the fused kernel's limit
    * (`similarityInfo().cudaMaxK`, 128; lower on GPUs with less shared memory per block:
-   * 64 on A100, 32 on RTX 30/40 cards) runs on the CPU instead, with the same results.
+   * 64 on A100, 32 on RTX 30/40 cards), and the euclidean and manhattan functions, run on the
+   * CPU instead, with the same results (the device must still exist).
    */
   device?: SimilarityDevice;
 }
@@ -68,6 +83,8 @@ export interface ParaphraseMiningOptions {
   /** Return at most this many pairs (the highest scoring); default 500000. */
   maxPairs?: number;
   /** Score function; default `'cosine'`. */
+  scoreFunction?: SimilarityFunction;
+  /** The same as `scoreFunction` (its older name); give one or the other. */
   fn?: SimilarityFunction;
   /** Accepted for parity with sentence-transformers; does not change results. */
   queryChunkSize?: number;
@@ -98,30 +115,28 @@ export interface TextEncoderLike {
 
 // ---- native surface -------------------------------------------------------------------------
 
+/** A native-owned copy of a matrix's rows (opaque; see similarityRows in similarity_binding.cc). */
+type RowsHandle = { readonly __rows: unique symbol };
+
+/** The pair of row sets every native similarity call scores, and how. */
+interface PairOptions {
+  queries: RowsHandle;
+  corpus: RowsHandle;
+  /** [begin, end) of the handle's rows; default all. */
+  queryRange?: [number, number];
+  corpusRange?: [number, number];
+  scoreFunction: SimilarityFunction;
+  names?: [string, string];
+}
+
 interface SimilarityNative {
-  similarityMatrix(a: Float32Array, na: number, b: Float32Array, nb: number, dim: number, fn: string, names?: [string, string]): Float32Array;
+  similarityRows(options: { data: Float32Array; count: number; dim: number }): RowsHandle;
+  similarityMatrix(options: PairOptions): Promise<Float32Array>;
   topKSimilarity(
-    queries: Float32Array,
-    nq: number,
-    corpus: Float32Array,
-    nc: number,
-    dim: number,
-    k: number,
-    fn: string,
-    device: 'cpu' | 'cuda',
-    deviceIndex: number,
-    names?: [string, string],
+    options: PairOptions & { topK: number; device: 'cpu' | 'cuda'; deviceIndex: number },
   ): Promise<{ indices: Int32Array; scores: Float32Array; k: number }>;
   thresholdSimilarity(
-    queries: Float32Array,
-    nq: number,
-    corpus: Float32Array,
-    nc: number,
-    dim: number,
-    threshold: number,
-    minCount: number,
-    fn: string,
-    names?: [string, string],
+    options: PairOptions & { threshold: number; minCount: number },
   ): Promise<{ rowPtr: Float64Array; indices: Int32Array; scores: Float32Array }>;
   similarityInfo(): { kernel: string; cudaMaxK: number };
   cudaDevices(): { index: number }[];
@@ -142,13 +157,6 @@ interface Matrix {
   data: Float32Array;
   count: number;
   dim: number;
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return 'an array';
-  if (ArrayBuffer.isView(x)) return x.constructor.name;
-  return typeof x;
 }
 
 function toMatrix(x: unknown, name: string): Matrix {
@@ -174,24 +182,26 @@ function sameDim(a: Matrix, an: string, b: Matrix, bn: string): void {
   if (a.dim !== b.dim) throw new RangeError(`${an} dim ${a.dim} does not match ${bn} dim ${b.dim}`);
 }
 
-function positiveInt(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a positive integer (got ${describe(value)})`);
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer (got ${value})`);
-  return value;
-}
+const SCORE_FUNCTIONS: readonly SimilarityFunction[] = ['cosine', 'dot', 'euclidean', 'manhattan'];
 
-function optionsObject<T extends object>(value: unknown, name: string): T {
-  if (value === undefined || value === null) return {} as T;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${name} must be an object (got ${describe(value)})`);
-  return value as T;
-}
-
-function scoreFn(value: unknown): SimilarityFunction {
+// options.scoreFunction, or its older name options.fn; 'cosine' when neither is given.
+function scoreFn(opts: { scoreFunction?: unknown; fn?: unknown }): SimilarityFunction {
+  const name = opts.scoreFunction !== undefined ? 'scoreFunction' : 'fn';
+  const value = opts.scoreFunction !== undefined ? opts.scoreFunction : opts.fn;
+  if (opts.scoreFunction !== undefined && opts.fn !== undefined && opts.scoreFunction !== opts.fn) {
+    throw new TypeError(`give scoreFunction or fn, not both ('${String(opts.scoreFunction)}' and '${String(opts.fn)}')`);
+  }
   if (value === undefined) return 'cosine';
-  if (typeof value !== 'string') throw new TypeError(`fn must be 'cosine' or 'dot' (got ${describe(value)})`);
-  if (value !== 'cosine' && value !== 'dot') throw new RangeError(`fn must be 'cosine' or 'dot' (got '${value}')`);
-  return value;
+  const expected = `'cosine', 'dot', 'euclidean' or 'manhattan'`;
+  if (typeof value !== 'string') throw new TypeError(`${name} must be ${expected} (got ${describe(value)})`);
+  if (!(SCORE_FUNCTIONS as readonly string[]).includes(value)) throw new RangeError(`${name} must be ${expected} (got '${value}')`);
+  return value as SimilarityFunction;
+}
+
+// A native-owned copy of m's rows: taken synchronously, before the caller's first await, so no
+// worker ever reads the caller's (detachable) memory.
+function ownRows(m: Matrix): RowsHandle {
+  return addon().similarityRows({ data: m.data, count: m.count, dim: m.dim });
 }
 
 function parseDevice(value: unknown): { device: 'cpu' | 'cuda'; index: number } {
@@ -212,45 +222,14 @@ function parseDevice(value: unknown): { device: 'cpu' | 'cuda'; index: number } 
   throw new RangeError(`device must be 'cpu', 'cuda', 'cuda:N' or 'auto' (got '${value}')`);
 }
 
-function nativeError(err: unknown, stack: string | undefined): unknown {
-  if (err instanceof RangeError || err instanceof TypeError) {
-    if (stack) err.stack = `${err.name}: ${err.message}\n${stack.split('\n').slice(1).join('\n')}`;
-    return err;
-  }
-  return wrapNativeError(err, stack);
-}
-
 // Native top-k of every query against corpus rows; scores/indices [nq × k] best first.
 async function topK(
-  q: Matrix,
-  c: Matrix,
-  k: number,
-  fn: SimilarityFunction,
+  options: PairOptions & { topK: number },
   device: { device: 'cpu' | 'cuda'; index: number },
-  names: [string, string],
   stack: string | undefined,
 ): Promise<{ indices: Int32Array; scores: Float32Array; k: number }> {
-  const nat = addon();
-  let dev = device;
-  if (dev.device === 'cuda') {
-    const maxK = nat.similarityInfo().cudaMaxK;
-    if (maxK > 0 && k > maxK) {
-      // Beyond the fused kernel's per-row capacity: the CPU kernel, but only where the CUDA
-      // device exists (asking for a missing device stays an error whatever topK is).
-      let count = 0;
-      try {
-        count = nat.cudaDevices().length;
-      } catch {
-        count = 0;
-      }
-      if (dev.index >= count) {
-        throw new SbertError('ERR_NO_CUDA', `CUDA device ${dev.index} is not available (${count} device(s) found)`);
-      }
-      dev = { device: 'cpu', index: 0 };
-    }
-  }
   try {
-    return await nat.topKSimilarity(q.data, q.count, c.data, c.count, q.dim, k, fn, dev.device, dev.index, names);
+    return await addon().topKSimilarity({ ...options, device: device.device, deviceIndex: device.index });
   } catch (err) {
     throw nativeError(err, stack);
   }
@@ -260,35 +239,39 @@ async function topK(
 
 /**
  * The score of every row of `a` against every row of `b`, like sentence-transformers'
- * `cos_sim(a, b)` / `dot_score(a, b)`: a row-major `Float32Array` of `a.count × b.count` values,
- * `out[i * b.count + j] = score(a[i], b[j])`. Cosine normalises rows first (a zero vector scores
- * 0). Synchronous: it runs the native GEMM on the calling thread — use {@link semanticSearch}
- * when only the best matches are needed or the matrix would be large.
+ * `cos_sim(a, b)` / `dot_score(a, b)` / `euclidean_sim(a, b)` / `manhattan_sim(a, b)`: a row-major
+ * `Float32Array` of `a.count × b.count` values, `out[i * b.count + j] = score(a[i], b[j])`.
+ * Cosine normalises rows first (a zero vector scores 0); euclidean and manhattan are negative
+ * distances. Runs off the event loop; use {@link semanticSearch} when only the best matches are
+ * needed or the matrix would be large.
  *
  * @throws TypeError for arguments of the wrong type; RangeError when the dims differ, when a row
  *   holds NaN/Infinity (`a row 3 contains NaN`), or when the matrix exceeds 2^32 entries.
  */
-export function similarity(a: EmbeddingsLike, b: EmbeddingsLike, options: SimilarityOptions = {}): Float32Array {
+export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, options: SimilarityOptions = {}): Promise<Float32Array> {
+  const stack = new Error().stack;
   const am = toMatrix(a, 'a');
   const bm = toMatrix(b, 'b');
   sameDim(am, 'a', bm, 'b');
   const opts = optionsObject<SimilarityOptions>(options, 'options');
-  const fn = scoreFn(opts.fn);
+  const fn = scoreFn(opts);
   try {
-    return addon().similarityMatrix(am.data, am.count, bm.data, bm.count, am.dim, fn, ['a', 'b']);
+    const queries = ownRows(am);
+    const corpus = a === b ? queries : ownRows(bm);
+    return await addon().similarityMatrix({ queries, corpus, scoreFunction: fn, names: ['a', 'b'] });
   } catch (err) {
-    throw nativeError(err, new Error().stack);
+    throw nativeError(err, stack);
   }
 }
 
-/** Cosine similarity matrix of `a` × `b` — `similarity(a, b, { fn: 'cosine' })` (sentence-transformers `cos_sim`). */
-export function cosSim(a: EmbeddingsLike, b: EmbeddingsLike): Float32Array {
-  return similarity(a, b, { fn: 'cosine' });
+/** Cosine similarity matrix of `a` × `b` — `similarity(a, b, { scoreFunction: 'cosine' })` (sentence-transformers `cos_sim`). */
+export function cosSim(a: EmbeddingsLike, b: EmbeddingsLike): Promise<Float32Array> {
+  return similarity(a, b, { scoreFunction: 'cosine' });
 }
 
-/** Dot-product matrix of `a` × `b` — `similarity(a, b, { fn: 'dot' })` (sentence-transformers `dot_score`). */
-export function dotScore(a: EmbeddingsLike, b: EmbeddingsLike): Float32Array {
-  return similarity(a, b, { fn: 'dot' });
+/** Dot-product matrix of `a` × `b` — `similarity(a, b, { scoreFunction: 'dot' })` (sentence-transformers `dot_score`). */
+export function dotScore(a: EmbeddingsLike, b: EmbeddingsLike): Promise<Float32Array> {
+  return similarity(a, b, { scoreFunction: 'dot' });
 }
 
 // ---- semantic search ------------------------------------------------------------------------
@@ -296,9 +279,11 @@ export function dotScore(a: EmbeddingsLike, b: EmbeddingsLike): Float32Array {
 /**
  * For each query, the `topK` most similar corpus rows — sentence-transformers'
  * `util.semantic_search`. Returns one array per query of `{ corpusId, score }`, sorted by score
- * descending (ties: lower corpusId first). `topK` larger than the corpus returns the whole corpus
- * ranked; an empty corpus gives empty arrays. Runs off the event loop (native worker threads);
- * the input arrays must not be modified until the promise settles.
+ * descending (ties: lower corpusId first). `scoreFunction` is `'cosine'` (default), `'dot'`, or
+ * `'euclidean'` / `'manhattan'`, whose scores are negative distances (sentence-transformers'
+ * `euclidean_sim` / `manhattan_sim`: the nearest row has the highest score). `topK` larger than
+ * the corpus returns the whole corpus ranked; an empty corpus gives empty arrays. Runs off the
+ * event loop (native worker threads) on a copy of the inputs taken before the promise is returned.
  *
  * @throws TypeError for arguments of the wrong type; RangeError for a dim mismatch, NaN/Infinity
  *   in a row (`queries row 17 contains NaN`), or a topK that is not a positive integer;
@@ -317,11 +302,18 @@ export async function semanticSearch(
   const k = positiveInt(opts.topK, 'topK', 10);
   positiveInt(opts.queryChunkSize, 'queryChunkSize', 100);
   positiveInt(opts.corpusChunkSize, 'corpusChunkSize', 500000);
-  const fn = scoreFn(opts.fn);
+  const fn = scoreFn(opts);
   const device = parseDevice(opts.device);
   if (q.count === 0) return [];
   if (c.count === 0) return Array.from({ length: q.count }, () => []);
-  const res = await topK(q, c, k, fn, device, ['queries', 'corpus'], stack);
+  let handles: { queries: RowsHandle; corpus: RowsHandle };
+  try {
+    const queryRows = ownRows(q);
+    handles = { queries: queryRows, corpus: corpus === queries ? queryRows : ownRows(c) };
+  } catch (err) {
+    throw nativeError(err, stack);
+  }
+  const res = await topK({ ...handles, topK: Math.min(k, c.count), scoreFunction: fn, names: ['queries', 'corpus'] }, device, stack);
   const out: SearchHit[][] = new Array(q.count);
   for (let i = 0; i < q.count; i++) {
     const hits: SearchHit[] = new Array(res.k);
@@ -372,7 +364,7 @@ export async function paraphraseMining(
   const maxPairs = positiveInt(opts.maxPairs, 'maxPairs', 500000);
   positiveInt(opts.queryChunkSize, 'queryChunkSize', 5000);
   const chunk = positiveInt(opts.corpusChunkSize, 'corpusChunkSize', 100000);
-  const fn = scoreFn(opts.fn);
+  const fn = scoreFn(opts);
   const device = parseDevice(opts.device);
   let emb: Matrix;
   if (encoder) {
@@ -389,13 +381,19 @@ export async function paraphraseMining(
   }
   const n = emb.count;
   if (n < 2) return [];
+  let rows: RowsHandle;
+  try {
+    rows = ownRows(emb);
+  } catch (err) {
+    throw nativeError(err, stack);
+  }
 
   // Candidates per row: top (k + 1) within each corpus chunk (the +1 makes room for the row itself).
   const chunks: { start: number; res: { indices: Int32Array; scores: Float32Array; k: number } }[] = [];
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
-    const corpus: Matrix = { data: emb.data.subarray(start * emb.dim, end * emb.dim), count: end - start, dim: emb.dim };
-    const res = await topK(emb, corpus, k + 1, fn, device, ['embeddings', 'embeddings'], stack);
+    const pair: PairOptions = { queries: rows, corpus: rows, corpusRange: [start, end], scoreFunction: fn, names: ['embeddings', 'embeddings'] };
+    const res = await topK({ ...pair, topK: Math.min(k + 1, end - start) }, device, stack);
     chunks.push({ start, res });
   }
   const perRow = chunks.reduce((s, ch) => s + ch.res.k, 0);
@@ -507,17 +505,27 @@ export async function communityDetection(embeddings: EmbeddingsLike, options: Co
 
   const extracted: number[][] = [];
   const nat = addon();
+  let rows: RowsHandle;
+  try {
+    rows = ownRows(emb);
+  } catch (err) {
+    throw nativeError(err, stack);
+  }
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const batch = emb.data.subarray(start * emb.dim, end * emb.dim);
     let res: { rowPtr: Float64Array; indices: Int32Array; scores: Float32Array };
     try {
       // The first call also checks every row of the full matrix (as the corpus), so a bad row is
       // reported with its absolute index.
-      res = await nat.thresholdSimilarity(batch, end - start, emb.data, n, emb.dim, threshold, minSize, 'cosine', [
-        'embeddings',
-        'embeddings',
-      ]);
+      res = await nat.thresholdSimilarity({
+        queries: rows,
+        queryRange: [start, end],
+        corpus: rows,
+        threshold,
+        minCount: minSize,
+        scoreFunction: 'cosine',
+        names: ['embeddings', 'embeddings'],
+      });
     } catch (err) {
       throw nativeError(err, stack);
     }

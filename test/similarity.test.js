@@ -33,7 +33,9 @@ function norms(e) {
   return out;
 }
 
-// float64 scores [a.count x b.count] and a per-entry error bound for fp32 accumulation.
+// float64 scores [a.count x b.count] straight from the definitions (cosine, dot, and
+// sentence-transformers' euclidean_sim / manhattan_sim: negative distances), and a per-entry
+// error bound for fp32 accumulation.
 function refScores(a, b, fn) {
   const na = fn === 'cosine' ? norms(a) : null;
   const nb = fn === 'cosine' ? norms(b) : null;
@@ -44,12 +46,14 @@ function refScores(a, b, fn) {
       let d = 0;
       let abs = 0;
       for (let k = 0; k < a.dim; k++) {
-        const p = a.data[i * a.dim + k] * b.data[j * b.dim + k];
+        const x = a.data[i * a.dim + k];
+        const y = b.data[j * b.dim + k];
+        const p = fn === 'euclidean' ? (x - y) ** 2 : fn === 'manhattan' ? Math.abs(x - y) : x * y;
         d += p;
         abs += Math.abs(p);
       }
       const scale = na ? na[i] * nb[j] : 1;
-      out[i * b.count + j] = d / scale;
+      out[i * b.count + j] = fn === 'euclidean' ? -Math.sqrt(d) : fn === 'manhattan' ? -d : d / scale;
       bound[i * b.count + j] = 1e-5 * Math.max(1, abs / scale);
     }
   }
@@ -102,7 +106,7 @@ async function rejects(promiseOrFn, ctor, re, label) {
 
 // ---- similarity matrix --------------------------------------------------------------------------
 
-test('similarity: cosine and dot matrices match float64 (dims 1, 3, 384, 768)', () => {
+test('similarity: cosine, dot, euclidean and manhattan matrices match float64 (dims 1, 3, 384, 768)', async () => {
   let seed = 10;
   for (const dim of [1, 3, 384, 768]) {
     for (const [na, nb] of [
@@ -112,8 +116,8 @@ test('similarity: cosine and dot matrices match float64 (dims 1, 3, 384, 768)', 
     ]) {
       const a = randomEmb(na, dim, seed++);
       const b = randomEmb(nb, dim, seed++);
-      for (const fn of ['cosine', 'dot']) {
-        const got = s.similarity(a, b, { fn });
+      for (const fn of ['cosine', 'dot', 'euclidean', 'manhattan']) {
+        const got = await s.similarity(a, b, { scoreFunction: fn });
         const ref = refScores(a, b, fn);
         assert.instance(got, Float32Array);
         assert.is(got.length, na * nb);
@@ -126,13 +130,28 @@ test('similarity: cosine and dot matrices match float64 (dims 1, 3, 384, 768)', 
     }
   }
   const a = randomEmb(5, 8, 1);
-  assert.equal(s.cosSim(a, a), s.similarity(a, a));
-  assert.equal(s.dotScore(a, a), s.similarity(a, a, { fn: 'dot' }));
+  const b = randomEmb(4, 8, 2);
+  assert.equal(await s.cosSim(a, b), await s.similarity(a, b));
+  assert.equal(await s.dotScore(a, b), await s.similarity(a, b, { fn: 'dot' }));
+  assert.not.equal(await s.cosSim(a, b), await s.dotScore(a, b));
 });
 
-test('similarity: zero vectors score 0 under cosine; plain objects work', () => {
+test('similarity: asynchronous (a Promise; the event loop runs while it computes)', async () => {
+  const a = randomEmb(300, 64, 3);
+  const p = s.similarity(a, a);
+  assert.instance(p, Promise);
+  let ticked = false;
+  setImmediate(() => {
+    ticked = true;
+  });
+  const m = await p;
+  assert.ok(ticked, 'a setImmediate callback ran before the matrix resolved');
+  assert.is(m.length, 300 * 300);
+});
+
+test('similarity: zero vectors score 0 under cosine; plain objects work', async () => {
   const a = { data: new Float32Array([0, 0, 0, 1, 2, 3]), count: 2, dim: 3 };
-  const m = s.similarity(a, a);
+  const m = await s.similarity(a, a);
   assert.equal(Array.from(m.subarray(0, 3)), [0, 0, 0]);
   assert.is(m[2], 0);
   assert.ok(Math.abs(m[3] - 1) < 1e-6);
@@ -161,6 +180,56 @@ test('semanticSearch: top-k sets and scores vs float64 (counts 1, 17, 5000)', as
       for (let i = 0; i < nq; i++) checkHits(res[i], ref.scores, ref.bound, i, nc, k, `${fn} ${nq}x${nc} dim ${dim} row ${i}`);
     }
   }
+});
+
+test('semanticSearch: scoreFunction euclidean / manhattan are negative distances, nearest first', async () => {
+  let seed = 500;
+  for (const [nq, nc, dim, k] of [
+    [1, 1, 1, 10],
+    [17, 300, 384, 10],
+    [5, 1000, 16, 7],
+  ]) {
+    const q = randomEmb(nq, dim, seed++);
+    const c = randomEmb(nc, dim, seed++);
+    for (const fn of ['euclidean', 'manhattan']) {
+      const res = await s.semanticSearch(q, c, { topK: k, scoreFunction: fn });
+      const ref = refScores(q, c, fn);
+      for (let i = 0; i < nq; i++) checkHits(res[i], ref.scores, ref.bound, i, nc, k, `${fn} ${nq}x${nc} dim ${dim} row ${i}`);
+      for (const hits of res) assert.ok(hits.every((h) => h.score <= 0), `${fn}: scores are negative distances`);
+    }
+  }
+  // A corpus row searched for itself is at distance 0, the top hit.
+  const c = randomEmb(50, 8, 7);
+  const self = { data: c.data.slice(8 * 20, 8 * 21), count: 1, dim: 8 };
+  for (const scoreFunction of ['euclidean', 'manhattan']) {
+    const [hits] = await s.semanticSearch(self, c, { topK: 2, scoreFunction });
+    assert.equal(hits[0], { corpusId: 20, score: 0 });
+    assert.ok(hits[1].score < 0);
+  }
+  // On unit vectors |q - c|^2 = 2 - 2 cos: euclidean ranks exactly like cosine.
+  const unit = randomEmb(400, 32, 8);
+  const n = norms(unit);
+  for (let i = 0; i < unit.count; i++) for (let k = 0; k < 32; k++) unit.data[i * 32 + k] /= n[i];
+  const q = { data: unit.data.slice(0, 3 * 32), count: 3, dim: 32 };
+  const byCos = await s.semanticSearch(q, unit, { topK: 20 });
+  const byL2 = await s.semanticSearch(q, unit, { topK: 20, scoreFunction: 'euclidean' });
+  assert.equal(byL2.map((h) => h.map((x) => x.corpusId)), byCos.map((h) => h.map((x) => x.corpusId)));
+});
+
+test('inputs are copied before the promise is returned: detaching or overwriting them mid-search is harmless', () => {
+  // In a child process, so a crash (the use-after-free this guards against) fails this test
+  // instead of killing the runner.
+  const { spawnSync } = require('node:child_process');
+  const path = require('node:path');
+  const res = spawnSync(process.execPath, [path.join(__dirname, 'helpers', 'similarity-detach-child.js')], {
+    encoding: 'utf8',
+    timeout: 240000,
+  });
+  const out = `${res.stdout || ''}${res.stderr || ''}`;
+  assert.is(res.signal, null, `child killed by ${res.signal}:\n${out}`);
+  assert.is(res.status, 0, `child failed:\n${out}`);
+  assert.match(res.stdout, /^all detach checks passed/m);
+  process.stdout.write(out.split('\n').filter((l) => l.startsWith('main-thread')).map((l) => `  # ${l}\n`).join(''));
 });
 
 test('semanticSearch: default topK is 10 and scores are plain numbers', async () => {
@@ -242,7 +311,7 @@ test('errors: dim mismatch, NaN / Infinity rows, bad topK, bad types', async () 
   const q = randomEmb(20, 4, 12);
   const c = randomEmb(6, 4, 13);
   await rejects(s.semanticSearch(q, randomEmb(3, 5, 1)), RangeError, /queries dim 4 .*corpus dim 5/, 'dim mismatch');
-  assert.throws(() => s.similarity(q, randomEmb(3, 5, 1)), (e) => e instanceof RangeError && /a dim 4 .*b dim 5/.test(e.message));
+  await rejects(s.similarity(q, randomEmb(3, 5, 1)), RangeError, /a dim 4 .*b dim 5/, 'matrix dim mismatch');
 
   const bad = new Float32Array(q.data);
   bad[17 * 4 + 1] = NaN;
@@ -251,13 +320,17 @@ test('errors: dim mismatch, NaN / Infinity rows, bad topK, bad types', async () 
   const badC = new Float32Array(c.data);
   badC[3 * 4] = -Infinity;
   await rejects(s.semanticSearch(q, { data: badC, count: 6, dim: 4 }), RangeError, /^corpus row 3 contains Infinity$/, 'Inf row');
-  assert.throws(() => s.similarity(q, { data: badC, count: 6, dim: 4 }), (e) => e instanceof RangeError && /b row 3 contains Infinity/.test(e.message));
+  await rejects(s.similarity(q, { data: badC, count: 6, dim: 4 }), RangeError, /b row 3 contains Infinity/, 'matrix Inf row');
   await rejects(s.paraphraseMining({ data: bad, count: 20, dim: 4 }), RangeError, /embeddings row 17 contains NaN/, 'paraphrase NaN');
   await rejects(s.communityDetection({ data: bad, count: 20, dim: 4 }, { batchSize: 3 }), RangeError, /embeddings row 17 contains NaN/, 'community NaN');
 
-  for (const topK of [0, -1, 1.5, NaN, Infinity]) {
-    await rejects(s.semanticSearch(q, c, { topK }), RangeError, /topK must be a positive integer/, `topK ${topK}`);
+  for (const topK of [0, -1, 1.5, NaN, Infinity, 2 ** 53, 1e300]) {
+    const e = await rejects(s.semanticSearch(q, c, { topK }), RangeError, /^topK must be a positive integer/, `topK ${topK}`);
+    assert.not.match(e.message, /\bk\b/, 'the message names topK, not an internal k');
   }
+  // The largest safe integer is a valid topK: the whole corpus, ranked.
+  assert.is((await s.semanticSearch(q, c, { topK: 2 ** 53 - 1 }))[0].length, 6);
+  assert.is((await s.paraphraseMining(q, { topK: 2 ** 53 - 1 })).length, (20 * 19) / 2);
   await rejects(s.semanticSearch(q, c, { topK: '3' }), TypeError, /topK/, 'topK string');
   await rejects(s.paraphraseMining(q, { topK: 0 }), RangeError, /topK/, 'paraphrase topK');
   await rejects(s.paraphraseMining(q, { maxPairs: 0 }), RangeError, /maxPairs/, 'maxPairs');
@@ -268,8 +341,10 @@ test('errors: dim mismatch, NaN / Infinity rows, bad topK, bad types', async () 
   await rejects(s.semanticSearch(q, { data: new Float64Array(24), count: 6, dim: 4 }), TypeError, /corpus.data must be a Float32Array/, 'f64');
   await rejects(s.semanticSearch(q, { data: new Float32Array(23), count: 6, dim: 4 }), RangeError, /corpus.data has 23 values/, 'length');
   await rejects(s.semanticSearch(q, c, { fn: 'l2' }), RangeError, /fn must be/, 'fn');
+  await rejects(s.semanticSearch(q, c, { scoreFunction: 'l2' }), RangeError, /^scoreFunction must be 'cosine', 'dot', 'euclidean' or 'manhattan'/, 'scoreFunction');
+  await rejects(s.semanticSearch(q, c, { scoreFunction: 'dot', fn: 'cosine' }), TypeError, /scoreFunction or fn/, 'both names');
   await rejects(s.semanticSearch(q, c, { device: 'tpu' }), RangeError, /device must be/, 'device');
-  assert.throws(() => s.similarity(q, 'x'), (e) => e instanceof TypeError && /^b must be/.test(e.message));
+  await rejects(s.similarity(q, 'x'), TypeError, /^b must be/, 'matrix b string');
 });
 
 test('device cuda: works where CUDA is compiled and present, else rejects with ERR_NO_CUDA', async () => {

@@ -1,6 +1,7 @@
 // BERT tokenizer edge cases: differential goldens from HF tokenizers 0.23.2 over several
 // configurations (test/fixtures/tokenizer/gen-extra-goldens.py), each normalization /
-// pre-tokenization rule with explicit examples, lone surrogates, huge inputs.
+// pre-tokenization rule with explicit examples, lone surrogates, huge inputs (their timings:
+// bench/tokenizer-edge.js).
 const path = require('path');
 const fs = require('fs');
 const { test } = require('uvu');
@@ -161,25 +162,24 @@ test('maxLength below the number of special tokens: HF does not truncate (reprod
   assert.equal(arr(tok.encodePair('hello world foo', 'a b c d e f', { maxLength: 2 }).ids), [101, 7592, 2088, 102, 1037, 1038, 102]);
 });
 
-test('a 10 MB string: right ids, linear time', () => {
+// How long these take is measured by bench/tokenizer-edge.js, not asserted here.
+test('a 10 MB string: right ids', () => {
   const unit = 'The quick brown fox jumps over the lazy dog, unbelievably. Café 中文 😀 [MASK]\u0000 ';
   const small = ids(unit.repeat(3), { addSpecialTokens: false });
   const perUnit = ids(unit, { addSpecialTokens: false });
   assert.is(small.length, perUnit.length * 3);
   const big = unit.repeat(Math.ceil((10 << 20) / unit.length));
-  let t0 = Date.now();
   const r = tok.encode(big);
-  const ms = Date.now() - t0;
   assert.is(r.ids.length, perUnit.length * (big.length / unit.length) + 2);
   for (let k = 0; k < 5; k++) {
     const off = 1 + k * 1000 * perUnit.length;
     assert.equal(arr(r.ids.subarray(off, off + perUnit.length)), perUnit);
   }
-  assert.ok(ms < 15000, `10 MB took ${ms} ms`);
-  // with maxLength it stops early
-  t0 = Date.now();
-  assert.is(tok.encode(big, { maxLength: 256 }).ids.length, 256);
-  assert.ok(Date.now() - t0 < 1000);
+  // with maxLength: the first 256 ids of the whole encoding
+  const cut = tok.encode(big, { maxLength: 256 }).ids;
+  assert.is(cut.length, 256);
+  assert.equal(arr(cut.subarray(0, 255)), arr(r.ids.subarray(0, 255)));
+  assert.is(cut[255], 102);
   // pathological 10 MB inputs: one word, all NUL, all combining marks, all brackets, CJK
   const MB10 = 10 << 20;
   assert.equal(ids('a'.repeat(MB10)), [101, 100, 102]);
@@ -193,12 +193,10 @@ test('a 10 MB string: right ids, linear time', () => {
   assert.equal(arr(cjk.subarray(1, 5)), [1746, 1861, 1746, 1861]);
 });
 
-test('a 100k-text batch: packed, fast', () => {
+test('a 100k-text batch: packed', () => {
   const texts = [];
   for (let i = 0; i < 100000; i++) texts.push(i % 7 === 0 ? '' : `Sentence number ${i} is here, naïvely.`);
-  const t0 = Date.now();
   const r = tok.encodeBatch(texts, { maxLength: 128 });
-  assert.ok(Date.now() - t0 < 10000);
   assert.is(r.cuSeqlens.length, 100001);
   for (const i of [0, 1, 2, 99999, 54321]) {
     assert.equal(arr(r.ids.subarray(r.cuSeqlens[i], r.cuSeqlens[i + 1])), ids(texts[i], { maxLength: 128 }));

@@ -140,7 +140,7 @@ test('tiny (F32, ST 6 layout): Transformer + mean Pooling + Normalize, max_seq_l
   assert.equal(m.config, {
     vocabSize: 30522, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 64,
     maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu', padTokenId: 0,
-    positionEmbeddingType: 'absolute',
+    positionEmbeddingType: 'absolute', hiddenDropout: 0.1, attentionDropout: 0.1,
   });
   assert.equal(m.modules.map((x) => x.type), ['transformer', 'pooling', 'normalize']);
   assert.equal(m.modules[0], { type: 'transformer', path: '', maxSeqLength: 256, doLowerCase: false });
@@ -256,12 +256,14 @@ test('Dense activations, bias-less Dense, chained Dense dimensions', async () =>
   const acts = {
     'torch.nn.modules.linear.Identity': 'identity', 'torch.nn.modules.activation.ReLU': 'relu',
     'torch.nn.modules.activation.GELU': 'gelu', 'torch.nn.modules.activation.Sigmoid': 'sigmoid',
-    'torch.nn.Tanh': 'tanh', 'torch.nn.modules.activation.SiLU': 'silu',
+    'torch.nn.Tanh': 'tanh',
   };
   for (const [fn, act] of Object.entries(acts)) assert.is(w.parseDenseActivation(fn, 'c.json'), act);
   assert.is(w.parseDenseActivation(undefined, 'c.json'), 'tanh', 'Dense defaults to Tanh');
   assert.is(w.parseDenseActivation(null, 'c.json'), 'identity');
   assert.throws(() => w.parseDenseActivation('torch.nn.modules.activation.Softmax', 'c.json'), (e) => e.code === 'ERR_BAD_MODEL' && e.message.includes('"torch.nn.modules.activation.Softmax"'));
+  // SiLU is refused by the loader, the one place that decides what the engine runs.
+  assert.throws(() => w.parseDenseActivation('torch.nn.modules.activation.SiLU', 'c.json'), (e) => e.code === 'ERR_BAD_MODEL' && e.message.includes('SiLU'));
   assert.throws(() => w.parseDenseActivation('mypkg.Swish', 'c.json'), (e) => e.code === 'ERR_BAD_MODEL' && e.message.includes('mypkg.Swish'));
 
   const dense2 = { idx: 3, name: '3', path: '3_Dense', type: 'sentence_transformers.base.modules.dense.Dense' };
@@ -296,7 +298,7 @@ test('Dense activations, bias-less Dense, chained Dense dimensions', async () =>
   await rejectsWith(w.loadModelFolder(bad({ '2_Dense/model.safetensors': denseWeights(5, 8) })), 'linear.weight has shape [5, 8], expected [4, 8]');
   await rejectsWith(
     w.loadModelFolder(bad({ '2_Dense/model.safetensors': null, '2_Dense/pytorch_model.bin': Buffer.from('PK') })),
-    path.join('2_Dense', 'model.safetensors'), 'only pytorch_model.bin', 'safe_serialization=True',
+    path.join('2_Dense', 'pytorch_model.bin'), 'not a torch.save file', // issue 15: .bin files are read (test/torch-pickle.test.js)
   );
   await rejectsWith(w.loadModelFolder(bad({ '2_Dense/model.safetensors': null })), 'missing: no model weights');
   // Dense on token embeddings (before Pooling) is not supported.
@@ -479,10 +481,10 @@ test('weights in shards (model.safetensors.index.json)', async () => {
   await rejectsWith(w.loadModelFolder(makeFolder({ 'model.safetensors': null, 'model.safetensors.index.json': { weight_map: { a: '../x.safetensors' } } })), 'must be a file name in this folder');
 });
 
-test('pytorch_model.bin only: says safetensors only, and how to convert', async () => {
+test('pytorch_model.bin only: a damaged one is refused naming it; other formats: how to convert', async () => {
+  // issue 15: pytorch_model.bin is read by the restricted unpickler (test/torch-pickle.test.js).
   const dir = makeFolder({ 'model.safetensors': null, 'pytorch_model.bin': Buffer.from('not really a pickle') });
-  const err = await rejectsWith(w.loadModelFolder(dir), path.join(dir, 'model.safetensors'), 'only pytorch_model.bin is present',
-    'safetensors only', `S('${dir}').save(`, 'safe_serialization=True', 'save_pretrained');
+  const err = await rejectsWith(w.loadModelFolder(dir), path.join(dir, 'pytorch_model.bin'), 'not a torch.save file');
   assert.ok(!err.message.includes('undefined'));
   const tf = makeFolder({ 'model.safetensors': null, 'tf_model.h5': Buffer.from('x') });
   await rejectsWith(w.loadModelFolder(tf), 'only tf_model.h5 is present');
@@ -502,7 +504,12 @@ test('config.json validation', async () => {
   bad({ hidden_act: 'gelu_pytorch_tanh' }, '"gelu_pytorch_tanh"');
   assert.is(parse({ hidden_act: 'gelu_python' }).hiddenAct, 'gelu');
   bad({ num_attention_heads: 3 }, 'hidden_size 8 is not divisible by num_attention_heads 3');
-  bad({ hidden_size: 0 }, '"hidden_size" must be a positive integer');
+  bad({ hidden_size: 0 }, '"hidden_size" must be an integer in [1, 1048576], got 0');
+  // Broken numbers are refused before anything is built from them.
+  bad({ num_hidden_layers: 1e9 }, '"num_hidden_layers" must be an integer in [0, 1024]');
+  bad({ max_position_embeddings: 1 }, '"max_position_embeddings"');
+  bad({ layer_norm_eps: 1e39 }, 'layer_norm_eps');
+  bad({ hidden_dropout_prob: 1 }, 'hidden_dropout_prob');
   bad({ num_hidden_layers: 1.5 }, '"num_hidden_layers"');
   bad({ vocab_size: '512' }, '"vocab_size"');
   bad({ layer_norm_eps: -1 }, 'layer_norm_eps');
@@ -515,7 +522,7 @@ test('config.json validation', async () => {
   assert.equal(w.parseBertConfig({ model_type: 'bert' }, 'c'), {
     vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072,
     maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu', padTokenId: 0,
-    positionEmbeddingType: 'absolute',
+    positionEmbeddingType: 'absolute', hiddenDropout: 0.1, attentionDropout: 0.1,
   });
   assert.throws(() => w.parseBertConfig([], 'c'), (e) => e.code === 'ERR_BAD_MODEL');
   // Through a folder: the error names config.json and the model_type.

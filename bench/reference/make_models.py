@@ -60,14 +60,16 @@ TYPES = 2
 
 
 def weights(shape, gen):
+    """BERT tensors (canonical names, pooler included); shape may override vocab / max_pos."""
     h, f = shape['hidden'], shape['ffn']
+    vocab, max_pos = shape.get('vocab', VOCAB), shape.get('max_pos', MAX_POS)
     t = {}
 
     def normal(*size, std=1.0, mean=0.0):
         return (torch.randn(*size, generator=gen) * std + mean).contiguous()
 
-    t['embeddings.word_embeddings.weight'] = normal(VOCAB, h, std=0.5)
-    t['embeddings.position_embeddings.weight'] = normal(MAX_POS, h, std=0.2)
+    t['embeddings.word_embeddings.weight'] = normal(vocab, h, std=0.5)
+    t['embeddings.position_embeddings.weight'] = normal(max_pos, h, std=0.2)
     t['embeddings.token_type_embeddings.weight'] = normal(TYPES, h, std=0.2)
     t['embeddings.LayerNorm.weight'] = normal(h, std=0.1, mean=1.0)
     t['embeddings.LayerNorm.bias'] = normal(h, std=0.05)

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDevice, parsePositiveInt, parsePrecision, UsageError } from '../cli-args';
 import { SbertError } from '../errors';
 import { ProgressBar } from '../progress';
 import { isStsTaskName, loadStsTask, PAPER_TASKS, STS_TASKS, StsTask, StsTaskName } from './datasets';
@@ -50,8 +51,6 @@ export interface EvalIO {
   /** Stream the progress bars draw on (default process.stderr). */
   progressStream?: NodeJS.WriteStream;
 }
-
-class UsageError extends Error {}
 
 interface EvalArgs {
   model: string;
@@ -105,18 +104,9 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
   }
   const uniqueTasks = [...new Set(tasks)];
 
-  const device = v.device ?? 'auto';
-  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be auto, cpu, cuda or cuda:N (got '${device}')`);
-  const precision = v.precision;
-  if (precision !== undefined && precision !== 'fp16' && precision !== 'bf16' && precision !== 'fp32') {
-    throw new UsageError(`--precision must be fp16, bf16 or fp32 (got '${precision}')`);
-  }
-  let batchTokens: number | undefined;
-  if (v['batch-tokens'] !== undefined) {
-    const s = v['batch-tokens'];
-    batchTokens = /^\d+$/.test(s) ? Number(s) : NaN;
-    if (!Number.isSafeInteger(batchTokens) || batchTokens < 1) throw new UsageError(`--batch-tokens must be a positive integer (got '${s}')`);
-  }
+  const device = parseDevice(v.device);
+  const precision = parsePrecision(v.precision);
+  const batchTokens = parsePositiveInt(v['batch-tokens'], '--batch-tokens');
   const isGlove = v.model === 'glove';
   if (!isGlove && (v['glove-file'] !== undefined || v['no-stop-words'])) {
     throw new UsageError('--glove-file and --no-stop-words apply only to --model glove');

@@ -71,6 +71,13 @@ export interface BatchEncoding extends Encoding {
   cuSeqlens: Int32Array;
 }
 
+export interface BatchOptions {
+  /** Total length of each sequence including special tokens (truncation). */
+  maxLength?: number;
+  /** Index of texts[0] in the caller's list; error messages name texts[indexOffset + i]. */
+  indexOffset?: number;
+}
+
 export interface EncodeOptions {
   /** Total length including special tokens (truncation, as sentence-transformers asks HF). */
   maxLength?: number;
@@ -92,6 +99,32 @@ function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
   return typeof v;
+}
+
+/** The options argument of a public method: undefined means {}; anything else must be an object. */
+function checkOptions<T extends object>(opts: T | undefined, argName = 'options'): Partial<T> {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`${argName} must be an object (got ${typeName(opts)})`);
+  }
+  return opts;
+}
+
+function checkBoolean(v: unknown, argName: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw new TypeError(`${argName} must be a boolean (got ${typeName(v)})`);
+  return v;
+}
+
+/** Largest token id HF can take (ids are u32 there); larger ones cannot name any token. */
+const MAX_TOKEN_ID = 0xffffffff;
+
+function checkIndexOffset(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new TypeError(`indexOffset must be a non-negative integer (got ${typeName(v) === 'number' ? v : typeName(v)})`);
+  }
+  return v;
 }
 
 function checkMaxLength(v: unknown, argName: string): number | undefined {
@@ -298,10 +331,11 @@ export class BertTokenizer {
    * text; `maxLength` truncates as HF does (special tokens included in the count).
    * @throws TypeError when `text` is not a string
    */
-  encode(text: string, opts: EncodeOptions = {}): Encoding {
+  encode(text: string, options?: EncodeOptions): Encoding {
     if (typeof text !== 'string') throw new TypeError(`text is not a string (got ${typeName(text)})`);
+    const opts = checkOptions(options);
     const maxLength = checkMaxLength(opts.maxLength, 'maxLength');
-    const addSpecial = opts.addSpecialTokens !== false;
+    const addSpecial = checkBoolean(opts.addSpecialTokens, 'addSpecialTokens') !== false;
     const nAdded = addSpecial ? this.nAddedSingle : 0;
     if (addSpecial && this.singleTypesZero) {
       // [prefix] tokens [suffix] straight into place
@@ -331,10 +365,10 @@ export class BertTokenizer {
    * `[CLS] a [SEP] b [SEP]` with token type ids 0/1; `maxLength` truncates longest-first.
    * @throws TypeError when `a` or `b` is not a string
    */
-  encodePair(a: string, b: string, opts: { maxLength?: number } = {}): Encoding {
+  encodePair(a: string, b: string, options?: { maxLength?: number }): Encoding {
     if (typeof a !== 'string') throw new TypeError(`a is not a string (got ${typeName(a)})`);
     if (typeof b !== 'string') throw new TypeError(`b is not a string (got ${typeName(b)})`);
-    const maxLength = checkMaxLength(opts.maxLength, 'maxLength');
+    const maxLength = checkMaxLength(checkOptions(options).maxLength, 'maxLength');
     // HF (tokenizers 0.23) stops tokenizing each side after the word that reaches
     // max_length tokens, then truncates with max_length - added (no truncation at all when
     // that is negative: usize wrap-around there).
@@ -371,15 +405,18 @@ export class BertTokenizer {
 
   /**
    * Encode many texts into one packed array (no padding): sequence i is
-   * ids[cuSeqlens[i], cuSeqlens[i + 1]).
+   * ids[cuSeqlens[i], cuSeqlens[i + 1]). `indexOffset` is where texts[0] sits in the caller's
+   * own list, so that a bad element is named by its index there (texts[indexOffset + i]).
    */
-  encodeBatch(texts: string[], opts: { maxLength?: number } = {}): BatchEncoding {
+  encodeBatch(texts: string[], options?: BatchOptions): BatchEncoding {
     if (!Array.isArray(texts)) throw new TypeError(`texts is not an array (got ${typeName(texts)})`);
+    const opts = checkOptions(options);
     const maxLength = checkMaxLength(opts.maxLength, 'maxLength');
+    const offset = checkIndexOffset(opts.indexOffset);
     const count = texts.length;
     for (let i = 0; i < count; i++) {
       const t = texts[i];
-      if (typeof t !== 'string') throw new TypeError(`texts[${i}] is not a string (got ${typeName(t)})`);
+      if (typeof t !== 'string') throw new TypeError(`texts[${offset + i}] is not a string (got ${typeName(t)})`);
     }
     const cu = new Int32Array(count + 1);
     const pre = this.prefixIds;
@@ -430,12 +467,19 @@ export class BertTokenizer {
     return toks;
   }
 
-  /** HF decode: ids -> tokens (unknown ids skipped), then the WordPiece decoder. */
-  decode(ids: ArrayLike<number>, opts: { skipSpecialTokens?: boolean } = {}): string {
-    if (ids === null || typeof ids !== 'object' || typeof (ids as ArrayLike<number>).length !== 'number') {
-      throw new TypeError(`ids is not an array of numbers (got ${typeName(ids)})`);
+  /**
+   * HF decode: ids -> tokens, then the WordPiece decoder. `ids` is an array or a typed array
+   * of integer ids in [0, 2^32) (HF's u32); ids in that range that name no token are skipped,
+   * as HF skips them.
+   * @throws TypeError when `ids` is not an array / typed array or an element is not an integer
+   * @throws RangeError when an element is outside [0, 2^32)
+   */
+  decode(ids: ArrayLike<number>, options?: { skipSpecialTokens?: boolean }): string {
+    // Only real arrays: an array-like object can claim any length (Infinity would never end).
+    if (!Array.isArray(ids) && !(ArrayBuffer.isView(ids) && !(ids instanceof DataView))) {
+      throw new TypeError(`ids must be an array or a typed array of token ids (got ${typeName(ids)})`);
     }
-    const skip = opts.skipSpecialTokens === true;
+    const skip = checkBoolean(checkOptions(options).skipSpecialTokens, 'skipSpecialTokens') === true;
     const dec = this.spec.decoder;
     if (dec.type === 'unsupported') {
       throw new SbertError(
@@ -445,7 +489,11 @@ export class BertTokenizer {
     }
     const tokens: string[] = [];
     for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
+      const id: unknown = ids[i];
+      if (typeof id !== 'number' || !Number.isInteger(id)) {
+        throw new TypeError(`ids[${i}] is not an integer token id (got ${typeof id === 'number' ? id : typeName(id)})`);
+      }
+      if (id < 0 || id > MAX_TOKEN_ID) throw new RangeError(`ids[${i}] is outside the token id range [0, 2^32) (got ${id})`);
       const tok = this.idToTok[id];
       if (tok === undefined) continue;
       if (skip && this.specialIds.has(id)) continue;

@@ -23,6 +23,7 @@ export type {
   Encoding,
   BatchEncoding,
   EncodeOptions,
+  BatchOptions,
   TemplatePiece,
   PostProcessorSpec,
   DecoderSpec,

@@ -14,6 +14,25 @@ import { NormalizerOptions } from './unicode';
 export interface LoadOptions {
   /** Overrides tokenizer_config.json's model_max_length. */
   modelMaxLength?: number;
+  /**
+   * Refuse (ERR_BAD_MODEL) a tokenizer that adds no special token around a text, e.g. a
+   * tokenizer.json whose post_processor is null. HF accepts one (an empty text then has no
+   * tokens at all); a model loader that cannot run an empty sequence sets this so the folder
+   * is refused at load rather than at the first empty sentence.
+   */
+  requireSpecialTokens?: boolean;
+}
+
+/** The check LoadOptions.requireSpecialTokens asks for. */
+function checkSpecialTokens(tok: BertTokenizer, options: LoadOptions, file: string): BertTokenizer {
+  if (options.requireSpecialTokens === true && tok.numSpecialTokens() === 0) {
+    throw badModel(
+      file,
+      'post_processor adds no special tokens ([CLS]/[SEP]): an empty sentence would have no tokens; ' +
+        'a BERT tokenizer.json has a TemplateProcessing or BertProcessing post_processor',
+    );
+  }
+  return tok;
 }
 
 type Json = Record<string, unknown>;
@@ -36,6 +55,62 @@ function bool(v: unknown, dflt: boolean): boolean {
 /** A model_max_length that means something (transformers writes 1e30 for "none"). */
 function saneMaxLength(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 1e9 ? v : undefined;
+}
+
+/** A token for an error message: quoted, and cut when long. */
+function quoted(tok: string): string {
+  const q = JSON.stringify(tok);
+  return q.length > 60 ? q.slice(0, 57) + '…"' : q;
+}
+
+/**
+ * A token id the way HF reads one (a u32) that must also name a token that exists: an integer
+ * in [0, size). Without this a 1.5 becomes 1 and 2^32 + 101 becomes 101 in the Int32Array of ids.
+ */
+function checkTokenId(v: unknown, size: number, file: string, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= size) {
+    throw badModel(file, `${what}: id ${JSON.stringify(v)} is not a token id of this vocabulary (integers 0 to ${size - 1})`);
+  }
+  return v;
+}
+
+/**
+ * Ids of added tokens as HF gives them (AddedVocabulary::add_tokens): a token already in the
+ * model vocabulary keeps its vocabulary id; a new one takes the next id after the vocabulary
+ * and the added tokens before it. HF ignores the id written in the file (it only warns), so a
+ * file whose id disagrees would give ids the model was not trained with: it is refused.
+ */
+class AddedIds {
+  /** The next id a new added token gets; after all tokens: the full vocabulary size. */
+  next: number;
+  private readonly byContent = new Map<string, number>();
+
+  constructor(
+    private readonly vocab: Map<string, number>,
+    vocabSize: number,
+    private readonly file: string,
+  ) {
+    this.next = vocabSize;
+  }
+
+  /** The id of added token `content`; `given` (the file's id, if it states one) must equal it. */
+  assign(content: string, given: unknown, where: string): number {
+    let id = this.byContent.get(content) ?? this.vocab.get(content);
+    const isNew = id === undefined;
+    if (id === undefined) id = this.next;
+    if (given !== undefined && given !== id) {
+      throw badModel(
+        this.file,
+        `${where}: added token ${quoted(content)} has id ${JSON.stringify(given)}, but Hugging Face tokenizers ` +
+          (isNew
+            ? `gives it id ${id} (added tokens not in the vocabulary take the ids after it, in order)`
+            : `gives it its vocabulary id ${id}`),
+      );
+    }
+    if (isNew) this.next++;
+    this.byContent.set(content, id);
+    return id;
+  }
 }
 
 // ------------------------------------------------------------------ tokenizer.json
@@ -83,19 +158,33 @@ function idOf(vocab: Map<string, number>, added: AddedTokenSpec[], tok: string):
   return vocab.get(tok);
 }
 
+/** A type id as HF reads one (u32), kept to what an Int32Array holds. */
+function checkTypeId(v: unknown, file: string, what: string): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+    throw badModel(file, `${what}: type_id ${JSON.stringify(v)} is not a non-negative integer`);
+  }
+  return v;
+}
+
+/**
+ * The post-processor's templates; every special token id is checked against `size` (model
+ * vocabulary plus added tokens), so a bad id is refused here rather than at the first encode.
+ */
 function parsePostProcessor(
   p: unknown,
   file: string,
   vocab: Map<string, number>,
   added: AddedTokenSpec[],
+  size: number,
 ): PostProcessorSpec | null {
   if (p === null || p === undefined) return null;
   if (!isObj(p)) throw badModel(file, 'post_processor is not an object');
   const special = (pair: unknown, what: string): { id: number; tok: string } => {
-    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'number') {
-      throw badModel(file, `post_processor ${what} must be [token, id]`);
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
+      throw badModel(file, `post_processor.${what} must be [token, id]`);
     }
-    return { tok: pair[0], id: pair[1] };
+    return { tok: pair[0], id: checkTokenId(pair[1], size, file, `post_processor.${what} ${quoted(pair[0])}`) };
   };
   const sp = (t: { id: number; tok: string }, typeId: number): TemplatePiece => ({
     kind: 'special',
@@ -108,7 +197,7 @@ function parsePostProcessor(
       const list = Array.isArray(p.processors) ? p.processors : [];
       const parsed = list.filter((x) => !(isObj(x) && x.type === 'ByteLevel'));
       if (parsed.length === 0) return null;
-      if (parsed.length === 1) return parsePostProcessor(parsed[0], file, vocab, added);
+      if (parsed.length === 1) return parsePostProcessor(parsed[0], file, vocab, added, size);
       const types = list.map((x) => (isObj(x) ? x.type : typeof x)).join(', ');
       throw unsupported(file, 'post_processor', `Sequence[${types}]`, 'TemplateProcessing, BertProcessing, RobertaProcessing');
     }
@@ -142,12 +231,13 @@ function parsePostProcessor(
         return tpl.map((piece): TemplatePiece => {
           if (isObj(piece) && isObj(piece.SpecialToken)) {
             const name = piece.SpecialToken.id;
-            const typeId = Number(piece.SpecialToken.type_id ?? 0);
+            const typeId = checkTypeId(piece.SpecialToken.type_id, file, `post_processor ${what} template, ${quoted(String(name))}`);
             const def = typeof name === 'string' ? specials[name] : undefined;
             if (isObj(def) && Array.isArray(def.ids)) {
+              const where = `post_processor.special_tokens[${quoted(String(name))}].ids`;
               return {
                 kind: 'special',
-                ids: def.ids.map(Number),
+                ids: def.ids.map((id, k) => checkTokenId(id, size, file, `${where}[${k}]`)),
                 tokens: Array.isArray(def.tokens) ? def.tokens.map(String) : [String(name)],
                 typeId,
               };
@@ -159,7 +249,7 @@ function parsePostProcessor(
           if (isObj(piece) && isObj(piece.Sequence)) {
             const which = piece.Sequence.id;
             if (which !== 'A' && which !== 'B') throw badModel(file, `post_processor sequence id ${String(which)}`);
-            return { kind: 'sequence', seq: which === 'A' ? 0 : 1, typeId: Number(piece.Sequence.type_id ?? 0) };
+            return { kind: 'sequence', seq: which === 'A' ? 0 : 1, typeId: checkTypeId(piece.Sequence.type_id, file, `post_processor ${what} template, sequence ${which}`) };
           }
           throw badModel(file, `post_processor ${what} template has an unknown piece ${JSON.stringify(piece)}`);
         });
@@ -201,29 +291,44 @@ export function loadTokenizerFromJson(
   const ids: number[] = [];
   const vocab = new Map<string, number>();
   const v = model.vocab;
+  // HF numbers a WordPiece vocabulary 0…n-1 (its size is the entry count, added tokens
+  // follow at n); a hole or a huge id would also make every id table that large.
+  const vocabSize = Object.keys(v).length;
+  const taken = new Uint8Array(vocabSize);
   for (const tok in v) {
-    const id = v[tok];
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7fffffff) {
-      throw badModel(file, `model.vocab["${tok}"] is not a valid id`);
-    }
+    const id = checkTokenId(v[tok], vocabSize, file, `model.vocab[${quoted(tok)}]`);
+    if (taken[id]) throw badModel(file, `model.vocab[${quoted(tok)}]: id ${id} is given to two tokens`);
+    taken[id] = 1;
     tokens.push(tok);
     ids.push(id);
     vocab.set(tok, id);
+  }
+  if (model.max_input_chars_per_word !== undefined) {
+    const m = model.max_input_chars_per_word;
+    if (typeof m !== 'number' || !Number.isSafeInteger(m) || m < 0) {
+      throw badModel(file, `model.max_input_chars_per_word must be a non-negative integer (got ${JSON.stringify(m)})`);
+    }
+  }
+  for (const field of ['unk_token', 'continuing_subword_prefix'] as const) {
+    if (model[field] !== undefined && typeof model[field] !== 'string') {
+      throw badModel(file, `model.${field} must be a string (got ${JSON.stringify(model[field])})`);
+    }
   }
   const normalizer = parseNormalizer(json.normalizer, file);
   checkPreTokenizer(json.pre_tokenizer, file);
 
   const added: AddedTokenSpec[] = [];
+  const addedIds = new AddedIds(vocab, vocabSize, file);
   if (json.added_tokens !== undefined && json.added_tokens !== null) {
     if (!Array.isArray(json.added_tokens)) throw badModel(file, 'added_tokens is not a list');
-    for (const t of json.added_tokens) {
+    json.added_tokens.forEach((t: unknown, k: number) => {
       if (!isObj(t) || typeof t.content !== 'string' || typeof t.id !== 'number') {
-        throw badModel(file, `bad added token ${JSON.stringify(t)}`);
+        throw badModel(file, `added_tokens[${k}] is not {id, content, …} (got ${JSON.stringify(t).slice(0, 80)})`);
       }
-      if (t.content.length === 0) continue;
+      if (t.content.length === 0) return; // HF skips empty added tokens
       const special = bool(t.special, false);
       added.push({
-        id: t.id,
+        id: addedIds.assign(t.content, t.id, `added_tokens[${k}]`),
         content: t.content,
         singleWord: bool(t.single_word, false),
         lstrip: bool(t.lstrip, false),
@@ -231,16 +336,16 @@ export function loadTokenizerFromJson(
         normalized: bool(t.normalized, !special),
         special,
       });
-    }
+    });
   }
-  const postProcessor = parsePostProcessor(json.post_processor, file, vocab, added);
+  const postProcessor = parsePostProcessor(json.post_processor, file, vocab, added, addedIds.next);
   const cfg = isObj(options.tokenizerConfig) ? options.tokenizerConfig : {};
   const spec: TokenizerSpec = {
     vocab: { tokens, ids },
     unkToken: typeof model.unk_token === 'string' ? model.unk_token : '[UNK]',
     continuingSubwordPrefix:
       typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : '##',
-    maxInputCharsPerWord: typeof model.max_input_chars_per_word === 'number' ? model.max_input_chars_per_word : 100,
+    maxInputCharsPerWord: (model.max_input_chars_per_word as number | undefined) ?? 100,
     normalizer,
     addedTokens: added,
     postProcessor,
@@ -305,13 +410,11 @@ export function loadTokenizerFromVocab(
 
   // special tokens: added_tokens_decoder when present, else the named special tokens
   const added: AddedTokenSpec[] = [];
-  let nextId = lines.length;
-  const addToken = (content: string, id: number | undefined, t: Json = {}) => {
+  const addedIds = new AddedIds(vocab, lines.length, file);
+  const addToken = (content: string, id: number | undefined, t: Json = {}, where = 'special tokens') => {
     if (!content || added.some((a) => a.content === content)) return;
-    let tid = id ?? vocab.get(content);
-    if (tid === undefined) tid = nextId++;
     added.push({
-      id: tid,
+      id: addedIds.assign(content, id, where),
       content,
       singleWord: bool(t.single_word, false),
       lstrip: bool(t.lstrip, false),
@@ -323,7 +426,7 @@ export function loadTokenizerFromVocab(
   if (isObj(cfg.added_tokens_decoder)) {
     const entries = Object.entries(cfg.added_tokens_decoder).sort((a, b) => Number(a[0]) - Number(b[0]));
     for (const [idStr, t] of entries) {
-      if (isObj(t) && typeof t.content === 'string') addToken(t.content, Number(idStr), t);
+      if (isObj(t) && typeof t.content === 'string') addToken(t.content, Number(idStr), t, `tokenizer_config.json added_tokens_decoder["${idStr}"]`);
     }
   }
   for (const name of ['unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token', 'bos_token', 'eos_token']) {
@@ -403,13 +506,15 @@ function parseJson(text: string, file: string): unknown {
  */
 export async function loadTokenizer(dir: string, options: LoadOptions = {}): Promise<BertTokenizer> {
   if (typeof dir !== 'string') throw new TypeError(`dir is not a string (got ${typeof dir})`);
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object (got ${options === null ? 'null' : typeof options})`);
   const cfgFile = path.join(dir, 'tokenizer_config.json');
   const cfgText = await readIfExists(cfgFile);
   const config = cfgText === undefined ? {} : parseJson(cfgText, cfgFile);
   const tjFile = path.join(dir, 'tokenizer.json');
   const tjText = await readIfExists(tjFile);
   if (tjText !== undefined) {
-    return loadTokenizerFromJson(parseJson(tjText, tjFile), { ...options, file: tjFile, tokenizerConfig: config });
+    const tok = loadTokenizerFromJson(parseJson(tjText, tjFile), { ...options, file: tjFile, tokenizerConfig: config });
+    return checkSpecialTokens(tok, options, tjFile);
   }
   const vocabFile = path.join(dir, 'vocab.txt');
   const vocabText = await readIfExists(vocabFile);

@@ -15,6 +15,8 @@ export interface ParallelOptions {
   /** Threads in all, the calling one included (default: available cores, at most 8). */
   threads?: number;
   maxLength?: number;
+  /** Index of texts[0] in the caller's list; error messages name texts[indexOffset + i]. */
+  indexOffset?: number;
   /** Below this many texts, encodeBatch runs on the calling thread alone (default 2048). */
   minBatch?: number;
   /** Measure per-thread CPU time (Linux; benchmarks): see TokenizerPool.lastStats. */
@@ -110,21 +112,27 @@ export class TokenizerPool {
     });
   }
 
-  /** Same result as tokenizer.encodeBatch(texts, { maxLength }). */
-  async encodeBatch(texts: string[], opts: ParallelOptions = {}): Promise<BatchEncoding> {
+  /** Same result as tokenizer.encodeBatch(texts, { maxLength, indexOffset }). */
+  async encodeBatch(texts: string[], options?: ParallelOptions): Promise<BatchEncoding> {
     const tok = this.tokenizer;
     if (!Array.isArray(texts)) throw new TypeError(`texts is not an array (got ${texts === null ? 'null' : typeof texts})`);
+    if (options === null || (options !== undefined && typeof options !== 'object')) {
+      throw new TypeError(`options must be an object (got ${options === null ? 'null' : typeof options})`);
+    }
+    const opts = options ?? {};
+    const batchOpts = { maxLength: opts.maxLength, indexOffset: opts.indexOffset };
+    // validate options on this thread so errors are thrown, not rejected from a worker
+    tok.encodeBatch([], batchOpts);
+    const offset = opts.indexOffset ?? 0;
     for (let i = 0; i < texts.length; i++) {
       if (typeof texts[i] !== 'string') {
         const t = texts[i] as unknown;
-        throw new TypeError(`texts[${i}] is not a string (got ${t === null ? 'null' : Array.isArray(t) ? 'array' : typeof t})`);
+        throw new TypeError(`texts[${offset + i}] is not a string (got ${t === null ? 'null' : Array.isArray(t) ? 'array' : typeof t})`);
       }
     }
     const threads = Math.max(1, Math.floor(opts.threads ?? defaultThreads()));
     const minBatch = opts.minBatch ?? 2048;
-    if (threads === 1 || texts.length < minBatch) return tok.encodeBatch(texts, { maxLength: opts.maxLength });
-    // validate maxLength on this thread so errors are thrown, not rejected from a worker
-    tok.encodeBatch([], { maxLength: opts.maxLength });
+    if (threads === 1 || texts.length < minBatch) return tok.encodeBatch(texts, batchOpts);
     this.ensure(threads - 1);
     // split by characters so shares take about the same time; this thread also copies the
     // workers' texts out (about a quarter of the cost of tokenizing them), so it takes less

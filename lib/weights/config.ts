@@ -25,7 +25,18 @@ export interface BertConfig {
   hiddenAct: 'gelu';
   padTokenId?: number;
   positionEmbeddingType: 'absolute';
+  /** hidden_dropout_prob (training only). */
+  hiddenDropout: number;
+  /** attention_probs_dropout_prob (training only). */
+  attentionDropout: number;
 }
+
+/**
+ * Bounds that keep a broken config from building anything huge before the weights prove it
+ * wrong (the weights must match these numbers exactly; see bertTensors).
+ */
+const MAX_DIM = 1 << 20;
+const MAX_LAYERS = 1024;
 
 const DEFAULTS = {
   vocab_size: 30522,
@@ -62,21 +73,21 @@ export function parseBertConfig(json: unknown, file: string): BertConfig {
   if (c.is_decoder === true) throw badModel(file, '"is_decoder": true (a causal BERT decoder) is not supported; only the bidirectional encoder is');
   if (c.add_cross_attention === true) throw badModel(file, '"add_cross_attention": true is not supported');
 
-  const int = (key: keyof typeof DEFAULTS, min = 1): number => {
+  const int = (key: keyof typeof DEFAULTS, min = 1, max = MAX_DIM): number => {
     const v = c[key];
     if (v === undefined || v === null) return DEFAULTS[key];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw badModel(file, `"${key}" must be ${min === 1 ? 'a positive' : 'a non-negative'} integer, got ${kindOf(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      throw badModel(file, `"${key}" must be an integer in [${min}, ${max}], got ${typeof v === 'number' ? v : kindOf(v)}`);
     }
     return v;
   };
 
-  const vocabSize = int('vocab_size');
+  const vocabSize = int('vocab_size', 1, 1 << 24);
   const hiddenSize = int('hidden_size');
-  const numHiddenLayers = int('num_hidden_layers');
+  const numHiddenLayers = int('num_hidden_layers', 0, MAX_LAYERS);
   const numAttentionHeads = int('num_attention_heads');
   const intermediateSize = int('intermediate_size');
-  const maxPositionEmbeddings = int('max_position_embeddings');
+  const maxPositionEmbeddings = int('max_position_embeddings', 2);
   const typeVocabSize = int('type_vocab_size');
   if (hiddenSize % numAttentionHeads !== 0) {
     throw badModel(file, `hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numAttentionHeads}`);
@@ -85,8 +96,9 @@ export function parseBertConfig(json: unknown, file: string): BertConfig {
   let layerNormEps: number = DEFAULTS.layer_norm_eps;
   if (c.layer_norm_eps !== undefined && c.layer_norm_eps !== null) {
     const e = c.layer_norm_eps;
-    if (typeof e !== 'number' || !Number.isFinite(e) || e <= 0) {
-      throw badModel(file, `"layer_norm_eps" must be a positive number, got ${kindOf(e)}`);
+    // fp32 arithmetic: an eps that is not a normal positive fp32 below 1 is a broken config.
+    if (typeof e !== 'number' || !Number.isFinite(e) || e < 1.2e-38 || e >= 1) {
+      throw badModel(file, `"layer_norm_eps" must be a number in [1.2e-38, 1), got ${typeof e === 'number' ? e : kindOf(e)}`);
     }
     layerNormEps = e;
   }
@@ -118,7 +130,18 @@ export function parseBertConfig(json: unknown, file: string): BertConfig {
     throw badModel(file, `"chunk_size_feed_forward" must be a non-negative integer, got ${kindOf(c.chunk_size_feed_forward)}`);
   }
 
+  const prob = (key: string, fallback: number): number => {
+    const v = c[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw badModel(file, `"${key}" must be a number in [0, 1), got ${kindOf(v)}`);
+    return v;
+  };
+  const hiddenDropout = prob('hidden_dropout_prob', 0.1);
+  const attentionDropout = prob('attention_probs_dropout_prob', 0.1);
+
   const cfg: BertConfig = {
+    hiddenDropout,
+    attentionDropout,
     vocabSize,
     hiddenSize,
     numHiddenLayers,

@@ -18,6 +18,7 @@ import {
 } from './modules';
 import { FLOAT_DTYPES, readSafetensors, SafetensorsFile, TensorView } from './safetensors';
 import { fileExists, isObject, kindOf, readJsonObject } from './util';
+import { PYTORCH_WEIGHTS_NAME, readPytorchModelWeights } from './torch-pickle'; // issue 15 (hub helper)
 
 export interface DenseModuleSpec extends Omit<DenseModuleConfig, 'bias'> {
   /** `linear.weight`, `[outFeatures, inFeatures]` (PyTorch layout). */
@@ -52,7 +53,7 @@ export interface ModelFolder {
 export function conversionHint(dir: string): string {
   const d = JSON.stringify(dir).slice(1, -1).replace(/'/g, "\\'");
   return (
-    'sbert-native reads safetensors only (it never unpickles .bin files). Convert once with ' +
+    'sbert-native reads model.safetensors and pytorch_model.bin (the latter with a restricted unpickler that never runs code). Convert once with ' +
     `python -c "from sentence_transformers import SentenceTransformer as S; S('${d}').save('${d}-safetensors', safe_serialization=True)"` +
     ' (or load it with transformers and call save_pretrained(out, safe_serialization=True))'
   );
@@ -108,9 +109,11 @@ export async function readModelSafetensors(dir: string): Promise<SafetensorsFile
 
 async function loadDense(root: string, m: DenseModuleConfig): Promise<{ spec: DenseModuleSpec; bytes: number }> {
   const dir = path.join(root, m.path);
-  const st = await readModelSafetensors(dir);
+  // issue 15 (hub helper): a pytorch_model.bin is read by the restricted unpickler (never runs code).
+  const safe = await readModelSafetensors(dir);
+  const st = safe ?? (await readPytorchModelWeights(dir));
   if (st === undefined) throw await missingSafetensors(dir, root);
-  const file = path.join(dir, 'model.safetensors');
+  const file = path.join(dir, safe ? 'model.safetensors' : PYTORCH_WEIGHTS_NAME);
   const get = (name: string, shape: number[]): TensorView => {
     const v = st.tensors.get(name);
     if (v === undefined) throw badModel(file, `missing tensor ${name} (shape [${shape.join(', ')}])`);
@@ -138,9 +141,11 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   const mc = await loadModulesConfig(root);
   const notices = [...mc.notices];
 
-  const st = await readModelSafetensors(mc.transformerDir);
+  // issue 15 (hub helper): a pytorch_model.bin is read by the restricted unpickler (never runs code).
+  const safe = await readModelSafetensors(mc.transformerDir);
+  const st = safe ?? (await readPytorchModelWeights(mc.transformerDir));
   if (st === undefined) throw await missingSafetensors(mc.transformerDir, root);
-  const weightsFile = path.join(mc.transformerDir, 'model.safetensors');
+  const weightsFile = path.join(mc.transformerDir, safe ? 'model.safetensors' : PYTORCH_WEIGHTS_NAME);
   const tensors = bertTensors(st, mc.config, weightsFile);
   let memoryBytes = st.byteLength;
 

@@ -4,3 +4,4 @@ export * from './config';
 export * from './bert';
 export * from './modules';
 export * from './folder';
+export * from './plan';

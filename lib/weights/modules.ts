@@ -10,13 +10,13 @@
 import * as path from 'path';
 import { badModel } from '../errors';
 import { BertConfig, loadBertConfig } from './config';
-import { dirExists, fileExists, isObject, isPositiveInt, JsonObject, kindOf, readJson, readJsonObject } from './util';
+import { dirExists, entryExists, fileExists, isObject, isPositiveInt, JsonObject, kindOf, readJson, readJsonObject } from './util';
 
 export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len_tokens' | 'weightedmean' | 'lasttoken';
 
 export const POOLING_MODES: readonly PoolingMode[] = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'];
 
-export type DenseActivation = 'identity' | 'tanh' | 'relu' | 'gelu' | 'sigmoid' | 'silu';
+export type DenseActivation = 'identity' | 'tanh' | 'relu' | 'gelu' | 'sigmoid';
 
 export interface TransformerModuleConfig {
   type: 'transformer';
@@ -85,7 +85,6 @@ const ACTIVATIONS: Record<string, DenseActivation> = {
   ReLU: 'relu',
   GELU: 'gelu',
   Sigmoid: 'sigmoid',
-  SiLU: 'silu',
 };
 
 const LEGACY_POOLING_KEYS: [string, PoolingMode][] = [
@@ -246,7 +245,10 @@ export async function loadModulesConfig(dir: string, config?: BertConfig, option
   // ---- the list of modules
   let entries: { kind: ModuleKind; path: string; type: string }[];
   let layout: ModulesConfig['layout'];
-  if (await fileExists(modulesFile)) {
+  if (await entryExists(modulesFile)) {
+    // Present but not a readable file (dangling link, directory, loop) → readJson reports it:
+    // treating it as absent would silently drop the model's Normalize and Dense modules.
+    if (!(await fileExists(modulesFile))) throw badModel(modulesFile, 'exists but is not a readable file (a dangling symlink, a directory or a symlink loop?)');
     layout = 'sentence-transformers';
     const list = await readJson(modulesFile);
     if (!Array.isArray(list)) throw badModel(modulesFile, `expected a JSON array of modules, got ${kindOf(list)}`);
@@ -336,6 +338,7 @@ export async function loadModulesConfig(dir: string, config?: BertConfig, option
   const modules: ModuleConfig[] = [{ type: 'transformer', path: entries[0].path, maxSeqLength, doLowerCase }];
   let dim = cfg.hiddenSize;
   let pooled = false;
+  let normalized = false;
   for (let i = 1; i < entries.length; i++) {
     const e = entries[i];
     // Module folders are not checked for existence: Normalize and Dropout save no files, so Hub
@@ -368,6 +371,7 @@ export async function loadModulesConfig(dir: string, config?: BertConfig, option
       }
       case 'dense': {
         if (!pooled) throw badModel(modulesFile, `module ${i}: a Dense module before Pooling (on token embeddings) is not supported`);
+        if (normalized) throw badModel(modulesFile, `module ${i}: a Dense module after Normalize is not supported (the engine runs Transformer → Pooling → Dense* → Normalize)`);
         const d = parseDenseConfig(await readJsonObject(cfgFile, 'missing the Dense config.json'), cfgFile, e.path);
         if (d.inFeatures !== dim) {
           throw badModel(cfgFile, `in_features ${d.inFeatures} does not match the ${dim}-dimensional output of the previous module`);
@@ -378,7 +382,9 @@ export async function loadModulesConfig(dir: string, config?: BertConfig, option
       }
       case 'normalize':
         if (!pooled) throw badModel(modulesFile, `module ${i}: a Normalize module before Pooling is not supported`);
-        modules.push({ type: 'normalize', path: e.path });
+        // A second Normalize is the identity on unit vectors: run it once.
+        if (!normalized) modules.push({ type: 'normalize', path: e.path });
+        normalized = true;
         break;
     }
   }

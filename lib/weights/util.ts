@@ -1,5 +1,5 @@
 /** Small file helpers shared by the weights loaders; every failure is an ERR_BAD_MODEL. */
-import { readFile, stat } from 'fs/promises';
+import { lstat, readFile, stat } from 'fs/promises';
 import { badModel } from '../errors';
 
 export type JsonObject = Record<string, unknown>;
@@ -7,6 +7,19 @@ export type JsonObject = Record<string, unknown>;
 export async function fileExists(file: string): Promise<boolean> {
   try {
     return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a directory entry exists at all (a dangling symlink, a directory or a loop counts):
+ * a file that is there but cannot be read is an error, never the same as a missing one.
+ */
+export async function entryExists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
   } catch {
     return false;
   }

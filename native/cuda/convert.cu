@@ -50,15 +50,6 @@ void dtypeToFloatHost(const void* src, float* dst, size_t count, DType dt) {
   }
 }
 
-float roundToDtype(float x, DType dt) {
-  switch (dt) {
-    case DType::F32: return x;
-    case DType::F16: return __half2float(__float2half_rn(x));
-    case DType::BF16: return __bfloat162float(__float2bfloat16_rn(x));
-  }
-  return x;
-}
-
 namespace {
 
 template <typename TIn, typename TOut>

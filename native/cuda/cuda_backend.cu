@@ -1,9 +1,10 @@
 // The CUDA engine: one object per loaded model on one device (backend.h).
 //
-// Load: validates the model shape (ERR_BAD_MODEL), uploads the weights once into one device
-// allocation — per layer a fused QKV weight [3H, H] (query | key | value rows) and the other
-// Linear weights in the storage dtype (fp16 / bf16 converted on the host, round to nearest even;
-// fp32 for precision 'fp32'); biases, LayerNorm parameters, embedding tables and Dense modules
+// Load: checks what the CUDA kernels support (head dim, sizes; ERR_BAD_MODEL), uploads the
+// weights of the ModelPlan once into one device allocation — per layer a fused QKV weight [3H, H] (query | key | value rows) and the other
+// Linear weights in the storage dtype (converted on the host straight from the file's dtype,
+// round to nearest even; an fp16 file going to fp16 storage is copied; fp32 for precision
+// 'fp32'); biases, LayerNorm parameters, embedding tables and Dense modules
 // in fp32 — and creates one non-blocking stream.
 //
 // encode (called from a libuv worker thread; cudaSetDevice first, always):
@@ -12,9 +13,10 @@
 //        FFN-up GEMM+bias+GELU → FFN-down GEMM+bias → residual+LN] →
 //   pooling (all modes, concatenated; + L2 normalize when it is the last step) →
 //   Dense modules (fp32) → L2 normalize (if after Dense) → fp32 outputs back through pinned
-//   memory; token embeddings (last_hidden_state) cast to fp32 on the device when asked for.
-// Workspaces: activation buffers sized for max(batch tokens, EncodeBatch::reserveTokens), grown
-// (free + re-allocate) when a batch needs more. When an allocation fails the engine throws
+//   memory into the caller's buffers; token embeddings (last_hidden_state) cast to fp32 on the
+//   device when asked for.
+// Workspaces: activation buffers sized for the batch's tokens, grown (free + re-allocate) when
+// a batch needs more, released after a batch larger than retainTokens. When an allocation fails the engine throws
 // ERR_CUDA_OOM and holds no workspace, so the next call (with a smaller budget) re-allocates and
 // works. Every CUDA failure is an sbert::Error (ERR_CUDA, with call, file and line); nothing
 // here exits or aborts, and the destructor ignores errors.
@@ -128,34 +130,11 @@ class Stream {
 };
 
 // ---- model validation -----------------------------------------------------------------------
-const HostTensor& requireTensor(const ModelSpec& spec, const std::string& name, std::vector<int64_t> shape) {
-  auto it = spec.tensors.find(name);
-  if (it == spec.tensors.end()) throw Error("ERR_BAD_MODEL", "missing weight tensor '" + name + "'");
-  const HostTensor& t = it->second;
-  auto fmt = [](const std::vector<int64_t>& s) {
-    std::string r = "[";
-    for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-    return r + "]";
-  };
-  if (t.shape != shape) {
-    throw Error("ERR_BAD_MODEL", "weight '" + name + "' has shape " + fmt(t.shape) + ", expected " + fmt(shape));
-  }
-  if (static_cast<int64_t>(t.data.size()) != t.numel()) {
-    throw Error("ERR_BAD_MODEL", "weight '" + name + "' holds " + std::to_string(t.data.size()) + " values for shape " +
-                                     fmt(t.shape));
-  }
-  return t;
-}
-
-void validateShape(const BertShape& s) {
-  SBERT_CHECK(s.vocabSize > 0 && s.hiddenSize > 0 && s.numLayers >= 0 && s.numHeads > 0 && s.intermediateSize > 0 &&
-                  s.maxPositions > 0 && s.typeVocabSize > 0,
-              "ERR_BAD_MODEL", "model config has a non-positive dimension");
-  SBERT_CHECK(s.hiddenSize % s.numHeads == 0, "ERR_BAD_MODEL", "hidden_size is not a multiple of num_attention_heads");
+// What the CUDA kernels support beyond the plan's own contract (the plan is already checked).
+void checkCudaLimits(const BertShape& s) {
   SBERT_CHECK(s.headDim() <= 256, "ERR_BAD_MODEL", "the CUDA engine supports head dims up to 256");
   SBERT_CHECK(s.hiddenSize <= 12000 && s.intermediateSize <= (1 << 20), "ERR_BAD_MODEL",
               "hidden/intermediate size too large for the CUDA engine");
-  SBERT_CHECK(std::isfinite(s.layerNormEps) && s.layerNormEps > 0.f, "ERR_BAD_MODEL", "layer_norm_eps must be positive");
 }
 
 struct LayerWeights {
@@ -183,11 +162,11 @@ struct DenseWeights {
 // ---- the engine -----------------------------------------------------------------------------
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(const ModelSpec& spec, int device, Precision precision)
-      : shape_(spec.shape), device_(device), pooling_(spec.pooling), normalize_(spec.normalize) {
+  CudaBackend(const ModelPlan& plan, int device, Precision precision)
+      : shape_(plan.shape), device_(device), pooling_(plan.pooling), normalize_(plan.normalize),
+        sentenceDim_(plan.sentenceDim) {
     dt_ = precision == Precision::Fp16 ? DType::F16 : precision == Precision::Bf16 ? DType::BF16 : DType::F32;
-    validateShape(shape_);
-    SBERT_CHECK(pooling_.size() <= 6, "ERR_BAD_MODEL", "more than 6 pooling modes");
+    checkCudaLimits(shape_);
 
     int count = 0;
     SBERT_CUDA_CHECK(cudaGetDeviceCount(&count));
@@ -204,7 +183,7 @@ class CudaBackend final : public Backend {
     }
     name_ = "cuda:" + std::to_string(device) + " (" + prop.name + ")";
     stream_.create(device_);
-    uploadWeights(spec);
+    uploadWeights(plan);
   }
 
   ~CudaBackend() override {
@@ -217,12 +196,18 @@ class CudaBackend final : public Backend {
 
   std::string deviceName() const override { return name_; }
 
+  void reserveWorkspace(int64_t tokens) override {
+    SBERT_CUDA_CHECK(cudaSetDevice(device_));
+    SBERT_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+    reserveTokens(tokens);
+  }
+
   int64_t memoryBytes() const override {
     return static_cast<int64_t>(weights_.bytes() + tokenWs_.bytes() + seqWs_.bytes() + pinnedIn_.bytes() +
                                 pinnedOut_.bytes());
   }
 
-  void encode(const EncodeBatch& batch, EncodeOutputs& out) override {
+  void encode(const EncodeBatch& batch, const EncodeOutputs& out) override {
     validateBatch(shape_, batch);
     SBERT_CUDA_CHECK(cudaSetDevice(device_));
     // Normally idle already; after a call that threw half-way, queued work may still use the
@@ -231,41 +216,28 @@ class CudaBackend final : public Backend {
     const int n = batch.numSequences;
     const int64_t T = batch.numTokens();
     const int H = shape_.hiddenSize;
-    const int dim = sentenceDim();
-    out.sentence.clear();
-    out.tokens.clear();
+    const int dim = sentenceDim_;
     if (n == 0) return;
     SBERT_CHECK(T < (int64_t{1} << 31) - 64, "ERR_BAD_INPUT", "batch has too many tokens for one call");
-    if (out.wantSentence && pooling_.empty()) {
-      throw Error("ERR_BAD_INPUT",
-                  "sentence embeddings were requested but the model has no Pooling module; ask for token "
-                  "embeddings instead");
-    }
-    const bool wantSentence = out.wantSentence;
-    const bool doNormalize = (out.applyNormalize && normalize_) || out.forceNormalize;
+    const bool wantSentence = out.sentence != nullptr;
+    const bool doNormalize = normalize_ || out.forceNormalize;
 
-    reserveTokens(std::max<int64_t>(T, batch.reserveTokens));
+    reserveTokens(T);
     reserveSequences(n);
     if (wantSentence) pinnedOut_.reserve(static_cast<size_t>(n) * dim * sizeof(float));
-    if (out.wantTokens) out.tokens.resize(static_cast<size_t>(T) * H);
 
     // Inputs → pinned → device.
     const size_t idsBytes = static_cast<size_t>(T) * sizeof(int32_t);
     const size_t cuBytes = static_cast<size_t>(n + 1) * sizeof(int32_t);
-    pinnedIn_.reserve(alignUp(idsBytes) * 2 + cuBytes);
+    pinnedIn_.reserve(alignUp(idsBytes) + cuBytes);
     char* pin = pinnedIn_.get();
     std::memcpy(pin, batch.ids, idsBytes);
-    const bool haveTypes = batch.typeIds != nullptr;
-    if (haveTypes) std::memcpy(pin + alignUp(idsBytes), batch.typeIds, idsBytes);
-    std::memcpy(pin + 2 * alignUp(idsBytes), batch.cuSeqlens, cuBytes);
+    std::memcpy(pin + alignUp(idsBytes), batch.cuSeqlens, cuBytes);
     cudaStream_t st = stream_.get();
     SBERT_CUDA_CHECK(cudaMemcpyAsync(dIds_, pin, idsBytes, cudaMemcpyHostToDevice, st));
-    if (haveTypes) {
-      SBERT_CUDA_CHECK(cudaMemcpyAsync(dTypes_, pin + alignUp(idsBytes), idsBytes, cudaMemcpyHostToDevice, st));
-    }
-    SBERT_CUDA_CHECK(cudaMemcpyAsync(dCu_, pin + 2 * alignUp(idsBytes), cuBytes, cudaMemcpyHostToDevice, st));
+    SBERT_CUDA_CHECK(cudaMemcpyAsync(dCu_, pin + alignUp(idsBytes), cuBytes, cudaMemcpyHostToDevice, st));
 
-    runEncoder(n, T, haveTypes, st);
+    runEncoder(n, T, st);
 
     float* result = nullptr;
     if (wantSentence) {
@@ -286,31 +258,31 @@ class CudaBackend final : public Backend {
       SBERT_CUDA_CHECK(cudaMemcpyAsync(pinnedOut_.get(), result, static_cast<size_t>(n) * dim * sizeof(float),
                                        cudaMemcpyDeviceToHost, st));
     }
-    if (out.wantTokens) {
+    if (out.tokens) {
       // The QKV buffer is free now and holds at least T·H fp32 values (3·H·2 ≥ 4·H bytes per row).
       float* tok = reinterpret_cast<float*>(dQkv_);
       cuda::launchCast(dX_, dt_, tok, DType::F32, T * H, st);
-      SBERT_CUDA_CHECK(cudaMemcpyAsync(out.tokens.data(), tok, out.tokens.size() * sizeof(float),
+      // Pageable destination (the caller's Float32Array): the copy is synchronous for the host.
+      SBERT_CUDA_CHECK(cudaMemcpyAsync(out.tokens, tok, static_cast<size_t>(T) * H * sizeof(float),
                                        cudaMemcpyDeviceToHost, st));
     }
     SBERT_CUDA_CHECK(cudaStreamSynchronize(st));
     if (wantSentence) {
-      const float* src = reinterpret_cast<const float*>(pinnedOut_.get());
-      out.sentence.assign(src, src + static_cast<size_t>(n) * dim);
+      std::memcpy(out.sentence, pinnedOut_.get(), static_cast<size_t>(n) * dim * sizeof(float));
+    }
+    if (T > retainTokens_) {  // an oversized call does not pin its workspace
+      tokenWs_.reset();
+      capTokens_ = 0;
     }
   }
 
  private:
-  int sentenceDim() const {
-    if (!dense_.empty()) return dense_.back().out;
-    return shape_.hiddenSize * static_cast<int>(pooling_.size());
-  }
-
-  void runEncoder(int n, int64_t T64, bool haveTypes, cudaStream_t st) {
+  void runEncoder(int n, int64_t T64, cudaStream_t st) {
     const int T = static_cast<int>(T64);
     const int H = shape_.hiddenSize;
     const int F = shape_.intermediateSize;
-    cuda::launchEmbeddingsLayerNorm(dIds_, haveTypes ? dTypes_ : nullptr, dCu_, n, T, emb_, dX_, dt_, st);
+    // Token type ids are all 0 (single-sentence inputs): no type buffer.
+    cuda::launchEmbeddingsLayerNorm(dIds_, nullptr, dCu_, n, T, emb_, dX_, dt_, st);
     for (const LayerWeights& L : layers_) {
       cuda::GemmEpilogue ep;
       ep.bias = L.bqkv;
@@ -330,7 +302,7 @@ class CudaBackend final : public Backend {
   }
 
   // Activation workspace for `tokens` rows: X [T,H], QKV [T,3H], CTX [T,H], TMP [T,H],
-  // FFN [T,F] in the storage dtype, ids and type ids int32.
+  // FFN [T,F] in the storage dtype, ids int32.
   void reserveTokens(int64_t tokens) {
     if (tokens <= capTokens_) return;
     // Round up so that small growth does not re-allocate every call.
@@ -346,7 +318,7 @@ class CudaBackend final : public Backend {
       return o;
     };
     const size_t oX = take(t * H * es), oQkv = take(t * 3 * H * es), oCtx = take(t * H * es),
-                 oTmp = take(t * H * es), oFfn = take(t * F * es), oIds = take(t * 4), oTypes = take(t * 4);
+                 oTmp = take(t * H * es), oFfn = take(t * F * es), oIds = take(t * 4);
     // A budget larger than the whole card fails here, keeping the current workspace.
     size_t freeBytes = 0, totalBytes = 0;
     SBERT_CUDA_CHECK(cudaMemGetInfo(&freeBytes, &totalBytes));
@@ -366,7 +338,6 @@ class CudaBackend final : public Backend {
     dTmp_ = base + oTmp;
     dFfn_ = base + oFfn;
     dIds_ = reinterpret_cast<int32_t*>(base + oIds);
-    dTypes_ = reinterpret_cast<int32_t*>(base + oTypes);
     capTokens_ = want;
   }
 
@@ -397,13 +368,9 @@ class CudaBackend final : public Backend {
     capSeqs_ = static_cast<int>(want);
   }
 
-  void uploadWeights(const ModelSpec& spec) {
-    const BertShape& s = shape_;
-    const int64_t H = s.hiddenSize, F = s.intermediateSize;
-    const size_t es = cuda::dtypeSize(dt_);
-
+  void uploadWeights(const ModelPlan& plan) {
     // Layout pass: every piece gets an aligned offset in one allocation, and a filler that
-    // writes its bytes into a host staging buffer.
+    // converts its parameters from the file's bytes straight into a host staging buffer.
     struct Piece {
       size_t offset, bytes;
       std::function<void(char*)> fill;
@@ -415,90 +382,57 @@ class CudaBackend final : public Backend {
       total += alignUp(bytes);
       return pieces.back().offset;
     };
-    auto addF32 = [&](const HostTensor& t) {
-      const HostTensor* p = &t;
-      return add(t.data.size() * 4, [p](char* dst) { std::memcpy(dst, p->data.data(), p->data.size() * 4); });
-    };
-    auto addStorage = [&](std::vector<const HostTensor*> parts, size_t count) {
-      const DType dt = dt_;
-      const size_t elem = es;
-      return add(count * es, [parts, dt, elem](char* dst) {
+    // Parameters concatenated, in fp32 (biases, LayerNorm, embeddings, Dense) or in the storage
+    // dtype (the encoder's Linear weights).
+    auto addParams = [&](std::vector<int> indices, DType dt) {
+      size_t count = 0;
+      for (int i : indices) count += static_cast<size_t>(plan.param(i).numel());
+      const ModelPlan* p = &plan;
+      const size_t elem = cuda::dtypeSize(dt);
+      return add(count * elem, [p, indices, dt, elem](char* dst) {
         size_t at = 0;
-        for (const HostTensor* p : parts) {
-          cuda::floatToDtypeHost(p->data.data(), dst + at * elem, p->data.size(), dt);
-          at += p->data.size();
+        for (int i : indices) {
+          p->param(i).copyTo(dst + at * elem, dt);
+          at += static_cast<size_t>(p->param(i).numel());
         }
       });
     };
+    auto addF32 = [&](int index) { return addParams({index}, DType::F32); };
 
-    const HostTensor& word = requireTensor(spec, "embeddings.word_embeddings.weight", {s.vocabSize, H});
-    const HostTensor& pos = requireTensor(spec, "embeddings.position_embeddings.weight", {s.maxPositions, H});
-    const HostTensor& type = requireTensor(spec, "embeddings.token_type_embeddings.weight", {s.typeVocabSize, H});
-    const HostTensor& eg = requireTensor(spec, "embeddings.LayerNorm.weight", {H});
-    const HostTensor& eb = requireTensor(spec, "embeddings.LayerNorm.bias", {H});
-    const size_t oWord = addF32(word), oPos = addF32(pos), oType = addF32(type), oEg = addF32(eg), oEb = addF32(eb);
+    const EmbeddingsPlan& e = plan.embeddings;
+    const size_t oWord = addF32(e.word), oPos = addF32(e.position), oType = addF32(e.tokenType),
+                 oEg = addF32(e.lnGamma), oEb = addF32(e.lnBeta);
 
     struct LayerOffsets {
       size_t wqkv, bqkv, wo, bo, ln1g, ln1b, w1, b1, w2, b2, ln2g, ln2b;
     };
-    std::vector<LayerOffsets> lo(s.numLayers);
-    for (int i = 0; i < s.numLayers; ++i) {
-      const std::string p = "encoder.layer." + std::to_string(i) + ".";
-      const HostTensor& qw = requireTensor(spec, p + "attention.self.query.weight", {H, H});
-      const HostTensor& kw = requireTensor(spec, p + "attention.self.key.weight", {H, H});
-      const HostTensor& vw = requireTensor(spec, p + "attention.self.value.weight", {H, H});
-      const HostTensor& qb = requireTensor(spec, p + "attention.self.query.bias", {H});
-      const HostTensor& kb = requireTensor(spec, p + "attention.self.key.bias", {H});
-      const HostTensor& vb = requireTensor(spec, p + "attention.self.value.bias", {H});
-      LayerOffsets& L = lo[i];
-      L.wqkv = addStorage({&qw, &kw, &vw}, static_cast<size_t>(3 * H * H));
-      {
-        const HostTensor *a = &qb, *b = &kb, *c = &vb;
-        L.bqkv = add(static_cast<size_t>(3 * H) * 4, [a, b, c, H](char* dst) {
-          std::memcpy(dst, a->data.data(), H * 4);
-          std::memcpy(dst + H * 4, b->data.data(), H * 4);
-          std::memcpy(dst + 2 * H * 4, c->data.data(), H * 4);
-        });
-      }
-      const HostTensor& ow = requireTensor(spec, p + "attention.output.dense.weight", {H, H});
-      L.wo = addStorage({&ow}, static_cast<size_t>(H * H));
-      L.bo = addF32(requireTensor(spec, p + "attention.output.dense.bias", {H}));
-      L.ln1g = addF32(requireTensor(spec, p + "attention.output.LayerNorm.weight", {H}));
-      L.ln1b = addF32(requireTensor(spec, p + "attention.output.LayerNorm.bias", {H}));
-      const HostTensor& w1 = requireTensor(spec, p + "intermediate.dense.weight", {F, H});
-      L.w1 = addStorage({&w1}, static_cast<size_t>(F * H));
-      L.b1 = addF32(requireTensor(spec, p + "intermediate.dense.bias", {F}));
-      const HostTensor& w2 = requireTensor(spec, p + "output.dense.weight", {H, F});
-      L.w2 = addStorage({&w2}, static_cast<size_t>(H * F));
-      L.b2 = addF32(requireTensor(spec, p + "output.dense.bias", {H}));
-      L.ln2g = addF32(requireTensor(spec, p + "output.LayerNorm.weight", {H}));
-      L.ln2b = addF32(requireTensor(spec, p + "output.LayerNorm.bias", {H}));
+    std::vector<LayerOffsets> lo;
+    for (const LayerPlan& P : plan.layers) {
+      LayerOffsets L;
+      L.wqkv = addParams({P.query, P.key, P.value}, dt_);
+      L.bqkv = addParams({P.queryBias, P.keyBias, P.valueBias}, DType::F32);
+      L.wo = addParams({P.attnOut}, dt_);
+      L.bo = addF32(P.attnOutBias);
+      L.ln1g = addF32(P.attnLnGamma);
+      L.ln1b = addF32(P.attnLnBeta);
+      L.w1 = addParams({P.ffnIn}, dt_);
+      L.b1 = addF32(P.ffnInBias);
+      L.w2 = addParams({P.ffnOut}, dt_);
+      L.b2 = addF32(P.ffnOutBias);
+      L.ln2g = addF32(P.ffnLnGamma);
+      L.ln2b = addF32(P.ffnLnBeta);
+      lo.push_back(L);
     }
 
     struct DenseOffsets {
       size_t w, b;
-      bool hasBias;
     };
     std::vector<DenseOffsets> dof;
-    int curDim = static_cast<int>(H * static_cast<int64_t>(pooling_.size()));
-    for (size_t i = 0; i < spec.dense.size(); ++i) {
-      const DenseSpec& d = spec.dense[i];
-      const std::string what = "Dense module " + std::to_string(i);
-      SBERT_CHECK(!pooling_.empty(), "ERR_BAD_MODEL", what + " follows no Pooling module");
-      SBERT_CHECK(d.inFeatures == curDim, "ERR_BAD_MODEL",
-                  what + ": in_features " + std::to_string(d.inFeatures) + " != " + std::to_string(curDim));
-      SBERT_CHECK(d.outFeatures > 0, "ERR_BAD_MODEL", what + ": out_features must be positive");
-      SBERT_CHECK(d.weight.numel() == static_cast<int64_t>(d.inFeatures) * d.outFeatures &&
-                      static_cast<int64_t>(d.weight.data.size()) == d.weight.numel(),
-                  "ERR_BAD_MODEL", what + ": weight shape is not [out_features, in_features]");
-      SBERT_CHECK(d.bias.data.empty() || static_cast<int64_t>(d.bias.data.size()) == d.outFeatures, "ERR_BAD_MODEL",
-                  what + ": bias shape is not [out_features]");
+    for (const DensePlan& d : plan.dense) {
       DenseOffsets o{};
       o.w = addF32(d.weight);
-      o.hasBias = !d.bias.data.empty();
-      if (o.hasBias) o.b = addF32(d.bias);
+      if (d.bias >= 0) o.b = addF32(d.bias);
       dof.push_back(o);
-      curDim = d.outFeatures;
     }
 
     weights_.allocate(device_, total);
@@ -514,6 +448,7 @@ class CudaBackend final : public Backend {
     // non-blocking (it does not wait for the legacy stream): finish the upload here.
     SBERT_CUDA_CHECK(cudaDeviceSynchronize());
 
+    const BertShape& s = shape_;
     auto f32 = [base](size_t o) { return reinterpret_cast<const float*>(base + o); };
     emb_.word = f32(oWord);
     emb_.position = f32(oPos);
@@ -530,8 +465,8 @@ class CudaBackend final : public Backend {
                          f32(L.b1), base + L.w2, f32(L.b2), f32(L.ln2g), f32(L.ln2b)});
     }
     for (size_t i = 0; i < dof.size(); ++i) {
-      const DenseSpec& d = spec.dense[i];
-      dense_.push_back({f32(dof[i].w), dof[i].hasBias ? f32(dof[i].b) : nullptr, d.inFeatures, d.outFeatures,
+      const DensePlan& d = plan.dense[i];
+      dense_.push_back({f32(dof[i].w), d.bias >= 0 ? f32(dof[i].b) : nullptr, d.inFeatures, d.outFeatures,
                         d.activation});
     }
   }
@@ -541,6 +476,7 @@ class CudaBackend final : public Backend {
   DType dt_ = DType::F16;
   std::vector<PoolMode> pooling_;
   bool normalize_;
+  int sentenceDim_;
   std::string name_;
 
   // Members are destroyed in reverse order: buffers are freed before the stream goes.
@@ -558,7 +494,6 @@ class CudaBackend final : public Backend {
   void* dTmp_ = nullptr;
   void* dFfn_ = nullptr;
   int32_t* dIds_ = nullptr;
-  int32_t* dTypes_ = nullptr;
 
   DeviceMemory seqWs_;
   int capSeqs_ = 0;
@@ -573,8 +508,8 @@ class CudaBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> makeCudaBackend(const ModelSpec& spec, int device, Precision precision) {
-  return std::make_unique<CudaBackend>(spec, device, precision);
+std::unique_ptr<Backend> makeCudaBackend(const ModelPlan& plan, int device, Precision precision) {
+  return std::make_unique<CudaBackend>(plan, device, precision);
 }
 
 }  // namespace sbert

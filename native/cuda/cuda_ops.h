@@ -21,12 +21,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/model_spec.h"  // Activation, PoolMode
+#include "kernels/modes.h"  // Activation, PoolMode, DType
 
 namespace sbert {
 namespace cuda {
 
-enum class DType { F32, F16, BF16 };
+using DType = ::sbert::DType;  // kernels/modes.h
 
 size_t dtypeSize(DType dt);
 const char* dtypeName(DType dt);
@@ -35,7 +35,6 @@ const char* dtypeName(DType dt);
 // Host-side, round-to-nearest-even, for uploading weights and for tests.
 void floatToDtypeHost(const float* src, void* dst, size_t count, DType dt);
 void dtypeToFloatHost(const void* src, float* dst, size_t count, DType dt);
-float roundToDtype(float x, DType dt);  // x rounded to dt and back (identity for F32)
 // Device cast, elementwise: dst (dstType) = src (srcType). count may be 0.
 void launchCast(const void* src, DType srcType, void* dst, DType dstType, int64_t count,
                 cudaStream_t stream);

@@ -455,8 +455,8 @@ void prepareMatrix(const float* host, int64_t rows, int dim, int dimPad, bool co
   SBERT_CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
-}  // namespace
-
+// How many corpus segments launchSimilarityTopK should use for this shape on a GPU with `sms`
+// multiprocessors (enough blocks to fill it).
 int similarityTopKSegments(int64_t nq, int64_t nc, int sms) {
   const int64_t qTiles = std::max<int64_t>(1, ceilDiv(nq, kBM));
   const int64_t cTiles = std::max<int64_t>(1, ceilDiv(nc, kBN));
@@ -466,9 +466,16 @@ int similarityTopKSegments(int64_t nq, int64_t nc, int sms) {
   return static_cast<int>(ceilDiv(cTiles, tilesPerSeg));
 }
 
+// The launcher on device buffers.
+//   q16: [roundUp(nq, 128), dimPad] fp16 bits, rows >= nq and columns >= dim zero
+//   c16: [roundUp(nc, 128), dimPad] fp16 bits, likewise; dimPad a positive multiple of 32
+//   scoreScale: device pointer to one float multiplied into every accumulated dot product
+//   partScore/partIndex: [nq, segments, k] workspace; segments in [1, 128]
+//   outScore/outIndex: [nq, min(k, nc)]
+// Checks its preconditions (throws sbert::Error) and launch errors; does not synchronize.
 void launchSimilarityTopK(const uint16_t* q16, int64_t nq, const uint16_t* c16, int64_t nc, int dimPad, int k,
                           const float* scoreScale, int segments, float* partScore, int32_t* partIndex,
-                          float* outScore, int32_t* outIndex, CUstream_st* stream) {
+                          float* outScore, int32_t* outIndex, cudaStream_t stream) {
   SBERT_CHECK(k >= 1 && k <= kCudaSimilarityTopKMaxK, "ERR_OUT_OF_RANGE",
               "k must be in [1, " + std::to_string(kCudaSimilarityTopKMaxK) + "] on CUDA");
   SBERT_CHECK(dimPad > 0 && dimPad % kBK == 0, "ERR_NATIVE", "dimPad must be a positive multiple of 32");
@@ -500,8 +507,6 @@ void launchSimilarityTopK(const uint16_t* q16, int64_t nq, const uint16_t* c16, 
   mergeKernel<<<mergeBlocks, kThreads, 0, stream>>>(partScore, partIndex, nq, segments, k, kk, outScore, outIndex);
   SBERT_CUDA_CHECK_LAUNCH();
 }
-
-namespace {
 
 // Throws ERR_NO_CUDA when there is no device, ERR_OUT_OF_RANGE when `device` is not one of them.
 void checkDeviceIndex(int device) {

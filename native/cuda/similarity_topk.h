@@ -10,8 +10,6 @@
 
 #include <cstdint>
 
-struct CUstream_st;
-
 namespace sbert {
 
 // Largest k the fused kernel keeps per row (its per-row lists live in shared memory).
@@ -30,20 +28,5 @@ int cudaSimilarityTopKMaxKFor(int device);
 // Inputs must be finite (the caller checks).
 void cudaSimilarityTopK(const float* queries, int64_t nq, const float* corpus, int64_t nc, int64_t dim, int64_t k,
                         bool cosine, int device, int32_t* outIndex, float* outScore);
-
-// The launcher on device buffers, for callers that keep embeddings on the device.
-//   q16: [roundUp(nq, 128), dimPad] fp16 bits, rows >= nq and columns >= dim zero
-//   c16: [roundUp(nc, 128), dimPad] fp16 bits, likewise; dimPad a positive multiple of 32
-//   scoreScale: device pointer to one float multiplied into every accumulated dot product
-//   partScore/partIndex: [nq, segments, k] workspace; segments in [1, 128]
-//   outScore/outIndex: [nq, min(k, nc)]
-// Checks its preconditions (throws sbert::Error) and launch errors; does not synchronize.
-void launchSimilarityTopK(const uint16_t* q16, int64_t nq, const uint16_t* c16, int64_t nc, int dimPad, int k,
-                          const float* scoreScale, int segments, float* partScore, int32_t* partIndex,
-                          float* outScore, int32_t* outIndex, CUstream_st* stream);
-
-// How many corpus segments launchSimilarityTopK should use for this shape on a GPU with `sms`
-// multiprocessors (enough blocks to fill it).
-int similarityTopKSegments(int64_t nq, int64_t nc, int sms);
 
 }  // namespace sbert

@@ -6,8 +6,9 @@
 'use strict';
 const { test } = require('uvu');
 const assert = require('uvu/assert');
+const fs = require('node:fs');
 const path = require('node:path');
-const { SentenceEncoder } = require('../../dist');
+const { SentenceEncoder, cudaDevices } = require('../../dist');
 const { FIXTURES, readReference, realLength, cosine, variantFolder, rng } = require('../helpers/reference');
 
 const MODELS = ['tiny', 'headdim32-f16', 'headdim64-f32'];
@@ -111,19 +112,27 @@ test('every pooling mode at once (concatenated) + Normalize: GPU fp16 vs CPU', a
   });
 });
 
-test('2,000 sentences of mixed lengths: GPU (fp16, bf16) vs CPU', async () => {
-  const ref = readReference('tiny');
-  const texts = randomSentences(ref, 2000, 7);
-  const dir = path.join(FIXTURES, 'tiny');
-  const cpu = await withEncoder(dir, { device: 'cpu' }, (enc) => enc.encode(texts));
-  for (const precision of ['fp16', 'bf16']) {
-    await withEncoder(dir, { device: 'cuda', precision }, async (enc) => {
-      const gpu = await enc.encode(texts);
-      const r = minRowCosine(gpu.data, cpu.data, gpu.count, gpu.dim);
-      assert.ok(r.worst >= 0.999, `${precision}: min cosine ${r.worst} at ${r.at}`);
-    });
-  }
-});
+// tiny (head dim 8) reaches only the generic attention kernel; head dims 32 and 64 take the
+// tensor-core kernel in fp16/bf16, here with sequences long enough for several key tiles.
+for (const [name, seed] of [
+  ['tiny', 7],
+  ['headdim32-f16', 8],
+  ['headdim64-f32', 9],
+]) {
+  test(`${name}: 2,000 sentences of mixed lengths: GPU (fp16, bf16) vs CPU`, async () => {
+    const ref = readReference(name);
+    const texts = randomSentences(ref, 2000, seed);
+    const dir = path.join(FIXTURES, name);
+    const cpu = await withEncoder(dir, { device: 'cpu' }, (enc) => enc.encode(texts));
+    for (const precision of ['fp16', 'bf16']) {
+      await withEncoder(dir, { device: 'cuda', precision }, async (enc) => {
+        const gpu = await enc.encode(texts);
+        const r = minRowCosine(gpu.data, cpu.data, gpu.count, gpu.dim);
+        assert.ok(r.worst >= 0.999, `${precision}: min cosine ${r.worst} at ${r.at}`);
+      });
+    }
+  });
+}
 
 test('batch composition does not change an embedding (alone, in 2,000 sentences, other budgets)', async () => {
   const ref = readReference('headdim32-f16');
@@ -156,19 +165,40 @@ test('concurrent encode calls resolve to what sequential calls give', async () =
   });
 });
 
+/** The token budget whose fp16 workspace is the card's total memory less 16 MiB (see below). */
+function budgetJustUnderTotal(dir) {
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const total = cudaDevices()[0].totalMemory;
+  // The CUDA engine's activation workspace per token (native/cuda/cuda_backend.cu,
+  // reserveTokens): X, QKV (3H), CTX, TMP [H each] and FFN [F] in fp16, ids and type ids int32.
+  // It rounds the token count up to a multiple of 1024 and aligns 7 buffers to 256 bytes.
+  const perToken = (6 * config.hidden_size + config.intermediate_size) * 2 + 8;
+  const target = total - 16 * 2 ** 20 - 7 * 256;
+  return { tokens: Math.floor(target / perToken / 1024) * 1024, total };
+}
+
 test('a token budget too large for the card rejects with ERR_CUDA_OOM, then encode works again', async () => {
   const ref = readReference('tiny');
-  await withEncoder(path.join(FIXTURES, 'tiny'), { device: 'cuda', precision: 'fp16' }, async (enc) => {
+  const dir = path.join(FIXTURES, 'tiny');
+  await withEncoder(dir, { device: 'cuda', precision: 'fp16' }, async (enc) => {
     const before = await enc.encode(ref.sentences);
-    // 2^34 tokens of workspace (terabytes): a plain cudaMalloc that fails, never managed memory.
-    let err;
-    try {
-      await enc.encode(ref.sentences, { batchTokens: 2 ** 34 });
-    } catch (e) {
-      err = e;
-    }
-    assert.ok(err, 'expected the huge budget to reject');
-    assert.is(err.code, 'ERR_CUDA_OOM', `got ${err && err.code}: ${err && err.message}`);
+    const rejectWith = async (batchTokens) => {
+      try {
+        await enc.encode(ref.sentences, { batchTokens });
+      } catch (e) {
+        return e;
+      }
+      assert.unreachable(`batchTokens ${batchTokens} should reject`);
+    };
+    // 2^34 tokens (terabytes): refused by the engine's own check before any allocation.
+    const huge = await rejectWith(2 ** 34);
+    assert.is(huge.code, 'ERR_CUDA_OOM', `2^34: got ${huge.code}: ${huge.message}`);
+    // Just under the card's total: passes that check and fails in cudaMalloc itself (the CUDA
+    // context and the weights already hold more than the 16 MiB left over).
+    const { tokens, total } = budgetJustUnderTotal(dir);
+    const err = await rejectWith(tokens);
+    assert.is(err.code, 'ERR_CUDA_OOM', `${tokens} tokens: got ${err.code}: ${err.message}`);
+    assert.match(err.message, /cudaMalloc/, `${tokens} tokens on a card of ${total} bytes did not reach cudaMalloc: ${err.message}`);
     const after = await enc.encode(ref.sentences);
     const r = minRowCosine(after.data, before.data, after.count, after.dim);
     assert.ok(r.worst >= 0.999999, `after OOM: min cosine ${r.worst}`);

@@ -34,8 +34,8 @@ function rowNorms(e) {
 }
 
 // GPU hits vs the CPU's fp32 score matrix.
-function compare(gpu, q, c, k, fn, label) {
-  const cpu = s.similarity(q, c, { fn });
+async function compare(gpu, q, c, k, fn, label) {
+  const cpu = await s.similarity(q, c, { fn });
   const qn = rowNorms(q);
   const cn = rowNorms(c);
   const nc = c.count;
@@ -87,7 +87,7 @@ test('semanticSearch on cuda matches the CPU (cosine and dot, odd shapes, every 
     const c = randomEmb(nc, dim, seed++);
     for (const fn of ['cosine', 'dot']) {
       const gpu = await s.semanticSearch(q, c, { topK: k, fn, device: 'cuda' });
-      compare(gpu, q, c, k, fn, `${fn} ${nq}x${nc} dim ${dim} k ${k}`);
+      await compare(gpu, q, c, k, fn, `${fn} ${nq}x${nc} dim ${dim} k ${k}`);
     }
   }
 });
@@ -100,7 +100,7 @@ test('cuda: dot products of large and small magnitudes (fp16 range scaling)', as
     const q = randomEmb(20, 96, seed, scale);
     const c = randomEmb(500, 96, seed + 1, scale);
     const gpu = await s.semanticSearch(q, c, { topK: 10, fn: 'dot', device: 'cuda' });
-    compare(gpu, q, c, 10, 'dot', `dot scale ${scale}`);
+    await compare(gpu, q, c, 10, 'dot', `dot scale ${scale}`);
   }
 });
 
@@ -180,7 +180,7 @@ test('cuda: 20k x 20k x 384 search runs and matches the CPU on sampled rows', as
   const rows = [0, 1, 127, 128, 9999, 19999];
   const qs = new Embeddings(new Float32Array(rows.length * 384), rows.length, 384);
   rows.forEach((r, i) => qs.data.set(q.row(r), i * 384));
-  compare(
+  await compare(
     rows.map((r) => gpu[r]),
     qs,
     c,

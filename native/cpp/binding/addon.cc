@@ -7,9 +7,13 @@
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData<sbert::binding::AddonData>(new sbert::binding::AddonData());
+  sbert::binding::RegisterErrors(env, exports);
   sbert::binding::RegisterBuildInfo(env, exports);
   sbert::binding::RegisterEngine(env, exports);
   sbert::binding::RegisterSimilarity(env, exports);
+  sbert::binding::RegisterHamming(env, exports);
+  sbert::binding::RegisterTrainer(env, exports);
   return exports;
 }
 

@@ -14,11 +14,6 @@ Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string&
 [[noreturn]] void ThrowTypeError(Napi::Env env, const std::string& message);
 [[noreturn]] void ThrowRangeError(Napi::Env env, const std::string& message);
 
-// Runs a callable and converts sbert::Error / std::exception into a thrown JS error with code.
-// For synchronous entry points; async work records (code, message) and rejects instead.
-template <typename F>
-auto Guard(Napi::Env env, F&& f) -> decltype(f());
-
 // The (code, message) pair of the exception in flight; used inside catch blocks.
 struct ErrorInfo {
   std::string code;
@@ -28,4 +23,3 @@ ErrorInfo CurrentErrorInfo();
 
 }  // namespace sbert::binding
 
-#include "js_error_inl.h"

@@ -1,35 +1,44 @@
-// Similarity exports (lib/similarity.ts is the typed, validated JS surface):
+// Similarity exports (lib/similarity.ts is the typed, validated JS surface). Every function takes
+// one options object:
 //
-//   similarityMatrix(a, na, b, nb, dim, fn, names?) -> Float32Array [na * nb]      (synchronous)
-//   topKSimilarity(queries, nq, corpus, nc, dim, k, fn, device, deviceIndex, names?)
-//       -> Promise<{ indices: Int32Array, scores: Float32Array, k }>  (k = min(k, nc) per row)
-//   thresholdSimilarity(queries, nq, corpus, nc, dim, threshold, minCount, fn, names?)
+//   similarityRows({ data, count, dim }) -> rows handle     (synchronous: copies data now)
+//   similarityMatrix({ queries, corpus, queryRange?, corpusRange?, scoreFunction, names? })
+//       -> Promise<Float32Array [nq * nc]>
+//   topKSimilarity({ queries, corpus, queryRange?, corpusRange?, topK, scoreFunction, device?,
+//                    deviceIndex?, names? })
+//       -> Promise<{ indices: Int32Array, scores: Float32Array, k }>  (k = min(topK, nc) per row)
+//   thresholdSimilarity({ queries, corpus, queryRange?, corpusRange?, threshold, minCount,
+//                         scoreFunction, names? })
 //       -> Promise<{ rowPtr: Float64Array, indices: Int32Array, scores: Float32Array }>
 //   similarityInfo() -> { kernel, cudaMaxK }
 //
-// `fn` is 'cosine' | 'dot', `device` 'cpu' | 'cuda', `names` an optional [queriesName, corpusName]
-// used in error messages ("queries row 17 contains NaN"). Inputs are Float32Arrays holding at
-// least rows * dim values, read row-major from their start.
+// `queries` / `corpus` are rows handles; `queryRange` / `corpusRange` an optional [begin, end) of
+// their rows (default: all); `scoreFunction` 'cosine' | 'dot' | 'euclidean' | 'manhattan';
+// `device` 'cpu' (default) | 'cuda'; `names` an optional [queriesName, corpusName] used in error
+// messages ("queries row 17 contains NaN").
 //
-// The async calls run on a Napi::AsyncWorker: Execute() touches no N-API. The input arrays are
-// not copied (a 100k x 384 corpus is 150 MB); the worker holds references to them, so they stay
-// alive until the promise settles — callers must not mutate them meanwhile (the JS layer passes
-// its own arrays and awaits). Failures reject with a code: RangeError (ERR_OUT_OF_RANGE) for
-// non-finite rows / dim mismatch, ERR_NO_CUDA when CUDA is asked of a build without it, ERR_CUDA*
-// from the device.
+// Why handles: a worker must own the memory it reads. Keeping a reference to a Float32Array
+// does not stop its ArrayBuffer from being detached (transferred, structuredClone'd) and freed
+// while the search runs on another thread. similarityRows copies the values once, on the main
+// thread, into an OwnedMatrix that every worker using it shares (std::shared_ptr), so one copy
+// serves all the batches of communityDetection or paraphraseMining.
+//
+// Failures reject with a code: RangeError (ERR_OUT_OF_RANGE) for non-finite rows / dim mismatch,
+// ERR_NO_CUDA when CUDA is asked of a build or machine without it, ERR_CUDA* from the device.
 #include <napi.h>
 
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
-#include "js_error.h"
-#include "promise_worker.h"
 #include "kernels/similarity.h"
+#include "promise_worker.h"
 #include "registry.h"
+#include "search_args.h"
 
 #ifdef SBERT_WITH_CUDA
 #include "similarity_topk.h"
@@ -38,114 +47,139 @@
 namespace sbert::binding {
 namespace {
 
-constexpr double kMaxSafeInt = 9007199254740991.0;
-
 #ifdef SBERT_WITH_CUDA
 constexpr int kCudaMaxK = kCudaSimilarityTopKMaxK;
 #else
 constexpr int kCudaMaxK = 0;
 #endif
 
-Napi::Float32Array argF32(const Napi::CallbackInfo& info, size_t i, const std::string& name) {
-  if (info.Length() <= i || !info[i].IsTypedArray() ||
-      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    ThrowTypeError(info.Env(), name + " must be a Float32Array");
-  }
-  return info[i].As<Napi::Float32Array>();
-}
+using SharedRows = std::shared_ptr<const OwnedMatrix>;
 
-double argNumber(const Napi::CallbackInfo& info, size_t i, const std::string& name) {
-  if (info.Length() <= i || !info[i].IsNumber()) ThrowTypeError(info.Env(), name + " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
-}
+// Marks the externals similarityRows makes, so a foreign External is refused rather than misread.
+constexpr napi_type_tag kRowsTag = {0x5e6a0b1c2d3e4f50ULL, 0x8a7b6c5d4e3f2a1bULL};
 
-int64_t argInt(const Napi::CallbackInfo& info, size_t i, const std::string& name, int64_t min) {
-  const double v = argNumber(info, i, name);
-  if (!(v == std::floor(v)) || v < static_cast<double>(min) || v > kMaxSafeInt) {
-    ThrowRangeError(info.Env(), name + " must be an integer >= " + std::to_string(min) + " (got " +
-                                    Napi::Number::New(info.Env(), v).ToString().Utf8Value() + ")");
-  }
-  return static_cast<int64_t>(v);
-}
-
-std::string argString(const Napi::CallbackInfo& info, size_t i, const std::string& name) {
-  if (info.Length() <= i || !info[i].IsString()) ThrowTypeError(info.Env(), name + " must be a string");
-  return info[i].As<Napi::String>().Utf8Value();
-}
-
-SimilarityFn argFn(const Napi::CallbackInfo& info, size_t i) {
-  const std::string fn = argString(info, i, "fn");
+SimilarityFn FnOption(const Napi::Object& options) {
+  const std::string fn = StringOption(options, "scoreFunction");
   if (fn == "cosine") return SimilarityFn::Cosine;
   if (fn == "dot") return SimilarityFn::Dot;
-  ThrowRangeError(info.Env(), "fn must be 'cosine' or 'dot' (got '" + fn + "')");
+  if (fn == "euclidean") return SimilarityFn::Euclidean;
+  if (fn == "manhattan") return SimilarityFn::Manhattan;
+  ThrowRangeError(options.Env(), "scoreFunction must be 'cosine', 'dot', 'euclidean' or 'manhattan' (got '" + fn + "')");
 }
 
-// Optional [queriesName, corpusName].
-void argNames(const Napi::CallbackInfo& info, size_t i, std::string& a, std::string& b) {
-  if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) return;
-  if (!info[i].IsArray()) ThrowTypeError(info.Env(), "names must be an array of two strings");
-  Napi::Array arr = info[i].As<Napi::Array>();
-  if (arr.Length() != 2 || !arr.Get(0u).IsString() || !arr.Get(1u).IsString()) {
-    ThrowTypeError(info.Env(), "names must be an array of two strings");
+// The rows of options[name] in options[rangeName] (default all) as a view named `label`; `keep`
+// receives the owner so the view stays valid for the worker's lifetime.
+MatrixView RowsOption(const Napi::Object& options, const char* name, const char* rangeName, const std::string& label,
+                      SharedRows& keep) {
+  Napi::Env env = options.Env();
+  Napi::Value v = options.Get(name);
+  if (!v.IsExternal() || !v.As<Napi::External<SharedRows>>().CheckTypeTag(&kRowsTag)) {
+    ThrowTypeError(env, std::string(name) + " must be a rows handle from similarityRows()");
   }
-  a = arr.Get(0u).As<Napi::String>().Utf8Value();
-  b = arr.Get(1u).As<Napi::String>().Utf8Value();
+  keep = *v.As<Napi::External<SharedRows>>().Data();
+  int64_t begin = 0, end = keep->rows();
+  if (HasOption(options, rangeName)) {
+    Napi::Value r = options.Get(rangeName);
+    if (!r.IsArray() || r.As<Napi::Array>().Length() != 2) {
+      ThrowTypeError(env, std::string(rangeName) + " must be [begin, end]");
+    }
+    begin = IntegerValue(r.As<Napi::Array>().Get(0u), std::string(rangeName) + "[0]", 0);
+    end = IntegerValue(r.As<Napi::Array>().Get(1u), std::string(rangeName) + "[1]", 0);
+    if (begin > end || end > keep->rows()) {
+      ThrowRangeError(env, std::string(rangeName) + " [" + std::to_string(begin) + ", " + std::to_string(end) +
+                               ") is not within the " + std::to_string(keep->rows()) + " rows");
+    }
+  }
+  return keep->view(begin, end, label);
 }
 
-// A matrix argument: the array plus its shape, checked against the array's length.
-struct MatrixArg {
-  Napi::Float32Array array;
-  MatrixView view;
+// The [queriesName, corpusName] pair for error messages.
+void NamesOption(const Napi::Object& options, std::string& queries, std::string& corpus) {
+  if (!HasOption(options, "names")) return;
+  Napi::Value v = options.Get("names");
+  Napi::Array arr = v.IsArray() ? v.As<Napi::Array>() : Napi::Array::New(options.Env());
+  if (arr.Length() != 2 || !arr.Get(0u).IsString() || !arr.Get(1u).IsString()) {
+    ThrowTypeError(options.Env(), "names must be an array of two strings");
+  }
+  queries = arr.Get(0u).As<Napi::String>().Utf8Value();
+  corpus = arr.Get(1u).As<Napi::String>().Utf8Value();
+}
+
+// What every similarity worker reads: two views and the owners that keep them valid.
+struct PairArgs {
+  MatrixView q, c;
+  SharedRows qOwner, cOwner;
+  SimilarityFn fn = SimilarityFn::Cosine;
 };
 
-MatrixArg argMatrix(const Napi::CallbackInfo& info, size_t arrayIdx, size_t rowsIdx, size_t dimIdx,
-                    const std::string& name) {
-  MatrixArg m;
-  m.array = argF32(info, arrayIdx, name);
-  const int64_t rows = argInt(info, rowsIdx, name + " count", 0);
-  const int64_t dim = argInt(info, dimIdx, "dim", 0);
-  if (dim > 0 && rows > static_cast<int64_t>(m.array.ElementLength()) / dim) {
-    ThrowRangeError(info.Env(), name + " has " + std::to_string(m.array.ElementLength()) + " values, fewer than " +
-                                    std::to_string(rows) + " x " + std::to_string(dim));
-  }
-  m.view.data = m.array.ElementLength() ? m.array.Data() : nullptr;
-  m.view.rows = rows;
-  m.view.dim = dim;
-  m.view.name = name;
-  return m;
+PairArgs PairOptions(const Napi::Object& options) {
+  PairArgs a;
+  std::string qn = "queries", cn = "corpus";
+  NamesOption(options, qn, cn);
+  a.q = RowsOption(options, "queries", "queryRange", qn, a.qOwner);
+  a.c = RowsOption(options, "corpus", "corpusRange", cn, a.cOwner);
+  a.fn = FnOption(options);
+  return a;
 }
 
-class TopKWorker : public PromiseWorker {
+class MatrixWorker : public PromiseWorker {
  public:
-  TopKWorker(Napi::Env env, MatrixView q, MatrixView c, int64_t k, SimilarityFn fn, bool cuda, int deviceIndex)
-      : PromiseWorker(env, "sbert.topKSimilarity"), q_(std::move(q)), c_(std::move(c)), k_(k), fn_(fn), cuda_(cuda),
-        device_(deviceIndex) {}
+  MatrixWorker(Napi::Env env, PairArgs args, Napi::ArrayBuffer out)
+      : PromiseWorker(env, "sbert.similarityMatrix"), args_(std::move(args)),
+        out_(static_cast<float*>(out.Data())), buffer_(Napi::Persistent(out)) {}
 
  protected:
   void Run() override {
-    kk_ = std::min<int64_t>(k_, c_.rows);
-    index_.assign(static_cast<size_t>(q_.rows * kk_), 0);
-    score_.assign(static_cast<size_t>(q_.rows * kk_), 0.0f);
+    SimilarityConfig cfg;
+    cfg.fn = args_.fn;
+    similarityMatrix(args_.q, args_.c, cfg, out_);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::ArrayBuffer buf = buffer_.Value();
+    return Napi::Float32Array::New(env, buf.ByteLength() / sizeof(float), buf, 0);
+  }
+
+ private:
+  PairArgs args_;
+  // The result buffer: allocated on the main thread and reachable by no JS code until the promise
+  // resolves, so nothing can detach it while the worker writes into it.
+  float* out_;
+  Napi::Reference<Napi::ArrayBuffer> buffer_;
+};
+
+class TopKWorker : public PromiseWorker {
+ public:
+  TopKWorker(Napi::Env env, PairArgs args, int64_t k, bool cuda, int deviceIndex)
+      : PromiseWorker(env, "sbert.topKSimilarity"), args_(std::move(args)), k_(k), cuda_(cuda), device_(deviceIndex) {}
+
+ protected:
+  void Run() override {
+    const MatrixView& q = args_.q;
+    const MatrixView& c = args_.c;
+    kk_ = std::min<int64_t>(k_, c.rows);
+    index_.assign(static_cast<size_t>(q.rows * kk_), 0);
+    score_.assign(static_cast<size_t>(q.rows * kk_), 0.0f);
+    SimilarityConfig cfg;
+    cfg.fn = args_.fn;
     if (!cuda_) {
-      SimilarityConfig cfg;
-      cfg.fn = fn_;
-      similarityTopK(q_, c_, k_, cfg, index_.data(), score_.data());
+      similarityTopK(q, c, k_, cfg, index_.data(), score_.data());
       return;
     }
 #ifdef SBERT_WITH_CUDA
-    SBERT_CHECK(q_.dim == c_.dim, "ERR_OUT_OF_RANGE",
-                q_.name + " dim " + std::to_string(q_.dim) + " differs from " + c_.name + " dim " + std::to_string(c_.dim));
-    checkFinite(q_);
-    checkFinite(c_);
-    if (k_ > cudaSimilarityTopKMaxKFor(device_)) {
-      // This GPU's shared memory per block is too small for the fused kernel's per-row lists at
-      // this k (A100: k ≤ 64, RTX 30/40: k ≤ 32): same results from the CPU kernel.
-      SimilarityConfig cfg;
-      cfg.fn = fn_;
-      similarityTopK(q_, c_, k_, cfg, index_.data(), score_.data());
+    SBERT_CHECK(q.dim == c.dim, "ERR_OUT_OF_RANGE",
+                q.name + " dim " + std::to_string(q.dim) + " differs from " + c.name + " dim " + std::to_string(c.dim));
+    // Throws ERR_NO_CUDA for a missing device, whatever runs the search.
+    const int64_t deviceMaxK = cudaSimilarityTopKMaxKFor(device_);
+    const bool fused = args_.fn == SimilarityFn::Cosine || args_.fn == SimilarityFn::Dot;
+    if (!fused || k_ > deviceMaxK) {
+      // The fused kernel scores cosine/dot only, and keeps per-row lists in shared memory (A100:
+      // k <= 64, RTX 30/40: k <= 32): the CPU kernel gives the same results otherwise.
+      similarityTopK(q, c, k_, cfg, index_.data(), score_.data());
       return;
     }
-    cudaSimilarityTopK(q_.data, q_.rows, c_.data, c_.rows, q_.dim, k_, fn_ == SimilarityFn::Cosine, device_,
+    checkFinite(q);
+    checkFinite(c);
+    cudaSimilarityTopK(q.data, q.rows, c.data, c.rows, q.dim, k_, args_.fn == SimilarityFn::Cosine, device_,
                        index_.data(), score_.data());
 #else
     throw Error("ERR_NO_CUDA",
@@ -167,9 +201,8 @@ class TopKWorker : public PromiseWorker {
   }
 
  private:
-  MatrixView q_, c_;
+  PairArgs args_;
   int64_t k_, kk_ = 0;
-  SimilarityFn fn_;
   bool cuda_;
   int device_;
   std::vector<int32_t> index_;
@@ -178,15 +211,15 @@ class TopKWorker : public PromiseWorker {
 
 class ThresholdWorker : public PromiseWorker {
  public:
-  ThresholdWorker(Napi::Env env, MatrixView q, MatrixView c, float threshold, int64_t minCount, SimilarityFn fn)
-      : PromiseWorker(env, "sbert.thresholdSimilarity"), q_(std::move(q)), c_(std::move(c)), threshold_(threshold),
-        minCount_(minCount), fn_(fn) {}
+  ThresholdWorker(Napi::Env env, PairArgs args, float threshold, int64_t minCount)
+      : PromiseWorker(env, "sbert.thresholdSimilarity"), args_(std::move(args)), threshold_(threshold),
+        minCount_(minCount) {}
 
  protected:
   void Run() override {
     SimilarityConfig cfg;
-    cfg.fn = fn_;
-    res_ = similarityThreshold(q_, c_, threshold_, minCount_, cfg);
+    cfg.fn = args_.fn;
+    res_ = similarityThreshold(args_.q, args_.c, threshold_, minCount_, cfg);
     SBERT_CHECK(res_.index.size() <= static_cast<size_t>(std::numeric_limits<int32_t>::max()), "ERR_OUT_OF_MEMORY",
                 "too many scores above the threshold to return (" + std::to_string(res_.index.size()) + ")");
   }
@@ -207,85 +240,84 @@ class ThresholdWorker : public PromiseWorker {
   }
 
  private:
-  MatrixView q_, c_;
+  PairArgs args_;
   float threshold_;
   int64_t minCount_;
-  SimilarityFn fn_;
   ThresholdResult res_;
 };
 
-// similarityMatrix(a, na, b, nb, dim, fn, names?)
+// similarityRows({ data: Float32Array, count, dim })
+Napi::Value SimilarityRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object options = OptionsArg(info);
+  Napi::Value data = options.Get("data");
+  if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    ThrowTypeError(env, "data must be a Float32Array");
+  }
+  Napi::Float32Array array = data.As<Napi::Float32Array>();
+  const int64_t count = IntegerOption(options, "count", 0);
+  const int64_t dim = IntegerOption(options, "dim", 0);
+  if (dim > 0 && count > static_cast<int64_t>(array.ElementLength()) / dim) {
+    ThrowRangeError(env, "data has " + std::to_string(array.ElementLength()) + " values, fewer than count x dim = " +
+                             std::to_string(count) + " x " + std::to_string(dim));
+  }
+  SharedRows rows;
+  try {
+    rows = std::make_shared<const OwnedMatrix>(count * dim ? array.Data() : nullptr, count, dim);
+  } catch (...) {
+    ErrorInfo e = CurrentErrorInfo();
+    throw MakeError(env, e.code, e.message);
+  }
+  const int64_t bytes = static_cast<int64_t>(rows->bytes());
+  Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+  auto handle = Napi::External<SharedRows>::New(env, new SharedRows(std::move(rows)), [bytes](Napi::Env e, SharedRows* p) {
+    Napi::MemoryManagement::AdjustExternalMemory(e, -bytes);
+    delete p;
+  });
+  handle.TypeTag(&kRowsTag);
+  return handle;
+}
+
 Napi::Value SimilarityMatrix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string an = "a", bn = "b";
-  argNames(info, 6, an, bn);
-  MatrixArg a = argMatrix(info, 0, 1, 4, an);
-  MatrixArg b = argMatrix(info, 2, 3, 4, bn);
-  const SimilarityFn fn = argFn(info, 5);
-  const double cells = static_cast<double>(a.view.rows) * static_cast<double>(b.view.rows);
+  PairArgs args = PairOptions(OptionsArg(info));
+  const double cells = static_cast<double>(args.q.rows) * static_cast<double>(args.c.rows);
   if (cells > 4294967295.0) {
     ThrowRangeError(env, "the score matrix would have " + std::to_string(static_cast<int64_t>(cells)) +
                              " entries, more than a Float32Array can hold; use semanticSearch");
   }
-  Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(cells));
-  try {
-    SimilarityConfig cfg;
-    cfg.fn = fn;
-    similarityMatrix(a.view, b.view, cfg, out.Data());
-  } catch (...) {
-    ErrorInfo e = CurrentErrorInfo();
-    if (e.code == "ERR_OUT_OF_RANGE") ThrowRangeError(env, e.message);
-    throw MakeError(env, e.code, e.message);
-  }
-  return out;
+  Napi::ArrayBuffer out = Napi::ArrayBuffer::New(env, static_cast<size_t>(cells) * sizeof(float));
+  return QueueWorker(new MatrixWorker(env, std::move(args), out));
 }
 
-// topKSimilarity(queries, nq, corpus, nc, dim, k, fn, device, deviceIndex, names?)
 Napi::Value TopKSimilarity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string qn = "queries", cn = "corpus";
-  argNames(info, 9, qn, cn);
-  MatrixArg q = argMatrix(info, 0, 1, 4, qn);
-  MatrixArg c = argMatrix(info, 2, 3, 4, cn);
-  const int64_t k = argInt(info, 5, "k", 1);
-  const SimilarityFn fn = argFn(info, 6);
-  const std::string device = argString(info, 7, "device");
+  Napi::Object options = OptionsArg(info);
+  PairArgs args = PairOptions(options);
+  const int64_t k = IntegerOption(options, "topK", 1);
+  std::string device = "cpu";
+  if (HasOption(options, "device")) device = StringOption(options, "device");
   if (device != "cpu" && device != "cuda") ThrowRangeError(env, "device must be 'cpu' or 'cuda' (got '" + device + "')");
-  const int64_t deviceIndex = argInt(info, 8, "deviceIndex", 0);
-  if (device == "cuda" && kCudaMaxK > 0 && k > kCudaMaxK) {
-    ThrowRangeError(env, "k must be <= " + std::to_string(kCudaMaxK) + " on device 'cuda' (got " + std::to_string(k) + ")");
-  }
-  auto* worker = new TopKWorker(env, q.view, c.view, k, fn, device == "cuda", static_cast<int>(deviceIndex));
-  worker->Keep(q.array);
-  worker->Keep(c.array);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  int64_t deviceIndex = 0;
+  if (HasOption(options, "deviceIndex")) deviceIndex = IntegerOption(options, "deviceIndex", 0);
+  if (deviceIndex > std::numeric_limits<int>::max()) ThrowRangeError(env, "deviceIndex is too large");
+  return QueueWorker(new TopKWorker(env, std::move(args), k, device == "cuda", static_cast<int>(deviceIndex)));
 }
 
-// thresholdSimilarity(queries, nq, corpus, nc, dim, threshold, minCount, fn, names?)
 Napi::Value ThresholdSimilarity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string qn = "queries", cn = "corpus";
-  argNames(info, 8, qn, cn);
-  MatrixArg q = argMatrix(info, 0, 1, 4, qn);
-  MatrixArg c = argMatrix(info, 2, 3, 4, cn);
-  const double threshold = argNumber(info, 5, "threshold");
+  Napi::Object options = OptionsArg(info);
+  PairArgs args = PairOptions(options);
+  const double threshold = NumberOption(options, "threshold");
   if (!std::isfinite(threshold)) ThrowRangeError(env, "threshold must be a finite number");
-  const int64_t minCount = argInt(info, 6, "minCount", 0);
-  const SimilarityFn fn = argFn(info, 7);
-  auto* worker = new ThresholdWorker(env, q.view, c.view, static_cast<float>(threshold), minCount, fn);
-  worker->Keep(q.array);
-  worker->Keep(c.array);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  const int64_t minCount = IntegerOption(options, "minCount", 0);
+  return QueueWorker(new ThresholdWorker(env, std::move(args), static_cast<float>(threshold), minCount));
 }
 
 Napi::Value SimilarityInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
-  out.Set("kernel", similarityKernelName());
+  out.Set("kernel", cpuIsaName(activeCpuIsa()));
   out.Set("cudaMaxK", kCudaMaxK);
   return out;
 }
@@ -293,6 +325,7 @@ Napi::Value SimilarityInfo(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterSimilarity(Napi::Env env, Napi::Object exports) {
+  exports.Set("similarityRows", Napi::Function::New(env, SimilarityRows, "similarityRows"));
   exports.Set("similarityMatrix", Napi::Function::New(env, SimilarityMatrix, "similarityMatrix"));
   exports.Set("topKSimilarity", Napi::Function::New(env, TopKSimilarity, "topKSimilarity"));
   exports.Set("thresholdSimilarity", Napi::Function::New(env, ThresholdSimilarity, "thresholdSimilarity"));

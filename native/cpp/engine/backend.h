@@ -1,58 +1,61 @@
 // The interface every compute backend (CPU engine, CUDA engine) implements. One backend object
-// per loaded model; `encode` may be called from any thread but never concurrently on the same
-// backend (the binding serialises calls per engine), so backends may reuse workspaces.
+// per loaded model, built from a ModelPlan; `encode` may be called from any thread but never
+// concurrently on the same backend (the binding serialises calls per engine), so backends may
+// reuse workspaces.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "model_spec.h"
+#include "model_plan.h"
 
 namespace sbert {
 
 // A packed, unpadded batch: sequence i occupies tokens [cuSeqlens[i], cuSeqlens[i+1]).
 struct EncodeBatch {
   const int32_t* ids = nullptr;
-  const int32_t* typeIds = nullptr;   // may be null → all zeros
-  const int32_t* cuSeqlens = nullptr; // n + 1 entries, cuSeqlens[0] == 0
+  const int32_t* cuSeqlens = nullptr;  // n + 1 entries, cuSeqlens[0] == 0
   int numSequences = 0;
-  // Workspace hint (the caller's token budget): backends that keep activation buffers (CUDA)
-  // size them for max(numTokens(), reserveTokens), so later batches of the same budget reuse
-  // them and a budget too large for the device fails early with ERR_CUDA_OOM. 0 = this batch.
-  int64_t reserveTokens = 0;
   int64_t numTokens() const { return numSequences > 0 ? cuSeqlens[numSequences] : 0; }
 };
 
+// Where results go: caller-owned buffers (the binding passes the memory of the Float32Array
+// the user will get, so results are written once). Null = not wanted.
 struct EncodeOutputs {
-  bool wantSentence = true;      // fill `sentence` [n, sentenceDim]
-  bool wantTokens = false;       // fill `tokens` [numTokens, hidden] (last_hidden_state, packed)
-  bool applyNormalize = true;    // apply the model's Normalize module when it has one
+  float* sentence = nullptr;     // [n, plan.sentenceDim]
+  float* tokens = nullptr;       // [numTokens, hidden] (last_hidden_state, packed)
   bool forceNormalize = false;   // L2-normalize even when the model has no Normalize module
-  std::vector<float> sentence;
-  std::vector<float> tokens;
 };
 
 class Backend {
  public:
   virtual ~Backend() = default;
-  // Validates the batch (ids in vocab range, type ids in range, sequence lengths in
-  // 1..maxPositions, monotone cuSeqlens) and throws sbert::Error("ERR_BAD_INPUT", ...) before
-  // any work when it is not valid.
-  virtual void encode(const EncodeBatch& batch, EncodeOutputs& out) = 0;
+  // Validates the batch (validateBatch) and throws ERR_BAD_INPUT before any work when it is
+  // not valid. Workspaces grow to the batch's token count; after a batch larger than
+  // `retainTokens` they are released again, so one oversized call does not pin its memory.
+  virtual void encode(const EncodeBatch& batch, const EncodeOutputs& out) = 0;
+  // Grows the workspaces to hold a batch of `tokens` now (ERR_CUDA_OOM / ERR_OUT_OF_MEMORY when
+  // they cannot be allocated; the backend then holds none and stays usable).
+  virtual void reserveWorkspace(int64_t tokens) = 0;
   virtual std::string deviceName() const = 0;
-  // Bytes of weights and workspaces this backend holds (host or device), for reporting.
+  // Bytes of weights and workspaces this backend holds now (host or device), for reporting.
   virtual int64_t memoryBytes() const = 0;
+  // Token count whose workspaces are kept between calls (the encoder's token budget).
+  void setRetainTokens(int64_t tokens) { retainTokens_ = tokens; }
+
+ protected:
+  int64_t retainTokens_ = 8192;
 };
 
-std::unique_ptr<Backend> makeCpuBackend(const ModelSpec& spec);
+std::unique_ptr<Backend> makeCpuBackend(const ModelPlan& plan);
 
 // Defined in native/cuda when CUDA is compiled in; otherwise throws ERR_NO_CUDA.
 enum class Precision { Fp16, Bf16, Fp32 };
-std::unique_ptr<Backend> makeCudaBackend(const ModelSpec& spec, int device, Precision precision);
+std::unique_ptr<Backend> makeCudaBackend(const ModelPlan& plan, int device, Precision precision);
 
-// Shared batch validation, used by every backend before it touches the data.
+// Shared batch validation, used by every backend before it touches the data: monotone
+// cuSeqlens starting at 0, lengths in 1..maxPositions, ids in [0, vocabSize).
 void validateBatch(const BertShape& shape, const EncodeBatch& batch);
 
 }  // namespace sbert

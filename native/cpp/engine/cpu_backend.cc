@@ -1,9 +1,9 @@
 // The CPU engine: the full BERT forward over packed (unpadded) batches in fp32, then Pooling,
 // Dense and Normalize — the reference the CUDA engine is checked against.
 //
-// Load: every tensor's shape is checked against spec.shape (ERR_BAD_MODEL naming the tensor and
-// both shapes), Q/K/V are fused into one [3H, H] weight + [3H] bias, and every Linear weight is
-// packed once for the GEMM micro-kernel. The backend keeps no reference into the spec.
+// Load: every parameter of the (already checked) ModelPlan is converted once, straight into
+// this backend's storage: Q/K/V into one fused [3H, H] weight + [3H] bias, and every Linear
+// weight packed for the GEMM micro-kernel. The backend keeps no reference into the plan.
 // Encode (T tokens, H hidden, I intermediate):
 //   validateBatch → x = LN(word + type + pos)                                 [T, H]
 //   per layer:  qkv = x·Wqkvᵀ + b                                              [T, 3H]
@@ -12,9 +12,9 @@
 //               f   = gelu(x·W1ᵀ + b1)            (bias + GELU in the GEMM epilogue) [T, I]
 //               x   = LN(f·W2ᵀ + b2 + x)
 //   tokens = x (when asked); sentence = pool(x) → Dense layers → L2-normalize (when asked).
-// Workspaces are sized by the largest batch (or EncodeBatch::reserveTokens budget) seen and
-// reused (calls on one backend are serialised by the binding). Every stage computes a token's/sequence's result from its own
-// sequence only, so an embedding does not depend on the rest of the batch.
+// Workspaces are sized by the tokens of the batch at hand, kept up to retainTokens and released
+// after a larger batch. Every stage computes a token's/sequence's result from its own sequence
+// only, so an embedding does not depend on the rest of the batch.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -34,36 +34,23 @@
 namespace sbert {
 namespace {
 
-std::string shapeStr(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
+std::vector<float> toFloats(const ModelPlan& plan, int index) {
+  const PlanParam& p = plan.param(index);
+  std::vector<float> v(size_t(p.numel()));
+  p.copyTo(v.data());
+  return v;
 }
 
-void checkShape(const HostTensor& t, const std::string& name, const std::vector<int64_t>& want) {
-  if (t.shape != want) {
-    throw Error("ERR_BAD_MODEL",
-                "tensor " + name + " has shape " + shapeStr(t.shape) + ", expected " +
-                    shapeStr(want));
-  }
-  if (static_cast<int64_t>(t.data.size()) != t.numel()) {
-    throw Error("ERR_BAD_MODEL", "tensor " + name + " holds " + std::to_string(t.data.size()) +
-                                     " values but its shape " + shapeStr(t.shape) + " needs " +
-                                     std::to_string(t.numel()));
-  }
-}
-
-const std::vector<float>& expectTensor(const ModelSpec& spec, const std::string& name,
-                                       const std::vector<int64_t>& want) {
-  const HostTensor& t = spec.tensor(name);
-  checkShape(t, name, want);
-  return t.data;
+PackedWeight packParam(const ModelPlan& plan, int index) {
+  const PlanParam& p = plan.param(index);
+  return packWeight(toFloats(plan, index).data(), int(p.shape[0]), int(p.shape[1]));
 }
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(const ModelSpec& spec);
-  void encode(const EncodeBatch& batch, EncodeOutputs& out) override;
+  explicit CpuBackend(const ModelPlan& plan);
+  void encode(const EncodeBatch& batch, const EncodeOutputs& out) override;
+  void reserveWorkspace(int64_t tokens) override { ensureWorkspace(tokens); }
   std::string deviceName() const override { return "cpu"; }
   int64_t memoryBytes() const override;
 
@@ -80,6 +67,7 @@ class CpuBackend final : public Backend {
   };
 
   void ensureWorkspace(int64_t tokens);
+  void releaseWorkspace();
 
   BertShape shape_;
   std::vector<float> wordEmb_, posEmb_, typeEmb_, embGamma_, embBeta_;
@@ -90,113 +78,72 @@ class CpuBackend final : public Backend {
   int sentenceDim_ = 0;
   int64_t paramBytes_ = 0;
 
-  // Workspaces, [capacity tokens, ...].
+  // Workspaces, [capacity tokens, ...]; the Dense chain's two [n, maxDim] buffers.
   int64_t wsTokens_ = 0;
-  std::vector<float> x_, big_, ctx_, tmp_;
+  std::vector<float> x_, big_, ctx_, tmp_, seqA_, seqB_;
 };
 
-CpuBackend::CpuBackend(const ModelSpec& spec) : shape_(spec.shape) {
-  const BertShape& s = shape_;
-  auto positive = [](int v, const char* what) {
-    if (v <= 0) {
-      throw Error("ERR_BAD_MODEL",
-                  std::string(what) + " must be positive (got " + std::to_string(v) + ")");
-    }
-  };
-  positive(s.vocabSize, "vocab_size");
-  positive(s.hiddenSize, "hidden_size");
-  if (s.numLayers < 0) throw Error("ERR_BAD_MODEL", "num_hidden_layers must be >= 0");
-  positive(s.numHeads, "num_attention_heads");
-  positive(s.intermediateSize, "intermediate_size");
-  positive(s.maxPositions, "max_position_embeddings");
-  positive(s.typeVocabSize, "type_vocab_size");
-  if (s.hiddenSize % s.numHeads != 0) {
-    throw Error("ERR_BAD_MODEL", "hidden_size " + std::to_string(s.hiddenSize) +
-                                     " is not a multiple of num_attention_heads " +
-                                     std::to_string(s.numHeads));
-  }
-  if (!(s.layerNormEps > 0.f)) throw Error("ERR_BAD_MODEL", "layer_norm_eps must be positive");
-
-  const int64_t H = s.hiddenSize, I = s.intermediateSize;
-  wordEmb_ = expectTensor(spec, "embeddings.word_embeddings.weight", {s.vocabSize, H});
-  posEmb_ = expectTensor(spec, "embeddings.position_embeddings.weight", {s.maxPositions, H});
-  typeEmb_ = expectTensor(spec, "embeddings.token_type_embeddings.weight", {s.typeVocabSize, H});
-  embGamma_ = expectTensor(spec, "embeddings.LayerNorm.weight", {H});
-  embBeta_ = expectTensor(spec, "embeddings.LayerNorm.bias", {H});
+CpuBackend::CpuBackend(const ModelPlan& plan) : shape_(plan.shape) {
+  const int64_t H = shape_.hiddenSize, I = shape_.intermediateSize;
+  const EmbeddingsPlan& e = plan.embeddings;
+  wordEmb_ = toFloats(plan, e.word);
+  posEmb_ = toFloats(plan, e.position);
+  typeEmb_ = toFloats(plan, e.tokenType);
+  embGamma_ = toFloats(plan, e.lnGamma);
+  embBeta_ = toFloats(plan, e.lnBeta);
   paramBytes_ = int64_t(wordEmb_.size() + posEmb_.size() + typeEmb_.size() + 2 * H) * 4;
 
-  layers_.resize(s.numLayers);
-  for (int l = 0; l < s.numLayers; ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+  layers_.resize(plan.layers.size());
+  for (size_t l = 0; l < plan.layers.size(); ++l) {
+    const LayerPlan& P = plan.layers[l];
     Layer& L = layers_[l];
     // Fused QKV: rows [0, H) query, [H, 2H) key, [2H, 3H) value.
     std::vector<float> wqkv(size_t(3 * H * H));
     L.qkvBias.resize(size_t(3 * H));
-    const char* names[3] = {"query", "key", "value"};
+    const int weights[3] = {P.query, P.key, P.value};
+    const int biases[3] = {P.queryBias, P.keyBias, P.valueBias};
     for (int j = 0; j < 3; ++j) {
-      const auto& w = expectTensor(spec, p + "attention.self." + names[j] + ".weight", {H, H});
-      const auto& b = expectTensor(spec, p + "attention.self." + names[j] + ".bias", {H});
-      std::copy(w.begin(), w.end(), wqkv.begin() + j * H * H);
-      std::copy(b.begin(), b.end(), L.qkvBias.begin() + j * H);
+      plan.param(weights[j]).copyTo(wqkv.data() + j * H * H);
+      plan.param(biases[j]).copyTo(L.qkvBias.data() + j * H);
     }
     L.qkv = packWeight(wqkv.data(), int(3 * H), int(H));
-    L.attnOut = packWeight(expectTensor(spec, p + "attention.output.dense.weight", {H, H}).data(),
-                           int(H), int(H));
-    L.attnOutBias = expectTensor(spec, p + "attention.output.dense.bias", {H});
-    L.ln1Gamma = expectTensor(spec, p + "attention.output.LayerNorm.weight", {H});
-    L.ln1Beta = expectTensor(spec, p + "attention.output.LayerNorm.bias", {H});
-    L.ffnIn = packWeight(expectTensor(spec, p + "intermediate.dense.weight", {I, H}).data(), int(I),
-                         int(H));
-    L.ffnInBias = expectTensor(spec, p + "intermediate.dense.bias", {I});
-    L.ffnOut = packWeight(expectTensor(spec, p + "output.dense.weight", {H, I}).data(), int(H),
-                          int(I));
-    L.ffnOutBias = expectTensor(spec, p + "output.dense.bias", {H});
-    L.ln2Gamma = expectTensor(spec, p + "output.LayerNorm.weight", {H});
-    L.ln2Beta = expectTensor(spec, p + "output.LayerNorm.bias", {H});
+    L.attnOut = packParam(plan, P.attnOut);
+    L.attnOutBias = toFloats(plan, P.attnOutBias);
+    L.ln1Gamma = toFloats(plan, P.attnLnGamma);
+    L.ln1Beta = toFloats(plan, P.attnLnBeta);
+    L.ffnIn = packParam(plan, P.ffnIn);
+    L.ffnInBias = toFloats(plan, P.ffnInBias);
+    L.ffnOut = packParam(plan, P.ffnOut);
+    L.ffnOutBias = toFloats(plan, P.ffnOutBias);
+    L.ln2Gamma = toFloats(plan, P.ffnLnGamma);
+    L.ln2Beta = toFloats(plan, P.ffnLnBeta);
     paramBytes_ += L.qkv.bytes() + L.attnOut.bytes() + L.ffnIn.bytes() + L.ffnOut.bytes() +
                    int64_t(3 * H + H + 2 * H + I + H + 2 * H) * 4;
   }
 
-  pooling_ = spec.pooling;
-  int dim = int(H) * int(pooling_.size());
-  if (!spec.dense.empty() && pooling_.empty()) {
-    throw Error("ERR_BAD_MODEL", "the model has Dense modules but no Pooling module");
-  }
-  for (size_t i = 0; i < spec.dense.size(); ++i) {
-    const DenseSpec& d = spec.dense[i];
-    const std::string name = "dense[" + std::to_string(i) + "]";
-    if (d.inFeatures != dim) {
-      throw Error("ERR_BAD_MODEL", name + " has in_features " + std::to_string(d.inFeatures) +
-                                       " but its input has dimension " + std::to_string(dim));
-    }
-    if (d.outFeatures <= 0) {
-      throw Error("ERR_BAD_MODEL", name + " has out_features " + std::to_string(d.outFeatures));
-    }
-    checkShape(d.weight, name + ".weight", {d.outFeatures, d.inFeatures});
+  pooling_ = plan.pooling;
+  for (const DensePlan& d : plan.dense) {
     DenseLayer layer;
-    if (!d.bias.shape.empty() || !d.bias.data.empty()) {
-      checkShape(d.bias, name + ".bias", {d.outFeatures});
-      layer.bias = d.bias.data;
-    }
-    layer.weight = packWeight(d.weight.data.data(), d.outFeatures, d.inFeatures);
+    layer.weight = packParam(plan, d.weight);
+    if (d.bias >= 0) layer.bias = toFloats(plan, d.bias);
     layer.activation = d.activation;
     paramBytes_ += layer.weight.bytes() + int64_t(layer.bias.size()) * 4;
     dense_.push_back(std::move(layer));
-    dim = d.outFeatures;
   }
-  sentenceDim_ = dim;
-  normalize_ = spec.normalize;
+  sentenceDim_ = plan.sentenceDim;
+  normalize_ = plan.normalize;
+}
+
+void CpuBackend::releaseWorkspace() {
+  for (std::vector<float>* v : {&x_, &big_, &ctx_, &tmp_}) std::vector<float>().swap(*v);
+  wsTokens_ = 0;
 }
 
 void CpuBackend::ensureWorkspace(int64_t tokens) {
   if (tokens <= wsTokens_) return;
   const int64_t H = shape_.hiddenSize;
   const int64_t big = std::max<int64_t>(3 * H, shape_.intermediateSize);
-  // Release first so peak memory is not old + new.
-  x_ = {};
-  big_ = {};
-  ctx_ = {};
-  tmp_ = {};
+  releaseWorkspace();  // release first so peak memory is not old + new
   x_.resize(size_t(tokens * H));
   big_.resize(size_t(tokens * big));
   ctx_.resize(size_t(tokens * H));
@@ -205,34 +152,26 @@ void CpuBackend::ensureWorkspace(int64_t tokens) {
 }
 
 int64_t CpuBackend::memoryBytes() const {
-  return paramBytes_ +
-         int64_t(x_.capacity() + big_.capacity() + ctx_.capacity() + tmp_.capacity()) * 4;
+  return paramBytes_ + int64_t(x_.capacity() + big_.capacity() + ctx_.capacity() +
+                               tmp_.capacity() + seqA_.capacity() + seqB_.capacity()) * 4;
 }
 
-void CpuBackend::encode(const EncodeBatch& batch, EncodeOutputs& out) {
+void CpuBackend::encode(const EncodeBatch& batch, const EncodeOutputs& out) {
   validateBatch(shape_, batch);
-  if (out.wantSentence && pooling_.empty()) {
-    throw Error("ERR_BAD_INPUT",
-                "sentence embeddings were requested but the model has no Pooling module; ask "
-                "for token embeddings instead");
-  }
   const int n = batch.numSequences;
   const int64_t T = batch.numTokens();
   const int H = shape_.hiddenSize;
-  out.sentence.clear();
-  out.tokens.clear();
   if (n == 0 || T == 0) return;
 
-  ensureWorkspace(std::max<int64_t>(T, batch.reserveTokens));  // the caller's token budget
+  ensureWorkspace(T);
   float* x = x_.data();
   float* big = big_.data();
   float* ctx = ctx_.data();
   float* tmp = tmp_.data();
   const float eps = shape_.layerNormEps;
 
-  embeddingsLayerNorm(batch.ids, batch.typeIds, batch.cuSeqlens, n, wordEmb_.data(),
-                      posEmb_.data(), typeEmb_.data(), embGamma_.data(), embBeta_.data(), H, eps,
-                      x);
+  embeddingsLayerNorm(batch.ids, nullptr, batch.cuSeqlens, n, wordEmb_.data(), posEmb_.data(),
+                      typeEmb_.data(), embGamma_.data(), embBeta_.data(), H, eps, x);
   for (const Layer& L : layers_) {
     linear(x, T, H, L.qkv, L.qkvBias.data(), nullptr, Epilogue::Bias, big);
     attention(big, batch.cuSeqlens, n, shape_.numHeads, shape_.headDim(), ctx);
@@ -244,27 +183,40 @@ void CpuBackend::encode(const EncodeBatch& batch, EncodeOutputs& out) {
     layerNorm(tmp, nullptr, L.ln2Gamma.data(), L.ln2Beta.data(), T, H, eps, x);
   }
 
-  if (out.wantTokens) out.tokens.assign(x, x + T * H);
-  if (!out.wantSentence) return;
-
-  std::vector<float> cur(size_t(n) * H * pooling_.size());
-  pool(x, H, batch.cuSeqlens, n, pooling_, cur.data());
-  for (const DenseLayer& d : dense_) {
-    std::vector<float> next(size_t(n) * d.weight.N);
-    denseForward(cur.data(), n, d.weight, d.bias.empty() ? nullptr : d.bias.data(), d.activation,
-                 next.data());
-    cur.swap(next);
+  if (out.tokens) std::memcpy(out.tokens, x, size_t(T) * H * sizeof(float));
+  if (out.sentence) {
+    // Pool into the caller's buffer when no Dense follows; else through two small buffers.
+    const int pooledDim = H * int(pooling_.size());
+    if (dense_.empty()) {
+      pool(x, H, batch.cuSeqlens, n, pooling_, out.sentence);
+    } else {
+      int maxDim = pooledDim;
+      for (const DenseLayer& d : dense_) maxDim = std::max(maxDim, d.weight.N);
+      seqA_.resize(size_t(n) * maxDim);
+      seqB_.resize(size_t(n) * maxDim);
+      float* cur = seqA_.data();
+      float* next = seqB_.data();
+      pool(x, H, batch.cuSeqlens, n, pooling_, cur);
+      for (size_t i = 0; i < dense_.size(); ++i) {
+        const DenseLayer& d = dense_[i];
+        float* dst = i + 1 == dense_.size() ? out.sentence : next;
+        denseForward(cur, n, d.weight, d.bias.empty() ? nullptr : d.bias.data(), d.activation, dst);
+        std::swap(cur, next);
+      }
+    }
+    if (normalize_ || out.forceNormalize) l2NormalizeRows(out.sentence, n, sentenceDim_);
   }
-  if ((normalize_ && out.applyNormalize) || out.forceNormalize) {
-    l2NormalizeRows(cur.data(), n, sentenceDim_);
+  if (T > retainTokens_) {
+    releaseWorkspace();
+    std::vector<float>().swap(seqA_);
+    std::vector<float>().swap(seqB_);
   }
-  out.sentence.swap(cur);
 }
 
 }  // namespace
 
-std::unique_ptr<Backend> makeCpuBackend(const ModelSpec& spec) {
-  return std::make_unique<CpuBackend>(spec);
+std::unique_ptr<Backend> makeCpuBackend(const ModelPlan& plan) {
+  return std::make_unique<CpuBackend>(plan);
 }
 
 }  // namespace sbert

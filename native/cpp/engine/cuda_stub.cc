@@ -16,7 +16,7 @@ CudaRuntimeInfo cudaRuntimeInfo() {
 
 std::vector<CudaDeviceInfo> listCudaDevices() { return {}; }
 
-std::unique_ptr<Backend> makeCudaBackend(const ModelSpec&, int, Precision) {
+std::unique_ptr<Backend> makeCudaBackend(const ModelPlan&, int, Precision) {
   throw Error("ERR_NO_CUDA",
               "this build of sbert-native has no CUDA engine; rebuild with nvcc on PATH "
               "(SBERT_CUDA=ON npm rebuild) or use device: 'cpu'");

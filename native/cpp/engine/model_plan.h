@@ -1,20 +1,19 @@
 // The model plan: the one description of a sentence-transformers BERT model that every native
 // user (CPU backend, CUDA backend, trainer) consumes and trusts.
 //
-// The JS loader (lib/weights) validates the folder and hands the binding a spec whose tensors
-// are views of the JS weight buffers; the binding resolves it once, with `resolveModelPlan`,
-// into this struct. Resolution checks what native code relies on (every tensor present, shapes
-// consistent with the config, dtypes it can convert, finite values, Dense dimensions chaining)
-// and throws ERR_BAD_MODEL naming the tensor otherwise, so backends never re-validate.
+// The JS loader (lib/weights) is the one place that validates a model folder; lib/weights/plan.ts
+// turns it into a spec with the same structure as this struct (parameters by index, tensors as
+// views of the JS weight buffers). The binding reads it (binding/plan_input.cc) and
+// `resolveModelPlan` checks the contract once, so backends and the trainer trust the plan.
 //
 // Parameters are listed once, with their canonical names (the names of a sentence-transformers
 // folder: `embeddings.word_embeddings.weight`, `encoder.layer.{i}.attention.self.query.weight`,
 // `dense.{j}.linear.weight` for the j-th Dense module), PyTorch layouts (Linear weights are
 // [out, in]), a role (what the optimizer needs: weight decay or not) and a source: a view of the
-// bytes as they are in the file. `PlanParam::copyTo` converts a source to fp32 (or copies it),
-// so each backend converts once, straight into its own storage; nothing is copied on the way.
-// Sources stay valid while the binding keeps the JS buffers alive (until the backend or trainer
-// that consumes the plan has been built).
+// bytes as they are in the file. `PlanParam::copyTo` converts a source (or copies it) straight
+// into a backend's storage, so weights cross from the file to the backend once. Sources stay
+// valid while the binding keeps the JS buffers alive (until the backend or trainer that
+// consumes the plan has been built); consumers keep no pointer into them.
 #pragma once
 
 #include <cstdint>
@@ -41,8 +40,6 @@ struct BertShape {
   int headDim() const { return numHeads > 0 ? hiddenSize / numHeads : 0; }
 };
 
-enum class DType { F32, F16, BF16 };
-
 // Bytes of one parameter as stored in the model file (little-endian), not owned.
 struct TensorSource {
   const void* data = nullptr;
@@ -65,10 +62,13 @@ struct PlanParam {
     return n;
   }
   bool weightDecay() const { return role == ParamRole::Weight || role == ParamRole::Embedding; }
-  // Converts the source to fp32 into dst[0, numel()).
+  // Converts the source to fp32 into dst[0, numel()). Throws ERR_BAD_MODEL naming the tensor
+  // when a value is NaN or infinite (the one scan for non-finite weights, fused with the one
+  // conversion every consumer does).
   void copyTo(float* dst) const;
-  // Raw source element i as fp32 (for code that converts element by element, e.g. to fp16).
-  float at(int64_t i) const;
+  // Converts (or copies, when the dtypes match: no fp32 round trip) into dst in `dtype`, with
+  // the same non-finite check; fp32 → fp16/bf16 rounds to nearest even.
+  void copyTo(void* dst, DType dtype) const;
 };
 
 // Indices into ModelPlan::params of one BERT layer's tensors.
@@ -106,32 +106,17 @@ struct ModelPlan {
   int64_t parameterCount() const;
 };
 
-// What the binding reads from JS before resolution: the shape, the module chain and every
-// tensor by canonical name (Dense tensors as `dense.{j}.linear.weight` / `.bias`).
-struct PlanTensorInput {
-  std::string name;
-  std::vector<int64_t> shape;
-  DType dtype = DType::F32;
-  const void* data = nullptr;
-  int64_t byteLength = 0;
-};
-
-struct PlanDenseInput {
-  int inFeatures = 0, outFeatures = 0;
-  Activation activation = Activation::Identity;
-  bool hasBias = false;
-};
-
+// What the binding reads from JS: the plan as the JS loader built it (indices, module chain,
+// parameters with their sources) plus each source's byte length, not yet checked.
 struct PlanInput {
-  BertShape shape;
-  std::vector<PlanTensorInput> tensors;
-  std::vector<PoolMode> pooling;
-  std::vector<PlanDenseInput> dense;
-  bool normalize = false;
+  ModelPlan plan;
+  std::vector<int64_t> byteLengths;  // one per plan.params entry
 };
 
-// Resolves and checks a plan (ERR_BAD_MODEL naming the tensor or field on any inconsistency,
-// including non-finite values). Runs off the main thread: it scans every value once.
+// Checks that the plan the JS loader built is consistent (indices in range, every tensor's
+// shape and byte length what the config implies, Dense dimensions chaining) and returns it.
+// The JS loader has already validated the folder with messages naming its files, so a failure
+// here is a broken contract (ERR_INTERNAL), never a crash. Cheap: no value is read.
 ModelPlan resolveModelPlan(const PlanInput& input);
 
 }  // namespace sbert

@@ -35,12 +35,14 @@ constexpr float kPosInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // ---- micro-kernels --------------------------------------------------------------------------
-// C[MR][NR] = sum_k A[k][r] * B[k][j] with A packed [K][MR] and B packed [K][NR]. Flags the
-// values v with !(v <= thr[r]) (true for v > thr[r] and for NaN thr or v; so thr = NaN flags a
-// row entirely and thr = +inf only its NaNs): cmask[r] bit j flags C[r][j] (NR <= 64), and the
-// return value has bit r set when row r has any flag.
-// Every path accumulates each output in k order with one multiply-add per k, so S[i][j] and
-// S[j][i] of the same vectors are bitwise equal.
+// C[MR][NR] = finish(sum over k of step(A[k][r], B[k][j])) with A packed [K][MR] and B packed
+// [K][NR]: step is a * b (dot and cosine), (a - b)^2 (euclidean) or |a - b| (manhattan), and
+// finish negates distances (and takes the square root for euclidean) so higher is always more
+// similar. Flags the values v with !(v <= thr[r]) (true for v > thr[r] and for NaN thr or v; so
+// thr = NaN flags a row entirely and thr = +inf only its NaNs): cmask[r] bit j flags C[r][j]
+// (NR <= 64), and the return value has bit r set when row r has any flag.
+// Every path accumulates each output in k order with one step per k, and every step is
+// symmetric in (a, b), so S[i][j] and S[j][i] of the same vectors are bitwise equal.
 using UkernelFn = uint32_t (*)(int64_t K, const float* A, const float* B, float* C, const float* thr,
                                uint64_t* cmask);
 
@@ -51,7 +53,64 @@ struct Ukernel {
   const char* name;
 };
 
-template <int MR, int NR>
+#ifdef SBERT_SIM_X86
+#define SBERT_TARGET_AVX2 __attribute__((target("avx2,fma"), always_inline))
+#define SBERT_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma"), always_inline))
+#endif
+
+// One op per score function: the scalar step/finish for the portable kernel and the same
+// arithmetic on AVX2 / AVX-512 vectors.
+struct DotOp {
+  static float step(float acc, float a, float b) { return acc + a * b; }
+  static float finish(float v) { return v; }
+#ifdef SBERT_SIM_X86
+  SBERT_TARGET_AVX2 static inline __m256 step(__m256 acc, __m256 a, __m256 b) { return _mm256_fmadd_ps(a, b, acc); }
+  SBERT_TARGET_AVX2 static inline __m256 finish(__m256 v) { return v; }
+  SBERT_TARGET_AVX512 static inline __m512 step(__m512 acc, __m512 a, __m512 b) { return _mm512_fmadd_ps(a, b, acc); }
+  SBERT_TARGET_AVX512 static inline __m512 finish(__m512 v) { return v; }
+#endif
+};
+
+struct EuclideanOp {
+  static float step(float acc, float a, float b) {
+    const float d = a - b;
+    return acc + d * d;
+  }
+  static float finish(float v) { return -std::sqrt(v); }
+#ifdef SBERT_SIM_X86
+  SBERT_TARGET_AVX2 static inline __m256 step(__m256 acc, __m256 a, __m256 b) {
+    const __m256 d = _mm256_sub_ps(a, b);
+    return _mm256_fmadd_ps(d, d, acc);
+  }
+  SBERT_TARGET_AVX2 static inline __m256 finish(__m256 v) { return _mm256_sub_ps(_mm256_setzero_ps(), _mm256_sqrt_ps(v)); }
+  SBERT_TARGET_AVX512 static inline __m512 step(__m512 acc, __m512 a, __m512 b) {
+    const __m512 d = _mm512_sub_ps(a, b);
+    return _mm512_fmadd_ps(d, d, acc);
+  }
+  // maskz: the plain _mm512_sqrt_ps trips GCC 12's -Wuninitialized on its undefined source.
+  SBERT_TARGET_AVX512 static inline __m512 finish(__m512 v) {
+    return _mm512_sub_ps(_mm512_setzero_ps(), _mm512_maskz_sqrt_ps(0xffff, v));
+  }
+#endif
+};
+
+struct ManhattanOp {
+  static float step(float acc, float a, float b) { return acc + std::fabs(a - b); }
+  static float finish(float v) { return -v; }
+#ifdef SBERT_SIM_X86
+  SBERT_TARGET_AVX2 static inline __m256 step(__m256 acc, __m256 a, __m256 b) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    return _mm256_add_ps(acc, _mm256_andnot_ps(signBit, _mm256_sub_ps(a, b)));
+  }
+  SBERT_TARGET_AVX2 static inline __m256 finish(__m256 v) { return _mm256_sub_ps(_mm256_setzero_ps(), v); }
+  SBERT_TARGET_AVX512 static inline __m512 step(__m512 acc, __m512 a, __m512 b) {
+    return _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(a, b)));
+  }
+  SBERT_TARGET_AVX512 static inline __m512 finish(__m512 v) { return _mm512_sub_ps(_mm512_setzero_ps(), v); }
+#endif
+};
+
+template <int MR, int NR, class Op>
 uint32_t ukPortable(int64_t K, const float* A, const float* B, float* C, const float* thr, uint64_t* cmask) {
   float acc[MR][NR];
   for (int r = 0; r < MR; ++r)
@@ -61,15 +120,16 @@ uint32_t ukPortable(int64_t K, const float* A, const float* B, float* C, const f
     const float* b = B + k * NR;
     for (int r = 0; r < MR; ++r) {
       const float av = a[r];
-      for (int j = 0; j < NR; ++j) acc[r][j] += av * b[j];
+      for (int j = 0; j < NR; ++j) acc[r][j] = Op::step(acc[r][j], av, b[j]);
     }
   }
   uint32_t mask = 0;
   for (int r = 0; r < MR; ++r) {
     uint64_t m = 0;
     for (int j = 0; j < NR; ++j) {
-      C[r * NR + j] = acc[r][j];
-      if (!(acc[r][j] <= thr[r])) m |= uint64_t(1) << j;
+      const float v = Op::finish(acc[r][j]);
+      C[r * NR + j] = v;
+      if (!(v <= thr[r])) m |= uint64_t(1) << j;
     }
     cmask[r] = m;
     if (m) mask |= 1u << r;
@@ -80,6 +140,7 @@ uint32_t ukPortable(int64_t K, const float* A, const float* B, float* C, const f
 #ifdef SBERT_SIM_X86
 
 // AVX2 + FMA: 6 rows x 16 columns = 12 ymm accumulators.
+template <class Op>
 __attribute__((target("avx2,fma"))) uint32_t ukAvx2(int64_t K, const float* A, const float* B, float* C,
                                                      const float* thr, uint64_t* cmask) {
   constexpr int MR = 6;
@@ -92,8 +153,8 @@ __attribute__((target("avx2,fma"))) uint32_t ukAvx2(int64_t K, const float* A, c
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const __m256 a = _mm256_broadcast_ss(A + r);
-      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+      acc[r][0] = Op::step(acc[r][0], a, b0);
+      acc[r][1] = Op::step(acc[r][1], a, b1);
     }
     A += MR;
     B += 16;
@@ -101,11 +162,12 @@ __attribute__((target("avx2,fma"))) uint32_t ukAvx2(int64_t K, const float* A, c
   uint32_t mask = 0;
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_ps(C + r * 16, acc[r][0]);
-    _mm256_storeu_ps(C + r * 16 + 8, acc[r][1]);
+    const __m256 v0 = Op::finish(acc[r][0]), v1 = Op::finish(acc[r][1]);
+    _mm256_storeu_ps(C + r * 16, v0);
+    _mm256_storeu_ps(C + r * 16 + 8, v1);
     const __m256 t = _mm256_set1_ps(thr[r]);
-    const unsigned m = unsigned(_mm256_movemask_ps(_mm256_cmp_ps(acc[r][0], t, _CMP_NLE_UQ))) |
-                       (unsigned(_mm256_movemask_ps(_mm256_cmp_ps(acc[r][1], t, _CMP_NLE_UQ))) << 8);
+    const unsigned m = unsigned(_mm256_movemask_ps(_mm256_cmp_ps(v0, t, _CMP_NLE_UQ))) |
+                       (unsigned(_mm256_movemask_ps(_mm256_cmp_ps(v1, t, _CMP_NLE_UQ))) << 8);
     cmask[r] = m;
     if (m) mask |= 1u << r;
   }
@@ -113,7 +175,7 @@ __attribute__((target("avx2,fma"))) uint32_t ukAvx2(int64_t K, const float* A, c
 }
 
 // AVX-512: MR rows x (NV x 16) columns, MR * NV zmm accumulators.
-template <int MR, int NV>
+template <int MR, int NV, class Op>
 __attribute__((target("avx512f,avx2,fma"))) uint32_t ukAvx512(int64_t K, const float* A, const float* B,
                                                                float* C, const float* thr, uint64_t* cmask) {
   constexpr int NR = NV * 16;
@@ -130,7 +192,7 @@ __attribute__((target("avx512f,avx2,fma"))) uint32_t ukAvx512(int64_t K, const f
     for (int r = 0; r < MR; ++r) {
       const __m512 a = _mm512_set1_ps(A[r]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = Op::step(acc[r][v], a, b[v]);
     }
     A += MR;
     B += NR;
@@ -142,8 +204,9 @@ __attribute__((target("avx512f,avx2,fma"))) uint32_t ukAvx512(int64_t K, const f
     uint64_t m = 0;
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
-      _mm512_storeu_ps(C + r * NR + 16 * v, acc[r][v]);
-      m |= uint64_t(_mm512_cmp_ps_mask(acc[r][v], t, _CMP_NLE_UQ)) << (16 * v);
+      const __m512 val = Op::finish(acc[r][v]);
+      _mm512_storeu_ps(C + r * NR + 16 * v, val);
+      m |= uint64_t(_mm512_cmp_ps_mask(val, t, _CMP_NLE_UQ)) << (16 * v);
     }
     cmask[r] = m;
     if (m) mask |= 1u << r;
@@ -157,22 +220,22 @@ __attribute__((target("avx512f,avx2,fma"))) uint32_t ukAvx512(int64_t K, const f
 constexpr int kAvx512Mr = 8;
 constexpr int kAvx512Nv = 3;
 
-Ukernel pickUkernel(SimilarityIsa isa) {
+template <class Op>
+Ukernel pickUkernelFor(CpuIsa isa) {
+  isa = clampCpuIsa(isa);
 #ifdef SBERT_SIM_X86
-  if (isa == SimilarityIsa::Auto) {
-    isa = cpuHasAvx512() ? SimilarityIsa::Avx512 : cpuHasAvx2Fma() ? SimilarityIsa::Avx2 : SimilarityIsa::Portable;
-  }
-  // A path the CPU lacks (or SBERT_CPU_FEATURES caps away) degrades to the next one down; tests
-  // ask for each path by name.
-  if (isa == SimilarityIsa::Avx512 && !cpuHasAvx512()) isa = SimilarityIsa::Avx2;
-  if (isa == SimilarityIsa::Avx2 && !cpuHasAvx2Fma()) isa = SimilarityIsa::Portable;
-  if (isa == SimilarityIsa::Avx512) {
-    return {kAvx512Mr, kAvx512Nv * 16, &ukAvx512<kAvx512Mr, kAvx512Nv>, "avx512"};
-  }
-  if (isa == SimilarityIsa::Avx2) return {6, 16, &ukAvx2, "avx2-fma"};
+  if (isa == CpuIsa::Avx512) return {kAvx512Mr, kAvx512Nv * 16, &ukAvx512<kAvx512Mr, kAvx512Nv, Op>, cpuIsaName(isa)};
+  if (isa == CpuIsa::Avx2) return {6, 16, &ukAvx2<Op>, cpuIsaName(isa)};
 #endif
-  (void)isa;
-  return {4, 16, &ukPortable<4, 16>, "portable"};
+  return {4, 16, &ukPortable<4, 16, Op>, cpuIsaName(CpuIsa::Portable)};
+}
+
+Ukernel pickUkernel(CpuIsa isa, SimilarityFn fn) {
+  switch (fn) {
+    case SimilarityFn::Euclidean: return pickUkernelFor<EuclideanOp>(isa);
+    case SimilarityFn::Manhattan: return pickUkernelFor<ManhattanOp>(isa);
+    default: return pickUkernelFor<DotOp>(isa);
+  }
 }
 
 // ---- helpers --------------------------------------------------------------------------------
@@ -194,6 +257,13 @@ struct AlignedFloats {
   }
   ~AlignedFloats() {
     if (p) ::operator delete[](p, std::align_val_t(align));
+  }
+  // Hands the buffer over (its alignment in `alignOut`, needed to free it).
+  float* release(size_t& alignOut) {
+    alignOut = align;
+    float* out = p;
+    p = nullptr;
+    return out;
   }
   AlignedFloats(const AlignedFloats&) = delete;
   AlignedFloats& operator=(const AlignedFloats&) = delete;
@@ -299,7 +369,7 @@ struct Plan {
 
 Plan makePlan(const MatrixView& q, const MatrixView& c, const SimilarityConfig& cfg) {
   Plan p;
-  p.uk = pickUkernel(cfg.isa);
+  p.uk = pickUkernel(cfg.isa, cfg.fn);
   p.nq = q.rows;
   p.nc = c.rows;
   p.K = q.dim;
@@ -556,7 +626,31 @@ struct ThresholdEpilogue {
 
 // ---- public entry points ----------------------------------------------------------------------
 
-const char* similarityKernelName(SimilarityIsa isa) { return pickUkernel(isa).name; }
+OwnedMatrix::OwnedMatrix(const float* src, int64_t rows, int64_t dim) : rows_(rows), dim_(dim) {
+  SBERT_CHECK(rows >= 0 && dim >= 0, "ERR_NATIVE", "negative matrix shape");
+  const size_t count = static_cast<size_t>(rows * dim);
+  if (!count) return;
+  AlignedFloats buf(count);
+  // Parallel 1 MiB pieces: one thread cannot saturate memory bandwidth on a large copy.
+  constexpr int64_t kPiece = int64_t(1) << 18;
+  parallelFor(0, static_cast<int64_t>(count), kPiece, [&](int64_t b, int64_t e) {
+    std::memcpy(buf.p + b, src + b, static_cast<size_t>(e - b) * sizeof(float));
+  });
+  data_ = buf.release(align_);
+}
+
+OwnedMatrix::~OwnedMatrix() {
+  if (data_) ::operator delete[](data_, std::align_val_t(align_));
+}
+
+MatrixView OwnedMatrix::view(int64_t begin, int64_t end, std::string name) const {
+  MatrixView v;
+  v.data = data_ ? data_ + begin * dim_ : nullptr;
+  v.rows = end - begin;
+  v.dim = dim_;
+  v.name = std::move(name);
+  return v;
+}
 
 void checkFinite(const MatrixView& m) { (void)prepareRows(m, false); }
 

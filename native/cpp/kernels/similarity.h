@@ -4,7 +4,11 @@
 // Shapes and layouts: queries Q [nq, dim] and corpus C [nc, dim], both row-major fp32 (rows are
 // contiguous, stride = dim). Scores are S[i][j] = <q_i, c_j> (fn Dot) or <q_i/|q_i|, c_j/|c_j|>
 // (fn Cosine, |x| clamped below at 1e-12 like torch.nn.functional.normalize, so a zero vector
-// scores 0 against everything). Computed with fp32 multiplies and fp32 accumulation.
+// scores 0 against everything), or a negative distance, so that higher is more similar
+// everywhere (sentence-transformers' euclidean_sim / manhattan_sim): -sqrt(sum_k (q_ik - c_jk)^2)
+// (fn Euclidean) or -sum_k |q_ik - c_jk| (fn Manhattan). Distances are summed directly from the
+// differences (not as |q|^2 + |c|^2 - 2<q, c>, which cancels badly for close vectors). Computed
+// with fp32 arithmetic and fp32 accumulation.
 //
 // How: a blocked GEMM. The corpus is packed chunk by chunk (<= 64 MiB at a time, in parallel)
 // into NR-wide panels and each task packs its block of queries into MR-wide panels (the cosine
@@ -23,7 +27,8 @@
 //
 // Ordering: results are sorted by score descending, ties broken by the lower corpus index, so
 // the output is exact and deterministic (the same for every ISA path, thread count and blocking
-// up to fp32 rounding differences between ISA paths). A NaN score (only possible for Dot with
+// up to fp32 rounding differences between ISA paths). The ISA path comes from the one CPU
+// dispatch (cpu_features.h): SimilarityConfig::isa, clamped to what the CPU has. A NaN score (only possible for Dot with
 // inputs so large that the products overflow) ranks as -Infinity.
 //
 // The scores are symmetric: when Q and C hold the same vectors, S[i][j] and S[j][i] are bitwise
@@ -34,16 +39,16 @@
 #include <string>
 #include <vector>
 
+#include "cpu_features.h"
+
 namespace sbert {
 
-enum class SimilarityFn { Cosine, Dot };
-
-// Which micro-kernel to use. Auto picks the best the CPU has (capped by SBERT_CPU_FEATURES).
-enum class SimilarityIsa { Auto, Portable, Avx2, Avx512 };
+enum class SimilarityFn { Cosine, Dot, Euclidean, Manhattan };
 
 struct SimilarityConfig {
   SimilarityFn fn = SimilarityFn::Cosine;
-  SimilarityIsa isa = SimilarityIsa::Auto;
+  // The micro-kernel's instruction set; clamped by clampCpuIsa, so tests may ask for any level.
+  CpuIsa isa = activeCpuIsa();
   // Blocking overrides for tests (0 = automatic). queryBlock is rounded up to the micro-kernel's
   // MR, corpusBlock to its NR, corpusChunk to corpusBlock; corpusSegments splits the corpus into
   // that many tasks per query block.
@@ -60,6 +65,28 @@ struct MatrixView {
   int64_t rows = 0;
   int64_t dim = 0;
   std::string name;
+};
+
+// An owned, immutable copy of a [rows, dim] fp32 matrix, shared by whoever reads it (an async
+// search must not read memory it does not own: a JS ArrayBuffer can be detached and freed while
+// the search runs). The copy is made in parallel into 2 MiB-aligned memory marked for huge
+// pages, so it runs at memory bandwidth rather than at page-fault speed.
+class OwnedMatrix {
+ public:
+  OwnedMatrix(const float* src, int64_t rows, int64_t dim);
+  ~OwnedMatrix();
+  OwnedMatrix(const OwnedMatrix&) = delete;
+  OwnedMatrix& operator=(const OwnedMatrix&) = delete;
+  int64_t rows() const { return rows_; }
+  int64_t dim() const { return dim_; }
+  size_t bytes() const { return static_cast<size_t>(rows_ * dim_) * sizeof(float); }
+  // Rows [begin, end) as a view named `name` (the caller checks 0 <= begin <= end <= rows()).
+  MatrixView view(int64_t begin, int64_t end, std::string name) const;
+
+ private:
+  float* data_ = nullptr;
+  int64_t rows_ = 0, dim_ = 0;
+  size_t align_ = 64;
 };
 
 // Throws sbert::Error("ERR_OUT_OF_RANGE", "<name> row <r> contains NaN|Infinity") for the first
@@ -89,7 +116,5 @@ struct ThresholdResult {
 ThresholdResult similarityThreshold(const MatrixView& q, const MatrixView& c, float threshold,
                                     int64_t minCount, const SimilarityConfig& cfg);
 
-// The micro-kernel `isa` resolves to on this CPU: "avx512", "avx2-fma" or "portable".
-const char* similarityKernelName(SimilarityIsa isa = SimilarityIsa::Auto);
 
 }  // namespace sbert

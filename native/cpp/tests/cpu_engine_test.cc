@@ -13,18 +13,22 @@
 
 #include "common/error.h"
 #include "engine/backend.h"
+#include "test_plan.h"
 #include "test_util.h"
 
 using namespace sbert;
 using sbert::test::Tally;
+using sbert::test::TestDense;
+using sbert::test::TestModel;
+using sbert::test::TestTensor;
 
 namespace {
 
 constexpr int kVocab = 100, kHidden = 32, kHeads = 4, kLayers = 2, kFfn = 64, kMaxPos = 128,
               kTypes = 2;
 
-HostTensor randomTensor(std::mt19937& rng, std::vector<int64_t> shape, float lo, float hi) {
-  HostTensor t;
+TestTensor randomTensor(std::mt19937& rng, std::vector<int64_t> shape, float lo, float hi) {
+  TestTensor t;
   t.shape = shape;
   t.data = test::randomVec(rng, size_t(t.numel()), lo, hi);
   return t;
@@ -35,10 +39,10 @@ struct Dims {
       maxPos = kMaxPos;
 };
 
-ModelSpec makeSpec(uint32_t seed, std::vector<PoolMode> pooling, bool withDense, bool normalize,
+TestModel makeSpec(uint32_t seed, std::vector<PoolMode> pooling, bool withDense, bool normalize,
                    Dims dims = Dims()) {
   std::mt19937 rng(seed);
-  ModelSpec spec;
+  TestModel spec;
   BertShape& s = spec.shape;
   s.vocabSize = dims.vocab;
   s.hiddenSize = dims.hidden;
@@ -76,13 +80,13 @@ ModelSpec makeSpec(uint32_t seed, std::vector<PoolMode> pooling, bool withDense,
   spec.pooling = pooling;
   if (withDense) {
     const int d0 = dims.hidden * int(pooling.size());
-    DenseSpec a;
+    TestDense a;
     a.inFeatures = d0;
     a.outFeatures = 48;
     a.activation = Activation::Tanh;
     a.weight = randomTensor(rng, {48, d0}, -0.2f, 0.2f);
     a.bias = randomTensor(rng, {48}, -0.1f, 0.1f);
-    DenseSpec b;
+    TestDense b;
     b.inFeatures = 48;
     b.outFeatures = 16;
     b.activation = Activation::Identity;
@@ -97,7 +101,7 @@ ModelSpec makeSpec(uint32_t seed, std::vector<PoolMode> pooling, bool withDense,
 
 using Mat = std::vector<double>;  // row-major
 
-Mat linearRef(const Mat& x, int rows, int K, const HostTensor& W, const HostTensor* b) {
+Mat linearRef(const Mat& x, int rows, int K, const TestTensor& W, const TestTensor* b) {
   const int N = int(W.shape[0]);
   Mat y(size_t(rows) * N);
   for (int r = 0; r < rows; ++r)
@@ -109,7 +113,7 @@ Mat linearRef(const Mat& x, int rows, int K, const HostTensor& W, const HostTens
   return y;
 }
 
-void layerNormRef(Mat& x, int rows, int H, const HostTensor& g, const HostTensor& b, double eps) {
+void layerNormRef(Mat& x, int rows, int H, const TestTensor& g, const TestTensor& b, double eps) {
   for (int r = 0; r < rows; ++r) {
     double* v = &x[size_t(r) * H];
     double m = 0, var = 0;
@@ -126,7 +130,7 @@ struct RefOut {
   Mat sentence;  // [dim]
 };
 
-RefOut forwardRef(const ModelSpec& spec, const int32_t* ids, const int32_t* types, int L) {
+RefOut forwardRef(const TestModel& spec, const int32_t* ids, const int32_t* types, int L) {
   const int H = kHidden, d = H / kHeads;
   auto& t = spec.tensors;
   Mat x(size_t(L) * H);
@@ -195,7 +199,7 @@ RefOut forwardRef(const ModelSpec& spec, const int32_t* ids, const int32_t* type
       s.push_back(v);
     }
   }
-  for (const DenseSpec& dn : spec.dense) {
+  for (const TestDense& dn : spec.dense) {
     Mat y = linearRef(s, 1, dn.inFeatures, dn.weight, dn.bias.data.empty() ? nullptr : &dn.bias);
     for (double& z : y) {
       if (dn.activation == Activation::Tanh) z = std::tanh(z);
@@ -215,11 +219,10 @@ RefOut forwardRef(const ModelSpec& spec, const int32_t* ids, const int32_t* type
 // ---- batches -----------------------------------------------------------------------------
 
 struct Batch {
-  std::vector<int32_t> ids, types, cu;
-  EncodeBatch view(bool withTypes = true) const {
+  std::vector<int32_t> ids, cu;
+  EncodeBatch view() const {
     EncodeBatch b;
     b.ids = ids.data();
-    b.typeIds = withTypes ? types.data() : nullptr;
     b.cuSeqlens = cu.data();
     b.numSequences = int(cu.size()) - 1;
     return b;
@@ -229,11 +232,27 @@ struct Batch {
 Batch randomBatch(std::mt19937& rng, const std::vector<int>& lens) {
   Batch b;
   b.cu = test::cuSeqlensOf(lens);
-  for (int i = 0; i < b.cu.back(); ++i) {
-    b.ids.push_back(int32_t(rng() % kVocab));
-    b.types.push_back(int32_t(rng() % kTypes));
-  }
+  for (int i = 0; i < b.cu.back(); ++i) b.ids.push_back(int32_t(rng() % kVocab));
   return b;
+}
+
+// Outputs in test-owned buffers (the binding passes the user's Float32Arrays instead).
+struct Outs {
+  std::vector<float> sentence, tokens;
+};
+
+Outs run(Backend& be, const EncodeBatch& v, int dim, bool sentence = true, bool tokens = false,
+         bool forceNormalize = false, int hidden = kHidden) {
+  Outs o;
+  const int n = std::max(v.numSequences, 0);
+  if (sentence) o.sentence.resize(size_t(n) * dim);
+  if (tokens) o.tokens.resize(size_t(v.numTokens()) * hidden);
+  EncodeOutputs e;
+  e.sentence = sentence ? o.sentence.data() : nullptr;
+  e.tokens = tokens ? o.tokens.data() : nullptr;
+  e.forceNormalize = forceNormalize;
+  be.encode(v, e);
+  return o;
 }
 
 double cosine(const float* a, const double* b, int n) {
@@ -246,15 +265,13 @@ void checkAgainstReference(Tally& t) {
   const std::vector<PoolMode> all = {PoolMode::Cls, PoolMode::Max, PoolMode::Mean,
                                      PoolMode::MeanSqrtLen, PoolMode::WeightedMean, PoolMode::LastToken};
   for (bool dense : {false, true}) {
-    ModelSpec spec = makeSpec(7, all, dense, true);
-    auto be = makeCpuBackend(spec);
+    TestModel spec = makeSpec(7, all, dense, true);
+    auto be = makeCpuBackend(spec.plan());
     std::mt19937 rng(17);
     std::vector<int> lens = {1, 2, 7, 33, kMaxPos, 5, 64, 19};
     Batch b = randomBatch(rng, lens);
-    EncodeOutputs out;
-    out.wantTokens = true;
-    be->encode(b.view(), out);
     const int dim = spec.sentenceDim();
+    Outs out = run(*be, b.view(), dim, true, true);
     bool sizes = out.sentence.size() == lens.size() * size_t(dim) &&
                  out.tokens.size() == size_t(b.cu.back()) * kHidden;
     t.check(sizes, "encode output sizes (dense=%d): sentence %zu, tokens %zu", int(dense),
@@ -262,7 +279,7 @@ void checkAgainstReference(Tally& t) {
     if (!sizes) continue;
     double tokErr = 0, tokMax = 0, minCos = 1, sentErr = 0;
     for (size_t s = 0; s < lens.size(); ++s) {
-      RefOut r = forwardRef(spec, b.ids.data() + b.cu[s], b.types.data() + b.cu[s], lens[s]);
+      RefOut r = forwardRef(spec, b.ids.data() + b.cu[s], nullptr, lens[s]);
       for (size_t i = 0; i < r.tokens.size(); ++i) {
         tokErr = std::max(tokErr, std::fabs(out.tokens[size_t(b.cu[s]) * kHidden + i] - r.tokens[i]));
         tokMax = std::max(tokMax, std::fabs(r.tokens[i]));
@@ -280,26 +297,22 @@ void checkAgainstReference(Tally& t) {
 }
 
 void checkBatchIndependence(Tally& t) {
-  ModelSpec spec = makeSpec(9, {PoolMode::Mean}, false, true);
-  auto be = makeCpuBackend(spec);
+  TestModel spec = makeSpec(9, {PoolMode::Mean}, false, true);
+  auto be = makeCpuBackend(spec.plan());
   std::mt19937 rng(23);
   std::vector<int> lens(1000);
   for (int& l : lens) l = 1 + int(rng() % 64);
   lens[537] = 21;
   lens[999] = kMaxPos;
   Batch big = randomBatch(rng, lens);
-  EncodeOutputs all;
-  all.wantTokens = true;
-  be->encode(big.view(), all);
+  Outs all = run(*be, big.view(), kHidden, true, true);
+  const int64_t bigBytes = be->memoryBytes();
   double worstSent = 0, worstTok = 0;
   for (int s : {0, 537, 998, 999}) {
     Batch one;
     one.ids.assign(big.ids.begin() + big.cu[s], big.ids.begin() + big.cu[s + 1]);
-    one.types.assign(big.types.begin() + big.cu[s], big.types.begin() + big.cu[s + 1]);
     one.cu = {0, lens[s]};
-    EncodeOutputs o;
-    o.wantTokens = true;
-    be->encode(one.view(), o);
+    Outs o = run(*be, one.view(), kHidden, true, true);
     worstSent = std::max(worstSent, test::maxAbsDiff(o.sentence.data(), all.sentence.data() + size_t(s) * kHidden, kHidden));
     worstTok = std::max(worstTok, test::maxAbsDiff(o.tokens.data(), all.tokens.data() + size_t(big.cu[s]) * kHidden,
                                                    size_t(lens[s]) * kHidden));
@@ -307,9 +320,14 @@ void checkBatchIndependence(Tally& t) {
   t.check(worstSent <= 1e-6 && worstTok <= 1e-6,
           "sentence alone vs inside a batch of 1000 (%d tokens): max diff sentence %.3g, tokens %.3g",
           big.cu.back(), worstSent, worstTok);
-  // The workspace shrinks back to a small batch without reallocation and gives the same result.
-  t.check(be->memoryBytes() > int64_t(big.cu.back()) * kHidden * 4, "memoryBytes counts workspaces (%lld)",
-          (long long)be->memoryBytes());
+  // A batch over retainTokens (default 8192) releases its workspace afterwards.
+  t.check(big.cu.back() > 8192 && bigBytes < int64_t(big.cu.back()) * kHidden * 4,
+          "workspace released after an oversized batch (%d tokens): memoryBytes %lld",
+          big.cu.back(), (long long)bigBytes);
+  be->setRetainTokens(1 << 20);
+  run(*be, big.view(), kHidden);
+  t.check(be->memoryBytes() > int64_t(big.cu.back()) * kHidden * 4,
+          "workspace kept for a batch within retainTokens: memoryBytes %lld", (long long)be->memoryBytes());
 }
 
 void checkOptions(Tally& t) {
@@ -321,64 +339,32 @@ void checkOptions(Tally& t) {
     return std::sqrt(s);
   };
   {
-    ModelSpec spec = makeSpec(3, {PoolMode::Cls}, false, true);
-    auto be = makeCpuBackend(spec);
+    TestModel spec = makeSpec(3, {PoolMode::Cls}, false, true);
+    auto be = makeCpuBackend(spec.plan());
     t.check(be->deviceName() == "cpu", "deviceName() == \"cpu\"");
-    EncodeOutputs a, c;
-    be->encode(b.view(), a);
-    c.applyNormalize = false;
-    be->encode(b.view(), c);
-    t.check(std::fabs(norm(a.sentence.data(), kHidden) - 1) < 1e-6, "Normalize module applied by default");
-    t.check(std::fabs(norm(c.sentence.data(), kHidden) - 1) > 1e-3, "applyNormalize=false skips the Normalize module");
+    Outs a = run(*be, b.view(), kHidden);
+    t.check(std::fabs(norm(a.sentence.data(), kHidden) - 1) < 1e-6, "Normalize module applied");
   }
   {
-    ModelSpec spec = makeSpec(3, {PoolMode::Mean, PoolMode::Max}, false, false);
-    auto be = makeCpuBackend(spec);
-    EncodeOutputs a, c;
-    be->encode(b.view(), a);
-    c.forceNormalize = true;
-    be->encode(b.view(), c);
+    TestModel spec = makeSpec(3, {PoolMode::Mean, PoolMode::Max}, false, false);
+    auto be = makeCpuBackend(spec.plan());
+    Outs a = run(*be, b.view(), 64);
+    Outs c = run(*be, b.view(), 64, true, false, true);
     bool ok = a.sentence.size() == 3 * 64 && std::fabs(norm(c.sentence.data() + 64, 64) - 1) < 1e-6 &&
               std::fabs(norm(a.sentence.data() + 64, 64) - 1) > 1e-3;
     t.check(ok, "forceNormalize normalizes a model without a Normalize module");
-    EncodeOutputs w, z;
-    be->encode(b.view(false), w);
-    std::vector<int32_t> zeros(b.ids.size(), 0);
-    EncodeBatch zb = b.view();
-    zb.typeIds = zeros.data();
-    be->encode(zb, z);
-    t.check(w.sentence == z.sentence, "typeIds null == all-zero typeIds");
-    EncodeOutputs tokOnly;
-    tokOnly.wantSentence = false;
-    tokOnly.wantTokens = true;
-    be->encode(b.view(), tokOnly);
-    t.check(tokOnly.sentence.empty() && tokOnly.tokens.size() == 15 * kHidden, "wantSentence=false gives tokens only");
-    EncodeOutputs e;
-    e.wantTokens = true;
+    Outs tokOnly = run(*be, b.view(), 64, false, true);
+    Outs both = run(*be, b.view(), 64, true, true);
+    t.check(tokOnly.tokens.size() == 15 * kHidden && tokOnly.tokens == both.tokens,
+            "tokens only == tokens of a call that also pools");
     EncodeBatch empty;
-    be->encode(empty, e);
+    Outs e = run(*be, empty, 64, true, true);
     int32_t cu0 = 0;
     EncodeBatch empty2;
     empty2.cuSeqlens = &cu0;
-    be->encode(empty2, e);
-    t.check(e.sentence.empty() && e.tokens.empty(), "a batch of 0 sequences gives empty outputs");
-  }
-  {
-    ModelSpec spec = makeSpec(3, {}, false, false);
-    auto be = makeCpuBackend(spec);
-    EncodeOutputs o;
-    o.wantSentence = false;
-    o.wantTokens = true;
-    be->encode(b.view(), o);
-    bool threw = false;
-    try {
-      EncodeOutputs s;
-      be->encode(b.view(), s);
-    } catch (const Error& e) {
-      threw = e.code() == "ERR_BAD_INPUT";
-    }
-    t.check(o.tokens.size() == 15 * kHidden && threw,
-            "a model without Pooling gives tokens, and ERR_BAD_INPUT for sentence embeddings");
+    Outs e2 = run(*be, empty2, 64, true, true);
+    t.check(e.sentence.empty() && e.tokens.empty() && e2.sentence.empty() && e2.tokens.empty(),
+            "a batch of 0 sequences gives empty outputs");
   }
 }
 
@@ -398,14 +384,13 @@ void expectError(Tally& t, const char* what, const char* code, const std::string
 }
 
 void checkValidation(Tally& t) {
-  ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
-  auto be = makeCpuBackend(spec);
+  TestModel spec = makeSpec(5, {PoolMode::Mean}, false, false);
+  auto be = makeCpuBackend(spec.plan());
   std::mt19937 rng(31);
-  auto encodeWith = [&](Batch b, int n, bool types = true) {
-    EncodeBatch v = b.view(types);
+  auto encodeWith = [&](Batch b, int n) {
+    EncodeBatch v = b.view();
     v.numSequences = n;
-    EncodeOutputs o;
-    be->encode(v, o);
+    run(*be, v, kHidden);
   };
   Batch good = randomBatch(rng, {3, 4, 2});
   expectError(t, "numSequences = -1", "ERR_BAD_INPUT", "numSequences must be >= 0 (got -1)",
@@ -432,55 +417,58 @@ void checkValidation(Tally& t) {
   b6.ids[0] = -5;
   expectError(t, "negative token id", "ERR_BAD_INPUT",
               "sequence 0, token 0: token id -5 is out of range [0, 100)", [&] { encodeWith(b6, 3); });
-  Batch b7 = good;
-  b7.types[8] = 2;
-  expectError(t, "token type id out of range", "ERR_BAD_INPUT",
-              "sequence 2, token 1: token type id 2 is out of range [0, 2)", [&] { encodeWith(b7, 3); });
-  // bad type ids are ignored when typeIds is null
-  bool ok = true;
-  try { encodeWith(b7, 3, false); } catch (...) { ok = false; }
-  t.check(ok, "typeIds null: only ids are validated");
   // validateBatch directly
   BertShape shape = spec.shape;
   EncodeBatch none;
-  ok = true;
+  bool ok = true;
   try { validateBatch(shape, none); } catch (...) { ok = false; }
   t.check(ok, "validateBatch accepts n == 0 with no arrays");
 }
 
+// The JS loader validates model folders; a plan that breaks the contract anyway is refused
+// with ERR_INTERNAL (never a crash), and non-finite weights with ERR_BAD_MODEL naming the tensor.
 void checkModelErrors(Tally& t) {
   {
-    ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
+    TestModel spec = makeSpec(5, {PoolMode::Mean}, false, false);
     spec.tensors.erase("encoder.layer.1.output.dense.bias");
-    expectError(t, "missing tensor", "ERR_BAD_MODEL", "missing tensor encoder.layer.1.output.dense.bias",
-                [&] { makeCpuBackend(spec); });
+    expectError(t, "missing tensor", "ERR_INTERNAL", "layer vector missing", [&] { spec.plan(); });
   }
   {
-    ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
-    HostTensor& w = spec.tensors["encoder.layer.0.intermediate.dense.weight"];
+    TestModel spec = makeSpec(5, {PoolMode::Mean}, false, false);
+    TestTensor& w = spec.tensors["encoder.layer.0.intermediate.dense.weight"];
     w.shape = {kFfn, kHidden - 1};
     w.data.resize(size_t(kFfn) * (kHidden - 1));
-    expectError(t, "wrong shape", "ERR_BAD_MODEL",
-                "tensor encoder.layer.0.intermediate.dense.weight has shape [64, 31], expected [64, 32]",
-                [&] { makeCpuBackend(spec); });
+    expectError(t, "wrong shape", "ERR_INTERNAL",
+                "encoder.layer.0.intermediate.dense.weight has shape [64, 31], expected [64, 32]",
+                [&] { spec.plan(); });
   }
   {
-    ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
-    spec.tensors["embeddings.LayerNorm.bias"].data.pop_back();
-    expectError(t, "data size not matching shape", "ERR_BAD_MODEL", "tensor embeddings.LayerNorm.bias holds 31 values",
-                [&] { makeCpuBackend(spec); });
+    TestModel spec = makeSpec(5, {PoolMode::Mean}, false, false);
+    PlanInput in = spec.planInput();
+    in.byteLengths[in.plan.embeddings.lnBeta] -= 4;
+    expectError(t, "bytes not matching shape", "ERR_INTERNAL", "embeddings.LayerNorm.bias: 124 bytes for shape [32]",
+                [&] { resolveModelPlan(in); });
   }
   {
-    ModelSpec spec = makeSpec(5, {PoolMode::Mean, PoolMode::Cls}, true, false);
+    TestModel spec = makeSpec(5, {PoolMode::Mean, PoolMode::Cls}, true, false);
     spec.dense[0].inFeatures = 32;
-    expectError(t, "dense in_features mismatch", "ERR_BAD_MODEL", "dense[0] has in_features 32 but its input has dimension 64",
-                [&] { makeCpuBackend(spec); });
+    expectError(t, "dense in_features mismatch", "ERR_INTERNAL", "Dense dimensions", [&] { spec.plan(); });
   }
   {
-    ModelSpec spec = makeSpec(5, {PoolMode::Mean}, false, false);
+    TestModel spec = makeSpec(5, {PoolMode::Mean}, false, false);
     spec.shape.numHeads = 5;
-    expectError(t, "hidden not divisible by heads", "ERR_BAD_MODEL", "not a multiple of num_attention_heads",
-                [&] { makeCpuBackend(spec); });
+    expectError(t, "hidden not divisible by heads", "ERR_INTERNAL", "shape", [&] { spec.plan(); });
+  }
+  for (float bad : {NAN, INFINITY, -INFINITY}) {
+    TestModel spec = makeSpec(5, {PoolMode::Mean}, true, false);
+    spec.tensors["encoder.layer.1.attention.self.key.weight"].data[77] = bad;
+    expectError(t, "non-finite weight", "ERR_BAD_MODEL",
+                "tensor encoder.layer.1.attention.self.key.weight holds a non-finite value",
+                [&] { makeCpuBackend(spec.plan()); });
+    TestModel d = makeSpec(5, {PoolMode::Mean}, true, false);
+    d.dense[1].weight.data[3] = bad;
+    expectError(t, "non-finite Dense weight", "ERR_BAD_MODEL", "tensor dense.1.linear.weight holds a non-finite value",
+                [&] { makeCpuBackend(d.plan()); });
   }
 }
 
@@ -494,21 +482,20 @@ void bench() {
   d.layers = 6;
   d.ffn = 1536;
   d.maxPos = 512;
-  ModelSpec spec = makeSpec(1, {PoolMode::Mean}, false, true, d);
-  auto be = makeCpuBackend(spec);
+  TestModel spec = makeSpec(1, {PoolMode::Mean}, false, true, d);
+  auto be = makeCpuBackend(spec.plan());
   std::printf("# bench: MiniLM-L6 shapes, gemm kernel %s\n", gemmKernelName());
   for (auto [n, len] : {std::pair<int, int>{1, 16}, {32, 16}, {64, 32}, {16, 128}, {4, 512}}) {
     std::mt19937 rng(2);
     Batch b;
     b.cu = test::cuSeqlensOf(std::vector<int>(n, len));
-    for (int i = 0; i < n * len; ++i) b.ids.push_back(int32_t(rng() % d.vocab)), b.types.push_back(0);
-    EncodeOutputs o;
-    be->encode(b.view(), o);
+    for (int i = 0; i < n * len; ++i) b.ids.push_back(int32_t(rng() % d.vocab));
+    run(*be, b.view(), d.hidden, true, false, false, d.hidden);
     double best = 1e9;
     auto start = std::chrono::steady_clock::now();
     for (int r = 0;; ++r) {
       auto t0 = std::chrono::steady_clock::now();
-      be->encode(b.view(), o);
+      run(*be, b.view(), d.hidden, true, false, false, d.hidden);
       auto t1 = std::chrono::steady_clock::now();
       best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
       if (std::chrono::duration<double>(t1 - start).count() > 1.5 && r >= 2) break;

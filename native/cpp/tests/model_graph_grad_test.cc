@@ -3,14 +3,15 @@
 //   - d(Σ w·embeddings)/d(param) from forward + backward, for samples of every parameter,
 //     against central finite differences of a double-precision copy of the whole forward
 //     (written here, independently of the kernels);
-//   - encode (the inference kernels) against the double forward and against the training
-//     forward without dropout;
+//   - encode (the inference kernels) against the CPU engine on the same weights, against the
+//     double forward and against the training forward without dropout;
 //   - backward accumulates, zeroGrad clears, rows of unused token ids get no gradient,
 //     dropout changes the embeddings from step to step and is off when asked.
 #include <vector>
 
 #include "grad_check.h"
-#include "test_plan.h"
+#include "engine/backend.h"
+#include "random_model.h"
 #include "train/model_graph.h"
 
 using namespace sbert;
@@ -182,9 +183,8 @@ std::string describe(const std::vector<PoolMode>& pooling, const std::vector<tes
 
 void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
                 const std::vector<test::DenseSpec>& dense, bool normalize, uint32_t seed) {
-  test::TestModel m;
-  test::makeModel(m, smallShape(), pooling, dense, normalize, seed);
-  const ModelPlan& plan = m.plan;
+  const test::TestModel model = test::randomModel(smallShape(), pooling, dense, normalize, seed);
+  const ModelPlan plan = model.plan();
   const std::string what = describe(pooling, dense, normalize);
   std::mt19937 rng(seed * 7 + 1);
   const auto lens = test::oddLengths();
@@ -200,11 +200,30 @@ void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
           "%s: parameters mirror the plan (names, order, decay flags)", what.c_str());
 
   std::vector<Vd> P;
-  for (const auto& s : m.storage) P.push_back(Vd(s.begin(), s.end()));
+  for (const PlanParam& pp : plan.params) {
+    std::vector<float> v(size_t(pp.numel()));
+    pp.copyTo(v.data());
+    P.push_back(Vd(v.begin(), v.end()));
+  }
   const Vd ref = forwardD(plan, P, ids, cu);
 
   std::vector<float> enc(size_t(n) * dim);
   g.encode(ids.data(), cu.data(), n, enc.data());
+  std::vector<float> engine(enc.size());
+  EncodeBatch batch;
+  batch.ids = ids.data();
+  batch.cuSeqlens = cu.data();
+  batch.numSequences = n;
+  EncodeOutputs outs;
+  outs.sentence = engine.data();
+  makeCpuBackend(plan)->encode(batch, outs);
+  double engScale = 0, engDiff = 0;
+  for (size_t i = 0; i < enc.size(); ++i) {
+    engScale = std::max(engScale, std::fabs(double(engine[i])));
+    engDiff = std::max(engDiff, std::fabs(double(engine[i]) - enc[i]));
+  }
+  t.check(engDiff <= 1e-6 * engScale, "%s: encode = CPU engine on the same weights: max diff %.3g",
+          what.c_str(), engDiff);
   const double encErr = test::maxRelErr(enc.data(), ref.data(), enc.size(), 1e-2);
   t.check(encErr <= 2e-5, "%s: encode vs double forward: err %.3g", what.c_str(), encErr);
 

@@ -53,8 +53,10 @@ std::vector<float> randomMatrix(int64_t rows, int64_t dim, uint32_t seed) {
   return v;
 }
 
+// Scores in float64 straight from the definitions (cosine / dot / negative L2 / negative L1).
 std::vector<double> naiveScores(const std::vector<float>& q, int64_t nq, const std::vector<float>& c, int64_t nc,
-                                int64_t dim, bool cosine) {
+                                int64_t dim, SimilarityFn fn) {
+  const bool cosine = fn == SimilarityFn::Cosine;
   std::vector<double> qn(nq, 1.0), cn(nc, 1.0);
   auto norm = [&](const float* x) {
     double s = 0;
@@ -69,25 +71,34 @@ std::vector<double> naiveScores(const std::vector<float>& q, int64_t nq, const s
   for (int64_t i = 0; i < nq; ++i)
     for (int64_t j = 0; j < nc; ++j) {
       double d = 0;
-      for (int64_t k = 0; k < dim; ++k) d += double(q[i * dim + k]) * c[j * dim + k];
-      s[i * nc + j] = d / (qn[i] * cn[j]);
+      for (int64_t k = 0; k < dim; ++k) {
+        const double a = q[i * dim + k], b = c[j * dim + k];
+        if (fn == SimilarityFn::Euclidean) d += (a - b) * (a - b);
+        else if (fn == SimilarityFn::Manhattan) d += std::fabs(a - b);
+        else d += a * b;
+      }
+      if (fn == SimilarityFn::Euclidean) s[i * nc + j] = -std::sqrt(d);
+      else if (fn == SimilarityFn::Manhattan) s[i * nc + j] = -d;
+      else s[i * nc + j] = d / (qn[i] * cn[j]);
     }
   return s;
 }
 
-const char* isaName(SimilarityIsa isa) {
-  switch (isa) {
-    case SimilarityIsa::Portable: return "portable";
-    case SimilarityIsa::Avx2: return "avx2";
-    case SimilarityIsa::Avx512: return "avx512";
-    default: return "auto";
+const char* fnName(SimilarityFn fn) {
+  switch (fn) {
+    case SimilarityFn::Cosine: return "cosine";
+    case SimilarityFn::Dot: return "dot";
+    case SimilarityFn::Euclidean: return "euclidean";
+    default: return "manhattan";
   }
 }
 
-std::vector<SimilarityIsa> availableIsas() {
-  std::vector<SimilarityIsa> out{SimilarityIsa::Portable};
-  if (std::string(similarityKernelName(SimilarityIsa::Avx2)) == "avx2-fma") out.push_back(SimilarityIsa::Avx2);
-  if (std::string(similarityKernelName(SimilarityIsa::Avx512)) == "avx512") out.push_back(SimilarityIsa::Avx512);
+// Every level the one CPU dispatch lets this process use (clampCpuIsa leaves it unchanged).
+std::vector<CpuIsa> availableIsas() {
+  std::vector<CpuIsa> out;
+  for (CpuIsa isa : {CpuIsa::Portable, CpuIsa::Avx2, CpuIsa::Avx512}) {
+    if (clampCpuIsa(isa) == isa) out.push_back(isa);
+  }
   return out;
 }
 
@@ -156,14 +167,14 @@ void testTopKAndMatrix() {
   };
   const std::vector<Blocking> blockings = {{0, 0, 0, 0}, {1, 1, 1, 1}, {16, 48, 3, 0}, {5, 100, 7, 150}, {8, 16, 2, 40}};
   uint32_t seed = 1;
-  for (SimilarityIsa isa : availableIsas()) {
+  for (CpuIsa isa : availableIsas()) {
     for (const Case& cs : cases) {
       const auto q = randomMatrix(cs.nq, cs.dim, seed++);
       const auto c = randomMatrix(cs.nc, cs.dim, seed++);
-      for (SimilarityFn fn : {SimilarityFn::Cosine, SimilarityFn::Dot}) {
+      for (SimilarityFn fn : {SimilarityFn::Cosine, SimilarityFn::Dot, SimilarityFn::Euclidean, SimilarityFn::Manhattan}) {
         const bool cosine = fn == SimilarityFn::Cosine;
-        const auto ref = naiveScores(q, cs.nq, c, cs.nc, cs.dim, cosine);
-        // Dot scores grow like sqrt(dim); the tolerance is relative to that scale.
+        const auto ref = naiveScores(q, cs.nq, c, cs.nc, cs.dim, fn);
+        // Dot and distance scores grow with dim; the tolerance is relative to that scale.
         const double tol = cosine ? 1e-5 : 1e-5 * std::max(1.0, double(cs.dim));
         for (const Blocking& b : blockings) {
           SimilarityConfig cfg;
@@ -173,7 +184,7 @@ void testTopKAndMatrix() {
           cfg.corpusBlock = b.cb;
           cfg.corpusSegments = b.segs;
           cfg.corpusChunk = b.chunk;
-          const std::string tag = std::string(isaName(isa)) + (cosine ? " cosine" : " dot") + " nq=" +
+          const std::string tag = std::string(cpuIsaName(isa)) + " " + fnName(fn) + " nq=" +
                                   std::to_string(cs.nq) + " nc=" + std::to_string(cs.nc) + " dim=" +
                                   std::to_string(cs.dim) + " k=" + std::to_string(cs.k) + " blocks=" +
                                   std::to_string(b.qb) + "/" + std::to_string(b.cb) + "/" + std::to_string(b.segs) + "/" +
@@ -222,8 +233,8 @@ void testTopKAndMatrix() {
 }
 
 void testTiesSymmetryEdges() {
-  for (SimilarityIsa isa : availableIsas()) {
-    const std::string tag = isaName(isa);
+  for (CpuIsa isa : availableIsas()) {
+    const std::string tag = cpuIsaName(isa);
     SimilarityConfig cfg;
     cfg.isa = isa;
     // Duplicate corpus rows tie exactly: lower index first, and the top-k cut keeps the lowest.
@@ -250,11 +261,21 @@ void testTiesSymmetryEdges() {
     const int64_t n = 70, d = 384;
     auto x = randomMatrix(n, d, 7);
     std::vector<float> m(n * n);
-    similarityMatrix({x.data(), n, d, "a"}, {x.data(), n, d, "b"}, cfg, m.data());
-    bool sym = true;
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < n; ++j) sym &= std::memcmp(&m[i * n + j], &m[j * n + i], sizeof(float)) == 0;
-    check(sym, tag + " symmetric scores");
+    for (SimilarityFn fn : {SimilarityFn::Cosine, SimilarityFn::Dot, SimilarityFn::Euclidean, SimilarityFn::Manhattan}) {
+      cfg.fn = fn;
+      similarityMatrix({x.data(), n, d, "a"}, {x.data(), n, d, "b"}, cfg, m.data());
+      bool sym = true;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j) sym &= std::memcmp(&m[i * n + j], &m[j * n + i], sizeof(float)) == 0;
+      check(sym, tag + " symmetric scores " + fnName(fn));
+      // A vector is at distance 0 from itself: the diagonal is exactly 0 for the distances.
+      if (fn == SimilarityFn::Euclidean || fn == SimilarityFn::Manhattan) {
+        bool zeroDiag = true;
+        for (int64_t i = 0; i < n; ++i) zeroDiag &= m[i * n + i] == 0.0f;
+        check(zeroDiag, tag + " zero self-distance " + fnName(fn));
+      }
+    }
+    cfg.fn = SimilarityFn::Cosine;
     // Zero vectors score 0 under cosine.
     std::vector<float> z(3 * 5, 0.0f), o = randomMatrix(2, 5, 3);
     std::vector<float> zm(3 * 2);
@@ -307,10 +328,32 @@ void testTiesSymmetryEdges() {
       }
     }
   }
-  // Empty inputs are fine.
-  similarityTopK({a.data(), 0, 4, "queries"}, {b.data(), 6, 4, "corpus"}, 3, {}, idx.data(), sc.data());
-  similarityTopK({a.data(), 20, 4, "queries"}, {nullptr, 0, 4, "corpus"}, 3, {}, idx.data(), sc.data());
-  check(true, "empty inputs");
+  // Empty inputs are fine: no error and nothing written (kk = 0 or no query rows).
+  std::fill(idx.begin(), idx.end(), -7);
+  std::fill(sc.begin(), sc.end(), -7.0f);
+  bool emptyOk = true;
+  try {
+    similarityTopK({a.data(), 0, 4, "queries"}, {b.data(), 6, 4, "corpus"}, 3, {}, idx.data(), sc.data());
+    similarityTopK({a.data(), 20, 4, "queries"}, {nullptr, 0, 4, "corpus"}, 3, {}, idx.data(), sc.data());
+    similarityMatrix({a.data(), 0, 4, "a"}, {b.data(), 6, 4, "b"}, {}, sc.data());
+  } catch (const std::exception& e) {
+    emptyOk = false;
+    std::printf("empty inputs threw: %s\n", e.what());
+  }
+  for (size_t i = 0; i < idx.size(); ++i) emptyOk &= idx[i] == -7 && sc[i] == -7.0f;
+  check(emptyOk, "empty inputs: no error, outputs untouched");
+  // The owned copy holds the same values at the same shape, and views address its rows.
+  {
+    const std::vector<float> src = randomMatrix(1000, 7, 11);
+    OwnedMatrix owned(src.data(), 1000, 7);
+    const MatrixView v = owned.view(10, 25, "rows");
+    check(owned.rows() == 1000 && owned.dim() == 7 && v.rows == 15 && v.dim == 7 && v.name == "rows" &&
+              std::memcmp(v.data, src.data() + 10 * 7, 15 * 7 * sizeof(float)) == 0 &&
+              std::memcmp(owned.view(0, 1000, "all").data, src.data(), src.size() * sizeof(float)) == 0,
+          "OwnedMatrix copies every value and views its rows");
+    OwnedMatrix none(nullptr, 0, 7);
+    check(none.rows() == 0 && none.view(0, 0, "none").rows == 0, "OwnedMatrix of zero rows");
+  }
 }
 
 // ---- --bench ----------------------------------------------------------------------------------
@@ -430,7 +473,7 @@ int runBench(int argc, char** argv) {
   bool first = true;
   auto isas = availableIsas();
   if (isas.size() > 1) isas.erase(isas.begin());  // the portable path takes minutes at this size
-  for (SimilarityIsa isa : isas) {
+  for (CpuIsa isa : isas) {
     SimilarityConfig cfg;
     cfg.isa = isa;
     std::vector<int32_t> idx(nq * std::min(k, nc));
@@ -447,11 +490,11 @@ int runBench(int argc, char** argv) {
     // even when other processes share the machine.
     const double perCore = flop / bestCpu / 1e9;
     // Each path against the peak of the instructions it uses.
-    const double peakCore = isa == SimilarityIsa::Avx512 ? peakCore512 : peakCore256;
+    const double peakCore = isa == CpuIsa::Avx512 ? peakCore512 : peakCore256;
     std::snprintf(buf, sizeof buf,
                   "%s\"%s\":{\"seconds\":%.4f,\"gflops\":%.1f,\"cpuSeconds\":%.4f,\"gflopsPerCore\":%.1f,"
                   "\"fractionOfCorePeak\":%.3f}",
-                  first ? "" : ",", similarityKernelName(isa), best, flop / best / 1e9, bestCpu, perCore,
+                  first ? "" : ",", cpuIsaName(isa), best, flop / best / 1e9, bestCpu, perCore,
                   peakCore > 0 ? perCore / peakCore : 0.0);
     json += buf;
     first = false;
@@ -465,7 +508,7 @@ int runBench(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
-  std::printf("similarity kernels: %s (threads %d)\n", similarityKernelName(), numThreads());
+  std::printf("similarity kernels: %s (threads %d)\n", cpuIsaName(activeCpuIsa()), numThreads());
   try {
     testTopKAndMatrix();
     testTiesSymmetryEdges();

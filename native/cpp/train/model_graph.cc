@@ -22,6 +22,7 @@
 
 #include "common/error.h"
 #include "common/thread_pool.h"
+#include "engine/backend.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "kernels/dense.h"
@@ -190,23 +191,12 @@ void ModelGraph::encode(const int32_t* ids, const int32_t* cuSeqlens, int n, flo
 }
 
 void ModelGraph::Impl::checkBatch(const int32_t* ids, const int32_t* cuSeqlens, int n) const {
-  auto bad = [](const std::string& msg) { throw Error("ERR_BAD_INPUT", msg); };
-  if (n < 1) bad("a training batch needs at least one sequence");
-  if (!ids || !cuSeqlens) bad("ids and cuSeqlens are required");
-  if (cuSeqlens[0] != 0) bad("cuSeqlens[0] must be 0");
-  for (int s = 0; s < n; ++s) {
-    const int64_t len = int64_t(cuSeqlens[s + 1]) - cuSeqlens[s];
-    if (len < 1 || len > shape.maxPositions) {
-      bad("sequence " + std::to_string(s) + " has length " + std::to_string(len) +
-          "; lengths must be in 1.." + std::to_string(shape.maxPositions));
-    }
-  }
-  for (int64_t t = 0; t < cuSeqlens[n]; ++t) {
-    if (ids[t] < 0 || ids[t] >= shape.vocabSize) {
-      bad("token " + std::to_string(t) + ": id " + std::to_string(ids[t]) +
-          " is out of range [0, " + std::to_string(shape.vocabSize) + ")");
-    }
-  }
+  SBERT_CHECK(n >= 1, "ERR_BAD_INPUT", "a training batch needs at least one sequence");
+  EncodeBatch batch;
+  batch.ids = ids;
+  batch.cuSeqlens = cuSeqlens;
+  batch.numSequences = n;
+  validateBatch(shape, batch);
 }
 
 void ModelGraph::Impl::packWeights() {

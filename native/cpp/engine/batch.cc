@@ -1,18 +1,10 @@
-// ModelSpec lookups and the batch validation every backend runs before touching the data.
+// The batch validation every backend runs before touching the data.
 #include <string>
 
 #include "backend.h"
 #include "common/error.h"
-#include "model_spec.h"
 
 namespace sbert {
-
-const HostTensor& ModelSpec::tensor(const std::string& name) const {
-  auto it = tensors.find(name);
-  if (it == tensors.end()) throw Error("ERR_BAD_MODEL", "missing tensor " + name);
-  return it->second;
-}
-
 namespace {
 
 [[noreturn]] void badInput(const std::string& msg) { throw Error("ERR_BAD_INPUT", msg); }
@@ -49,14 +41,6 @@ void validateBatch(const BertShape& shape, const EncodeBatch& batch) {
         badInput("sequence " + std::to_string(i) + ", token " + std::to_string(t - cu[i]) +
                  ": token id " + std::to_string(id) + " is out of range [0, " +
                  std::to_string(shape.vocabSize) + ")");
-      }
-      if (batch.typeIds) {
-        const int32_t ty = batch.typeIds[t];
-        if (ty < 0 || ty >= shape.typeVocabSize) {
-          badInput("sequence " + std::to_string(i) + ", token " + std::to_string(t - cu[i]) +
-                   ": token type id " + std::to_string(ty) + " is out of range [0, " +
-                   std::to_string(shape.typeVocabSize) + ")");
-        }
       }
     }
   }

@@ -1,0 +1,34 @@
+/**
+ * Argument checks shared by the `sbert` subcommands, so every command refuses the same bad
+ * value with the same message and exit code 2 before any work starts (a bad --device used to
+ * surface as a stack trace from the engine after the model had loaded).
+ */
+import type { Device, Precision } from './encoder';
+
+/** A bad command line: the command prints the message and its usage, and exits 2. */
+export class UsageError extends Error {}
+
+/** --device: auto | cpu | cuda | cuda:N. */
+export function parseDevice(value: string | undefined, option = '--device'): Device {
+  const device = value ?? 'auto';
+  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`${option} must be auto, cpu, cuda or cuda:N (got '${device}')`);
+  return device as Device;
+}
+
+/** --precision: fp16 | bf16 | fp32 (undefined when not given). */
+export function parsePrecision(value: string | undefined, option = '--precision'): Precision | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'fp16' && value !== 'bf16' && value !== 'fp32') throw new UsageError(`${option} must be fp16, bf16 or fp32 (got '${value}')`);
+  return value;
+}
+
+/**
+ * A positive integer written in plain decimal digits (undefined when not given). Number()
+ * alone would also take '0x10', '1e3', ' 8' or '0b1'.
+ */
+export function parsePositiveInt(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${option} must be a positive integer in decimal digits (got '${value}')`);
+  return n;
+}

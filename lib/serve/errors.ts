@@ -1,0 +1,31 @@
+/**
+ * Errors the server answers with, in text-embeddings-inference's shape: `{ error, error_type }`
+ * with TEI's error_type names, so TEI clients can branch on them. Thrown anywhere in a handler
+ * and turned into the response in one place (server.ts).
+ */
+
+/** TEI's error kinds (router/src/lib.rs `ErrorType`), plus NotFound for unknown routes. */
+export type ServeErrorType = 'Validation' | 'Empty' | 'Overloaded' | 'Unhealthy' | 'Backend' | 'NotFound';
+
+/** An HTTP error response: status, TEI error_type, a message for people, extra headers. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorType: ServeErrorType,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** 400: the request is not what the endpoint takes (bad JSON, wrong type, unknown option). */
+export function badRequest(message: string): HttpError {
+  return new HttpError(400, 'Validation', message);
+}
+
+/** 413: the request is well-formed but over a limit (body size, inputs, tokens). */
+export function tooLarge(message: string): HttpError {
+  return new HttpError(413, 'Validation', message);
+}

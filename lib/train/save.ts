@@ -1,0 +1,222 @@
+/**
+ * Writes a trained model as a complete sentence-transformers folder: the source folder's
+ * layout and configuration (modules.json, config.json, sentence_bert_config.json, tokenizer
+ * files, Pooling / Dense / Normalize configs) with the trained weights in model.safetensors
+ * (the Transformer's, by canonical BERT name, and each Dense module's linear.weight /
+ * linear.bias). A plain Hugging Face source folder gets the modules.json, sentence_bert_config
+ * and 1_Pooling (mean) that sentence-transformers would save for it.
+ *
+ * The folder is assembled in a temporary sibling and renamed into place, so a failure or an
+ * interrupt never leaves a half-written model at the destination.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SbertError } from '../errors';
+import { readModelSafetensors, type ModelFolder } from '../weights';
+import { FLOAT_DTYPES, numberToF16Bits, TensorToWrite, toFloat32, writeSafetensors, type Dtype } from '../weights/safetensors';
+
+/** A model parameter as the trainer hands it out: canonical name, PyTorch shape, fp32 values. */
+export interface NamedParameter {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Storage dtype of the saved weights. */
+export type SaveDtype = 'fp32' | 'fp16' | 'bf16';
+
+/** Files of a Transformer module folder that describe the model besides its weights. */
+const TRANSFORMER_FILES = [
+  'config.json',
+  'sentence_bert_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'vocab.txt',
+  'special_tokens_map.json',
+  'added_tokens.json',
+];
+
+/** Root files of a sentence-transformers folder kept as they are. */
+const ROOT_FILES = ['modules.json', 'config_sentence_transformers.json'];
+
+const DTYPE_TAG: Record<SaveDtype, Dtype> = { fp32: 'F32', fp16: 'F16', bf16: 'BF16' };
+const TORCH_DTYPE: Record<SaveDtype, string> = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' };
+
+/** fp32 → bfloat16 bits, round to nearest even (NaN stays a quiet NaN), as torch's .to(bfloat16). */
+function bf16Bits(bits: number): number {
+  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) return ((bits >>> 16) | 0x40) & 0xffff;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** The tensor's bytes in the saved dtype. */
+function encodeTensor(data: Float32Array, dtype: SaveDtype): ArrayBufferView {
+  if (dtype === 'fp32') return data;
+  const out = new Uint16Array(data.length);
+  if (dtype === 'fp16') {
+    for (let i = 0; i < data.length; i++) out[i] = numberToF16Bits(data[i]);
+  } else {
+    const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    for (let i = 0; i < data.length; i++) out[i] = bf16Bits(bits[i]);
+  }
+  return out;
+}
+
+function tensorMap(params: readonly NamedParameter[], dtype: SaveDtype): Map<string, TensorToWrite> {
+  const map = new Map<string, TensorToWrite>();
+  for (const p of params) map.set(p.name, { dtype: DTYPE_TAG[dtype], shape: p.shape, data: encodeTensor(p.data, dtype) });
+  return map;
+}
+
+/**
+ * BertModel's pooler (unused by sentence embeddings, so not trained) copied from the source
+ * weights, so that transformers loads the saved BertModel without newly initialised weights.
+ */
+async function poolerParameters(transformerDir: string, trained: readonly NamedParameter[]): Promise<NamedParameter[]> {
+  const source = await readModelSafetensors(transformerDir);
+  if (!source) return [];
+  const out: NamedParameter[] = [];
+  for (const [name, view] of source.tensors) {
+    const canonical = name.replace(/^bert\./, '');
+    if (!canonical.startsWith('pooler.') || !FLOAT_DTYPES.has(view.dtype) || trained.some((p) => p.name === canonical)) continue;
+    out.push({ name: canonical, shape: view.shape, data: toFloat32(view) });
+  }
+  return out;
+}
+
+async function copyIfExists(from: string, to: string): Promise<void> {
+  try {
+    await fs.promises.mkdir(path.dirname(to), { recursive: true });
+    await fs.promises.copyFile(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  await fs.promises.writeFile(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** config.json with its dtype fields saying what model.safetensors now holds. */
+async function writeTransformerConfig(from: string, to: string, dtype: SaveDtype): Promise<void> {
+  const config = JSON.parse(await fs.promises.readFile(from, 'utf8')) as Record<string, unknown>;
+  for (const key of ['torch_dtype', 'dtype']) if (key in config) config[key] = TORCH_DTYPE[dtype];
+  await writeJson(to, config);
+}
+
+/**
+ * What sentence-transformers writes for a plain Hugging Face folder it wrapped in Transformer
+ * + mean Pooling (the classic layout, which every sentence-transformers version reads).
+ */
+async function writePlainModules(stage: string, folder: ModelFolder): Promise<void> {
+  await writeJson(path.join(stage, 'modules.json'), [
+    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+  ]);
+  await writeJson(path.join(stage, 'sentence_bert_config.json'), { max_seq_length: folder.maxSeqLength, do_lower_case: folder.doLowerCase });
+  await writeJson(path.join(stage, '1_Pooling', 'config.json'), {
+    word_embedding_dimension: folder.config.hiddenSize,
+    pooling_mode_cls_token: false,
+    pooling_mode_mean_tokens: true,
+    pooling_mode_max_tokens: false,
+    pooling_mode_mean_sqrt_len_tokens: false,
+    pooling_mode_weightedmean_tokens: false,
+    pooling_mode_lasttoken: false,
+    include_prompt: true,
+  });
+}
+
+/** Renames `stage` to `dest`; an existing empty `dest` folder is replaced. */
+async function moveIntoPlace(stage: string, dest: string): Promise<void> {
+  try {
+    await fs.promises.rename(stage, dest);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR') throw err;
+  }
+  if ((await fs.promises.readdir(dest)).length > 0) {
+    throw new SbertError('ERR_BAD_DATA', `${dest}: the output folder exists and is not empty; nothing was written there`);
+  }
+  await fs.promises.rmdir(dest);
+  await fs.promises.rename(stage, dest);
+}
+
+/** Checks before training that `dir` can receive a model (absent, or an empty folder). */
+export async function checkOutputDir(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await fs.promises.readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      const parent = path.dirname(path.resolve(dir));
+      if (!fs.existsSync(parent)) throw new RangeError(`outputDir ${dir}: its parent folder ${parent} does not exist`);
+      return;
+    }
+    if (code === 'ENOTDIR') throw new RangeError(`outputDir ${dir} is a file, not a folder`);
+    throw err;
+  }
+  if (entries.length > 0) throw new RangeError(`outputDir ${dir} exists and is not empty (choose a new folder)`);
+}
+
+/**
+ * Saves `params` (every model parameter by canonical name: BERT tensors and
+ * `dense.{j}.linear.weight|bias`) with `folder`'s layout and configuration to `outputDir`,
+ * atomically. Returns the absolute output folder.
+ */
+export async function saveModelFolder(
+  folder: ModelFolder,
+  params: readonly NamedParameter[],
+  outputDir: string,
+  dtype: SaveDtype = 'fp32',
+): Promise<string> {
+  if (!(dtype in DTYPE_TAG)) throw new RangeError(`saveDtype must be 'fp32', 'fp16' or 'bf16' (got ${JSON.stringify(dtype)})`);
+  const dest = path.resolve(outputDir);
+  const stage = path.join(path.dirname(dest), `.${path.basename(dest)}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  await fs.promises.mkdir(stage, { recursive: true });
+  try {
+    const transformerPath = folder.modules.find((m) => m.type === 'transformer')?.path ?? '';
+    const denseIndex = new Map<string, number>();
+    folder.modules.forEach((m) => {
+      if (m.type === 'dense') denseIndex.set(m.path, denseIndex.size);
+    });
+    const bert = params.filter((p) => !p.name.startsWith('dense.'));
+    const transformerSrc = path.join(folder.dir, transformerPath);
+    const transformerDst = path.join(stage, transformerPath);
+
+    // Transformer: configuration and tokenizer files, then the trained weights.
+    for (const f of TRANSFORMER_FILES) {
+      if (f === 'config.json') await writeTransformerConfig(path.join(transformerSrc, f), path.join(transformerDst, f), dtype);
+      else if (f !== 'sentence_bert_config.json' || folder.layout !== 'plain') await copyIfExists(path.join(transformerSrc, f), path.join(transformerDst, f));
+    }
+    const pooler = await poolerParameters(transformerSrc, bert);
+    await fs.promises.writeFile(path.join(transformerDst, 'model.safetensors'), writeSafetensors(tensorMap([...bert, ...pooler], dtype), { format: 'pt' }));
+
+    if (folder.layout === 'plain') {
+      await writePlainModules(stage, folder);
+    } else {
+      for (const f of ROOT_FILES) await copyIfExists(path.join(folder.dir, f), path.join(stage, f));
+      // Every module of modules.json keeps its config (Dropout too, which the loader skips).
+      const listed = JSON.parse(await fs.promises.readFile(path.join(folder.dir, 'modules.json'), 'utf8')) as { path?: unknown }[];
+      for (const entry of listed) {
+        if (typeof entry.path !== 'string' || entry.path === transformerPath) continue;
+        await fs.promises.mkdir(path.join(stage, entry.path), { recursive: true });
+        await copyIfExists(path.join(folder.dir, entry.path, 'config.json'), path.join(stage, entry.path, 'config.json'));
+      }
+      for (const m of folder.modules) {
+        const j = m.type === 'dense' ? denseIndex.get(m.path) : undefined;
+        if (j === undefined) continue;
+        const prefix = `dense.${j}.`;
+        const own = params.filter((p) => p.name.startsWith(prefix)).map((p) => ({ ...p, name: p.name.slice(prefix.length) }));
+        await fs.promises.writeFile(path.join(stage, m.path, 'model.safetensors'), writeSafetensors(tensorMap(own, dtype), { format: 'pt' }));
+      }
+    }
+    await moveIntoPlace(stage, dest);
+  } catch (err) {
+    await fs.promises.rm(stage, { recursive: true, force: true });
+    throw err;
+  }
+  return dest;
+}

@@ -1,0 +1,154 @@
+/**
+ * A training session: one model folder, its tokenizer and the native trainer (fp32 master
+ * weights, AdamW moments, the loss). `fit` drives one; it is also the lower-level surface for
+ * callers that want to run their own loop (one `step` per batch, `encode` for evaluation,
+ * `save` for checkpoints).
+ */
+import { Embeddings } from '../embeddings';
+import { SentenceEncoder } from '../encoder';
+import { SbertError } from '../errors';
+import { native, NativeLossName, NativeTrainer, NativeTrainerOptions, withCallerStack } from '../native';
+import { buildNativeSpec, loadModelFolder, ModelFolder } from '../weights';
+import type { TrainExample } from './data';
+import { NamedParameter, SaveDtype, saveModelFolder } from './save';
+
+/** Settings of the loss and optimizer a session is created with (see NativeTrainerOptions). */
+export type SessionOptions = Omit<NativeTrainerOptions, 'textsPerExample'> & { textsPerExample: number };
+
+/** Token budget per native call when the session encodes for evaluation. */
+const ENCODE_BATCH_TOKENS = 8192;
+
+/** A packed, tokenized batch. */
+interface Packed {
+  ids: Int32Array;
+  cuSeqlens: Int32Array;
+}
+
+export class TrainingSession {
+  /** The source model folder (configuration, module chain, tokenizer). */
+  readonly folder: ModelFolder;
+  /** Length of a sentence embedding. */
+  readonly dimension: number;
+  readonly loss: NativeLossName;
+  readonly textsPerExample: number;
+  private trainer: NativeTrainer | undefined;
+
+  private constructor(folder: ModelFolder, trainer: NativeTrainer, options: SessionOptions) {
+    this.folder = folder;
+    this.trainer = trainer;
+    this.dimension = trainer.sentenceDim;
+    this.loss = options.loss;
+    this.textsPerExample = options.textsPerExample;
+  }
+
+  /**
+   * Loads `model` (a folder path, or a CPU SentenceEncoder whose folder is reloaded: training
+   * needs the weights as stored) and creates the native trainer. The weights are upcast to fp32
+   * master copies whatever their stored dtype.
+   */
+  static async create(model: string | SentenceEncoder, options: SessionOptions): Promise<TrainingSession> {
+    let dir: string;
+    if (typeof model === 'string') {
+      if (model === '') throw new TypeError('model must be a model folder path or a SentenceEncoder');
+      dir = model;
+    } else if (model instanceof SentenceEncoder) {
+      if (model.device !== 'cpu') throw new RangeError(`model is a SentenceEncoder on '${model.device}'; training runs on the CPU engine (load it with device: 'cpu')`);
+      dir = model.model.dir;
+    } else {
+      throw new TypeError('model must be a model folder path or a SentenceEncoder');
+    }
+    const folder = await loadModelFolder(dir);
+    const stack = new Error().stack;
+    let trainer: NativeTrainer;
+    try {
+      trainer = await native().createTrainer(buildNativeSpec(folder), options);
+    } catch (err) {
+      throw withCallerStack(err, stack);
+    }
+    return new TrainingSession(folder, trainer, options);
+  }
+
+  private live(): NativeTrainer {
+    const t = this.trainer;
+    if (!t || t.disposed) throw new SbertError('ERR_DISPOSED', 'the training session has been disposed');
+    return t;
+  }
+
+  /** Tokenizes texts as the encoder does (lower-casing when the folder asks, truncation to maxSeqLength). */
+  tokenize(texts: readonly string[]): Packed {
+    const list = this.folder.doLowerCase ? texts.map((t) => t.toLowerCase()) : [...texts];
+    const enc = this.folder.tokenizer.encodeBatch(list, { maxLength: this.folder.maxSeqLength });
+    return { ids: enc.ids, cuSeqlens: enc.cuSeqlens };
+  }
+
+  /**
+   * One optimizer step on a batch of examples (each with `textsPerExample` texts) at
+   * learning rate `learningRate`. Resolves to the batch's mean loss and the gradient norm
+   * before clipping.
+   */
+  async step(examples: readonly TrainExample[], learningRate: number): Promise<{ loss: number; gradNorm: number }> {
+    const trainer = this.live();
+    const texts: string[] = [];
+    for (const ex of examples) texts.push(...ex.texts);
+    const packed = this.tokenize(texts);
+    const batch: Parameters<NativeTrainer['step']>[0] = { ...packed, learningRate };
+    if (this.loss === 'cosine' || this.loss === 'softmax') batch.labels = Float32Array.from(examples, (ex) => ex.label as number);
+    if (this.loss === 'mse') {
+      const targets = new Float32Array(examples.length * this.dimension);
+      examples.forEach((ex, i) => targets.set(ex.target as Float32Array, i * this.dimension));
+      batch.targets = targets;
+    }
+    const stack = new Error().stack;
+    try {
+      return await trainer.step(batch);
+    } catch (err) {
+      throw withCallerStack(err, stack);
+    }
+  }
+
+  /**
+   * Eval-mode sentence embeddings with the current weights (no dropout), in input order. Fits
+   * the StsEncoder shape, so evaluateSts can score the model while it trains.
+   */
+  async encode(texts: string[], options: { batchTokens?: number } = {}): Promise<Embeddings> {
+    const trainer = this.live();
+    const budget = options.batchTokens ?? ENCODE_BATCH_TOKENS;
+    const out = new Float32Array(texts.length * this.dimension);
+    const packed = this.tokenize(texts);
+    const stack = new Error().stack;
+    for (let start = 0; start < texts.length; ) {
+      // Cut the packed batch at the token budget (at least one sentence per call).
+      let end = start + 1;
+      while (end < texts.length && packed.cuSeqlens[end + 1] - packed.cuSeqlens[start] <= budget) end++;
+      const a = packed.cuSeqlens[start];
+      const cu = packed.cuSeqlens.slice(start, end + 1).map((v) => v - a);
+      try {
+        out.set(await trainer.encode(packed.ids.slice(a, packed.cuSeqlens[end]), cu), start * this.dimension);
+      } catch (err) {
+        throw withCallerStack(err, stack);
+      }
+      start = end;
+    }
+    return new Embeddings(out, texts.length, this.dimension);
+  }
+
+  /** A snapshot of the model parameters (canonical names, fp32). */
+  async parameters(): Promise<NamedParameter[]> {
+    return this.live().parameters();
+  }
+
+  /**
+   * Writes a complete sentence-transformers folder to `outputDir` (atomically: a temporary
+   * sibling renamed into place) with `params` (default: the current weights).
+   */
+  async save(outputDir: string, options: { dtype?: SaveDtype; params?: readonly NamedParameter[] } = {}): Promise<string> {
+    const params = options.params ?? (await this.parameters());
+    return saveModelFolder(this.folder, params, outputDir, options.dtype ?? 'fp32');
+  }
+
+  /** Frees the native trainer (idempotent). */
+  dispose(): void {
+    this.trainer?.dispose();
+    this.trainer = undefined;
+  }
+}
