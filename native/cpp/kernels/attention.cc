@@ -86,32 +86,11 @@ SBERT_INLINE typename Vec<W>::f vmax(const typename Vec<W>::f& a, const typename
   return a > b ? a : b;
 }
 
-// exp for softmax inputs (x ≤ 0 after max subtraction; any x works): x = n·ln2 + r, degree-7
-// Taylor polynomial on |r| ≤ ln2/2, times 2^n. ≈ 1 ulp; x < −87.33 → 0; capped at x = 88.
+// exp for softmax inputs (x ≤ 0 after max subtraction; any x works): simd_math.h's vector exp
+// (≈ 1 ulp; x < −87.33 → 0; capped at x = 88).
 template <int W>
 SBERT_INLINE typename Vec<W>::f vexp(const typename Vec<W>::f& in) {
-  using F = typename Vec<W>::f;
-  F x = in;
-  using I = typename Vec<W>::i;
-  const F lo = vset<W>(simd::kExpMin), hi = vset<W>(simd::kExpMax), zero = F{};
-  const I under = x < lo;
-  x = x < lo ? lo : x;
-  x = x > hi ? hi : x;
-  const F magic = vset<W>(12582912.f);  // 1.5·2^23: adding and subtracting rounds to nearest
-  const F n = (x * simd::kLog2e + magic) - magic;
-  F r = x - n * simd::kLn2Hi;
-  r = r - n * simd::kLn2Lo;
-  F p = vset<W>(1.f / 5040.f);
-  p = p * r + (1.f / 720.f);
-  p = p * r + (1.f / 120.f);
-  p = p * r + (1.f / 24.f);
-  p = p * r + (1.f / 6.f);
-  p = p * r + 0.5f;
-  p = p * r + 1.f;
-  p = p * r + 1.f;
-  const I e = (__builtin_convertvector(n, I) + 127) << 23;
-  const F y = p * (F)e;  // bit cast
-  return under ? zero : y;
+  return simd::expGeneric<typename Vec<W>::f, typename Vec<W>::i>(in);
 }
 
 struct Scratch {
@@ -364,7 +343,6 @@ SBERT_INLINE void axpyW(float s, const float* x, float* y, int d) {
 template <int W>
 SBERT_INLINE void softmaxRowW(float* row, int L) {
   using F = typename Vec<W>::f;
-  using I = typename Vec<W>::i;
   float mx = row[0];
   for (int j = 1; j < L; ++j) mx = std::max(mx, row[j]);
   float sum = 0.f;
@@ -372,7 +350,7 @@ SBERT_INLINE void softmaxRowW(float* row, int L) {
     const int cnt = std::min(W, L - j);
     F x = vset<W>(mx);
     std::memcpy(&x, row + j, sizeof(float) * cnt);
-    const F e = simd::expGeneric<F, I>(x - mx);
+    const F e = vexp<W>(x - mx);
     std::memcpy(row + j, &e, sizeof(float) * cnt);
     for (int l = 0; l < cnt; ++l) sum += e[l];
   }
