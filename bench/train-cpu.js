@@ -9,7 +9,7 @@
  * sentence-transformers pads them), same token ids, same threads, measured in the same run.
  * Dropout is off on both sides (the PyTorch model has none), so both do the same work.
  *
- *   node bench/train-cpu.js [--steps 12] [--warmup 2] [--batch 16,64] [--threads N] [--only ours,torch]
+ *   node bench/train-cpu.js [--steps 8] [--warmup 1] [--batch 16,64] [--threads N] [--only ours,torch]
  *
  * Each (contender, batch size) runs in its own child process, so each peak RSS is its own.
  * Reported per run: examples/s by wall clock and by process CPU time (the machine is shared:
@@ -111,8 +111,8 @@ function fmaPeakPerCore() {
 
 async function main() {
   if (process.argv[2] === '--child') return childOurs(process.argv[3]);
-  const steps = Number(arg('steps', '12'));
-  const warmup = Number(arg('warmup', '2'));
+  const steps = Number(arg('steps', '8'));
+  const warmup = Number(arg('warmup', '1'));
   const batches = arg('batch', '16,64').split(',').map(Number);
   const threads = Number(arg('threads', String(os.availableParallelism ? os.availableParallelism() : os.cpus().length)));
   const only = new Set(arg('only', 'ours,torch').split(','));
@@ -146,6 +146,7 @@ async function main() {
           ? spawnSync(process.execPath, [__filename, '--child', file], { encoding: 'utf8', env, maxBuffer: 1 << 26 })
           : spawnSync('/usr/bin/python3', [path.join(__dirname, 'reference', 'train_speed.py'), file, '--threads', String(threads), '--warmup', String(warmup)], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
       let out;
+      process.stdout.write(`# ${who} batch ${batch}: ${r.status === 0 ? 'done' : `exit ${r.status}`}\n`);
       try {
         out = JSON.parse(r.stdout.trim().split('\n').pop());
       } catch {

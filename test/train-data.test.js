@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const train = require('../dist/train');
+const { runTrainCommand } = require('../dist/train/cli');
 const { FIXTURES } = require('./helpers/reference');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-train-data-'));
@@ -117,7 +118,7 @@ test('seeded shuffling: a permutation, the same for a seed, different across see
 async function runCli(args) {
   let out = '';
   let err = '';
-  const code = await train.runTrainCommand(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  const code = await runTrainCommand(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
   return { code, out, err };
 }
 

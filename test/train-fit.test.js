@@ -8,11 +8,13 @@ const assert = require('uvu/assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { fit, SentenceEncoder, TrainingSession, evaluateSts } = require('../dist');
-const { loadStsTask } = require('../dist/eval');
+const { spawn } = require('node:child_process');
+const { fit, SentenceEncoder, TrainingSession } = require('../dist');
+const { evaluateSts, loadStsTask } = require('../dist/eval');
 const { FIXTURES } = require('./helpers/reference');
 
 const MODEL = path.join(FIXTURES, 'train-small');
+const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-train-fit-'));
 const pairs = loadStsTask('stsb-dev').subsets[0].pairs.slice(0, 64);
 const cosineExamples = pairs.map((p) => ({ texts: [p.s1, p.s2], label: p.score / 5 }));
@@ -72,6 +74,18 @@ test('fit with an outputDir saves a model that encodes differently from the star
   const again = await fit(MODEL, { loss: 'cosine', train: cosineExamples, batchSize: 16, epochs: 2, learningRate: 2e-3 });
   assert.equal(Array.from(again.losses), Array.from(result.losses));
   assert.is(again.outputDir, undefined);
+});
+
+test('fit takes a CPU SentenceEncoder as the start model (its folder, reloaded)', async () => {
+  const enc = await SentenceEncoder.load(MODEL, { device: 'cpu' });
+  try {
+    const a = await fit(enc, { loss: 'cosine', train: cosineExamples.slice(0, 16), learningRate: 2e-3, warmupRatio: 0 });
+    const b = await fit(MODEL, { loss: 'cosine', train: cosineExamples.slice(0, 16), learningRate: 2e-3, warmupRatio: 0 });
+    assert.equal(Array.from(a.losses), Array.from(b.losses));
+  } finally {
+    enc.dispose();
+  }
+  await fit({ encode() {} }, { loss: 'cosine', train: cosineExamples }).then(() => assert.unreachable(), (err) => assert.instance(err, TypeError));
 });
 
 test('an AbortSignal stops between steps: rejects with its reason, leaves no output folder', async () => {
@@ -151,6 +165,67 @@ test('bad examples and options are refused before training, naming what is wrong
     () => assert.unreachable(),
     (err) => assert.is(err.code, 'ERR_BAD_MODEL'),
   );
+});
+
+test('sbert train: Ctrl-C stops between steps, exit 130, nothing in --output', async () => {
+  const out = path.join(tmp, 'cli-interrupted');
+  const child = spawn(process.execPath, [CLI, 'train', '--model', MODEL, '--loss', 'cosine', '--train', 'stsb-train', '--epochs', '20', '--output', out], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let signalled = false;
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    // The first progress line means training is under way: interrupt it.
+    if (!signalled && stderr.includes('train [')) {
+      signalled = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.ok(signalled, `training never reported progress: ${stderr}`);
+  assert.is(code, 130, stderr);
+  assert.match(stderr, /interrupted; nothing was written to/);
+  assert.not.ok(fs.existsSync(out));
+  assert.equal(fs.readdirSync(tmp).filter((f) => f.includes('cli-interrupted')), []);
+});
+
+test('the native trainer checks its arguments and batches (errors name them, nothing crashes)', async () => {
+  const { native } = require('../dist/native');
+  const { loadModelFolder, buildNativeSpec } = require('../dist/weights');
+  const spec = buildNativeSpec(await loadModelFolder(MODEL));
+  const base = { loss: 'cosine', textsPerExample: 2, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1, dropout: false, seed: 1 };
+  assert.throws(() => native().createTrainer(spec, { ...base, loss: 'hinge' }), (e) => e instanceof RangeError && /options\.loss/.test(e.message));
+  assert.throws(() => native().createTrainer(spec, { ...base, textsPerExample: undefined }), (e) => e instanceof TypeError && /options\.textsPerExample/.test(e.message));
+  assert.throws(() => native().createTrainer(spec, { ...base, maxGradNorm: 0 }), (e) => e instanceof RangeError && /maxGradNorm/.test(e.message));
+  await native().createTrainer(spec, { ...base, loss: 'softmax', classifier: { weight: new Float32Array(5), bias: new Float32Array(3) } })
+    .then(() => assert.unreachable(), (e) => assert.match(e.message, /options\.classifier\.weight must hold 216 values/));
+  const trainer = await native().createTrainer(spec, base);
+  const ids = Int32Array.from([101, 150, 102, 101, 160, 161, 102]);
+  const cuSeqlens = Int32Array.from([0, 3, 7]);
+  const rejects = async (batch, re) => {
+    await trainer.step({ ids, cuSeqlens, labels: Float32Array.of(0.5), learningRate: 1e-3, ...batch }).then(
+      () => assert.unreachable(`accepted ${re}`),
+      (e) => {
+        assert.instance(e, RangeError);
+        assert.is(e.code, 'ERR_OUT_OF_RANGE');
+        assert.match(e.message, re);
+      },
+    );
+  };
+  await rejects({ labels: Float32Array.of(0.5, 0.1) }, /labels must hold one value per example \(1\)/);
+  await rejects({ ids: Int32Array.from([101, 150, 102, 101, 9999, 161, 102]) }, /token id 9999 at 4 is outside the vocabulary/);
+  await rejects({ cuSeqlens: Int32Array.from([0, 3, 6]) }, /cuSeqlens ends at 6 but ids has 7 tokens/);
+  await rejects({ ids: Int32Array.from([101, 102, 103]), cuSeqlens: Int32Array.from([0, 3]) }, /not a multiple of textsPerExample 2/);
+  assert.throws(() => trainer.step({ ids: [1, 2], cuSeqlens, learningRate: 0 }), (e) => e instanceof TypeError && /ids must be an Int32Array/.test(e.message));
+  assert.throws(() => trainer.step({ ids, cuSeqlens, learningRate: -1 }), (e) => e instanceof RangeError && /learningRate/.test(e.message));
+  const ok = await trainer.step({ ids, cuSeqlens, labels: Float32Array.of(0.5), learningRate: 1e-3 });
+  assert.ok(Number.isFinite(ok.loss) && ok.gradNorm > 0);
+  assert.is(trainer.sentenceDim, 24);
+  trainer.dispose();
+  trainer.dispose();
+  assert.ok(trainer.disposed);
+  await trainer.encode(ids, cuSeqlens).then(() => assert.unreachable(), (e) => assert.is(e.code, 'ERR_DISPOSED'));
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ run of ours it is compared with (dropout off).
 
 Input: the JSON batches train-cpu.js writes (token ids from our tokenizer, identical to HF's):
   {"model": DIR, "steps": [{"a": [[ids]...], "b": [[ids]...], "labels": [...]}, ...]}
-Output (last line of stdout): JSON {"stepMs": [...], "warmupSteps": N, "examplesPerStep": B,
+Output (last line of stdout): JSON {"stepMs": [...], "stepCpuMs": [...] (process CPU time), "warmupSteps": N, "examplesPerStep": B,
   "baselineRssMB": ..., "peakRssMB": ..., "threads": ..., "torch": version}
 
   /usr/bin/python3 bench/reference/train_speed.py BATCHES.json --threads N [--warmup 2]
@@ -85,8 +85,10 @@ def main():
         optimizer, lambda s: s / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm)))
     baseline = rss_mb()
     step_ms = []
+    step_cpu_ms = []
     for step in data['steps']:
         t0 = time.perf_counter()
+        c0 = time.process_time()
         a_ids, a_mask = pad(step['a'])
         b_ids, b_mask = pad(step['b'])
         labels = torch.tensor(step['labels'], dtype=torch.float32)
@@ -98,8 +100,9 @@ def main():
         optimizer.step()
         scheduler.step()
         step_ms.append((time.perf_counter() - t0) * 1000)
+        step_cpu_ms.append((time.process_time() - c0) * 1000)
     print(json.dumps({
-        'stepMs': step_ms, 'warmupSteps': args.warmup, 'examplesPerStep': len(data['steps'][0]['labels']),
+        'stepMs': step_ms, 'stepCpuMs': step_cpu_ms, 'warmupSteps': args.warmup, 'examplesPerStep': len(data['steps'][0]['labels']),
         'baselineRssMB': baseline, 'peakRssMB': rss_mb(), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
         'lastLoss': float(loss),
     }))

@@ -17,7 +17,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SbertError } from '../errors';
-import { defaultDataDir } from '../eval/datasets';
 
 /** One training example: the texts the loss sees together, and its label or target. */
 export interface TrainExample {
@@ -28,6 +27,12 @@ export interface TrainExample {
   /** mse: the teacher's embedding of texts[0] (length = the model's embedding dimension). */
   target?: Float32Array;
 }
+
+/**
+ * The package's data/ folder (this file runs from dist/train/). Not lib/eval's defaultDataDir:
+ * the root entry point must not load the evaluation modules.
+ */
+const BUNDLED_DATA_DIR = path.resolve(__dirname, '..', '..', 'data');
 
 /** Data sets bundled with the package that `--train` accepts by name. */
 export const BUNDLED_TRAIN_SETS = ['stsb-train'] as const;
@@ -184,7 +189,7 @@ export function readTrainingFile(file: string): TrainExample[] {
  * sentences and the gold score scaled from 0–5 to [0, 1], as sentence-transformers'
  * training_stsbenchmark.py does.
  */
-export function loadStsbTrain(dataDir: string = defaultDataDir()): TrainExample[] {
+export function loadStsbTrain(dataDir: string = BUNDLED_DATA_DIR): TrainExample[] {
   const file = path.join(dataDir, 'stsbenchmark', 'sts-train.csv');
   return readLines(file).map(({ text, line }) => {
     const f = text.split('\t');

@@ -8,8 +8,9 @@
  * checkpoint when an evaluator is given).
  */
 import type { SentenceEncoder } from '../encoder';
-import { isStsTaskName, loadStsTask, type StsPair } from '../eval/datasets';
-import { evaluateSts } from '../eval/evaluate';
+// lib/eval is loaded only when an evaluator is given: `require('sbert-native')` loads no
+// evaluation module (the STS tools live in `sbert-native/eval`).
+import type { StsPair } from '../eval/datasets';
 import type { NativeLossName } from '../native';
 import type { TrainExample } from './data';
 import { checkOutputDir, NamedParameter, SaveDtype } from './save';
@@ -148,8 +149,9 @@ function checkExamples(loss: LossName, train: readonly TrainExample[], k: number
   }
 }
 
-function evaluationPairs(evaluator: string | readonly StsPair[]): readonly StsPair[] {
+async function evaluationPairs(evaluator: string | readonly StsPair[]): Promise<readonly StsPair[]> {
   if (typeof evaluator === 'string') {
+    const { isStsTaskName, loadStsTask } = await import('../eval/datasets');
     if (!isStsTaskName(evaluator)) throw new RangeError(`options.evaluator '${evaluator}' is not an STS task (e.g. 'stsb-dev')`);
     return loadStsTask(evaluator).subsets.flatMap((s) => s.pairs);
   }
@@ -194,7 +196,8 @@ export async function fit(model: string | SentenceEncoder, options: FitOptions):
   positiveInt(numLabels, 'numLabels');
   checkExamples(loss, train, k, numLabels);
   const evaluationSteps = options.evaluationSteps === undefined ? 0 : positiveInt(options.evaluationSteps, 'evaluationSteps');
-  const evalPairs = options.evaluator === undefined ? undefined : evaluationPairs(options.evaluator);
+  const evalPairs = options.evaluator === undefined ? undefined : await evaluationPairs(options.evaluator);
+  const evaluateSts = evalPairs === undefined ? undefined : (await import('../eval/evaluate')).evaluateSts;
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
   if (options.outputDir !== undefined) {
@@ -233,7 +236,7 @@ export async function fit(model: string | SentenceEncoder, options: FitOptions):
     const started = Date.now();
 
     const evaluate = async (step: number, epoch: number): Promise<FitEvaluation> => {
-      const r = await evaluateSts(session, evalPairs!);
+      const r = await evaluateSts!(session, evalPairs!);
       const e = { step, epoch, spearman: r.spearman, pearson: r.pearson };
       evaluations.push(e);
       if (best === undefined || e.spearman > best.spearman) best = { spearman: e.spearman, step, params: await session.parameters() };

@@ -109,7 +109,7 @@ async function writeTransformerConfig(from: string, to: string, dtype: SaveDtype
  * What sentence-transformers writes for a plain Hugging Face folder it wrapped in Transformer
  * + mean Pooling (the classic layout, which every sentence-transformers version reads).
  */
-async function writePlainModules(stage: string, folder: ModelFolder): Promise<void> {
+async function writePlainModules(stage: string, folder: Omit<ModelFolder, 'weights'>): Promise<void> {
   await writeJson(path.join(stage, 'modules.json'), [
     { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
     { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
@@ -167,7 +167,7 @@ export async function checkOutputDir(dir: string): Promise<void> {
  * atomically. Returns the absolute output folder.
  */
 export async function saveModelFolder(
-  folder: ModelFolder,
+  folder: Omit<ModelFolder, 'weights'>,
   params: readonly NamedParameter[],
   outputDir: string,
   dtype: SaveDtype = 'fp32',

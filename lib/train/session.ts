@@ -25,15 +25,15 @@ interface Packed {
 }
 
 export class TrainingSession {
-  /** The source model folder (configuration, module chain, tokenizer). */
-  readonly folder: ModelFolder;
+  /** The source model folder (configuration, module chain, tokenizer); its weights are released once the trainer holds fp32 copies. */
+  readonly folder: Omit<ModelFolder, 'weights'>;
   /** Length of a sentence embedding. */
   readonly dimension: number;
   readonly loss: NativeLossName;
   readonly textsPerExample: number;
   private trainer: NativeTrainer | undefined;
 
-  private constructor(folder: ModelFolder, trainer: NativeTrainer, options: SessionOptions) {
+  private constructor(folder: Omit<ModelFolder, 'weights'>, trainer: NativeTrainer, options: SessionOptions) {
     this.folder = folder;
     this.trainer = trainer;
     this.dimension = trainer.sentenceDim;
@@ -65,7 +65,9 @@ export class TrainingSession {
     } catch (err) {
       throw withCallerStack(err, stack);
     }
-    return new TrainingSession(folder, trainer, options);
+    // The file buffers (as large as the model) are not needed any more: drop them.
+    const { weights: _weights, ...rest } = folder;
+    return new TrainingSession(rest, trainer, options);
   }
 
   private live(): NativeTrainer {

@@ -177,6 +177,15 @@ void CheckBatch(const PackedBatch& b, int vocabSize, int maxPositions) {
   }
 }
 
+// Serialises a call on the trainer (held until the returned lock goes), then checks that the
+// trainer is live and that the batch fits the model.
+std::unique_lock<std::mutex> StartBatchCall(TrainerState& s, const PackedBatch& b) {
+  std::unique_lock<std::mutex> lock(s.callMutex);
+  CheckLive(s);
+  CheckBatch(b, s.vocabSize, s.maxPositions);
+  return lock;
+}
+
 LossConfig MakeLossConfig(const TrainerOptions& o, int dim) {
   LossConfig cfg{o.loss, dim, o.textsPerExample};
   cfg.numLabels = o.numLabels;
@@ -304,9 +313,7 @@ class StepWorker : public PromiseWorker {
  protected:
   void Run() override {
     TrainerState& s = *state_;
-    std::lock_guard<std::mutex> lock(s.callMutex);
-    CheckLive(s);
-    CheckBatch(batch_, s.vocabSize, s.maxPositions);
+    const std::unique_lock<std::mutex> lock = StartBatchCall(s, batch_);
     const int n = batch_.count();
     const int k = s.options.textsPerExample;
     SBERT_CHECK(n % k == 0, "ERR_OUT_OF_RANGE",
@@ -359,9 +366,7 @@ class TrainerEncodeWorker : public PromiseWorker {
  protected:
   void Run() override {
     TrainerState& s = *state_;
-    std::lock_guard<std::mutex> lock(s.callMutex);
-    CheckLive(s);
-    CheckBatch(batch_, s.vocabSize, s.maxPositions);
+    const std::unique_lock<std::mutex> lock = StartBatchCall(s, batch_);
     out_.resize(static_cast<size_t>(batch_.count()) * s.sentenceDim);
     s.graph->encode(batch_.ids.data(), batch_.cuSeqlens.data(), batch_.count(), out_.data());
   }
@@ -419,6 +424,13 @@ class ParametersWorker : public PromiseWorker {
 
 // ---- methods ---------------------------------------------------------------------------------
 
+// Queues a worker (it deletes itself when done) and returns its promise.
+Napi::Value QueueWorker(PromiseWorker* worker) {
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
 PackedBatch ReadBatch(Napi::Env env, Napi::Value ids, Napi::Value cuSeqlens) {
   PackedBatch b;
   b.ids = CopyI32(env, ids, "ids");
@@ -439,38 +451,26 @@ Napi::Value Trainer::Step(const Napi::CallbackInfo& info) {
   if (!lr.IsNumber()) ThrowTypeError(env, "learningRate must be a number");
   const double rate = lr.As<Napi::Number>().DoubleValue();
   if (!(rate >= 0) || !std::isfinite(rate)) ThrowRangeError(env, "learningRate must be a finite number >= 0");
-  auto* worker = new StepWorker(env, state_, std::move(batch), std::move(labels), std::move(targets), rate);
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  return QueueWorker(new StepWorker(env, state_, std::move(batch), std::move(labels), std::move(targets), rate));
 }
 
 Napi::Value Trainer::Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!state_ || state_->disposed.load()) return RejectDisposed(env);
-  auto* worker = new TrainerEncodeWorker(env, state_, ReadBatch(env, info[0], info[1]));
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  return QueueWorker(new TrainerEncodeWorker(env, state_, ReadBatch(env, info[0], info[1])));
 }
 
 Napi::Value Trainer::Parameters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!state_ || state_->disposed.load()) return RejectDisposed(env);
-  auto* worker = new ParametersWorker(env, state_);
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  return QueueWorker(new ParametersWorker(env, state_));
 }
 
 Napi::Value CreateTrainer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PlanInputHolder holder = ReadPlanInput(env, info[0]);
   TrainerOptions options = ReadOptions(env, info[1]);
-  auto* worker = new CreateTrainerWorker(env, std::move(holder), std::move(options));
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  return QueueWorker(new CreateTrainerWorker(env, std::move(holder), std::move(options)));
 }
 
 }  // namespace

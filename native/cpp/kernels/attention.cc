@@ -86,32 +86,11 @@ SBERT_INLINE typename Vec<W>::f vmax(const typename Vec<W>::f& a, const typename
   return a > b ? a : b;
 }
 
-// exp for softmax inputs (x ≤ 0 after max subtraction; any x works): x = n·ln2 + r, degree-7
-// Taylor polynomial on |r| ≤ ln2/2, times 2^n. ≈ 1 ulp; x < −87.33 → 0; capped at x = 88.
+// exp for softmax inputs (x ≤ 0 after max subtraction; any x works): simd_math.h's vector exp
+// (≈ 1 ulp; x < −87.33 → 0; capped at x = 88).
 template <int W>
 SBERT_INLINE typename Vec<W>::f vexp(const typename Vec<W>::f& in) {
-  using F = typename Vec<W>::f;
-  F x = in;
-  using I = typename Vec<W>::i;
-  const F lo = vset<W>(simd::kExpMin), hi = vset<W>(simd::kExpMax), zero = F{};
-  const I under = x < lo;
-  x = x < lo ? lo : x;
-  x = x > hi ? hi : x;
-  const F magic = vset<W>(12582912.f);  // 1.5·2^23: adding and subtracting rounds to nearest
-  const F n = (x * simd::kLog2e + magic) - magic;
-  F r = x - n * simd::kLn2Hi;
-  r = r - n * simd::kLn2Lo;
-  F p = vset<W>(1.f / 5040.f);
-  p = p * r + (1.f / 720.f);
-  p = p * r + (1.f / 120.f);
-  p = p * r + (1.f / 24.f);
-  p = p * r + (1.f / 6.f);
-  p = p * r + 0.5f;
-  p = p * r + 1.f;
-  p = p * r + 1.f;
-  const I e = (__builtin_convertvector(n, I) + 127) << 23;
-  const F y = p * (F)e;  // bit cast
-  return under ? zero : y;
+  return simd::expGeneric<typename Vec<W>::f, typename Vec<W>::i>(in);
 }
 
 struct Scratch {
@@ -327,16 +306,27 @@ struct TrainArgs {
   float* io;          // forward: out [T, H]; backward: dQkv [T, 3H]
 };
 
+// out[j] = x · column j of Mt, for j < L: Mt is [d][ldm] (a gathered Kᵀ or Vᵀ, zero-padded to
+// ldm, a multiple of W), so each output vector is W dot products at once, without horizontal
+// sums; one sequential FMA chain over c per output.
 template <int W>
-SBERT_INLINE float dotW(const float* a, const float* b, int d) {
+SBERT_INLINE void rowDotsW(const float* x, const float* Mt, int ldm, int d, int L, float* out) {
   using F = typename Vec<W>::f;
-  F acc{};
-  int c = 0;
-  for (; c + W <= d; c += W) acc += vload<W>(a + c) * vload<W>(b + c);
-  float s = 0.f;
-  for (int l = 0; l < W; ++l) s += acc[l];
-  for (; c < d; ++c) s += a[c] * b[c];
-  return s;
+  for (int jb = 0; jb < L; jb += W) {
+    F acc{};
+    for (int c = 0; c < d; ++c) acc += vset<W>(x[c]) * vload<W>(Mt + int64_t(c) * ldm + jb);
+    std::memcpy(out + jb, &acc, sizeof(float) * std::min(W, L - jb));
+  }
+}
+
+// Gathers the head's d columns of L rows (row stride ld) transposed into Mt [d][ldm], zero
+// padding columns L..ldm.
+SBERT_INLINE void gatherTransposed(const float* src, int64_t ld, int L, int d, int ldm, float* Mt) {
+  for (int c = 0; c < d; ++c) {
+    float* row = Mt + int64_t(c) * ldm;
+    for (int j = 0; j < L; ++j) row[j] = src[j * ld + c];
+    for (int j = L; j < ldm; ++j) row[j] = 0.f;
+  }
 }
 
 // y[0..d) += s·x
@@ -353,7 +343,6 @@ SBERT_INLINE void axpyW(float s, const float* x, float* y, int d) {
 template <int W>
 SBERT_INLINE void softmaxRowW(float* row, int L) {
   using F = typename Vec<W>::f;
-  using I = typename Vec<W>::i;
   float mx = row[0];
   for (int j = 1; j < L; ++j) mx = std::max(mx, row[j]);
   float sum = 0.f;
@@ -361,7 +350,7 @@ SBERT_INLINE void softmaxRowW(float* row, int L) {
     const int cnt = std::min(W, L - j);
     F x = vset<W>(mx);
     std::memcpy(&x, row + j, sizeof(float) * cnt);
-    const F e = simd::expGeneric<F, I>(x - mx);
+    const F e = vexp<W>(x - mx);
     std::memcpy(row + j, &e, sizeof(float) * cnt);
     for (int l = 0; l < cnt; ++l) sum += e[l];
   }
@@ -370,7 +359,8 @@ SBERT_INLINE void softmaxRowW(float* row, int L) {
 }
 
 template <int W>
-SBERT_INLINE void trainForwardPair(const TrainArgs& a, int seq, int head, std::vector<float>& pd) {
+SBERT_INLINE void trainForwardPair(const TrainArgs& a, int seq, int head, std::vector<float>& pd,
+                                   std::vector<float>& mt) {
   const int64_t t0 = a.cu[seq];
   const int L = a.cu[seq + 1] - a.cu[seq];
   if (L <= 0) return;
@@ -382,19 +372,21 @@ SBERT_INLINE void trainForwardPair(const TrainArgs& a, int seq, int head, std::v
   const float* k = q + H;
   const float* v = q + 2 * H;
   const bool drop = a.dropP > 0.f;
-  const float keepScale = 1.f / (1.f - a.dropP);
   if (pd.size() < size_t(L)) pd.resize(size_t(L));
+  const int ldm = (L + kPad - 1) / kPad * kPad;
+  if (mt.size() < size_t(d) * ldm) mt.resize(size_t(d) * ldm);
+  gatherTransposed(k, ld, L, d, ldm, mt.data());
   for (int i = 0; i < L; ++i) {
     float* row = P + int64_t(i) * L;
-    for (int j = 0; j < L; ++j) row[j] = dotW<W>(q + i * ld, k + j * ld, d) * a.scale;
+    rowDotsW<W>(q + i * ld, mt.data(), ldm, d, L, row);
+    for (int j = 0; j < L; ++j) row[j] *= a.scale;
     softmaxRowW<W>(row, L);
     const float* pr = row;
     if (drop) {
-      uint8_t* m = a.mask + off + int64_t(i) * L;
-      for (int j = 0; j < L; ++j) {
-        m[j] = dropoutKeep(a.seed, uint64_t(off + int64_t(i) * L + j), a.dropP);
-        pd[j] = m[j] ? row[j] * keepScale : 0.f;
-      }
+      // The row's elements are indices off + i·L + j of the stream (the layout of probs).
+      std::copy(row, row + L, pd.data());
+      dropoutForward(pd.data(), L, a.dropP, a.seed, a.mask + off + int64_t(i) * L,
+                     uint64_t(off + int64_t(i) * L));
       pr = pd.data();
     }
     float* o = a.io + (t0 + i) * H + int64_t(head) * d;
@@ -404,7 +396,8 @@ SBERT_INLINE void trainForwardPair(const TrainArgs& a, int seq, int head, std::v
 }
 
 template <int W>
-SBERT_INLINE void trainBackwardPair(const TrainArgs& a, int seq, int head, std::vector<float>& buf) {
+SBERT_INLINE void trainBackwardPair(const TrainArgs& a, int seq, int head, std::vector<float>& buf,
+                                    std::vector<float>& mt) {
   const int64_t t0 = a.cu[seq];
   const int L = a.cu[seq + 1] - a.cu[seq];
   if (L <= 0) return;
@@ -428,16 +421,20 @@ SBERT_INLINE void trainBackwardPair(const TrainArgs& a, int seq, int head, std::
   }
   if (buf.size() < size_t(L)) buf.resize(size_t(L));
   float* dS = buf.data();
+  const int ldm = (L + kPad - 1) / kPad * kPad;
+  if (mt.size() < size_t(d) * ldm) mt.resize(size_t(d) * ldm);
+  gatherTransposed(v, ld, L, d, ldm, mt.data());
   for (int i = 0; i < L; ++i) {
     const float* pRow = P + int64_t(i) * L;
     const float* go = a.dOut + (t0 + i) * H + col;
+    // out_i = Σ_j P'_ij v_j with P' = P·keep/(1 − p): dP'_ij = dO_i · v_j, dV_j += P'_ij dO_i.
+    rowDotsW<W>(go, mt.data(), ldm, d, L, dS);
     float dot = 0.f;
     for (int j = 0; j < L; ++j) {
-      // out_i = Σ_j P'_ij v_j with P' = P·keep/(1 − p).
-      const float pk = mask ? (mask[int64_t(i) * L + j] ? pRow[j] * keepScale : 0.f) : pRow[j];
+      const bool kept = !mask || mask[int64_t(i) * L + j];
+      const float pk = mask ? (kept ? pRow[j] * keepScale : 0.f) : pRow[j];
       axpyW<W>(pk, go, dv + j * ld, d);
-      float dp = dotW<W>(go, v + j * ld, d);
-      if (mask) dp = mask[int64_t(i) * L + j] ? dp * keepScale : 0.f;
+      const float dp = mask ? (kept ? dS[j] * keepScale : 0.f) : dS[j];
       dS[j] = dp;
       dot += pRow[j] * dp;
     }
@@ -452,11 +449,11 @@ SBERT_INLINE void trainBackwardPair(const TrainArgs& a, int seq, int head, std::
 
 template <int W>
 SBERT_INLINE void trainRange(const TrainArgs& a, bool backward, int64_t b, int64_t e) {
-  static thread_local std::vector<float> buf;
+  static thread_local std::vector<float> buf, mt;
   for (int64_t it = b; it < e; ++it) {
     const int seq = static_cast<int>(it / a.heads), head = static_cast<int>(it % a.heads);
-    if (backward) trainBackwardPair<W>(a, seq, head, buf);
-    else trainForwardPair<W>(a, seq, head, buf);
+    if (backward) trainBackwardPair<W>(a, seq, head, buf, mt);
+    else trainForwardPair<W>(a, seq, head, buf, mt);
   }
 }
 

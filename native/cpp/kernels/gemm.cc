@@ -96,7 +96,7 @@ inline v4 load4(const float* p) {
   return v;
 }
 
-template <int MR>
+template <int MR, bool TA>
 void kernelPortable(int kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
                     int nr, bool accumulate, const Epi& epi) {
   constexpr int NR = kNrPortable, NV = NR / 4, mr = MR;
@@ -112,7 +112,7 @@ void kernelPortable(int kc, const float* a, int64_t lda, const float* b, float* 
     v4 bv[NV];
     for (int v = 0; v < NV; ++v) bv[v] = load4(bk + 4 * v);
     for (int i = 0; i < MR; ++i) {
-      const v4 ai = splat4(a[i * lda + k]);
+      const v4 ai = splat4(TA ? a[k * lda + i] : a[i * lda + k]);
       for (int v = 0; v < NV; ++v) acc[i][v] += ai * bv[v];
     }
   }
@@ -143,7 +143,7 @@ void kernelPortable(int kc, const float* a, int64_t lda, const float* b, float* 
 
 // ---- AVX-512 micro-kernel: 12 × 32 (24 zmm accumulators) ----------------------------------
 
-template <int MR>
+template <int MR, bool TA>
 SBERT_TARGET_AVX512 void kernelAvx512(int kc, const float* __restrict a, int64_t lda,
                                       const float* __restrict b, float* c, int64_t ldc, int nr,
                                       bool accumulate, const Epi& epi) {
@@ -171,7 +171,7 @@ SBERT_TARGET_AVX512 void kernelAvx512(int kc, const float* __restrict a, int64_t
     const __m512 b1 = _mm512_load_ps(b + k * 32 + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i * lda + k]);
+      const __m512 ai = _mm512_set1_ps(TA ? a[k * lda + i] : a[i * lda + k]);
       c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
     }
@@ -208,7 +208,7 @@ SBERT_TARGET_AVX2 inline __m256i laneMask(int n) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n));
 }
 
-template <int MR>
+template <int MR, bool TA>
 SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda,
                                   const float* __restrict b, float* c, int64_t ldc, int nr,
                                   bool accumulate, const Epi& epi) {
@@ -232,7 +232,7 @@ SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda
     const __m256 b1 = _mm256_load_ps(b + k * 16 + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i * lda + k);
+      const __m256 ai = _mm256_broadcast_ss(TA ? a + k * lda + i : a + i * lda + k);
       c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
     }
@@ -265,31 +265,31 @@ SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda
 using KernelFn = void (*)(int, const float*, int64_t, const float*, float*, int64_t, int, bool,
                           const Epi&);
 
-// kernels[r] computes exactly r rows (1 ≤ r ≤ MR), reading A in place; every instance runs the
-// same per-element sequence (start from 0 or C, FMA over k in order, same epilogue), so which
-// instance computes a row never changes its bits.
-const KernelFn kPortableKernels[kMrPortable + 1] = {
-    nullptr,           kernelPortable<1>, kernelPortable<2>, kernelPortable<3>,
-    kernelPortable<4>, kernelPortable<5>, kernelPortable<6>};
+// kernels[ta][r] computes exactly r rows (1 ≤ r ≤ MR), reading A in place (ta: A is stored
+// transposed, element (i, k) at a[k·lda + i]); every instance runs the same per-element
+// sequence (start from 0 or C, FMA over k in order, same epilogue), so which instance computes
+// a row never changes its bits.
+const KernelFn kPortableKernels[2][6 + 1] = {
+    {nullptr, kernelPortable<1, false>, kernelPortable<2, false>, kernelPortable<3, false>, kernelPortable<4, false>, kernelPortable<5, false>, kernelPortable<6, false>},
+    {nullptr, kernelPortable<1, true>, kernelPortable<2, true>, kernelPortable<3, true>, kernelPortable<4, true>, kernelPortable<5, true>, kernelPortable<6, true>}};
 static_assert(kMrPortable == 6, "kPortableKernels lists MR = 6 instances");
 #if SBERT_X86
-const KernelFn kAvx512Kernels[kMrAvx512 + 1] = {
-    nullptr,          kernelAvx512<1>, kernelAvx512<2>,  kernelAvx512<3>,  kernelAvx512<4>,
-    kernelAvx512<5>,  kernelAvx512<6>, kernelAvx512<7>,  kernelAvx512<8>,  kernelAvx512<9>,
-    kernelAvx512<10>, kernelAvx512<11>, kernelAvx512<12>};
+const KernelFn kAvx512Kernels[2][12 + 1] = {
+    {nullptr, kernelAvx512<1, false>, kernelAvx512<2, false>, kernelAvx512<3, false>, kernelAvx512<4, false>, kernelAvx512<5, false>, kernelAvx512<6, false>, kernelAvx512<7, false>, kernelAvx512<8, false>, kernelAvx512<9, false>, kernelAvx512<10, false>, kernelAvx512<11, false>, kernelAvx512<12, false>},
+    {nullptr, kernelAvx512<1, true>, kernelAvx512<2, true>, kernelAvx512<3, true>, kernelAvx512<4, true>, kernelAvx512<5, true>, kernelAvx512<6, true>, kernelAvx512<7, true>, kernelAvx512<8, true>, kernelAvx512<9, true>, kernelAvx512<10, true>, kernelAvx512<11, true>, kernelAvx512<12, true>}};
 static_assert(kMrAvx512 == 12, "kAvx512Kernels lists MR = 12 instances");
-const KernelFn kAvx2Kernels[kMrAvx2 + 1] = {nullptr,       kernelAvx2<1>, kernelAvx2<2>,
-                                            kernelAvx2<3>, kernelAvx2<4>, kernelAvx2<5>,
-                                            kernelAvx2<6>};
+const KernelFn kAvx2Kernels[2][6 + 1] = {
+    {nullptr, kernelAvx2<1, false>, kernelAvx2<2, false>, kernelAvx2<3, false>, kernelAvx2<4, false>, kernelAvx2<5, false>, kernelAvx2<6, false>},
+    {nullptr, kernelAvx2<1, true>, kernelAvx2<2, true>, kernelAvx2<3, true>, kernelAvx2<4, true>, kernelAvx2<5, true>, kernelAvx2<6, true>}};
 static_assert(kMrAvx2 == 6, "kAvx2Kernels lists MR = 6 instances");
 #endif
 
-const KernelFn* kernelsFor(int isa) {
+const KernelFn* kernelsFor(int isa, bool transA) {
 #if SBERT_X86
-  if (isa == kAvx512) return kAvx512Kernels;
-  if (isa == kAvx2) return kAvx2Kernels;
+  if (isa == kAvx512) return kAvx512Kernels[transA];
+  if (isa == kAvx2) return kAvx2Kernels[transA];
 #endif
-  return kPortableKernels;
+  return kPortableKernels[transA];
 }
 
 // Height of the next micro-tile when `left` rows remain: full MR tiles, except that a short
@@ -310,10 +310,10 @@ namespace {
 // column panels ([K][nr] each, zero-padded). rowStride = K packs W itself (packWeight);
 // rowStride = 1, colStride = N packs the transpose of a row-major [K, N] matrix
 // (packWeightTransposed); the loops run along whichever index is contiguous in memory.
-PackedWeight packPanels(const float* W, int N, int K, int64_t rowStride, int64_t colStride) {
+void packPanels(PackedWeight& pw, const float* W, int N, int K, int64_t rowStride,
+                int64_t colStride) {
   SBERT_CHECK(N >= 0 && K >= 0, "ERR_INTERNAL", "packWeight: negative shape");
   SBERT_CHECK(W != nullptr || int64_t(N) * K == 0, "ERR_INTERNAL", "packWeight: null weight");
-  PackedWeight pw;
   pw.N = N;
   pw.K = K;
   pw.isa = activeIsa();
@@ -321,7 +321,11 @@ PackedWeight packPanels(const float* W, int N, int K, int64_t rowStride, int64_t
   const int nr = pw.nr;
   const int64_t panels = (N + nr - 1) / nr;
   pw.floats = panels * K * nr;
-  pw.data.reset(allocAligned(pw.floats));
+  if (!pw.data || pw.capacity < pw.floats) {
+    pw.data.reset();  // release first: peak memory is not old + new
+    pw.data.reset(allocAligned(pw.floats));
+    pw.capacity = pw.floats;
+  }
   float* dst = pw.data.get();
   parallelFor(0, panels, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -347,19 +351,37 @@ PackedWeight packPanels(const float* W, int N, int K, int64_t rowStride, int64_t
       }
     }
   });
-  return pw;
 }
 
 }  // namespace
 
-PackedWeight packWeight(const float* W, int N, int K) { return packPanels(W, N, K, K, 1); }
-
-PackedWeight packWeightTransposed(const float* W, int N, int K) {
-  return packPanels(W, K, N, 1, K);
+PackedWeight packWeight(const float* W, int N, int K) {
+  PackedWeight pw;
+  packPanels(pw, W, N, K, K, 1);
+  return pw;
 }
 
-void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float* bias,
-            const float* residual, Epilogue ep, float* C) {
+PackedWeight packWeightTransposed(const float* W, int N, int K) {
+  PackedWeight pw;
+  packPanels(pw, W, K, N, 1, K);
+  return pw;
+}
+
+void packWeightInto(PackedWeight& pw, const float* W, int N, int K) {
+  packPanels(pw, W, N, K, K, 1);
+}
+
+void packWeightTransposedInto(PackedWeight& pw, const float* W, int N, int K) {
+  packPanels(pw, W, K, N, 1, K);
+}
+
+namespace {
+
+// C = A·Wᵀ (+ epilogue) with A read in place: element (m, k) at A[m·lda + k], or at
+// A[k·lda + m] when transA.
+void linearImpl(const float* A, int64_t lda, bool transA, int64_t M, int K,
+                const PackedWeight& W, const float* bias, const float* residual, Epilogue ep,
+                float* C) {
   SBERT_CHECK(W.K == K, "ERR_INTERNAL", "linear: K does not match the packed weight");
   SBERT_CHECK(M >= 0, "ERR_INTERNAL", "linear: negative M");
   const int N = W.N;
@@ -371,7 +393,7 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
 
   const int isa = W.isa;
   const int MR = mrFor(isa), NR = W.nr;
-  const KernelFn* kernels = kernelsFor(isa);
+  const KernelFn* kernels = kernelsFor(isa, transA);
   const int kc = kBlock(K);
   const int nkb = K == 0 ? 1 : (K + kc - 1) / kc;
   const int nPanels = (N + NR - 1) / NR;
@@ -417,7 +439,7 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
         for (int ir = 0; ir < rows;) {
           const int mr = nextTile(rows - ir, MR);
           Epi epi;
-          if (last) {
+          if (last && ep != Epilogue::Accumulate) {
             epi.ep = ep;
             epi.bias = bias ? bias + n0 : nullptr;
             if (ep == Epilogue::BiasResidual) {
@@ -426,8 +448,9 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
             }
           }
           // Every micro-tile reads A in place (row-major, lda = K), exactly mr rows.
-          kernels[mr](kcb, A + (m0 + ir) * int64_t(K) + k0, K, bp, C + (m0 + ir) * N + n0, N, nr,
-                      kb > 0, epi);
+          const float* a = transA ? A + int64_t(k0) * lda + (m0 + ir) : A + (m0 + ir) * lda + k0;
+          kernels[mr](kcb, a, lda, bp, C + (m0 + ir) * N + n0, N, nr,
+                      kb > 0 || ep == Epilogue::Accumulate, epi);
           ir += mr;
         }
       };
@@ -453,6 +476,13 @@ void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float
   }
 }
 
+}  // namespace
+
+void linear(const float* A, int64_t M, int K, const PackedWeight& W, const float* bias,
+            const float* residual, Epilogue ep, float* C) {
+  linearImpl(A, K, false, M, K, W, bias, residual, ep, C);
+}
+
 void linearBackwardInput(const float* dY, int64_t M, const PackedWeight& Wt,
                          const float* residual, float* dX) {
   linear(dY, M, Wt.K, Wt, nullptr, residual,
@@ -464,34 +494,18 @@ void linearBackwardWeight(const float* dY, int64_t ldDY, int64_t M, int N, const
   SBERT_CHECK(Xt.K == M, "ERR_INTERNAL", "linearBackwardWeight: X has another row count");
   const int K = Xt.N;
   if (M == 0 || N == 0 || K == 0) return;
-  // dYᵀ [N, M], transposed in 32 × 32 tiles.
-  constexpr int64_t kTile = 32;
-  std::vector<float> dYt(size_t(N) * size_t(M));
-  const int64_t nTilesN = (N + kTile - 1) / kTile;
-  parallelFor(0, nTilesN, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t c0 = b * kTile, c1 = std::min<int64_t>(N, c0 + kTile);
-      for (int64_t r0 = 0; r0 < M; r0 += kTile) {
-        const int64_t r1 = std::min(M, r0 + kTile);
-        for (int64_t c = c0; c < c1; ++c)
-          for (int64_t r = r0; r < r1; ++r) dYt[size_t(c * M + r)] = dY[r * ldDY + c];
-      }
-    }
-  });
-  // G = dYᵀ · X as a Linear: C[N, K] = A[N, M] · (Xᵀ)ᵀ with Xᵀ packed as the weight; the
-  // accumulation into dW rides the residual epilogue.
-  std::vector<float> g(size_t(N) * size_t(K));
-  linear(dYt.data(), N, int(M), Xt, nullptr, dW, Epilogue::BiasResidual, g.data());
-  std::memcpy(dW, g.data(), g.size() * sizeof(float));
+  // dW += dYᵀ · X as a Linear: C[N, K] += A[N, M] · (Xᵀ)ᵀ with Xᵀ packed as the weight and A
+  // = dYᵀ read in place (the micro-kernel's transposed-A form).
+  linearImpl(dY, ldDY, true, N, int(M), Xt, nullptr, nullptr, Epilogue::Accumulate, dW);
   if (db) {
-    // Σ over rows of dYᵀ: contiguous rows, one sequential fp32 chain per feature.
+    // Column sums of dY in double, threads splitting the columns.
     parallelFor(0, N, 64, [&](int64_t c0, int64_t c1) {
-      for (int64_t c = c0; c < c1; ++c) {
-        const float* row = dYt.data() + c * M;
-        double s = 0;
-        for (int64_t r = 0; r < M; ++r) s += row[r];
-        db[c] += static_cast<float>(s);
+      std::vector<double> s(size_t(c1 - c0), 0.0);
+      for (int64_t r = 0; r < M; ++r) {
+        const float* row = dY + r * ldDY;
+        for (int64_t c = c0; c < c1; ++c) s[size_t(c - c0)] += row[c];
       }
+      for (int64_t c = c0; c < c1; ++c) db[c] += static_cast<float>(s[size_t(c - c0)]);
     });
   }
 }
@@ -502,9 +516,10 @@ void linearReference(const float* A, int64_t M, int K, const float* W, int N, co
     for (int n = 0; n < N; ++n) {
       double s = 0;
       for (int k = 0; k < K; ++k) s += double(A[m * K + k]) * double(W[int64_t(n) * K + k]);
-      if (ep != Epilogue::None && bias) s += bias[n];
+      if (ep != Epilogue::None && ep != Epilogue::Accumulate && bias) s += bias[n];
       if (ep == Epilogue::BiasGelu) s = 0.5 * s * std::erfc(-s / std::sqrt(2.0));
       if (ep == Epilogue::BiasResidual) s += residual[m * N + n];
+      if (ep == Epilogue::Accumulate) s += C[m * N + n];
       C[m * N + n] = static_cast<float>(s);
     }
   }

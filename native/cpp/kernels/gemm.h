@@ -14,6 +14,7 @@
 //     BiasGelu      C = gelu_erf(A·Wᵀ + bias[N])   (exact-erf GELU; the SIMD paths use a
 //                   rational erf with |error| ≤ 4e-7, the portable path std::erf)
 //     BiasResidual  C = A·Wᵀ + bias[N] + residual[M, N]
+//     Accumulate    C += A·Wᵀ   (each element's FMA chain starts from C; bias ignored)
 //   `bias` may be null for Bias/BiasResidual/BiasGelu (treated as zeros). `residual` and C must
 //   not alias A; residual must not alias C.
 // Dispatch: AVX-512F micro-kernel, else AVX2+FMA, else portable C++ (cpu_features.h; the
@@ -26,7 +27,7 @@
 
 namespace sbert {
 
-enum class Epilogue { None, Bias, BiasGelu, BiasResidual };
+enum class Epilogue { None, Bias, BiasGelu, BiasResidual, Accumulate };
 
 // A Linear weight prepacked for the micro-kernel. Movable, not copyable.
 struct PackedWeight {
@@ -35,6 +36,7 @@ struct PackedWeight {
   int nr = 0;       // panel width
   int isa = 0;      // micro-kernel the panels were packed for (internal)
   int64_t floats = 0;
+  int64_t capacity = 0;  // floats allocated (≥ floats): the *Into packers reuse the buffer
   struct Free {
     void operator()(float* p) const;
   };
@@ -57,6 +59,10 @@ PackedWeight packWeight(const float* W, int N, int K);
 
 // Packs the transpose of the row-major [N, K] matrix W: result.N = K, result.K = N.
 PackedWeight packWeightTransposed(const float* W, int N, int K);
+// The same, into an existing PackedWeight whose buffer is reused when large enough (training
+// repacks every step: no allocation, no page faults once the shapes have been seen).
+void packWeightInto(PackedWeight& pw, const float* W, int N, int K);
+void packWeightTransposedInto(PackedWeight& pw, const float* W, int N, int K);
 // dX = dY·W (+ residual [M, K] when non-null), Wt = packWeightTransposed(W, N, K); dY is
 // [M, Wt.K] contiguous. dX must not alias dY or residual.
 void linearBackwardInput(const float* dY, int64_t M, const PackedWeight& Wt,

@@ -25,6 +25,9 @@ int main() {
       kept += mask[i];
       scaled = scaled && y[i] == (mask[i] ? x[i] * (1.f / (1.f - p)) : 0.f);
     }
+    bool same = true;  // the (vectorized) forward agrees with the scalar keep function
+    for (int64_t i = 0; i < n; ++i) same = same && bool(mask[i]) == dropoutKeep(dropoutStream(42, 1, 0), uint64_t(i), p);
+    t.check(same, "dropout p=%g: forward mask = dropoutKeep element by element", p);
     const double frac = double(kept) / double(n);
     t.check(std::fabs(frac - (1 - p)) < 0.01, "dropout p=%g keeps %.4f", p, frac);
     t.check(scaled, "dropout p=%g: kept values ×1/(1−p), dropped 0", p);

@@ -23,6 +23,7 @@ const char* epName(Epilogue e) {
     case Epilogue::Bias: return "bias";
     case Epilogue::BiasGelu: return "bias+gelu";
     case Epilogue::BiasResidual: return "bias+residual";
+    case Epilogue::Accumulate: return "accumulate";
   }
   return "?";
 }

@@ -3,55 +3,27 @@
 //   - d(Σ w·embeddings)/d(param) from forward + backward, for samples of every parameter,
 //     against central finite differences of a double-precision copy of the whole forward
 //     (written here, independently of the kernels);
-//   - encode (the inference kernels) against the double forward and against the training
-//     forward without dropout;
+//   - encode (the inference kernels) against the CPU engine on the same weights, against the
+//     double forward and against the training forward without dropout;
 //   - backward accumulates, zeroGrad clears, rows of unused token ids get no gradient,
 //     dropout changes the embeddings from step to step and is off when asked.
-#include <cstring>
-#include <deque>
 #include <vector>
 
 #include "grad_check.h"
+#include "engine/backend.h"
+#include "random_model.h"
 #include "train/model_graph.h"
 
 using namespace sbert;
 using sbert::test::Tally;
 
-// PlanParam::copyTo belongs to the engine (engine/model_plan.cc on main). Until this branch has
-// it, the test supplies an F32-only version; weak, so the engine's definition wins once linked.
-__attribute__((weak)) void sbert::PlanParam::copyTo(float* dst) const {
-  std::memcpy(dst, source.data, sizeof(float) * size_t(numel()));
-}
-
 namespace {
 
-struct TestModel {
-  ModelPlan plan;
-  std::deque<std::vector<float>> storage;  // the F32 sources
+// ---- the double-precision forward -------------------------------------------------------
 
-  int add(const std::string& name, std::vector<int64_t> shape, ParamRole role, float lo,
-          float hi, std::mt19937& rng) {
-    PlanParam p;
-    p.name = name;
-    p.shape = std::move(shape);
-    p.role = role;
-    storage.push_back(test::randomVec(rng, size_t(p.numel()), lo, hi));
-    p.source = {storage.back().data(), DType::F32};
-    plan.params.push_back(std::move(p));
-    return int(plan.params.size()) - 1;
-  }
-};
-
-struct DenseSpec {
-  int out;
-  Activation act;
-  bool bias;
-};
-
-void makeModel(TestModel& m, const std::vector<PoolMode>& pooling,
-               const std::vector<DenseSpec>& dense, bool normalize, uint32_t seed) {
-  std::mt19937 rng(seed);
-  BertShape& s = m.plan.shape;
+// hidden 16, 2 heads, 2 layers, ffn 36, 23 tokens (the last 3 unused), 40 positions.
+BertShape smallShape() {
+  BertShape s;
   s.vocabSize = 23;
   s.hiddenSize = 16;
   s.numLayers = 2;
@@ -62,60 +34,8 @@ void makeModel(TestModel& m, const std::vector<PoolMode>& pooling,
   s.layerNormEps = 1e-12f;
   s.hiddenDropout = 0.1f;
   s.attentionDropout = 0.1f;
-  const int64_t H = s.hiddenSize, I = s.intermediateSize;
-  const float wr = 0.35f;
-  EmbeddingsPlan& e = m.plan.embeddings;
-  e.word = m.add("embeddings.word_embeddings.weight", {s.vocabSize, H}, ParamRole::Embedding, -1,
-                 1, rng);
-  e.position = m.add("embeddings.position_embeddings.weight", {s.maxPositions, H},
-                     ParamRole::Embedding, -1, 1, rng);
-  e.tokenType = m.add("embeddings.token_type_embeddings.weight", {s.typeVocabSize, H},
-                      ParamRole::Embedding, -1, 1, rng);
-  e.lnGamma = m.add("embeddings.LayerNorm.weight", {H}, ParamRole::LayerNormWeight, 0.7f, 1.3f, rng);
-  e.lnBeta = m.add("embeddings.LayerNorm.bias", {H}, ParamRole::LayerNormBias, -0.2f, 0.2f, rng);
-  for (int l = 0; l < s.numLayers; ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    LayerPlan lp;
-    lp.query = m.add(p + "attention.self.query.weight", {H, H}, ParamRole::Weight, -wr, wr, rng);
-    lp.queryBias = m.add(p + "attention.self.query.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
-    lp.key = m.add(p + "attention.self.key.weight", {H, H}, ParamRole::Weight, -wr, wr, rng);
-    lp.keyBias = m.add(p + "attention.self.key.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
-    lp.value = m.add(p + "attention.self.value.weight", {H, H}, ParamRole::Weight, -wr, wr, rng);
-    lp.valueBias = m.add(p + "attention.self.value.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
-    lp.attnOut = m.add(p + "attention.output.dense.weight", {H, H}, ParamRole::Weight, -wr, wr, rng);
-    lp.attnOutBias = m.add(p + "attention.output.dense.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
-    lp.attnLnGamma = m.add(p + "attention.output.LayerNorm.weight", {H},
-                           ParamRole::LayerNormWeight, 0.7f, 1.3f, rng);
-    lp.attnLnBeta = m.add(p + "attention.output.LayerNorm.bias", {H}, ParamRole::LayerNormBias,
-                          -0.2f, 0.2f, rng);
-    lp.ffnIn = m.add(p + "intermediate.dense.weight", {I, H}, ParamRole::Weight, -wr, wr, rng);
-    lp.ffnInBias = m.add(p + "intermediate.dense.bias", {I}, ParamRole::Bias, -0.2f, 0.2f, rng);
-    lp.ffnOut = m.add(p + "output.dense.weight", {H, I}, ParamRole::Weight, -wr, wr, rng);
-    lp.ffnOutBias = m.add(p + "output.dense.bias", {H}, ParamRole::Bias, -0.2f, 0.2f, rng);
-    lp.ffnLnGamma = m.add(p + "output.LayerNorm.weight", {H}, ParamRole::LayerNormWeight, 0.7f,
-                          1.3f, rng);
-    lp.ffnLnBeta = m.add(p + "output.LayerNorm.bias", {H}, ParamRole::LayerNormBias, -0.2f, 0.2f,
-                         rng);
-    m.plan.layers.push_back(lp);
-  }
-  m.plan.pooling = pooling;
-  int dim = int(H) * int(pooling.size());
-  for (size_t j = 0; j < dense.size(); ++j) {
-    DensePlan d;
-    d.inFeatures = dim;
-    d.outFeatures = dense[j].out;
-    d.activation = dense[j].act;
-    const std::string p = "dense." + std::to_string(j) + ".linear.";
-    d.weight = m.add(p + "weight", {d.outFeatures, d.inFeatures}, ParamRole::Weight, -wr, wr, rng);
-    if (dense[j].bias) d.bias = m.add(p + "bias", {d.outFeatures}, ParamRole::Bias, -0.2f, 0.2f, rng);
-    m.plan.dense.push_back(d);
-    dim = d.outFeatures;
-  }
-  m.plan.normalize = normalize;
-  m.plan.sentenceDim = dim;
+  return s;
 }
-
-// ---- the double-precision forward -------------------------------------------------------
 
 using Vd = std::vector<double>;
 
@@ -249,23 +169,22 @@ Vd forwardD(const ModelPlan& plan, const std::vector<Vd>& P, const std::vector<i
   return cur;
 }
 
-std::string describe(const std::vector<PoolMode>& pooling, const std::vector<DenseSpec>& dense,
+std::string describe(const std::vector<PoolMode>& pooling, const std::vector<test::DenseSpec>& dense,
                      bool normalize) {
   static const char* names[] = {"cls", "max", "mean", "mean_sqrt_len", "weightedmean",
                                 "lasttoken"};
   static const char* acts[] = {"identity", "tanh", "relu", "gelu", "sigmoid"};
   std::string s;
   for (PoolMode m : pooling) s += std::string(s.empty() ? "" : "+") + names[int(m)];
-  for (const DenseSpec& d : dense) s += std::string(" dense(") + acts[int(d.act)] + ")";
+  for (const test::DenseSpec& d : dense) s += std::string(" dense(") + acts[int(d.act)] + ")";
   if (normalize) s += " normalize";
   return s;
 }
 
 void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
-                const std::vector<DenseSpec>& dense, bool normalize, uint32_t seed) {
-  TestModel m;
-  makeModel(m, pooling, dense, normalize, seed);
-  const ModelPlan& plan = m.plan;
+                const std::vector<test::DenseSpec>& dense, bool normalize, uint32_t seed) {
+  const test::TestModel model = test::randomModel(smallShape(), pooling, dense, normalize, seed);
+  const ModelPlan plan = model.plan();
   const std::string what = describe(pooling, dense, normalize);
   std::mt19937 rng(seed * 7 + 1);
   const auto lens = test::oddLengths();
@@ -281,11 +200,30 @@ void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
           "%s: parameters mirror the plan (names, order, decay flags)", what.c_str());
 
   std::vector<Vd> P;
-  for (const auto& s : m.storage) P.push_back(Vd(s.begin(), s.end()));
+  for (const PlanParam& pp : plan.params) {
+    std::vector<float> v(size_t(pp.numel()));
+    pp.copyTo(v.data());
+    P.push_back(Vd(v.begin(), v.end()));
+  }
   const Vd ref = forwardD(plan, P, ids, cu);
 
   std::vector<float> enc(size_t(n) * dim);
   g.encode(ids.data(), cu.data(), n, enc.data());
+  std::vector<float> engine(enc.size());
+  EncodeBatch batch;
+  batch.ids = ids.data();
+  batch.cuSeqlens = cu.data();
+  batch.numSequences = n;
+  EncodeOutputs outs;
+  outs.sentence = engine.data();
+  makeCpuBackend(plan)->encode(batch, outs);
+  double engScale = 0, engDiff = 0;
+  for (size_t i = 0; i < enc.size(); ++i) {
+    engScale = std::max(engScale, std::fabs(double(engine[i])));
+    engDiff = std::max(engDiff, std::fabs(double(engine[i]) - enc[i]));
+  }
+  t.check(engDiff <= 1e-6 * engScale, "%s: encode = CPU engine on the same weights: max diff %.3g",
+          what.c_str(), engDiff);
   const double encErr = test::maxRelErr(enc.data(), ref.data(), enc.size(), 1e-2);
   t.check(encErr <= 2e-5, "%s: encode vs double forward: err %.3g", what.c_str(), encErr);
 
@@ -385,7 +323,7 @@ void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
 
 int main() {
   Tally t;
-  const DenseSpec tanh24{24, Activation::Tanh, true};
+  const test::DenseSpec tanh24{24, Activation::Tanh, true};
   checkGraph(t, {PoolMode::Mean}, {tanh24}, true, 1);
   checkGraph(t, {PoolMode::Max}, {tanh24}, true, 2);
   checkGraph(t, {PoolMode::Cls}, {tanh24}, true, 3);

@@ -16,10 +16,13 @@
 #include "train/model_graph.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
 
 #include "common/error.h"
+#include "common/thread_pool.h"
+#include "engine/backend.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "kernels/dense.h"
@@ -29,6 +32,7 @@
 #include "kernels/layernorm.h"
 #include "kernels/normalize.h"
 #include "kernels/pooling.h"
+#include "train/step_profile.h"
 
 namespace sbert {
 
@@ -45,9 +49,25 @@ struct LayerWeights {
   PackedWeight qkv, attnOut, ffnIn, ffnOut;
 };
 
+// Runs f, adding its wall time to `op` when the step profile is on.
+template <typename F>
+void timed(const char* op, F&& f) {
+  if (!stepProfile::enabled()) {
+    f();
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  stepProfile::add(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+// Grows a workspace to at least n elements (contents are not kept: every user overwrites it),
+// with 25% slack so batches of slightly different sizes do not reallocate each step.
 template <typename T>
 void ensure(std::vector<T>& v, int64_t n) {
-  if (int64_t(v.size()) < n) v.resize(size_t(n));
+  if (int64_t(v.size()) >= n) return;
+  v = std::vector<T>();  // release first: peak memory is not old + new
+  v.resize(size_t(n + n / 4));
 }
 
 }  // namespace
@@ -82,6 +102,13 @@ struct ModelGraph::Impl {
   std::vector<std::vector<float>> densePre, denseOut;
   // Backward scratch.
   std::vector<float> gA, gB, gC, gBig;
+  PackedWeight packedT;  // the transposed-packed operand of the current gradient GEMM
+  // Word-embedding rows backward has written since the last zeroGrad (sorted, unique), so
+  // zeroGrad clears those rows instead of the whole [vocab, H] table; tracked once a zeroGrad
+  // has cleared everything. Gradients are written only by backward (and scaled in place by
+  // gradient clipping, which keeps zeros zero).
+  std::vector<int32_t> dirtyWordRows;
+  bool wordRowsTracked = false;
 
   float* value(int i) { return params[size_t(i)].value.data(); }
   float* grad(int i) { return i < 0 ? nullptr : params[size_t(i)].grad.data(); }
@@ -89,6 +116,8 @@ struct ModelGraph::Impl {
   void checkBatch(const int32_t* ids, const int32_t* cuSeqlens, int n) const;
   void packWeights();
   void forward(const int32_t* ids, const int32_t* cuSeqlens, int n, bool dropout);
+  void headForward();
+  void headBackward(const float* dEmbeddings, float* dTokens);
   void backward(const float* dEmbeddings);
   void encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out);
 };
@@ -138,7 +167,23 @@ const float* ModelGraph::forward(const int32_t* ids, const int32_t* cuSeqlens, i
 void ModelGraph::backward(const float* dEmbeddings) { impl_->backward(dEmbeddings); }
 
 void ModelGraph::zeroGrad() {
-  for (ParamBuffer& p : impl_->params) std::fill(p.grad.begin(), p.grad.end(), 0.f);
+  Impl& m = *impl_;
+  timed("zero grad", [&] {
+    for (size_t p = 0; p < m.params.size(); ++p) {
+      float* g = m.params[p].grad.data();
+      if (int(p) == m.emb.word && m.wordRowsTracked) {
+        // Only the rows backward scattered into since the last zeroGrad can be non-zero (the
+        // table has vocabSize rows; a batch touches a few hundred).
+        const int H = m.shape.hiddenSize;
+        for (int32_t r : m.dirtyWordRows) std::fill(g + int64_t(r) * H, g + int64_t(r + 1) * H, 0.f);
+      } else {
+        parallelFor(0, m.params[p].numel(), 1 << 16,
+                    [g](int64_t b, int64_t e) { std::fill(g + b, g + e, 0.f); });
+      }
+    }
+    m.dirtyWordRows.clear();
+    m.wordRowsTracked = true;
+  });
 }
 
 void ModelGraph::encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out) {
@@ -146,23 +191,12 @@ void ModelGraph::encode(const int32_t* ids, const int32_t* cuSeqlens, int n, flo
 }
 
 void ModelGraph::Impl::checkBatch(const int32_t* ids, const int32_t* cuSeqlens, int n) const {
-  auto bad = [](const std::string& msg) { throw Error("ERR_BAD_INPUT", msg); };
-  if (n < 1) bad("a training batch needs at least one sequence");
-  if (!ids || !cuSeqlens) bad("ids and cuSeqlens are required");
-  if (cuSeqlens[0] != 0) bad("cuSeqlens[0] must be 0");
-  for (int s = 0; s < n; ++s) {
-    const int64_t len = int64_t(cuSeqlens[s + 1]) - cuSeqlens[s];
-    if (len < 1 || len > shape.maxPositions) {
-      bad("sequence " + std::to_string(s) + " has length " + std::to_string(len) +
-          "; lengths must be in 1.." + std::to_string(shape.maxPositions));
-    }
-  }
-  for (int64_t t = 0; t < cuSeqlens[n]; ++t) {
-    if (ids[t] < 0 || ids[t] >= shape.vocabSize) {
-      bad("token " + std::to_string(t) + ": id " + std::to_string(ids[t]) +
-          " is out of range [0, " + std::to_string(shape.vocabSize) + ")");
-    }
-  }
+  SBERT_CHECK(n >= 1, "ERR_BAD_INPUT", "a training batch needs at least one sequence");
+  EncodeBatch batch;
+  batch.ids = ids;
+  batch.cuSeqlens = cuSeqlens;
+  batch.numSequences = n;
+  validateBatch(shape, batch);
 }
 
 void ModelGraph::Impl::packWeights() {
@@ -178,14 +212,15 @@ void ModelGraph::Impl::packWeights() {
       std::memcpy(w.wqkv.data() + size_t(j) * H * H, value(wIdx[j]), sizeof(float) * H * H);
       std::memcpy(w.bqkv.data() + size_t(j) * H, value(bIdx[j]), sizeof(float) * H);
     }
-    w.qkv = packWeight(w.wqkv.data(), 3 * H, H);
-    w.attnOut = packWeight(value(lp.attnOut), H, H);
-    w.ffnIn = packWeight(value(lp.ffnIn), I, H);
-    w.ffnOut = packWeight(value(lp.ffnOut), H, I);
+    packWeightInto(w.qkv, w.wqkv.data(), 3 * H, H);
+    packWeightInto(w.attnOut, value(lp.attnOut), H, H);
+    packWeightInto(w.ffnIn, value(lp.ffnIn), I, H);
+    packWeightInto(w.ffnOut, value(lp.ffnOut), H, I);
   }
-  densePacked.clear();
-  for (const DensePlan& d : dense) {
-    densePacked.push_back(packWeight(value(d.weight), d.outFeatures, d.inFeatures));
+  densePacked.resize(dense.size());
+  for (size_t j = 0; j < dense.size(); ++j) {
+    packWeightInto(densePacked[j], value(dense[j].weight), dense[j].outFeatures,
+                   dense[j].inFeatures);
   }
 }
 
@@ -197,7 +232,7 @@ void ModelGraph::Impl::forward(const int32_t* idsIn, const int32_t* cuIn, int nI
   cu.assign(cuIn, cuIn + n + 1);
   dropout = drop;
   ++step;
-  packWeights();
+  timed("pack weights", [&] { packWeights(); });
 
   const int H = shape.hiddenSize, I = shape.intermediateSize, L = shape.numLayers;
   const float eps = shape.layerNormEps;
@@ -210,12 +245,15 @@ void ModelGraph::Impl::forward(const int32_t* idsIn, const int32_t* cuIn, int nI
   ensure(embZ, T * H);
   ensure(embRstd, T);
   ensure(tmp, T * H);
-  embeddingsForwardTrain(ids.data(), nullptr, cu.data(), n, value(emb.word), value(emb.position),
-                         value(emb.tokenType), value(emb.lnGamma), value(emb.lnBeta), H, eps,
-                         hidden[0].data(), embZ.data(), embRstd.data());
+  timed("embeddings fwd", [&] {
+    embeddingsForwardTrain(ids.data(), nullptr, cu.data(), n, value(emb.word),
+                           value(emb.position), value(emb.tokenType), value(emb.lnGamma),
+                           value(emb.lnBeta), H, eps, hidden[0].data(), embZ.data(),
+                           embRstd.data());
+  });
   if (pH > 0.f) {
     ensure(embMask, T * H);
-    dropoutForward(hidden[0].data(), T * H, pH, stream(), embMask.data());
+    timed("dropout", [&] { dropoutForward(hidden[0].data(), T * H, pH, stream(), embMask.data()); });
   }
 
   probOffsets.resize(size_t(n) + 1);
@@ -242,34 +280,51 @@ void ModelGraph::Impl::forward(const int32_t* idsIn, const int32_t* cuIn, int nI
       ensure(a.ffnOutMask, T * H);
     }
 
-    linear(x, T, H, w.qkv, w.bqkv.data(), nullptr, Epilogue::Bias, a.qkv.data());
-    attentionForwardTrain(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(),
-                          probOffsets.data(), pA, pA > 0.f ? stream() : 0, a.probs.data(),
-                          pA > 0.f ? a.probMask.data() : nullptr, a.ctx.data());
+    timed("linear fwd", [&] {
+      linear(x, T, H, w.qkv, w.bqkv.data(), nullptr, Epilogue::Bias, a.qkv.data());
+    });
+    const uint64_t attnSeed = pA > 0.f ? stream() : 0;
+    timed("attention fwd", [&] {
+      attentionForwardTrain(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(),
+                            probOffsets.data(), pA, attnSeed, a.probs.data(),
+                            pA > 0.f ? a.probMask.data() : nullptr, a.ctx.data());
+    });
     // Sub-layer output: LN(drop(in·Wᵀ + b) + residual); without dropout the residual add
     // rides the GEMM epilogue.
     auto addNorm = [&](const float* in, int K, const PackedWeight& pw, int bias,
                        const float* residual, std::vector<uint8_t>& mask, int gamma, int beta,
                        float* out, float* z, float* rstd) {
-      if (pH > 0.f) {
-        linear(in, T, K, pw, value(bias), nullptr, Epilogue::Bias, tmp.data());
-        dropoutForward(tmp.data(), T * H, pH, stream(), mask.data());
-        layerNormForwardTrain(tmp.data(), residual, value(gamma), value(beta), T, H, eps, out, z,
-                              rstd);
-      } else {
-        linear(in, T, K, pw, value(bias), residual, Epilogue::BiasResidual, tmp.data());
-        layerNormForwardTrain(tmp.data(), nullptr, value(gamma), value(beta), T, H, eps, out, z,
-                              rstd);
+      const bool drop = pH > 0.f;
+      timed("linear fwd", [&] {
+        linear(in, T, K, pw, value(bias), drop ? nullptr : residual,
+               drop ? Epilogue::Bias : Epilogue::BiasResidual, tmp.data());
+      });
+      if (drop) {
+        const uint64_t dropSeed = stream();
+        timed("dropout", [&] { dropoutForward(tmp.data(), T * H, pH, dropSeed, mask.data()); });
       }
+      timed("layernorm fwd", [&] {
+        layerNormForwardTrain(tmp.data(), drop ? residual : nullptr, value(gamma), value(beta),
+                              T, H, eps, out, z, rstd);
+      });
     };
     addNorm(a.ctx.data(), H, w.attnOut, lp.attnOutBias, x, a.attnOutMask, lp.attnLnGamma,
             lp.attnLnBeta, a.h1.data(), a.z1.data(), a.rstd1.data());
-    linear(a.h1.data(), T, H, w.ffnIn, value(lp.ffnInBias), nullptr, Epilogue::Bias, a.u.data());
-    geluForward(a.u.data(), T * I, a.f.data());
+    timed("linear fwd", [&] {
+      linear(a.h1.data(), T, H, w.ffnIn, value(lp.ffnInBias), nullptr, Epilogue::Bias,
+             a.u.data());
+    });
+    timed("gelu fwd", [&] { geluForward(a.u.data(), T * I, a.f.data()); });
     addNorm(a.f.data(), I, w.ffnOut, lp.ffnOutBias, a.h1.data(), a.ffnOutMask, lp.ffnLnGamma,
             lp.ffnLnBeta, hidden[size_t(l) + 1].data(), a.z2.data(), a.rstd2.data());
   }
 
+  timed("head fwd (pool, dense, normalize)", [&] { headForward(); });
+  haveForward = true;
+}
+
+void ModelGraph::Impl::headForward() {
+  const int H = shape.hiddenSize, L = shape.numLayers;
   const int pooledDim = H * int(pooling.size());
   pooled.resize(size_t(n) * pooledDim);
   pool(hidden[size_t(L)].data(), H, cu.data(), n, pooling, pooled.data());
@@ -289,7 +344,6 @@ void ModelGraph::Impl::forward(const int32_t* idsIn, const int32_t* cuIn, int nI
     normIn = output;
     l2NormalizeRows(output.data(), n, sentenceDim);
   }
-  haveForward = true;
 }
 
 void ModelGraph::Impl::backward(const float* dEmbeddings) {
@@ -297,7 +351,99 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
   const int H = shape.hiddenSize, I = shape.intermediateSize, L = shape.numLayers;
   const float pH = dropout ? shape.hiddenDropout : 0.f, pA = dropout ? shape.attentionDropout : 0.f;
 
-  // Sentence head: Normalize → Dense chain (reverse) → Pooling.
+  ensure(gA, T * H);
+  ensure(gB, T * H);
+  ensure(gC, T * H);
+  ensure(gBig, T * std::max(3 * H, I));
+  float* dX = gA.data();  // gradient of the current layer's output
+  timed("head bwd (pool, dense, normalize)", [&] { headBackward(dEmbeddings, dX); });
+
+  // Where a hidden-dropout site sits, its gradient is a scaled copy in gC.
+  auto throughDropout = [&](float* g, const std::vector<uint8_t>& mask) -> float* {
+    if (pH <= 0.f) return g;
+    timed("dropout", [&] {
+      std::memcpy(gC.data(), g, sizeof(float) * size_t(T * H));
+      dropoutBackward(gC.data(), T * H, pH, mask.data());
+    });
+    return gC.data();
+  };
+  // dW += dYᵀ·X and db += Σ dY for a Linear whose input was X [T, K].
+  auto weightGrad = [&](const float* dY, int N, const float* X, int K, int w, int b) {
+    timed("pack transposed", [&] { packWeightTransposedInto(packedT, X, int(T), K); });
+    timed("linear dW", [&] { linearBackwardWeight(dY, N, T, N, packedT, grad(w), grad(b)); });
+  };
+  // dX = dY·W (+ residual) for a Linear with weight W [N, K].
+  auto inputGrad = [&](const float* dY, const float* W, int N, int K, const float* residual,
+                       float* out) {
+    timed("pack transposed", [&] { packWeightTransposedInto(packedT, W, N, K); });
+    timed("linear dX", [&] { linearBackwardInput(dY, T, packedT, residual, out); });
+  };
+
+  for (int l = L - 1; l >= 0; --l) {
+    const LayerPlan& lp = layerPlans[size_t(l)];
+    const LayerWeights& w = weights[size_t(l)];
+    const LayerActivations& a = acts[size_t(l)];
+    float* dY = gB.data();
+    float* dBig = gBig.data();
+
+    // h_{l+1} = LN(drop(f·W2ᵀ + b2) + h1)
+    timed("layernorm bwd", [&] {
+      layerNormBackward(dX, a.z2.data(), a.rstd2.data(), value(lp.ffnLnGamma), T, H, dY,
+                        grad(lp.ffnLnGamma), grad(lp.ffnLnBeta));
+    });
+    const float* dFo = throughDropout(dY, a.ffnOutMask);
+    weightGrad(dFo, H, a.f.data(), I, lp.ffnOut, lp.ffnOutBias);
+    inputGrad(dFo, value(lp.ffnOut), H, I, nullptr, dBig);
+    // f = gelu(u), u = h1·W1ᵀ + b1; h1 also feeds the residual (dY).
+    timed("gelu bwd", [&] { geluBackward(a.u.data(), dBig, T * I, dBig); });
+    weightGrad(dBig, I, a.h1.data(), H, lp.ffnIn, lp.ffnInBias);
+    inputGrad(dBig, value(lp.ffnIn), I, H, dY, dX);
+
+    // h1 = LN(drop(ctx·Woᵀ + bo) + x)
+    timed("layernorm bwd", [&] {
+      layerNormBackward(dX, a.z1.data(), a.rstd1.data(), value(lp.attnLnGamma), T, H, dY,
+                        grad(lp.attnLnGamma), grad(lp.attnLnBeta));
+    });
+    const float* dAo = throughDropout(dY, a.attnOutMask);
+    weightGrad(dAo, H, a.ctx.data(), H, lp.attnOut, lp.attnOutBias);
+    inputGrad(dAo, value(lp.attnOut), H, H, nullptr, dX);
+    timed("attention bwd", [&] {
+      attentionBackward(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(),
+                        probOffsets.data(), pA, a.probs.data(),
+                        pA > 0.f ? a.probMask.data() : nullptr, dX, dBig);
+    });
+    // qkv = x·Wqkvᵀ + b: Q, K and V share x's packed transpose.
+    timed("pack transposed", [&] {
+      packWeightTransposedInto(packedT, hidden[size_t(l)].data(), int(T), H);
+    });
+    const int wIdx[3] = {lp.query, lp.key, lp.value}, bIdx[3] = {lp.queryBias, lp.keyBias,
+                                                                 lp.valueBias};
+    timed("linear dW", [&] {
+      for (int j = 0; j < 3; ++j) {
+        linearBackwardWeight(dBig + int64_t(j) * H, 3 * H, T, H, packedT, grad(wIdx[j]),
+                             grad(bIdx[j]));
+      }
+    });
+    // x feeds Q/K/V and the residual into LN1 (dY).
+    inputGrad(dBig, w.wqkv.data(), 3 * H, H, dY, dX);
+  }
+
+  if (pH > 0.f) timed("dropout", [&] { dropoutBackward(dX, T * H, pH, embMask.data()); });
+  std::vector<int32_t> rows(ids.begin(), ids.end());
+  rows.insert(rows.end(), dirtyWordRows.begin(), dirtyWordRows.end());
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  dirtyWordRows.swap(rows);
+  timed("embeddings bwd", [&] {
+    embeddingsBackward(dX, embZ.data(), embRstd.data(), ids.data(), nullptr, cu.data(), n,
+                       value(emb.lnGamma), H, grad(emb.word), grad(emb.position),
+                       grad(emb.tokenType), grad(emb.lnGamma), grad(emb.lnBeta));
+  });
+}
+
+void ModelGraph::Impl::headBackward(const float* dEmbeddings, float* dTokens) {
+  const int H = shape.hiddenSize, L = shape.numLayers;
+  // Normalize → Dense chain (reverse) → Pooling.
   std::vector<float> d(dEmbeddings, dEmbeddings + size_t(n) * sentenceDim);
   if (normalize) l2NormalizeBackward(normIn.data(), d.data(), n, sentenceDim, d.data());
   for (size_t j = dense.size(); j-- > 0;) {
@@ -309,66 +455,7 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
                   grad(dp.bias));
     d.swap(dIn);
   }
-  ensure(gA, T * H);
-  ensure(gB, T * H);
-  ensure(gC, T * H);
-  ensure(gBig, T * std::max(3 * H, I));
-  float* dX = gA.data();  // gradient of the current layer's output
-  poolBackward(hidden[size_t(L)].data(), H, cu.data(), n, pooling, d.data(), dX);
-
-  // Where a hidden-dropout site sits, its gradient is a scaled copy in gC.
-  auto throughDropout = [&](float* g, const std::vector<uint8_t>& mask) -> float* {
-    if (pH <= 0.f) return g;
-    std::memcpy(gC.data(), g, sizeof(float) * size_t(T * H));
-    dropoutBackward(gC.data(), T * H, pH, mask.data());
-    return gC.data();
-  };
-
-  for (int l = L - 1; l >= 0; --l) {
-    const LayerPlan& lp = layerPlans[size_t(l)];
-    const LayerWeights& w = weights[size_t(l)];
-    const LayerActivations& a = acts[size_t(l)];
-    float* dY = gB.data();
-    float* dBig = gBig.data();
-
-    // h_{l+1} = LN(drop(f·W2ᵀ + b2) + h1)
-    layerNormBackward(dX, a.z2.data(), a.rstd2.data(), value(lp.ffnLnGamma), T, H, dY,
-                      grad(lp.ffnLnGamma), grad(lp.ffnLnBeta));
-    const float* dFo = throughDropout(dY, a.ffnOutMask);
-    linearBackwardWeight(dFo, H, T, H, packWeightTransposed(a.f.data(), int(T), I),
-                         grad(lp.ffnOut), grad(lp.ffnOutBias));
-    linearBackwardInput(dFo, T, packWeightTransposed(value(lp.ffnOut), H, I), nullptr, dBig);
-    // f = gelu(u), u = h1·W1ᵀ + b1; h1 also feeds the residual (dY).
-    geluBackward(a.u.data(), dBig, T * I, dBig);
-    linearBackwardWeight(dBig, I, T, I, packWeightTransposed(a.h1.data(), int(T), H),
-                         grad(lp.ffnIn), grad(lp.ffnInBias));
-    linearBackwardInput(dBig, T, packWeightTransposed(value(lp.ffnIn), I, H), dY, dX);
-
-    // h1 = LN(drop(ctx·Woᵀ + bo) + x)
-    layerNormBackward(dX, a.z1.data(), a.rstd1.data(), value(lp.attnLnGamma), T, H, dY,
-                      grad(lp.attnLnGamma), grad(lp.attnLnBeta));
-    const float* dAo = throughDropout(dY, a.attnOutMask);
-    linearBackwardWeight(dAo, H, T, H, packWeightTransposed(a.ctx.data(), int(T), H),
-                         grad(lp.attnOut), grad(lp.attnOutBias));
-    linearBackwardInput(dAo, T, packWeightTransposed(value(lp.attnOut), H, H), nullptr, dX);
-    attentionBackward(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(),
-                      probOffsets.data(), pA, a.probs.data(),
-                      pA > 0.f ? a.probMask.data() : nullptr, dX, dBig);
-    // qkv = x·Wqkvᵀ + b: Q, K and V share x's packed transpose.
-    const PackedWeight xt = packWeightTransposed(hidden[size_t(l)].data(), int(T), H);
-    const int wIdx[3] = {lp.query, lp.key, lp.value}, bIdx[3] = {lp.queryBias, lp.keyBias,
-                                                                 lp.valueBias};
-    for (int j = 0; j < 3; ++j) {
-      linearBackwardWeight(dBig + int64_t(j) * H, 3 * H, T, H, xt, grad(wIdx[j]), grad(bIdx[j]));
-    }
-    // x feeds Q/K/V and the residual into LN1 (dY).
-    linearBackwardInput(dBig, T, packWeightTransposed(w.wqkv.data(), 3 * H, H), dY, dX);
-  }
-
-  if (pH > 0.f) dropoutBackward(dX, T * H, pH, embMask.data());
-  embeddingsBackward(dX, embZ.data(), embRstd.data(), ids.data(), nullptr, cu.data(), n,
-                     value(emb.lnGamma), H, grad(emb.word), grad(emb.position),
-                     grad(emb.tokenType), grad(emb.lnGamma), grad(emb.lnBeta));
+  poolBackward(hidden[size_t(L)].data(), H, cu.data(), n, pooling, d.data(), dTokens);
 }
 
 void ModelGraph::Impl::encode(const int32_t* idsIn, const int32_t* cuIn, int nIn, float* out) {
