@@ -8,9 +8,14 @@
 //   g++ -O2 -std=c++17 -Inative/cpp -Inative/cpp/tests bench/train_step_cpu.cc \
 //       build/libsbert_core.a -lpthread -o build/train_step_cpu
 //   build/train_step_cpu [steps=10] [peakGflops=435]
+// peakGflops is the machine's fp32 FMA peak over its 2 cores; per-core figures use half of it.
+// The machine is shared: wall-clock GFLOP/s then says more about the other processes than about
+// this code, so the CPU-time figures (GFLOP per CPU-second of this process) are printed too.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+
+#include <sys/resource.h>
 #include <cstdlib>
 #include <random>
 #include <vector>
@@ -141,6 +146,10 @@ int main(int argc, char** argv) {
               "CPU-second = %.1f%% of the per-core peak\n",
               cpuTotal / steps * 1e3, cpuTotal / steps / 2 * 1e3, flops / cpuTotal / 1e9,
               100 * flops / cpuTotal / 1e9 / (peak / 2));
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("peak RSS %.1f MB (fp32 weights + grads %.1f MB)\n", double(ru.ru_maxrss) / 1024,
+              2.0 * 4 * double(model.plan().parameterCount()) / 1e6);
   std::printf("%-36s %10s %7s\n", "op", "ms/step", "share");
   double profiled = 0;
   for (const auto& e : stepProfile::totals()) profiled += e.second;

@@ -12,7 +12,10 @@
 // Backward walks the same list in reverse with the kernels' ...Backward functions; the two
 // gradients that meet at a residual add are summed in the GEMM epilogue of dX = dY·W.
 // Weights are packed for the micro-kernel at every forward/encode (the optimizer changes them
-// between steps) and transposed-packed at backward.
+// between steps) and transposed-packed at backward; packed buffers and workspaces are reused
+// across steps. Token types are all 0 (single sentences, as sentence-transformers encodes).
+// zeroGrad clears the word-embedding rows backward wrote rather than the whole table.
+// Per-op wall times go to train/step_profile.h when it is enabled (bench/train_step_cpu.cc).
 #include "train/model_graph.h"
 
 #include <algorithm>
