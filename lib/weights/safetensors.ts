@@ -11,7 +11,7 @@
  * product(shape) × itemsize bytes, and no two tensors overlap). Any problem is an SbertError with
  * code ERR_BAD_MODEL naming the file and the reason.
  */
-import { readFile } from 'fs/promises';
+import { open } from 'fs/promises';
 import { SbertError, badModel } from '../errors';
 
 export type Dtype =
@@ -62,11 +62,35 @@ function isDtype(s: unknown): s is Dtype {
   return typeof s === 'string' && hasOwn(DTYPE_SIZE, s);
 }
 
+/**
+ * Reads a whole file into one Buffer with few large reads (fs.readFile reads 512 KiB at a time
+ * through the thread pool, which made loading a 90 MB model take ~330 ms instead of ~60 ms).
+ * Never blocks the event loop: every read is asynchronous.
+ */
+async function readWholeFile(file: string): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const buf = Buffer.allocUnsafe(st.size);
+    const CHUNK = 64 << 20;
+    let at = 0;
+    while (at < st.size) {
+      const { bytesRead } = await fh.read(buf, at, Math.min(CHUNK, st.size - at), at);
+      if (bytesRead === 0) break; // the file shrank while being read
+      at += bytesRead;
+    }
+    return at === st.size ? buf : buf.subarray(0, at);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads a whole safetensors file into one Buffer and parses it. */
 export async function readSafetensors(file: string): Promise<SafetensorsFile> {
   let buf: Buffer;
   try {
-    buf = await readFile(file);
+    buf = await readWholeFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw badModel(file, 'file not found', err);
@@ -310,7 +334,7 @@ export function toInt32(view: TensorView): Int32Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Writer (tests and benchmarks only: the library never writes model files)
+// Writer (the trainer saves models with it; tests and benchmarks build fixtures with it)
 
 export interface TensorToWrite {
   dtype: Dtype;

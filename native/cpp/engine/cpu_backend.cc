@@ -41,9 +41,14 @@ std::vector<float> toFloats(const ModelPlan& plan, int index) {
   return v;
 }
 
-PackedWeight packParam(const ModelPlan& plan, int index) {
+// Packs a Linear weight through `scratch`, one fp32 staging buffer reused for every weight of the
+// model: fresh memory is expensive here (page faults cost more than the copy), so the only new
+// memory per weight is its packed storage.
+PackedWeight packParam(const ModelPlan& plan, int index, std::vector<float>& scratch) {
   const PlanParam& p = plan.param(index);
-  return packWeight(toFloats(plan, index).data(), int(p.shape[0]), int(p.shape[1]));
+  if (scratch.size() < size_t(p.numel())) scratch.resize(size_t(p.numel()));
+  p.copyTo(scratch.data());
+  return packWeight(scratch.data(), int(p.shape[0]), int(p.shape[1]));
 }
 
 class CpuBackend final : public Backend {
@@ -93,27 +98,29 @@ CpuBackend::CpuBackend(const ModelPlan& plan) : shape_(plan.shape) {
   embBeta_ = toFloats(plan, e.lnBeta);
   paramBytes_ = int64_t(wordEmb_.size() + posEmb_.size() + typeEmb_.size() + 2 * H) * 4;
 
+  std::vector<float> scratch;  // see packParam
   layers_.resize(plan.layers.size());
   for (size_t l = 0; l < plan.layers.size(); ++l) {
     const LayerPlan& P = plan.layers[l];
     Layer& L = layers_[l];
     // Fused QKV: rows [0, H) query, [H, 2H) key, [2H, 3H) value.
-    std::vector<float> wqkv(size_t(3 * H * H));
+    if (scratch.size() < size_t(3 * H * H)) scratch.resize(size_t(3 * H * H));
+    float* wqkv = scratch.data();
     L.qkvBias.resize(size_t(3 * H));
     const int weights[3] = {P.query, P.key, P.value};
     const int biases[3] = {P.queryBias, P.keyBias, P.valueBias};
     for (int j = 0; j < 3; ++j) {
-      plan.param(weights[j]).copyTo(wqkv.data() + j * H * H);
+      plan.param(weights[j]).copyTo(wqkv + j * H * H);
       plan.param(biases[j]).copyTo(L.qkvBias.data() + j * H);
     }
-    L.qkv = packWeight(wqkv.data(), int(3 * H), int(H));
-    L.attnOut = packParam(plan, P.attnOut);
+    L.qkv = packWeight(wqkv, int(3 * H), int(H));
+    L.attnOut = packParam(plan, P.attnOut, scratch);
     L.attnOutBias = toFloats(plan, P.attnOutBias);
     L.ln1Gamma = toFloats(plan, P.attnLnGamma);
     L.ln1Beta = toFloats(plan, P.attnLnBeta);
-    L.ffnIn = packParam(plan, P.ffnIn);
+    L.ffnIn = packParam(plan, P.ffnIn, scratch);
     L.ffnInBias = toFloats(plan, P.ffnInBias);
-    L.ffnOut = packParam(plan, P.ffnOut);
+    L.ffnOut = packParam(plan, P.ffnOut, scratch);
     L.ffnOutBias = toFloats(plan, P.ffnOutBias);
     L.ln2Gamma = toFloats(plan, P.ffnLnGamma);
     L.ln2Beta = toFloats(plan, P.ffnLnBeta);
@@ -124,7 +131,7 @@ CpuBackend::CpuBackend(const ModelPlan& plan) : shape_(plan.shape) {
   pooling_ = plan.pooling;
   for (const DensePlan& d : plan.dense) {
     DenseLayer layer;
-    layer.weight = packParam(plan, d.weight);
+    layer.weight = packParam(plan, d.weight, scratch);
     if (d.bias >= 0) layer.bias = toFloats(plan, d.bias);
     layer.activation = d.activation;
     paramBytes_ += layer.weight.bytes() + int64_t(layer.bias.size()) * 4;
