@@ -84,7 +84,7 @@ async function main() {
   const peerLoadMs = (now() - t0) * 1000;
 
   // correctness first: ours vs the HF goldens, peer vs ours
-  const goldens = JSON.parse(fs.readFileSync(path.join(TOKENIZER_DIR, 'tokenizer-goldens.json'), 'utf8'));
+  const goldens = JSON.parse(require('node:zlib').gunzipSync(fs.readFileSync(path.join(TOKENIZER_DIR, 'tokenizer-goldens.json.gz'))).toString('utf8'));
   const golden = new Map(goldens.cases.map((c) => [c.text, c.ids]));
   let oursOk = 0;
   let peerOk = 0;

@@ -10,7 +10,7 @@ const { loadTokenizer, loadTokenizerFromJson, normalizeString } = require('../di
 
 const FIX = path.join(__dirname, 'fixtures', 'tokenizer');
 const tokenizerJson = JSON.parse(fs.readFileSync(path.join(FIX, 'tokenizer.json'), 'utf8'));
-const extra = JSON.parse(fs.readFileSync(path.join(FIX, 'extra-goldens.json'), 'utf8'));
+const extra = JSON.parse(require('node:zlib').gunzipSync(fs.readFileSync(path.join(FIX, 'extra-goldens.json.gz'))).toString('utf8'));
 
 let tok;
 test.before(async () => {

@@ -6,7 +6,7 @@ const assert = require('uvu/assert');
 const { loadTokenizer, encodeBatchParallel, TokenizerPool } = require('../dist/tokenizer');
 
 const FIX = path.join(__dirname, 'fixtures', 'tokenizer');
-const goldens = JSON.parse(fs.readFileSync(path.join(FIX, 'tokenizer-goldens.json'), 'utf8'));
+const goldens = JSON.parse(require('node:zlib').gunzipSync(fs.readFileSync(path.join(FIX, 'tokenizer-goldens.json.gz'))).toString('utf8'));
 const texts = goldens.cases.map((c) => c.text);
 
 let tok;

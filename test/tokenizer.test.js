@@ -12,7 +12,7 @@ const {
 } = require('../dist/tokenizer');
 
 const FIX = path.join(__dirname, 'fixtures', 'tokenizer');
-const goldens = JSON.parse(fs.readFileSync(path.join(FIX, 'tokenizer-goldens.json'), 'utf8'));
+const goldens = JSON.parse(require('node:zlib').gunzipSync(fs.readFileSync(path.join(FIX, 'tokenizer-goldens.json.gz'))).toString('utf8'));
 const tokenizerJson = JSON.parse(fs.readFileSync(path.join(FIX, 'tokenizer.json'), 'utf8'));
 const vocabText = fs.readFileSync(path.join(FIX, 'vocab.txt'), 'utf8');
 const tokenizerConfig = JSON.parse(fs.readFileSync(path.join(FIX, 'tokenizer_config.json'), 'utf8'));
