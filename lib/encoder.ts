@@ -139,7 +139,7 @@ export class SentenceEncoder {
         endpoint: options.endpoint, onProgress: options.onDownloadProgress,
       })
       : dir;
-    const folder = await loadModelFolder(folderDir);
+    const folder = await loadModelFolder(folderDir, { lazyWeights: true });
     const stack = new Error().stack;
     let engine: NativeEngine;
     try {

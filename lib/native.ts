@@ -29,13 +29,18 @@ export interface BuildInfo {
 /** What the optimizer needs to know about a parameter (no weight decay on biases and LayerNorm). */
 export type NativeParamRole = 'embedding' | 'weight' | 'bias' | 'layernorm_weight' | 'layernorm_bias';
 
-/** One model parameter: canonical name, PyTorch shape, file dtype and a view of its bytes. */
+/**
+ * One model parameter: canonical name, PyTorch shape, file dtype, and where its bytes are — a
+ * view in memory, or a file and byte offset that native code reads itself.
+ */
 export interface NativeParam {
   name: string;
   shape: number[];
   dtype: 'F32' | 'F16' | 'BF16';
   role: NativeParamRole;
-  bytes: Uint8Array;
+  bytes?: Uint8Array;
+  file?: string;
+  offset?: number;
 }
 
 /**

@@ -265,4 +265,28 @@ test('a folder that is not loadable → ERR_BAD_MODEL; a missing GPU → ERR_NO_
   }
 });
 
+test('weights are read from the file by native code: lazy views equal eager ones; a file cut after its header was read is ERR_BAD_MODEL naming the tensor', async () => {
+  const w = require('../dist/weights');
+  const { native } = require('../dist/native');
+  const file = path.join(TINY, 'model.safetensors');
+  const eager = await w.readSafetensors(file);
+  const lazy = await w.readSafetensorsLazy(file);
+  for (const [name, v] of eager.tensors) {
+    const l = lazy.tensors.get(name);
+    assert.ok(l.file && l.file.path === file, `${name} knows its file`);
+    assert.equal(Buffer.from(l.bytes), Buffer.from(v.bytes), `${name}: lazy bytes equal the file's`);
+  }
+  const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'sbert-cut-'));
+  fs.cpSync(TINY, tmp, { recursive: true });
+  const folder = await w.loadModelFolder(tmp, { lazyWeights: true });
+  const spec = w.buildNativeSpec(folder);
+  fs.truncateSync(path.join(tmp, 'model.safetensors'), 1000);
+  const err = await native().createEngine({ spec, device: 'cpu', deviceIndex: 0, precision: 'fp32', retainTokens: 8192 }).then(
+    () => assert.unreachable('a cut file must not load'), (e) => e);
+  assert.ok(err instanceof SbertError, String(err));
+  assert.is(err.code, 'ERR_BAD_MODEL');
+  assert.match(err.message, /tensor embeddings\.word_embeddings\.weight: cannot read/);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
 test.run();

@@ -57,7 +57,7 @@ export class TrainingSession {
     } else {
       throw new TypeError('model must be a model folder path or a SentenceEncoder');
     }
-    const folder = await loadModelFolder(dir);
+    const folder = await loadModelFolder(dir, { lazyWeights: true });
     const stack = new Error().stack;
     let trainer: NativeTrainer;
     try {

@@ -85,7 +85,9 @@ export function bertTensors(st: SafetensorsFile, config: BertConfig, file: strin
       throw badModel(file, `tensor ${JSON.stringify(name)} has shape ${shapeStr(view.shape)}, expected ${shapeStr(shape)} from config.json`);
     }
     source.set(canon, name);
-    found.set(canon, { name: canon, dtype: view.dtype, shape: view.shape, bytes: view.bytes });
+    // The view itself, renamed (not a copy: reading `bytes` of a lazily read file would load it).
+    view.name = canon;
+    found.set(canon, view);
   }
   const missing = [...expected.keys()].filter((k) => !found.has(k));
   if (missing.length > 0) {

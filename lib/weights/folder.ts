@@ -16,7 +16,7 @@ import {
   PoolingModuleConfig,
   TransformerModuleConfig,
 } from './modules';
-import { FLOAT_DTYPES, readSafetensors, SafetensorsFile, TensorView } from './safetensors';
+import { FLOAT_DTYPES, readSafetensors, readSafetensorsLazy, SafetensorsFile, TensorView } from './safetensors';
 import { fileExists, isObject, kindOf, readJsonObject } from './util';
 import { PYTORCH_WEIGHTS_NAME, readPytorchModelWeights } from './torch-pickle'; // issue 15 (hub helper)
 
@@ -28,6 +28,15 @@ export interface DenseModuleSpec extends Omit<DenseModuleConfig, 'bias'> {
 }
 
 export type ModuleSpec = TransformerModuleConfig | PoolingModuleConfig | DenseModuleSpec | NormalizeModuleConfig;
+
+export interface LoadFolderOptions {
+  /**
+   * Read only the header of the encoder's model.safetensors: each weight view then reads its
+   * bytes from the file when they are first accessed (`view.file` says where). The encoder and
+   * the trainer use this so the native side reads the weights straight from the file.
+   */
+  lazyWeights?: boolean;
+}
 
 export interface ModelFolder {
   /** Absolute model folder. */
@@ -79,9 +88,10 @@ async function missingSafetensors(dir: string, rootForHint: string): Promise<Sbe
  * model.safetensors, or the shards listed by model.safetensors.index.json, merged into one
  * tensor map. Returns undefined when neither exists.
  */
-export async function readModelSafetensors(dir: string): Promise<SafetensorsFile | undefined> {
+export async function readModelSafetensors(dir: string, lazy = false): Promise<SafetensorsFile | undefined> {
+  const read = lazy ? readSafetensorsLazy : readSafetensors;
   const single = path.join(dir, 'model.safetensors');
-  if (await fileExists(single)) return readSafetensors(single);
+  if (await fileExists(single)) return read(single);
   const indexFile = path.join(dir, 'model.safetensors.index.json');
   if (!(await fileExists(indexFile))) return undefined;
   const index = await readJsonObject(indexFile);
@@ -96,7 +106,7 @@ export async function readModelSafetensors(dir: string): Promise<SafetensorsFile
   }
   const merged: SafetensorsFile = { tensors: new Map(), metadata: Object.create(null), byteLength: 0 };
   for (const shard of [...shards].sort()) {
-    const st = await readSafetensors(path.join(dir, shard));
+    const st = await read(path.join(dir, shard));
     merged.byteLength += st.byteLength;
     Object.assign(merged.metadata, st.metadata);
     for (const [name, view] of st.tensors) {
@@ -135,14 +145,14 @@ async function loadDense(root: string, m: DenseModuleConfig): Promise<{ spec: De
  * Face folder), config.json, model.safetensors (BERT encoder), Dense weights, tokenizer.
  * Every problem is an SbertError with code ERR_BAD_MODEL naming the file and the reason.
  */
-export async function loadModelFolder(dir: string): Promise<ModelFolder> {
+export async function loadModelFolder(dir: string, options: LoadFolderOptions = {}): Promise<ModelFolder> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('loadModelFolder: dir must be a non-empty string');
   const root = path.resolve(dir);
   const mc = await loadModulesConfig(root);
   const notices = [...mc.notices];
 
   // issue 15 (hub helper): a pytorch_model.bin is read by the restricted unpickler (never runs code).
-  const safe = await readModelSafetensors(mc.transformerDir);
+  const safe = await readModelSafetensors(mc.transformerDir, options.lazyWeights === true);
   const st = safe ?? (await readPytorchModelWeights(mc.transformerDir));
   if (st === undefined) throw await missingSafetensors(mc.transformerDir, root);
   const weightsFile = path.join(mc.transformerDir, safe ? 'model.safetensors' : PYTORCH_WEIGHTS_NAME);

@@ -21,7 +21,8 @@ export function buildNativeSpec(folder: ModelFolder): NativeModelSpec {
   const c = folder.config;
   const params: NativeParam[] = [];
   const add = (name: string, t: TensorView): number => {
-    params.push({ name, shape: t.shape, dtype: t.dtype as NativeParam['dtype'], role: roleOf(name), bytes: t.bytes });
+    const source = t.file ? { file: t.file.path, offset: t.file.offset } : { bytes: t.bytes };
+    params.push({ name, shape: t.shape, dtype: t.dtype as NativeParam['dtype'], role: roleOf(name), ...source });
     return params.length - 1;
   };
   const bert = (name: string): number => add(name, folder.weights.tensors.get(name)!);

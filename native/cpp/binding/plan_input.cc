@@ -1,6 +1,6 @@
 // Reads the JS model spec (lib/weights/plan.ts buildNativeSpec → NativeModelSpec) into a
 // PlanInput. Tensor bytes are not copied: the plan's sources point into the JS buffers, which
-// the holder keeps alive. Only the structure is checked here (types, integer ranges, byte
+// the holder keeps alive, or name a file and offset that the backend reads itself. Only the structure is checked here (types, integer ranges, byte
 // lengths against shapes come in resolveModelPlan); the JS loader validated the model.
 #include "plan_input.h"
 
@@ -102,15 +102,30 @@ PlanInputHolder ReadPlanInput(Napi::Env env, Napi::Value specValue) {
                                {"bias", ParamRole::Bias},
                                {"layernorm_weight", ParamRole::LayerNormWeight},
                                {"layernorm_bias", ParamRole::LayerNormBias}});
-    Napi::Value bytes = po.Get("bytes");
-    if (!bytes.IsTypedArray() || bytes.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      ThrowTypeError(env, where + ".bytes must be a Uint8Array");
+    Napi::Value file = po.Get("file");
+    if (file.IsString()) {
+      // A tensor in a file: native code reads it itself (PlanParam::copyTo).
+      p.source.file = file.As<Napi::String>().Utf8Value();
+      const double off = GetNumber(po, "offset", where);
+      if (!(off >= 0 && off <= 9.0e15) || off != std::floor(off)) {
+        ThrowRangeError(env, where + ".offset must be a non-negative integer");
+      }
+      p.source.offset = static_cast<int64_t>(off);
+      // Unsigned (wraps instead of overflowing); resolveModelPlan refuses absurd shapes anyway.
+      uint64_t bytes = p.source.dtype == DType::F32 ? 4 : 2;
+      for (int64_t d : p.shape) bytes *= static_cast<uint64_t>(d);
+      holder.input.byteLengths.push_back(static_cast<int64_t>(bytes));
+    } else {
+      Napi::Value bytes = po.Get("bytes");
+      if (!bytes.IsTypedArray() || bytes.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        ThrowTypeError(env, where + ".bytes must be a Uint8Array (or give .file and .offset)");
+      }
+      Napi::Uint8Array view = bytes.As<Napi::Uint8Array>();
+      Napi::ArrayBuffer buffer = view.ArrayBuffer();
+      p.source.data = static_cast<const uint8_t*>(buffer.Data()) + view.ByteOffset();
+      holder.input.byteLengths.push_back(static_cast<int64_t>(view.ByteLength()));
+      holder.keepAlive.push_back(Napi::Persistent(buffer.As<Napi::Object>()));
     }
-    Napi::Uint8Array view = bytes.As<Napi::Uint8Array>();
-    Napi::ArrayBuffer buffer = view.ArrayBuffer();
-    p.source.data = static_cast<const uint8_t*>(buffer.Data()) + view.ByteOffset();
-    holder.input.byteLengths.push_back(static_cast<int64_t>(view.ByteLength()));
-    holder.keepAlive.push_back(Napi::Persistent(buffer.As<Napi::Object>()));
     plan.params.push_back(std::move(p));
   }
 

@@ -3,7 +3,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "common/half.h"
@@ -47,14 +49,42 @@ inline float sourceAt(const TensorSource& s, int64_t i) {
   return 0.f;
 }
 
+// Reads `bytes` bytes of a file-backed source into dst (ERR_BAD_MODEL naming the tensor when
+// the file cannot be read or is shorter than its header said).
+void readSource(const PlanParam& p, void* dst, int64_t bytes) {
+  std::ifstream in(p.source.file, std::ios::binary);
+  if (in) in.seekg(p.source.offset);
+  if (in) in.read(static_cast<char*>(dst), bytes);
+  if (!in || in.gcount() != bytes) {
+    throw Error("ERR_BAD_MODEL", "tensor " + p.name + ": cannot read " + std::to_string(bytes) +
+                                     " bytes at offset " + std::to_string(p.source.offset) + " of " +
+                                     p.source.file + " (was the file changed while loading?)");
+  }
+}
+
+// The source in memory: its own bytes, or the file's read into `staging`.
+TensorSource inMemory(const PlanParam& p, std::vector<char>& staging) {
+  if (p.source.file.empty()) return p.source;
+  const int64_t bytes = p.numel() * int64_t(dtypeBytes(p.source.dtype));
+  staging.resize(size_t(bytes));
+  readSource(p, staging.data(), bytes);
+  TensorSource s;
+  s.data = staging.data();
+  s.dtype = p.source.dtype;
+  return s;
+}
+
 }  // namespace
 
 void PlanParam::copyTo(float* dst) const {
   const int64_t n = numel();
   if (source.dtype == DType::F32) {
-    std::memcpy(dst, source.data, size_t(n) * 4);
+    if (source.file.empty()) std::memcpy(dst, source.data, size_t(n) * 4);
+    else readSource(*this, dst, n * 4);  // straight into the destination
   } else {
-    for (int64_t i = 0; i < n; ++i) dst[i] = sourceAt(source, i);
+    std::vector<char> staging;
+    const TensorSource src = inMemory(*this, staging);
+    for (int64_t i = 0; i < n; ++i) dst[i] = sourceAt(src, i);
   }
   for (int64_t i = 0; i < n; ++i) {
     if (!std::isfinite(dst[i])) nonFinite(*this, i, dst[i]);
@@ -66,15 +96,19 @@ void PlanParam::copyTo(void* dst, DType dtype) const {
   const int64_t n = numel();
   uint16_t* out = static_cast<uint16_t*>(dst);
   if (source.dtype == dtype) {
-    std::memcpy(dst, source.data, size_t(n) * 2);  // same bits: no fp32 round trip
+    // Same bits: no fp32 round trip.
+    if (source.file.empty()) std::memcpy(dst, source.data, size_t(n) * 2);
+    else readSource(*this, dst, n * 2);
     for (int64_t i = 0; i < n; ++i) {
       const float v = dtype == DType::F16 ? halfToFloat(out[i]) : bf16ToFloat(out[i]);
       if (!std::isfinite(v)) nonFinite(*this, i, v);
     }
     return;
   }
+  std::vector<char> staging;
+  const TensorSource src = inMemory(*this, staging);
   for (int64_t i = 0; i < n; ++i) {
-    const float v = sourceAt(source, i);
+    const float v = sourceAt(src, i);
     if (!std::isfinite(v)) nonFinite(*this, i, v);
     out[i] = dtype == DType::F16 ? floatToHalf(v) : floatToBf16(v);
   }
@@ -107,7 +141,7 @@ ModelPlan resolveModelPlan(const PlanInput& input) {
       if (d < 0 || (d > 0 && n > (int64_t{1} << 40) / d)) throw broken(p.name + " shape");
       n *= d;
     }
-    if (!p.source.data && n > 0) throw broken(p.name + " has no data");
+    if (!p.source.data && p.source.file.empty() && n > 0) throw broken(p.name + " has no data");
     if (input.byteLengths[i] != n * int64_t(dtypeBytes(p.source.dtype))) {
       throw broken(p.name + ": " + std::to_string(input.byteLengths[i]) + " bytes for shape " +
                    shapeStr(p.shape));

@@ -40,10 +40,14 @@ struct BertShape {
   int headDim() const { return numHeads > 0 ? hiddenSize / numHeads : 0; }
 };
 
-// Bytes of one parameter as stored in the model file (little-endian), not owned.
+// Where one parameter's bytes are (little-endian, as stored in the model file): in memory
+// (`data`, not owned) or in a file at `offset` (`file` non-empty), which copyTo reads itself, so
+// no copy of the whole file is ever held.
 struct TensorSource {
   const void* data = nullptr;
   DType dtype = DType::F32;
+  std::string file;
+  int64_t offset = 0;
 };
 
 // What the optimizer needs to know about a parameter: sentence-transformers' fit excludes
