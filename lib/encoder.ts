@@ -25,6 +25,8 @@ export interface LoadOptions extends Pick<HubOptions, 'revision' | 'cacheDir' | 
   precision?: Precision;
   /** Default token budget per native call for `encode` (sum of sequence lengths). */
   batchTokens?: number;
+  /** Default `truncateDim` for `encode` (sentence-transformers' `truncate_dim`). */
+  truncateDim?: number;
 }
 
 export interface EncodeOptions {
@@ -33,6 +35,13 @@ export interface EncodeOptions {
    * model whose module chain ends in Normalize is normalized either way.
    */
   normalize?: boolean;
+  /**
+   * Keep only the first `truncateDim` dimensions of each sentence embedding (Matryoshka models),
+   * as sentence-transformers' `truncate_dim`: truncation follows the model's own modules
+   * (Normalize included), and `normalize: true` then renormalizes the truncated vectors.
+   * Default: the load option, else the full dimension.
+   */
+  truncateDim?: number;
   /** Token budget per native call (sum of sequence lengths, at least one sequence per call). */
   batchTokens?: number;
   /** 'sentence_embedding' (default) or 'token_embeddings' (per sentence, `[length, hidden]`). */
@@ -73,6 +82,30 @@ function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } 
   return { kind: 'cuda', index };
 }
 
+function checkTruncateDim(v: unknown, dimension: number): number {
+  if (v === undefined) return dimension;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > dimension) {
+    throw new RangeError(`truncateDim must be an integer in [1, ${dimension}] (the model's dimension), got ${String(v)}`);
+  }
+  return v;
+}
+
+/** The first `dim` values of each row, L2-normalized when asked (as torch F.normalize, eps 1e-12). */
+function truncateRows(e: Embeddings, dim: number, normalize: boolean): Embeddings {
+  const out = new Float32Array(e.count * dim);
+  for (let r = 0; r < e.count; r++) {
+    const row = e.data.subarray(r * e.dim, r * e.dim + dim);
+    let scale = 1;
+    if (normalize) {
+      let ss = 0;
+      for (let j = 0; j < dim; j++) ss += row[j] * row[j];
+      scale = 1 / Math.max(Math.sqrt(ss), 1e-12);
+    }
+    for (let j = 0; j < dim; j++) out[r * dim + j] = row[j] * scale;
+  }
+  return new Embeddings(out, e.count, dim);
+}
+
 function checkBatchTokens(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_BATCH_TOKENS) {
     throw new RangeError(`${name} must be an integer in [1, ${MAX_BATCH_TOKENS}] (got ${String(v)})`);
@@ -98,9 +131,10 @@ export class SentenceEncoder {
   private engine: NativeEngine | undefined;
   private readonly batcher: EngineBatcher;
   private readonly defaultBatchTokens: number;
+  private readonly defaultTruncateDim: number | undefined;
   private readonly lowerCase: boolean;
 
-  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number) {
+  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined) {
     this.tokenizer = folder.tokenizer;
     this.maxSeqLength = folder.maxSeqLength;
     this.hiddenSize = folder.config.hiddenSize;
@@ -109,6 +143,7 @@ export class SentenceEncoder {
     this.engine = engine;
     this.batcher = new EngineBatcher(engine, this.dimension, this.hiddenSize);
     this.defaultBatchTokens = batchTokens;
+    this.defaultTruncateDim = truncateDim;
     this.lowerCase = folder.doLowerCase;
     const { weights: _w, tokenizer: _t, ...model } = folder;
     this.model = model;
@@ -153,7 +188,15 @@ export class SentenceEncoder {
     } catch (err) {
       throw withCallerStack(err, stack);
     }
-    return new SentenceEncoder(folder, engine, batchTokens);
+    if (options.truncateDim !== undefined) {
+      try {
+        checkTruncateDim(options.truncateDim, engine.sentenceDim);
+      } catch (err) {
+        engine.dispose();
+        throw err;
+      }
+    }
+    return new SentenceEncoder(folder, engine, batchTokens, options.truncateDim);
   }
 
   /** Whether dispose() has been called. */
@@ -180,7 +223,11 @@ export class SentenceEncoder {
     const engine = this.engine;
     if (!engine || engine.disposed) throw new SbertError('ERR_DISPOSED', 'the encoder has been disposed');
     const wantTokens = outputValue === 'token_embeddings';
-    const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true };
+    const truncateDim = checkTruncateDim(options.truncateDim ?? this.defaultTruncateDim, this.dimension);
+    // Truncation comes before the optional normalization (as in sentence-transformers), so the
+    // engine normalizes only when nothing is cut.
+    const cut = !wantTokens && truncateDim < this.dimension;
+    const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true && !cut };
 
     const n = list.length;
     let sentence: Float32Array | undefined;
@@ -219,7 +266,9 @@ export class SentenceEncoder {
       start = end;
       options.onProgress?.(start, n);
     }
-    return wantTokens ? tokenRows : new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
+    if (wantTokens) return tokenRows;
+    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
+    return cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
   }
 
   /** Frees the engine (idempotent). Later calls reject with ERR_DISPOSED; queued calls reject too. */

@@ -289,4 +289,36 @@ test('weights are read from the file by native code: lazy views equal eager ones
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+test('truncateDim (Matryoshka): the first N dims after the model\'s modules; normalize renormalizes the cut rows', async () => {
+  const texts = ['A man is eating food.', 'A man is riding a horse.', ''];
+  const enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
+  const cutByDefault = await SentenceEncoder.load(TINY, { device: 'cpu', truncateDim: 8 });
+  try {
+    const full = await enc.encode(texts);
+    const cut = await enc.encode(texts, { truncateDim: 8 });
+    assert.is(cut.dim, 8);
+    assert.is(cut.count, 3);
+    for (let r = 0; r < 3; r++) assert.equal(Array.from(cut.row(r)), Array.from(full.row(r).subarray(0, 8)));
+    assert.equal(Array.from((await cutByDefault.encode(texts)).data), Array.from(cut.data), 'load option is the default');
+    assert.is((await cutByDefault.encode(texts, { truncateDim: 32 })).dim, 32, 'the encode option wins');
+    const renorm = await enc.encode(texts, { truncateDim: 8, normalize: true });
+    for (let r = 0; r < 3; r++) {
+      const x = Array.from(full.row(r).subarray(0, 8));
+      const len = Math.sqrt(x.reduce((a, v) => a + v * v, 0));
+      const got = Array.from(renorm.row(r));
+      for (let j = 0; j < 8; j++) assert.ok(Math.abs(got[j] - x[j] / len) <= 1e-6, `row ${r} dim ${j}: ${got[j]} vs ${x[j] / len}`);
+    }
+    for (const bad of [0, 33, 1.5, '8']) {
+      await enc.encode(texts, { truncateDim: bad }).then(() => assert.unreachable(`truncateDim ${bad}`), (e) => {
+        assert.instance(e, RangeError);
+        assert.match(e.message, /truncateDim/);
+      });
+    }
+    await SentenceEncoder.load(TINY, { device: 'cpu', truncateDim: 64 }).then(() => assert.unreachable('load truncateDim 64'), (e) => assert.match(e.message, /truncateDim/));
+  } finally {
+    enc.dispose();
+    cutByDefault.dispose();
+  }
+});
+
 test.run();
