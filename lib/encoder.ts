@@ -6,6 +6,8 @@
  */
 import { EngineBatcher, type BatchResult } from './batcher';
 import { Embeddings } from './embeddings';
+import { toMatrix } from './search-args';
+import { similarity } from './similarity';
 import { SbertError } from './errors';
 import { native, NativeEngine, withCallerStack } from './native';
 import type { BertTokenizer } from './tokenizer';
@@ -269,6 +271,45 @@ export class SentenceEncoder {
     if (wantTokens) return tokenRows;
     const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
     return cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
+  }
+
+  /**
+   * Scores of every row of `a` against every row of `b` with the model's own similarity
+   * function (`similarity_fn_name` in config_sentence_transformers.json: cosine by default; dot,
+   * euclidean and manhattan as negative distances), like sentence-transformers'
+   * `model.similarity(a, b)`: a row-major Float32Array of `a.count × b.count`.
+   */
+  similarity(a: Embeddings | { data: Float32Array; count: number; dim: number }, b: Embeddings | { data: Float32Array; count: number; dim: number }): Promise<Float32Array> {
+    return similarity(a, b, { scoreFunction: this.model.similarityFnName });
+  }
+
+  /**
+   * Row i of `a` scored against row i of `b` only (`model.similarity_pairwise`), with the
+   * model's similarity function; both must have the same count and dim. Computed in float64.
+   */
+  similarityPairwise(a: Embeddings | { data: Float32Array; count: number; dim: number }, b: Embeddings | { data: Float32Array; count: number; dim: number }): Float32Array {
+    const x = toMatrix(a, 'a');
+    const y = toMatrix(b, 'b');
+    if (x.count !== y.count || x.dim !== y.dim) {
+      throw new RangeError(`a and b must have the same shape (a is ${x.count} × ${x.dim}, b is ${y.count} × ${y.dim})`);
+    }
+    const fn = this.model.similarityFnName;
+    const out = new Float32Array(x.count);
+    for (let r = 0; r < x.count; r++) {
+      let dot = 0, aa = 0, bb = 0, l1 = 0, l2 = 0;
+      for (let j = 0; j < x.dim; j++) {
+        const u = x.data[r * x.dim + j], v = y.data[r * x.dim + j];
+        dot += u * v;
+        aa += u * u;
+        bb += v * v;
+        l1 += Math.abs(u - v);
+        l2 += (u - v) * (u - v);
+      }
+      // torch's cosine_similarity clamps each norm at eps 1e-8 (a zero vector scores 0).
+      out[r] = fn === 'cosine' ? dot / (Math.max(Math.sqrt(aa), 1e-8) * Math.max(Math.sqrt(bb), 1e-8))
+        : fn === 'dot' ? dot : fn === 'euclidean' ? -Math.sqrt(l2) : -l1;
+    }
+    return out;
   }
 
   /** Frees the engine (idempotent). Later calls reject with ERR_DISPOSED; queued calls reject too. */

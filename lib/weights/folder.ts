@@ -38,6 +38,32 @@ export interface LoadFolderOptions {
   lazyWeights?: boolean;
 }
 
+/** sentence-transformers' SimilarityFunction names → ours. */
+const SIMILARITY_FNS: Record<string, 'cosine' | 'dot' | 'euclidean' | 'manhattan'> = {
+  cosine: 'cosine',
+  dot: 'dot',
+  dot_product: 'dot',
+  euclidean: 'euclidean',
+  manhattan: 'manhattan',
+};
+
+/**
+ * The model's `similarity_fn_name` from config_sentence_transformers.json ('cosine' when the file
+ * or the key is absent or null, as sentence-transformers defaults).
+ */
+async function readSimilarityFnName(root: string): Promise<ModelFolder['similarityFnName']> {
+  const file = path.join(root, 'config_sentence_transformers.json');
+  if (!(await fileExists(file))) return 'cosine';
+  const cfg = await readJsonObject(file);
+  const v = cfg.similarity_fn_name;
+  if (v === undefined || v === null) return 'cosine';
+  const fn = typeof v === 'string' ? SIMILARITY_FNS[v] : undefined;
+  if (fn === undefined || !Object.prototype.hasOwnProperty.call(SIMILARITY_FNS, v as string)) {
+    throw badModel(file, `"similarity_fn_name" must be one of ${Object.keys(SIMILARITY_FNS).join(', ')}, got ${kindOf(v)}`);
+  }
+  return fn;
+}
+
 export interface ModelFolder {
   /** Absolute model folder. */
   dir: string;
@@ -48,6 +74,8 @@ export interface ModelFolder {
   doLowerCase: boolean;
   /** Dimension of the sentence embedding the module chain produces. */
   outputDimension: number;
+  /** The model's similarity function (config_sentence_transformers.json `similarity_fn_name`). */
+  similarityFnName: 'cosine' | 'dot' | 'euclidean' | 'manhattan';
   tokenizer: BertTokenizer;
   weights: {
     /** Canonical BERT tensor names (see bertTensors) → views into the file buffer. */
@@ -185,6 +213,7 @@ export async function loadModelFolder(dir: string, options: LoadFolderOptions = 
     maxSeqLength,
     doLowerCase: mc.doLowerCase,
     outputDimension: mc.outputDimension,
+    similarityFnName: await readSimilarityFnName(root),
     tokenizer,
     weights: { tensors, memoryBytes },
     notices,
