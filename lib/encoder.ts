@@ -44,6 +44,16 @@ export interface EncodeOptions {
    * Default: the load option, else the full dimension.
    */
   truncateDim?: number;
+  /**
+   * Text put before every input, as sentence-transformers' `prompt` (e.g. 'query: ' for e5).
+   * Wins over `promptName`.
+   */
+  prompt?: string;
+  /**
+   * One of the model's named prompts (config_sentence_transformers.json `prompts`); default: the
+   * model's `default_prompt_name`, if any.
+   */
+  promptName?: string;
   /** Token budget per native call (sum of sequence lengths, at least one sequence per call). */
   batchTokens?: number;
   /** 'sentence_embedding' (default) or 'token_embeddings' (per sentence, `[length, hidden]`). */
@@ -135,6 +145,7 @@ export class SentenceEncoder {
   private readonly defaultBatchTokens: number;
   private readonly defaultTruncateDim: number | undefined;
   private readonly lowerCase: boolean;
+  private readonly includePrompt: boolean;
 
   private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined) {
     this.tokenizer = folder.tokenizer;
@@ -147,6 +158,7 @@ export class SentenceEncoder {
     this.defaultBatchTokens = batchTokens;
     this.defaultTruncateDim = truncateDim;
     this.lowerCase = folder.doLowerCase;
+    this.includePrompt = folder.modules.every((m) => m.type !== 'pooling' || m.includePrompt);
     const { weights: _w, tokenizer: _t, ...model } = folder;
     this.model = model;
   }
@@ -231,11 +243,12 @@ export class SentenceEncoder {
     const cut = !wantTokens && truncateDim < this.dimension;
     const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true && !cut };
 
+    const prompt = this.resolvePrompt(options);
     const n = list.length;
     let sentence: Float32Array | undefined;
     const tokenRows: Embeddings[] = [];
     let start = 0;
-    let next = n > 0 ? this.tokenizeBatch(list, 0, batchTokens) : undefined;
+    let next = n > 0 ? this.tokenizeBatch(list, 0, batchTokens, prompt) : undefined;
     while (next) {
       const batch = next;
       // Concurrent callers' batches may share this native call (see batcher.ts).
@@ -244,7 +257,7 @@ export class SentenceEncoder {
       pending.catch(() => undefined);
       // Tokenize the next batch while the engine works on this one.
       const end = start + batch.count;
-      next = end < n ? this.tokenizeBatch(list, end, batchTokens) : undefined;
+      next = end < n ? this.tokenizeBatch(list, end, batchTokens, prompt) : undefined;
       let result: BatchResult;
       try {
         result = await pending;
@@ -325,6 +338,48 @@ export class SentenceEncoder {
     this.dispose();
   }
 
+  /**
+   * Encodes queries with the model's 'query' prompt when it defines one (sentence-transformers'
+   * `encode_query`); otherwise exactly as `encode`.
+   */
+  encodeQuery(texts: string | readonly string[], options: Omit<EncodeOptions, 'outputValue'> = {}): Promise<Embeddings> {
+    return this.encode(texts, { promptName: this.firstPrompt(['query']), ...options, outputValue: 'sentence_embedding' });
+  }
+
+  /**
+   * Encodes documents with the model's 'document' (else 'passage', else 'corpus') prompt when it
+   * defines one (sentence-transformers' `encode_document`); otherwise exactly as `encode`.
+   */
+  encodeDocument(texts: string | readonly string[], options: Omit<EncodeOptions, 'outputValue'> = {}): Promise<Embeddings> {
+    return this.encode(texts, { promptName: this.firstPrompt(['document', 'passage', 'corpus']), ...options, outputValue: 'sentence_embedding' });
+  }
+
+  private firstPrompt(names: string[]): string | undefined {
+    return names.find((n) => Object.prototype.hasOwnProperty.call(this.model.prompts, n));
+  }
+
+  /** The prompt text for these options ('' for none), as sentence-transformers picks it. */
+  private resolvePrompt(options: EncodeOptions): string {
+    let prompt = options.prompt;
+    if (prompt !== undefined && typeof prompt !== 'string') throw new TypeError(`options.prompt must be a string (got ${typeof prompt})`);
+    if (prompt === undefined) {
+      const name = options.promptName ?? this.model.defaultPromptName;
+      if (name !== undefined) {
+        if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(this.model.prompts, name)) {
+          const known = Object.keys(this.model.prompts);
+          throw new RangeError(`options.promptName ${JSON.stringify(name)} is not one of the model's prompts (${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'it defines none'})`);
+        }
+        prompt = this.model.prompts[name];
+      }
+    }
+    if (prompt && !this.includePrompt) {
+      // sentence-transformers then leaves the prompt's tokens out of the pooling; the engine
+      // cannot yet, and pooling them would silently give other embeddings.
+      throw new SbertError('ERR_BAD_INPUT', `${this.model.dir}: its Pooling config says "include_prompt": false, which sbert-native does not support yet; encode without a prompt or prepend the text yourself`);
+    }
+    return prompt ?? '';
+  }
+
   private checkTexts(texts: string | readonly string[]): readonly string[] {
     if (typeof texts === 'string') return [texts];
     if (!Array.isArray(texts)) throw new TypeError(`texts must be a string or an array of strings (got ${texts === null ? 'null' : typeof texts})`);
@@ -336,14 +391,15 @@ export class SentenceEncoder {
   }
 
   /** Tokenizes sentences from `start` until the token budget is used (at least one sentence). */
-  private tokenizeBatch(list: readonly string[], start: number, batchTokens: number) {
+  private tokenizeBatch(list: readonly string[], start: number, batchTokens: number, prompt: string) {
     // Upper bound on tokens per sentence is maxSeqLength, so a budget of B tokens always holds
     // at least floor(B / maxSeqLength) sentences; tokenize greedily in chunks and cut at the budget.
     const texts: string[] = [];
     let i = start;
     let estimate = 0;
     while (i < list.length && (texts.length === 0 || estimate < batchTokens)) {
-      const t = this.lowerCase && typeof list[i] === 'string' ? list[i].toLowerCase() : list[i];
+      const raw = typeof list[i] === 'string' ? prompt + list[i] : list[i];
+      const t = this.lowerCase && typeof raw === 'string' ? raw.toLowerCase() : raw;
       texts.push(t);
       // A cheap upper-bound-ish estimate; the exact cut happens after tokenization below.
       estimate += Math.min(this.maxSeqLength, 2 + Math.ceil(t.length / 3));

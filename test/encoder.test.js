@@ -360,4 +360,65 @@ test('similarity_fn_name: enc.similarity / similarityPairwise use the model\'s f
   fs.rmSync(bad, { recursive: true, force: true });
 });
 
+test('prompts: promptName, prompt, default_prompt_name, encodeQuery/encodeDocument prepend the text as sentence-transformers does', async () => {
+  const os = require('node:os');
+  const texts = ['A man is eating food.', 'Someone plays a guitar.'];
+  const make = (stCfg, pooling) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-prompt-'));
+    fs.cpSync(TINY, dir, { recursive: true });
+    const cfgFile = path.join(dir, 'config_sentence_transformers.json');
+    fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfgFile, 'utf8')), ...stCfg }));
+    if (pooling) {
+      const pf = path.join(dir, '1_Pooling', 'config.json');
+      fs.writeFileSync(pf, JSON.stringify({ ...JSON.parse(fs.readFileSync(pf, 'utf8')), ...pooling }));
+    }
+    return dir;
+  };
+  const data = async (p) => Array.from((await p).data);
+  const dirs = [];
+  const plain = await SentenceEncoder.load(TINY, { device: 'cpu' });
+  try {
+    dirs.push(make({ prompts: { query: 'query: ', document: 'passage: ' }, default_prompt_name: null }));
+    const enc = await SentenceEncoder.load(dirs[0], { device: 'cpu' });
+    try {
+      const q = texts.map((t) => 'query: ' + t);
+      assert.equal(await data(enc.encode(texts, { promptName: 'query' })), await data(plain.encode(q)));
+      assert.equal(await data(enc.encodeQuery(texts)), await data(plain.encode(q)));
+      assert.equal(await data(enc.encodeDocument(texts)), await data(plain.encode(texts.map((t) => 'passage: ' + t))));
+      assert.equal(await data(enc.encode(texts, { promptName: 'query', prompt: 'X ' })), await data(plain.encode(texts.map((t) => 'X ' + t))), 'prompt wins');
+      assert.equal(await data(enc.encode(texts)), await data(plain.encode(texts)), 'no default prompt');
+      await enc.encode(texts, { promptName: 'passage' }).then(() => assert.unreachable('unknown name'), (e) => {
+        assert.instance(e, RangeError);
+        assert.match(e.message, /promptName "passage".*"query", "document"/);
+      });
+    } finally {
+      enc.dispose();
+    }
+    dirs.push(make({ prompts: { query: 'query: ' }, default_prompt_name: 'query' }));
+    const def = await SentenceEncoder.load(dirs[1], { device: 'cpu' });
+    try {
+      assert.equal(await data(def.encode(texts)), await data(plain.encode(texts.map((t) => 'query: ' + t))), 'default prompt');
+      assert.equal(await data(def.encode(texts, { prompt: '' })), await data(plain.encode(texts)), "prompt '' turns it off");
+    } finally {
+      def.dispose();
+    }
+    dirs.push(make({ prompts: { query: 'query: ' } }, { include_prompt: false }));
+    const excl = await SentenceEncoder.load(dirs[2], { device: 'cpu' });
+    try {
+      assert.equal(await data(excl.encode(texts)), await data(plain.encode(texts)), 'no prompt: fine');
+      await excl.encode(texts, { promptName: 'query' }).then(() => assert.unreachable('include_prompt false'), (e) => {
+        assert.is(e.code, 'ERR_BAD_INPUT');
+        assert.match(e.message, /include_prompt/);
+      });
+    } finally {
+      excl.dispose();
+    }
+    dirs.push(make({ prompts: { query: 'q' }, default_prompt_name: 'nope' }));
+    await SentenceEncoder.load(dirs[3], { device: 'cpu' }).then(() => assert.unreachable('bad default'), (e) => assert.match(e.message, /default_prompt_name/));
+  } finally {
+    plain.dispose();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -144,7 +144,7 @@ test('tiny (F32, ST 6 layout): Transformer + mean Pooling + Normalize, max_seq_l
   });
   assert.equal(m.modules.map((x) => x.type), ['transformer', 'pooling', 'normalize']);
   assert.equal(m.modules[0], { type: 'transformer', path: '', maxSeqLength: 256, doLowerCase: false });
-  assert.equal(m.modules[1], { type: 'pooling', path: '1_Pooling', wordEmbeddingDimension: 32, modes: ['mean'], outputDimension: 32 });
+  assert.equal(m.modules[1], { type: 'pooling', path: '1_Pooling', wordEmbeddingDimension: 32, modes: ['mean'], includePrompt: true, outputDimension: 32 });
   assert.equal(m.modules[2], { type: 'normalize', path: '2_Normalize' });
   assert.is(m.maxSeqLength, 256);
   assert.is(m.doLowerCase, false);
@@ -203,7 +203,7 @@ test('classic all-MiniLM-L6-v2 layout: configs parse; loading fails on the missi
   assert.is(mc.layout, 'sentence-transformers');
   assert.equal(mc.modules, [
     { type: 'transformer', path: '', maxSeqLength: 256, doLowerCase: false },
-    { type: 'pooling', path: '1_Pooling', wordEmbeddingDimension: 384, modes: ['mean'], outputDimension: 384 },
+    { type: 'pooling', path: '1_Pooling', wordEmbeddingDimension: 384, modes: ['mean'], includePrompt: true, outputDimension: 384 },
   ]);
   // 256 from sentence_bert_config.json wins over tokenizer_config.json's 512.
   assert.is(mc.maxSeqLength, 256);
@@ -320,7 +320,7 @@ test('Pooling: both config forms, concatenation order, include_prompt, dimension
 
   const folder = (pool, mods = [CLASSIC.transformer, CLASSIC.pooling]) => makeFolder({ 'modules.json': mods, '1_Pooling/config.json': pool });
   let mc = await w.loadModulesConfig(folder({ embedding_dimension: 8, pooling_mode: ['mean', 'max'], include_prompt: false }));
-  assert.equal(mc.modules[1], { type: 'pooling', path: '1_Pooling', wordEmbeddingDimension: 8, modes: ['mean', 'max'], outputDimension: 16 });
+  assert.equal(mc.modules[1], { type: 'pooling', path: '1_Pooling', wordEmbeddingDimension: 8, modes: ['mean', 'max'], includePrompt: false, outputDimension: 16 });
   assert.is(mc.outputDimension, 16);
   mc = await w.loadModulesConfig(folder(legacyPooling(8, ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'])));
   assert.is(mc.modules[1].outputDimension, 48);
@@ -419,7 +419,7 @@ test('plain Hugging Face folder (no modules.json): Transformer + mean pooling, w
     assert.is(m.layout, 'plain');
     assert.equal(m.modules, [
       { type: 'transformer', path: '', maxSeqLength: 32, doLowerCase: false },
-      { type: 'pooling', path: '', wordEmbeddingDimension: 8, modes: ['mean'], outputDimension: 8 },
+      { type: 'pooling', path: '', wordEmbeddingDimension: 8, modes: ['mean'], includePrompt: true, outputDimension: 8 },
     ]);
     assert.is(m.notices.length, 1);
     assert.match(m.notices[0], /no modules\.json/);

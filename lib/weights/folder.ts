@@ -48,20 +48,40 @@ const SIMILARITY_FNS: Record<string, 'cosine' | 'dot' | 'euclidean' | 'manhattan
 };
 
 /**
- * The model's `similarity_fn_name` from config_sentence_transformers.json ('cosine' when the file
- * or the key is absent or null, as sentence-transformers defaults).
+ * The model's own options from config_sentence_transformers.json, with sentence-transformers'
+ * defaults when the file or a key is absent or null: `similarity_fn_name` ('cosine'),
+ * `prompts` ({}), `default_prompt_name` (none; must name a prompt).
  */
-async function readSimilarityFnName(root: string): Promise<ModelFolder['similarityFnName']> {
+async function readStOptions(root: string): Promise<Pick<ModelFolder, 'similarityFnName' | 'prompts' | 'defaultPromptName'>> {
+  const out: Pick<ModelFolder, 'similarityFnName' | 'prompts' | 'defaultPromptName'> = { similarityFnName: 'cosine', prompts: {} };
   const file = path.join(root, 'config_sentence_transformers.json');
-  if (!(await fileExists(file))) return 'cosine';
+  if (!(await fileExists(file))) return out;
   const cfg = await readJsonObject(file);
   const v = cfg.similarity_fn_name;
-  if (v === undefined || v === null) return 'cosine';
-  const fn = typeof v === 'string' ? SIMILARITY_FNS[v] : undefined;
-  if (fn === undefined || !Object.prototype.hasOwnProperty.call(SIMILARITY_FNS, v as string)) {
-    throw badModel(file, `"similarity_fn_name" must be one of ${Object.keys(SIMILARITY_FNS).join(', ')}, got ${kindOf(v)}`);
+  if (v !== undefined && v !== null) {
+    if (typeof v !== 'string' || !Object.prototype.hasOwnProperty.call(SIMILARITY_FNS, v)) {
+      throw badModel(file, `"similarity_fn_name" must be one of ${Object.keys(SIMILARITY_FNS).join(', ')}, got ${kindOf(v)}`);
+    }
+    out.similarityFnName = SIMILARITY_FNS[v];
   }
-  return fn;
+  const prompts = cfg.prompts;
+  if (prompts !== undefined && prompts !== null) {
+    if (!isObject(prompts)) throw badModel(file, `"prompts" must be an object of strings, got ${kindOf(prompts)}`);
+    const map: Record<string, string> = Object.create(null);
+    for (const [name, text] of Object.entries(prompts)) {
+      if (typeof text !== 'string') throw badModel(file, `prompt ${JSON.stringify(name)} must be a string, got ${kindOf(text)}`);
+      map[name] = text;
+    }
+    out.prompts = map;
+  }
+  const d = cfg.default_prompt_name;
+  if (d !== undefined && d !== null) {
+    if (typeof d !== 'string' || !Object.prototype.hasOwnProperty.call(out.prompts, d)) {
+      throw badModel(file, `"default_prompt_name" ${JSON.stringify(d)} names no entry of "prompts" (${Object.keys(out.prompts).join(', ') || 'none'})`);
+    }
+    out.defaultPromptName = d;
+  }
+  return out;
 }
 
 export interface ModelFolder {
@@ -76,6 +96,10 @@ export interface ModelFolder {
   outputDimension: number;
   /** The model's similarity function (config_sentence_transformers.json `similarity_fn_name`). */
   similarityFnName: 'cosine' | 'dot' | 'euclidean' | 'manhattan';
+  /** Named prompts (config_sentence_transformers.json `prompts`), e.g. { query: 'query: ' }. */
+  prompts: Record<string, string>;
+  /** The prompt used when encode names none (`default_prompt_name`). */
+  defaultPromptName?: string;
   tokenizer: BertTokenizer;
   weights: {
     /** Canonical BERT tensor names (see bertTensors) → views into the file buffer. */
@@ -213,7 +237,7 @@ export async function loadModelFolder(dir: string, options: LoadFolderOptions = 
     maxSeqLength,
     doLowerCase: mc.doLowerCase,
     outputDimension: mc.outputDimension,
-    similarityFnName: await readSimilarityFnName(root),
+    ...(await readStOptions(root)),
     tokenizer,
     weights: { tensors, memoryBytes },
     notices,

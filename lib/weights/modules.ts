@@ -31,6 +31,8 @@ export interface PoolingModuleConfig {
   wordEmbeddingDimension: number;
   /** In the order sentence-transformers concatenates the pooled vectors. */
   modes: PoolingMode[];
+  /** Whether prompt tokens are pooled too (`include_prompt`, default true). */
+  includePrompt: boolean;
   outputDimension: number;
 }
 export interface DenseModuleConfig {
@@ -168,8 +170,6 @@ function parsePoolingConfig(cfg: JsonObject, file: string, modPath: string): Poo
   if (dim === undefined) throw badModel(file, 'missing "word_embedding_dimension" (or "embedding_dimension")');
   if (!isPositiveInt(dim)) throw badModel(file, `"${dimKey}" must be a positive integer, got ${kindOf(dim)}`);
   const modes = parsePoolingModes(cfg, file);
-  // include_prompt only matters with prompts, which this library does not add yet; a malformed
-  // value is still a broken config.
   const ip = cfg.include_prompt;
   if (ip !== undefined && ip !== null && typeof ip !== 'boolean') {
     throw badModel(file, `"include_prompt" must be true or false, got ${kindOf(ip)}`);
@@ -179,6 +179,7 @@ function parsePoolingConfig(cfg: JsonObject, file: string, modPath: string): Poo
     path: modPath,
     wordEmbeddingDimension: dim,
     modes,
+    includePrompt: ip !== false,
     outputDimension: modes.length * dim,
   };
 }
@@ -357,7 +358,7 @@ export async function loadModulesConfig(dir: string, config?: BertConfig, option
         if (pooled) throw badModel(modulesFile, `module ${i}: a second Pooling module is not supported`);
         let p: PoolingModuleConfig;
         if (layout === 'plain') {
-          p = { type: 'pooling', path: '', wordEmbeddingDimension: dim, modes: ['mean'], outputDimension: dim };
+          p = { type: 'pooling', path: '', wordEmbeddingDimension: dim, modes: ['mean'], includePrompt: true, outputDimension: dim };
         } else {
           p = parsePoolingConfig(await readJsonObject(cfgFile, 'missing the Pooling config.json'), cfgFile, e.path);
         }
