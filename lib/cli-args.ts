@@ -3,10 +3,26 @@
  * value with the same message and exit code 2 before any work starts (a bad --device used to
  * surface as a stack trace from the engine after the model had loaded).
  */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Device, Precision } from './encoder';
 
 /** A bad command line: the command prints the message and its usage, and exits 2. */
 export class UsageError extends Error {}
+
+type Flags = NonNullable<ParseArgsConfig['options']>;
+type FlagValues<F extends Flags> = ReturnType<typeof parseArgs<{ args: string[]; options: F; strict: true; allowPositionals: false }>>['values'];
+
+/**
+ * A subcommand's flags (no positionals, unknown flags refused), with parseArgs' own errors as
+ * UsageError so every command reports them the same way.
+ */
+export function parseFlags<const F extends Flags>(argv: string[], options: F): FlagValues<F> {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 /** --device: auto | cpu | cuda | cuda:N. */
 export function parseDevice(value: string | undefined, option = '--device'): Device {

@@ -6,8 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseDevice, parsePositiveInt, parsePrecision, UsageError } from '../cli-args';
+import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError } from '../cli-args';
 import { SbertError } from '../errors';
 import { ProgressBar } from '../progress';
 import { isStsTaskName, loadStsTask, PAPER_TASKS, STS_TASKS, StsTask, StsTaskName } from './datasets';
@@ -67,31 +66,20 @@ interface EvalArgs {
 }
 
 function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        model: { type: 'string', short: 'm' },
-        task: { type: 'string', short: 't', multiple: true },
-        device: { type: 'string' },
-        precision: { type: 'string' },
-        'batch-tokens': { type: 'string' },
-        json: { type: 'boolean' },
-        plot: { type: 'string' },
-        'glove-file': { type: 'string' },
-        'no-stop-words': { type: 'boolean' },
-        'data-dir': { type: 'string' },
-        'no-progress': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseFlags(argv, {
+    model: { type: 'string', short: 'm' },
+    task: { type: 'string', short: 't', multiple: true },
+    device: { type: 'string' },
+    precision: { type: 'string' },
+    'batch-tokens': { type: 'string' },
+    json: { type: 'boolean' },
+    plot: { type: 'string' },
+    'glove-file': { type: 'string' },
+    'no-stop-words': { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    'no-progress': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (v.help) return 'help';
   if (v.model === undefined || v.model === '') throw new UsageError('--model DIR|glove is required');
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from '../cli-args';
 import { SentenceEncoder, type Device, type Precision } from '../encoder';
 import { SbertError } from '../errors';
 import type { ServeOptions } from './options';
@@ -35,7 +35,6 @@ Options:
   --model-id NAME                 model name reported by /info and /v1/embeddings (default: folder name)
 `;
 
-class UsageError extends Error {}
 
 function positive(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -72,13 +71,7 @@ const SERVE_FLAGS = {
 } as const;
 
 function parseServeArgs(argv: string[]): ServeArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: SERVE_FLAGS, strict: true, allowPositionals: false });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseFlags(argv, SERVE_FLAGS);
   if (v.help) return 'help';
   if (!v.model) throw new UsageError('--model DIR|default is required');
   const port = Number(v.port);

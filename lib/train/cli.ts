@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from '../cli-args';
 import { SbertError } from '../errors';
 import { isStsTaskName, STS_TASKS } from '../eval/datasets';
 import { BUNDLED_TRAIN_SETS, loadTrainingData } from './data';
@@ -48,7 +48,6 @@ export interface TrainIO {
   progressStream?: NodeJS.WriteStream;
 }
 
-class UsageError extends Error {}
 
 interface TrainArgs {
   model: string;
@@ -87,35 +86,24 @@ function timestamp(): string {
 }
 
 function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        model: { type: 'string', short: 'm' },
-        loss: { type: 'string' },
-        train: { type: 'string' },
-        eval: { type: 'string' },
-        'eval-steps': { type: 'string' },
-        epochs: { type: 'string' },
-        'batch-size': { type: 'string' },
-        lr: { type: 'string' },
-        'warmup-ratio': { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        seed: { type: 'string' },
-        'save-dtype': { type: 'string' },
-        'no-dropout': { type: 'boolean' },
-        'no-shuffle': { type: 'boolean' },
-        'no-progress': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseFlags(argv, {
+    model: { type: 'string', short: 'm' },
+    loss: { type: 'string' },
+    train: { type: 'string' },
+    eval: { type: 'string' },
+    'eval-steps': { type: 'string' },
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string' },
+    lr: { type: 'string' },
+    'warmup-ratio': { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    seed: { type: 'string' },
+    'save-dtype': { type: 'string' },
+    'no-dropout': { type: 'boolean' },
+    'no-shuffle': { type: 'boolean' },
+    'no-progress': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (v.help) return 'help';
   if (!v.model) throw new UsageError('--model DIR is required');
   if (!fs.existsSync(v.model) || !fs.statSync(v.model).isDirectory()) throw new UsageError(`--model ${v.model}: no such model folder`);
