@@ -4,7 +4,7 @@
  * without help each tiny batch would pay a full forward pass of fixed overheads and partial
  * tiles. Here a batch submitted while the engine is idle is sent at once (no added latency);
  * batches submitted while it is busy wait and are merged — in arrival order, up to the token
- * budget, only with batches asking for the same outputs — into the next native call, and each
+ * budget, only with batches asking for the same outputs (and the same pooling skip) — into the next native call, and each
  * caller gets its own rows back. The engine's results do not depend on batch composition, so
  * merging never changes a caller's numbers.
  */
@@ -47,7 +47,7 @@ export class EngineBatcher {
   /** Runs `batch` (alone or merged with other waiting batches) and resolves to its own rows. */
   submit(batch: PackedBatch, options: NativeEncodeOptions, budget: number): Promise<BatchResult> {
     return new Promise<BatchResult>((resolve, reject) => {
-      const key = `${options.sentence}|${options.tokens}|${options.normalize}`;
+      const key = `${options.sentence}|${options.tokens}|${options.normalize}|${options.poolSkipTokens ?? 0}`;
       this.queue.push({ batch, options, key, budget, resolve, reject });
       this.pump();
     });

@@ -46,7 +46,8 @@ export interface EncodeOptions {
   truncateDim?: number;
   /**
    * Text put before every input, as sentence-transformers' `prompt` (e.g. 'query: ' for e5).
-   * Wins over `promptName`.
+   * Wins over `promptName`. When the model's Pooling says `include_prompt: false`, the prompt's
+   * tokens (`promptLength(prompt)` of them) are left out of the pooling.
    */
   prompt?: string;
   /**
@@ -146,6 +147,7 @@ export class SentenceEncoder {
   private readonly defaultTruncateDim: number | undefined;
   private readonly lowerCase: boolean;
   private readonly includePrompt: boolean;
+  private readonly promptLengths = new Map<string, number>();
 
   private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined) {
     this.tokenizer = folder.tokenizer;
@@ -241,9 +243,11 @@ export class SentenceEncoder {
     // Truncation comes before the optional normalization (as in sentence-transformers), so the
     // engine normalizes only when nothing is cut.
     const cut = !wantTokens && truncateDim < this.dimension;
-    const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true && !cut };
-
     const prompt = this.resolvePrompt(options);
+    // include_prompt: false leaves the prompt's tokens out of the pooling (not of the tokens).
+    const poolSkipTokens = !wantTokens && prompt && !this.includePrompt ? this.promptLength(prompt) : 0;
+    const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true && !cut, poolSkipTokens };
+
     const n = list.length;
     let sentence: Float32Array | undefined;
     const tokenRows: Embeddings[] = [];
@@ -372,12 +376,29 @@ export class SentenceEncoder {
         prompt = this.model.prompts[name];
       }
     }
-    if (prompt && !this.includePrompt) {
-      // sentence-transformers then leaves the prompt's tokens out of the pooling; the engine
-      // cannot yet, and pooling them would silently give other embeddings.
-      throw new SbertError('ERR_BAD_INPUT', `${this.model.dir}: its Pooling config says "include_prompt": false, which sbert-native does not support yet; encode without a prompt or prepend the text yourself`);
-    }
     return prompt ?? '';
+  }
+
+  /**
+   * Tokens of `prompt` that pooling leaves out under `include_prompt: false`, as
+   * sentence-transformers counts them: the prompt tokenized alone (lower-cased when the model
+   * lower-cases, truncated to max_seq_length), special tokens included, less the last one when
+   * it is special (the [SEP]) — for BERT, [CLS] and the prompt's word pieces. The same count
+   * is left out of every sentence, even where `prompt + text` tokenizes differently at the seam.
+   */
+  promptLength(prompt: string): number {
+    if (typeof prompt !== 'string') throw new TypeError(`prompt must be a string (got ${typeof prompt})`);
+    if (prompt === '') return 0;
+    let n = this.promptLengths.get(prompt);
+    if (n === undefined) {
+      const text = this.lowerCase ? prompt.toLowerCase() : prompt;
+      const { ids } = this.tokenizer.encode(text, { maxLength: this.maxSeqLength });
+      n = ids.length;
+      if (n > 0 && this.tokenizer.isSpecialId(ids[n - 1])) n--;
+      if (this.promptLengths.size >= 64) this.promptLengths.clear();
+      this.promptLengths.set(prompt, n);
+    }
+    return n;
   }
 
   private checkTexts(texts: string | readonly string[]): readonly string[] {

@@ -88,6 +88,11 @@ export interface NativeEncodeOptions {
   tokens: boolean;
   /** L2-normalize even when the model has no Normalize module. */
   normalize: boolean;
+  /**
+   * Pooling leaves out the first N tokens of every sequence (a prompt under `include_prompt:
+   * false`); token embeddings are not affected. Default 0.
+   */
+  poolSkipTokens?: number;
 }
 
 export interface NativeEngine {

@@ -405,16 +405,136 @@ test('prompts: promptName, prompt, default_prompt_name, encodeQuery/encodeDocume
     dirs.push(make({ prompts: { query: 'query: ' } }, { include_prompt: false }));
     const excl = await SentenceEncoder.load(dirs[2], { device: 'cpu' });
     try {
-      assert.equal(await data(excl.encode(texts)), await data(plain.encode(texts)), 'no prompt: fine');
-      await excl.encode(texts, { promptName: 'query' }).then(() => assert.unreachable('include_prompt false'), (e) => {
-        assert.is(e.code, 'ERR_BAD_INPUT');
-        assert.match(e.message, /include_prompt/);
-      });
+      assert.equal(await data(excl.encode(texts)), await data(plain.encode(texts)), 'no prompt: same as include_prompt true');
+      // With a prompt the embeddings differ from pooling the prompted text (checked in detail below).
+      const withPrompt = await data(excl.encode(texts, { promptName: 'query' }));
+      assert.not.equal(withPrompt, await data(plain.encode(texts.map((t) => 'query: ' + t))));
     } finally {
       excl.dispose();
     }
     dirs.push(make({ prompts: { query: 'q' }, default_prompt_name: 'nope' }));
     await SentenceEncoder.load(dirs[3], { device: 'cpu' }).then(() => assert.unreachable('bad default'), (e) => assert.match(e.message, /default_prompt_name/));
+  } finally {
+    plain.dispose();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('native encode: poolSkipTokens must be an integer in [0, 2^31 - 1] (RangeError), beyond a sequence it pools nothing', async () => {
+  const enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
+  try {
+    const engine = enc.engine; // the native engine behind the encoder
+    const ids = Int32Array.from(enc.tokenizer.encode('a b c').ids);
+    const cuSeqlens = new Int32Array([0, ids.length]);
+    for (const v of [-1, 1.5, NaN, '2', 2 ** 31, null]) {
+      // Argument errors are thrown by the call itself, before any work is queued.
+      assert.throws(
+        () => engine.encode({ ids, cuSeqlens, sentence: true, tokens: false, normalize: false, poolSkipTokens: v }),
+        (e) => e instanceof RangeError && /poolSkipTokens/.test(e.message),
+        `poolSkipTokens ${String(v)}`,
+      );
+    }
+    // tiny pools with mean then Normalize: nothing left → zeros (not NaN), as sentence-transformers.
+    const r = await engine.encode({ ids, cuSeqlens, sentence: true, tokens: false, normalize: false, poolSkipTokens: 1000 });
+    assert.ok(r.sentence.every((v) => v === 0));
+    const zero = await engine.encode({ ids, cuSeqlens, sentence: true, tokens: false, normalize: false, poolSkipTokens: 0 });
+    assert.equal(Array.from(zero.sentence), Array.from((await enc.encode('a b c')).data));
+  } finally {
+    enc.dispose();
+  }
+});
+
+/**
+ * sentence-transformers' Pooling.forward with `include_prompt: false` in float64, written out
+ * here from its code: the attention mask of the first `skip` tokens is 0; Max fills masked
+ * tokens with -1e9, the sums weigh them 0 and divide by clamp(count, 1e-9), Cls takes token 0,
+ * LastToken gathers the last unmasked token (token 0 when none) times its mask. Then Normalize.
+ */
+function stPool(tok, skip, mode) {
+  const L = tok.count, H = tok.dim;
+  const x = (i, d) => tok.data[i * H + d];
+  const mask = (i) => (i >= skip ? 1 : 0);
+  const out = new Float64Array(H);
+  for (let d = 0; d < H; d++) {
+    if (mode === 'cls') { out[d] = x(0, d); continue; }
+    if (mode === 'max') { let m = -Infinity; for (let i = 0; i < L; i++) m = Math.max(m, mask(i) ? x(i, d) : -1e9); out[d] = m; continue; }
+    if (mode === 'lasttoken') { let last = 0; for (let i = 0; i < L; i++) if (mask(i)) last = i; out[d] = x(last, d) * mask(last); continue; }
+    let s = 0, w = 0;
+    for (let i = 0; i < L; i++) {
+      const wi = mask(i) * (mode === 'weightedmean' ? i + 1 : 1);
+      s += wi * x(i, d);
+      w += wi;
+    }
+    w = Math.max(w, 1e-9);
+    out[d] = s / (mode === 'mean_sqrt_len_tokens' ? Math.sqrt(w) : w);
+  }
+  let ss = 0;
+  for (let d = 0; d < H; d++) ss += out[d] * out[d];
+  const nrm = Math.max(Math.sqrt(ss), 1e-12);
+  return Array.from(out, (v) => v / nrm);
+}
+
+test('include_prompt: false leaves the prompt tokens out of every pooling mode, as sentence-transformers', async () => {
+  const os = require('node:os');
+  // 'a' × 99 is several word pieces alone, but glued to the text's 'aa' it is one word over 100
+  // characters: one [UNK], so every token of that sentence is inside the prompt's length.
+  const prompts = { query: 'query: ', long: 'Represent this sentence for searching relevant passages: ', glued: 'a'.repeat(99) };
+  const texts = ['A man is eating food.', '', 'Someone plays a guitar; a long one, with many more word pieces in it than the prompt.', 'xx'];
+  const plain = await SentenceEncoder.load(TINY, { device: 'cpu' });
+  const dirs = [];
+  try {
+    for (const mode of ['mean', 'max', 'cls', 'lasttoken', 'weightedmean', 'mean_sqrt_len_tokens']) {
+      for (const maxSeq of [undefined, 9]) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-exclprompt-'));
+        dirs.push(dir);
+        fs.cpSync(TINY, dir, { recursive: true });
+        const cfgFile = path.join(dir, 'config_sentence_transformers.json');
+        fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfgFile, 'utf8')), prompts }));
+        const pf = path.join(dir, '1_Pooling', 'config.json');
+        fs.writeFileSync(pf, JSON.stringify({ ...JSON.parse(fs.readFileSync(pf, 'utf8')), pooling_mode: mode, include_prompt: false }));
+        if (maxSeq) {
+          const sb = path.join(dir, 'sentence_bert_config.json');
+          fs.writeFileSync(sb, JSON.stringify({ ...JSON.parse(fs.readFileSync(sb, 'utf8')), max_seq_length: maxSeq }));
+        }
+        const enc = await SentenceEncoder.load(dir, { device: 'cpu' });
+        try {
+          for (const [name, prompt] of Object.entries(prompts)) {
+            // prompt_length: the prompt alone, [CLS] + pieces (+ [SEP] dropped), truncated as the texts are.
+            const alone = enc.tokenizer.encode(prompt.toLowerCase(), { maxLength: enc.maxSeqLength }).ids;
+            const skip = alone.length - 1;
+            assert.is(enc.promptLength(prompt), skip, `${mode} ${name} promptLength`);
+            const got = await enc.encode(texts, { promptName: name, batchTokens: 7 });
+            // Token embeddings keep every token (the prompt's too) and equal the prompted text's.
+            const toks = await enc.encode(texts, { promptName: name, outputValue: 'token_embeddings' });
+            const plainToks = await enc.encode(texts.map((t) => prompt + t), { prompt: '', outputValue: 'token_embeddings' });
+            for (let i = 0; i < texts.length; i++) {
+              assert.equal(Array.from(toks[i].data), Array.from(plainToks[i].data), `${mode} ${name} tokens ${i}`);
+              const want = stPool(toks[i], skip, mode);
+              const row = got.row(i);
+              for (let d = 0; d < want.length; d++) {
+                assert.ok(Math.abs(row[d] - want[d]) <= 2e-6, `${mode} max_seq ${maxSeq} ${name} text ${i} dim ${d}: ${row[d]} vs ${want[d]} (skip ${skip} of ${toks[i].count})`);
+              }
+            }
+            if (name === 'glued') {
+              // Nothing left to pool: what sentence-transformers gives (after Normalize).
+              const allMasked = toks[3].count <= skip;
+              assert.ok(allMasked, `glued prompt + 'xx' is all prompt (${toks[3].count} tokens, skip ${skip})`);
+            }
+          }
+          // Other texts in the same call, and concurrent calls with other prompts, do not mix.
+          const [a, b, c] = await Promise.all([
+            enc.encode(texts, { promptName: 'query' }),
+            enc.encode(texts, { promptName: 'long' }),
+            enc.encode(texts),
+          ]);
+          assert.equal(Array.from(a.data), Array.from((await enc.encode(texts, { promptName: 'query' })).data));
+          assert.equal(Array.from(b.data), Array.from((await enc.encode(texts, { promptName: 'long' })).data));
+          assert.equal(Array.from(c.data), Array.from((await enc.encode(texts)).data));
+        } finally {
+          enc.dispose();
+        }
+      }
+    }
   } finally {
     plain.dispose();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

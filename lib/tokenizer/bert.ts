@@ -320,7 +320,14 @@ export class BertTokenizer {
     return this.idToTok[id];
   }
 
-  /** Number of special tokens the template adds around one text / a pair. */
+  /**
+   * Whether `id` is a special token (transformers' `all_special_ids`): an added token marked
+   * special, or the [CLS], [SEP], [PAD] or [UNK] token.
+   */
+  isSpecialId(id: number): boolean {
+    return id >= 0 && (this.specialIds.has(id) || id === this.clsId || id === this.sepId || id === this.padId || id === this.unkId);
+  }
+
   /** How many special tokens the post-processor adds to a single text (or a pair). */
   numSpecialTokens(pair = false): number {
     return pair ? this.nAddedPair : this.nAddedSingle;

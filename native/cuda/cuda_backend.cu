@@ -209,6 +209,7 @@ class CudaBackend final : public Backend {
 
   void encode(const EncodeBatch& batch, const EncodeOutputs& out) override {
     validateBatch(shape_, batch);
+    validateOutputs(out);
     SBERT_CUDA_CHECK(cudaSetDevice(device_));
     // Normally idle already; after a call that threw half-way, queued work may still use the
     // pinned and device buffers this call is about to reuse or re-allocate.
@@ -242,7 +243,7 @@ class CudaBackend final : public Backend {
     float* result = nullptr;
     if (wantSentence) {
       const bool fuseNorm = doNormalize && dense_.empty();
-      cuda::launchPool(dX_, dt_, dCu_, n, H, pooling_, fuseNorm, dPooled_, st);
+      cuda::launchPool(dX_, dt_, dCu_, n, H, pooling_, fuseNorm, dPooled_, st, out.poolSkipTokens);
       const float* cur = dPooled_;
       int curDim = H * static_cast<int>(pooling_.size());
       float* bufs[2] = {dDenseA_, dDenseB_};

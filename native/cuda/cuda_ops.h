@@ -110,10 +110,12 @@ void launchAttention(const void* qkv, const int32_t* cuSeqlens, int numSequences
 // given order, sentence-transformers semantics: Cls = first token, Max, Mean, MeanSqrtLen =
 // sum / sqrt(len), WeightedMean with weights 1..len, LastToken). tokens: [numTokens, hidden]
 // in dt; out: [n, hidden * modes.size()] fp32. normalize: L2-normalize each output row
-// (x / max(‖x‖, 1e-12)) in the same kernel.
+// (x / max(‖x‖, 1e-12)) in the same kernel. skipTokens > 0 leaves the first skipTokens tokens
+// of every sequence out of the pooling (include_prompt: false), exactly as the CPU pool() in
+// kernels/pooling.h (Cls still token 0; nothing left: Max -1e9, the others 0).
 void launchPool(const void* tokens, DType dt, const int32_t* cuSeqlens, int numSequences,
                 int hidden, const std::vector<PoolMode>& modes, bool normalize, float* out,
-                cudaStream_t stream);
+                cudaStream_t stream, int skipTokens = 0);
 // x[r, :] /= max(‖x[r, :]‖, 1e-12), fp32, in place.
 void launchL2Normalize(float* x, int64_t rows, int cols, cudaStream_t stream);
 

@@ -9,6 +9,10 @@
 //     WeightedMean Σ_t (t − start + 1)·tokens[t, h] / Σ (1..len)
 //     LastToken   tokens[end − 1, h]
 //   then, if normalize: out[i, :] /= max(‖out[i, :]‖₂, 1e-12)
+//   skipTokens = p > 0 (include_prompt: false) leaves tokens start .. start+p-1 out of every
+//   mode but Cls (t runs over [start + p, end), weights stay t − start + 1); a sequence with no
+//   token left gives -1e9 for Max and 0 for the others, as sentence-transformers (see
+//   native/cpp/kernels/pooling.h, the reference).
 //
 // tokens [T, H] fp16 / bf16 / fp32, cuSeqlens [n + 1] (device), out [n, H·modes] fp32.
 // One block per sequence (256 threads over h, coalesced row reads; every mode accumulated in
@@ -29,7 +33,8 @@ struct ModeList {
 
 template <typename T>
 __global__ void __launch_bounds__(256) poolKernel(const T* __restrict__ tokens, const int32_t* __restrict__ cuSeqlens,
-                                                  int H, ModeList ml, bool normalize, float* __restrict__ out) {
+                                                  int H, ModeList ml, bool normalize, int skip,
+                                                  float* __restrict__ out) {
   __shared__ float scratch[32];
   const int seq = blockIdx.x;
   const int start = __ldg(cuSeqlens + seq);
@@ -37,21 +42,25 @@ __global__ void __launch_bounds__(256) poolKernel(const T* __restrict__ tokens, 
   const int len = end - start;
   const int width = H * ml.count;
   float* o = out + static_cast<int64_t>(seq) * width;
-  const float fl = static_cast<float>(len > 0 ? len : 1);
-  const float weightSum = 0.5f * fl * (fl + 1.f);
+  const int from = len > 0 ? min(skip, len) : 0;  // first pooled token
+  const int count = len > 0 ? len - from : 0;      // tokens pooled
+  const float fl = static_cast<float>(count > 0 ? count : 1);
+  // Σ_{j=from}^{len-1} (j + 1), exact in int64 before the conversion.
+  const int64_t wTotal = (static_cast<int64_t>(len) * (len + 1) - static_cast<int64_t>(from) * (from + 1)) / 2;
+  const float weightSum = static_cast<float>(count > 0 ? wTotal : 1);
   float sq = 0.f;
   for (int h = threadIdx.x; h < H; h += blockDim.x) {
     float sum = 0.f, wsum = 0.f, mx = -INFINITY;
     const T* p = tokens + static_cast<int64_t>(start) * H + h;
-    for (int j = 0; j < len; ++j) {
+    for (int j = from; j < len; ++j) {
       const float v = toFloat(p[static_cast<int64_t>(j) * H]);
       sum += v;
       wsum = fmaf(static_cast<float>(j + 1), v, wsum);
       mx = fmaxf(mx, v);
     }
     const float first = len > 0 ? toFloat(p[0]) : 0.f;
-    const float last = len > 0 ? toFloat(p[static_cast<int64_t>(len - 1) * H]) : 0.f;
-    if (len == 0) mx = 0.f;
+    const float last = count > 0 ? toFloat(p[static_cast<int64_t>(len - 1) * H]) : 0.f;
+    if (count == 0) mx = len == 0 ? 0.f : -1e9f;
     for (int m = 0; m < ml.count; ++m) {
       float v = 0.f;
       switch (ml.modes[m]) {
@@ -86,8 +95,10 @@ __global__ void __launch_bounds__(256) l2NormalizeKernel(float* __restrict__ x, 
 }  // namespace
 
 void launchPool(const void* tokens, DType dt, const int32_t* cuSeqlens, int numSequences, int hidden,
-                const std::vector<PoolMode>& modes, bool normalize, float* out, cudaStream_t stream) {
+                const std::vector<PoolMode>& modes, bool normalize, float* out, cudaStream_t stream,
+                int skipTokens) {
   SBERT_CUDA_REQUIRE(numSequences >= 0 && hidden > 0, "pool: bad shape");
+  SBERT_CUDA_REQUIRE(skipTokens >= 0, "pool: skipTokens must be >= 0");
   SBERT_CUDA_REQUIRE(!modes.empty() && modes.size() <= kMaxModes, "pool: 1..6 pooling modes");
   if (numSequences == 0) return;
   SBERT_CUDA_REQUIRE(tokens && cuSeqlens && out, "pool: null input/output");
@@ -97,14 +108,16 @@ void launchPool(const void* tokens, DType dt, const int32_t* cuSeqlens, int numS
   const dim3 grid(static_cast<unsigned>(numSequences));
   switch (dt) {
     case DType::F32:
-      poolKernel<<<grid, 256, 0, stream>>>(static_cast<const float*>(tokens), cuSeqlens, hidden, ml, normalize, out);
+      poolKernel<<<grid, 256, 0, stream>>>(static_cast<const float*>(tokens), cuSeqlens, hidden, ml, normalize,
+                                           skipTokens, out);
       break;
     case DType::F16:
-      poolKernel<<<grid, 256, 0, stream>>>(static_cast<const __half*>(tokens), cuSeqlens, hidden, ml, normalize, out);
+      poolKernel<<<grid, 256, 0, stream>>>(static_cast<const __half*>(tokens), cuSeqlens, hidden, ml, normalize,
+                                           skipTokens, out);
       break;
     case DType::BF16:
       poolKernel<<<grid, 256, 0, stream>>>(static_cast<const __nv_bfloat16*>(tokens), cuSeqlens, hidden, ml,
-                                           normalize, out);
+                                           normalize, skipTokens, out);
       break;
   }
   SBERT_CUDA_CHECK_LAUNCH();

@@ -207,7 +207,9 @@ std::vector<int32_t> CopyInt32(Napi::Env env, Napi::Value v, const char* name) {
   return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
 }
 
-// encode({ ids, cuSeqlens, sentence, tokens, normalize })
+// encode({ ids, cuSeqlens, sentence, tokens, normalize, poolSkipTokens? })
+//   poolSkipTokens: pooling leaves out the first N tokens of every sequence (include_prompt:
+//   false); an integer in [0, 2^31 - 1], default 0 (RangeError otherwise).
 Napi::Value Engine::Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (state_->disposed.load()) {
@@ -227,8 +229,18 @@ Napi::Value Engine::Encode(const Napi::CallbackInfo& info) {
   const bool wantSentence = o.Get("sentence").ToBoolean().Value();
   const bool wantTokens = o.Get("tokens").ToBoolean().Value();
   const bool normalize = o.Get("normalize").ToBoolean().Value();
+  int poolSkipTokens = 0;
+  Napi::Value skipValue = o.Get("poolSkipTokens");
+  if (!skipValue.IsUndefined()) {
+    const double d = skipValue.IsNumber() ? skipValue.As<Napi::Number>().DoubleValue() : -1.0;
+    if (!(d >= 0 && d <= 2147483647.0 && d == static_cast<double>(static_cast<int64_t>(d)))) {
+      ThrowRangeError(env, "options.poolSkipTokens must be an integer in [0, 2147483647]");
+    }
+    poolSkipTokens = static_cast<int>(d);
+  }
   const size_t n = cu.size() - 1, tokens = ids.size();
   auto* worker = new EncodeWorker(env, state_, std::move(ids), std::move(cu), normalize);
+  worker->out_.poolSkipTokens = poolSkipTokens;
   if (wantSentence) worker->out_.sentence = worker->AddOutput(env, "sentence", n * size_t(state_->sentenceDim));
   if (wantTokens) worker->out_.tokens = worker->AddOutput(env, "tokens", tokens * size_t(state_->hiddenSize));
   Napi::Promise p = worker->Promise();

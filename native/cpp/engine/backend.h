@@ -26,6 +26,11 @@ struct EncodeOutputs {
   float* sentence = nullptr;     // [n, plan.sentenceDim]
   float* tokens = nullptr;       // [numTokens, hidden] (last_hidden_state, packed)
   bool forceNormalize = false;   // L2-normalize even when the model has no Normalize module
+  // Pooling leaves out the first poolSkipTokens tokens of every sequence (sentence-transformers'
+  // `include_prompt: false`: the prompt's tokens, [CLS] included; see kernels/pooling.h for
+  // each mode, and for sequences with nothing left). Token embeddings are not affected.
+  // Must be >= 0 (ERR_BAD_INPUT otherwise).
+  int poolSkipTokens = 0;
 };
 
 class Backend {
@@ -57,5 +62,7 @@ std::unique_ptr<Backend> makeCudaBackend(const ModelPlan& plan, int device, Prec
 // Shared batch validation, used by every backend before it touches the data: monotone
 // cuSeqlens starting at 0, lengths in 1..maxPositions, ids in [0, vocabSize).
 void validateBatch(const BertShape& shape, const EncodeBatch& batch);
+// The outputs' options: poolSkipTokens >= 0.
+void validateOutputs(const EncodeOutputs& out);
 
 }  // namespace sbert

@@ -46,4 +46,10 @@ void validateBatch(const BertShape& shape, const EncodeBatch& batch) {
   }
 }
 
+void validateOutputs(const EncodeOutputs& out) {
+  if (out.poolSkipTokens < 0) {
+    badInput("poolSkipTokens must be >= 0 (got " + std::to_string(out.poolSkipTokens) + ")");
+  }
+}
+
 }  // namespace sbert

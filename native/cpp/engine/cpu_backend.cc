@@ -165,6 +165,7 @@ int64_t CpuBackend::memoryBytes() const {
 
 void CpuBackend::encode(const EncodeBatch& batch, const EncodeOutputs& out) {
   validateBatch(shape_, batch);
+  validateOutputs(out);
   const int n = batch.numSequences;
   const int64_t T = batch.numTokens();
   const int H = shape_.hiddenSize;
@@ -195,7 +196,7 @@ void CpuBackend::encode(const EncodeBatch& batch, const EncodeOutputs& out) {
     // Pool into the caller's buffer when no Dense follows; else through two small buffers.
     const int pooledDim = H * int(pooling_.size());
     if (dense_.empty()) {
-      pool(x, H, batch.cuSeqlens, n, pooling_, out.sentence);
+      pool(x, H, batch.cuSeqlens, n, pooling_, out.sentence, out.poolSkipTokens);
     } else {
       int maxDim = pooledDim;
       for (const DenseLayer& d : dense_) maxDim = std::max(maxDim, d.weight.N);
@@ -203,7 +204,7 @@ void CpuBackend::encode(const EncodeBatch& batch, const EncodeOutputs& out) {
       seqB_.resize(size_t(n) * maxDim);
       float* cur = seqA_.data();
       float* next = seqB_.data();
-      pool(x, H, batch.cuSeqlens, n, pooling_, cur);
+      pool(x, H, batch.cuSeqlens, n, pooling_, cur, out.poolSkipTokens);
       for (size_t i = 0; i < dense_.size(); ++i) {
         const DenseLayer& d = dense_[i];
         float* dst = i + 1 == dense_.size() ? out.sentence : next;

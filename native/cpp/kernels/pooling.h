@@ -11,6 +11,16 @@
 //   Sums are accumulated in double and rounded to fp32 before the fp32 division, like torch's
 //   sum-then-divide. A sequence of length 0 gives zeros for every mode (the tokenizer never
 //   produces one). Parallel over sequences.
+//
+//   skipTokens = p > 0 is sentence-transformers' Pooling with `include_prompt: false`: the
+//   attention mask of tokens 0..p-1 (the prompt: [CLS] + its word pieces) is set to 0 before
+//   pooling, so with i running over [p, L) only (positions stay absolute):
+//     Cls          x_0 (sentence-transformers takes token 0 whatever the mask says)
+//     Max          elementwise max_i x_i; -1e9 when no token is left (its fill value)
+//     Mean         Σ x_i / (L − p); zeros when no token is left (Σ / clamp(0, 1e-9))
+//     MeanSqrtLen  Σ x_i / √(L − p); zeros when no token is left
+//     WeightedMean Σ (i+1)·x_i / Σ (i+1); zeros when no token is left
+//     LastToken    x_{L-1}; zeros when no token is left (its gather of the masked tokens)
 #pragma once
 
 #include <cstdint>
@@ -21,7 +31,7 @@
 namespace sbert {
 
 void pool(const float* tokens, int H, const int32_t* cuSeqlens, int n,
-          const std::vector<PoolMode>& modes, float* out);
+          const std::vector<PoolMode>& modes, float* out, int skipTokens = 0);
 
 // Backward: dTokens [T, H] = (written, not accumulated) the gradient of `pool` from dOut
 // [n, H·modes.size()]: Cls → token 0, LastToken → token L−1, Mean → 1/L each, MeanSqrtLen →

@@ -542,6 +542,35 @@ void poolingChecks(Tally& t) {
       }
     }
   }
+  // include_prompt: false — the first `skip` tokens of every sequence left out of the pooling
+  // (skip 40 > every length: Max gives -1e9, the others 0, Cls token 0), against the CPU pool().
+  for (DType dt : kDtypes) {
+    for (int skip : {1, 7, 40}) {
+      for (bool norm : {false, true}) {
+        const auto& modes = modeSets[0];
+        const std::vector<int> lens = {1, 7, 33, 2, 300};
+        auto cu = test::cuSeqlensOf(lens);
+        const int n = static_cast<int>(lens.size());
+        const int H = 100;
+        std::mt19937 rng(seed++);
+        auto tok = test::randomVec(rng, size_t(cu[n]) * H, -2.f, 2.f);
+        std::vector<float> seen;
+        auto dTok = upload(tok, dt, &seen);
+        auto dCu = uploadInts(cu);
+        const int width = H * static_cast<int>(modes.size());
+        DevBuf dO(size_t(n) * width * 4);
+        dO.poison();
+        cuda::launchPool(dTok->p, dt, dCu->as<int32_t>(), n, H, modes, norm, dO.as<float>(), nullptr, skip);
+        auto got = download(dO, size_t(n) * width, DType::F32);
+        std::vector<float> ref(size_t(n) * width);
+        pool(seen.data(), H, cu.data(), n, modes, ref.data(), skip);
+        if (norm) l2NormalizeRows(ref.data(), n, width);
+        const Errors e2 = errorsOf(got, ref, width);
+        t.check(e2.within(kTolPool.of(dt)), "pool %-4s skip=%-2d normalize=%d err %.2e row %.2e@%lld (tol %.1e)",
+                cuda::dtypeName(dt), skip, norm ? 1 : 0, e2.all, e2.row.err, e2.row.row, kTolPool.of(dt));
+      }
+    }
+  }
   // Standalone L2 normalize (after Dense), including a zero row.
   {
     std::mt19937 rng(seed++);

@@ -27,33 +27,47 @@ const char* modeName(PoolMode m) {
   return "?";
 }
 
-// Naive per-mode reference in double over one sequence.
-void refPool(const float* x, int L, int H, PoolMode m, double* o) {
+// Naive per-mode reference in double over one sequence, written as sentence-transformers'
+// Pooling.forward computes it: an attention mask that is 0 for the first `skip` tokens
+// (include_prompt: false), padding-free. Masked tokens are -1e9 for Max, weight 0 in the sums
+// (whose divisor is clamped at 1e-9), and LastToken gathers the last unmasked token (index 0
+// when none is left) times its mask.
+void refPool(const float* x, int L, int H, PoolMode m, double* o, int skip = 0) {
+  auto mask = [&](int i) { return i >= skip ? 1.0 : 0.0; };
   for (int j = 0; j < H; ++j) {
     double v = 0;
     if (L == 0) { o[j] = 0; continue; }
     switch (m) {
       case PoolMode::Cls: v = x[j]; break;
-      case PoolMode::LastToken: v = x[size_t(L - 1) * H + j]; break;
+      case PoolMode::LastToken: {
+        int last = 0;
+        for (int i = 0; i < L; ++i)
+          if (mask(i) != 0) last = i;
+        v = x[size_t(last) * H + j] * mask(last);
+        break;
+      }
       case PoolMode::Max:
         v = -INFINITY;
-        for (int i = 0; i < L; ++i) v = std::max(v, double(x[size_t(i) * H + j]));
+        for (int i = 0; i < L; ++i) v = std::max(v, mask(i) != 0 ? double(x[size_t(i) * H + j]) : -1e9);
         break;
       case PoolMode::Mean:
-        for (int i = 0; i < L; ++i) v += x[size_t(i) * H + j];
-        v /= L;
+      case PoolMode::MeanSqrtLen: {
+        double cnt = 0;
+        for (int i = 0; i < L; ++i) {
+          v += mask(i) * x[size_t(i) * H + j];
+          cnt += mask(i);
+        }
+        cnt = std::max(cnt, 1e-9);
+        v /= m == PoolMode::Mean ? cnt : std::sqrt(cnt);
         break;
-      case PoolMode::MeanSqrtLen:
-        for (int i = 0; i < L; ++i) v += x[size_t(i) * H + j];
-        v /= std::sqrt(double(L));
-        break;
+      }
       case PoolMode::WeightedMean: {
         double w = 0;
         for (int i = 0; i < L; ++i) {
-          v += double(i + 1) * x[size_t(i) * H + j];
-          w += i + 1;
+          v += mask(i) * double(i + 1) * x[size_t(i) * H + j];
+          w += mask(i) * (i + 1);
         }
-        v /= w;
+        v /= std::max(w, 1e-9);
         break;
       }
     }
@@ -61,24 +75,25 @@ void refPool(const float* x, int L, int H, PoolMode m, double* o) {
   }
 }
 
-void checkPool(Tally& t, const std::vector<PoolMode>& modes, const std::vector<int>& lens, int H) {
-  std::mt19937 rng(31 + H);
+void checkPool(Tally& t, const std::vector<PoolMode>& modes, const std::vector<int>& lens, int H,
+               int skip = 0) {
+  std::mt19937 rng(31 + H + 1000 * skip);
   auto cu = test::cuSeqlensOf(lens);
   const int n = int(lens.size());
   auto x = test::randomVec(rng, size_t(cu.back()) * H, -3, 3);
   const size_t D = size_t(H) * modes.size();
   std::vector<float> out(n * D + 1, NAN);
-  pool(x.data(), H, cu.data(), n, modes, out.data());
+  pool(x.data(), H, cu.data(), n, modes, out.data(), skip);
   std::vector<double> ref(n * D);
   for (int s = 0; s < n; ++s)
     for (size_t m = 0; m < modes.size(); ++m)
-      refPool(x.data() + size_t(cu[s]) * H, lens[s], H, modes[m], ref.data() + s * D + m * H);
+      refPool(x.data() + size_t(cu[s]) * H, lens[s], H, modes[m], ref.data() + s * D + m * H, skip);
   std::string names;
   for (PoolMode m : modes) names += std::string(modeName(m)) + "+";
   names.pop_back();
   double err = test::maxRelErr(out.data(), ref.data(), n * D, 1.0);
   t.check(err <= 1e-6 && std::isnan(out[n * D]),
-          "pool %s H=%d n=%d: max err %.3g, no write past the end", names.c_str(), H, n, err);
+          "pool %s H=%d n=%d skip=%d: max err %.3g, no write past the end", names.c_str(), H, n, skip, err);
 }
 
 void checkNormalize(Tally& t) {
@@ -172,6 +187,11 @@ int main() {
   checkPool(t, all, lens, 17);
   checkPool(t, {PoolMode::Mean, PoolMode::Cls, PoolMode::Max}, lens, 384);  // given order kept
   checkPool(t, all, {3, 0, 5, 0}, 8);                                      // empty sequences → zeros
+  // include_prompt: false — the first `skip` tokens left out (skip ≥ length: nothing left).
+  for (int skip : {1, 3, 7, 8, 33, 40}) {
+    for (PoolMode m : all) checkPool(t, {m}, {1, 7, 33}, 32, skip);
+    checkPool(t, all, {7, 1, 33, 0, 2}, 17, skip);
+  }
   checkNormalize(t);
   checkActivations(t);
   for (const auto& a : kActivations) {
