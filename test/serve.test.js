@@ -245,7 +245,7 @@ test('metrics helpers: histogram buckets are cumulative; the tokens/s window for
 
 // ---- error paths -------------------------------------------------------------------------------
 
-test('400: malformed JSON, wrong types, empty input, prompt_name, bad OpenAI options', async () => {
+test('400: malformed JSON, wrong types, empty input, unknown prompt_name, bad OpenAI options', async () => {
   const cases = [
     ['/embed', '{"inputs": [', /not valid JSON/, 'Validation'],
     ['/embed', '', /empty/, 'Validation'],
@@ -256,7 +256,8 @@ test('400: malformed JSON, wrong types, empty input, prompt_name, bad OpenAI opt
     ['/embed', { inputs: [] }, /`inputs` cannot be empty/, 'Empty'],
     ['/embed', { inputs: 'x', normalize: 'yes' }, /`normalize` must be a boolean/, 'Validation'],
     ['/embed', { inputs: 'x', truncate: 1 }, /`truncate` must be a boolean/, 'Validation'],
-    ['/embed', { inputs: 'x', prompt_name: 'query' }, /`prompt_name` is not supported/, 'Validation'],
+    ['/embed', { inputs: 'x', prompt_name: 'passage' }, /`prompt_name` "passage" is not one of the model's prompts \("document", "query"\)/, 'Validation'],
+    ['/embed', { inputs: 'x', prompt_name: 7 }, /`prompt_name` must be a string/, 'Validation'],
     ['/v1/embeddings', { input: [[1, 2, 3]] }, /`input\[0\]` must be a string/, 'Validation'],
     ['/v1/embeddings', { input: 'x', encoding_format: 'float16' }, /`encoding_format` must be 'float' or 'base64'/, 'Validation'],
     ['/v1/embeddings', { input: 'x', dimensions: 0 }, /`dimensions` must be an integer from 1 to 32/, 'Validation'],
@@ -266,7 +267,7 @@ test('400: malformed JSON, wrong types, empty input, prompt_name, bad OpenAI opt
     ['/similarity', { inputs: { source_sentence: 1, sentences: ['a'] } }, /`source_sentence` must be a string/, 'Validation'],
     ['/similarity', { inputs: { source_sentence: 'a', sentences: 'b' } }, /`sentences` must be an array/, 'Validation'],
     ['/similarity', { inputs: { source_sentence: 'a', sentences: [] } }, /`sentences` cannot be empty/, 'Empty'],
-    ['/similarity', { inputs: { source_sentence: 'a', sentences: ['b'] }, parameters: { prompt_name: 'q' } }, /`prompt_name`/, 'Validation'],
+    ['/similarity', { inputs: { source_sentence: 'a', sentences: ['b'] }, parameters: { prompt_name: 'q' } }, /`prompt_name` "q" is not one of the model's prompts/, 'Validation'],
   ];
   for (const [route, body, message, type] of cases) {
     const r = await request(port, 'POST', route, body);
@@ -328,6 +329,72 @@ test('--auto-truncate truncates unless the request says truncate: false; a max i
     assert.is((await request(p2, 'POST', '/embed', { inputs: 'a b c d e f' })).status, 200);
   } finally {
     await s2.close();
+  }
+});
+
+test('prompt_name: /embed and /similarity encode with the model\'s prompt (bit-identical to encode), default_prompt_name otherwise; prompt tokens count towards the limit', async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-serve-prompt-'));
+  fs.cpSync(TINY, dir, { recursive: true });
+  const cfgFile = path.join(dir, 'config_sentence_transformers.json');
+  const prompts = { query: 'query: ', passage: 'passage: ' };
+  fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfgFile, 'utf8')), prompts, default_prompt_name: 'passage' }));
+  // include_prompt: false as well, so the server must hand the prompt itself to the encoder.
+  const pf = path.join(dir, '1_Pooling', 'config.json');
+  fs.writeFileSync(pf, JSON.stringify({ ...JSON.parse(fs.readFileSync(pf, 'utf8')), include_prompt: false }));
+  const penc = await SentenceEncoder.load(dir, { device: 'cpu' });
+  const { s, port: p } = await started(penc);
+  try {
+    const texts = ['A man is eating food.', '', 'Someone plays a guitar.'];
+    const q = await request(p, 'POST', '/embed', { inputs: texts, prompt_name: 'query' });
+    assert.is(q.status, 200);
+    const want = await penc.encode(texts, { promptName: 'query', normalize: true });
+    for (let i = 0; i < texts.length; i++) assert.equal(bitsOf(q.json[i]), bitsOfF32(want.row(i)), `query row ${i}`);
+    const noPrompt = await penc.encode(texts, { prompt: '', normalize: true });
+    assert.not.equal(bitsOf(q.json[0]), bitsOfF32(noPrompt.row(0)), 'the prompt changes the embedding');
+    // No prompt_name: the model's default_prompt_name ('passage'), as encode() does.
+    const d = await request(p, 'POST', '/embed', { inputs: texts });
+    const wantDefault = await penc.encode(texts, { normalize: true });
+    assert.equal(bitsOf(d.json[2]), bitsOfF32(wantDefault.row(2)));
+    assert.equal(bitsOf(d.json[2]), bitsOfF32((await penc.encode(texts, { promptName: 'passage', normalize: true })).row(2)));
+    // /similarity with parameters.prompt_name (and the flat form's top-level prompt_name).
+    for (const body of [
+      { inputs: { source_sentence: texts[0], sentences: texts.slice(1) }, parameters: { prompt_name: 'query' } },
+      { source_sentence: texts[0], sentences: texts.slice(1), prompt_name: 'query' },
+    ]) {
+      const sim = await request(p, 'POST', '/similarity', body);
+      assert.is(sim.status, 200);
+      const e = await penc.encode(texts, { promptName: 'query', normalize: true });
+      for (let i = 1; i < texts.length; i++) {
+        let dot = 0;
+        for (let j = 0; j < e.dim; j++) dot += e.row(0)[j] * e.row(i)[j];
+        assert.ok(Math.abs(sim.json[i - 1] - dot) <= 1e-6, `similarity ${i}: ${sim.json[i - 1]} vs ${dot}`);
+      }
+    }
+    // OpenAI usage counts the default prompt's tokens too.
+    const oa = await request(p, 'POST', '/v1/embeddings', { input: 'x' });
+    assert.is(oa.status, 200);
+    assert.is(oa.json.usage.prompt_tokens, penc.tokenizer.encode('passage: x').ids.length);
+    // Exactly max_seq_length tokens alone, over it with the prompt: 413 without truncation.
+    const fits = 'a '.repeat(penc.maxSeqLength - 2);
+    assert.is(penc.tokenizer.encode(fits).ids.length, penc.maxSeqLength);
+    assert.is((await request(p, 'POST', '/embed', { inputs: fits, prompt_name: 'query', truncate: false })).status, 413);
+    const over = await request(p, 'POST', '/embed', { inputs: ['ok', fits], prompt_name: 'query' });
+    assert.is(over.status, 413);
+    assert.match(over.json.error, '`inputs[1]` with its prompt ("query: ") has more than 256 tokens');
+    const cut = await request(p, 'POST', '/embed', { inputs: ['ok', fits], prompt_name: 'query', truncate: true });
+    assert.is(cut.status, 200);
+    assert.equal(bitsOf(cut.json[1]), bitsOfF32((await penc.encode(['ok', fits], { promptName: 'query', normalize: true })).row(1)));
+    // The same text without a prompt fits (prompt '' via a model with no default is the plain server's case).
+    assert.is((await request(port, 'POST', '/embed', { inputs: fits, truncate: false })).status, 200);
+    const unknown = await request(p, 'POST', '/embed', { inputs: 'x', prompt_name: 'document' });
+    assert.is(unknown.status, 400);
+    assert.match(unknown.json.error, '"document" is not one of the model\'s prompts ("query", "passage")');
+  } finally {
+    await s.close();
+    penc.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -21,7 +21,7 @@ import { SbertError } from '../errors';
 import { cosSim } from '../similarity';
 import { Admission } from './admission';
 import { ClientGone, readJson } from './body';
-import { HttpError, tooLarge } from './errors';
+import { badRequest, HttpError, tooLarge } from './errors';
 import { serverMetrics, type ServerMetrics } from './metrics';
 import { resolveServeOptions, type ResolvedServeOptions, type ServeOptions } from './options';
 import { parseEmbedRequest, parseOpenAIRequest, parseSimilarityRequest } from './validate';
@@ -249,21 +249,50 @@ export class EmbeddingServer {
   }
 
   /**
-   * Validates `texts` against the limits, encodes them (sharing native batches with concurrent
-   * requests) and returns the rows and the token count. `field` names the inputs in errors.
+   * The prompt text a request's `prompt_name` stands for: one of the model's prompts
+   * (config_sentence_transformers.json), the model's `default_prompt_name` when the request
+   * names none (as `encode` does), '' for no prompt. An unknown name → 400 listing the prompts.
    */
-  private async encodeTexts(texts: string[], truncate: boolean | undefined, normalize: boolean, field: (i: number) => string): Promise<{ data: Float32Array; tokens: number }> {
+  private promptFor(promptName: string | undefined): string {
+    const { prompts = {}, defaultPromptName } = this.encoder.model;
+    const name = promptName ?? defaultPromptName;
+    if (name === undefined) return '';
+    if (!Object.prototype.hasOwnProperty.call(prompts, name)) {
+      const known = Object.keys(prompts);
+      throw badRequest(
+        `\`prompt_name\` ${JSON.stringify(name)} is not one of the model's prompts (${
+          known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'the model defines none in config_sentence_transformers.json'
+        })`,
+      );
+    }
+    return prompts[name];
+  }
+
+  /**
+   * Validates `texts` against the limits, encodes them with `promptName`'s prompt (sharing
+   * native batches with concurrent requests) and returns the rows and the token count (prompt
+   * tokens included). `field` names the inputs in errors.
+   */
+  private async encodeTexts(
+    texts: string[],
+    truncate: boolean | undefined,
+    normalize: boolean,
+    field: (i: number) => string,
+    promptName?: string,
+  ): Promise<{ data: Float32Array; tokens: number }> {
     const o = this.options;
     if (texts.length > o.maxClientBatchSize) {
       throw tooLarge(`batch size ${texts.length} > maximum allowed batch size ${o.maxClientBatchSize}`);
     }
-    const tokens = this.countTokens(texts, truncate ?? o.autoTruncate, field);
+    const prompt = this.promptFor(promptName);
+    const tokens = this.countTokens(texts, prompt, truncate ?? o.autoTruncate, field);
     if (!this.admission.reserveTokens(tokens)) {
       throw this.overloaded('max_queue_tokens', `Model is overloaded: ${this.admission.queuedTokens} tokens are queued (limit ${o.maxQueueTokens})`);
     }
     const started = process.hrtime.bigint();
     try {
-      const emb = await this.encoder.encode(texts, { normalize, ...(o.maxBatchTokens ? { batchTokens: o.maxBatchTokens } : {}) });
+      // The resolved prompt text (possibly ''), so what runs is exactly what was counted.
+      const emb = await this.encoder.encode(texts, { normalize, prompt, ...(o.maxBatchTokens ? { batchTokens: o.maxBatchTokens } : {}) });
       const m = this.metrics;
       m.encodeDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       m.requestTokens.observe(tokens);
@@ -278,14 +307,16 @@ export class EmbeddingServer {
   }
 
   /**
-   * Tokens the encoder will run for `texts` (after truncation), tokenized as the encoder
-   * tokenizes them; an input over the limit without truncation → 413 naming its index (TEI).
-   * Tokenization stops one token past the model's limit, so a huge input costs little here.
+   * Tokens the encoder will run for `prompt` + each text (after truncation), tokenized as the
+   * encoder tokenizes them; an input over the limit without truncation → 413 naming its index
+   * (TEI); the prompt's tokens count towards the limit. Tokenization stops one token past the
+   * model's limit, so a huge input costs little here.
    */
-  private countTokens(texts: string[], truncate: boolean, field: (i: number) => string): number {
+  private countTokens(texts: string[], prompt: string, truncate: boolean, field: (i: number) => string): number {
     const enc = this.encoder;
     const limit = this.options.maxInputLength;
-    const list = enc.model.doLowerCase ? texts.map((t) => t.toLowerCase()) : texts;
+    const prompted = prompt ? texts.map((t) => prompt + t) : texts;
+    const list = enc.model.doLowerCase ? prompted.map((t) => t.toLowerCase()) : prompted;
     const { cuSeqlens } = enc.tokenizer.encodeBatch(list, { maxLength: enc.maxSeqLength + 1 });
     let total = 0;
     for (let i = 0; i < texts.length; i++) {
@@ -295,7 +326,8 @@ export class EmbeddingServer {
           const hint = truncate
             ? `; truncation cuts at the model's max_seq_length (${enc.maxSeqLength}), above this server's max input length`
             : '; set `truncate: true` to truncate it';
-          throw tooLarge(`Input validation error: \`${field(i)}\` has more than ${limit} tokens, the maximum input length${hint}`);
+          const withPrompt = prompt ? ` with its prompt (${JSON.stringify(prompt)})` : '';
+          throw tooLarge(`Input validation error: \`${field(i)}\`${withPrompt} has more than ${limit} tokens, the maximum input length${hint}`);
         }
         total += enc.maxSeqLength;
       } else {
@@ -308,7 +340,7 @@ export class EmbeddingServer {
   /** POST /embed (TEI) → `number[][]`. */
   private async embed(req: http.IncomingMessage, gone: () => boolean): Promise<Reply> {
     const r = parseEmbedRequest(await readJson(req, this.options.payloadLimit));
-    const { data } = await this.encodeTexts(r.texts, r.truncate, r.normalize, (i) => `inputs[${i}]`);
+    const { data } = await this.encodeTexts(r.texts, r.truncate, r.normalize, (i) => `inputs[${i}]`, r.promptName);
     if (gone()) return { status: 200, body: '' };
     return { status: 200, body: rowsJson(data, r.texts.length, this.encoder.dimension) };
   }
@@ -335,7 +367,7 @@ export class EmbeddingServer {
     const r = parseSimilarityRequest(await readJson(req, this.options.payloadLimit));
     const texts = [r.source, ...r.sentences];
     const field = (i: number) => (i === 0 ? 'source_sentence' : `sentences[${i - 1}]`);
-    const { data } = await this.encodeTexts(texts, r.truncate, true, field);
+    const { data } = await this.encodeTexts(texts, r.truncate, true, field, r.promptName);
     const dim = this.encoder.dimension;
     const scores = await cosSim({ data: data.subarray(0, dim), count: 1, dim }, { data: data.subarray(dim), count: r.sentences.length, dim });
     return { status: 200, body: floatArrayJson(scores) };

@@ -3,7 +3,8 @@
  * parser takes the parsed JSON body and returns a typed request, or throws a 400 HttpError that
  * names the offending field; nothing invalid ever reaches the encoder, so a bad request cannot
  * fail or delay the good ones it would have been batched with. Unknown fields are ignored (as
- * TEI's serde structs and OpenAI do), except `prompt_name`, which we cannot honour yet.
+ * TEI's serde structs and OpenAI do). `prompt_name` is checked for its type here and against
+ * the model's prompts by the server, which knows them.
  */
 import { badRequest, HttpError } from './errors';
 
@@ -12,6 +13,8 @@ export interface EmbedRequest {
   texts: string[];
   normalize: boolean;
   truncate: boolean | undefined;
+  /** One of the model's prompts (config_sentence_transformers.json), unchecked here. */
+  promptName: string | undefined;
 }
 
 /** POST /v1/embeddings (OpenAI): `{ input, model?, encoding_format?, dimensions? }`. */
@@ -26,6 +29,8 @@ export interface SimilarityRequest {
   source: string;
   sentences: string[];
   truncate: boolean | undefined;
+  /** `parameters.prompt_name` (or a top-level `prompt_name`), unchecked here. */
+  promptName: string | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -64,20 +69,23 @@ function optionalBoolean(body: Json, field: string): boolean | undefined {
   return v;
 }
 
-/** `prompt_name` selects a sentence-transformers prompt; prompts are not implemented yet. */
-function refusePromptName(body: Json): void {
+/** `prompt_name`: the name of one of the model's sentence-transformers prompts (a string or null). */
+function optionalPromptName(body: Json): string | undefined {
   const v = body.prompt_name;
-  if (v === undefined || v === null) return;
-  throw badRequest(
-    `\`prompt_name\` is not supported: this server does not apply sentence-transformers prompts yet (got ${JSON.stringify(v)}); prepend the prompt text to your inputs instead`,
-  );
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw badRequest(`\`prompt_name\` must be a string, the name of one of the model's prompts (got ${describe(v)})`);
+  return v;
 }
 
 /** Validates a TEI /embed body. `normalize` defaults to true, as in TEI. */
 export function parseEmbedRequest(body: unknown): EmbedRequest {
   const b = object(body, 'the request body');
-  refusePromptName(b);
-  return { texts: textList(b.inputs, 'inputs'), normalize: optionalBoolean(b, 'normalize') ?? true, truncate: optionalBoolean(b, 'truncate') };
+  return {
+    texts: textList(b.inputs, 'inputs'),
+    normalize: optionalBoolean(b, 'normalize') ?? true,
+    truncate: optionalBoolean(b, 'truncate'),
+    promptName: optionalPromptName(b),
+  };
 }
 
 /** Validates an OpenAI /v1/embeddings body; `dimensions` must be 1..`maxDimensions`. */
@@ -108,11 +116,10 @@ export function parseSimilarityRequest(body: unknown): SimilarityRequest {
   const b = object(body, 'the request body');
   const inputs = b.inputs === undefined ? b : object(b.inputs, '`inputs`');
   const params = b.parameters === undefined || b.parameters === null ? {} : object(b.parameters, '`parameters`');
-  refusePromptName(b);
-  refusePromptName(params);
+  const promptName = optionalPromptName(params) ?? optionalPromptName(b);
   const source = inputs.source_sentence;
   if (typeof source !== 'string') throw badRequest(`\`source_sentence\` must be a string (got ${describe(source)})`);
   if (!Array.isArray(inputs.sentences)) throw badRequest(`\`sentences\` must be an array of strings (got ${describe(inputs.sentences)})`);
   const sentences = textList(inputs.sentences, 'sentences');
-  return { source, sentences, truncate: optionalBoolean(params, 'truncate') ?? optionalBoolean(b, 'truncate') };
+  return { source, sentences, truncate: optionalBoolean(params, 'truncate') ?? optionalBoolean(b, 'truncate'), promptName };
 }
