@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Device, Precision } from './encoder';
+import type { QuantizationPrecision } from './quantize';
 
 /** A bad command line: the command prints the message and its usage, and exits 2. */
 export class UsageError extends Error {}
@@ -36,6 +37,15 @@ export function parsePrecision(value: string | undefined, option = '--precision'
   if (value === undefined) return undefined;
   if (value !== 'fp16' && value !== 'bf16' && value !== 'fp32') throw new UsageError(`${option} must be fp16, bf16 or fp32 (got '${value}')`);
   return value;
+}
+
+/** --quantize: int8 | uint8 | binary | ubinary | float32 (undefined when not given). */
+export function parseQuantize(value: string | undefined, option = '--quantize'): QuantizationPrecision | undefined {
+  if (value === undefined) return undefined;
+  if (!['float32', 'int8', 'uint8', 'binary', 'ubinary'].includes(value)) {
+    throw new UsageError(`${option} must be int8, uint8, binary, ubinary or float32 (got '${value}')`);
+  }
+  return value as QuantizationPrecision;
 }
 
 /**

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDevice, parsePositiveInt, parsePrecision, UsageError } from './cli-args';
+import { parseDevice, parsePositiveInt, parsePrecision, parseQuantize, UsageError } from './cli-args';
 import { SentenceEncoder } from './encoder';
 import { SbertError } from './errors';
 import { buildInfo, cudaDevices } from './index';
@@ -21,8 +21,12 @@ Commands:
            sbert encode --model DIR [--input FILE|-] [--output OUT.npy|OUT.jsonl]
                         [--device auto|cpu|cuda|cuda:N] [--precision fp16|bf16|fp32]
                         [--batch-tokens N] [--normalize] [--no-progress]
+                        [--quantize int8|uint8|binary|ubinary]
            Without --output, JSON lines go to stdout. Every input line is one sentence
            (an empty line is the empty sentence); a final newline ends the last line.
+           --precision is the GPU's storage precision; --quantize is sentence-transformers'
+           encode(precision=...): int8/uint8 (ranges from these sentences) or sign bits packed
+           8 per byte (binary: int8, ubinary: uint8), written as integers (.npy int8/uint8).
   eval     STS evaluation (Spearman/Pearson): sbert eval --help
   serve    Embedding server (TEI- and OpenAI-compatible HTTP): sbert serve --help
   download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
@@ -67,6 +71,7 @@ async function encodeCommand(argv: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       device: { type: 'string', default: 'auto' },
       precision: { type: 'string' },
+      quantize: { type: 'string' },
       'batch-tokens': { type: 'string' },
       normalize: { type: 'boolean', default: false },
       'no-progress': { type: 'boolean', default: false },
@@ -83,6 +88,7 @@ async function encodeCommand(argv: string[]): Promise<number> {
   if (output && !/\.(npy|jsonl)$/i.test(output)) throw new UsageError('--output must end in .npy or .jsonl');
   const device = parseDevice(values.device);
   const precision = parsePrecision(values.precision);
+  const quantize = parseQuantize(values.quantize);
   const batchTokens = parsePositiveInt(values['batch-tokens'], '--batch-tokens');
   // Before any work: an output that cannot be written is an argument error, not a failure
   // after minutes of encoding.
@@ -96,14 +102,14 @@ async function encodeCommand(argv: string[]): Promise<number> {
     });
     try {
       const bar = values['no-progress'] || sentences.length < 2 ? undefined : new ProgressBar('encoding', sentences.length, { unit: 'sentences' });
-      const emb = await encoder.encode(sentences, { normalize: values.normalize, onProgress: (d) => bar?.update(d) });
+      const emb = await encoder.encode(sentences, { normalize: values.normalize, precision: quantize, onProgress: (d) => bar?.update(d) });
       bar?.finish();
       let body: Uint8Array | string;
       if (output && output.toLowerCase().endsWith('.npy')) {
         body = npyBytes(emb.data, [emb.count, emb.dim]);
       } else {
         const lines: string[] = [];
-        for (let i = 0; i < emb.count; i++) lines.push(JSON.stringify(Array.from(emb.row(i))));
+        for (let i = 0; i < emb.count; i++) lines.push(JSON.stringify(Array.from(emb.data.subarray(i * emb.dim, (i + 1) * emb.dim))));
         body = lines.length ? lines.join('\n') + '\n' : '';
       }
       if (pending) await pending.commit(body);

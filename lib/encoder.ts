@@ -13,6 +13,7 @@ import { native, NativeEngine, withCallerStack } from './native';
 import type { BertTokenizer } from './tokenizer';
 import { existsSync } from 'node:fs';
 import { isRepoId, resolveModel, type HubOptions } from './hub';
+import { quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
@@ -59,9 +60,28 @@ export interface EncodeOptions {
   batchTokens?: number;
   /** 'sentence_embedding' (default) or 'token_embeddings' (per sentence, `[length, hidden]`). */
   outputValue?: 'sentence_embedding' | 'token_embeddings';
+  /**
+   * sentence-transformers' `encode(precision=...)`: 'float32' (default) gives the float
+   * embeddings; 'int8', 'uint8', 'binary' or 'ubinary' quantizes them (after `normalize` and
+   * `truncateDim`) with {@link quantizeEmbeddings}, int8 / uint8 ranges taken from the rows of
+   * this call, and resolves to its QuantizedEmbeddings. Sentence embeddings only.
+   */
+  precision?: QuantizationPrecision;
   /** Called after each batch with the number of sentences finished so far. */
   onProgress?: (done: number, total: number) => void;
 }
+
+/** The `precision`s that quantize (all but 'float32'). */
+export type QuantizedPrecision = Exclude<QuantizationPrecision, 'float32'>;
+
+/** Options of `encode` for float sentence embeddings (no `precision`, or 'float32'). */
+export type FloatEncodeOptions = EncodeOptions & { outputValue?: 'sentence_embedding'; precision?: 'float32' };
+/** Options of `encode` for quantized sentence embeddings. */
+export type QuantizedEncodeOptions<P extends QuantizedPrecision> = EncodeOptions & { outputValue?: 'sentence_embedding'; precision: P };
+/** Options of `encodeQuery` / `encodeDocument` (always sentence embeddings). */
+export type SentenceEncodeOptions = Omit<EncodeOptions, 'outputValue'>;
+
+const PRECISIONS: readonly QuantizationPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
 const CPU_BATCH_TOKENS = 8192;
 const CUDA_BATCH_TOKENS = 65536;
@@ -223,17 +243,31 @@ export class SentenceEncoder {
   /**
    * Encodes one sentence or a list; rows come back in input order. `''` is a valid sentence;
    * `encode([])` gives an empty Embeddings. Sentences longer than `maxSeqLength` tokens are
-   * truncated as sentence-transformers truncates them.
+   * truncated as sentence-transformers truncates them. With `precision` 'int8', 'uint8',
+   * 'binary' or 'ubinary' the result is `quantizeEmbeddings(embeddings, precision)`; with
+   * `outputValue: 'token_embeddings'`, one Embeddings of `[length, hidden]` per sentence.
+   * @throws RangeError (rejects) for a bad `outputValue`, `precision`, `truncateDim`,
+   *   `batchTokens` or `promptName`; SbertError ERR_DISPOSED after dispose()
    */
-  encode(texts: string | readonly string[], options?: EncodeOptions & { outputValue?: 'sentence_embedding' }): Promise<Embeddings>;
-  encode(texts: string | readonly string[], options: EncodeOptions & { outputValue: 'token_embeddings' }): Promise<Embeddings[]>;
-  async encode(texts: string | readonly string[], options: EncodeOptions = {}): Promise<Embeddings | Embeddings[]> {
+  encode(texts: string | readonly string[], options?: FloatEncodeOptions): Promise<Embeddings>;
+  encode<P extends QuantizedPrecision>(texts: string | readonly string[], options: QuantizedEncodeOptions<P>): Promise<QuantizedEmbeddings<P>>;
+  encode(texts: string | readonly string[], options: EncodeOptions & { outputValue: 'token_embeddings'; precision?: 'float32' }): Promise<Embeddings[]>;
+  encode(texts: string | readonly string[], options?: EncodeOptions & { outputValue?: 'sentence_embedding' }): Promise<Embeddings | QuantizedEmbeddings>;
+  encode(texts: string | readonly string[], options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | Embeddings[]>;
+  async encode(texts: string | readonly string[], options: EncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings | Embeddings[]> {
     const stack = new Error().stack;
     const list = this.checkTexts(texts);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const outputValue = options.outputValue ?? 'sentence_embedding';
     if (outputValue !== 'sentence_embedding' && outputValue !== 'token_embeddings') {
       throw new RangeError(`options.outputValue must be 'sentence_embedding' or 'token_embeddings' (got ${JSON.stringify(outputValue)})`);
+    }
+    const precision = options.precision ?? 'float32';
+    if (!PRECISIONS.includes(precision)) {
+      throw new RangeError(`options.precision must be one of ${PRECISIONS.map((p) => `'${p}'`).join(', ')} (got ${typeof precision === 'string' ? `'${precision}'` : String(precision)})`);
+    }
+    if (precision !== 'float32' && outputValue !== 'sentence_embedding') {
+      throw new RangeError(`options.precision '${precision}' quantizes sentence embeddings; it cannot be used with outputValue 'token_embeddings'`);
     }
     const batchTokens = checkBatchTokens(options.batchTokens ?? this.defaultBatchTokens, 'options.batchTokens');
     const engine = this.engine;
@@ -287,7 +321,9 @@ export class SentenceEncoder {
     }
     if (wantTokens) return tokenRows;
     const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
-    return cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
+    const result = cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
+    // sentence-transformers quantizes last, over all rows of the call (the int8 / uint8 ranges).
+    return precision === 'float32' ? result : quantizeEmbeddings(result, precision);
   }
 
   /**
@@ -344,18 +380,26 @@ export class SentenceEncoder {
 
   /**
    * Encodes queries with the model's 'query' prompt when it defines one (sentence-transformers'
-   * `encode_query`); otherwise exactly as `encode`.
+   * `encode_query`); otherwise exactly as `encode` (`precision` included).
    */
-  encodeQuery(texts: string | readonly string[], options: Omit<EncodeOptions, 'outputValue'> = {}): Promise<Embeddings> {
-    return this.encode(texts, { promptName: this.firstPrompt(['query']), ...options, outputValue: 'sentence_embedding' });
+  encodeQuery(texts: string | readonly string[], options?: SentenceEncodeOptions & { precision?: 'float32' }): Promise<Embeddings>;
+  encodeQuery<P extends QuantizedPrecision>(texts: string | readonly string[], options: SentenceEncodeOptions & { precision: P }): Promise<QuantizedEmbeddings<P>>;
+  encodeQuery(texts: string | readonly string[], options?: SentenceEncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
+  encodeQuery(texts: string | readonly string[], options: SentenceEncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings> {
+    return this.encode(texts, { promptName: this.firstPrompt(['query']), ...options, outputValue: 'sentence_embedding' }) as Promise<Embeddings | QuantizedEmbeddings>;
   }
 
   /**
    * Encodes documents with the model's 'document' (else 'passage', else 'corpus') prompt when it
    * defines one (sentence-transformers' `encode_document`); otherwise exactly as `encode`.
    */
-  encodeDocument(texts: string | readonly string[], options: Omit<EncodeOptions, 'outputValue'> = {}): Promise<Embeddings> {
-    return this.encode(texts, { promptName: this.firstPrompt(['document', 'passage', 'corpus']), ...options, outputValue: 'sentence_embedding' });
+  encodeDocument(texts: string | readonly string[], options?: SentenceEncodeOptions & { precision?: 'float32' }): Promise<Embeddings>;
+  encodeDocument<P extends QuantizedPrecision>(texts: string | readonly string[], options: SentenceEncodeOptions & { precision: P }): Promise<QuantizedEmbeddings<P>>;
+  encodeDocument(texts: string | readonly string[], options?: SentenceEncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
+  encodeDocument(texts: string | readonly string[], options: SentenceEncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings> {
+    return this.encode(texts, { promptName: this.firstPrompt(['document', 'passage', 'corpus']), ...options, outputValue: 'sentence_embedding' }) as Promise<
+      Embeddings | QuantizedEmbeddings
+    >;
   }
 
   private firstPrompt(names: string[]): string | undefined {

@@ -143,6 +143,31 @@ test('a failed write leaves the old file as it was and no partial or temporary f
   assert.equal([...new Set(fs.readdirSync(tmp))].filter((f) => !before.has(f)), []);
 });
 
+test('encode --quantize: int8 / ubinary .npy and .jsonl equal quantizeEmbeddings(encode()); a bad value exits 2', async () => {
+  const { quantizeEmbeddings } = require('../dist');
+  for (const [precision, descr] of [['int8', '|i1'], ['ubinary', '|u1'], ['binary', '|i1'], ['uint8', '|u1']]) {
+    const want = quantizeEmbeddings(expected, precision);
+    const out = path.join(tmp, `q-${precision}.npy`);
+    const r = sbert(['encode', '--model', TINY, '--device', 'cpu', '--input', inputFile, '--output', out, '--quantize', precision]);
+    assert.is(r.status, 0, r.stderr);
+    const buf = fs.readFileSync(out);
+    const headerLen = buf.readUInt16LE(8);
+    const header = buf.subarray(10, 10 + headerLen).toString('latin1');
+    assert.ok(header.includes(`'descr': '${descr}'`), header);
+    assert.ok(header.includes(`'shape': (${sentences.length}, ${want.dim})`), header);
+    const body = buf.subarray(10 + headerLen);
+    const data = descr === '|i1' ? new Int8Array(body.buffer, body.byteOffset, body.length) : new Uint8Array(body.buffer, body.byteOffset, body.length);
+    assert.equal(Array.from(data), Array.from(want.data), precision);
+    const j = sbert(['encode', '--model', TINY, '--device', 'cpu', '--input', inputFile, '--quantize', precision]);
+    assert.is(j.status, 0, j.stderr);
+    const rows = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(rows.flat(), Array.from(want.data), `${precision} jsonl`);
+  }
+  const bad = sbert(['encode', '--model', TINY, '--input', inputFile, '--quantize', 'int4']);
+  assert.is(bad.status, 2);
+  assert.ok(bad.stderr.includes("--quantize must be int8, uint8, binary, ubinary or float32 (got 'int4')"), bad.stderr);
+});
+
 test('bad --device, --precision and --batch-tokens: exit 2 with a message, as eval does', () => {
   const cases = [
     [['--device', 'gpu'], "--device must be auto, cpu, cuda or cuda:N (got 'gpu')"],

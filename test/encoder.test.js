@@ -444,6 +444,51 @@ test('native encode: poolSkipTokens must be an integer in [0, 2^31 - 1] (RangeEr
   }
 });
 
+test('encode precision: the float embeddings (after normalize / truncateDim) through quantizeEmbeddings, as sentence-transformers encode(precision=...)', async () => {
+  const { quantizeEmbeddings, Embeddings } = require('../dist');
+  const enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
+  try {
+    const texts = ['A man is eating food.', '', 'Someone plays a guitar.', 'Ünïcödé and 東京 too', 'x'];
+    for (const options of [{}, { normalize: true, truncateDim: 20 }, { truncateDim: 13 }, { batchTokens: 5 }]) {
+      const float = await enc.encode(texts, options);
+      for (const precision of ['int8', 'uint8', 'binary', 'ubinary']) {
+        const got = await enc.encode(texts, { ...options, precision });
+        const want = quantizeEmbeddings(float, precision);
+        const what = `${precision} ${JSON.stringify(options)}`;
+        assert.is(got.precision, precision, what);
+        assert.is(got.data.constructor, want.data.constructor, what);
+        assert.is(got.count, texts.length, what);
+        assert.is(got.dim, want.dim, what);
+        assert.equal(Array.from(got.data), Array.from(want.data), what);
+      }
+      // 'float32' is sentence-transformers' default: the plain Embeddings.
+      const f32 = await enc.encode(texts, { ...options, precision: 'float32' });
+      assert.instance(f32, Embeddings);
+      assert.equal(Array.from(f32.data), Array.from(float.data));
+    }
+    const q = await enc.encodeQuery(texts, { precision: 'ubinary' });
+    assert.equal(Array.from(q.data), Array.from(quantizeEmbeddings(await enc.encodeQuery(texts), 'ubinary').data));
+    const one = await enc.encode('A man is eating food.', { precision: 'binary' });
+    assert.is(one.count, 1);
+    assert.is(one.dim, 4);
+    const none = await enc.encode([], { precision: 'int8' });
+    assert.is(none.count, 0);
+    assert.is(none.data.length, 0);
+    for (const bad of ['int4', 'fp16', 8, 'INT8']) {
+      await enc.encode(texts, { precision: bad }).then(() => assert.unreachable(String(bad)), (e) => {
+        assert.instance(e, RangeError);
+        assert.match(e.message, /options\.precision must be one of 'float32', 'int8', 'uint8', 'binary', 'ubinary'/);
+      });
+    }
+    await enc.encode(texts, { precision: 'int8', outputValue: 'token_embeddings' }).then(() => assert.unreachable('tokens'), (e) => {
+      assert.instance(e, RangeError);
+      assert.match(e.message, /options\.precision 'int8'.*token_embeddings/);
+    });
+  } finally {
+    enc.dispose();
+  }
+});
+
 /**
  * sentence-transformers' Pooling.forward with `include_prompt: false` in float64, written out
  * here from its code: the attention mask of the first `skip` tokens is 0; Max fills masked
