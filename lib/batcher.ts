@@ -4,8 +4,8 @@
  * without help each tiny batch would pay a full forward pass of fixed overheads and partial
  * tiles. Here a batch submitted while the engine is idle is sent at once (no added latency);
  * batches submitted while it is busy wait and are merged — in arrival order, up to the token
- * budget, only with batches asking for the same outputs (and the same pooling skip) — into the next native call, and each
- * caller gets its own rows back. The engine's results do not depend on batch composition, so
+ * budget, only with batches asking for the same outputs and the same pooling skip — into the
+ * next native call, and each caller gets its own rows back. The engine's results do not depend on batch composition, so
  * merging never changes a caller's numbers.
  */
 import type { NativeEncodeOptions, NativeEngine } from './native';
