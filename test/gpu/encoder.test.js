@@ -112,6 +112,27 @@ test('every pooling mode at once (concatenated) + Normalize: GPU fp16 vs CPU', a
   });
 });
 
+test('include_prompt: false (prompt tokens left out of every pooling mode): GPU fp16 vs CPU', async () => {
+  const ref = readReference('headdim64-f32');
+  const dir = variantFolder('headdim64-f32', {
+    pooling: ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'],
+    normalize: true,
+  });
+  const pf = path.join(dir, '1_Pooling', 'config.json');
+  fs.writeFileSync(pf, JSON.stringify({ ...JSON.parse(fs.readFileSync(pf, 'utf8')), include_prompt: false }));
+  const st = path.join(dir, 'config_sentence_transformers.json');
+  fs.rmSync(st, { force: true }); // a link to the fixture's: replaced, not written through
+  fs.writeFileSync(st, JSON.stringify({ prompts: { query: 'query: ', long: 'Represent this sentence for searching relevant passages: ' } }));
+  for (const promptName of ['query', 'long']) {
+    const cpu = await withEncoder(dir, { device: 'cpu' }, (enc) => enc.encode(ref.sentences, { promptName }));
+    await withEncoder(dir, { device: 'cuda', precision: 'fp16' }, async (enc) => {
+      const gpu = await enc.encode(ref.sentences, { promptName });
+      const r = minRowCosine(gpu.data, cpu.data, gpu.count, gpu.dim);
+      assert.ok(r.worst >= 0.999, `${promptName}: min cosine ${r.worst} at ${r.at}`);
+    });
+  }
+});
+
 // tiny (head dim 8) reaches only the generic attention kernel; head dims 32 and 64 take the
 // tensor-core kernel in fp16/bf16, here with sequences long enough for several key tiles.
 for (const [name, seed] of [
