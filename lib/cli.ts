@@ -10,6 +10,7 @@ import { parseDevice, parsePositiveInt, parsePrecision, parseQuantize, UsageErro
 import { SentenceEncoder } from './encoder';
 import { SbertError } from './errors';
 import { buildInfo, cudaDevices } from './index';
+import { DEFAULT_MODEL_NAME, resolveModelName } from './default-model';
 import { npyBytes } from './npy';
 import { OutputFileError, PendingOutput } from './output-file';
 import { ProgressBar } from './progress';
@@ -18,11 +19,12 @@ const USAGE = `Usage: sbert <command> [options]
 
 Commands:
   encode   Encode sentences (one per line) into embeddings
-           sbert encode --model DIR [--input FILE|-] [--output OUT.npy|OUT.jsonl]
+           sbert encode [--model DIR|ORG/NAME|default] [--input FILE|-] [--output OUT.npy|OUT.jsonl]
                         [--device auto|cpu|cuda|cuda:N] [--precision fp16|bf16|fp32]
                         [--batch-tokens N] [--normalize] [--no-progress]
                         [--quantize int8|uint8|binary|ubinary]
-           Without --output, JSON lines go to stdout. Every input line is one sentence
+           Without --model, the bundled model (models/default-en). Without --output,
+           JSON lines go to stdout. Every input line is one sentence
            (an empty line is the empty sentence); a final newline ends the last line.
            --precision is the GPU's storage precision; --quantize is sentence-transformers'
            encode(precision=...): int8/uint8 (ranges from these sentences) or sign bits packed
@@ -32,14 +34,10 @@ Commands:
   download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
            sbert download ORG/NAME [--revision REV] [--cache-dir DIR] [--offline]
   train    Fine-tune a model (cosine, softmax, triplet, mnrl, mse losses): sbert train --help
-  demo     Encode a few sentences with the bundled test model (random weights) and
-           show their cosine similarities: proves the install works end to end
+  demo     Encode a few sentences with the bundled model (or --model DIR) and show
+           their cosine similarities: proves the install works end to end
   info     Print build information and the CUDA devices found
 `;
-
-function packageRoot(): string {
-  return path.resolve(__dirname, '..');
-}
 
 async function readInput(input: string | undefined): Promise<string[]> {
   let text: string;
@@ -83,7 +81,6 @@ async function encodeCommand(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!values.model) throw new UsageError('--model DIR is required');
   const output = values.output;
   if (output && !/\.(npy|jsonl)$/i.test(output)) throw new UsageError('--output must end in .npy or .jsonl');
   const device = parseDevice(values.device);
@@ -95,7 +92,7 @@ async function encodeCommand(argv: string[]): Promise<number> {
   const pending = output ? await openOutput(output) : undefined;
   try {
     const sentences = await readInput(values.input);
-    const encoder = await SentenceEncoder.load(values.model, {
+    const encoder = await SentenceEncoder.load(resolveModelName(values.model), {
       device,
       ...(precision ? { precision } : {}),
       ...(batchTokens ? { batchTokens } : {}),
@@ -146,16 +143,15 @@ function cosine(a: Float32Array, b: Float32Array): number {
 async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { device: { type: 'string', default: 'auto' }, model: { type: 'string' } }, strict: true });
   const device = parseDevice(values.device);
-  const dir = values.model ?? path.join(packageRoot(), 'test', 'fixtures', 'tiny');
+  const dir = resolveModelName(values.model);
   const info = buildInfo();
   process.stdout.write(`sbert-native ${info.version} — CUDA compiled: ${info.cuda.compiled}, devices: ${cudaDevices().length}, CPU threads: ${info.cpu.threads} (${info.cpu.gemmKernel})\n`);
-  if (!values.model) {
+  if (!values.model || values.model === DEFAULT_MODEL_NAME) {
     process.stdout.write(
       `Model: ${dir}\n` +
-        'NOTE: this bundled model has RANDOM TEST WEIGHTS (a 2-layer, 32-wide BERT with the real\n' +
-        'bert-base-uncased vocabulary): the numbers prove the pipeline runs, not what the sentences mean.\n' +
-        'For real embeddings, download a sentence-transformers folder with model.safetensors (e.g.\n' +
-        'sentence-transformers/all-MiniLM-L6-v2) and run: sbert demo --model DIR  or  sbert encode --model DIR\n\n',
+        'The bundled default model: a 4-layer BERT distilled from the Universal Sentence Encoder\n' +
+        '(lite) with this package\'s own trainer (see its README.md). For the SBERT paper\'s models,\n' +
+        'run: sbert demo --model sentence-transformers/all-MiniLM-L6-v2 (downloaded from the Hub once)\n\n',
     );
   }
   const sentences = [

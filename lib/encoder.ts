@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { isRepoId, resolveModel, type HubOptions } from './hub';
 import { quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
+import { defaultModelDir, resolveModelName } from './default-model';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
 export type Precision = 'fp16' | 'bf16' | 'fp32';
@@ -188,11 +189,24 @@ export class SentenceEncoder {
   /**
    * Loads a sentence-transformers model folder (or a plain Hugging Face BERT folder), or a
    * Hugging Face Hub id such as 'sentence-transformers/all-MiniLM-L6-v2' (downloaded once into
-   * the cache shared with Python; see resolveModel), and creates its engine. Rejects with ERR_BAD_MODEL when the folder cannot be loaded, ERR_NO_CUDA
-   * when a GPU was asked for and none can be used.
+   * the cache shared with Python; see resolveModel), and creates its engine. Without a folder,
+   * or with 'default', it loads the model bundled with the package (models/default-en, a small
+   * BERT distilled from the Universal Sentence Encoder; see its model card); a folder that is
+   * really named "default" is './default'. Rejects with ERR_BAD_MODEL when the folder cannot be
+   * loaded, ERR_NO_CUDA when a GPU was asked for and none can be used.
    */
-  static async load(dir: string, options: LoadOptions = {}): Promise<SentenceEncoder> {
-    if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('dir must be a non-empty string (a model folder or a Hub id)');
+  static async load(options?: LoadOptions): Promise<SentenceEncoder>;
+  static async load(dir: string | undefined, options?: LoadOptions): Promise<SentenceEncoder>;
+  static async load(dirOrOptions?: string | LoadOptions, maybeOptions: LoadOptions = {}): Promise<SentenceEncoder> {
+    let dir: string;
+    let options: LoadOptions = maybeOptions;
+    if (dirOrOptions === undefined || (typeof dirOrOptions === 'object' && dirOrOptions !== null)) {
+      if (typeof dirOrOptions === 'object') options = dirOrOptions;
+      dir = defaultModelDir();
+    } else {
+      if (typeof dirOrOptions !== 'string' || dirOrOptions.length === 0) throw new TypeError('dir must be a non-empty string (a model folder or a Hub id), or omitted for the bundled model');
+      dir = resolveModelName(dirOrOptions);
+    }
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const precision = options.precision ?? 'fp16';
     if (!['fp16', 'bf16', 'fp32'].includes(precision)) {

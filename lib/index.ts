@@ -20,6 +20,7 @@ export { SbertError } from './errors';
 export type { SbertErrorCode } from './errors';
 export { loadTokenizer, BertTokenizer } from './tokenizer';
 export { loadModelFolder } from './weights';
+export { defaultModelDir, DEFAULT_MODEL_NAME } from './default-model';
 export type { ModelFolder } from './weights';
 export * from './similarity';
 export { createServer, EmbeddingServer, type ServeEncoder, type ServeOptions } from './serve';

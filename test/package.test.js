@@ -1,6 +1,6 @@
 // The published surface: `sbert-native` loads the library only (evaluation, GloVe and plots
-// live behind `sbert-native/eval`), and the npm package carries no test fixtures beyond the
-// demo model.
+// live behind `sbert-native/eval`), and the npm package carries the bundled model but no test
+// fixtures.
 'use strict';
 const { test } = require('uvu');
 const assert = require('uvu/assert');
@@ -45,45 +45,35 @@ test("require('sbert-native/eval') gives evaluation, GloVe and plots", () => {
   }
 });
 
-test('npm pack: no test files but the demo model, which loads from the packed files alone', async () => {
+test('npm pack: no test files and no model-building tools, but the bundled model, which loads from the packed files alone', async () => {
   const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   assert.is(r.status, 0, r.stderr);
   const files = JSON.parse(r.stdout)[0].files.map((f) => f.path);
-  const demoDir = 'test/fixtures/tiny/';
-  const testFiles = files.filter((f) => f.startsWith('test/'));
-  assert.ok(testFiles.every((f) => f.startsWith(demoDir)), testFiles.join('\n'));
-  // the demo model is the model files only: its reference outputs stay in the repository
-  assert.equal(
-    testFiles.map((f) => f.slice(demoDir.length)).sort(),
-    [
-      '1_Pooling/config.json',
-      '2_Normalize/config.json',
-      'config.json',
-      'config_sentence_transformers.json',
-      'model.safetensors',
-      'modules.json',
-      'sentence_bert_config.json',
-      'tokenizer.json',
-      'tokenizer_config.json',
-    ],
-  );
+  assert.equal(files.filter((f) => f.startsWith('test/')), []);
+  assert.equal(files.filter((f) => f.startsWith('tools/default-model') || f === 'tools/train-default-model.js'), []);
   assert.equal(files.filter((f) => f.startsWith('native/cpp/tests/')), []);
+  const modelDir = 'models/default-en/';
+  const modelFiles = files.filter((f) => f.startsWith(modelDir)).map((f) => f.slice(modelDir.length)).sort();
+  for (const needed of ['README.md', 'config.json', 'model.safetensors', 'modules.json', 'sentence_bert_config.json', 'tokenizer.json', '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/model.safetensors']) {
+    assert.ok(modelFiles.includes(needed), `${modelDir}${needed} is packed`);
+  }
   for (const needed of ['dist/index.js', 'dist/cli.js', 'dist/eval/index.js', 'dist/eval/index.d.ts', 'CMakeLists.txt', 'binding.gyp', 'tools/install.js']) {
     assert.ok(files.includes(needed), `${needed} is packed`);
   }
-  // the packed demo files are enough to load and run the model
+  // the packed model files are enough to load and run the model
   const { SentenceEncoder } = require('../dist');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-pack-'));
   try {
-    for (const f of testFiles) {
+    for (const f of modelFiles) {
       const dest = path.join(tmp, f);
       fs.mkdirSync(path.dirname(dest), { recursive: true });
-      fs.copyFileSync(path.join(root, f), dest);
+      fs.copyFileSync(path.join(root, modelDir, f), dest);
     }
-    const enc = await SentenceEncoder.load(path.join(tmp, demoDir), { device: 'cpu' });
+    const enc = await SentenceEncoder.load(tmp, { device: 'cpu' });
     try {
       const emb = await enc.encode(['A man is eating food.']);
       assert.is(emb.count, 1);
+      assert.is(emb.dim, 512);
     } finally {
       enc.dispose();
     }

