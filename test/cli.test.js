@@ -86,11 +86,20 @@ test('argument errors exit 2 with a message; a bad model exits 1 with its code',
   assert.is(r.status, 2);
 });
 
-test('demo runs on the bundled model and says its weights are random', () => {
+test('demo runs on the bundled model: food and bread are the most similar pair', () => {
   const r = sbert(['demo', '--device', 'cpu']);
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, 'RANDOM TEST WEIGHTS');
-  assert.match(r.stdout, 'Most similar pair');
+  assert.match(r.stdout, 'models/default-en');
+  assert.match(r.stdout, 'Most similar pair: "A man is eating food." ↔ "A man is eating a piece of bread."');
+});
+
+test('encode without --model uses the bundled model', () => {
+  const out = path.join(tmp, 'default.jsonl');
+  const r = sbert(['encode', '--device', 'cpu', '--input', inputFile, '--output', out, '--no-progress']);
+  assert.is(r.status, 0, r.stderr);
+  const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.is(rows.length, fs.readFileSync(inputFile, 'utf8').trim().split('\n').length);
+  assert.is(rows[0].length, 512);
 });
 
 test('info prints build info as JSON', () => {

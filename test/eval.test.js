@@ -537,7 +537,7 @@ function capture() {
 
 test('sbert eval: bad arguments → a clear message and exit code 2', async () => {
   const cases = [
-    [[], '--model DIR|glove is required'],
+    [['--model', ''], '--model needs a folder, default or glove'],
     [['--model', 'glove', '--task', 'sts17'], "unknown task 'sts17'"],
     [['--model', path.join(TMP, 'no-such-model')], 'no such model folder'],
     [['--model', 'glove', '--device', 'tpu'], '--device must be auto, cpu, cuda or cuda:N'],

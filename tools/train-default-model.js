@@ -39,7 +39,7 @@ function parse(argv) {
     cache: path.join(TOOLS, '.cache'),
     out: path.join(REPO, 'models', 'default-en'),
     sentences: 100_000,
-    epochs: 3,
+    epochs: 2,
     batch: 64,
     lr: 5e-4,
     evalSteps: 500,

@@ -20,6 +20,20 @@ function scoresTable(scores) {
   ].join('\n');
 }
 
+/** One paragraph comparing the student with the teacher and GloVe (empty without scores). */
+function summary(scores) {
+  const { student, teacher, glove } = scores;
+  if (!student || !teacher || !glove) return '';
+  const avg = (s) => COLUMNS.reduce((a, c) => a + s[c], 0) / COLUMNS.length;
+  const d = (a, b) => `${a - b >= 0 ? '+' : '−'}${Math.abs(a - b).toFixed(2)}`;
+  return `
+On STSb-test the student scores ${student.STSb.toFixed(2)}: ${d(student.STSb, glove.STSb)} against averaged GloVe and
+${d(student.STSb, teacher.STSb)} against its teacher (Table-1 average ${avg(student).toFixed(2)}, GloVe ${avg(glove).toFixed(2)},
+teacher ${avg(teacher).toFixed(2)}). It is clearly weaker than USE-lite on STS13/14 and SICK-R, whose
+sentences (news headlines, forum posts, image captions) are furthest from its training text.
+`;
+}
+
 function modelCard({ record, scores, command, sizeBytes }) {
   const c = record.config;
   const corpus = record.corpus;
@@ -55,7 +69,7 @@ baseline (\`--model glove\`). STSb-dev chose the checkpoint; the other columns w
 at while training.
 
 ${scoresTable(scores)}
-
+${summary(scores)}
 ## Training
 
 - **Teacher targets**: the USE-lite embedding (512-d, unit length) of each training sentence,

@@ -21,7 +21,7 @@ function movingAverage(values, window) {
 
 /** `record`: { losses: number[], evaluations: [{ step, spearman }], title }. */
 function trainingRecordSvg(record, { width = 760, height = 380 } = {}) {
-  const m = { left: 64, right: 64, top: 40, bottom: 48 };
+  const m = { left: 84, right: 64, top: 40, bottom: 48 };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
   const steps = Math.max(1, record.losses.length);
@@ -49,7 +49,7 @@ function trainingRecordSvg(record, { width = 760, height = 380 } = {}) {
     parts.push(`<text x="${m.left + w + 6}" y="${ySp(sv) + 4}" fill="#d62728">${sv.toFixed(1)}</text>`);
   }
   parts.push(`<text x="${m.left + w / 2}" y="${height - 10}" text-anchor="middle">optimizer step</text>`);
-  parts.push(`<text transform="translate(16 ${m.top + h / 2}) rotate(-90)" text-anchor="middle" fill="#1f77b4">MSE loss (moving average of ${window} steps)</text>`);
+  parts.push(`<text transform="translate(18 ${m.top + h / 2}) rotate(-90)" text-anchor="middle" fill="#1f77b4">MSE loss (moving average of ${window} steps)</text>`);
   parts.push(`<text transform="translate(${width - 14} ${m.top + h / 2}) rotate(90)" text-anchor="middle" fill="#d62728">STSb-dev Spearman ×100</text>`);
   const pts = loss.map((v, i) => `${x(i + 1).toFixed(1)},${yLoss(v).toFixed(1)}`);
   parts.push(`<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="${pts.join(' ')}"/>`);
