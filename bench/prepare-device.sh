@@ -15,9 +15,11 @@
 #                         and its dependencies under node_modules/, .devtools/stsb-sentences.txt
 #                         (the first 10,000 unique STS Benchmark sentences)
 #      device-check.sh unpacks it into the working tree there (xz, or Python's lzma);
-#   3. measures the exact bytes that travel (tools/travel-size.js: tracked files, untracked files
-#      git does not ignore, shared/, and .devtools) and REFUSES (exit 1) above 63 MiB, saying
-#      what to drop. The device tool's limit is 64 MiB; the tree alone is ~37 MiB, most of it
+#   3. takes the bundled model (models/default-en) and its corpus out of the working tree (they
+#      are tracked; `git checkout -- models/default-en tools/default-model/corpus-default-en.txt.gz`
+#      restores them after the run), then measures the exact bytes that travel
+#      (tools/travel-size.js: tracked files, untracked files git does not ignore, shared/, and
+#      .devtools) and REFUSES (exit 1) above 63 MiB, saying what to drop. The device tool's limit is 64 MiB; the tree alone is ~37 MiB, most of it
 #      test/fixtures (the GPU tests and make_models.py need them there).
 # Then, with the device tool:
 #   run(command: "bash bench/device-check.sh", carry: [".devtools"], timeout_s: 480)
@@ -116,7 +118,21 @@ tar -C "$stage" --owner=0 --group=0 --sort=name -cf - build dist node_modules "$
   | nice xz -T1 --x86 --lzma2=preset=9 -c > "$D/payload.tar.xz"
 ls -la "$D"
 
+# The bundled model and its corpus (~25 MiB, tracked) are not needed on the GPU machine and do
+# not fit beside the payload: take them out of the working tree for the run (a tracked file
+# deleted from the tree does not travel); git restores them afterwards. Refused when they have
+# uncommitted changes, which git could not restore.
+AWAY=(models/default-en tools/default-model/corpus-default-en.txt.gz)
+if [ -n "$(git status --porcelain --untracked-files=all -- "${AWAY[@]}")" ]; then
+  echo "refusing: ${AWAY[*]} have uncommitted changes; commit them first (they are restored from git after the run)" >&2
+  exit 1
+fi
+rm -rf "${AWAY[@]}"
+echo "took ${AWAY[*]} out of the working tree for the device run; restore them afterwards with:"
+echo "  git checkout -- ${AWAY[*]}"
+
 echo
 echo "what travels (exact bytes):"
 node tools/travel-size.js --limit-mib "$LIMIT_MIB" "$D"
 echo 'ready: run(command: "bash bench/device-check.sh", carry: [".devtools"], timeout_s: 480)'
+echo "then: git checkout -- ${AWAY[*]}"
