@@ -18,6 +18,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
+const { mulberry32 } = require('./random');
+
 const REPO = path.resolve(__dirname, '..', '..');
 
 /** The key two sentences are "the same" by: case, punctuation and spacing ignored. */
@@ -107,16 +109,9 @@ function stsbTrainSentences() {
   return out;
 }
 
-/** mulberry32: the seeded order of the corpus. */
+/** The seeded order of the corpus (Fisher–Yates over mulberry32). */
 function shuffled(list, seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const out = list.slice();
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));

@@ -14,24 +14,9 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const REPO = path.resolve(__dirname, '..', '..');
+const { normalSampler } = require('./random');
 
-/** Seeded normal(0, 1) sampler (mulberry32 + Box–Muller). */
-function normalSampler(seed) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => {
-    let u = 0;
-    while (u === 0) u = uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
-}
+const REPO = path.resolve(__dirname, '..', '..');
 
 function bertConfig({ hidden, layers, heads, ffn, maxPositions }) {
   return {
