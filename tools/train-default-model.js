@@ -34,6 +34,8 @@ const REPO = path.resolve(__dirname, '..');
 const TOOLS = path.join(__dirname, 'default-model');
 const CORPUS_FILE = path.join(TOOLS, 'corpus-default-en.txt.gz');
 
+class UsageError extends Error {}
+
 function parse(argv) {
   const o = {
     cache: path.join(TOOLS, '.cache'),
@@ -53,15 +55,15 @@ function parse(argv) {
     until: 'export',
     scores: true,
   };
-  const num = (v, name) => {
+  const num = (v, name, integer = name !== 'lr') => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number (got ${v})`);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'} (got ${v})`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
       return argv[++i];
     };
     switch (a) {
@@ -83,14 +85,14 @@ function parse(argv) {
       case '--until': o.until = v(); break;
       case '-h':
       case '--help':
-        console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
+        console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0].split('/**')[1].replace(/^ \* ?/gm, ''));
         process.exit(0);
         break;
       default:
-        throw new Error(`unknown option ${a} (see --help)`);
+        throw new UsageError(`unknown option ${a} (see --help)`);
     }
   }
-  if (!['corpus', 'teacher', 'student', 'train', 'export'].includes(o.until)) throw new Error(`--until must be corpus, teacher, student, train or export`);
+  if (!['corpus', 'teacher', 'student', 'train', 'export'].includes(o.until)) throw new UsageError(`--until must be corpus, teacher, student, train or export`);
   return o;
 }
 
@@ -383,6 +385,10 @@ async function main() {
 }
 
 main().catch((err) => {
+  if (err instanceof UsageError) {
+    console.error(`train-default-model: ${err.message}`);
+    process.exit(2);
+  }
   console.error(err?.stack ?? err);
   process.exit(1);
 });
