@@ -33,13 +33,14 @@ const zlib = require('node:zlib');
 const REPO = path.resolve(__dirname, '..');
 const TOOLS = path.join(__dirname, 'default-model');
 const CORPUS_FILE = path.join(TOOLS, 'corpus-default-en.txt.gz');
+const DEFAULT_OUT = path.join(REPO, 'models', 'default-en');
 
 class UsageError extends Error {}
 
 function parse(argv) {
   const o = {
     cache: path.join(TOOLS, '.cache'),
-    out: path.join(REPO, 'models', 'default-en'),
+    out: DEFAULT_OUT,
     sentences: 100_000,
     epochs: 2,
     batch: 64,
@@ -324,7 +325,9 @@ async function exportStage(o, corpus, state, runDir, cfg) {
   fs.writeFileSync(path.join(o.out, 'training-record.svg'), trainingRecordSvg(record));
   // The sentences the model was trained on, kept in the repository (not the package) so that
   // test/default-model.test.js can check the evaluation-set exclusion on the real corpus.
-  fs.writeFileSync(CORPUS_FILE, zlib.gzipSync(corpus.sentences.join('\n') + '\n', { level: 9 }));
+  // (Only for the shipped folder: a trial run with another --out leaves the committed file alone.)
+  const corpusFile = o.out === DEFAULT_OUT ? CORPUS_FILE : path.join(o.cache, `corpus-used-${corpus.usedHash}.txt.gz`);
+  fs.writeFileSync(corpusFile, zlib.gzipSync(corpus.sentences.join('\n') + '\n', { level: 9 }));
   log(`export: ${o.out} (best step ${state.best.step}, STSb-dev ${(state.best.spearman * 100).toFixed(2)})`);
   if (o.scores) {
     const { SentenceEncoder } = requireDist('index');
