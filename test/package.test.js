@@ -54,7 +54,7 @@ test('npm pack: no test files and no model-building tools, but the bundled model
   assert.equal(files.filter((f) => f.startsWith('native/cpp/tests/')), []);
   const modelDir = 'models/default-en/';
   const modelFiles = files.filter((f) => f.startsWith(modelDir)).map((f) => f.slice(modelDir.length)).sort();
-  for (const needed of ['README.md', 'config.json', 'model.safetensors', 'modules.json', 'sentence_bert_config.json', 'tokenizer.json', '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/model.safetensors']) {
+  for (const needed of ['README.md', 'config.json', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'modules.json', 'sentence_bert_config.json', 'tokenizer.json', '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/model.safetensors']) {
     assert.ok(modelFiles.includes(needed), `${modelDir}${needed} is packed`);
   }
   for (const needed of ['dist/index.js', 'dist/cli.js', 'dist/eval/index.js', 'dist/eval/index.d.ts', 'CMakeLists.txt', 'binding.gyp', 'tools/install.js']) {

@@ -306,6 +306,8 @@ async function exportStage(o, corpus, state, runDir, cfg) {
     const saved = Object.fromEntries(keep.map((f) => [f, fs.readFileSync(path.join(o.out, f))]));
     fs.rmSync(o.out, { recursive: true, force: true });
     await session.save(o.out, { dtype: 'fp16' });
+    // Files of at most 16 MiB: the word embeddings alone fill one shard.
+    await require('./default-model/shard').shardSafetensors(o.out, 16 * 2 ** 20);
     for (const [f, buf] of Object.entries(saved)) fs.writeFileSync(path.join(o.out, f), buf);
   } finally {
     session.dispose();
