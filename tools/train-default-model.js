@@ -23,7 +23,7 @@
  *
  * Options: --cache DIR  --out DIR (default models/default-en)  --sentences N  --epochs N
  *          --batch N  --lr X  --eval-steps N  --workers N (teacher processes)  --seed N
- *          --hidden N --layers N --heads N --ffn N  --no-glove  --until STAGE  --no-scores
+ *          --hidden N --layers N --heads N --ffn N  --no-glove  --dropout  --until STAGE  --no-scores
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -44,7 +44,7 @@ function parse(argv) {
     sentences: 100_000,
     epochs: 2,
     batch: 64,
-    lr: 5e-4,
+    lr: 1.5e-3,
     evalSteps: 500,
     workers: 2,
     seed: 42,
@@ -53,6 +53,7 @@ function parse(argv) {
     heads: 4,
     ffn: 1024,
     glove: true,
+    dropout: false,
     until: 'export',
     scores: true,
   };
@@ -82,6 +83,7 @@ function parse(argv) {
       case '--heads': o.heads = num(v(), 'heads'); break;
       case '--ffn': o.ffn = num(v(), 'ffn'); break;
       case '--no-glove': o.glove = false; break;
+      case '--dropout': o.dropout = true; break;
       case '--no-scores': o.scores = false; break;
       case '--until': o.until = v(); break;
       case '-h':
@@ -147,7 +149,7 @@ async function teacherStage(o, corpus) {
 }
 
 function runKey(o, corpus) {
-  const cfg = { corpus: corpus.hash, n: corpus.sentences.length, epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, hidden: o.hidden, layers: o.layers, heads: o.heads, ffn: o.ffn, glove: o.glove, evalSteps: o.evalSteps };
+  const cfg = { corpus: corpus.hash, n: corpus.sentences.length, epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, hidden: o.hidden, layers: o.layers, heads: o.heads, ffn: o.ffn, glove: o.glove, dropout: o.dropout, evalSteps: o.evalSteps };
   return { cfg, key: sha(JSON.stringify(cfg)).slice(0, 12) };
 }
 
@@ -198,7 +200,7 @@ async function trainStage(o, corpus, targets, runDir, initDir) {
   }
   const start = state?.step ?? 0;
   const session = await TrainingSession.create(start > 0 ? ckptDir : initDir, {
-    loss: 'mse', textsPerExample: 1, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1, dropout: true, seed: o.seed + start,
+    loss: 'mse', textsPerExample: 1, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1, dropout: o.dropout, seed: o.seed + start,
   });
   const dim = session.dimension;
   state ??= { step: 0, totalSteps, losses: [], evaluations: [], trainMs: 0, best: undefined };
@@ -362,6 +364,7 @@ function commandLine(o) {
   for (const [k, v] of Object.entries(o)) {
     if (['cache', 'out', 'until', 'workers', 'scores'].includes(k) || v === d[k]) continue;
     if (k === 'glove') flags.push('--no-glove');
+    else if (k === 'dropout') flags.push('--dropout');
     else flags.push(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${v}`);
   }
   return ['node tools/train-default-model.js', ...flags].join(' ');

@@ -91,7 +91,7 @@ ${src.split('\n').map((l) => '  ' + l).join('\n')}
   fixed random 100 → ${c.hidden} projection.
 - **Optimisation**: MSE between the student's normalised embedding and the teacher's; AdamW
   (lr ${c.lr}, weight decay 0.01, betas 0.9/0.999, eps 1e-6), linear warm-up over 10 % of the
-  steps then linear decay, gradient-norm clip 1, dropout 0.1, batch ${c.batch}, ${c.epochs} epochs =
+  steps then linear decay, gradient-norm clip 1, ${c.dropout === false ? 'no dropout (the student underfits the teacher; dropout only slowed it)' : 'dropout 0.1'}, batch ${c.batch}, ${c.epochs} epochs =
   ${record.steps.toLocaleString('en')} steps; STSb-dev every ${c.evalSteps} steps, best checkpoint kept (step ${record.best.step},
   STSb-dev ${(record.best.spearman * 100).toFixed(2)}).
 - **Time and machine**: ${record.trainMinutes} min of training on ${record.machine} (teacher targets and evaluation not included).
