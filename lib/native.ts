@@ -1,6 +1,7 @@
 /**
  * Loads the compiled addon and gives its surface types. The addon is looked for, in order, at
- * `$SBERT_NATIVE_ADDON`, the cmake-js build (`build/Release`), and the node-gyp CPU-only build
+ * `$SBERT_NATIVE_ADDON`, the cmake-js build (`build/Release`), the CPU-only cmake-js build of
+ * `npm run build:native:cpu` (`build-cpu/Release`), and the node-gyp CPU-only build
  * (`build-gyp/build/Release`). Nothing here runs at import time: the addon is loaded on first use
  * so that a missing build gives a clear error instead of a failed `require`.
  */
@@ -167,6 +168,7 @@ function candidates(): string[] {
   if (process.env.SBERT_NATIVE_ADDON) list.push(path.resolve(process.env.SBERT_NATIVE_ADDON));
   list.push(path.join(root, 'build', 'Release', 'sbert_native.node'));
   list.push(path.join(root, 'build', 'Debug', 'sbert_native.node'));
+  list.push(path.join(root, 'build-cpu', 'Release', 'sbert_native.node'));
   list.push(path.join(root, 'build-gyp', 'build', 'Release', 'sbert_native.node'));
   return list;
 }
