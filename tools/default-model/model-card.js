@@ -47,9 +47,17 @@ function summary(scores) {
   return `
 On STSb-test the student scores ${student.STSb.toFixed(2)}: ${d(student.STSb, glove.STSb)} against averaged GloVe and
 ${d(student.STSb, teacher.STSb)} against its teacher (Table-1 average ${avg(student).toFixed(2)}, GloVe ${avg(glove).toFixed(2)},
-teacher ${avg(teacher).toFixed(2)}). It is clearly weaker than USE-lite on STS13/14 and SICK-R, whose
-sentences (news headlines, forum posts, image captions) are furthest from its training text.
+teacher ${avg(teacher).toFixed(2)}).${gapText(student, teacher)}
 `;
+}
+
+/** Where the student trails the teacher by more than 3 points, largest gap first. */
+function gapText(student, teacher) {
+  const gaps = COLUMNS.filter((c) => teacher[c] - student[c] > 3).sort((a, b) => (teacher[b] - student[b]) - (teacher[a] - student[a]));
+  if (gaps.length === 0) return ' It is within 3 points of USE-lite on every column.';
+  const named = gaps.map((c) => `${c} (${(teacher[c] - student[c]).toFixed(1)})`);
+  const list = named.length > 1 ? `${named.slice(0, -1).join(', ')} and ${named.at(-1)}` : named[0];
+  return ` It trails USE-lite by more than 3 points on ${list}, whose\nsentences (image captions, news, forums) are unlike most of its training text (dictionary glosses,\nspeeches, a novel).`;
 }
 
 function modelCard({ record, scores, command, sizeBytes }) {
@@ -119,7 +127,7 @@ ${src.split('\n').map((l) => '  ' + l).join('\n')}
 
 ## Reproduce
 
-From a clean checkout (about two hours on a 2-core machine; every stage is cached under
+From a clean checkout (about 100 minutes on a 2-core machine; every stage is cached under
 \`tools/default-model/.cache\` and an interrupted run continues where it stopped):
 
 \`\`\`
