@@ -188,9 +188,9 @@ async function studentStage(o, runDir) {
   const { writeStudent } = require('./default-model/student');
   const tmp = `${dir}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  const fromGlove = writeStudent(tmp, { hidden: o.hidden, layers: o.layers, heads: o.heads, ffn: o.ffn, seed: o.seed, glove, teacherInit });
+  const presetTokenRows = writeStudent(tmp, { hidden: o.hidden, layers: o.layers, heads: o.heads, ffn: o.ffn, seed: o.seed, glove, teacherInit });
   fs.renameSync(tmp, dir);
-  log(`student: ${o.layers} layers, hidden ${o.hidden}, ${o.heads} heads, ffn ${o.ffn}; ${fromGlove} token rows from ${o.init === 'teacher' ? 'the teacher' : 'GloVe'}`);
+  log(`student: ${o.layers} layers, hidden ${o.hidden}, ${o.heads} heads, ffn ${o.ffn}; ${presetTokenRows} token rows from ${o.init === 'teacher' ? 'the teacher' : 'GloVe'}`);
   return dir;
 }
 

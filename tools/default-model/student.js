@@ -82,7 +82,7 @@ function writeStudent(dir, { hidden = 256, layers = 4, heads = 4, ffn = 1024, ma
     add(`${p}output.LayerNorm.bias`, [hidden]);
   }
 
-  let fromGlove = 0;
+  let presetTokenRows = 0;
   if (glove) {
     // Projection scaled so a projected unit-variance GloVe row has per-dimension std ~0.1:
     // five times the position embeddings', so word identity dominates the embedding sum.
@@ -108,12 +108,12 @@ function writeStudent(dir, { hidden = 256, layers = 4, heads = 4, ffn = 1024, ma
         words[id * hidden + h] = s * scale;
       }
     }
-    fromGlove = rows.length;
+    presetTokenRows = rows.length;
   }
 
   if (teacherInit) {
     for (const [id, u] of teacherInit.rows) words.set(u, id * hidden);
-    fromGlove = teacherInit.rows.size;
+    presetTokenRows = teacherInit.rows.size;
   }
 
   // Dense: nn.Linear's default init, U(-1/sqrt(in), 1/sqrt(in)) for weight and bias, unless
@@ -155,7 +155,7 @@ function writeStudent(dir, { hidden = 256, layers = 4, heads = 4, ffn = 1024, ma
   fs.writeFileSync(path.join(dir, '2_Dense', 'model.safetensors'), writeSafetensors(dense, { format: 'pt' }));
   fs.mkdirSync(path.join(dir, '3_Normalize'), { recursive: true });
   json(path.join(dir, 'config_sentence_transformers.json'), { __version__: { sentence_transformers: '3.0.0' }, prompts: {}, default_prompt_name: null, similarity_fn_name: 'cosine' });
-  return fromGlove;
+  return presetTokenRows;
 }
 
 module.exports = { writeStudent };
