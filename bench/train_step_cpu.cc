@@ -23,7 +23,7 @@
 #include "kernels/gemm.h"
 #include "random_model.h"
 #include "train/model_graph.h"
-#include "train/step_profile.h"
+#include "common/step_profile.h"
 
 using namespace sbert;
 

@@ -1,4 +1,4 @@
-#include "train/step_profile.h"
+#include "common/step_profile.h"
 
 namespace sbert {
 namespace stepProfile {
