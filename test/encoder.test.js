@@ -420,17 +420,17 @@ test('prompts: promptName, prompt, default_prompt_name, encodeQuery/encodeDocume
   }
 });
 
-test('native encode: poolSkipTokens must be an integer in [0, 2^31 - 1] (RangeError), beyond a sequence it pools nothing', async () => {
+test('native encode: poolSkipTokens must be an integer in [0, 2^31 - 1] (RangeError; TypeError for a non-number), beyond a sequence it pools nothing', async () => {
   const enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
   try {
     const engine = enc.engine; // the native engine behind the encoder
     const ids = Int32Array.from(enc.tokenizer.encode('a b c').ids);
     const cuSeqlens = new Int32Array([0, ids.length]);
-    for (const v of [-1, 1.5, NaN, '2', 2 ** 31, null]) {
+    for (const [v, type] of [[-1, RangeError], [1.5, RangeError], [NaN, RangeError], ['2', TypeError], [2 ** 31, RangeError], [null, TypeError]]) {
       // Argument errors are thrown by the call itself, before any work is queued.
       assert.throws(
         () => engine.encode({ ids, cuSeqlens, sentence: true, tokens: false, normalize: false, poolSkipTokens: v }),
-        (e) => e instanceof RangeError && /poolSkipTokens/.test(e.message),
+        (e) => e instanceof type && /^options\.poolSkipTokens must be/.test(e.message),
         `poolSkipTokens ${String(v)}`,
       );
     }

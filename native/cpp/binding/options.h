@@ -1,60 +1,86 @@
-// Reading the single options object every search binding takes (similarity_binding.cc,
-// hamming_binding.cc). Each reader names the option in the TypeError / RangeError it throws, so a
-// bad call says which option was wrong.
+// The one way every binding reads its arguments (engine, trainer, model spec, similarity,
+// hamming): an `Options` wraps a JS object with its path ("options", "spec.shape",
+// "spec.params[3]") and each reader names the option by its full path in the TypeError /
+// RangeError it throws, with the same wording everywhere:
+//   "<path> must be a number" · "… a string" · "… a boolean" · "… an object" · "… an array"
+//   "<path> must be an integer from MIN to MAX (got V)" · "<path> must not be NaN"
+//   "<path> must be one of 'a', 'b' (got 'x')" · "<path> must be a Float32Array"
+// A missing option is `undefined`: the readers with a fallback return it, the others throw.
+// (In the spirit of sharp's AttrAs* and better-sqlite3's argument macros.)
 #pragma once
 
 #include <napi.h>
 
-#include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "js_error.h"
 
 namespace sbert::binding {
 
-constexpr double kMaxSafeInteger = 9007199254740991.0;
+constexpr int64_t kMaxSafeInteger = 9007199254740991;  // 2^53 - 1
+constexpr int64_t kMaxInt32 = 2147483647;
 
-// info[0], which must be a plain object.
-inline Napi::Object OptionsArg(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray()) {
-    ThrowTypeError(info.Env(), "options must be an object");
+// A value that must be an integer in [min, max], named `path` in the error.
+int64_t IntegerValue(const Napi::Value& value, const std::string& path, int64_t min, int64_t max = kMaxSafeInteger);
+
+class Options {
+ public:
+  Options(Napi::Object object, std::string path) : object_(object), path_(std::move(path)) {}
+  // info[index] as an options object (a plain object, not an array), named `path`.
+  static Options Arg(const Napi::CallbackInfo& info, size_t index, std::string path = "options");
+  // `value` as an options object named `path`.
+  static Options Of(Napi::Value value, std::string path);
+
+  Napi::Env Env() const { return object_.Env(); }
+  const std::string& path() const { return path_; }
+  std::string pathOf(const char* key) const { return path_ + "." + key; }
+  Napi::Value value(const char* key) const { return object_.Get(key); }
+  // Present and not undefined.
+  bool has(const char* key) const { return !object_.Get(key).IsUndefined(); }
+
+  double number(const char* key) const;
+  double number(const char* key, double fallback) const;
+  int64_t integer(const char* key, int64_t min, int64_t max = kMaxSafeInteger) const;
+  int64_t integer(const char* key, int64_t min, int64_t max, int64_t fallback) const;
+  bool boolean(const char* key, bool fallback) const;
+  std::string string(const char* key) const;
+  Options object(const char* key) const;
+  Napi::Array array(const char* key) const;
+  // Copies of typed arrays (a worker must own what it reads: JS may reuse or detach its buffers).
+  std::vector<int32_t> int32s(const char* key) const;
+  std::vector<float> float32s(const char* key) const;
+
+  // A string option that must be one of `table`'s names; the matching value.
+  template <typename T>
+  T oneOf(const char* key, std::initializer_list<std::pair<const char*, T>> table) const {
+    return Choose(Env(), string(key), pathOf(key), table);
   }
-  return info[0].As<Napi::Object>();
-}
-
-// True when options[name] is neither missing nor undefined.
-inline bool HasOption(const Napi::Object& options, const char* name) {
-  return options.Has(name) && !options.Get(name).IsUndefined();
-}
-
-inline double NumberOption(const Napi::Object& options, const char* name) {
-  Napi::Value v = options.Get(name);
-  if (!v.IsNumber()) ThrowTypeError(options.Env(), std::string(name) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-// An integer in [min, 2^53 - 1]; anything else is a TypeError / RangeError naming it.
-inline int64_t IntegerValue(const Napi::Value& value, const std::string& name, int64_t min) {
-  if (!value.IsNumber()) ThrowTypeError(value.Env(), name + " must be a number");
-  const double v = value.As<Napi::Number>().DoubleValue();
-  if (!(v == std::floor(v)) || v < static_cast<double>(min) || v > kMaxSafeInteger) {
-    ThrowRangeError(value.Env(), name + " must be an integer from " + std::to_string(min) + " to 2^53 - 1 (got " +
-                                     value.ToString().Utf8Value() + ")");
+  template <typename T>
+  T oneOf(const char* key, std::initializer_list<std::pair<const char*, T>> table, T fallback) const {
+    return has(key) ? oneOf(key, table) : fallback;
   }
-  return static_cast<int64_t>(v);
-}
 
-inline int64_t IntegerOption(const Napi::Object& options, const char* name, int64_t min) {
-  return IntegerValue(options.Get(name), name, min);
-}
+  // `name` looked up in `table` (names listed in the error), for values outside an object.
+  template <typename T>
+  static T Choose(Napi::Env env, const std::string& name, const std::string& path,
+                  std::initializer_list<std::pair<const char*, T>> table) {
+    std::string names;
+    for (const auto& [candidate, v] : table) {
+      if (name == candidate) return v;
+      names += (names.empty() ? "'" : ", '") + std::string(candidate) + "'";
+    }
+    ThrowRangeError(env, path + " must be one of " + names + " (got '" + name + "')");
+  }
 
-inline std::string StringOption(const Napi::Object& options, const char* name) {
-  Napi::Value v = options.Get(name);
-  if (!v.IsString()) ThrowTypeError(options.Env(), std::string(name) + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
+ private:
+  Napi::Object object_;
+  std::string path_;
+};
 
 // A new JS typed array (Napi::Int32Array, Napi::Float32Array, ...) holding a copy of `values`:
 // how workers hand their results over in Result(), on the main thread.
