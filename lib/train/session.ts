@@ -125,7 +125,7 @@ export class TrainingSession {
       const a = packed.cuSeqlens[start];
       const cu = packed.cuSeqlens.slice(start, end + 1).map((v) => v - a);
       try {
-        out.set(await trainer.encode(packed.ids.slice(a, packed.cuSeqlens[end]), cu), start * this.dimension);
+        out.set(await trainer.encode({ ids: packed.ids.slice(a, packed.cuSeqlens[end]), cuSeqlens: cu }), start * this.dimension);
       } catch (err) {
         throw withCallerStack(err, stack);
       }
