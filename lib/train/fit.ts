@@ -50,8 +50,10 @@ export interface FitOptions {
   loss: LossName;
   train: readonly TrainExample[];
   epochs?: number;
-  /** Examples per optimizer step (default 16). */
+  /** Examples per optimizer step (default 16); a step is one native call of the whole batch. */
   batchSize?: number;
+  /** Token budget of one native call when the model is encoded for evaluation (default 8,192). */
+  batchTokens?: number;
   learningRate?: number;
   /** Warm-up steps as a fraction of all steps, rounded up (default 0.1). */
   warmupRatio?: number;
@@ -219,6 +221,7 @@ export async function fit(model: string | SentenceEncoder, options: FitOptions):
     maxGradNorm,
     dropout: options.dropout ?? true,
     seed,
+    ...(options.batchTokens !== undefined ? { batchTokens: options.batchTokens } : {}),
     ...(options.classifierInit ? { classifier: options.classifierInit } : {}),
   });
   try {
