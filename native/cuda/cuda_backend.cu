@@ -278,6 +278,8 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // The op list of the one CPU forward (engine/cpu_forward.h), step for step, with the CUDA
+  // kernels: an op added there is added here too (and to its backward in train/model_graph.cc).
   void runEncoder(int n, int64_t T64, cudaStream_t st) {
     const int T = static_cast<int>(T64);
     const int H = shape_.hiddenSize;

@@ -24,10 +24,16 @@ PlanInputHolder ReadPlanInput(Napi::Env env, Napi::Value specValue) {
   shape.numHeads = positiveInt("numHeads", 1);
   shape.intermediateSize = positiveInt("intermediateSize", 1);
   shape.maxPositions = positiveInt("maxPositions", 1);
-  shape.typeVocabSize = positiveInt("typeVocabSize", 1);
+  shape.typeVocabSize = positiveInt("typeVocabSize", 0);
   shape.layerNormEps = static_cast<float>(s.number("layerNormEps"));
   shape.hiddenDropout = static_cast<float>(s.number("hiddenDropout"));
   shape.attentionDropout = static_cast<float>(s.number("attentionDropout"));
+  shape.positionIds = s.oneOf<PositionIds>(
+      "positionIds", {{"from_zero", PositionIds::FromZero}, {"after_padding", PositionIds::AfterPadding}},
+      PositionIds::FromZero);
+  shape.paddingIdx = static_cast<int>(s.integer("paddingIdx", 0, kMaxInt32, 0));
+  shape.relativeBuckets = static_cast<int>(s.integer("relativeBuckets", 0, kMaxInt32, 0));
+  shape.relativeMaxDistance = static_cast<int>(s.integer("relativeMaxDistance", 0, kMaxInt32, 0));
 
   Napi::Array params = spec.array("params");
   for (uint32_t i = 0; i < params.Length(); ++i) {
@@ -43,7 +49,8 @@ PlanInputHolder ReadPlanInput(Napi::Env env, Napi::Value specValue) {
                                           {"weight", ParamRole::Weight},
                                           {"bias", ParamRole::Bias},
                                           {"layernorm_weight", ParamRole::LayerNormWeight},
-                                          {"layernorm_bias", ParamRole::LayerNormBias}});
+                                          {"layernorm_bias", ParamRole::LayerNormBias},
+                                          {"frozen", ParamRole::Frozen}});
     if (po.has("file")) {
       // A tensor in a file: native code reads it itself (PlanParam::copyTo).
       p.source.file = po.string("file");
@@ -70,8 +77,12 @@ PlanInputHolder ReadPlanInput(Napi::Env env, Napi::Value specValue) {
   const int64_t last = static_cast<int64_t>(plan.params.size()) - 1;
   auto index = [&](const Options& o, const char* key) { return static_cast<int>(o.integer(key, -1, last)); };
   const Options e = spec.object("embeddings");
-  plan.embeddings = {index(e, "word"), index(e, "position"), index(e, "tokenType"), index(e, "lnGamma"),
-                     index(e, "lnBeta")};
+  plan.embeddings.word = index(e, "word");
+  plan.embeddings.position = index(e, "position");
+  plan.embeddings.lnGamma = index(e, "lnGamma");
+  plan.embeddings.lnBeta = index(e, "lnBeta");
+  plan.embeddings.tokenType = index(e, "tokenType");
+  plan.embeddings.relativeBias = e.has("relativeBias") ? index(e, "relativeBias") : -1;
   Napi::Array layers = spec.array("layers");
   for (uint32_t i = 0; i < layers.Length(); ++i) {
     const Options l = Options::Of(layers.Get(i), "spec.layers[" + std::to_string(i) + "]");

@@ -235,7 +235,11 @@ class CreateTrainerWorker : public PromiseWorker {
     state->loss = std::make_unique<Loss>(MakeLossConfig(options_, state->sentenceDim), options_.seed);
     if (options_.hasClassifier) SetClassifier(*state->loss, options_);
     std::vector<ParamBuffer*> params;
-    for (ParamBuffer& p : state->graph->parameters()) params.push_back(&p);
+    // Frozen parameters stay out of the optimizer and of gradient clipping, as torch's
+    // requires_grad=False ones.
+    for (ParamBuffer& p : state->graph->parameters()) {
+      if (p.trainable) params.push_back(&p);
+    }
     for (ParamBuffer& p : state->loss->parameters()) params.push_back(&p);
     state->optimizer = std::make_unique<AdamW>(std::move(params), options_.beta1, options_.beta2, options_.eps,
                                                options_.weightDecay);

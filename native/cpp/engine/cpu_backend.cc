@@ -57,7 +57,7 @@ class CpuBackend final : public Backend {
     std::vector<float> bias;  // empty: no bias
   };
 
-  std::vector<float> wordEmb_, posEmb_, typeEmb_, embGamma_, embBeta_;
+  std::vector<float> wordEmb_, posEmb_, typeEmb_, relativeBias_, embGamma_, embBeta_;
   std::vector<Layer> layers_;
   std::vector<DenseLayer> dense_;
   int64_t paramBytes_ = 0;
@@ -71,10 +71,11 @@ CpuBackend::CpuBackend(const ModelPlan& plan) {
   const EmbeddingsPlan& e = plan.embeddings;
   wordEmb_ = toFloats(plan, e.word);
   posEmb_ = toFloats(plan, e.position);
-  typeEmb_ = toFloats(plan, e.tokenType);
+  if (e.tokenType >= 0) typeEmb_ = toFloats(plan, e.tokenType);
+  if (e.relativeBias >= 0) relativeBias_ = toFloats(plan, e.relativeBias);
   embGamma_ = toFloats(plan, e.lnGamma);
   embBeta_ = toFloats(plan, e.lnBeta);
-  paramBytes_ = int64_t(wordEmb_.size() + posEmb_.size() + typeEmb_.size() + 2 * H) * 4;
+  paramBytes_ = int64_t(wordEmb_.size() + posEmb_.size() + typeEmb_.size() + relativeBias_.size() + 2 * H) * 4;
 
   std::vector<float> scratch;  // see packParam
   layers_.resize(plan.layers.size());
@@ -117,7 +118,8 @@ CpuBackend::CpuBackend(const ModelPlan& plan) {
   view_.shape = shape;
   view_.wordEmb = wordEmb_.data();
   view_.posEmb = posEmb_.data();
-  view_.typeEmb = typeEmb_.data();
+  view_.typeEmb = typeEmb_.empty() ? nullptr : typeEmb_.data();
+  view_.relativeBias = relativeBias_.empty() ? nullptr : relativeBias_.data();
   view_.embLnGamma = embGamma_.data();
   view_.embLnBeta = embBeta_.data();
   for (const Layer& L : layers_) {

@@ -15,6 +15,7 @@
 #include "kernels/layernorm.h"
 #include "kernels/normalize.h"
 #include "kernels/pooling.h"
+#include "kernels/relative_position.h"
 
 namespace sbert {
 namespace {
@@ -66,8 +67,33 @@ void CpuForward::reserve(const BertShape& shape, int64_t tokens) {
 }
 
 void CpuForward::release() {
-  for (std::vector<float>* v : {&x_, &big_, &ctx_, &tmp_, &seqA_, &seqB_}) std::vector<float>().swap(*v);
+  for (std::vector<float>* v : {&x_, &big_, &ctx_, &tmp_, &seqA_, &seqB_, &scoreBias_}) std::vector<float>().swap(*v);
+  std::vector<int32_t>().swap(positions_);
   wsTokens_ = 0;
+}
+
+const int32_t* CpuForward::positionIds(const CpuWeights& w, const EncodeBatch& batch, std::vector<int32_t>& out) {
+  if (w.shape.positionIds == PositionIds::FromZero) return nullptr;
+  out.resize(size_t(batch.numTokens()));
+  positionIdsAfterPadding(batch.ids, batch.cuSeqlens, batch.numSequences, w.shape.paddingIdx, out.data());
+  return out.data();
+}
+
+ScoreBias CpuForward::scoreBias(const CpuWeights& w, const EncodeBatch& batch, std::vector<float>& out) {
+  ScoreBias bias;
+  if (!w.relativeBias) return bias;
+  int maxLen = 1;
+  for (int s = 0; s < batch.numSequences; ++s) {
+    maxLen = std::max(maxLen, batch.cuSeqlens[s + 1] - batch.cuSeqlens[s]);
+  }
+  const BertShape& shape = w.shape;
+  out.resize(size_t(shape.numHeads) * scoreBiasStride(maxLen));
+  expandRelativeBias(w.relativeBias, shape.relativeBuckets, shape.relativeMaxDistance, shape.numHeads, maxLen,
+                     out.data());
+  bias.byDelta = out.data();
+  bias.maxLen = maxLen;
+  bias.stride = scoreBiasStride(maxLen);
+  return bias;
 }
 
 int64_t CpuForward::workspaceBytes() const {
@@ -132,14 +158,17 @@ void CpuForward::encoderLayers(const CpuWeights& w, const EncodeBatch& batch, Fo
     });
   };
 
+  const int32_t* positions = positionIds(w, batch, trace ? trace->positions : positions_);
+  const ScoreBias bias = scoreBias(w, batch, trace ? trace->scoreBias : scoreBias_);
+  if (trace) trace->bias = bias;
   float* x = trace ? trace->hidden[0].data() : x_.data();
   stepProfile::timed("embeddings fwd", [&] {
     if (trace) {
-      embeddingsForwardTrain(batch.ids, nullptr, cu, n, w.wordEmb, w.posEmb, w.typeEmb, w.embLnGamma,
-                             w.embLnBeta, H, eps, x, trace->embZ.data(), trace->embRstd.data());
+      embeddingsForwardTrain(batch.ids, batch.typeIds, positions, cu, n, w.wordEmb, w.posEmb, w.typeEmb,
+                             w.embLnGamma, w.embLnBeta, H, eps, x, trace->embZ.data(), trace->embRstd.data());
     } else {
-      embeddingsLayerNorm(batch.ids, nullptr, cu, n, w.wordEmb, w.posEmb, w.typeEmb, w.embLnGamma,
-                          w.embLnBeta, H, eps, x);
+      embeddingsLayerNorm(batch.ids, batch.typeIds, positions, cu, n, w.wordEmb, w.posEmb, w.typeEmb,
+                          w.embLnGamma, w.embLnBeta, H, eps, x);
     }
   });
   if (pH > 0.f) {
@@ -156,11 +185,11 @@ void CpuForward::encoderLayers(const CpuWeights& w, const EncodeBatch& batch, Fo
     if (a) {
       const uint64_t attnSeed = pA > 0.f ? stream() : 0;
       stepProfile::timed("attention fwd", [&] {
-        attentionForwardTrain(qkv, cu, n, s.numHeads, s.headDim(), trace->probOffsets.data(), pA, attnSeed,
+        attentionForwardTrain(qkv, cu, n, s.numHeads, s.headDim(), bias, trace->probOffsets.data(), pA, attnSeed,
                               a->probs.data(), pA > 0.f ? a->probMask.data() : nullptr, ctx);
       });
     } else {
-      attention(qkv, cu, n, s.numHeads, s.headDim(), ctx);
+      attention(qkv, cu, n, s.numHeads, s.headDim(), bias, ctx);
     }
     float* h1 = a ? a->h1.data() : x;
     addNorm(ctx, H, *L.attnOut, L.attnOutBias, x, L.attnLnGamma, L.attnLnBeta, h1, a ? a->z1.data() : nullptr,

@@ -6,9 +6,11 @@
 // (train/model_graph.cc) once, and in the CUDA twin (native/cuda/cuda_backend.cu).
 //
 // Op list (T tokens, H hidden, I intermediate):
+//   pos = position ids by the family's rule (BertShape::positionIds)
+//   bias = the relative position bias by distance (MPNet; once per batch, all layers)
 //   x = LN(word + type + pos)                             [T, H]  (trace: z, rstd; dropout)
 //   per layer:  qkv = x·Wqkvᵀ + b                         [T, 3H]
-//               ctx = attention(qkv)                      [T, H]  (trace: probs; dropout on P)
+//               ctx = attention(qkv, bias)                [T, H]  (trace: probs; dropout on P)
 //               h1  = LN(drop(ctx·Woᵀ + bo) + x)                  (trace: z1, rstd1)
 //               f   = gelu(h1·W1ᵀ + b1)                   [T, I]  (trace: u = pre-GELU)
 //               x   = LN(drop(f·W2ᵀ + b2) + h1)                   (trace: z2, rstd2)
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "engine/backend.h"
+#include "kernels/attention.h"
 #include "kernels/gemm.h"
 #include "kernels/modes.h"
 
@@ -55,7 +58,8 @@ struct CpuWeights {
   BertShape shape;
   const float* wordEmb = nullptr;
   const float* posEmb = nullptr;
-  const float* typeEmb = nullptr;
+  const float* typeEmb = nullptr;      // null: no token type embeddings
+  const float* relativeBias = nullptr; // [relativeBuckets, numHeads], null: none
   const float* embLnGamma = nullptr;
   const float* embLnBeta = nullptr;
   std::vector<CpuLayerWeights> layers;
@@ -80,6 +84,9 @@ struct ForwardTrace {
   uint64_t dropoutSeed = 0;  // dropoutStream(seed, step, site) per dropout site
   uint64_t step = 0;
 
+  std::vector<int32_t> positions;          // [T] when the family's rule is not FromZero
+  std::vector<float> scoreBias;            // the relative bias by distance (see ScoreBias)
+  ScoreBias bias;                          // points into scoreBias (byDelta null: none)
   std::vector<std::vector<float>> hidden;  // numLayers + 1 of [T, H]: each layer's input/output
   std::vector<float> embZ, embRstd;
   std::vector<uint8_t> embMask;
@@ -112,13 +119,17 @@ class CpuForward {
 
  private:
   void encoderLayers(const CpuWeights& w, const EncodeBatch& batch, ForwardTrace* trace);
+  // The batch's position ids (null for FromZero) and relative bias into the given buffers.
+  static const int32_t* positionIds(const CpuWeights& w, const EncodeBatch& batch, std::vector<int32_t>& out);
+  static ScoreBias scoreBias(const CpuWeights& w, const EncodeBatch& batch, std::vector<float>& out);
   void head(const CpuWeights& w, const float* tokens, const EncodeBatch& batch, int poolSkipTokens,
             bool forceNormalize, ForwardTrace* trace, float* out);
 
   int64_t retainTokens_;
   // Inference workspaces: [capacity tokens, ...] and the Dense chain's two [n, maxDim] buffers.
   int64_t wsTokens_ = 0;
-  std::vector<float> x_, big_, ctx_, tmp_, seqA_, seqB_;
+  std::vector<float> x_, big_, ctx_, tmp_, seqA_, seqB_, scoreBias_;
+  std::vector<int32_t> positions_;
 };
 
 }  // namespace sbert

@@ -418,7 +418,7 @@ void embeddingsChecks(Tally& t) {
                                           dCu->as<int32_t>(), n, T, tb, dO.p, dt, nullptr);
           auto got = download(dO, size_t(T) * H, dt);
           std::vector<float> ref(size_t(T) * H);
-          embeddingsLayerNorm(ids.data(), withTypes ? tids.data() : nullptr, cu.data(), n, word.data(), pos.data(),
+          embeddingsLayerNorm(ids.data(), withTypes ? tids.data() : nullptr, nullptr, cu.data(), n, word.data(), pos.data(),
                               typ.data(), g.data(), b.data(), H, 1e-12f, ref.data());
           const Errors e2 = errorsOf(got, ref, H);
           t.check(e2.within(kTolNorm.of(dt)), "embeddings+LN %-4s H=%-4d %-20s types=%d err %.2e row %.2e@%lld (tol %.1e)",
@@ -462,7 +462,7 @@ void checkAttention(Tally& t, const SeqSet& set, int D, int numHeads, const Atte
     std::vector<float> seen;
     auto dQkv = upload(qkv, dt, &seen);
     std::vector<float> ref(size_t(T) * H);
-    attention(seen.data(), cu.data(), n, numHeads, D, ref.data());
+    attention(seen.data(), cu.data(), n, numHeads, D, ScoreBias{}, ref.data());
     std::vector<cuda::AttentionPath> paths = {cuda::AttentionPath::Generic};
     if (cuda::attentionTensorCoreEligible(D, dt, dQkv->p, dQkv->p)) paths.push_back(cuda::AttentionPath::TensorCore);
     for (cuda::AttentionPath path : paths) {

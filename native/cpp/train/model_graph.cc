@@ -32,6 +32,7 @@
 #include "kernels/layernorm.h"
 #include "kernels/normalize.h"
 #include "kernels/pooling.h"
+#include "kernels/relative_position.h"
 
 namespace sbert {
 
@@ -72,6 +73,9 @@ struct ModelGraph::Impl {
   ForwardTrace trace;
   // Backward scratch.
   std::vector<float> gA, gB, gC, gBig;
+  // The relative bias's gradient per (sequence, head) and distance, summed over the layers.
+  std::vector<int64_t> biasOffsets;
+  std::vector<float> dBiasPairs;
   PackedWeight packedT;  // the transposed-packed operand of the current gradient GEMM
   // Word-embedding rows backward has written since the last zeroGrad (sorted, unique), so
   // zeroGrad clears those rows instead of the whole [vocab, H] table; tracked once a zeroGrad
@@ -82,6 +86,8 @@ struct ModelGraph::Impl {
 
   float* value(int i) { return params[size_t(i)].value.data(); }
   float* grad(int i) { return i < 0 ? nullptr : params[size_t(i)].grad.data(); }
+  // Null for a frozen parameter (no gradient is computed for it) or none (-1).
+  float* trainableGrad(int i) { return i < 0 || !params[size_t(i)].trainable ? nullptr : grad(i); }
 
   void packWeights();
   void forward(const int32_t* ids, const int32_t* cuSeqlens, int n, bool dropout);
@@ -113,6 +119,7 @@ ModelGraph::ModelGraph(const ModelPlan& plan, uint64_t seed) : impl_(std::make_u
     b.name = p.name;
     b.shape = p.shape;
     b.weightDecay = p.weightDecay();
+    b.trainable = p.trainable();
     b.value.resize(size_t(p.numel()));
     p.copyTo(b.value.data());
     b.grad.assign(size_t(p.numel()), 0.f);
@@ -126,7 +133,8 @@ ModelGraph::ModelGraph(const ModelPlan& plan, uint64_t seed) : impl_(std::make_u
   v.shape = m.shape;
   v.wordEmb = m.value(m.emb.word);
   v.posEmb = m.value(m.emb.position);
-  v.typeEmb = m.value(m.emb.tokenType);
+  v.typeEmb = m.emb.tokenType >= 0 ? m.value(m.emb.tokenType) : nullptr;
+  v.relativeBias = m.emb.relativeBias >= 0 ? m.value(m.emb.relativeBias) : nullptr;
   v.embLnGamma = m.value(m.emb.lnGamma);
   v.embLnBeta = m.value(m.emb.lnBeta);
   for (size_t l = 0; l < m.layerPlans.size(); ++l) {
@@ -243,6 +251,11 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
   growDiscarding(gB, T * H);
   growDiscarding(gC, T * H);
   growDiscarding(gBig, T * std::max(3 * H, I));
+  if (trace.bias.byDelta) {
+    biasOffsets.resize(size_t(n) + 1);
+    attentionBiasGradOffsets(cu.data(), n, shape.numHeads, biasOffsets.data());
+    dBiasPairs.assign(size_t(biasOffsets[size_t(n)]), 0.f);
+  }
   float* dX = gA.data();  // gradient of the current layer's output
   timed("head bwd (pool, dense, normalize)", [&] { headBackward(dEmbeddings, dX); });
 
@@ -296,9 +309,9 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
     weightGrad(dAo, H, a.ctx.data(), H, lp.attnOut, lp.attnOutBias);
     inputGrad(dAo, value(lp.attnOut), H, H, nullptr, dX);
     timed("attention bwd", [&] {
-      attentionBackward(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(),
+      attentionBackward(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(), trace.bias,
                         trace.probOffsets.data(), pA, a.probs.data(),
-                        pA > 0.f ? a.probMask.data() : nullptr, dX, dBig);
+                        pA > 0.f ? a.probMask.data() : nullptr, dX, dBig, biasOffsets.data(), dBiasPairs.data());
     });
     // qkv = x·Wqkvᵀ + b: Q, K and V share x's packed transpose.
     timed("pack transposed", [&] {
@@ -323,10 +336,18 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
   rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
   dirtyWordRows.swap(rows);
   timed("embeddings bwd", [&] {
-    embeddingsBackward(dX, trace.embZ.data(), trace.embRstd.data(), ids.data(), nullptr, cu.data(), n,
-                       value(emb.lnGamma), H, grad(emb.word), grad(emb.position),
-                       grad(emb.tokenType), grad(emb.lnGamma), grad(emb.lnBeta));
+    const int32_t* positions = trace.positions.empty() ? nullptr : trace.positions.data();
+    embeddingsBackward(dX, trace.embZ.data(), trace.embRstd.data(), ids.data(), nullptr, positions, cu.data(), n,
+                       value(emb.lnGamma), H, grad(emb.word), trainableGrad(emb.position),
+                       trainableGrad(emb.tokenType), grad(emb.lnGamma), grad(emb.lnBeta));
   });
+  if (trace.bias.byDelta) {
+    // The relative bias is shared by every layer: its gradient sums all of theirs.
+    timed("attention bwd", [&] {
+      relativeBiasBackward(dBiasPairs.data(), biasOffsets.data(), cu.data(), n, shape.numHeads,
+                           shape.relativeBuckets, shape.relativeMaxDistance, grad(emb.relativeBias));
+    });
+  }
 }
 
 void ModelGraph::Impl::headBackward(const float* dEmbeddings, float* dTokens) {
