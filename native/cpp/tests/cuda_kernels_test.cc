@@ -51,6 +51,7 @@ int main() {
 #include "engine/backend.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
+#include "kernels/relative_position.h"
 #include "kernels/dense.h"
 #include "kernels/embeddings.h"
 #include "kernels/gemm.h"
@@ -377,15 +378,18 @@ void layerNormChecks(Tally& t) {
 }
 
 // ---- embeddings + LayerNorm -----------------------------------------------------------------
+// Three layouts: BERT without / with token type ids, and RoBERTa / MPNet's (no token type
+// table, position ids after padding index 1, padding ids inside sequences).
 void embeddingsChecks(Tally& t) {
   uint32_t seed = 900;
-  const int vocab = 1000, maxPos = 512, types = 2;
+  const int vocab = 1000, maxPos = 512, types = 2, padIdx = 1;
   for (DType dt : kDtypes) {
     for (int H : {384, 32, 100, 1100}) {
-      for (const SeqSet& set : seqSets(maxPos)) {
-        if (set.lens.size() > 100 && H > 384) continue;  // the block-per-row path on 100k tokens adds nothing
-        for (bool withTypes : {false, true}) {
-          if (withTypes && H != 384) continue;
+      for (int layout : {0, 1, 2}) {
+        const bool withTypes = layout == 1, roberta = layout == 2;
+        if (layout != 0 && H != 384) continue;
+        for (const SeqSet& set : seqSets(roberta ? maxPos - padIdx - 1 : maxPos)) {
+          if (set.lens.size() > 100 && H > 384) continue;  // the block-per-row path on 100k tokens adds nothing
           std::mt19937 rng(seed++);
           auto word = test::randomVec(rng, size_t(vocab) * H);
           auto pos = test::randomVec(rng, size_t(maxPos) * H);
@@ -395,34 +399,42 @@ void embeddingsChecks(Tally& t) {
           auto cu = test::cuSeqlensOf(set.lens);
           const int n = static_cast<int>(set.lens.size());
           const int64_t T = cu[n];
-          std::vector<int32_t> ids(T), tids(T);
+          std::vector<int32_t> ids(T), tids(T), positions(T);
           for (auto& x : ids) x = static_cast<int32_t>(rng() % vocab);
           for (auto& x : tids) x = static_cast<int32_t>(rng() % types);
+          if (roberta) {
+            for (int64_t i = 3; i < T; i += 97) ids[i] = padIdx;
+            positionIdsAfterPadding(ids.data(), cu.data(), n, padIdx, positions.data());
+          }
           auto dWord = upload(word, DType::F32), dPos = upload(pos, DType::F32), dTyp = upload(typ, DType::F32);
           auto dG = upload(g, DType::F32), dB = upload(b, DType::F32);
-          auto dIds = uploadInts(ids), dTids = uploadInts(tids), dCu = uploadInts(cu);
+          auto dIds = uploadInts(ids), dTids = uploadInts(tids), dCu = uploadInts(cu), dPosIds = uploadInts(positions);
           DevBuf dO(size_t(T) * H * cuda::dtypeSize(dt));
           dO.poison();
           cuda::EmbeddingTables tb;
           tb.word = dWord->as<float>();
           tb.position = dPos->as<float>();
-          tb.tokenType = dTyp->as<float>();
+          tb.tokenType = roberta ? nullptr : dTyp->as<float>();
           tb.gamma = dG->as<float>();
           tb.beta = dB->as<float>();
           tb.vocabSize = vocab;
           tb.maxPositions = maxPos;
-          tb.typeVocabSize = types;
+          tb.typeVocabSize = roberta ? 0 : types;
           tb.hidden = H;
           tb.eps = 1e-12f;
           cuda::launchEmbeddingsLayerNorm(dIds->as<int32_t>(), withTypes ? dTids->as<int32_t>() : nullptr,
-                                          dCu->as<int32_t>(), n, T, tb, dO.p, dt, nullptr);
+                                          roberta ? dPosIds->as<int32_t>() : nullptr, dCu->as<int32_t>(), n, T, tb,
+                                          dO.p, dt, nullptr);
           auto got = download(dO, size_t(T) * H, dt);
           std::vector<float> ref(size_t(T) * H);
-          embeddingsLayerNorm(ids.data(), withTypes ? tids.data() : nullptr, nullptr, cu.data(), n, word.data(), pos.data(),
-                              typ.data(), g.data(), b.data(), H, 1e-12f, ref.data());
+          embeddingsLayerNorm(ids.data(), withTypes ? tids.data() : nullptr, roberta ? positions.data() : nullptr,
+                              cu.data(), n, word.data(), pos.data(), roberta ? nullptr : typ.data(), g.data(), b.data(),
+                              H, 1e-12f, ref.data());
           const Errors e2 = errorsOf(got, ref, H);
-          t.check(e2.within(kTolNorm.of(dt)), "embeddings+LN %-4s H=%-4d %-20s types=%d err %.2e row %.2e@%lld (tol %.1e)",
-                  cuda::dtypeName(dt), H, set.name.c_str(), withTypes ? 1 : 0, e2.all, e2.row.err, e2.row.row,
+          t.check(e2.within(kTolNorm.of(dt)),
+                  "embeddings+LN %-4s H=%-4d %-20s layout=%s err %.2e row %.2e@%lld (tol %.1e)",
+                  cuda::dtypeName(dt), H, set.name.c_str(),
+                  roberta ? "roberta" : withTypes ? "bert+types" : "bert", e2.all, e2.row.err, e2.row.row,
                   kTolNorm.of(dt));
         }
       }
@@ -442,6 +454,7 @@ struct AttentionInputs {
   float range = 1.5f;
   bool spikeKeys = false;
   const char* label = "";
+  bool relativeBias = false;  // MPNet's relative position bias (32 buckets, max distance 128)
 };
 
 void checkAttention(Tally& t, const SeqSet& set, int D, int numHeads, const AttentionInputs& in, uint32_t seed) {
@@ -458,17 +471,32 @@ void checkAttention(Tally& t, const SeqSet& set, int D, int numHeads, const Atte
     }
   }
   auto dCu = uploadInts(cu);
+  // The relative bias by distance, expanded as the engines do, on the host (CPU reference) and
+  // on the device (CUDA kernel).
+  ScoreBias bias;
+  cuda::AttentionBias deviceBias;
+  std::vector<float> byDelta;
+  std::unique_ptr<DevBuf> dBias;
+  if (in.relativeBias) {
+    const int maxLen = *std::max_element(set.lens.begin(), set.lens.end());
+    auto table = test::randomVec(rng, size_t(32) * numHeads, -3.f, 3.f);
+    byDelta.resize(size_t(numHeads) * scoreBiasStride(maxLen));
+    expandRelativeBias(table.data(), 32, 128, numHeads, maxLen, byDelta.data());
+    bias = ScoreBias{byDelta.data(), maxLen, scoreBiasStride(maxLen)};
+    dBias = upload(byDelta, DType::F32, nullptr);
+    deviceBias = {dBias->as<float>(), maxLen, scoreBiasStride(maxLen)};
+  }
   for (DType dt : kDtypes) {
     std::vector<float> seen;
     auto dQkv = upload(qkv, dt, &seen);
     std::vector<float> ref(size_t(T) * H);
-    attention(seen.data(), cu.data(), n, numHeads, D, ScoreBias{}, ref.data());
+    attention(seen.data(), cu.data(), n, numHeads, D, bias, ref.data());
     std::vector<cuda::AttentionPath> paths = {cuda::AttentionPath::Generic};
     if (cuda::attentionTensorCoreEligible(D, dt, dQkv->p, dQkv->p)) paths.push_back(cuda::AttentionPath::TensorCore);
     for (cuda::AttentionPath path : paths) {
       DevBuf dO(size_t(T) * H * cuda::dtypeSize(dt));
       dO.poison();
-      cuda::launchAttention(dQkv->p, dCu->as<int32_t>(), n, T, numHeads, D, dO.p, dt, nullptr, path);
+      cuda::launchAttention(dQkv->p, dCu->as<int32_t>(), n, T, numHeads, D, deviceBias, dO.p, dt, nullptr, path);
       auto got = download(dO, size_t(T) * H, dt);
       const Errors e2 = errorsOf(got, ref, D);  // a row = one head of one token
       t.check(e2.within(kTolAttention.of(dt)),
@@ -497,6 +525,12 @@ void attentionChecks(Tally& t) {
     for (const SeqSet& set : seqSets(512)) {
       checkAttention(t, set, D, numHeads, {6.f, false, "sharp"}, seed++);
       checkAttention(t, set, D, numHeads, {6.f, true, "sharp+spike"}, seed++);
+    }
+  }
+  // MPNet's relative position bias, through both kernels.
+  for (int D : {32, 64, 24}) {
+    for (const SeqSet& set : seqSets(512)) {
+      checkAttention(t, set, D, numHeads, {1.5f, false, "rel-bias", true}, seed++);
     }
   }
 }
@@ -591,7 +625,9 @@ void poolingChecks(Tally& t) {
 }
 
 // ---- the whole engine -------------------------------------------------------------------------
-test::TestModel randomModel(int H, int heads, int F, int layers, bool withDense, uint32_t seed) {
+// mpnet: MPNet's layout (no token types, position ids after padding index 1, 514 positions, the
+// relative attention bias of 32 buckets up to distance 128).
+test::TestModel randomModel(int H, int heads, int F, int layers, bool withDense, uint32_t seed, bool mpnet = false) {
   std::mt19937 rng(seed);
   test::TestModel spec;
   BertShape& s = spec.shape;
@@ -600,9 +636,15 @@ test::TestModel randomModel(int H, int heads, int F, int layers, bool withDense,
   s.numLayers = layers;
   s.numHeads = heads;
   s.intermediateSize = F;
-  s.maxPositions = 512;
-  s.typeVocabSize = 2;
+  s.maxPositions = mpnet ? 514 : 512;
+  s.typeVocabSize = mpnet ? 0 : 2;
   s.layerNormEps = 1e-12f;
+  if (mpnet) {
+    s.positionIds = PositionIds::AfterPadding;
+    s.paddingIdx = 1;
+    s.relativeBuckets = 32;
+    s.relativeMaxDistance = 128;
+  }
   auto put = [&](const std::string& name, std::vector<int64_t> shape, float lo, float hi) {
     test::TestTensor t;
     t.shape = shape;
@@ -612,7 +654,7 @@ test::TestModel randomModel(int H, int heads, int F, int layers, bool withDense,
   const float wh = std::sqrt(3.f / H), wf = std::sqrt(3.f / F);
   put("embeddings.word_embeddings.weight", {s.vocabSize, H}, -1.f, 1.f);
   put("embeddings.position_embeddings.weight", {s.maxPositions, H}, -0.5f, 0.5f);
-  put("embeddings.token_type_embeddings.weight", {s.typeVocabSize, H}, -0.5f, 0.5f);
+  if (!mpnet) put("embeddings.token_type_embeddings.weight", {s.typeVocabSize, H}, -0.5f, 0.5f);
   put("embeddings.LayerNorm.weight", {H}, 0.8f, 1.2f);
   put("embeddings.LayerNorm.bias", {H}, -0.1f, 0.1f);
   for (int i = 0; i < layers; ++i) {
@@ -647,15 +689,18 @@ test::TestModel randomModel(int H, int heads, int F, int layers, bool withDense,
     spec.dense.push_back(std::move(d));
   }
   spec.normalize = true;
+  if (mpnet) put("encoder.relative_attention_bias.weight", {s.relativeBuckets, heads}, -2.f, 2.f);
   return spec;
 }
 
 struct Batch {
   std::vector<int32_t> ids, types, cu;
-  EncodeBatch view() const {
+  // withTypes: the token type ids go to the engine too (a cross-encoder's pairs).
+  EncodeBatch view(bool withTypes = false) const {
     EncodeBatch b;
     b.ids = ids.data();
     b.cuSeqlens = cu.data();
+    b.typeIds = withTypes ? types.data() : nullptr;
     b.numSequences = static_cast<int>(cu.size()) - 1;
     return b;
   }
@@ -716,25 +761,30 @@ const char* precName(Precision p) {
 }
 
 void engineChecks(Tally& t) {
-  struct M { int H, heads, F, layers; bool dense; const char* what; };
+  struct M { int H, heads, F, layers; bool dense; const char* what; bool mpnet = false; };
   const M models[] = {
       {128, 2, 512, 2, false, "H=128 heads=2 (D=64)"},
       {96, 3, 384, 2, true, "H=96 heads=3 (D=32) +Dense(tanh)"},
       {72, 3, 160, 1, false, "H=72 heads=3 (D=24, generic attention)"},
+      {128, 2, 512, 2, false, "MPNet-like H=128 heads=2 (D=64)", true},
+      {72, 3, 160, 1, false, "MPNet-like H=72 heads=3 (D=24, generic)", true},
   };
   uint32_t seed = 4000;
   for (const M& m : models) {
-    test::TestModel spec = randomModel(m.H, m.heads, m.F, m.layers, m.dense, seed++);
+    test::TestModel spec = randomModel(m.H, m.heads, m.F, m.layers, m.dense, seed++, m.mpnet);
     std::unique_ptr<Backend> cpu = makeCpuBackend(spec.plan());
     std::vector<int> lens = {1, 7, 33, 255, 512, 2, 3};
     if (!gQuick) {
       std::mt19937 rng(seed++);
       for (int i = 0; i < 1993; ++i) lens.push_back(1 + static_cast<int>(rng() % 60));
     }
-    const Batch batch = randomBatch(lens, spec.shape.vocabSize, seed++);
+    Batch batch = randomBatch(lens, spec.shape.vocabSize, seed++);
+    // MPNet-like: padding ids inside sequences (the position rule skips them).
+    if (m.mpnet) for (size_t i = 5; i < batch.ids.size(); i += 101) batch.ids[i] = spec.shape.paddingIdx;
     const int n = static_cast<int>(lens.size());
     const int dim = spec.sentenceDim();
     const Outs ref = run(*cpu, batch.view(), dim, m.H, true);
+    const Outs refTypes = m.mpnet ? Outs() : run(*cpu, batch.view(true), dim, m.H, true);
 
     for (Precision p : {Precision::Fp16, Precision::Bf16, Precision::Fp32}) {
       std::unique_ptr<Backend> gpu;
@@ -753,6 +803,13 @@ void engineChecks(Tally& t) {
       const double ttol = p == Precision::Fp32 ? 1e-4 : p == Precision::Fp16 ? 1e-2 : 4e-2;
       t.check(terr.within(ttol), "engine %-40s %s tokens: err %.2e row %.2e@%lld (tol %.0e)", m.what, precName(p),
               terr.all, terr.row.err, terr.row.row, ttol);
+      if (!m.mpnet) {
+        // Token type ids (cross-encoder pairs) reach the embeddings on both engines.
+        const Outs typed = run(*gpu, batch.view(true), dim, m.H);
+        const double ct = minCosine(typed.sentence, refTypes.sentence, n, dim);
+        t.check(ct >= cosTol, "engine %-40s %s with token type ids: min cosine(gpu, cpu) %.7f (>= %g)", m.what,
+                precName(p), ct, cosTol);
+      }
       t.check(gpu->deviceName().rfind("cuda:0 (", 0) == 0 && gpu->memoryBytes() > 0,
               "engine %s: deviceName '%s', memoryBytes %lld", precName(p), gpu->deviceName().c_str(),
               static_cast<long long>(gpu->memoryBytes()));
@@ -908,7 +965,8 @@ void bench() {
                     gm.name, T, gm.N, gm.K, ms, 2.0 * T * gm.N * gm.K / (ms * 1e-3) / 1e12);
       }
       const float ams = medianMs([&] {
-        cuda::launchAttention(qkv->p, dCu->as<int32_t>(), n, T, heads, H / heads, out.p, dt, nullptr);
+        cuda::launchAttention(qkv->p, dCu->as<int32_t>(), n, T, heads, H / heads, cuda::AttentionBias{}, out.p, dt,
+                              nullptr);
       });
       const double aflops = 4.0 * n * double(len) * len * H;
       std::printf("bench attention %-4s %d seqs × %d, 12 heads, D=64 %8.3f ms %8.1f TFLOP/s\n", cuda::dtypeName(dt), n,
