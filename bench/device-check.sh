@@ -27,11 +27,11 @@
 #                  test/gpu/encoder.test.js, test/gpu/similarity.test.js, each in its own Node
 #                  process (a sticky CUDA error stays in its file) → $OUT/gpu-tests.log.
 #                  (test/gpu/cuda.test.js only reruns cuda_kernels_test: covered by cuda-kernels.)
-#   models         random-weight MiniLM-L6 / BERT-base folders (bench/reference/make_models.py)
+#   models         random-weight MiniLM-L6 / BERT-base folders (tools/reference/make_models.py)
 #   ours           bench/encode-throughput.js: 10,000 STSb sentences, fp16 and bf16
-#   st             bench/reference/st_encode.py: sentence-transformers fp32 (the reference), fp16
+#   st             bench/peers/st_encode.py: sentence-transformers fp32 (the reference), fp16
 #                  timings
-#   compare        bench/reference/compare.py: FAILS when ours (fp16/bf16) vs ST fp32 has any
+#   compare        bench/peers/compare.py: FAILS when ours (fp16/bf16) vs ST fp32 has any
 #                  sentence below cosine 0.999; the table: sentences/s ours vs ST fp16
 #   similarity     bench/similarity.js --device cuda: 100k × 100k top-10; FAILS when top-10
 #                  agreement with the CPU on 256 sampled queries is below 0.99
@@ -164,7 +164,7 @@ model_dirs() {
 }
 
 step_models() {
-  "$PYTHON" bench/reference/make_models.py --out "$WORK/models" --models "$MODELS_WANTED"
+  "$PYTHON" tools/reference/make_models.py --out "$WORK/models" --models "$MODELS_WANTED"
 }
 
 step_ours() {
@@ -173,12 +173,12 @@ step_ours() {
 }
 
 step_st() {
-  "$PYTHON" bench/reference/st_encode.py --models "$(model_dirs)" --sentences "$DEVTOOLS/stsb-sentences.txt" \
+  "$PYTHON" bench/peers/st_encode.py --models "$(model_dirs)" --sentences "$DEVTOOLS/stsb-sentences.txt" \
     --out "$WORK" --batch-sizes 32,128,512 --reps 2
 }
 
 step_compare() {
-  "$PYTHON" bench/reference/compare.py --work "$WORK" --json "$WORK/compare.json" --min-cosine 0.999 \
+  "$PYTHON" bench/peers/compare.py --work "$WORK" --json "$WORK/compare.json" --min-cosine 0.999 \
     --card "$(head -c 200 "$WORK/card" 2> /dev/null || echo unknown)" \
     --tests "$(cat "$WORK/tests-status" 2> /dev/null || echo unknown)" | tee "$WORK/compare.out"
 }
@@ -189,7 +189,7 @@ step_similarity() {
 }
 
 step_torch_topk() {
-  "$PYTHON" bench/reference/torch_topk.py --nq 100000 --nc 100000 | tee "$WORK/torch-topk.out"
+  "$PYTHON" bench/peers/torch_topk.py --nq 100000 --nc 100000 | tee "$WORK/torch-topk.out"
 }
 
 step_kernel_bench() {

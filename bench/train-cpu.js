@@ -5,7 +5,7 @@
  * STSb-train pairs with the all-MiniLM-L6-v2 shape (bench/make-minilm.js: vocab 30522, hidden
  * 384, 6 layers, 12 heads, FFN 1536, mean pooling + Normalize, random seeded weights), ours
  * (TrainingSession: packed, unpadded batches) vs the same plain-PyTorch model
- * (bench/reference/train_speed.py: Debian's torch, batches padded per text column as
+ * (bench/peers/train_speed.py: Debian's torch, batches padded per text column as
  * sentence-transformers pads them), same token ids, same threads, measured in the same run.
  * Dropout is off on both sides (the PyTorch model has none), so both do the same work.
  *

@@ -1,5 +1,5 @@
 // Dense modules end to end: each folder of test/fixtures/dense-chains/ (written by
-// bench/reference/make_dense_chains.py) chains a Pooling mode with Dense layers of a different
+// tools/reference/make_dense_chains.py) chains a Pooling mode with Dense layers of a different
 // activation (identity after cls+mean, relu then exact-erf GELU after max, sigmoid after
 // mean_sqrt_len_tokens, tanh then a bias-free identity after mean), with or without Normalize.
 // The CPU engine's sentence embeddings must equal a plain-PyTorch float64 forward of the same

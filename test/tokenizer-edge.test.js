@@ -1,5 +1,5 @@
 // BERT tokenizer edge cases: differential goldens from HF tokenizers 0.23.2 over several
-// configurations (test/fixtures/tokenizer/gen-extra-goldens.py), each normalization /
+// configurations (tools/reference/make_tokenizer_goldens.py), each normalization /
 // pre-tokenization rule with explicit examples, lone surrogates, huge inputs (their timings:
 // bench/tokenizer-edge.js).
 const path = require('path');
