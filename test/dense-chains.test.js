@@ -53,7 +53,9 @@ test('dense chains are written in the classic sentence-transformers layout', () 
   for (const name of CHAINS) {
     const dir = folderOf(name);
     const modules = JSON.parse(fs.readFileSync(path.join(dir, 'modules.json'), 'utf8'));
-    for (const m of modules.filter((m) => m.type === 'sentence_transformers.models.Dense')) {
+    const dense = modules.filter((m) => m.type === 'sentence_transformers.models.Dense');
+    assert.ok(dense.length > 0, `${name} has a Dense module`);
+    for (const m of dense) {
       const cfg = JSON.parse(fs.readFileSync(path.join(dir, m.path, 'config.json'), 'utf8'));
       assert.equal(Object.keys(cfg).sort(), ['activation_function', 'bias', 'in_features', 'out_features'], `${name}/${m.path}`);
       assert.match(cfg.activation_function, /^torch\.nn\.modules\.(activation|linear)\.[A-Za-z]+$/, `${name}/${m.path}`);
