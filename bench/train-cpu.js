@@ -144,7 +144,7 @@ async function main() {
       const r =
         who === 'ours'
           ? spawnSync(process.execPath, [__filename, '--child', file], { encoding: 'utf8', env, maxBuffer: 1 << 26 })
-          : spawnSync('/usr/bin/python3', [path.join(__dirname, 'reference', 'train_speed.py'), file, '--threads', String(threads), '--warmup', String(warmup)], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+          : spawnSync('/usr/bin/python3', [path.join(__dirname, 'peers', 'train_speed.py'), file, '--threads', String(threads), '--warmup', String(warmup)], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
       let out;
       process.stdout.write(`# ${who} batch ${batch}: ${r.status === 0 ? 'done' : `exit ${r.status}`}\n`);
       try {
