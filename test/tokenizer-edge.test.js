@@ -22,8 +22,13 @@ const ids = (text, opts) => arr(tok.encode(text, opts).ids);
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const show = (s) => JSON.stringify(s).slice(0, 120);
 
+test('reference goldens: every configuration is there', () => {
+  assert.is(extra.configs.length, 9);
+});
+
 for (const cfg of extra.configs) {
   test(`reference goldens, config "${cfg.name}": encode, truncation, pairs, decode`, () => {
+    for (const part of ['cases', 'truncated', 'pairs', 'decode']) assert.ok(cfg[part].length > 0, `${cfg.name}: no ${part}`);
     const j = structuredClone(cfg.tokenizer);
     j.model.vocab = tokenizerJson.model.vocab;
     const t = loadTokenizerFromJson(j);
