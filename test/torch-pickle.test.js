@@ -1,6 +1,6 @@
 'use strict';
 // pytorch_model.bin through the restricted unpickler: files written by real torch (1.13, see
-// tools/make-pickle-fixtures.py) compared with the values torch itself read back, a model folder
+// tools/reference/make_pickle_fixtures.py) compared with the values torch itself read back, a model folder
 // with .bin weights against the same weights as safetensors, and malicious pickles refused.
 const { test } = require('uvu');
 const assert = require('uvu/assert');

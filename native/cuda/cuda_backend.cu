@@ -43,25 +43,45 @@ constexpr size_t kAlign = 256;
 size_t alignUp(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
 
 // ---- RAII holders (free on their device, never throw) ---------------------------------------
-class DeviceMemory {
+// Device memory and pinned host memory differ only in how they are allocated and freed: one
+// owner class, the allocator a policy. Device memory is freed on the device it came from.
+struct DeviceAllocator {
+  static void allocate(void** p, size_t bytes) { SBERT_CUDA_CHECK(cudaMalloc(p, bytes)); }
+  static void release(void* p, int device) noexcept {
+    cudaSetDevice(device);
+    cudaFree(p);
+  }
+};
+struct PinnedAllocator {
+  static void allocate(void** p, size_t bytes) { SBERT_CUDA_CHECK(cudaMallocHost(p, bytes)); }
+  static void release(void* p, int) noexcept { cudaFreeHost(p); }
+};
+
+template <typename Allocator>
+class CudaMemory {
  public:
-  DeviceMemory() = default;
-  DeviceMemory(const DeviceMemory&) = delete;
-  DeviceMemory& operator=(const DeviceMemory&) = delete;
-  ~DeviceMemory() { reset(); }
+  CudaMemory() = default;
+  CudaMemory(const CudaMemory&) = delete;
+  CudaMemory& operator=(const CudaMemory&) = delete;
+  ~CudaMemory() { reset(); }
+  // Exactly `bytes` (none for 0) on `device`; what was held is freed first.
   void allocate(int device, size_t bytes) {
     reset();
     if (bytes == 0) return;
     void* p = nullptr;
-    SBERT_CUDA_CHECK(cudaMalloc(&p, bytes));
+    Allocator::allocate(&p, bytes);
     ptr_ = p;
     bytes_ = bytes;
     device_ = device;
   }
+  // Grows to at least `bytes`, with a quarter more as headroom (contents are not kept).
+  void reserve(size_t bytes, int device = 0) {
+    if (bytes <= bytes_) return;
+    allocate(device, alignUp(bytes + bytes / 4));
+  }
   void reset() noexcept {
     if (ptr_) {
-      cudaSetDevice(device_);
-      cudaFree(ptr_);
+      Allocator::release(ptr_, device_);
       (void)cudaGetLastError();
     }
     ptr_ = nullptr;
@@ -76,37 +96,8 @@ class DeviceMemory {
   int device_ = 0;
 };
 
-class PinnedMemory {
- public:
-  PinnedMemory() = default;
-  PinnedMemory(const PinnedMemory&) = delete;
-  PinnedMemory& operator=(const PinnedMemory&) = delete;
-  ~PinnedMemory() { reset(); }
-  // Grows to at least `bytes` (contents are not kept).
-  void reserve(size_t bytes) {
-    if (bytes <= bytes_) return;
-    reset();
-    const size_t want = alignUp(bytes + bytes / 4);
-    void* p = nullptr;
-    SBERT_CUDA_CHECK(cudaMallocHost(&p, want));
-    ptr_ = p;
-    bytes_ = want;
-  }
-  void reset() noexcept {
-    if (ptr_) {
-      cudaFreeHost(ptr_);
-      (void)cudaGetLastError();
-    }
-    ptr_ = nullptr;
-    bytes_ = 0;
-  }
-  char* get() const { return static_cast<char*>(ptr_); }
-  size_t bytes() const { return bytes_; }
-
- private:
-  void* ptr_ = nullptr;
-  size_t bytes_ = 0;
-};
+using DeviceMemory = CudaMemory<DeviceAllocator>;
+using PinnedMemory = CudaMemory<PinnedAllocator>;
 
 class Stream {
  public:

@@ -1,7 +1,7 @@
 """Peer for issue #7's GPU search benchmark: torch matmul + topk in fp16, the way people do a
 brute-force cosine search on a GPU. NOT YET RUN ON A GPU (written without one).
 
-    python3 bench/reference/torch_topk.py [--nq 100000] [--nc 100000] [--dim 384] [--k 10]
+    python3 bench/peers/torch_topk.py [--nq 100000] [--nc 100000] [--dim 384] [--k 10]
 
 Random normal vectors, L2-normalised, fp16 on the device; queries are processed in chunks so the
 [chunk, nc] score block fits in memory (the full 100k x 100k fp16 matrix alone is 20 GB). Times

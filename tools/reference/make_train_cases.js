@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes test/fixtures/train/cases.json: the fixed batches the training parity reference
-// (bench/reference/train_reference.py) and our trainer both run, tokenized by OUR tokenizer
+// (tools/reference/train_reference.py) and our trainer both run, tokenized by OUR tokenizer
 // (dist/, the train-small fixture's tokenizer.json) so both sides see identical token ids.
 //
 // Sentences are real STSb-dev pairs (data/stsbenchmark/sts-dev.csv), picked in file order from
@@ -12,7 +12,7 @@
 //   mnrl     (s1, s2) of pairs scoring ≥ 3.5
 //   mse      (s1), target = a seeded random vector of dim 24 (mulberry32 + Box–Muller), fp32
 //
-//   npx tsc -p tsconfig.json && node bench/reference/make_train_cases.js
+//   npx tsc -p tsconfig.json && node tools/reference/make_train_cases.js
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -99,7 +99,7 @@ async function main() {
     losses[loss] = { textsPerExample: list[0].texts.length, examplesPerStep: EXAMPLES, steps };
   }
   const out = {
-    note: 'written by bench/reference/make_train_cases.js; token ids from our tokenizer (dist/)',
+    note: 'written by tools/reference/make_train_cases.js; token ids from our tokenizer (dist/)',
     model: MODEL,
     maxSeqLength: MAX_SEQ_LENGTH,
     losses,

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The PyTorch side of bench/train-cpu.js: training steps per second of the same plain-PyTorch
-BERT (bench/export_onnx.py's BertModel, HF BertModel semantics) with sentence-transformers'
+BERT (tools/reference/torch_bert.py's BertModel, HF BertModel semantics) with sentence-transformers'
 module chain (mean Pooling, Normalize when the model has it) and CosineSimilarityLoss, trained
 as sentence-transformers' fit trains: each text column tokenized and PADDED TO ITS LONGEST
 SEQUENCE per batch (smart_batching_collate), one forward per column, MSE(cos(u, v), label),
@@ -13,7 +13,7 @@ Input: the JSON batches train-cpu.js writes (token ids from our tokenizer, ident
 Output (last line of stdout): JSON {"stepMs": [...], "stepCpuMs": [...] (process CPU time), "warmupSteps": N, "examplesPerStep": B,
   "baselineRssMB": ..., "peakRssMB": ..., "threads": ..., "torch": version}
 
-  /usr/bin/python3 bench/reference/train_speed.py BATCHES.json --threads N [--warmup 2]
+  /usr/bin/python3 bench/peers/train_speed.py BATCHES.json --threads N [--warmup 2]
 """
 import argparse
 import json
@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-from export_onnx import BertModel, canonical, read_safetensors  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), 'tools', 'reference'))
+from torch_bert import BertModel, canonical, read_safetensors  # noqa: E402
 
 NO_DECAY = ('bias', 'LayerNorm.bias', 'LayerNorm.weight')  # SentenceTransformer.fit's list
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Prints the token ids OUR tokenizer (dist/) gives sentences, so a PyTorch reference runs on
-// exactly the ids our engine will see (bench/reference/make_dense_chains.py calls this).
+// exactly the ids our engine will see (tools/reference/make_dense_chains.py calls this).
 // Reads {"model": folder, "maxLength": n, "sentences": [...]} as JSON on stdin, writes
 // {"ids": [[...], ...]} (one list per sentence, truncated to maxLength) to stdout.
 //
 //   npx tsc -p tsconfig.json && echo '{"model":"test/fixtures/train-small","maxLength":64,"sentences":["a b"]}' \
-//     | node bench/reference/tokenize_ids.js
+//     | node tools/reference/tokenize_ids.js
 'use strict';
 const { loadTokenizer } = require('../../dist');
 

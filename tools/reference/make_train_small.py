@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes test/fixtures/train-small/, the model the training parity fixtures run on
-(bench/reference/train_reference.py): a sentence-transformers folder small enough to commit
+(tools/reference/train_reference.py): a sentence-transformers folder small enough to commit
 (~150 KB), with every module kind training touches.
 
   Transformer  BERT, vocab 512 (headdim64-f32's synthetic WordPiece tokenizer: letters,
@@ -16,7 +16,7 @@ Weights are random and seeded (make_models.weights: Linear ~ N(0, 1/in), LayerNo
 gradients of every tensor matter. Classic sentence-transformers type names (models.*), which
 every version loads.
 
-  /usr/bin/python3 bench/reference/make_train_small.py [--out DIR] [--seed 2024]
+  /usr/bin/python3 tools/reference/make_train_small.py [--out DIR] [--seed 2024]
 """
 import argparse
 import json

@@ -4,10 +4,9 @@
 // our tokenizer), dropout on; per-op breakdown and achieved GFLOP/s (matrix-multiply FLOPs of
 // the GEMMs and of attention's QKᵀ / PV products and their gradients).
 //
-// Build after `npx cmake-js compile --out build` and run (never part of `npm test`):
-//   g++ -O2 -std=c++17 -Inative/cpp -Inative/cpp/tests bench/train_step_cpu.cc \
-//       build/libsbert_core.a -lpthread -o build/train_step_cpu
-//   build/train_step_cpu [steps=10] [peakGflops=435]
+// Built with the addon (`npx cmake-js compile --out build`, into build/bench/); never part of
+// `npm test`:
+//   build/bench/train_step_cpu [steps=10] [peakGflops=435]
 // peakGflops is the machine's fp32 FMA peak over its 2 cores; per-core figures use half of it.
 // The machine is shared: wall-clock GFLOP/s then says more about the other processes than about
 // this code, so the CPU-time figures (GFLOP per CPU-second of this process) are printed too.

@@ -15,7 +15,7 @@ Weights: Linear ~ N(0, 1/in_features) so attention and FFN are O(1) (a fresh 0.0
 the encoder nearly the identity and an agreement check would test little); LayerNorm gamma
 ~ 1 + N(0, 0.1^2); biases and beta non-zero. Deterministic for a given seed.
 
-Usage: python3 bench/reference/make_models.py --out DIR [--seed 1234] [--models minilm-l6,bert-base]
+Usage: python3 tools/reference/make_models.py --out DIR [--seed 1234] [--models minilm-l6,bert-base]
 Needs torch and safetensors (both on the GPU machine's image).
 """
 import argparse

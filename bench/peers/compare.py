@@ -14,7 +14,7 @@ Fails (exit 1) on wrong numbers, after writing the JSON: ours fp16/bf16 vs ST fp
 per-sentence cosine of --min-cosine (default 0.999, DESIGN.md "Numerics") on EVERY sentence, fp32
 0.99999; a NaN anywhere fails. The ST fp16 row is the peer's own noise floor, reported only.
 
-Usage: python3 bench/reference/compare.py --work DIR --json FILE [--card NAME] [--tests STATUS]
+Usage: python3 bench/peers/compare.py --work DIR --json FILE [--card NAME] [--tests STATUS]
                                           [--min-cosine 0.999]
 """
 import argparse

@@ -12,7 +12,7 @@ length inside encode(); that is part of its normal behaviour and stays inside th
 Offline: HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are set (the folders are local; nothing is
 fetched).
 
-Usage: python3 bench/reference/st_encode.py --models DIR[,DIR] --sentences FILE --out DIR
+Usage: python3 bench/peers/st_encode.py --models DIR[,DIR] --sentences FILE --out DIR
                                             [--batch-sizes 32,128,512] [--reps 3]
 """
 import argparse

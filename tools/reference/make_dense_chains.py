@@ -20,15 +20,15 @@ with in_features, out_features, bias and activation_function as the full torch c
 linear.weight / linear.bias.
 
 Reference (<folder>/<name>-reference.json: sentences, ids, dim, embeddings as float lists):
-  ids        from OUR tokenizer (dist/, via bench/reference/tokenize_ids.js), truncated to
+  ids        from OUR tokenizer (dist/, via tools/reference/tokenize_ids.js), truncated to
              max_seq_length, so both sides see identical token ids; some sentences are longer
-  forward    bench/export_onnx.py's plain BertModel (HF BertModel semantics; train_reference.py
+  forward    tools/reference/torch_bert.py's plain BertModel (HF BertModel semantics; train_reference.py
              checks it against transformers), each sentence alone (no padding), in float64 from
              the fp32 weights; then the module chain written out here from sentence-transformers'
              Pooling / Dense / Normalize definitions with torch.nn.functional (F.linear,
              F.relu, F.gelu, torch.sigmoid, torch.tanh, F.normalize); nothing of ours.
 
-  npx tsc -p tsconfig.json && /usr/bin/python3 bench/reference/make_dense_chains.py [--seed 7]
+  npx tsc -p tsconfig.json && /usr/bin/python3 tools/reference/make_dense_chains.py [--seed 7]
 """
 import argparse
 import json
@@ -42,8 +42,8 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.dirname(HERE)]  # make_models (bench/reference), export_onnx (bench)
-from export_onnx import BertModel, canonical, read_safetensors  # noqa: E402
+sys.path.insert(0, HERE)  # make_models, torch_bert
+from torch_bert import BertModel, canonical, read_safetensors  # noqa: E402
 from make_models import ROOT, save_file, write_json  # noqa: E402
 
 SOURCE = os.path.join(ROOT, 'test', 'fixtures', 'train-small')
@@ -214,7 +214,7 @@ def main():
         reference_file = os.path.join(out, f'{name}-reference.json')
         with open(reference_file, 'w') as f:
             json.dump({
-                'note': 'written by bench/reference/make_dense_chains.py: plain-PyTorch float64 forward; '
+                'note': 'written by tools/reference/make_dense_chains.py: plain-PyTorch float64 forward; '
                         'token ids from our tokenizer (dist/)',
                 'sentences': SENTENCES,
                 'maxSeqLength': max_seq_length,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The PyTorch side of the training parity test (issue 13): 10 optimizer steps with each of the
 five losses on test/fixtures/train-small, on the fixed batches of test/fixtures/train/cases.json
-(token ids from our tokenizer, bench/reference/make_train_cases.js), written to
+(token ids from our tokenizer, tools/reference/make_train_cases.js), written to
 test/fixtures/train/ so the parity test runs without Python:
 
   <loss>.json               options, softmax classifierInit, per-step losses and gradient norms
@@ -14,7 +14,7 @@ test/fixtures/train/ so the parity test runs without Python:
 
 What it reproduces, each part transcribed from its source (no sentence-transformers or
 transformers package needed; Debian's python3-torch is enough):
-  model     bench/export_onnx.py's plain BertModel (HF BertModel semantics; checked here first
+  model     tools/reference/torch_bert.py's plain BertModel (HF BertModel semantics; checked here first
             against the HF last_hidden_state stored in the headdim64-f32 fixture), then
             sentence-transformers' Pooling(mean over the attention mask), Dense (Linear + Tanh),
             Normalize (F.normalize). Dropout off (none is applied at all), eval semantics.
@@ -35,7 +35,7 @@ transformers package needed; Debian's python3-torch is enough):
             = 1 step: step 0 runs at lr 0 (moments and step count still advance), then linear
             decay to 0 at step 10
 
-  /usr/bin/python3 bench/reference/train_reference.py
+  /usr/bin/python3 tools/reference/train_reference.py
 """
 import json
 import math
@@ -49,9 +49,8 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from export_onnx import BertModel, canonical, read_safetensors  # noqa: E402
+from torch_bert import BertModel, canonical, read_safetensors  # noqa: E402
 from make_models import save_file  # noqa: E402
 
 MODEL_DIR = os.path.join(ROOT, 'test', 'fixtures', 'train-small')
@@ -216,7 +215,7 @@ def run(kind, case):
     moved = max((final[n] - initial[n].detach()).abs().max().item() for n in final)
     summary = {
         'loss': kind,
-        'note': 'written by bench/reference/train_reference.py (torch %s)' % torch.__version__,
+        'note': 'written by tools/reference/train_reference.py (torch %s)' % torch.__version__,
         'model': 'test/fixtures/train-small',
         'options': dict(OPTIONS, warmupSteps=warmup, totalSteps=total, textsPerExample=k,
                         examplesPerStep=case['examplesPerStep'], dropout=False, **opts),

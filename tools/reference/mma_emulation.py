@@ -10,7 +10,7 @@ layouts, and replays, lane by lane, the address and fragment arithmetic of
 against numpy references (float64: any index mistake shows as an O(1) error; rounding is not
 modelled). Also checks that the XOR swizzles make every ldmatrix phase bank-conflict free.
 It mirrors the kernels by hand: when their tiling changes, change this file too.
-Usage: python3 bench/reference/mma_emulation.py   (numpy only; ~10 s)
+Usage: python3 tools/reference/mma_emulation.py   (numpy only; ~10 s)
 """
 # Lane-level emulation of ldmatrix / mma.m16n8k16 (PTX ISA semantics) to check the index math
 # of native/cuda/gemm.cu and attention.cu. Shared memory = flat numpy array of 16-bit elements.

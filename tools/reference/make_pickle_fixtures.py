@@ -21,7 +21,7 @@ restricted unpickler must refuse.
                                data.pkl calls os.system). Their command only writes a marker
                                file, so a test can also check that nothing ran.
 
-Usage: /usr/bin/python3 tools/make-pickle-fixtures.py   (from the repository root)
+Usage: /usr/bin/python3 tools/reference/make_pickle_fixtures.py   (from the repository root)
 """
 import collections
 import io
@@ -34,7 +34,7 @@ import zipfile
 import numpy as np
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = os.path.join(ROOT, 'test', 'fixtures', 'tiny')
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'pickle')
 MARKER = '/tmp/sbert-native-pickle-pwned'
