@@ -276,20 +276,25 @@ export function readBoundedFileSync(file: string, rules: BoundedReadRules): Buff
     const now = fs.fstatSync(fd);
     checkStats(file, now, rules);
     if (now.ino !== st.ino || now.dev !== st.dev) throw refusal(rules.code, file, 'was replaced while being opened');
+    // As BoundedFile.readAll: the size fstat() gave in one buffer, then whatever follows, to the cap.
     const limit = FILE_SIZE_LIMITS[rules.kind];
-    const chunks: Buffer[] = [];
+    const first = Buffer.allocUnsafe(now.size);
     let total = 0;
-    let want = Math.max(now.size, 1);
+    while (total < now.size) {
+      const n = fs.readSync(fd, first, total, Math.min(READ_CHUNK, now.size - total), total);
+      if (n === 0) return first.subarray(0, total);
+      total += n;
+    }
+    const more: Buffer[] = [];
     for (;;) {
-      const buf = Buffer.allocUnsafe(Math.min(want, READ_CHUNK));
-      const n = fs.readSync(fd, buf, 0, buf.length, total);
+      const chunk = Buffer.allocUnsafe(TAIL_CHUNK);
+      const n = fs.readSync(fd, chunk, 0, TAIL_CHUNK, total);
       if (n === 0) break;
       total += n;
       if (total > limit) throw refusal(rules.code, file, `grew past the ${formatBytes(limit)} limit for ${rules.kind} files while being read`);
-      chunks.push(buf.subarray(0, n));
-      want = total < now.size ? now.size - total : TAIL_CHUNK;
+      more.push(chunk.subarray(0, n));
     }
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
+    return more.length === 0 ? first : Buffer.concat([first, ...more], total);
   } finally {
     fs.closeSync(fd);
   }

@@ -13,6 +13,8 @@
 'use strict';
 const { test } = require('uvu');
 const assert = require('uvu/assert');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { ROOT, runLimitedCommand, describeRun } = require('./helpers/limited-child');
 
@@ -21,10 +23,16 @@ const CASES = Number(process.env.SBERT_FUZZ_CASES ?? 400);
 
 test(`fuzz: ${CASES} seeded mutations of a model folder (seed ${SEED}) end in a load, a coded refusal or finite embeddings — never a crash, a hang or an untyped error`, async () => {
   const runner = path.join(__dirname, 'helpers', 'fuzz-model-folder.js');
-  const r = await runLimitedCommand([process.execPath, '--max-old-space-size=512', runner, '--seed', String(SEED), '--cases', String(CASES), '--root', ROOT], {
-    timeoutMs: 120000,
-    addressSpaceMb: 3072,
-  });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-fuzz-'));
+  let r;
+  try {
+    r = await runLimitedCommand([process.execPath, '--max-old-space-size=512', runner, '--seed', String(SEED), '--cases', String(CASES), '--root', ROOT, '--work', work], {
+      timeoutMs: 120000,
+      addressSpaceMb: 3072,
+    });
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
   // stderr names each case as it starts: the last line is the case a hang or a crash happened in.
   assert.not.ok(r.timedOut, `a case hung: ${describeRun(r)}`);
   assert.is(r.status, 0, `the runner crashed: ${describeRun(r)}`);

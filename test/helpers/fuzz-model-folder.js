@@ -3,7 +3,7 @@
 // loads) used to encode a few awkward sentences. Run by test/fuzz.test.js in a limited child
 // process; also by hand:
 //
-//   node test/helpers/fuzz-model-folder.js [--seed N] [--cases N] [--model DIR] [--root PKG]
+//   node test/helpers/fuzz-model-folder.js [--seed N] [--cases N] [--model DIR] [--root PKG] [--work DIR]
 //
 // Prints one line per case that did not end well, then `RESULT {json}`: the number of cases,
 // how they ended (loaded, refused at load or at encode, by error code or class) and the
@@ -279,7 +279,8 @@ async function runCase(dir, hugeWeights) {
 }
 
 async function main() {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-fuzz-'));
+  // --work: a folder the caller made (and removes even if this process is killed).
+  const work = arg('work') ? path.resolve(arg('work')) : fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-fuzz-'));
   const outcomes = {};
   const failures = [];
   const started = Date.now();
