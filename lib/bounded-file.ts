@@ -51,6 +51,7 @@ export const FILE_SIZE_LIMITS = Object.freeze({
   'training data': 500 * MiB,
 });
 
+/** A kind of file, by the name its size cap goes under in messages. */
 export type FileKind = keyof typeof FILE_SIZE_LIMITS;
 
 /** "16 MiB", "3.0 GiB", "512 bytes". */

@@ -197,11 +197,6 @@ export async function readTensorBytes(t: WeightTensor): Promise<Uint8Array> {
   }
 }
 
-/** A TensorView of any weight: a TensorSource's bytes are read from its file (see readTensorBytes). */
-export async function loadTensor(t: WeightTensor): Promise<TensorView> {
-  return isTensorSource(t) ? { name: t.name, dtype: t.dtype, shape: t.shape, bytes: await readTensorBytes(t) } : t;
-}
-
 /**
  * Parses a safetensors image held in memory. Tensor `bytes` are subarrays of `buf` (no copy), so
  * `buf` must not be modified while the views are in use.
