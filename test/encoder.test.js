@@ -265,7 +265,7 @@ test('a folder that is not loadable → ERR_BAD_MODEL; a missing GPU → ERR_NO_
   }
 });
 
-test('weights are read from the file by native code: lazy views equal eager ones; a file cut after its header was read is ERR_BAD_MODEL naming the tensor', async () => {
+test('weights are read from the file by native code: tensor sources hold no bytes, their ranges read back equal the eager views; a file cut after its header was read is ERR_BAD_MODEL naming the tensor', async () => {
   const w = require('../dist/weights');
   const { native } = require('../dist/native');
   const file = path.join(TINY, 'model.safetensors');
@@ -273,8 +273,11 @@ test('weights are read from the file by native code: lazy views equal eager ones
   const lazy = await w.readSafetensorsLazy(file);
   for (const [name, v] of eager.tensors) {
     const l = lazy.tensors.get(name);
-    assert.ok(l.file && l.file.path === file, `${name} knows its file`);
-    assert.equal(Buffer.from(l.bytes), Buffer.from(v.bytes), `${name}: lazy bytes equal the file's`);
+    assert.ok(w.isTensorSource(l) && !w.isTensorSource(v), `${name}: a source when lazy, bytes when eager`);
+    assert.equal([l.file, l.byteLength], [file, v.bytes.byteLength], `${name} knows its file and length`);
+    assert.not.ok('bytes' in l, `${name}: a source has no bytes property (nothing hides a read behind it)`);
+    assert.equal(Buffer.from(await w.readTensorBytes(l)), Buffer.from(v.bytes), `${name}: the source's range equals the file's bytes`);
+    assert.is(await w.readTensorBytes(v), v.bytes, 'a view\'s bytes are its own');
   }
   const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'sbert-cut-'));
   fs.cpSync(TINY, tmp, { recursive: true });
