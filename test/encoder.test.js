@@ -292,6 +292,38 @@ test('weights are read from the file by native code: tensor sources hold no byte
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+test('finite weights that overflow fp32 arithmetic give ERR_BAD_MODEL at encode, never NaN embeddings (sentence and token outputs)', async () => {
+  // A copy of tiny whose first layer's FFN weights are all 1e30: u = h·W1 is ~1e31, then f·W2
+  // overflows to infinity and LayerNorm makes NaN — as PyTorch would compute it.
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'sbert-overflow-'));
+  try {
+    fs.cpSync(TINY, dir, { recursive: true });
+    const file = path.join(dir, 'model.safetensors');
+    const buf = fs.readFileSync(file);
+    const headerLen = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8'));
+    for (const name of ['encoder.layer.0.intermediate.dense.weight', 'encoder.layer.0.output.dense.weight']) {
+      const [a, b] = header[name].data_offsets;
+      assert.is(header[name].dtype, 'F32');
+      for (let o = 8 + headerLen + a; o < 8 + headerLen + b; o += 4) buf.writeFloatLE(1e30, o);
+    }
+    fs.writeFileSync(file, buf);
+    const enc = await SentenceEncoder.load(dir, { device: 'cpu' });
+    try {
+      for (const outputValue of ['sentence_embedding', 'token_embeddings']) {
+        const err = await enc.encode(['a man is eating food.', 'hi'], { outputValue }).then(() => undefined, (e) => e);
+        assert.ok(err instanceof SbertError, `${outputValue}: rejects with an SbertError (got ${err})`);
+        assert.is(err.code, 'ERR_BAD_MODEL');
+        assert.match(err.message, /non-finite value for (sentence|token) 0/);
+      }
+    } finally {
+      enc.dispose();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('truncateDim (Matryoshka): the first N dims after the model\'s modules; normalize renormalizes the cut rows', async () => {
   const texts = ['A man is eating food.', 'A man is riding a horse.', ''];
   const enc = await SentenceEncoder.load(TINY, { device: 'cpu' });

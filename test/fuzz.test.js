@@ -4,8 +4,7 @@
 // when it loads, used to encode awkward sentences (helpers/fuzz-model-folder.js). It runs in a
 // child process with a time limit and memory limits and asserts: no crash, no hang, no untyped
 // error (every refusal is an SbertError with a code, or a TypeError/RangeError), no non-finite
-// output — except the one known defect the runner counts apart (finite weights >= 1e30 overflow
-// to NaN; see KNOWN_NON_FINITE in the runner).
+// output (weights that overflow fp32 are refused at encode with ERR_BAD_MODEL).
 //
 // SBERT_FUZZ_SEED and SBERT_FUZZ_CASES change the seed (default 30) and the number of cases
 // (default 400, ~10 s here); a failure message names the seed and case to rerun by hand:

@@ -10,6 +10,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -184,6 +185,29 @@ class EncodeWorker : public PromiseWorker {
       throw;
     }
     state_->memoryBytes = backend->memoryBytes();
+    checkFinite(batch);
+  }
+
+  // Finite weights can still overflow fp32 arithmetic (values near 1e30): never hand out NaN or
+  // infinity as an embedding. One pass over the outputs, on the worker thread.
+  void checkFinite(const EncodeBatch& batch) const {
+    const int64_t n = batch.numSequences, dim = state_->sentenceDim, hidden = state_->hiddenSize;
+    auto fail = [](const std::string& what) {
+      throw Error("ERR_BAD_MODEL", "the model produced a non-finite value for " + what +
+                                       ": its weights overflow fp32 arithmetic (the model file is corrupt or was "
+                                       "saved after a diverged run)");
+    };
+    if (out_.sentence) {
+      for (int64_t i = 0; i < n * dim; ++i) {
+        if (!std::isfinite(out_.sentence[i])) fail("sentence " + std::to_string(i / dim) + " of this call");
+      }
+    }
+    if (out_.tokens) {
+      const int64_t T = batch.numTokens();
+      for (int64_t i = 0; i < T * hidden; ++i) {
+        if (!std::isfinite(out_.tokens[i])) fail("token " + std::to_string(i / hidden) + " of this call");
+      }
+    }
   }
   Napi::Value Result(Napi::Env env) override {
     state_->reportMemory(env);
