@@ -55,7 +55,7 @@ function bertWeights(cfgJson, opts = {}) {
   const cfg = w.parseBertConfig(cfgJson, 'config.json');
   const out = {};
   let k = 0;
-  for (const [name, shape] of w.expectedBertTensors(cfg)) {
+  for (const [name, shape] of w.expectedEncoderTensors(cfg)) {
     if (opts.omit === name) continue;
     let n = name;
     if (opts.gammaBeta) n = n.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
@@ -138,9 +138,12 @@ test('tiny (F32, ST 6 layout): Transformer + mean Pooling + Normalize, max_seq_l
   assert.is(m.dir, path.join(FIX, 'tiny'));
   assert.is(m.layout, 'sentence-transformers');
   assert.equal(m.config, {
+    family: 'bert', modelType: 'bert',
     vocabSize: 30522, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 64,
     maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu', padTokenId: 0,
     positionEmbeddingType: 'absolute', hiddenDropout: 0.1, attentionDropout: 0.1,
+    positionIds: 'from_zero', paddingIdx: 0, relativeAttentionBuckets: 0, relativeAttentionMaxDistance: 0,
+    sinusoidalPositions: false, maxSequenceLength: 512,
   });
   assert.equal(m.modules.map((x) => x.type), ['transformer', 'pooling', 'normalize']);
   assert.equal(m.modules[0], { type: 'transformer', path: '', maxSeqLength: 256, doLowerCase: false });
@@ -438,21 +441,21 @@ test('plain Hugging Face folder (no modules.json): Transformer + mean pooling, w
 test('BERT weights: prefixes, gamma/beta, ignored heads, F16; missing and misshapen tensors', async () => {
   const load = (weights, files = {}) => w.loadModelFolder(makeFolder(files, { weights }));
   let m = await load({ prefix: 'bert.', gammaBeta: true, extras: true });
-  assert.equal([...m.weights.tensors.keys()], [...w.expectedBertTensors(m.config).keys()]);
+  assert.equal([...m.weights.tensors.keys()], [...w.expectedEncoderTensors(m.config).keys()]);
   assert.is(m.weights.tensors.get('encoder.layer.0.output.LayerNorm.weight').name, 'encoder.layer.0.output.LayerNorm.weight');
   m = await load({ prefix: 'model.', dtype: 'F16' });
   assert.is(m.weights.tensors.get('embeddings.word_embeddings.weight').dtype, 'F16');
-  assert.is(w.canonicalBertName('bert.encoder.layer.3.output.LayerNorm.beta'), 'encoder.layer.3.output.LayerNorm.bias');
+  assert.is(w.canonicalTensorName('bert.encoder.layer.3.output.LayerNorm.beta'), 'encoder.layer.3.output.LayerNorm.bias');
 
   const wf = (dir) => path.join(dir, 'model.safetensors');
   await rejectsWith(load({ omit: 'encoder.layer.0.attention.self.key.bias' }), 'missing tensor encoder.layer.0.attention.self.key.bias (shape [8])');
   await rejectsWith(load({ wrongShape: 'encoder.layer.0.intermediate.dense.weight' }),
     'tensor "encoder.layer.0.intermediate.dense.weight" has shape [17, 8], expected [16, 8]');
   await rejectsWith(load({ intDtype: 'embeddings.LayerNorm.bias' }), 'dtype I32', 'F32, F16 or BF16');
-  await rejectsWith(load({ prefix: 'encoder_model.' }), 'no BERT encoder tensors found at all');
+  await rejectsWith(load({ prefix: 'encoder_model.' }), 'no bert encoder tensors found at all');
   // More layers in config.json than in the file.
   await rejectsWith(w.loadModelFolder(makeFolder({ 'config.json': { ...SMALL, num_hidden_layers: 2 }, 'model.safetensors': w.writeSafetensors(bertWeights(SMALL)) })),
-    'missing tensor encoder.layer.1.', 'num_hidden_layers 2');
+    'missing tensor encoder.layer.1.', 'config.json says 2 layers');
   // The same tensor under two spellings.
   const dup = bertWeights(SMALL);
   dup['bert.embeddings.LayerNorm.weight'] = dup['embeddings.LayerNorm.weight'];
@@ -495,9 +498,11 @@ test('config.json validation', async () => {
   const bad = (over, ...needles) => {
     assert.throws(() => parse(over), (e) => e.code === 'ERR_BAD_MODEL' && e.message.startsWith('/m/config.json: ') && needles.every((n) => e.message.includes(n)), JSON.stringify(over));
   };
-  bad({ model_type: 'roberta' }, 'model_type "roberta"', 'BERT');
-  bad({ model_type: 'mpnet' }, '"mpnet"');
-  bad({ model_type: undefined, architectures: ['DistilBertModel'] }, 'DistilBertModel');
+  bad({ model_type: 'gpt2' }, 'model_type "gpt2" is not supported', 'bert, roberta, xlm-roberta, camembert, mpnet, distilbert');
+  bad({ model_type: 'deberta-v2' }, '"deberta-v2"');
+  bad({ model_type: undefined, architectures: ['DistilBertModel'] }, 'DistilBertModel', 'give a model_type');
+  assert.is(parse({ model_type: 'xlm-roberta' }).family, 'roberta');
+  assert.is(parse({ model_type: 'camembert' }).positionIds, 'after_padding');
   assert.is(parse({ model_type: undefined, architectures: ['BertForMaskedLM'] }).hiddenSize, 8);
   bad({ hidden_act: 'gelu_new' }, 'hidden_act "gelu_new"', 'erf');
   bad({ hidden_act: 'relu' }, 'hidden_act "relu"');
@@ -520,14 +525,17 @@ test('config.json validation', async () => {
   assert.is(parse({ layer_norm_eps: 1e-5 }).layerNormEps, 1e-5);
   // Absent keys take transformers' BertConfig defaults.
   assert.equal(w.parseBertConfig({ model_type: 'bert' }, 'c'), {
+    family: 'bert', modelType: 'bert',
     vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072,
     maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu', padTokenId: 0,
     positionEmbeddingType: 'absolute', hiddenDropout: 0.1, attentionDropout: 0.1,
+    positionIds: 'from_zero', paddingIdx: 0, relativeAttentionBuckets: 0, relativeAttentionMaxDistance: 0,
+    sinusoidalPositions: false, maxSequenceLength: 512,
   });
   assert.throws(() => w.parseBertConfig([], 'c'), (e) => e.code === 'ERR_BAD_MODEL');
   // Through a folder: the error names config.json and the model_type.
-  const dir = makeFolder({ 'config.json': { ...SMALL, model_type: 'xlm-roberta' }, 'model.safetensors': w.writeSafetensors(bertWeights(SMALL)) });
-  await rejectsWith(w.loadModelFolder(dir), path.join(dir, 'config.json'), '"xlm-roberta"');
+  const dir = makeFolder({ 'config.json': { ...SMALL, model_type: 'gpt2' }, 'model.safetensors': w.writeSafetensors(bertWeights(SMALL)) });
+  await rejectsWith(w.loadModelFolder(dir), path.join(dir, 'config.json'), '"gpt2"');
   const noCfg = makeFolder({ 'config.json': null, 'model.safetensors': w.writeSafetensors(bertWeights(SMALL)) });
   await rejectsWith(w.loadModelFolder(noCfg), path.join(noCfg, 'config.json'), 'missing config.json');
   const badJson = makeFolder({ 'config.json': '{"model_type": "bert",', 'model.safetensors': w.writeSafetensors(bertWeights(SMALL)) });

@@ -24,7 +24,7 @@ export interface BuildInfo {
 }
 
 /** What the optimizer needs to know about a parameter (no weight decay on biases and LayerNorm). */
-export type NativeParamRole = 'embedding' | 'weight' | 'bias' | 'layernorm_weight' | 'layernorm_bias';
+export type NativeParamRole = 'embedding' | 'weight' | 'bias' | 'layernorm_weight' | 'layernorm_bias' | 'frozen';
 
 /**
  * One model parameter: canonical name, PyTorch shape, file dtype, and where its bytes are — a
@@ -56,9 +56,16 @@ export interface NativeModelSpec {
     layerNormEps: number;
     hiddenDropout: number;
     attentionDropout: number;
+    /** How token positions are numbered (engine/model_plan.h PositionIds). */
+    positionIds: 'from_zero' | 'after_padding';
+    paddingIdx: number;
+    /** MPNet's relative attention bias: buckets (0: none) and max distance. */
+    relativeBuckets: number;
+    relativeMaxDistance: number;
   };
   params: NativeParam[];
-  embeddings: { word: number; position: number; tokenType: number; lnGamma: number; lnBeta: number };
+  /** tokenType and relativeBias are -1 when the family has none. */
+  embeddings: { word: number; position: number; tokenType: number; lnGamma: number; lnBeta: number; relativeBias: number };
   layers: {
     query: number; queryBias: number; key: number; keyBias: number; value: number; valueBias: number;
     attnOut: number; attnOutBias: number; attnLnGamma: number; attnLnBeta: number;

@@ -2,7 +2,7 @@
  * Writes a trained model as a complete sentence-transformers folder: the source folder's
  * layout and configuration (modules.json, config.json, sentence_bert_config.json, tokenizer
  * files, Pooling / Dense / Normalize configs) with the trained weights in model.safetensors
- * (the Transformer's, by canonical BERT name, and each Dense module's linear.weight /
+ * (the Transformer's, by the family's canonical names, and each Dense module's linear.weight /
  * linear.bias). A plain Hugging Face source folder gets the modules.json, sentence_bert_config
  * and 1_Pooling (mean) that sentence-transformers would save for it.
  *
@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SbertError } from '../errors';
 import { makeFolder } from '../output-file';
-import { readModelSafetensors, type ModelFolder } from '../weights';
+import { canonicalTensorName, readModelSafetensors, type ModelFamily, type ModelFolder } from '../weights';
 import { FLOAT_DTYPES, numberToF16Bits, TensorToWrite, toFloat32, writeSafetensors, type Dtype } from '../weights/safetensors';
 
 /** A model parameter as the trainer hands it out: canonical name, PyTorch shape, fp32 values. */
@@ -70,15 +70,16 @@ function tensorMap(params: readonly NamedParameter[], dtype: SaveDtype): Map<str
 }
 
 /**
- * BertModel's pooler (unused by sentence embeddings, so not trained) copied from the source
- * weights, so that transformers loads the saved BertModel without newly initialised weights.
+ * The base model's pooler (BERT, RoBERTa, MPNet; unused by sentence embeddings, so not trained)
+ * copied from the source weights, so that transformers loads the saved model without newly
+ * initialised weights.
  */
-async function poolerParameters(transformerDir: string, trained: readonly NamedParameter[]): Promise<NamedParameter[]> {
+async function poolerParameters(transformerDir: string, family: ModelFamily, trained: readonly NamedParameter[]): Promise<NamedParameter[]> {
   const source = await readModelSafetensors(transformerDir);
   if (!source) return [];
   const out: NamedParameter[] = [];
   for (const [name, view] of source.tensors) {
-    const canonical = name.replace(/^bert\./, '');
+    const canonical = canonicalTensorName(name, family);
     if (!canonical.startsWith('pooler.') || !FLOAT_DTYPES.has(view.dtype) || trained.some((p) => p.name === canonical)) continue;
     out.push({ name: canonical, shape: view.shape, data: toFloat32(view) });
   }
@@ -194,7 +195,7 @@ export async function saveModelFolder(
       if (f === 'config.json') await writeTransformerConfig(path.join(transformerSrc, f), path.join(transformerDst, f), dtype);
       else if (f !== 'sentence_bert_config.json' || folder.layout !== 'plain') await copyIfExists(path.join(transformerSrc, f), path.join(transformerDst, f));
     }
-    const pooler = await poolerParameters(transformerSrc, bert);
+    const pooler = await poolerParameters(transformerSrc, folder.config.family, bert);
     await fs.promises.writeFile(path.join(transformerDst, 'model.safetensors'), writeSafetensors(tensorMap([...bert, ...pooler], dtype), { format: 'pt' }));
 
     if (folder.layout === 'plain') {

@@ -1,24 +1,37 @@
 /**
- * BERT `config.json` → validated BertConfig.
+ * `config.json` → validated EncoderConfig, for every model family the engine runs (one
+ * post-LayerNorm Transformer encoder with per-family embeddings): BERT (`model_type` "bert"),
+ * RoBERTa / XLM-R / CamemBERT ("roberta", "xlm-roberta", "camembert"), MPNet ("mpnet") and
+ * DistilBERT ("distilbert"). Each family's keys, defaults and tensor names live in
+ * ./families/<family>.ts; this module dispatches on model_type and holds the field readers they
+ * share.
  *
- * Keys that are absent take the defaults of transformers' BertConfig (the reference loads them
- * that way too): vocab_size 30522, hidden_size 768, num_hidden_layers 12, num_attention_heads 12,
- * intermediate_size 3072, hidden_act "gelu", max_position_embeddings 512, type_vocab_size 2,
- * layer_norm_eps 1e-12, pad_token_id 0, position_embedding_type "absolute". Keys that are present
- * must be valid. Only what our engine computes exactly is accepted: an encoder (not a decoder)
- * with absolute position embeddings and the exact erf GELU.
+ * Keys that are absent take the defaults of the family's transformers config class (the
+ * reference loads them that way too). Keys that are present must be valid. Only what our engine
+ * computes exactly is accepted: an encoder (not a decoder) with absolute position embeddings
+ * and the exact erf GELU; anything else is ERR_BAD_MODEL naming the field.
  */
 import * as path from 'path';
 import { badModel } from '../errors';
-import { isObject, isPositiveInt, kindOf, readJson } from './util';
+import { isObject, kindOf, readJson } from './util';
+import { FAMILIES, familyOfModelType, SUPPORTED_MODEL_TYPES } from './families';
 
-export interface BertConfig {
+export { ConfigReader } from './config-reader';
+
+/** The model families the engine runs (see ./families). */
+export type ModelFamily = 'bert' | 'roberta' | 'mpnet' | 'distilbert';
+
+export interface EncoderConfig {
+  family: ModelFamily;
+  /** config.json's model_type ('bert', 'xlm-roberta', 'camembert', …). */
+  modelType: string;
   vocabSize: number;
   hiddenSize: number;
   numHiddenLayers: number;
   numAttentionHeads: number;
   intermediateSize: number;
   maxPositionEmbeddings: number;
+  /** Rows of the token type table; 0 when the family has none (MPNet, DistilBERT). */
   typeVocabSize: number;
   layerNormEps: number;
   /** Always the exact erf GELU (`gelu`, or `gelu_python`, the same function). */
@@ -29,137 +42,56 @@ export interface BertConfig {
   hiddenDropout: number;
   /** attention_probs_dropout_prob (training only). */
   attentionDropout: number;
+  /**
+   * How positions are numbered: 'from_zero' (BERT, DistilBERT) or 'after_padding' (RoBERTa
+   * family, MPNet: the paddingIdx + 1-based count of non-padding tokens, as transformers'
+   * create_position_ids_from_input_ids).
+   */
+  positionIds: 'from_zero' | 'after_padding';
+  /** The padding index the 'after_padding' rule counts from (RoBERTa: pad_token_id; MPNet: 1). */
+  paddingIdx: number;
+  /** MPNet's relative attention bias: buckets (0: none) and the largest distance told apart. */
+  relativeAttentionBuckets: number;
+  relativeAttentionMaxDistance: number;
+  /** DistilBERT's `sinusoidal_pos_embds`: a fixed position table, never trained. */
+  sinusoidalPositions: boolean;
+  /** The longest sequence the position embeddings can number. */
+  maxSequenceLength: number;
 }
 
-/**
- * Bounds that keep a broken config from building anything huge before the weights prove it
- * wrong (the weights must match these numbers exactly; see bertTensors).
- */
-const MAX_DIM = 1 << 20;
-const MAX_LAYERS = 1024;
+/** The BERT-only name this type had; every family's config is an EncoderConfig. */
+export type BertConfig = EncoderConfig;
 
-const DEFAULTS = {
-  vocab_size: 30522,
-  hidden_size: 768,
-  num_hidden_layers: 12,
-  num_attention_heads: 12,
-  intermediate_size: 3072,
-  max_position_embeddings: 512,
-  type_vocab_size: 2,
-  layer_norm_eps: 1e-12,
-  pad_token_id: 0,
-} as const;
-
-/** hidden_act values that are exactly GELU(x) = x·Φ(x) with the erf form. */
-const EXACT_GELU = new Set(['gelu', 'gelu_python']);
-
-const TANH_GELU = new Set(['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'gelu_accurate', 'quick_gelu', 'gelu_10']);
-
-/** Validates a parsed config.json object (`file` is named in errors). */
-export function parseBertConfig(json: unknown, file: string): BertConfig {
+/** Validates a parsed config.json object of any supported family (`file` is named in errors). */
+export function parseEncoderConfig(json: unknown, file: string): EncoderConfig {
   if (!isObject(json)) throw badModel(file, `expected a JSON object, got ${kindOf(json)}`);
-  const c = json;
-
-  const modelType = c.model_type;
-  const archs = Array.isArray(c.architectures) ? c.architectures.filter((a): a is string => typeof a === 'string') : [];
+  const modelType = json.model_type;
+  let type: string;
   if (modelType === undefined || modelType === null) {
     // Very old configs lack model_type; accept them only when the architectures say BERT.
+    const archs = Array.isArray(json.architectures) ? json.architectures.filter((a): a is string => typeof a === 'string') : [];
     if (archs.length === 0 || !archs.every((a) => /^Bert[A-Z]\w*$/.test(a))) {
-      throw badModel(file, `no "model_type" and architectures ${JSON.stringify(c.architectures ?? null)} are not BERT: sbert-native runs BERT encoders only (model_type "bert")`);
+      throw badModel(file, `no "model_type" and architectures ${JSON.stringify(json.architectures ?? null)} are not BERT: give a model_type (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
     }
-  } else if (modelType !== 'bert') {
-    throw badModel(file, `model_type ${JSON.stringify(modelType)} is not supported: sbert-native runs BERT encoders only (model_type "bert")`);
+    type = 'bert';
+  } else if (typeof modelType !== 'string' || familyOfModelType(modelType) === undefined) {
+    throw badModel(file, `model_type ${JSON.stringify(modelType)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  } else {
+    type = modelType;
   }
-  if (c.is_decoder === true) throw badModel(file, '"is_decoder": true (a causal BERT decoder) is not supported; only the bidirectional encoder is');
-  if (c.add_cross_attention === true) throw badModel(file, '"add_cross_attention": true is not supported');
-
-  const int = (key: keyof typeof DEFAULTS, min = 1, max = MAX_DIM): number => {
-    const v = c[key];
-    if (v === undefined || v === null) return DEFAULTS[key];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-      throw badModel(file, `"${key}" must be an integer in [${min}, ${max}], got ${typeof v === 'number' ? v : kindOf(v)}`);
-    }
-    return v;
-  };
-
-  const vocabSize = int('vocab_size', 1, 1 << 24);
-  const hiddenSize = int('hidden_size');
-  const numHiddenLayers = int('num_hidden_layers', 0, MAX_LAYERS);
-  const numAttentionHeads = int('num_attention_heads');
-  const intermediateSize = int('intermediate_size');
-  const maxPositionEmbeddings = int('max_position_embeddings', 2);
-  const typeVocabSize = int('type_vocab_size');
-  if (hiddenSize % numAttentionHeads !== 0) {
-    throw badModel(file, `hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numAttentionHeads}`);
-  }
-
-  let layerNormEps: number = DEFAULTS.layer_norm_eps;
-  if (c.layer_norm_eps !== undefined && c.layer_norm_eps !== null) {
-    const e = c.layer_norm_eps;
-    // fp32 arithmetic: an eps that is not a normal positive fp32 below 1 is a broken config.
-    if (typeof e !== 'number' || !Number.isFinite(e) || e < 1.2e-38 || e >= 1) {
-      throw badModel(file, `"layer_norm_eps" must be a number in [1.2e-38, 1), got ${typeof e === 'number' ? e : kindOf(e)}`);
-    }
-    layerNormEps = e;
-  }
-
-  const act = c.hidden_act ?? 'gelu';
-  if (typeof act !== 'string' || !EXACT_GELU.has(act)) {
-    const hint = typeof act === 'string' && TANH_GELU.has(act)
-      ? ' (a tanh/sigmoid approximation of GELU; only the exact erf form "gelu" is implemented)'
-      : ' (only "gelu", the exact erf form, is implemented)';
-    throw badModel(file, `hidden_act ${typeof act === 'string' ? JSON.stringify(act) : kindOf(act)} is not supported${hint}`);
-  }
-
-  const pet = c.position_embedding_type ?? 'absolute';
-  if (pet !== 'absolute') {
-    throw badModel(file, `position_embedding_type ${typeof pet === 'string' ? JSON.stringify(pet) : kindOf(pet)} is not supported (only "absolute")`);
-  }
-
-  let padTokenId: number | undefined = DEFAULTS.pad_token_id;
-  if (c.pad_token_id === null) padTokenId = undefined;
-  else if (c.pad_token_id !== undefined) {
-    const p = c.pad_token_id;
-    if (typeof p !== 'number' || !Number.isSafeInteger(p) || p < 0) {
-      throw badModel(file, `"pad_token_id" must be a non-negative integer or null, got ${kindOf(p)}`);
-    }
-    padTokenId = p;
-  }
-
-  if (c.chunk_size_feed_forward !== undefined && c.chunk_size_feed_forward !== 0 && !isPositiveInt(c.chunk_size_feed_forward)) {
-    throw badModel(file, `"chunk_size_feed_forward" must be a non-negative integer, got ${kindOf(c.chunk_size_feed_forward)}`);
-  }
-
-  const prob = (key: string, fallback: number): number => {
-    const v = c[key];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw badModel(file, `"${key}" must be a number in [0, 1), got ${kindOf(v)}`);
-    return v;
-  };
-  const hiddenDropout = prob('hidden_dropout_prob', 0.1);
-  const attentionDropout = prob('attention_probs_dropout_prob', 0.1);
-
-  const cfg: BertConfig = {
-    hiddenDropout,
-    attentionDropout,
-    vocabSize,
-    hiddenSize,
-    numHiddenLayers,
-    numAttentionHeads,
-    intermediateSize,
-    maxPositionEmbeddings,
-    typeVocabSize,
-    layerNormEps,
-    hiddenAct: 'gelu',
-    positionEmbeddingType: 'absolute',
-  };
-  if (padTokenId !== undefined) cfg.padTokenId = padTokenId;
-  return cfg;
+  const family = familyOfModelType(type)!;
+  return FAMILIES[family].parseConfig(json, file, type);
 }
+
+/** The BERT-only name of parseEncoderConfig (it reads every family now). */
+export const parseBertConfig = parseEncoderConfig;
 
 /** Reads `dir/config.json` (or a config.json path) and validates it. */
-export async function loadBertConfig(dirOrFile: string): Promise<BertConfig> {
+export async function loadEncoderConfig(dirOrFile: string): Promise<EncoderConfig> {
   const file = dirOrFile.endsWith('.json') ? dirOrFile : path.join(dirOrFile, 'config.json');
   const json = await readJson(file, 'missing config.json (the Hugging Face model configuration)');
-  return parseBertConfig(json, file);
+  return parseEncoderConfig(json, file);
 }
+
+/** The BERT-only name of loadEncoderConfig. */
+export const loadBertConfig = loadEncoderConfig;

@@ -6,7 +6,7 @@
 import * as path from 'path';
 import { badModel, SbertError } from '../errors';
 import { loadTokenizer, BertTokenizer } from '../tokenizer';
-import { bertTensors } from './bert';
+import { encoderTensors } from './encoder-tensors';
 import { BertConfig } from './config';
 import {
   DenseModuleConfig,
@@ -105,7 +105,7 @@ export interface ModelFolder<T extends WeightTensor = WeightTensor> {
   defaultPromptName?: string;
   tokenizer: BertTokenizer;
   weights: {
-    /** Canonical BERT tensor names (see bertTensors) → the tensors. */
+    /** The family's canonical tensor names (see encoderTensors) → the tensors. */
     tensors: Map<string, T>;
     /** Bytes of the weight files (encoder and Dense weights), held in memory or not. */
     memoryBytes: number;
@@ -235,7 +235,7 @@ export async function loadModelFolder(dir: string, options: LoadFolderOptions = 
 
   const lazy = options.lazyWeights === true;
   const { st, file: weightsFile } = await readModuleWeights(mc.transformerDir, root, lazy);
-  const tensors = bertTensors(st, mc.config, weightsFile);
+  const tensors = encoderTensors(st, mc.config, weightsFile);
   let memoryBytes = st.byteLength;
 
   const modules: ModuleSpec[] = [];

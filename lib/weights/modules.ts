@@ -323,14 +323,14 @@ export async function loadModulesConfig(dir: string, config?: BertConfig, option
   if (explicit !== undefined) {
     maxSeqLengthSource = 'sentence_bert_config';
     maxSeqLength = explicit;
-    if (explicit > cfg.maxPositionEmbeddings) {
-      maxSeqLength = cfg.maxPositionEmbeddings;
-      notices.push(`${sbertFile}: max_seq_length ${explicit} exceeds max_position_embeddings ${cfg.maxPositionEmbeddings}; using ${maxSeqLength}`);
+    if (explicit > cfg.maxSequenceLength) {
+      maxSeqLength = cfg.maxSequenceLength;
+      notices.push(`${sbertFile}: max_seq_length ${explicit} exceeds the ${cfg.maxSequenceLength} positions the model can number (max_position_embeddings ${cfg.maxPositionEmbeddings}${cfg.positionIds === 'after_padding' ? `, counted after padding index ${cfg.paddingIdx}` : ''}); using ${maxSeqLength}`);
     }
   } else {
     const tok = (await tokenizerModelMaxLength(transformerDir)) ?? options.tokenizerModelMaxLength;
     maxSeqLengthSource = tok === undefined ? 'max_position_embeddings' : 'tokenizer';
-    maxSeqLength = tok === undefined ? cfg.maxPositionEmbeddings : Math.min(cfg.maxPositionEmbeddings, Math.floor(tok));
+    maxSeqLength = tok === undefined ? cfg.maxSequenceLength : Math.min(cfg.maxSequenceLength, Math.floor(tok));
     if (maxSeqLength < 1) throw badModel(path.join(transformerDir, 'tokenizer_config.json'), `model_max_length ${tok} is less than 1`);
   }
 

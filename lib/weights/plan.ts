@@ -7,55 +7,51 @@
  */
 import type { NativeModelSpec, NativeParam, NativeParamRole } from '../native';
 import type { ModelFolder } from './folder';
+import { expectedWithRoles } from './encoder-tensors';
+import { FAMILIES } from './families';
 import { isTensorSource, type WeightTensor } from './safetensors';
-
-/** The optimizer role of a canonical BERT tensor name (no weight decay on biases and LayerNorm). */
-function roleOf(name: string): NativeParamRole {
-  if (name.includes('LayerNorm.')) return name.endsWith('.weight') ? 'layernorm_weight' : 'layernorm_bias';
-  if (name.endsWith('.bias')) return 'bias';
-  return name.startsWith('embeddings.') ? 'embedding' : 'weight';
-}
 
 /** Builds the native spec of a loaded folder (no tensor bytes are copied). */
 export function buildNativeSpec(folder: ModelFolder): NativeModelSpec {
   const c = folder.config;
+  const roles = expectedWithRoles(c);
+  const names = FAMILIES[c.family].tensorNames(c);
   const params: NativeParam[] = [];
-  const add = (name: string, t: WeightTensor): number => {
+  const add = (name: string, t: WeightTensor, role: NativeParamRole): number => {
     // A tensor in a file is read by native code itself (its range was validated with the header).
     const source = isTensorSource(t) ? { file: t.file, offset: t.offset } : { bytes: t.bytes };
-    params.push({ name, shape: t.shape, dtype: t.dtype as NativeParam['dtype'], role: roleOf(name), ...source });
+    params.push({ name, shape: t.shape, dtype: t.dtype as NativeParam['dtype'], role, ...source });
     return params.length - 1;
   };
-  const bert = (name: string): number => add(name, folder.weights.tensors.get(name)!);
-  const embeddings = {
-    word: bert('embeddings.word_embeddings.weight'),
-    position: bert('embeddings.position_embeddings.weight'),
-    tokenType: bert('embeddings.token_type_embeddings.weight'),
-    lnGamma: bert('embeddings.LayerNorm.weight'),
-    lnBeta: bert('embeddings.LayerNorm.bias'),
+  // The encoder's tensors by the family's names, with the roles encoder-tensors assigns.
+  const encoder = (name: string): number => add(name, folder.weights.tensors.get(name)!, roles.get(name)!.role);
+  const e = names.embeddings;
+  const embeddings: NativeModelSpec['embeddings'] = {
+    word: encoder(e.word),
+    position: encoder(e.position),
+    tokenType: e.tokenType !== undefined ? encoder(e.tokenType) : -1,
+    lnGamma: encoder(e.lnGamma),
+    lnBeta: encoder(e.lnBeta),
+    relativeBias: e.relativeBias !== undefined ? encoder(e.relativeBias) : -1,
   };
-  const layers: NativeModelSpec['layers'] = [];
-  for (let i = 0; i < c.numHiddenLayers; i++) {
-    const p = `encoder.layer.${i}.`;
-    layers.push({
-      query: bert(`${p}attention.self.query.weight`),
-      queryBias: bert(`${p}attention.self.query.bias`),
-      key: bert(`${p}attention.self.key.weight`),
-      keyBias: bert(`${p}attention.self.key.bias`),
-      value: bert(`${p}attention.self.value.weight`),
-      valueBias: bert(`${p}attention.self.value.bias`),
-      attnOut: bert(`${p}attention.output.dense.weight`),
-      attnOutBias: bert(`${p}attention.output.dense.bias`),
-      attnLnGamma: bert(`${p}attention.output.LayerNorm.weight`),
-      attnLnBeta: bert(`${p}attention.output.LayerNorm.bias`),
-      ffnIn: bert(`${p}intermediate.dense.weight`),
-      ffnInBias: bert(`${p}intermediate.dense.bias`),
-      ffnOut: bert(`${p}output.dense.weight`),
-      ffnOutBias: bert(`${p}output.dense.bias`),
-      ffnLnGamma: bert(`${p}output.LayerNorm.weight`),
-      ffnLnBeta: bert(`${p}output.LayerNorm.bias`),
-    });
-  }
+  const layers: NativeModelSpec['layers'] = names.layers.map((l) => ({
+    query: encoder(l.query),
+    queryBias: encoder(l.queryBias),
+    key: encoder(l.key),
+    keyBias: encoder(l.keyBias),
+    value: encoder(l.value),
+    valueBias: encoder(l.valueBias),
+    attnOut: encoder(l.attnOut),
+    attnOutBias: encoder(l.attnOutBias),
+    attnLnGamma: encoder(l.attnLnGamma),
+    attnLnBeta: encoder(l.attnLnBeta),
+    ffnIn: encoder(l.ffnIn),
+    ffnInBias: encoder(l.ffnInBias),
+    ffnOut: encoder(l.ffnOut),
+    ffnOutBias: encoder(l.ffnOutBias),
+    ffnLnGamma: encoder(l.ffnLnGamma),
+    ffnLnBeta: encoder(l.ffnLnBeta),
+  }));
   const spec: NativeModelSpec = {
     shape: {
       vocabSize: c.vocabSize,
@@ -68,6 +64,10 @@ export function buildNativeSpec(folder: ModelFolder): NativeModelSpec {
       layerNormEps: c.layerNormEps,
       hiddenDropout: c.hiddenDropout,
       attentionDropout: c.attentionDropout,
+      positionIds: c.positionIds,
+      paddingIdx: c.paddingIdx,
+      relativeBuckets: c.relativeAttentionBuckets,
+      relativeMaxDistance: c.relativeAttentionMaxDistance,
     },
     params,
     embeddings,
@@ -87,8 +87,8 @@ export function buildNativeSpec(folder: ModelFolder): NativeModelSpec {
         inFeatures: m.inFeatures,
         outFeatures: m.outFeatures,
         activation: m.activation,
-        weight: add(`dense.${j}.linear.weight`, m.weight),
-        bias: m.bias ? add(`dense.${j}.linear.bias`, m.bias) : -1,
+        weight: add(`dense.${j}.linear.weight`, m.weight, 'weight'),
+        bias: m.bias ? add(`dense.${j}.linear.bias`, m.bias, 'bias') : -1,
       });
     }
   }
