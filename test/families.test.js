@@ -12,7 +12,7 @@ const assert = require('uvu/assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { SentenceEncoder } = require('../dist');
+const { SentenceEncoder, fit } = require('../dist');
 const w = require('../dist/weights');
 const { FIXTURES, cosine, maxAbs, maxAbsDiff } = require('./helpers/reference');
 
@@ -226,6 +226,31 @@ test('family configs and weights the engine cannot run are ERR_BAD_MODEL at load
     enc.dispose();
   }
 });
+
+for (const name of ['xlmr-tiny', 'distilbert-sinusoidal', 'distilbert-tiny']) {
+  test(`${name}: fit trains it (MNRL, dropout on), saves a folder under the family's names that loads and encodes as trained; a sinusoidal table stays frozen`, async () => {
+    const src = path.join(FIXTURES, 'families', name);
+    const texts = readFamilyReference(name).meta.sentences.filter((t) => t.length > 0);
+    const train = [];
+    for (let i = 0; i + 1 < 16; i += 2) train.push({ texts: [texts[i], texts[i + 1]] });
+    const outputDir = path.join(tmp, `${name}-trained`);
+    const result = await fit(src, { loss: 'mnrl', train, batchSize: 4, epochs: 2, learningRate: 1e-3, outputDir, seed: 3 });
+    assert.is(result.steps, 4);
+    assert.ok([...result.losses].every(Number.isFinite));
+    const saved = w.parseSafetensors(fs.readFileSync(path.join(outputDir, 'model.safetensors')), 'saved');
+    const original = weightsOf(name);
+    assert.equal([...saved.tensors.keys()].sort(), Object.keys(original).sort(), 'same tensor names as the source checkpoint');
+    const pos = 'embeddings.position_embeddings.weight';
+    const moved = maxAbsDiff(w.toFloat32(saved.tensors.get(pos)), original[pos].data);
+    if (name === 'distilbert-sinusoidal') assert.is(moved, 0, 'the sinusoidal table is frozen');
+    else assert.ok(moved > 0, 'learned positions are trained');
+    const q = name.startsWith('distilbert') ? 'transformer.layer.0.attention.q_lin.weight' : 'encoder.layer.0.attention.self.query.weight';
+    assert.ok(maxAbsDiff(w.toFloat32(saved.tensors.get(q)), original[q].data) > 1e-4, 'weights moved');
+    const before = await encodeAll(src, texts.slice(0, 4));
+    const after = await encodeAll(outputDir, texts.slice(0, 4));
+    assert.ok(maxAbsDiff(before.data, after.data) > 1e-4, 'the saved folder encodes differently from the source');
+  });
+}
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 test.run();

@@ -2,7 +2,10 @@
 // (softmax) classifier initialisation the reference used (tools/reference/train_reference.py:
 // torch autograd + torch.optim.AdamW + clip_grad_norm_ + get_linear_schedule_with_warmup,
 // dropout off, no shuffling), must give the reference's loss at every step (relative ≤ 1e-4)
-// and, in the folder fit saves, the reference's final weights (max abs ≤ 1e-5).
+// and, in the folder fit saves, the reference's final weights (max abs ≤ 1e-5). The same for a
+// non-BERT family: MPNet (families/mpnet-tiny: the relative attention bias's backward, positions
+// after the padding index) with the cosine and MNRL losses
+// (tools/reference/train_family_reference.py).
 'use strict';
 const { test } = require('uvu');
 const assert = require('uvu/assert');
@@ -17,11 +20,13 @@ const TRAIN = path.join(FIXTURES, 'train');
 const MODEL = path.join(FIXTURES, 'train-small');
 const LOSSES = ['softmax', 'cosine', 'triplet', 'mnrl', 'mse'];
 const cases = JSON.parse(fs.readFileSync(path.join(TRAIN, 'cases.json'), 'utf8'));
+const FAMILY_TRAIN = path.join(FIXTURES, 'train-families');
+const familyCases = JSON.parse(fs.readFileSync(path.join(FAMILY_TRAIN, 'cases.json'), 'utf8'));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-train-parity-'));
 
 /** The fixture's batches, concatenated in step order, as fit's examples. */
-function examplesOf(loss) {
-  const c = cases.losses[loss];
+function examplesOf(loss, source = cases) {
+  const c = source.losses[loss];
   const k = c.textsPerExample;
   const out = [];
   for (const step of c.steps) {
@@ -50,15 +55,22 @@ function savedTensors(dir) {
   return out;
 }
 
-for (const loss of LOSSES) {
-  test(`${loss}: per-step losses and final weights equal PyTorch's`, async () => {
-    const ref = JSON.parse(fs.readFileSync(path.join(TRAIN, `${loss}.json`), 'utf8'));
+const RUNS = [
+  ...LOSSES.map((loss) => ({ label: loss, loss, model: MODEL, refDir: TRAIN, refName: loss, source: cases })),
+  ...['cosine', 'mnrl'].map((loss) => ({
+    label: `mpnet ${loss}`, loss, model: path.join(FIXTURES, 'families', 'mpnet-tiny'), refDir: FAMILY_TRAIN, refName: `mpnet-${loss}`, source: familyCases,
+  })),
+];
+
+for (const { label, loss, model, refDir, refName, source } of RUNS) {
+  test(`${label}: per-step losses and final weights equal PyTorch's`, async () => {
+    const ref = JSON.parse(fs.readFileSync(path.join(refDir, `${refName}.json`), 'utf8'));
     const o = ref.options;
-    const train = examplesOf(loss);
+    const train = examplesOf(loss, source);
     assert.is(train.length, o.examplesPerStep * o.totalSteps);
-    const outputDir = path.join(tmp, loss);
+    const outputDir = path.join(tmp, refName);
     const seenRates = [];
-    const result = await fit(MODEL, {
+    const result = await fit(model, {
       loss,
       train,
       epochs: 1,
@@ -87,7 +99,7 @@ for (const loss of LOSSES) {
       const rel = Math.abs(result.losses[s] - ref.losses[s]) / Math.max(Math.abs(ref.losses[s]), 1e-12);
       assert.ok(rel <= 1e-4, `${loss} step ${s}: loss ${result.losses[s]} vs PyTorch ${ref.losses[s]} (relative ${rel.toExponential(2)})`);
     }
-    const want = w.parseSafetensors(fs.readFileSync(path.join(TRAIN, `${loss}-final.safetensors`)), 'reference');
+    const want = w.parseSafetensors(fs.readFileSync(path.join(refDir, `${refName}-final.safetensors`)), 'reference');
     const got = savedTensors(result.outputDir);
     let worst = 0;
     let worstName = '';
@@ -104,6 +116,9 @@ for (const loss of LOSSES) {
     assert.ok(worst <= 1e-5, `${loss}: final weights differ from PyTorch's by ${worst.toExponential(2)} (${worstName})`);
     // The weights moved (a real test): the reference records how far.
     assert.ok(ref.maxWeightChange > 10 * 1e-5, `${loss}: the reference weights barely moved (${ref.maxWeightChange})`);
+    if (ref.relativeBiasChange !== undefined) {
+      assert.ok(ref.relativeBiasChange > 10 * 1e-5, `${label}: the relative bias barely moved (${ref.relativeBiasChange})`);
+    }
   });
 }
 
