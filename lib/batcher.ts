@@ -15,6 +15,8 @@ import type { NativeEncodeOptions, NativeEngine } from './native';
 export interface PackedBatch {
   ids: Int32Array;
   cuSeqlens: Int32Array;
+  /** Token type ids, one per token (a cross-encoder's pairs); absent: all 0. */
+  typeIds?: Int32Array;
   count: number;
 }
 
@@ -48,7 +50,7 @@ export class EngineBatcher {
   /** Runs `batch` (alone or merged with other waiting batches) and resolves to its own rows. */
   submit(batch: PackedBatch, options: NativeEncodeOptions, budget: number): Promise<BatchResult> {
     return new Promise<BatchResult>((resolve, reject) => {
-      const key = `${options.sentence}|${options.tokens}|${options.normalize}|${options.poolSkipTokens ?? 0}`;
+      const key = `${options.sentence}|${options.tokens}|${options.normalize}|${options.poolSkipTokens ?? 0}|${batch.typeIds ? 'types' : ''}`;
       this.queue.push({ batch, options, key, budget, resolve, reject });
       this.pump();
     });
@@ -58,11 +60,11 @@ export class EngineBatcher {
     if (this.busy || this.queue.length === 0) return;
     const group = this.takeGroup();
     this.busy = true;
-    const { ids, cuSeqlens } = group.length === 1 ? group[0].batch : merge(group.map((p) => p.batch));
+    const { ids, cuSeqlens, typeIds } = group.length === 1 ? group[0].batch : merge(group.map((p) => p.batch));
     const first = group[0];
     let call: Promise<BatchResult>;
     try {
-      call = this.engine.encode({ ids, cuSeqlens, ...first.options });
+      call = this.engine.encode({ ids, cuSeqlens, ...(typeIds ? { typeIds } : {}), ...first.options });
     } catch (err) {
       call = Promise.reject(err);
     }
@@ -124,8 +126,8 @@ export class EngineBatcher {
   }
 }
 
-/** Concatenates packed batches into one (ids back to back, cuSeqlens offset). */
-function merge(batches: PackedBatch[]): { ids: Int32Array; cuSeqlens: Int32Array } {
+/** Concatenates packed batches into one (ids and type ids back to back, cuSeqlens offset). */
+function merge(batches: PackedBatch[]): { ids: Int32Array; cuSeqlens: Int32Array; typeIds?: Int32Array } {
   let tokens = 0;
   let count = 0;
   for (const b of batches) {
@@ -134,13 +136,16 @@ function merge(batches: PackedBatch[]): { ids: Int32Array; cuSeqlens: Int32Array
   }
   const ids = new Int32Array(tokens);
   const cuSeqlens = new Int32Array(count + 1);
+  // Batches merge only with batches of the same key, so all or none have type ids.
+  const typeIds = batches[0].typeIds ? new Int32Array(tokens) : undefined;
   let t = 0;
   let s = 0;
   for (const b of batches) {
     ids.set(b.ids, t);
+    if (typeIds) typeIds.set(b.typeIds!, t);
     for (let i = 1; i <= b.count; i++) cuSeqlens[s + i] = t + b.cuSeqlens[i];
     t += b.ids.length;
     s += b.count;
   }
-  return { ids, cuSeqlens };
+  return typeIds ? { ids, cuSeqlens, typeIds } : { ids, cuSeqlens };
 }

@@ -480,6 +480,8 @@ export class SentenceEncoder {
     const enc = this.tokenizer.encodeBatch(texts, { maxLength: this.maxSeqLength, indexOffset: start });
     // Cut at the budget using the real lengths (keep at least one sentence).
     const count = cutAtBudget(enc.cuSeqlens, 0, texts.length, batchTokens);
-    return { count, ...slicePacked(enc, 0, count) };
+    // Single sentences: every token type is 0, which the engine assumes when none are sent.
+    const { ids, cuSeqlens } = slicePacked(enc, 0, count);
+    return { count, ids, cuSeqlens };
   }
 }

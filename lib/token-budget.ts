@@ -41,13 +41,17 @@ export function cutAtBudget(cuSeqlens: ArrayLike<number>, start: number, limit: 
 export interface PackedIds {
   ids: Int32Array;
   cuSeqlens: Int32Array;
+  /** Token type ids, one per token (pairs); absent: all 0. */
+  typeIds?: Int32Array;
 }
 
 /** Sequences [start, end) of a packed batch as a packed batch of their own (cuSeqlens from 0). */
 export function slicePacked(packed: PackedIds, start: number, end: number): PackedIds {
-  if (start === 0 && end === packed.cuSeqlens.length - 1) return packed;
   const a = packed.cuSeqlens[start];
-  const cuSeqlens = packed.cuSeqlens.slice(start, end + 1);
+  const b = packed.cuSeqlens[end];
+  const cuSeqlens = start === 0 && end === packed.cuSeqlens.length - 1 ? packed.cuSeqlens : packed.cuSeqlens.slice(start, end + 1);
   if (a !== 0) for (let i = 0; i < cuSeqlens.length; i++) cuSeqlens[i] -= a;
-  return { ids: packed.ids.subarray(a, packed.cuSeqlens[end]), cuSeqlens };
+  const out: PackedIds = { ids: packed.ids.subarray(a, b), cuSeqlens };
+  if (packed.typeIds) out.typeIds = packed.typeIds.subarray(a, b);
+  return out;
 }

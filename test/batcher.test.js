@@ -102,6 +102,26 @@ test('a merged call stays within the budget of every batch in it, not only the f
   assert.equal(Array.from(results[4].sentence), [40, 2, 3]);
 });
 
+test('token type ids travel with their batches: merged when every batch has them, never mixed with batches without', async () => {
+  const engine = fakeEngine();
+  const b = new EngineBatcher(engine, DIM, HIDDEN);
+  const typed = (start, lengths, type) => {
+    const x = batch(start, lengths);
+    return { ...x, typeIds: new Int32Array(x.ids.length).fill(type) };
+  };
+  await Promise.all([
+    b.submit(batch(1, [1]), SENT, 100),
+    b.submit(typed(10, [2], 1), SENT, 100),
+    b.submit(batch(20, [2]), SENT, 100), // no type ids: not merged with the typed ones
+    b.submit(typed(30, [3], 0), SENT, 100),
+  ]);
+  assert.is(engine.calls.length, 3);
+  assert.equal(engine.calls[1].ids, [10, 11, 30, 31, 32]);
+  assert.equal(Array.from(engine.calls[1].options.typeIds), [1, 1, 0, 0, 0]);
+  assert.is(engine.calls[2].options.typeIds, undefined);
+  assert.equal(engine.calls[2].ids, [20, 21]);
+});
+
 test('a failed call rejects every caller in it, and later calls still run', async () => {
   const engine = fakeEngine({ fail: true });
   const b = new EngineBatcher(engine, DIM, HIDDEN);

@@ -123,7 +123,11 @@ int main(int argc, char** argv) {
     }
     const double t0 = now(), c0 = cpuNow();
     g.zeroGrad();
-    g.forward(ids.data(), cu.data(), 32, true);
+    EncodeBatch batch;
+    batch.ids = ids.data();
+    batch.cuSeqlens = cu.data();
+    batch.numSequences = 32;
+    g.forward(batch, true);
     g.backward(dEmb.data());
     const double dt = now() - t0;
     if (it < 0) continue;

@@ -100,7 +100,8 @@ export interface NativeEncodeOptions {
 }
 
 export interface NativeEngine {
-  encode(args: NativeEncodeOptions & { ids: Int32Array; cuSeqlens: Int32Array }): Promise<{ sentence?: Float32Array; tokens?: Float32Array }>;
+  /** typeIds: token type (segment) ids, one per token (a cross-encoder's pairs); default all 0. */
+  encode(args: NativeEncodeOptions & { ids: Int32Array; cuSeqlens: Int32Array; typeIds?: Int32Array }): Promise<{ sentence?: Float32Array; tokens?: Float32Array }>;
   dispose(): void;
   readonly disposed: boolean;
   readonly deviceName: string;

@@ -152,11 +152,12 @@ class CreateEngineWorker : public PromiseWorker {
 class EncodeWorker : public PromiseWorker {
  public:
   EncodeWorker(Napi::Env env, std::shared_ptr<EngineState> state, std::vector<int32_t> ids,
-               std::vector<int32_t> cuSeqlens, bool forceNormalize)
+               std::vector<int32_t> cuSeqlens, std::vector<int32_t> typeIds, bool forceNormalize)
       : PromiseWorker(env, "sbert:encode"),
         state_(std::move(state)),
         ids_(std::move(ids)),
         cuSeqlens_(std::move(cuSeqlens)),
+        typeIds_(std::move(typeIds)),
         forceNormalize_(forceNormalize),
         result_(Napi::Persistent(Napi::Object::New(env))) {}
 
@@ -176,6 +177,7 @@ class EncodeWorker : public PromiseWorker {
     EncodeBatch batch;
     batch.ids = ids_.data();
     batch.cuSeqlens = cuSeqlens_.data();
+    batch.typeIds = typeIds_.empty() ? nullptr : typeIds_.data();
     batch.numSequences = static_cast<int>(cuSeqlens_.size()) - 1;
     out_.forceNormalize = forceNormalize_;
     try {
@@ -219,12 +221,13 @@ class EncodeWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<EngineState> state_;
-  std::vector<int32_t> ids_, cuSeqlens_;
+  std::vector<int32_t> ids_, cuSeqlens_, typeIds_;  // typeIds_ empty: all type 0
   bool forceNormalize_;
   Napi::ObjectReference result_;
 };
 
-// encode({ ids, cuSeqlens, sentence, tokens, normalize, poolSkipTokens? })
+// encode({ ids, cuSeqlens, typeIds?, sentence, tokens, normalize, poolSkipTokens? })
+//   typeIds: token type (segment) ids, one per token (a cross-encoder's pairs); default all 0.
 //   poolSkipTokens: pooling leaves out the first N tokens of every sequence (include_prompt:
 //   false); an integer in [0, 2^31 - 1], default 0.
 Napi::Value Engine::Encode(const Napi::CallbackInfo& info) {
@@ -242,12 +245,20 @@ Napi::Value Engine::Encode(const Napi::CallbackInfo& info) {
     ThrowRangeError(env, "options.cuSeqlens ends at " + std::to_string(cu.back()) + " but options.ids has " +
                              std::to_string(ids.size()) + " tokens");
   }
+  std::vector<int32_t> typeIds;
+  if (o.has("typeIds")) {
+    typeIds = o.int32s("typeIds");
+    if (typeIds.size() != ids.size()) {
+      ThrowRangeError(env, "options.typeIds has " + std::to_string(typeIds.size()) + " entries but options.ids has " +
+                               std::to_string(ids.size()));
+    }
+  }
   const bool wantSentence = o.boolean("sentence", false);
   const bool wantTokens = o.boolean("tokens", false);
   const bool normalize = o.boolean("normalize", false);
   const int poolSkipTokens = static_cast<int>(o.integer("poolSkipTokens", 0, kMaxInt32, 0));
   const size_t n = cu.size() - 1, tokens = ids.size();
-  auto* worker = new EncodeWorker(env, state_, std::move(ids), std::move(cu), normalize);
+  auto* worker = new EncodeWorker(env, state_, std::move(ids), std::move(cu), std::move(typeIds), normalize);
   worker->out_.poolSkipTokens = poolSkipTokens;
   if (wantSentence) worker->out_.sentence = worker->AddOutput(env, "sentence", n * size_t(state_->sentenceDim));
   if (wantTokens) worker->out_.tokens = worker->AddOutput(env, "tokens", tokens * size_t(state_->hiddenSize));

@@ -3,12 +3,12 @@
 //   createTrainer(spec, options) -> Promise<Trainer>
 //     spec: the NativeModelSpec createEngine takes (read with ReadPlanInput, resolved with
 //           resolveModelPlan on the worker: the weights are scanned and upcast to fp32 there).
-//     options: { loss: 'softmax'|'cosine'|'triplet'|'mnrl'|'mse', textsPerExample, numLabels?,
+//     options: { loss: 'softmax'|'cosine'|'triplet'|'mnrl'|'mse'|'bce'|'cross_entropy', textsPerExample, numLabels?,
 //                margin?, scale?, beta1, beta2, eps, weightDecay, maxGradNorm, dropout, seed,
 //                classifier?: { weight: Float32Array, bias: Float32Array } }
-//   trainer.step({ ids, cuSeqlens, labels?, targets?, learningRate }) -> Promise<{ loss, gradNorm }>
+//   trainer.step({ ids, cuSeqlens, typeIds?, labels?, targets?, learningRate }) -> Promise<{ loss, gradNorm }>
 //     one optimizer step: zero grads, training forward, loss, backward, clip, AdamW.
-//   trainer.encode({ ids, cuSeqlens }) -> Promise<Float32Array>  eval-mode embeddings [n, dim]
+//   trainer.encode({ ids, cuSeqlens, typeIds? }) -> Promise<Float32Array>  eval-mode embeddings [n, dim]
 //   trainer.parameters() -> Promise<{ name, shape, data: Float32Array }[]>  model parameters
 //   trainer.dispose(), trainer.disposed, trainer.sentenceDim
 //
@@ -63,7 +63,9 @@ TrainerOptions ReadOptions(const Options& o) {
                                       {"cosine", LossKind::Cosine},
                                       {"triplet", LossKind::Triplet},
                                       {"mnrl", LossKind::Mnrl},
-                                      {"mse", LossKind::Mse}});
+                                      {"mse", LossKind::Mse},
+                                      {"bce", LossKind::Bce},
+                                      {"cross_entropy", LossKind::CrossEntropy}});
   t.textsPerExample = static_cast<int>(o.integer("textsPerExample", 1, kMaxInt32));
   t.numLabels = static_cast<int>(o.integer("numLabels", 2, kMaxInt32, 3));
   t.margin = static_cast<float>(o.number("margin", 1.0));
@@ -93,7 +95,8 @@ struct TrainerState {
   std::unique_ptr<AdamW> optimizer;
   TrainerOptions options;
   int vocabSize = 0;
-  int maxPositions = 0;
+  int maxPositions = 0;  // the longest sequence the position rule can number
+  int typeVocabSize = 0;
   int sentenceDim = 0;
   std::mutex callMutex;  // one call at a time on the graph
   std::atomic<bool> disposed{false};
@@ -108,11 +111,19 @@ void CheckLive(const TrainerState& s) {
 // A packed batch as the graph reads it, validated (the JS layer builds these; a bad one is a
 // caller bug, reported as a RangeError instead of reading out of bounds).
 struct PackedBatch {
-  std::vector<int32_t> ids, cuSeqlens;
+  std::vector<int32_t> ids, cuSeqlens, typeIds;  // typeIds empty: all type 0
   int count() const { return static_cast<int>(cuSeqlens.size()) - 1; }
+  EncodeBatch view() const {
+    EncodeBatch b;
+    b.ids = ids.data();
+    b.cuSeqlens = cuSeqlens.data();
+    b.typeIds = typeIds.empty() ? nullptr : typeIds.data();
+    b.numSequences = count();
+    return b;
+  }
 };
 
-void CheckBatch(const PackedBatch& b, int vocabSize, int maxPositions) {
+void CheckBatch(const PackedBatch& b, int vocabSize, int maxPositions, int typeVocabSize) {
   SBERT_CHECK(b.cuSeqlens.size() >= 2 && b.cuSeqlens[0] == 0, "ERR_OUT_OF_RANGE",
               "cuSeqlens must start with 0 and hold n + 1 >= 2 entries");
   for (size_t i = 1; i < b.cuSeqlens.size(); ++i) {
@@ -128,6 +139,15 @@ void CheckBatch(const PackedBatch& b, int vocabSize, int maxPositions) {
     SBERT_CHECK(b.ids[i] >= 0 && b.ids[i] < vocabSize, "ERR_OUT_OF_RANGE",
                 "token id " + std::to_string(b.ids[i]) + " at " + std::to_string(i) + " is outside the vocabulary");
   }
+  if (!b.typeIds.empty()) {
+    SBERT_CHECK(b.typeIds.size() == b.ids.size(), "ERR_OUT_OF_RANGE",
+                "typeIds has " + std::to_string(b.typeIds.size()) + " entries but ids has " + std::to_string(b.ids.size()));
+    for (size_t i = 0; i < b.typeIds.size(); ++i) {
+      SBERT_CHECK(b.typeIds[i] >= 0 && b.typeIds[i] < typeVocabSize, "ERR_OUT_OF_RANGE",
+                  "token type id " + std::to_string(b.typeIds[i]) + " at " + std::to_string(i) +
+                      " is outside the model's " + std::to_string(typeVocabSize) + " token types");
+    }
+  }
 }
 
 // Serialises a call on the trainer (held until the returned lock goes), then checks that the
@@ -135,7 +155,7 @@ void CheckBatch(const PackedBatch& b, int vocabSize, int maxPositions) {
 std::unique_lock<std::mutex> StartBatchCall(TrainerState& s, const PackedBatch& b) {
   std::unique_lock<std::mutex> lock(s.callMutex);
   CheckLive(s);
-  CheckBatch(b, s.vocabSize, s.maxPositions);
+  CheckBatch(b, s.vocabSize, s.maxPositions, s.typeVocabSize);
   return lock;
 }
 
@@ -229,7 +249,8 @@ class CreateTrainerWorker : public PromiseWorker {
     auto state = std::make_shared<TrainerState>();
     state->options = options_;
     state->vocabSize = plan.shape.vocabSize;
-    state->maxPositions = plan.shape.maxPositions;
+    state->maxPositions = plan.shape.maxSequenceLength();
+    state->typeVocabSize = plan.shape.typeVocabSize;
     state->graph = std::make_unique<ModelGraph>(plan, options_.seed);
     state->sentenceDim = state->graph->sentenceDim();
     state->loss = std::make_unique<Loss>(MakeLossConfig(options_, state->sentenceDim), options_.seed);
@@ -277,7 +298,8 @@ class StepWorker : public PromiseWorker {
                 "the batch has " + std::to_string(n) + " texts, not a multiple of textsPerExample " + std::to_string(k));
     const int examples = n / k;
     const LossKind kind = s.options.loss;
-    const bool wantLabels = kind == LossKind::Cosine || kind == LossKind::Softmax;
+    const bool wantLabels = kind == LossKind::Cosine || kind == LossKind::Softmax || kind == LossKind::Bce ||
+                            kind == LossKind::CrossEntropy;
     SBERT_CHECK(!wantLabels || labels_.size() == static_cast<size_t>(examples), "ERR_OUT_OF_RANGE",
                 "labels must hold one value per example (" + std::to_string(examples) + ")");
     SBERT_CHECK(kind != LossKind::Mse || targets_.size() == static_cast<size_t>(examples) * s.sentenceDim,
@@ -291,7 +313,7 @@ class StepWorker : public PromiseWorker {
 
     s.graph->zeroGrad();
     for (ParamBuffer& p : s.loss->parameters()) std::fill(p.grad.begin(), p.grad.end(), 0.f);
-    const float* emb = s.graph->forward(batch_.ids.data(), batch_.cuSeqlens.data(), n, s.options.dropout);
+    const float* emb = s.graph->forward(batch_.view(), s.options.dropout);
     std::vector<float> dEmb(static_cast<size_t>(n) * s.sentenceDim);
     loss_ = s.loss->forwardBackward(emb, examples, wantLabels ? labels_.data() : nullptr,
                                     kind == LossKind::Mse ? targets_.data() : nullptr, dEmb.data());
@@ -325,7 +347,7 @@ class TrainerEncodeWorker : public PromiseWorker {
     TrainerState& s = *state_;
     const std::unique_lock<std::mutex> lock = StartBatchCall(s, batch_);
     out_.resize(static_cast<size_t>(batch_.count()) * s.sentenceDim);
-    s.graph->encode(batch_.ids.data(), batch_.cuSeqlens.data(), batch_.count(), out_.data());
+    s.graph->encode(batch_.view(), out_.data());
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Float32Array a = Napi::Float32Array::New(env, out_.size());
@@ -385,6 +407,7 @@ PackedBatch ReadBatch(const Options& o) {
   PackedBatch b;
   b.ids = o.int32s("ids");
   b.cuSeqlens = o.int32s("cuSeqlens");
+  if (o.has("typeIds")) b.typeIds = o.int32s("typeIds");
   return b;
 }
 

@@ -240,13 +240,13 @@ void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
   }
   const Vd ref = forwardD(plan, P, ids, cu);
 
-  std::vector<float> enc(size_t(n) * dim);
-  g.encode(ids.data(), cu.data(), n, enc.data());
-  std::vector<float> engine(enc.size());
   EncodeBatch batch;
   batch.ids = ids.data();
   batch.cuSeqlens = cu.data();
   batch.numSequences = n;
+  std::vector<float> enc(size_t(n) * dim);
+  g.encode(batch, enc.data());
+  std::vector<float> engine(enc.size());
   EncodeOutputs outs;
   outs.sentence = engine.data();
   makeCpuBackend(plan)->encode(batch, outs);
@@ -260,7 +260,7 @@ void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
   const double encErr = test::maxRelErr(enc.data(), ref.data(), enc.size(), 1e-2);
   t.check(encErr <= 2e-5, "%s: encode vs double forward: err %.3g", what.c_str(), encErr);
 
-  const float* out = g.forward(ids.data(), cu.data(), n, false);
+  const float* out = g.forward(batch, false);
   double scale = 0, diff = 0;
   for (size_t i = 0; i < enc.size(); ++i) {
     scale = std::max(scale, std::fabs(double(enc[i])));
@@ -340,20 +340,20 @@ void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
   // Dropout: two training steps differ from each other and from the eval forward; backward
   // after a dropout forward gives finite gradients; dropout off gives encode's values again.
   const size_t cnt = size_t(n) * dim;
-  const float* a = g.forward(ids.data(), cu.data(), n, true);
+  const float* a = g.forward(batch, true);
   const std::vector<float> d1(a, a + cnt);
   g.backward(w.data());
   bool finite = true;
   for (const ParamBuffer& pb : g.parameters())
     for (float v : pb.grad) finite = finite && std::isfinite(v);
-  const float* b = g.forward(ids.data(), cu.data(), n, true);
+  const float* b = g.forward(batch, true);
   const std::vector<float> d2(b, b + cnt);
   const double step = test::maxAbsDiff(d1.data(), d2.data(), cnt);
   const double fromEval = test::maxAbsDiff(d1.data(), enc.data(), cnt);
   t.check(step > 1e-3 && fromEval > 1e-3 && finite,
           "%s: dropout on: steps differ (%.3g), differ from eval (%.3g), finite gradients",
           what.c_str(), step, fromEval);
-  const float* c = g.forward(ids.data(), cu.data(), n, false);
+  const float* c = g.forward(batch, false);
   const double off = test::maxAbsDiff(c, enc.data(), cnt);
   t.check(off <= 1e-6 * scale, "%s: dropout off again = encode: max diff %.3g", what.c_str(), off);
 }

@@ -27,6 +27,8 @@ int requiredTexts(LossKind kind) {
     case LossKind::Triplet: return 3;
     case LossKind::Mnrl:
     case LossKind::Mse: return 0;  // a range, checked separately
+    case LossKind::Bce:
+    case LossKind::CrossEntropy: return 1;
   }
   return 0;
 }
@@ -244,6 +246,42 @@ double mseLoss(const LossConfig& cfg, const float* emb, int examples, const floa
   return total / count;
 }
 
+// BCEWithLogitsLoss: mean over examples of max(z, 0) − z·y + log(1 + exp(−|z|)) (torch's
+// stable form); dL/dz = (σ(z) − y) / examples.
+double bceLoss(const float* logits, int examples, const float* labels, float* dLogits) {
+  SBERT_CHECK(labels != nullptr, "ERR_BAD_DATA", "the binary cross-entropy loss needs a label per pair");
+  double total = 0;
+  for (int e = 0; e < examples; ++e) {
+    const double y = labels[e];
+    SBERT_CHECK(std::isfinite(y) && y >= 0 && y <= 1, "ERR_BAD_DATA",
+                "the label of pair " + std::to_string(e) + " must be in [0, 1] for the binary cross-entropy loss (got " +
+                    std::to_string(labels[e]) + ")");
+    const double z = logits[e];
+    total += std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::fabs(z)));
+    const double sigmoid = z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
+    dLogits[e] = static_cast<float>((sigmoid - y) / examples);
+  }
+  return total / examples;
+}
+
+// CrossEntropyLoss on [examples, classes] logits against class indices.
+double crossEntropyLoss(const LossConfig& cfg, const float* logits, int examples, const float* labels, float* dLogits) {
+  SBERT_CHECK(labels != nullptr, "ERR_BAD_DATA", "the cross-entropy loss needs a class label per pair");
+  const int C = cfg.dim;
+  std::vector<double> z(static_cast<size_t>(C), 0.0), p;
+  double total = 0;
+  for (int e = 0; e < examples; ++e) {
+    const float label = labels[e];
+    SBERT_CHECK(std::isfinite(label) && label >= 0 && label < C && label == std::floor(label), "ERR_BAD_DATA",
+                "the label of pair " + std::to_string(e) + " is not a class index in [0, " + std::to_string(C) + ")");
+    const int y = static_cast<int>(label);
+    for (int c = 0; c < C; ++c) z[size_t(c)] = logits[size_t(e) * C + c];
+    total += logSumExpSoftmax(z, p) - z[size_t(y)];
+    for (int c = 0; c < C; ++c) dLogits[size_t(e) * C + c] = static_cast<float>((p[size_t(c)] - (c == y ? 1.0 : 0.0)) / examples);
+  }
+  return total / examples;
+}
+
 }  // namespace
 
 Loss::Loss(const LossConfig& cfg, uint64_t seed) : cfg_(cfg) {
@@ -283,6 +321,11 @@ Loss::Loss(const LossConfig& cfg, uint64_t seed) : cfg_(cfg) {
     params_.push_back(std::move(weight));
     params_.push_back(std::move(bias));
   } else {
+    SBERT_CHECK(cfg.kind != LossKind::Bce || cfg.dim == 1, "ERR_OUT_OF_RANGE",
+                "the binary cross-entropy loss takes one logit per pair (a model with num_labels 1), not " +
+                    std::to_string(cfg.dim));
+    SBERT_CHECK(cfg.kind != LossKind::CrossEntropy || cfg.dim >= 2, "ERR_OUT_OF_RANGE",
+                "the cross-entropy loss takes at least two logits per pair (num_labels >= 2)");
     SBERT_CHECK(cfg.kind != LossKind::Triplet || std::isfinite(cfg.margin), "ERR_OUT_OF_RANGE",
                 "triplet margin must be finite");
     SBERT_CHECK(cfg.kind != LossKind::Mnrl || (std::isfinite(cfg.scale) && cfg.scale > 0),
@@ -302,6 +345,8 @@ double Loss::forwardBackward(const float* emb, int examples, const float* labels
     case LossKind::Triplet: return tripletLoss(cfg_, emb, examples, dEmb);
     case LossKind::Mnrl: return mnrlLoss(cfg_, emb, examples, dEmb);
     case LossKind::Mse: return mseLoss(cfg_, emb, examples, targets, dEmb);
+    case LossKind::Bce: return bceLoss(emb, examples, labels, dEmb);
+    case LossKind::CrossEntropy: return crossEntropyLoss(cfg_, emb, examples, labels, dEmb);
   }
   throw Error("ERR_INTERNAL", "unknown loss kind");
 }

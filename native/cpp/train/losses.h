@@ -14,6 +14,11 @@
 //                     candidate_j) with target i; candidates are all texts at position 1 of
 //                     every example, then all at position 2, and so on (hard negatives).
 //   Mse      (k = 1): MSELoss — torch.nn.MSELoss (mean over every element) against targets.
+// Cross-encoder losses, on the logits a classification head gives each (pair) sequence:
+//   Bce      (k = 1, dim 1): BCEWithLogitsLoss — mean of softplus(z) − y·z (stable form) against
+//                     a float label in [0, 1] (binary or soft, e.g. STSb scores / 5).
+//   CrossEntropy (k = 1, dim = classes ≥ 2): CrossEntropyLoss — mean of logsumexp(z) − z_y
+//                     against an integer class label (stored as float).
 // Gradients are computed in double and written as fp32.
 #pragma once
 
@@ -24,7 +29,7 @@
 
 namespace sbert {
 
-enum class LossKind { Softmax, Cosine, Triplet, Mnrl, Mse };
+enum class LossKind { Softmax, Cosine, Triplet, Mnrl, Mse, Bce, CrossEntropy };
 
 struct LossConfig {
   LossKind kind;

@@ -67,7 +67,7 @@ struct ModelGraph::Impl {
   CpuForward cpuForward;
   // The last training forward's batch (a copy: backward reads it) and trace.
   bool haveForward = false;
-  std::vector<int32_t> ids, cu;
+  std::vector<int32_t> ids, cu, typeIds;  // typeIds empty: all type 0
   int n = 0;
   int64_t T = 0;
   ForwardTrace trace;
@@ -90,10 +90,10 @@ struct ModelGraph::Impl {
   float* trainableGrad(int i) { return i < 0 || !params[size_t(i)].trainable ? nullptr : grad(i); }
 
   void packWeights();
-  void forward(const int32_t* ids, const int32_t* cuSeqlens, int n, bool dropout);
+  void forward(const EncodeBatch& batch, bool dropout);
   void headBackward(const float* dEmbeddings, float* dTokens);
   void backward(const float* dEmbeddings);
-  void encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out);
+  void encode(const EncodeBatch& batch, float* out);
 };
 
 ModelGraph::ModelGraph(const ModelPlan& plan, uint64_t seed) : impl_(std::make_unique<Impl>()) {
@@ -158,9 +158,8 @@ ModelGraph::~ModelGraph() = default;
 std::vector<ParamBuffer>& ModelGraph::parameters() { return impl_->params; }
 int ModelGraph::sentenceDim() const { return impl_->sentenceDim; }
 
-const float* ModelGraph::forward(const int32_t* ids, const int32_t* cuSeqlens, int n,
-                                 bool dropout) {
-  impl_->forward(ids, cuSeqlens, n, dropout);
+const float* ModelGraph::forward(const EncodeBatch& batch, bool dropout) {
+  impl_->forward(batch, dropout);
   return impl_->trace.sentence.data();
 }
 
@@ -186,9 +185,7 @@ void ModelGraph::zeroGrad() {
   });
 }
 
-void ModelGraph::encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out) {
-  impl_->encode(ids, cuSeqlens, n, out);
-}
+void ModelGraph::encode(const EncodeBatch& batch, float* out) { impl_->encode(batch, out); }
 
 void ModelGraph::Impl::packWeights() {
   const int H = shape.hiddenSize, I = shape.intermediateSize;
@@ -215,18 +212,16 @@ void ModelGraph::Impl::packWeights() {
   }
 }
 
-void ModelGraph::Impl::forward(const int32_t* idsIn, const int32_t* cuIn, int nIn, bool drop) {
-  SBERT_CHECK(nIn >= 1, "ERR_BAD_INPUT", "a training batch needs at least one sequence");
-  EncodeBatch input;
-  input.ids = idsIn;
-  input.cuSeqlens = cuIn;
-  input.numSequences = nIn;
+void ModelGraph::Impl::forward(const EncodeBatch& input, bool drop) {
+  SBERT_CHECK(input.numSequences >= 1, "ERR_BAD_INPUT", "a training batch needs at least one sequence");
   validateBatch(shape, input);
   // Backward reads the batch after the caller's buffers are gone: keep a copy.
-  ids.assign(idsIn, idsIn + cuIn[nIn]);
-  cu.assign(cuIn, cuIn + nIn + 1);
-  n = nIn;
-  T = cu[size_t(n)];
+  n = input.numSequences;
+  T = input.numTokens();
+  ids.assign(input.ids, input.ids + T);
+  cu.assign(input.cuSeqlens, input.cuSeqlens + n + 1);
+  if (input.typeIds) typeIds.assign(input.typeIds, input.typeIds + T);
+  else typeIds.clear();
   haveForward = false;
   ++step;
   timed("pack weights", [&] { packWeights(); });
@@ -237,6 +232,7 @@ void ModelGraph::Impl::forward(const int32_t* idsIn, const int32_t* cuIn, int nI
   EncodeBatch batch;
   batch.ids = ids.data();
   batch.cuSeqlens = cu.data();
+  batch.typeIds = typeIds.empty() ? nullptr : typeIds.data();
   batch.numSequences = n;
   cpuForward.train(view, batch, trace);
   haveForward = true;
@@ -337,7 +333,8 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
   dirtyWordRows.swap(rows);
   timed("embeddings bwd", [&] {
     const int32_t* positions = trace.positions.empty() ? nullptr : trace.positions.data();
-    embeddingsBackward(dX, trace.embZ.data(), trace.embRstd.data(), ids.data(), nullptr, positions, cu.data(), n,
+    embeddingsBackward(dX, trace.embZ.data(), trace.embRstd.data(), ids.data(),
+                       typeIds.empty() ? nullptr : typeIds.data(), positions, cu.data(), n,
                        value(emb.lnGamma), H, grad(emb.word), trainableGrad(emb.position),
                        trainableGrad(emb.tokenType), grad(emb.lnGamma), grad(emb.lnBeta));
   });
@@ -367,13 +364,9 @@ void ModelGraph::Impl::headBackward(const float* dEmbeddings, float* dTokens) {
   poolBackward(trace.hidden[size_t(L)].data(), H, cu.data(), n, pooling, d.data(), dTokens);
 }
 
-void ModelGraph::Impl::encode(const int32_t* idsIn, const int32_t* cuIn, int nIn, float* out) {
-  SBERT_CHECK(nIn >= 1, "ERR_BAD_INPUT", "an encode batch needs at least one sequence");
+void ModelGraph::Impl::encode(const EncodeBatch& batch, float* out) {
+  SBERT_CHECK(batch.numSequences >= 1, "ERR_BAD_INPUT", "an encode batch needs at least one sequence");
   packWeights();
-  EncodeBatch batch;
-  batch.ids = idsIn;
-  batch.cuSeqlens = cuIn;
-  batch.numSequences = nIn;
   EncodeOutputs outputs;
   outputs.sentence = out;
   cpuForward.encode(view, batch, outputs);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/backend.h"
 #include "engine/model_plan.h"
 #include "train/param_buffer.h"
 
@@ -29,18 +30,18 @@ class ModelGraph {
 
   std::vector<ParamBuffer>& parameters();
   int sentenceDim() const;
-  // Training forward over a packed batch (ids [T], cuSeqlens [n+1]); keeps the activations
-  // backward needs (bounded by the batch's tokens); applies BERT dropout (hidden and
-  // attention probs, probabilities from plan.shape) when `dropout`; returns the sentence
-  // embeddings [n, sentenceDim] after Pooling, Dense and (when the plan has it) Normalize,
-  // valid until the next call.
-  const float* forward(const int32_t* ids, const int32_t* cuSeqlens, int n, bool dropout);
+  // Training forward over a packed batch (ids [T], cuSeqlens [n+1], typeIds [T] or null);
+  // keeps the activations backward needs (bounded by the batch's tokens; the batch is copied);
+  // applies BERT dropout (hidden and attention probs, probabilities from plan.shape) when
+  // `dropout`; returns the sentence embeddings [n, sentenceDim] after Pooling, Dense and (when
+  // the plan has it) Normalize — a cross-encoder's logits — valid until the next call.
+  const float* forward(const EncodeBatch& batch, bool dropout);
   // dL/d(sentence embeddings) [n, sentenceDim] of the last forward → accumulates (+=) into
   // every parameter's grad.
   void backward(const float* dEmbeddings);
   void zeroGrad();
   // Eval-mode sentence embeddings with the current master weights (no saved activations).
-  void encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out);
+  void encode(const EncodeBatch& batch, float* out);
 
  private:
   struct Impl;
