@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { BertTokenizer, BatchEncoding } from './bert';
+import { Tokenizer, BatchEncoding } from './tokenizer';
 
 export interface ParallelOptions {
   /** Threads in all, the calling one included (default: available cores, at most 8). */
@@ -57,7 +57,7 @@ function defaultThreads(): number {
 
 /** A set of worker threads holding one tokenizer each. Workers do not keep the process alive. */
 export class TokenizerPool {
-  readonly tokenizer: BertTokenizer;
+  readonly tokenizer: Tokenizer;
   private workers: Worker[] = [];
   private pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private nextId = 1;
@@ -65,7 +65,7 @@ export class TokenizerPool {
   /** Filled by encodeBatch({ measure: true }). */
   lastStats: ParallelStats | null = null;
 
-  constructor(tokenizer: BertTokenizer) {
+  constructor(tokenizer: Tokenizer) {
     this.tokenizer = tokenizer;
   }
 
@@ -200,14 +200,14 @@ export class TokenizerPool {
   }
 }
 
-const pools = new WeakMap<BertTokenizer, TokenizerPool>();
+const pools = new WeakMap<Tokenizer, TokenizerPool>();
 
 /**
  * encodeBatch on several threads (a pool per tokenizer, created on first use). Same result
  * as tokenizer.encodeBatch(texts, { maxLength }).
  */
 export function encodeBatchParallel(
-  tokenizer: BertTokenizer,
+  tokenizer: Tokenizer,
   texts: string[],
   opts: ParallelOptions = {},
 ): Promise<BatchEncoding> {

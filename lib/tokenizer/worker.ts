@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'fs';
 import { parentPort, workerData } from 'worker_threads';
-import { BertTokenizer, TokenizerSpec } from './bert';
+import type { TokenizerSpec } from './spec';
+import { Tokenizer } from './tokenizer';
 
 interface Job {
   id: number;
@@ -25,7 +26,7 @@ function threadCpuNs(): number {
   }
 }
 
-const tokenizer = new BertTokenizer((workerData as { spec: TokenizerSpec }).spec);
+const tokenizer = new Tokenizer((workerData as { spec: TokenizerSpec }).spec);
 
 parentPort!.on('message', (job: Job) => {
   try {
