@@ -1,15 +1,16 @@
 /**
  * The regexes of tokenizer.json (Replace and Split patterns) are Oniguruma regexes (Ruby
  * syntax), which HF runs with the onig crate. They are translated here into JS RegExps with
- * the same meaning: \s, \d, \w, \h, \p{L}, \p{N}, ^, $, ., \A, \z, \Z and \b get Oniguruma's
- * Unicode definitions (\p{L} and \p{N} from the reference's own tables), (?i) becomes explicit
+ * the same meaning: \s, \d, \w, \h, ^, $, ., \A, \z, \Z and \b get Oniguruma's definitions, and
+ * \s \d \w \h and the general categories / common scripts (\p{L}, \p{Han}, …) are the
+ * reference's own tables (unicode-classes.ts; other properties: the JS engine's), (?i) becomes explicit
  * case variants. What has no JS equivalent (possessive quantifiers, atomic groups, \K, \G, \R,
  * \X, POSIX brackets, class intersection, other inline flags) is refused, never approximated.
  *
  * findMatches() then walks the matches the way the onig crate's find_iter does (an empty match
  * right after the previous match is skipped), which differs from String.prototype.matchAll.
  */
-import { ONIG_LETTER, ONIG_NUMBER, ONIG_SPACE } from './unicode-classes';
+import { ONIG_PROPS, ONIG_SPACE } from './unicode-classes';
 
 /** A pattern that cannot be expressed as a JS regex. */
 export class UnsupportedRegexError extends Error {}
@@ -26,9 +27,39 @@ function lit(cp: number): string {
   return `\\u{${cp.toString(16)}}`;
 }
 
-let tables: { L: string; N: string; S: string } | null = null;
-function table(): { L: string; N: string; S: string } {
-  return (tables ??= { L: rangesToClass(ONIG_LETTER), N: rangesToClass(ONIG_NUMBER), S: rangesToClass(ONIG_SPACE) });
+const classBodies = new Map<string, string>();
+
+/** The class body of an Oniguruma property the reference tables hold (see unicode-classes.ts). */
+function onigClass(name: string): string {
+  let body = classBodies.get(name);
+  if (body === undefined) {
+    body = rangesToClass(name === 'space' ? ONIG_SPACE : ONIG_PROPS[name]);
+    classBodies.set(name, body);
+  }
+  return body;
+}
+
+function table(): { S: string } {
+  return { S: onigClass('space') };
+}
+
+/** Long general category names -> the short ones the tables are keyed by. */
+const LONG_NAMES: Record<string, string> = {
+  letter: 'L', uppercaseletter: 'Lu', lowercaseletter: 'Ll', titlecaseletter: 'Lt', modifierletter: 'Lm', otherletter: 'Lo',
+  mark: 'M', combiningmark: 'M', nonspacingmark: 'Mn', spacingmark: 'Mc', enclosingmark: 'Me',
+  number: 'N', decimalnumber: 'Nd', letternumber: 'Nl', othernumber: 'No',
+  punctuation: 'P', connectorpunctuation: 'Pc', dashpunctuation: 'Pd', openpunctuation: 'Ps', closepunctuation: 'Pe',
+  initialpunctuation: 'Pi', finalpunctuation: 'Pf', otherpunctuation: 'Po',
+  symbol: 'S', mathsymbol: 'Sm', currencysymbol: 'Sc', modifiersymbol: 'Sk', othersymbol: 'So',
+  separator: 'Z', spaceseparator: 'Zs', lineseparator: 'Zl', paragraphseparator: 'Zp',
+  other: 'C', control: 'Cc', format: 'Cf', privateuse: 'Co', unassigned: 'Cn',
+};
+
+/** The table name of an Oniguruma property name (case, spaces, underscores and hyphens ignored), if any. */
+function tableName(name: string): string | undefined {
+  const key = name.replace(/[\s_-]/g, '').toLowerCase();
+  for (const k of Object.keys(ONIG_PROPS)) if (k.toLowerCase() === key) return k;
+  return LONG_NAMES[key];
 }
 
 /**
@@ -50,10 +81,10 @@ function setToAtom(s: CharSet): string {
 
 const POSIX_LIKE: Record<string, () => CharSet> = {
   alpha: () => ({ body: '\\p{Alphabetic}', negated: false }),
-  digit: () => ({ body: '\\p{Nd}', negated: false }),
+  digit: () => ({ body: onigClass('digit'), negated: false }),
   space: () => ({ body: table().S, negated: false }),
   word: () => wordSet(),
-  alnum: () => ({ body: '\\p{Alphabetic}\\p{Nd}', negated: false }),
+  alnum: () => ({ body: '\\p{Alphabetic}' + onigClass('digit'), negated: false }),
   upper: () => ({ body: '\\p{Uppercase}', negated: false }),
   lower: () => ({ body: '\\p{Lowercase}', negated: false }),
   xdigit: () => ({ body: '0-9a-fA-F', negated: false }),
@@ -61,16 +92,15 @@ const POSIX_LIKE: Record<string, () => CharSet> = {
 };
 
 function wordSet(): CharSet {
-  // Oniguruma's Unicode \w: Letter | Mark | Decimal_Number | Connector_Punctuation
-  return { body: `${table().L}\\p{M}\\p{Nd}\\p{Pc}`, negated: false };
+  return { body: onigClass('word'), negated: false };
 }
 
 /** \p{name} as a set. */
 function propertySet(name: string, negated: boolean): CharSet {
   const key = name.replace(/[\s_-]/g, '').toLowerCase();
   let body: string | null = null;
-  if (key === 'l' || key === 'letter') body = table().L;
-  else if (key === 'n' || key === 'number') body = table().N;
+  const t = tableName(name);
+  if (t !== undefined && key !== 'digit' && key !== 'word' && key !== 'hex') body = onigClass(t);
   else if (POSIX_LIKE[key]) {
     const s = POSIX_LIKE[key]();
     return { body: s.body, negated: s.negated !== negated };
@@ -139,7 +169,7 @@ class Translator {
         return { set: { body: table().S, negated: c === 'S' } };
       case 'd':
       case 'D':
-        return { set: { body: '\\p{Nd}', negated: c === 'D' } };
+        return { set: { body: onigClass('digit'), negated: c === 'D' } };
       case 'w':
       case 'W': {
         const w = wordSet();
@@ -147,7 +177,7 @@ class Translator {
       }
       case 'h':
       case 'H':
-        return { set: { body: '0-9a-fA-F', negated: c === 'H' } };
+        return { set: { body: onigClass('hex'), negated: c === 'H' } };
       case 'p':
       case 'P': {
         if (this.peek() !== '{') this.fail('\\p without {name}');

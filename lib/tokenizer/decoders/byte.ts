@@ -1,7 +1,7 @@
 /** ByteLevel (GPT-2 byte characters back to UTF-8) and ByteFallback (<0xXX> tokens) decoders. */
 import { CHAR_TO_BYTE } from '../bytes';
 
-const lossy = new TextDecoder('utf-8');
+const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** ByteLevel: all tokens become one string; a token with a character outside the table stays as it is. */
 export function byteLevelDecode(tokens: string[]): string[] {
@@ -33,7 +33,7 @@ export function byteFallbackDecode(tokens: string[]): string[] {
   const flush = () => {
     if (pending.length === 0) return;
     try {
-      out.push(new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(pending)));
+      out.push(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(pending)));
     } catch {
       for (let k = 0; k < pending.length; k++) out.push('\ufffd');
     }

@@ -17,7 +17,7 @@ export class Charsmap {
   private readonly units: Uint32Array;
   private readonly normalized: Uint8Array;
   private readonly decoded = new Map<number, string>();
-  private readonly decoder = new TextDecoder('utf-8');
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
   /** @throws Error when the blob is not a charsmap (the caller names the file) */
   constructor(blob: Uint8Array) {

@@ -43,12 +43,30 @@ const lower = tk.lowercase();
 const { LOWER_MAP } = require('../../../dist/tokenizer/unicode-tables');
 
 const ch = (cp) => String.fromCodePoint(cp);
-// GPT-2 regex ('s|…| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+) as Oniguruma runs it:
-// x joins a run of letters after "a", of numbers after "0", of "other" after "!"
-const onigL = (cp) => byteLevel.preTokenizeString('a' + ch(cp)).length === 1;
-const onigN = (cp) => byteLevel.preTokenizeString('0' + ch(cp)).length === 1;
-const onigOther = (cp) => byteLevel.preTokenizeString('!' + ch(cp)).length === 1;
-const onigSpace = (cp) => !onigL(cp) && !onigN(cp) && !onigOther(cp);
+let ALL = '';
+for (let cp = 0; cp < MAX; cp++) if (!isSurrogate(cp)) ALL += ch(cp);
+
+/** The code points an Oniguruma regex (one character) matches, as HF's Split runs it. */
+function onigMatches(regex) {
+  const json = {
+    version: '1.0',
+    model: { type: 'WordPiece', vocab: { a: 0 }, unk_token: 'a', continuing_subword_prefix: '##', max_input_chars_per_word: 100 },
+    pre_tokenizer: { type: 'Split', pattern: { Regex: regex }, behavior: 'Removed', invert: false },
+  };
+  const pre = tk.Tokenizer.fromString(JSON.stringify(json)).getPreTokenizer();
+  const kept = new Set();
+  for (const [s] of pre.preTokenizeString(ALL)) for (const c of s) kept.add(c.codePointAt(0));
+  return (cp) => !kept.has(cp);
+}
+const onigL = onigMatches('\\p{L}');
+const onigN = onigMatches('\\p{N}');
+const onigSpace = onigMatches('\\s');
+/** Properties a tokenizer.json regex may name, as Oniguruma defines them. */
+const ONIG_PROPS = [
+  ['word', '\\w'], ['digit', '\\d'], ['hex', '\\h'],
+  ...'L Lu Ll Lt Lm Lo M Mn Mc Me N Nd Nl No P Pc Pd Ps Pe Pi Pf Po S Sm Sc Sk So Z Zs Zl Zp C Cc Cf Co Cn'.split(' ').map((c) => [c, `\\p{${c}}`]),
+  ...'Han Hiragana Katakana Hangul Latin Cyrillic Greek Arabic Hebrew Thai Devanagari Common Inherited'.split(' ').map((c) => [c, `\\p{${c}}`]),
+];
 // Digits(individual_digits) isolates char::is_numeric
 const rustNumeric = (cp) => digits.preTokenizeString('a' + ch(cp)).length === 2;
 // Whitespace: \w+|[^\w\s]+ (regex crate): x is \w when "a"+x is one piece
@@ -61,7 +79,8 @@ const regexSpace = (cp) => {
   const p = whitespace.preTokenizeString('!' + ch(cp));
   return !(p.length === 1 && p[0][0] === '!' + ch(cp));
 };
-const combiningMark = (cp) => stripAccents.normalizeString(ch(cp)) === '';
+const stripped = new Set(Array.from(stripAccents.normalizeString(ALL), (c) => c.codePointAt(0)));
+const combiningMark = (cp) => !stripped.has(cp);
 
 const cps = (s) => Array.from(s, (c) => c.codePointAt(0));
 const hex = (n) => n.toString(16);
@@ -107,6 +126,10 @@ const emit = (doc, name, data) => {
 emit('[start, end] pairs: \\p{L} as Oniguruma sees it (GPT-2 / Split regexes).', 'ONIG_LETTER', ranges(onigL));
 emit('[start, end] pairs: \\p{N} as Oniguruma sees it.', 'ONIG_NUMBER', ranges(onigN));
 emit('[start, end] pairs: \\s as Oniguruma sees it.', 'ONIG_SPACE', ranges(onigSpace));
+out.push('/** Oniguruma classes by name ([start, end] pairs), for the Replace / Split regex translation. */');
+out.push('export const ONIG_PROPS: Readonly<Record<string, readonly number[]>> = {');
+for (const [name, re] of ONIG_PROPS) out.push(`  ${JSON.stringify(name)}: [${ranges(onigMatches(re)).map((x) => '0x' + hex(x)).join(',')}],`);
+out.push('};');
 emit('[start, end] pairs: Rust char::is_numeric (Digits pre-tokenizer).', 'RUST_NUMERIC', ranges(rustNumeric));
 emit('[start, end] pairs: \\w of the regex crate (Whitespace pre-tokenizer).', 'REGEX_WORD', ranges(regexWord));
 emit('[start, end] pairs: \\s of the regex crate (Whitespace pre-tokenizer).', 'REGEX_SPACE', ranges(regexSpace));
