@@ -28,7 +28,8 @@ export interface ParseCtx {
 export function child(ctx: ParseCtx, key: string | number): ParseCtx {
   const path = typeof key === 'number' ? `${ctx.path}[${key}]` : `${ctx.path}.${key}`;
   if (ctx.depth + 1 > MAX_NESTING) {
-    throw badModel(ctx.file, `${ctx.path}: components nest more than ${MAX_NESTING} levels deep`);
+    const root = /^[^.[]*/.exec(ctx.path)![0];
+    throw badModel(ctx.file, `${root}: components nest more than ${MAX_NESTING} levels deep (at ${path.slice(0, 80)}…)`);
   }
   return { file: ctx.file, path, depth: ctx.depth + 1 };
 }

@@ -476,6 +476,12 @@ export function findMatches(re: RegExp, s: string, out: number[]): void {
     if (m === null) break;
     const start = m.index;
     const end = start + m[0].length;
+    if (start > 0 && isLow(s.charCodeAt(start)) && isHigh(s.charCodeAt(start - 1))) {
+      // V8 can report a match (e.g. an empty lookahead) inside a surrogate pair; Oniguruma
+      // works on whole characters: search again after the pair
+      lastEnd = start + 1;
+      continue;
+    }
     if (start === end && lastMatchEnd === end) {
       // an empty match right after the previous one: step one character and search again
       const c = s.charCodeAt(lastEnd);
@@ -489,4 +495,12 @@ export function findMatches(re: RegExp, s: string, out: number[]): void {
     prev = end;
   }
   if (prev !== s.length) out.push(prev, s.length, 0);
+}
+
+function isHigh(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function isLow(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
 }

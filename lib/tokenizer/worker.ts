@@ -1,6 +1,6 @@
 /**
  * Worker thread of TokenizerPool: builds the tokenizer from the spec it is given and answers
- * { id, text, lens, maxLength } (the texts concatenated, with their lengths) with the packed
+ * { id, text, lens, maxLength, truncationSide } (the texts concatenated, with their lengths) with the packed
  * batch encoding, transferring the arrays back.
  */
 import { readFileSync } from 'fs';
@@ -13,6 +13,7 @@ interface Job {
   text: string;
   lens: Int32Array;
   maxLength?: number;
+  truncationSide?: 'right' | 'left';
   /** Report this thread's CPU time for the job (benchmarks). */
   measure?: boolean;
 }
@@ -37,7 +38,7 @@ parentPort!.on('message', (job: Job) => {
       texts[i] = job.text.slice(off, off + job.lens[i]);
       off += job.lens[i];
     }
-    const r = tokenizer.encodeBatch(texts, { maxLength: job.maxLength });
+    const r = tokenizer.encodeBatch(texts, { maxLength: job.maxLength, truncationSide: job.truncationSide });
     const cpuNs = job.measure ? threadCpuNs() - cpu0 : undefined;
     parentPort!.postMessage({ id: job.id, ids: r.ids, typeIds: r.typeIds, cuSeqlens: r.cuSeqlens, cpuNs }, [
       r.ids.buffer as ArrayBuffer,
