@@ -21,6 +21,18 @@ let codes = new Uint16Array(256);
 
 /** The byte-level form of a well-formed string: its UTF-8 bytes, each as its character. */
 export function byteLevelString(s: string): string {
+  // printable ASCII maps to itself and the space to U+0120: the common case needs no copy
+  let plain = true;
+  let spaces = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20) spaces = true;
+    else if (c < 0x21 || c > 0x7e) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return spaces ? s.replaceAll(' ', '\u0120') : s;
   if (codes.length < s.length * 4) codes = new Uint16Array(s.length * 4 + 16);
   const out = codes;
   let n = 0;

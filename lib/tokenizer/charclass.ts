@@ -33,23 +33,6 @@ export class CharClass {
   }
 }
 
-/** A set from a list of single code points. */
-export function charClassOf(cps: readonly number[]): CharClass {
-  const ranges: number[] = [];
-  for (const c of [...cps].sort((a, b) => a - b)) ranges.push(c, c);
-  return new CharClass(ranges);
-}
-
-/** Code point at s[i] (a lone surrogate is returned as itself). */
-export function codePointAt(s: string, i: number): number {
-  const c = s.charCodeAt(i);
-  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-    const d = s.charCodeAt(i + 1);
-    if (d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
-  }
-  return c;
-}
-
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
@@ -59,19 +42,4 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export function wellFormed(s: string): string {
   LONE_SURROGATE.lastIndex = 0;
   return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\ufffd') : s;
-}
-
-/** Bytes of the UTF-8 encoding of s[from, to) (well-formed). */
-export function utf8Length(s: string, from = 0, to = s.length): number {
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }

@@ -3,7 +3,8 @@
  * not implemented here still loads (encoding never needs it); decode() then refuses it.
  */
 import { SbertError } from '../../errors';
-import { ParseCtx, bad, boolField, charField, child, component, itemCtx, listField, stringField, uintField } from '../json';
+import { prependScheme } from '../pre-tokenizers';
+import { ParseCtx, boolField, charField, child, component, itemCtx, listField, stringField, uintField } from '../json';
 import { Pattern, parsePattern } from '../pattern';
 import type { DecoderSpec } from '../spec';
 import { byteFallbackDecode, byteLevelDecode } from './byte';
@@ -29,11 +30,8 @@ export function parseDecoder(v: unknown, ctx: ParseCtx): DecoderSpec {
     }
     case 'WordPiece':
       return { type: 'WordPiece', prefix: stringField(d, 'prefix', '##', ctx), cleanup: boolField(d, 'cleanup', true, ctx) };
-    case 'Metaspace': {
-      const scheme = d.prepend_scheme ?? (d.add_prefix_space === false ? 'never' : 'always');
-      if (scheme !== 'always' && scheme !== 'first' && scheme !== 'never') throw bad(ctx, `prepend_scheme must be "always", "first" or "never"`);
-      return { type: 'Metaspace', replacement: charField(d, 'replacement', undefined, ctx), prependScheme: scheme };
-    }
+    case 'Metaspace':
+      return { type: 'Metaspace', replacement: charField(d, 'replacement', undefined, ctx), prependScheme: prependScheme(d, ctx) };
     case 'ByteLevel':
     case 'Fuse':
     case 'ByteFallback':

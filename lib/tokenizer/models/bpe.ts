@@ -139,6 +139,8 @@ export class BpeModel implements Model {
   private readonly unkId: number;
   private readonly cache = new IdsCache();
   private readonly heap = new MergeHeap();
+  /** Id of each single-code-unit token (no prefix / suffix), -1 when none: the usual first lookup. */
+  private readonly charIds = new Int32Array(0x10000).fill(-1);
   private sym = new Int32Array(64);
   private prev = new Int32Array(64);
   private next = new Int32Array(64);
@@ -168,6 +170,7 @@ export class BpeModel implements Model {
       this.merges.set(ida, idb, r, idn);
     }
     this.unkId = spec.unkToken === null ? -1 : this.vocab.getString(spec.unkToken);
+    for (let i = 0; i < tokens.length; i++) if (tokens[i].length === 1) this.charIds[tokens[i].charCodeAt(0)] = this.vocab.getString(tokens[i]);
   }
 
   tokenToId(token: string): number {
@@ -218,11 +221,12 @@ export class BpeModel implements Model {
     for (let i = 0; i < w.length; ) {
       const c = w.charCodeAt(i);
       const width = c >= 0xd800 && c <= 0xdbff && i + 1 < w.length ? 2 : 1;
+      const plain = width === 1 && (i === 0 || !prefix) && (i + 1 < w.length || !suffix);
       let s = width === 1 ? w[i] : w.slice(i, i + 2);
       if (i > 0 && prefix !== null) s = prefix + s;
       if (i + width === w.length && suffix !== null) s = s + suffix;
       i += width;
-      const id = this.vocab.getString(s);
+      const id = plain ? this.charIds[c] : this.vocab.getString(s);
       if (id >= 0) {
         if (pending) {
           sym[n++] = this.unkId;

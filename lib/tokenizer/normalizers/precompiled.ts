@@ -137,7 +137,27 @@ export class PrecompiledNormalizer implements Normalizer {
     return r;
   }
 
+  /** ASCII characters the charsmap leaves alone (CR excluded: CR LF is one cluster). */
+  private asciiPlain: Uint8Array | null = null;
+
+  private plainTable(): Uint8Array {
+    if (this.asciiPlain === null) {
+      const t = new Uint8Array(128);
+      for (let c = 0; c < 128; c++) t[c] = c !== 13 && this.transformChar(String.fromCharCode(c), 0, 1) === null ? 1 : 0;
+      this.asciiPlain = t;
+    }
+    return this.asciiPlain;
+  }
+
   normalize(s: string): string {
+    const plain = this.plainTable();
+    let k = 0;
+    while (k < s.length) {
+      const c = s.charCodeAt(k);
+      if (c >= 128 || plain[c] === 0) break;
+      k++;
+    }
+    if (k === s.length) return s;
     let out = '';
     let last = 0;
     const n = s.length;

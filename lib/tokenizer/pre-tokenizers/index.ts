@@ -29,7 +29,8 @@ function behavior(v: unknown, dflt: SplitBehavior | undefined, ctx: ParseCtx): S
   throw bad(ctx, `behavior must be one of ${BEHAVIORS.join(', ')} (got ${describe(v)})`);
 }
 
-function prependScheme(p: Record<string, unknown>, ctx: ParseCtx): 'always' | 'first' | 'never' {
+/** Metaspace's prepend_scheme (or the older add_prefix_space), read as HF reads it (pre-tokenizer and decoder). */
+export function prependScheme(p: Record<string, unknown>, ctx: ParseCtx): 'always' | 'first' | 'never' {
   const v = p.prepend_scheme;
   let scheme: 'always' | 'first' | 'never' = 'always';
   if (v !== undefined && v !== null) {
