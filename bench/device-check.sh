@@ -18,25 +18,27 @@
 #   unpack         .devtools/node.xz → .devtools/bin/node, .devtools/payload.tar.xz → build/,
 #                  dist/, node_modules/ (xz, or Python's lzma without it), inside the working tree
 #   card           nvidia-smi (under timeout) → $OUT/nvidia-smi.txt
-#   cuda-kernels   build/tests/cuda_kernels_test alone, no Node: every CUDA kernel vs its CPU
-#                  kernel, the engine vs the CPU engine → $OUT/cuda-kernels.log (full log).
-#                  Rerun one section: build/tests/cuda_kernels_test --only attention (also under
-#                  compute-sanitizer); SBERT_DEVICE_KERNEL_ARGS passes extra arguments.
+#   cuda-kernels   build/tests/cuda_ops_test then build/tests/cuda_engine_test, no Node: every
+#                  CUDA kernel vs its CPU kernel, the engine vs the CPU engine →
+#                  $OUT/cuda-kernels.log (both full logs). Rerun one section:
+#                  build/tests/cuda_ops_test --only attention (also under compute-sanitizer;
+#                  --list names each binary's sections); SBERT_DEVICE_KERNEL_ARGS passes extra
+#                  arguments to both, an --only list going to the binary that has each section.
 #   node           node --version, buildInfo(), cudaDevices() — every later Node step needs it
 #   gpu-encoder, gpu-similarity
 #                  test/gpu/encoder.test.js, test/gpu/similarity.test.js, each in its own Node
 #                  process (a sticky CUDA error stays in its file) → $OUT/gpu-tests.log.
-#                  (test/gpu/cuda.test.js only reruns cuda_kernels_test: covered by cuda-kernels.)
-#   models         random-weight MiniLM-L6 / BERT-base folders (bench/reference/make_models.py)
+#                  (test/gpu/cuda.test.js only reruns the two: covered by cuda-kernels.)
+#   models         random-weight MiniLM-L6 / BERT-base folders (tools/reference/make_models.py)
 #   ours           bench/encode-throughput.js: 10,000 STSb sentences, fp16 and bf16
-#   st             bench/reference/st_encode.py: sentence-transformers fp32 (the reference), fp16
+#   st             bench/peers/st_encode.py: sentence-transformers fp32 (the reference), fp16
 #                  timings
-#   compare        bench/reference/compare.py: FAILS when ours (fp16/bf16) vs ST fp32 has any
+#   compare        bench/peers/compare.py: FAILS when ours (fp16/bf16) vs ST fp32 has any
 #                  sentence below cosine 0.999; the table: sentences/s ours vs ST fp16
 #   similarity     bench/similarity.js --device cuda: 100k × 100k top-10; FAILS when top-10
 #                  agreement with the CPU on 256 sampled queries is below 0.99
 #   torch-topk     the peer: torch fp16 matmul + topk, same shape
-#   kernel-bench   cuda_kernels_test --bench-only (timings at BERT-base shapes, never asserted)
+#   kernel-bench   build/bench/cuda_kernels_bench (timings at BERT-base shapes, never asserted)
 # Output in $OUT (the device tool's folder; /tmp/sbert-device-check otherwise), 5 files (the tool
 # returns at most 8): device-check.json (the summary: every step's status, seconds and limit,
 # the kernel and test totals, the compare and similarity results), device-check.log
@@ -108,7 +110,8 @@ with tarfile.open(f'{devtools}/payload.tar.xz', 'r:xz') as tar:
 EOF
   fi
   chmod +x "$DEVTOOLS/bin/node.partial" && mv "$DEVTOOLS/bin/node.partial" "$DEVTOOLS/bin/node"
-  ls -la build/Release/sbert_native.node build/tests/cuda_kernels_test "$DEVTOOLS/bin/node" || return 1
+  ls -la build/Release/sbert_native.node build/tests/cuda_ops_test build/tests/cuda_engine_test \
+    build/bench/cuda_kernels_bench "$DEVTOOLS/bin/node" || return 1
   echo "dist: $(find dist -name '*.js' | wc -l) files; node_modules: $(ls node_modules | tr '\n' ' ')"
 }
 
@@ -119,25 +122,63 @@ step_card() {
   return $rc
 }
 
-# A kernel-test run that found no device (or a build without CUDA) proves nothing: a failure.
-run_kernel_test() {  # run_kernel_test LOG ARGS...
-  local log=$1
-  shift
-  build/tests/cuda_kernels_test "$@" > "$log" 2>&1
+# A CUDA test or bench run that found no device (or a build without CUDA) proves nothing: a
+# failure.
+run_cuda_binary() {  # run_cuda_binary BINARY LOG ARGS... (appends to LOG)
+  local bin=$1 log=$2
+  shift 2
+  local part="$WORK/$(basename "$bin").log"
+  "$bin" "$@" > "$part" 2>&1
   local rc=$?
-  if grep -q 'skipped: no CUDA device' "$log"; then
-    echo "cuda_kernels_test found no CUDA device: $(grep 'skipped' "$log")"
+  cat "$part" >> "$log"
+  if grep -q 'skipped: no CUDA device' "$part"; then
+    echo "$(basename "$bin") found no CUDA device: $(grep 'skipped' "$part")"
     return 1
   fi
   return $rc
 }
 
+# The arguments for one CUDA test binary: ARGS with an --only list cut to the sections BINARY
+# has (its --list); prints nothing and returns 1 when --only names none of them.
+kernel_args_for() {  # kernel_args_for BINARY ARGS...
+  local bin=$1
+  shift
+  local out=() sections
+  sections=$("$bin" --list 2> /dev/null | tr 'A-Z' 'a-z')
+  while [ $# -gt 0 ]; do
+    if [ "$1" = --only ] && [ $# -ge 2 ]; then
+      local keep="" name
+      for name in ${2//,/ }; do
+        if printf '%s\n' $sections | grep -qx "$(printf '%s' "$name" | tr 'A-Z' 'a-z')"; then keep="${keep:+$keep,}$name"; fi
+      done
+      [ -n "$keep" ] || return 1
+      out+=(--only "$keep")
+      shift 2
+    else
+      out+=("$1")
+      shift
+    fi
+  done
+  printf '%s\n' "${out[@]}"
+}
+
 step_cuda_kernels() {
-  # shellcheck disable=SC2086
-  run_kernel_test "$OUT/cuda-kernels.log" ${SBERT_DEVICE_KERNEL_ARGS:-}
-  local rc=$?
-  # The full log is in cuda-kernels.log; here the device line, sections, failures and totals.
-  grep -E '^(# |FAIL|[0-9]+ passed|cuda_kernels_test)' "$OUT/cuda-kernels.log" | tail -n 80
+  : > "$OUT/cuda-kernels.log"
+  local rc=0 ran=0 bin args argv
+  for bin in build/tests/cuda_ops_test build/tests/cuda_engine_test; do
+    # shellcheck disable=SC2086
+    if ! args=$(kernel_args_for "$bin" ${SBERT_DEVICE_KERNEL_ARGS:-}); then
+      echo "# $(basename "$bin"): none of the --only sections is here" | tee -a "$OUT/cuda-kernels.log"
+      continue
+    fi
+    ran=1
+    mapfile -t argv <<< "$args"
+    [ -n "$args" ] || argv=()
+    run_cuda_binary "$bin" "$OUT/cuda-kernels.log" "${argv[@]}" || rc=1
+  done
+  [ $ran = 1 ] || { echo "SBERT_DEVICE_KERNEL_ARGS selects no section of either binary"; rc=1; }
+  # The full logs are in cuda-kernels.log; here the device lines, sections, failures and totals.
+  grep -E '^(# |FAIL|[0-9]+ passed|cuda_)' "$OUT/cuda-kernels.log" | tail -n 80
   return $rc
 }
 
@@ -164,7 +205,7 @@ model_dirs() {
 }
 
 step_models() {
-  "$PYTHON" bench/reference/make_models.py --out "$WORK/models" --models "$MODELS_WANTED"
+  "$PYTHON" tools/reference/make_models.py --out "$WORK/models" --models "$MODELS_WANTED"
 }
 
 step_ours() {
@@ -173,12 +214,12 @@ step_ours() {
 }
 
 step_st() {
-  "$PYTHON" bench/reference/st_encode.py --models "$(model_dirs)" --sentences "$DEVTOOLS/stsb-sentences.txt" \
+  "$PYTHON" bench/peers/st_encode.py --models "$(model_dirs)" --sentences "$DEVTOOLS/stsb-sentences.txt" \
     --out "$WORK" --batch-sizes 32,128,512 --reps 2
 }
 
 step_compare() {
-  "$PYTHON" bench/reference/compare.py --work "$WORK" --json "$WORK/compare.json" --min-cosine 0.999 \
+  "$PYTHON" bench/peers/compare.py --work "$WORK" --json "$WORK/compare.json" --min-cosine 0.999 \
     --card "$(head -c 200 "$WORK/card" 2> /dev/null || echo unknown)" \
     --tests "$(cat "$WORK/tests-status" 2> /dev/null || echo unknown)" | tee "$WORK/compare.out"
 }
@@ -189,11 +230,12 @@ step_similarity() {
 }
 
 step_torch_topk() {
-  "$PYTHON" bench/reference/torch_topk.py --nq 100000 --nc 100000 | tee "$WORK/torch-topk.out"
+  "$PYTHON" bench/peers/torch_topk.py --nq 100000 --nc 100000 | tee "$WORK/torch-topk.out"
 }
 
 step_kernel_bench() {
-  run_kernel_test "$WORK/kernel-bench.log" --bench-only
+  : > "$WORK/kernel-bench.log"
+  run_cuda_binary build/bench/cuda_kernels_bench "$WORK/kernel-bench.log"
   local rc=$?
   cat "$WORK/kernel-bench.log"
   return $rc
@@ -246,7 +288,7 @@ write_summary() {  # write_summary FINISHED(true|false)
     peer=$(json_file_or_null "$WORK/torch-topk.json")
   fi
   local kernels tests
-  kernels=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/cuda-kernels.log" 2> /dev/null | tail -1)
+  kernels=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/cuda-kernels.log" 2> /dev/null | paste -sd ';' -)
   tests=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/gpu-tests.log" 2> /dev/null | paste -sd ';' -)
   {
     printf '{"script":"bench/device-check.sh","dry_run":%s,"finished":%s,' "$([ -n "$DRY" ] && echo true || echo false)" "$1"

@@ -2,16 +2,17 @@
 # Prepares, HERE (no GPU needed, nvcc needed), everything bench/device-check.sh needs on the GPU
 # machine, which has no Node, no network and must build nothing:
 #
-#   1. builds dist/ (tsc) and the CUDA addon + test binaries for sm_90 only (the H100/H200 lent
+#   1. builds dist/ (tsc) and the CUDA addon + test and bench binaries for sm_90 only (the H100/H200 lent
 #      here): npx cmake-js compile --out build-cuda --CDSBERT_CUDA=ON --CDSBERT_CUDA_ARCHS=90
 #      (SKIP_BUILD=1 packs what is there; BUILD_DIR=... picks another build folder);
 #   2. writes the git-ignored .devtools/, the one path to carry:
 #        node.xz          this machine's node, stripped, xz with the x86 filter (-9e); rebuilt
 #                         only when the node binary changes (it takes minutes on 2 cores)
 #        node.version     which node that is
-#        payload.tar.xz   ONE xz stream (so the GPU code the addon and the test binary share is
-#                         compressed once): build/Release/sbert_native.node,
-#                         build/tests/cuda_kernels_test, dist/**/*.js (no maps, no .d.ts), uvu
+#        payload.tar.xz   ONE xz stream (so the GPU code the addon and the CUDA binaries share
+#                         is compressed once): build/Release/sbert_native.node,
+#                         build/tests/cuda_ops_test, build/tests/cuda_engine_test,
+#                         build/bench/cuda_kernels_bench, dist/**/*.js (no maps, no .d.ts), uvu
 #                         and its dependencies under node_modules/, .devtools/stsb-sentences.txt
 #                         (the first 10,000 unique STS Benchmark sentences)
 #      device-check.sh unpacks it into the working tree there (xz, or Python's lzma);
@@ -40,7 +41,8 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   npx tsc -p tsconfig.json
   nice npx cmake-js compile --out "$B" --CDSBERT_CUDA=ON --CDSBERT_CUDA_ARCHS=90
 fi
-for f in "$B/Release/sbert_native.node" "$B/tests/cuda_kernels_test" dist/index.js dist/npy.js; do
+CUDA_BINARIES=(tests/cuda_ops_test tests/cuda_engine_test bench/cuda_kernels_bench)
+for f in "$B/Release/sbert_native.node" "${CUDA_BINARIES[@]/#/$B/}" dist/index.js dist/npy.js; do
   if [ ! -e "$f" ]; then
     echo "missing $f: build first (or drop SKIP_BUILD)" >&2
     exit 1
@@ -85,10 +87,13 @@ fi
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/build/Release" "$stage/build/tests" "$stage/node_modules" "$stage/$D"
+mkdir -p "$stage/build/Release" "$stage/build/tests" "$stage/build/bench" "$stage/node_modules" "$stage/$D"
 cp "$B/Release/sbert_native.node" "$stage/build/Release/"
-cp "$B/tests/cuda_kernels_test" "$stage/build/tests/"
-strip --strip-unneeded "$stage/build/Release/sbert_native.node" "$stage/build/tests/cuda_kernels_test" 2> /dev/null || true
+for f in "${CUDA_BINARIES[@]}"; do
+  cp "$B/$f" "$stage/build/$f"
+  strip --strip-unneeded "$stage/build/$f" 2> /dev/null || true
+done
+strip --strip-unneeded "$stage/build/Release/sbert_native.node" 2> /dev/null || true
 find dist -name '*.js' -exec cp --parents {} "$stage" \;
 for p in uvu dequal diff kleur sade mri; do cp -r "node_modules/$p" "$stage/node_modules/"; done
 
@@ -112,8 +117,8 @@ print('\n'.join(out[:10000]))
 EOF
 echo "sentences: $(wc -l < "$stage/$D/stsb-sentences.txt") lines"
 
-echo "packing the payload (addon, kernel test, dist/**/*.js, uvu, sentences) into one xz stream"
-# -9: a 64 MiB dictionary, so the test binary's copy of the GPU code matches the addon's.
+echo "packing the payload (addon, CUDA tests and bench, dist/**/*.js, uvu, sentences) into one xz stream"
+# -9: a 64 MiB dictionary, so each binary's copy of the GPU code matches the addon's.
 tar -C "$stage" --owner=0 --group=0 --sort=name -cf - build dist node_modules "$D" \
   | nice xz -T1 --x86 --lzma2=preset=9 -c > "$D/payload.tar.xz"
 ls -la "$D"

@@ -8,7 +8,7 @@
  *        [--check-queries 256] [--min-agreement 0.99]
  *
  * (c) kernel: the CPU similarity kernel's GFLOP/s (2·nq·nc·dim / time) against the machine's
- *     measured fp32 FMA peak. Both come from build/tests/similarity_test --bench (a C++ FMA loop
+ *     measured fp32 FMA peak. Both come from build/bench/similarity_bench (a C++ FMA loop
  *     with 16 independent AVX-512 chains — or 12 AVX2 chains — per thread, timed; then
  *     similarityTopK at 4096 × 16384 × 384, k = 10, best of 3, per ISA path), plus the same shape
  *     through the addon (semanticSearch, wall clock).
@@ -186,12 +186,12 @@ function cosineOf(a, i, b, j) {
   return d / Math.max(Math.sqrt(na * nb), 1e-30);
 }
 
-function findTestBinary(addonPath) {
+function findBenchBinary(addonPath) {
   const cands = [
-    process.env.SBERT_SIMILARITY_TEST,
-    path.join(path.dirname(addonPath), '..', 'tests', 'similarity_test'),
-    path.join(root, 'build', 'tests', 'similarity_test'),
-    path.join(root, 'build-cpu', 'tests', 'similarity_test'),
+    process.env.SBERT_SIMILARITY_BENCH,
+    path.join(path.dirname(addonPath), '..', 'bench', 'similarity_bench'),
+    path.join(root, 'build', 'bench', 'similarity_bench'),
+    path.join(root, 'build-cpu', 'bench', 'similarity_bench'),
   ].filter(Boolean);
   return cands.find((f) => fs.existsSync(f));
 }
@@ -226,9 +226,9 @@ async function main() {
 
   // (c) kernel vs peak
   if (only.has('kernel')) {
-    const bin = findTestBinary(addonPath);
+    const bin = findBenchBinary(addonPath);
     if (bin) {
-      const r = spawnSync(bin, ['--bench'], { encoding: 'utf8' });
+      const r = spawnSync(bin, [], { encoding: 'utf8' });
       const line = (r.stdout || '').trim().split('\n').pop();
       try {
         const k = JSON.parse(line);
@@ -251,7 +251,7 @@ async function main() {
         rows.push(['kernel', 'failed', `${bin}: ${(r.stderr || err.message).slice(0, 200)}`]);
       }
     } else {
-      rows.push(['kernel', 'skipped', 'similarity_test not built (npx cmake-js compile --out build)']);
+      rows.push(['kernel', 'skipped', 'build/bench/similarity_bench not built (npx cmake-js compile --out build)']);
     }
     // The same shape through the addon (wall clock, includes the JS wrapper).
     const q = randomEmb(4096, 384, 1);

@@ -5,7 +5,7 @@
  * STSb-train pairs with the all-MiniLM-L6-v2 shape (bench/make-minilm.js: vocab 30522, hidden
  * 384, 6 layers, 12 heads, FFN 1536, mean pooling + Normalize, random seeded weights), ours
  * (TrainingSession: packed, unpadded batches) vs the same plain-PyTorch model
- * (bench/reference/train_speed.py: Debian's torch, batches padded per text column as
+ * (bench/peers/train_speed.py: Debian's torch, batches padded per text column as
  * sentence-transformers pads them), same token ids, same threads, measured in the same run.
  * Dropout is off on both sides (the PyTorch model has none), so both do the same work.
  *
@@ -16,7 +16,7 @@
  * CPU time is the steadier number), ms per step, baseline RSS after loading the model and peak
  * RSS, and the fraction of the machine's fp32 FMA peak that the whole step reaches: useful
  * FLOPs (unpadded tokens; forward + backward = 3 × forward's GEMM and attention FLOPs) per
- * CPU-second against the per-core peak that build/tests/similarity_test --bench measures.
+ * CPU-second against the per-core peak that build/bench/similarity_bench measures.
  * Needs: dist/ and build/ (npx tsc; cmake-js compile), /usr/bin/python3 with torch (with
  * libopenblas0-pthread installed, or torch runs on the reference BLAS).
  */
@@ -97,9 +97,9 @@ function fmt(x, d = 1) {
 }
 
 function fmaPeakPerCore() {
-  const bin = path.join(ROOT, 'build', 'tests', 'similarity_test');
+  const bin = path.join(ROOT, 'build', 'bench', 'similarity_bench');
   if (!fs.existsSync(bin)) return undefined;
-  const r = spawnSync(bin, ['--bench'], { encoding: 'utf8' });
+  const r = spawnSync(bin, [], { encoding: 'utf8' });
   try {
     const k = JSON.parse((r.stdout || '').trim().split('\n').pop());
     const isa = require(path.join(ROOT, 'dist')).buildInfo().cpu.avx512 ? k.peakAvx512 : k.peakAvx2;
@@ -125,7 +125,7 @@ async function main() {
   const env = { ...process.env, SBERT_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   const peak = fmaPeakPerCore();
   console.log(`# train-cpu — ${os.cpus()[0].model}, ${threads} threads, MiniLM-L6 shape, cosine loss, STSb-train, ${steps} steps (${warmup} warm-up not timed)`);
-  console.log(`# fp32 FMA peak (similarity_test --bench): ${fmt(peak)} GFLOP/s per core-second; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`# fp32 FMA peak (build/bench/similarity_bench): ${fmt(peak)} GFLOP/s per core-second; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const results = [];
   for (const batch of batches) {
     const file = path.join(tmp, `b${batch}.json`);
@@ -144,7 +144,7 @@ async function main() {
       const r =
         who === 'ours'
           ? spawnSync(process.execPath, [__filename, '--child', file], { encoding: 'utf8', env, maxBuffer: 1 << 26 })
-          : spawnSync('/usr/bin/python3', [path.join(__dirname, 'reference', 'train_speed.py'), file, '--threads', String(threads), '--warmup', String(warmup)], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+          : spawnSync('/usr/bin/python3', [path.join(__dirname, 'peers', 'train_speed.py'), file, '--threads', String(threads), '--warmup', String(warmup)], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
       let out;
       process.stdout.write(`# ${who} batch ${batch}: ${r.status === 0 ? 'done' : `exit ${r.status}`}\n`);
       try {

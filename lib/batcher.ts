@@ -5,7 +5,8 @@
  * tiles. Here a batch submitted while the engine is idle is sent at once (no added latency);
  * batches submitted while it is busy wait and are merged — in arrival order, up to the token
  * budget, only with batches asking for the same outputs and the same pooling skip — into the
- * next native call, and each caller gets its own rows back. The engine's results do not depend on batch composition, so
+ * next native call (never beyond the smallest token budget among them), and each caller gets
+ * its own rows back. The engine's results do not depend on batch composition, so
  * merging never changes a caller's numbers.
  */
 import type { NativeEncodeOptions, NativeEngine } from './native';
@@ -78,16 +79,23 @@ export class EngineBatcher {
       });
   }
 
-  /** The head of the queue plus every later compatible batch that fits its token budget. */
+  /**
+   * The head of the queue plus every later compatible batch that fits: the merged call never
+   * exceeds the token budget of any batch in it (a caller's `batchTokens` bounds every native
+   * call its sentences ride in).
+   */
   private takeGroup(): Pending[] {
     const first = this.queue.shift()!;
     const group = [first];
     let tokens = first.batch.ids.length;
+    let budget = first.budget;
     for (let i = 0; i < this.queue.length; ) {
       const p = this.queue[i];
-      if (p.key === first.key && tokens + p.batch.ids.length <= first.budget) {
+      const merged = tokens + p.batch.ids.length;
+      if (p.key === first.key && merged <= budget && merged <= p.budget) {
         group.push(p);
-        tokens += p.batch.ids.length;
+        tokens = merged;
+        budget = Math.min(budget, p.budget);
         this.queue.splice(i, 1);
       } else {
         i++;

@@ -3,9 +3,9 @@
  * The `sbert` command: `sbert encode`, `sbert eval`, `sbert demo`, `sbert info`.
  * Exit codes: 0 success, 1 failure while running, 2 bad arguments.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { FILE_SIZE_LIMITS, formatBytes, readBoundedFile } from './bounded-file';
 import { parseDevice, parsePositiveInt, parsePrecision, parseQuantize, UsageError } from './cli-args';
 import { SentenceEncoder } from './encoder';
 import { SbertError } from './errors';
@@ -39,19 +39,40 @@ Commands:
   info     Print build information and the CUDA devices found
 `;
 
+/** Standard input, within the same cap as an --input file. */
+async function readStdin(): Promise<Buffer> {
+  const limit = FILE_SIZE_LIMITS.input;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    total += (chunk as Buffer).length;
+    if (total > limit) throw new SbertError('ERR_BAD_INPUT', `standard input: over the ${formatBytes(limit)} limit for input files`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * The --input file through the bounded reader: a missing or unreadable path is an argument
+ * error; a FIFO, a device or a file over the cap is ERR_BAD_INPUT (never a hang or a huge read).
+ */
+async function readInputFile(input: string): Promise<Buffer> {
+  try {
+    return await readBoundedFile(input, { kind: 'input', code: 'ERR_BAD_INPUT', missing: 'no such file' });
+  } catch (err) {
+    const errno = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    if (errno === 'ENOENT' || errno === 'EACCES' || errno === 'ENOTDIR') throw new UsageError(`cannot read --input ${(err as Error).message}`);
+    throw err;
+  }
+}
+
 async function readInput(input: string | undefined): Promise<string[]> {
   let text: string;
   if (input === undefined || input === '-') {
     if (input === undefined && process.stdin.isTTY) throw new UsageError('no --input given and stdin is a terminal');
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    text = Buffer.concat(chunks).toString('utf8');
+    text = (await readStdin()).toString('utf8');
   } else {
-    try {
-      text = await fs.promises.readFile(input, 'utf8');
-    } catch (err) {
-      throw new UsageError(`cannot read --input ${input}: ${(err as Error).message}`);
-    }
+    text = (await readInputFile(input)).toString('utf8');
   }
   if (text.length === 0) return [];
   // Windows, Unix and classic Mac line ends alike

@@ -16,6 +16,9 @@ import { isRepoId, resolveModel, type HubOptions } from './hub';
 import { quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
 import { defaultModelDir, resolveModelName } from './default-model';
+import { checkBatchTokens, CPU_BATCH_TOKENS, CUDA_BATCH_TOKENS, cutAtBudget, slicePacked } from './token-budget';
+
+export { MAX_BATCH_TOKENS } from './token-budget';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
 export type Precision = 'fp16' | 'bf16' | 'fp32';
@@ -27,7 +30,11 @@ export interface LoadOptions extends Pick<HubOptions, 'revision' | 'cacheDir' | 
   device?: Device;
   /** GPU storage precision (CUDA only; the CPU engine always computes in fp32). Default 'fp16'. */
   precision?: Precision;
-  /** Default token budget per native call for `encode` (sum of sequence lengths). */
+  /**
+   * Default token budget of one native call for `encode` (sum of sequence lengths, special
+   * tokens included; 8,192 on the CPU, 65,536 on a GPU). The engine also keeps workspaces for
+   * this many tokens between calls; a call asking for more releases its larger workspaces after.
+   */
   batchTokens?: number;
   /** Default `truncateDim` for `encode` (sentence-transformers' `truncate_dim`). */
   truncateDim?: number;
@@ -84,15 +91,6 @@ export type SentenceEncodeOptions = Omit<EncodeOptions, 'outputValue'>;
 
 const PRECISIONS: readonly QuantizationPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
-const CPU_BATCH_TOKENS = 8192;
-const CUDA_BATCH_TOKENS = 65536;
-/**
- * Largest token budget per native call. Workspaces grow with the tokens of each call (about
- * 4 × (6·hidden + intermediate) bytes per token on the CPU: ~15 GB at this cap for MiniLM), so
- * a larger budget only risks running out of memory without making anything faster.
- */
-export const MAX_BATCH_TOKENS = 1 << 20;
-
 /** Resolves a device string to the engine kind and index; throws when it cannot be used. */
 function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } {
   if (device === 'cpu') return { kind: 'cpu', index: 0 };
@@ -138,13 +136,6 @@ function truncateRows(e: Embeddings, dim: number, normalize: boolean): Embedding
     for (let j = 0; j < dim; j++) out[r * dim + j] = row[j] * scale;
   }
   return new Embeddings(out, e.count, dim);
-}
-
-function checkBatchTokens(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_BATCH_TOKENS) {
-    throw new RangeError(`${name} must be an integer in [1, ${MAX_BATCH_TOKENS}] (got ${String(v)})`);
-  }
-  return v;
 }
 
 /** Loads a model folder once and encodes sentences with it. */
@@ -233,6 +224,7 @@ export class SentenceEncoder {
         device: device.kind,
         deviceIndex: device.index,
         precision,
+        // Workspaces for the default budget stay allocated between calls (see LoadOptions).
         retainTokens: batchTokens,
       });
     } catch (err) {
@@ -487,13 +479,7 @@ export class SentenceEncoder {
     // indexOffset: a non-string put into the caller's array meanwhile is named by its index there
     const enc = this.tokenizer.encodeBatch(texts, { maxLength: this.maxSeqLength, indexOffset: start });
     // Cut at the budget using the real lengths (keep at least one sentence).
-    let count = texts.length;
-    while (count > 1 && enc.cuSeqlens[count] > batchTokens) count--;
-    const total = enc.cuSeqlens[count];
-    return {
-      count,
-      ids: count === texts.length ? enc.ids : enc.ids.slice(0, total),
-      cuSeqlens: count === texts.length ? enc.cuSeqlens : enc.cuSeqlens.slice(0, count + 1),
-    };
+    const count = cutAtBudget(enc.cuSeqlens, 0, texts.length, batchTokens);
+    return { count, ...slicePacked(enc, 0, count) };
   }
 }

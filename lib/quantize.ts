@@ -59,22 +59,6 @@ export interface HammingSearchOptions {
   topK?: number;
 }
 
-interface HammingNative {
-  hammingSearch(options: {
-    queries: Uint8Array | Int8Array;
-    queryCount: number;
-    corpus: Uint8Array | Int8Array;
-    corpusCount: number;
-    rowBytes: number;
-    topK: number;
-  }): Promise<{ indices: Int32Array; distances: Int32Array; k: number }>;
-  hammingInfo(): { kernel: string };
-}
-
-function addon(): HammingNative {
-  return native() as unknown as HammingNative;
-}
-
 const PRECISIONS: readonly QuantizationPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
 // Per-dimension min and max of m's rows in float32, NaN when a column holds NaN (numpy's min/max).
@@ -248,7 +232,7 @@ export async function hammingSearch(
   if (c.count === 0) return Array.from({ length: q.count }, () => []);
   let res: { indices: Int32Array; distances: Int32Array; k: number };
   try {
-    res = await addon().hammingSearch({
+    res = await native().hammingSearch({
       queries: q.data,
       queryCount: q.count,
       corpus: c.data,
@@ -264,5 +248,5 @@ export async function hammingSearch(
 
 /** The Hamming distance path in use: `'avx512-vpopcntdq'`, `'popcnt'` or `'portable'`. */
 export function hammingInfo(): { kernel: string } {
-  return addon().hammingInfo();
+  return native().hammingInfo();
 }

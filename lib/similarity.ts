@@ -15,7 +15,7 @@
  */
 import { Embeddings, EmbeddingsLike } from './embeddings';
 import { SbertError } from './errors';
-import { native } from './native';
+import { native, type NativePairOptions, type NativeRowsHandle, type NativeScoreFunction } from './native';
 import { describe, hitsPerQuery, nativeError, optionsObject, positiveInt, toMatrix, type Matrix } from './search-args';
 
 /**
@@ -23,7 +23,7 @@ import { describe, hitsPerQuery, nativeError, optionsObject, positiveInt, toMatr
  * (rows normalised first), the raw dot product, or the negative euclidean / manhattan distance
  * (so that, for all four, a higher score means more similar).
  */
-export type SimilarityFunction = 'cosine' | 'dot' | 'euclidean' | 'manhattan';
+export type SimilarityFunction = NativeScoreFunction;
 
 /**
  * Where a search runs: `'cpu'` (default), `'cuda'` (device 0), `'cuda:N'`, or `'auto'` (the first
@@ -114,42 +114,11 @@ export interface TextEncoderLike {
   encode(texts: string[]): Promise<EmbeddingsLike>;
 }
 
-// ---- native surface -------------------------------------------------------------------------
 
-/** A native-owned copy of a matrix's rows (opaque; see similarityRows in similarity_binding.cc). */
-type RowsHandle = { readonly __rows: unique symbol };
-
-/** The pair of row sets every native similarity call scores, and how. */
-interface PairOptions {
-  queries: RowsHandle;
-  corpus: RowsHandle;
-  /** [begin, end) of the handle's rows; default all. */
-  queryRange?: [number, number];
-  corpusRange?: [number, number];
-  scoreFunction: SimilarityFunction;
-  names?: [string, string];
-}
-
-interface SimilarityNative {
-  similarityRows(options: { data: Float32Array; count: number; dim: number }): RowsHandle;
-  similarityMatrix(options: PairOptions): Promise<Float32Array>;
-  topKSimilarity(
-    options: PairOptions & { topK: number; device: 'cpu' | 'cuda'; deviceIndex: number },
-  ): Promise<{ indices: Int32Array; scores: Float32Array; k: number }>;
-  thresholdSimilarity(
-    options: PairOptions & { threshold: number; minCount: number },
-  ): Promise<{ rowPtr: Float64Array; indices: Int32Array; scores: Float32Array }>;
-  similarityInfo(): { kernel: string; cudaMaxK: number };
-  cudaDevices(): { index: number }[];
-}
-
-function addon(): SimilarityNative {
-  return native() as unknown as SimilarityNative;
-}
 
 /** The CPU micro-kernel in use (`'avx512'`, `'avx2-fma'` or `'portable'`) and the largest topK the CUDA kernel fuses (0 without CUDA). */
 export function similarityInfo(): { kernel: string; cudaMaxK: number } {
-  return addon().similarityInfo();
+  return native().similarityInfo();
 }
 
 // ---- argument checks ------------------------------------------------------------------------
@@ -176,8 +145,8 @@ function scoreFn(opts: { scoreFunction?: unknown; fn?: unknown }): SimilarityFun
 
 // A native-owned copy of m's rows: taken synchronously, before the caller's first await, so no
 // worker ever reads the caller's (detachable) memory.
-function ownRows(m: Matrix): RowsHandle {
-  return addon().similarityRows({ data: m.data, count: m.count, dim: m.dim });
+function ownRows(m: Matrix): NativeRowsHandle {
+  return native().similarityRows({ data: m.data, count: m.count, dim: m.dim });
 }
 
 function parseDevice(value: unknown): { device: 'cpu' | 'cuda'; index: number } {
@@ -186,11 +155,11 @@ function parseDevice(value: unknown): { device: 'cpu' | 'cuda'; index: number } 
   if (value === 'auto') {
     let devices: unknown[] = [];
     try {
-      devices = addon().cudaDevices();
+      devices = native().cudaDevices();
     } catch {
       devices = [];
     }
-    return devices.length > 0 && addon().similarityInfo().cudaMaxK > 0 ? { device: 'cuda', index: 0 } : { device: 'cpu', index: 0 };
+    return devices.length > 0 && native().similarityInfo().cudaMaxK > 0 ? { device: 'cuda', index: 0 } : { device: 'cpu', index: 0 };
   }
   if (value === 'cuda') return { device: 'cuda', index: 0 };
   const m = /^cuda:(\d+)$/.exec(value);
@@ -200,12 +169,12 @@ function parseDevice(value: unknown): { device: 'cpu' | 'cuda'; index: number } 
 
 // Native top-k of every query against corpus rows; scores/indices [nq × k] best first.
 async function topK(
-  options: PairOptions & { topK: number },
+  options: NativePairOptions & { topK: number },
   device: { device: 'cpu' | 'cuda'; index: number },
   stack: string | undefined,
 ): Promise<{ indices: Int32Array; scores: Float32Array; k: number }> {
   try {
-    return await addon().topKSimilarity({ ...options, device: device.device, deviceIndex: device.index });
+    return await native().topKSimilarity({ ...options, device: device.device, deviceIndex: device.index });
   } catch (err) {
     throw nativeError(err, stack);
   }
@@ -234,7 +203,7 @@ export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, options: 
   try {
     const queries = ownRows(am);
     const corpus = a === b ? queries : ownRows(bm);
-    return await addon().similarityMatrix({ queries, corpus, scoreFunction: fn, names: ['a', 'b'] });
+    return await native().similarityMatrix({ queries, corpus, scoreFunction: fn, names: ['a', 'b'] });
   } catch (err) {
     throw nativeError(err, stack);
   }
@@ -282,7 +251,7 @@ export async function semanticSearch(
   const device = parseDevice(opts.device);
   if (q.count === 0) return [];
   if (c.count === 0) return Array.from({ length: q.count }, () => []);
-  let handles: { queries: RowsHandle; corpus: RowsHandle };
+  let handles: { queries: NativeRowsHandle; corpus: NativeRowsHandle };
   try {
     const queryRows = ownRows(q);
     handles = { queries: queryRows, corpus: corpus === queries ? queryRows : ownRows(c) };
@@ -351,7 +320,7 @@ export async function paraphraseMining(
   }
   const n = emb.count;
   if (n < 2) return [];
-  let rows: RowsHandle;
+  let rows: NativeRowsHandle;
   try {
     rows = ownRows(emb);
   } catch (err) {
@@ -362,7 +331,7 @@ export async function paraphraseMining(
   const chunks: { start: number; res: { indices: Int32Array; scores: Float32Array; k: number } }[] = [];
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
-    const pair: PairOptions = { queries: rows, corpus: rows, corpusRange: [start, end], scoreFunction: fn, names: ['embeddings', 'embeddings'] };
+    const pair: NativePairOptions = { queries: rows, corpus: rows, corpusRange: [start, end], scoreFunction: fn, names: ['embeddings', 'embeddings'] };
     const res = await topK({ ...pair, topK: Math.min(k + 1, end - start) }, device, stack);
     chunks.push({ start, res });
   }
@@ -474,8 +443,8 @@ export async function communityDetection(embeddings: EmbeddingsLike, options: Co
   const minSize = Math.min(minSizeOpt, n);
 
   const extracted: number[][] = [];
-  const nat = addon();
-  let rows: RowsHandle;
+  const nat = native();
+  let rows: NativeRowsHandle;
   try {
     rows = ownRows(emb);
   } catch (err) {

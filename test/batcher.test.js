@@ -85,6 +85,23 @@ test('different options and the token budget keep batches apart', async () => {
   for (const c of engine.calls) assert.ok(c.ids.length <= 10);
 });
 
+test('a merged call stays within the budget of every batch in it, not only the first', async () => {
+  const engine = fakeEngine();
+  const b = new EngineBatcher(engine, DIM, HIDDEN);
+  const budgets = [100, 100, 5, 100, 6, 100];
+  const inputs = [batch(1, [1]), batch(10, [3]), batch(20, [2]), batch(30, [2]), batch(40, [2]), batch(50, [3])];
+  const results = await Promise.all(inputs.map((x, i) => b.submit(x, SENT, budgets[i])));
+  // Call 1: the first batch alone. Call 2 starts at 10 (budget 100): 20 (budget 5) joins (3 + 2
+  // = 5 ≤ 5), then every later batch would push the call past 5 tokens. Call 3 starts at 30:
+  // 40 (budget 6) joins (4 ≤ 6), 50 would make 7 > 6.
+  assert.equal(engine.calls.map((c) => c.ids[0]), [1, 10, 30, 50]);
+  for (const c of engine.calls) {
+    const members = inputs.map((x, i) => ({ first: x.ids[0], budget: budgets[i] })).filter((m) => c.ids.includes(m.first));
+    for (const m of members) assert.ok(c.ids.length <= m.budget, `call with ${c.ids.length} tokens carries a batch of budget ${m.budget}`);
+  }
+  assert.equal(Array.from(results[4].sentence), [40, 2, 3]);
+});
+
 test('a failed call rejects every caller in it, and later calls still run', async () => {
   const engine = fakeEngine({ fail: true });
   const b = new EngineBatcher(engine, DIM, HIDDEN);

@@ -1,6 +1,8 @@
-// The bundled model (models/default-en): it loads by default, gives sensible similarities, its
-// published scores are what the evaluator computes, and the corpus it was distilled on holds no
-// sentence of any evaluation set.
+// The bundled model (models/default-en): it loads by default, its embeddings equal a plain
+// PyTorch forward of the shipped weights (test/fixtures/default-en, written by
+// tools/reference/make_default_model_reference.py: the check that does not go through our own
+// evaluator), it gives sensible similarities, its published scores are what the evaluator
+// computes, and the corpus it was distilled on holds no sentence of any evaluation set.
 'use strict';
 const { test } = require('uvu');
 const assert = require('uvu/assert');
@@ -11,6 +13,7 @@ const zlib = require('node:zlib');
 const { SentenceEncoder, defaultModelDir, DEFAULT_MODEL_NAME } = require('../dist');
 const { evaluateStsTask } = require('../dist/eval');
 const { evaluationKeys, sentenceKey } = require('../tools/default-model/corpus');
+const { readReference, cosine } = require('./helpers/reference');
 
 const root = path.join(__dirname, '..');
 const modelDir = path.join(root, 'models', 'default-en');
@@ -58,6 +61,32 @@ test('SentenceEncoder.load() and load("default") give the bundled model; it fits
   } finally {
     a.dispose();
     b.dispose();
+  }
+});
+
+test('the shipped weights give the embeddings of a plain PyTorch forward (42 sentences, cosine ≥ 0.99999 each)', async () => {
+  const ref = readReference('default-en');
+  // The fixture was made from these exact files: a retrained model needs a new fixture.
+  for (const [file, hash] of Object.entries(ref.meta.weights)) {
+    const now = crypto.createHash('sha256').update(fs.readFileSync(path.join(modelDir, file))).digest('hex');
+    assert.is(now, hash, `${file} changed since test/fixtures/default-en was written: rerun tools/reference/make_default_model_reference.py`);
+  }
+  const { shape, data } = ref.tensors.sentence_embedding;
+  assert.equal(shape, [ref.sentences.length, 512]);
+  const enc = await SentenceEncoder.load({ device: 'cpu' });
+  try {
+    const ids = ref.sentences.map((s) => Array.from(enc.tokenizer.encode(s, { maxLength: ref.meta.maxSeqLength }).ids));
+    assert.equal(ids, ref.meta.ids, 'our tokenizer gives the ids the reference ran on');
+    assert.is(Math.max(...ids.map((x) => x.length)), 128, 'one sentence is truncated at max_seq_length');
+    const emb = await enc.encode(ref.sentences);
+    let worst = 1, worstAt = -1;
+    for (let i = 0; i < ref.sentences.length; i++) {
+      const c = cosine(emb.row(i), data.subarray(i * 512, (i + 1) * 512));
+      if (!(c >= worst)) [worst, worstAt] = [c, i];
+    }
+    assert.ok(worst >= 0.99999, `min cosine ${worst} at sentence ${worstAt}: ${JSON.stringify(ref.sentences[worstAt])}`);
+  } finally {
+    enc.dispose();
   }
 });
 

@@ -1,5 +1,5 @@
 // Dense modules end to end: each folder of test/fixtures/dense-chains/ (written by
-// bench/reference/make_dense_chains.py) chains a Pooling mode with Dense layers of a different
+// tools/reference/make_dense_chains.py) chains a Pooling mode with Dense layers of a different
 // activation (identity after cls+mean, relu then exact-erf GELU after max, sigmoid after
 // mean_sqrt_len_tokens, tanh then a bias-free identity after mean), with or without Normalize.
 // The CPU engine's sentence embeddings must equal a plain-PyTorch float64 forward of the same
@@ -53,7 +53,9 @@ test('dense chains are written in the classic sentence-transformers layout', () 
   for (const name of CHAINS) {
     const dir = folderOf(name);
     const modules = JSON.parse(fs.readFileSync(path.join(dir, 'modules.json'), 'utf8'));
-    for (const m of modules.filter((m) => m.type === 'sentence_transformers.models.Dense')) {
+    const dense = modules.filter((m) => m.type === 'sentence_transformers.models.Dense');
+    assert.ok(dense.length > 0, `${name} has a Dense module`);
+    for (const m of dense) {
       const cfg = JSON.parse(fs.readFileSync(path.join(dir, m.path, 'config.json'), 'utf8'));
       assert.equal(Object.keys(cfg).sort(), ['activation_function', 'bias', 'in_features', 'out_features'], `${name}/${m.path}`);
       assert.match(cfg.activation_function, /^torch\.nn\.modules\.(activation|linear)\.[A-Za-z]+$/, `${name}/${m.path}`);

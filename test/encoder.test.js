@@ -265,7 +265,7 @@ test('a folder that is not loadable → ERR_BAD_MODEL; a missing GPU → ERR_NO_
   }
 });
 
-test('weights are read from the file by native code: lazy views equal eager ones; a file cut after its header was read is ERR_BAD_MODEL naming the tensor', async () => {
+test('weights are read from the file by native code: tensor sources hold no bytes, their ranges read back equal the eager views; a file cut after its header was read is ERR_BAD_MODEL naming the tensor', async () => {
   const w = require('../dist/weights');
   const { native } = require('../dist/native');
   const file = path.join(TINY, 'model.safetensors');
@@ -273,8 +273,11 @@ test('weights are read from the file by native code: lazy views equal eager ones
   const lazy = await w.readSafetensorsLazy(file);
   for (const [name, v] of eager.tensors) {
     const l = lazy.tensors.get(name);
-    assert.ok(l.file && l.file.path === file, `${name} knows its file`);
-    assert.equal(Buffer.from(l.bytes), Buffer.from(v.bytes), `${name}: lazy bytes equal the file's`);
+    assert.ok(w.isTensorSource(l) && !w.isTensorSource(v), `${name}: a source when lazy, bytes when eager`);
+    assert.equal([l.file, l.byteLength], [file, v.bytes.byteLength], `${name} knows its file and length`);
+    assert.not.ok('bytes' in l, `${name}: a source has no bytes property (nothing hides a read behind it)`);
+    assert.equal(Buffer.from(await w.readTensorBytes(l)), Buffer.from(v.bytes), `${name}: the source's range equals the file's bytes`);
+    assert.is(await w.readTensorBytes(v), v.bytes, 'a view\'s bytes are its own');
   }
   const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'sbert-cut-'));
   fs.cpSync(TINY, tmp, { recursive: true });
@@ -287,6 +290,38 @@ test('weights are read from the file by native code: lazy views equal eager ones
   assert.is(err.code, 'ERR_BAD_MODEL');
   assert.match(err.message, /tensor embeddings\.word_embeddings\.weight: cannot read/);
   fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('finite weights that overflow fp32 arithmetic give ERR_BAD_MODEL at encode, never NaN embeddings (sentence and token outputs)', async () => {
+  // A copy of tiny whose first layer's FFN weights are all 1e30: u = h·W1 is ~1e31, then f·W2
+  // overflows to infinity and LayerNorm makes NaN — as PyTorch would compute it.
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'sbert-overflow-'));
+  try {
+    fs.cpSync(TINY, dir, { recursive: true });
+    const file = path.join(dir, 'model.safetensors');
+    const buf = fs.readFileSync(file);
+    const headerLen = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8'));
+    for (const name of ['encoder.layer.0.intermediate.dense.weight', 'encoder.layer.0.output.dense.weight']) {
+      const [a, b] = header[name].data_offsets;
+      assert.is(header[name].dtype, 'F32');
+      for (let o = 8 + headerLen + a; o < 8 + headerLen + b; o += 4) buf.writeFloatLE(1e30, o);
+    }
+    fs.writeFileSync(file, buf);
+    const enc = await SentenceEncoder.load(dir, { device: 'cpu' });
+    try {
+      for (const outputValue of ['sentence_embedding', 'token_embeddings']) {
+        const err = await enc.encode(['a man is eating food.', 'hi'], { outputValue }).then(() => undefined, (e) => e);
+        assert.ok(err instanceof SbertError, `${outputValue}: rejects with an SbertError (got ${err})`);
+        assert.is(err.code, 'ERR_BAD_MODEL');
+        assert.match(err.message, /non-finite value for (sentence|token) 0/);
+      }
+    } finally {
+      enc.dispose();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('truncateDim (Matryoshka): the first N dims after the model\'s modules; normalize renormalizes the cut rows', async () => {
@@ -420,17 +455,17 @@ test('prompts: promptName, prompt, default_prompt_name, encodeQuery/encodeDocume
   }
 });
 
-test('native encode: poolSkipTokens must be an integer in [0, 2^31 - 1] (RangeError), beyond a sequence it pools nothing', async () => {
+test('native encode: poolSkipTokens must be an integer in [0, 2^31 - 1] (RangeError; TypeError for a non-number), beyond a sequence it pools nothing', async () => {
   const enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
   try {
     const engine = enc.engine; // the native engine behind the encoder
     const ids = Int32Array.from(enc.tokenizer.encode('a b c').ids);
     const cuSeqlens = new Int32Array([0, ids.length]);
-    for (const v of [-1, 1.5, NaN, '2', 2 ** 31, null]) {
+    for (const [v, type] of [[-1, RangeError], [1.5, RangeError], [NaN, RangeError], ['2', TypeError], [2 ** 31, RangeError], [null, TypeError]]) {
       // Argument errors are thrown by the call itself, before any work is queued.
       assert.throws(
         () => engine.encode({ ids, cuSeqlens, sentence: true, tokens: false, normalize: false, poolSkipTokens: v }),
-        (e) => e instanceof RangeError && /poolSkipTokens/.test(e.message),
+        (e) => e instanceof type && /^options\.poolSkipTokens must be/.test(e.message),
         `poolSkipTokens ${String(v)}`,
       );
     }

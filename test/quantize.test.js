@@ -1,8 +1,8 @@
 // quantizeEmbeddings (lib/quantize.ts) against (1) values numpy computes with sentence-
-// transformers' quantize_embeddings arithmetic (test/fixtures/quantize/, made by make.py with
-// Debian's python3) and (2) a plain, independent implementation written below; hammingSearch
-// against a brute-force popcount, on the best path of this CPU and, in child processes, on the
-// popcnt and portable paths.
+// transformers' quantize_embeddings arithmetic (test/fixtures/quantize/, made by
+// tools/reference/make_quantize_fixture.py with Debian's python3) and (2) a plain, independent
+// implementation written below; hammingSearch against a brute-force popcount, on the best path
+// of this CPU and, in child processes, on the popcnt and portable paths.
 'use strict';
 const { test } = require('uvu');
 const assert = require('uvu/assert');

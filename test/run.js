@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: runs every uvu test file under test/ (test/gpu/ only where a CUDA device is
 // present — otherwise a notice says it was skipped), then prints uvu's totals as one
-// "N passed, N failed" line and exits non-zero on any failure.
+// "N passed, N failed, N skipped" line and exits non-zero on any failure. A test that cannot run
+// here (a missing optional package, no GPU) is registered as skipped with its reason
+// (test/helpers/skip.js) and listed under the summary, never left out silently.
 //   node test/run.js             all non-GPU tests (+ test/gpu when a GPU is present)
 //   node test/run.js --gpu-only  only test/gpu (fails when there is no GPU)
 //   node test/run.js PATTERN     only files whose path matches PATTERN (a regex; test/gpu files
@@ -12,6 +14,7 @@
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -24,6 +27,12 @@ if (timeoutAt >= 0 && !(fileTimeoutS > 0)) {
   process.exit(2);
 }
 const pattern = args.find((a, i) => !a.startsWith('--') && !(timeoutAt >= 0 && i === timeoutAt + 1));
+
+// test/helpers/skip.js appends {name, reason} lines here; read back for the summary.
+const skipLog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-test-')), 'skips.jsonl');
+fs.writeFileSync(skipLog, '');
+/** Skips that did not come from a uvu file (a whole folder left out), with their reasons. */
+const extraSkips = [];
 
 function gpuCount() {
   try {
@@ -39,7 +48,8 @@ function runUvu(dir, ignore, filePattern, timeoutS) {
   const uvu = path.join(path.dirname(require.resolve('uvu', { paths: [root] })), '..', 'bin.js');
   const argv = [uvu, dir, filePattern, '--no-color'];
   for (const i of ignore) argv.push('-i', i);
-  const options = { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 };
+  const env = { ...process.env, SBERT_TEST_SKIP_LOG: skipLog };
+  const options = { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 };
   if (timeoutS) Object.assign(options, { timeout: timeoutS * 1000, killSignal: 'SIGKILL' });
   const res = spawnSync(process.execPath, argv, options);
   process.stdout.write(res.stdout || '');
@@ -91,10 +101,26 @@ if (gpuOnly) {
     results.push(...runGpuFiles());
   } else {
     console.log('\ntest/gpu: SKIPPED — no CUDA device on this machine (the GPU tests run where cudaDevices() is non-empty)');
+    const selector = pattern ? new RegExp(pattern, 'i') : undefined;
+    for (const f of fs.readdirSync(path.join(root, 'test', 'gpu')).sort()) {
+      if (f.endsWith('.test.js') && (!selector || selector.test(`gpu/${f}`))) {
+        extraSkips.push({ name: `test/gpu/${f} (the whole file)`, reason: 'no CUDA device on this machine' });
+      }
+    }
   }
 }
 const passed = results.reduce((a, r) => a + r.passed, 0);
 const failed = results.reduce((a, r) => a + r.failed, 0);
-const skipped = results.reduce((a, r) => a + r.skipped, 0);
-console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+const recorded = fs.readFileSync(skipLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+fs.rmSync(path.dirname(skipLog), { recursive: true, force: true });
+const uvuSkipped = results.reduce((a, r) => a + r.skipped, 0);
+const skipped = Math.max(uvuSkipped, recorded.length) + extraSkips.length;
+if (skipped > 0) {
+  console.log(`\nSkipped (${skipped}):`);
+  for (const s of [...recorded, ...extraSkips]) console.log(`  - ${s.name}: ${s.reason}`);
+  if (uvuSkipped > recorded.length) {
+    console.log(`  - ${uvuSkipped - recorded.length} test(s) skipped without a reason (test.skip used directly: use test/helpers/skip.js)`);
+  }
+}
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || results.some((r) => r.status !== 0) ? 1 : 0);

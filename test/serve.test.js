@@ -514,15 +514,18 @@ test('close() drains: in-flight requests are answered (Connection: close), new c
   const g = gatedEncoder();
   const { s, port: p } = await started(g, {});
   const texts = ['one', 'two', 'three'];
+  // The order of events, not a sleep, shows that close() waits: it may not resolve before the
+  // gate that holds the replies opens.
+  const events = [];
   const inFlight = texts.map((t) => request(p, 'POST', '/embed', { inputs: t }));
   await waitFor(() => g.waiting === 3, 'three requests in the encoder');
   let closed = false;
-  const closing = s.close().then(() => (closed = true));
-  await new Promise((r) => setTimeout(r, 50));
-  assert.is(closed, false, 'close() waits for the requests in flight');
+  const closing = s.close().then(() => (closed = true, events.push('closed')));
   const refused = await request(p, 'GET', '/health').catch((e) => e);
   assert.instance(refused, Error);
   assert.is(refused.code, 'ECONNREFUSED');
+  assert.is(closed, false, 'close() waits for the requests in flight');
+  events.push('released');
   g.release();
   const replies = await Promise.all(inFlight);
   const expected = await enc.encode(texts, { normalize: true });
@@ -532,7 +535,7 @@ test('close() drains: in-flight requests are answered (Connection: close), new c
     assert.equal(bitsOf(r.json[0]), bitsOfF32(expected.row(i)));
   });
   await closing;
-  assert.ok(closed);
+  assert.equal(events, ['released', 'closed']);
 });
 
 test('`sbert serve` answers, then exits 0 on SIGTERM', async () => {

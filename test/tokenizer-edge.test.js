@@ -1,5 +1,5 @@
 // BERT tokenizer edge cases: differential goldens from HF tokenizers 0.23.2 over several
-// configurations (test/fixtures/tokenizer/gen-extra-goldens.py), each normalization /
+// configurations (tools/reference/make_tokenizer_goldens.py), each normalization /
 // pre-tokenization rule with explicit examples, lone surrogates, huge inputs (their timings:
 // bench/tokenizer-edge.js).
 const path = require('path');
@@ -22,8 +22,13 @@ const ids = (text, opts) => arr(tok.encode(text, opts).ids);
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const show = (s) => JSON.stringify(s).slice(0, 120);
 
+test('reference goldens: every configuration is there', () => {
+  assert.is(extra.configs.length, 9);
+});
+
 for (const cfg of extra.configs) {
   test(`reference goldens, config "${cfg.name}": encode, truncation, pairs, decode`, () => {
+    for (const part of ['cases', 'truncated', 'pairs', 'decode']) assert.ok(cfg[part].length > 0, `${cfg.name}: no ${part}`);
     const j = structuredClone(cfg.tokenizer);
     j.model.vocab = tokenizerJson.model.vocab;
     const t = loadTokenizerFromJson(j);

@@ -26,6 +26,7 @@ const arr = (a) => Array.from(a);
 
 /** Compare every case, report the first few differences. */
 function checkAll(cases, encode, label) {
+  assert.ok(cases.length > 0, `${label}: the fixture holds no case`);
   const bad = [];
   for (const c of cases) {
     const got = encode(c);

@@ -1,16 +1,16 @@
 'use strict';
 // pytorch_model.bin through the restricted unpickler: files written by real torch (1.13, see
-// tools/make-pickle-fixtures.py) compared with the values torch itself read back, a model folder
+// tools/reference/make_pickle_fixtures.py) compared with the values torch itself read back, a model folder
 // with .bin weights against the same weights as safetensors, and malicious pickles refused.
 const { test } = require('uvu');
 const assert = require('uvu/assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const zlib = require('node:zlib');
 const w = require('../dist/weights');
 const { parseTorchCheckpoint, readTorchCheckpoint } = require('../dist/weights/torch-pickle');
 const { SentenceEncoder } = require('../dist');
+const { zip } = require('./helpers/zip-writer');
 
 const FIX = path.join(__dirname, 'fixtures');
 const PKL = path.join(FIX, 'pickle');
@@ -38,43 +38,6 @@ function elements(view) {
     case 'I64': return Array.from({ length: view.bytes.byteLength / 8 }, (_, i) => Number(dv.getBigInt64(i * 8, true)));
     default: return Array.from(w.toInt32(view));
   }
-}
-
-/** A minimal ZIP writer (stored or deflated entries) for crafted archives. */
-function zip(entries, { deflate = false } = {}) {
-  const locals = [];
-  const central = [];
-  let offset = 0;
-  for (const [name, content] of Object.entries(entries)) {
-    const data = Buffer.from(content);
-    const body = deflate ? zlib.deflateRawSync(data) : data;
-    const nameBuf = Buffer.from(name);
-    const head = Buffer.alloc(30);
-    head.writeUInt32LE(0x04034b50, 0);
-    head.writeUInt16LE(deflate ? 8 : 0, 8);
-    head.writeUInt32LE(zlib.crc32 ? zlib.crc32(data) : 0, 14);
-    head.writeUInt32LE(body.length, 18);
-    head.writeUInt32LE(data.length, 22);
-    head.writeUInt16LE(nameBuf.length, 26);
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE(deflate ? 8 : 0, 10);
-    cd.writeUInt32LE(body.length, 20);
-    cd.writeUInt32LE(data.length, 24);
-    cd.writeUInt16LE(nameBuf.length, 28);
-    cd.writeUInt32LE(offset, 42);
-    locals.push(head, nameBuf, body);
-    central.push(cd, nameBuf);
-    offset += 30 + nameBuf.length + body.length;
-  }
-  const cdBuf = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(entries).length, 8);
-  end.writeUInt16LE(Object.keys(entries).length, 10);
-  end.writeUInt32LE(cdBuf.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cdBuf, end]);
 }
 
 /** The entries of a torch zip file (via our zip reader) as a name → Buffer object. */

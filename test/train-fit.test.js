@@ -225,7 +225,7 @@ test('the native trainer checks its arguments and batches (errors name them, not
   trainer.dispose();
   trainer.dispose();
   assert.ok(trainer.disposed);
-  await trainer.encode(ids, cuSeqlens).then(() => assert.unreachable(), (e) => assert.is(e.code, 'ERR_DISPOSED'));
+  await trainer.encode({ ids, cuSeqlens }).then(() => assert.unreachable(), (e) => assert.is(e.code, 'ERR_DISPOSED'));
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

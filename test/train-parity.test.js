@@ -1,5 +1,5 @@
 // Training parity with PyTorch: `fit` on the train-small fixture, with the batches, options and
-// (softmax) classifier initialisation the reference used (bench/reference/train_reference.py:
+// (softmax) classifier initialisation the reference used (tools/reference/train_reference.py:
 // torch autograd + torch.optim.AdamW + clip_grad_norm_ + get_linear_schedule_with_warmup,
 // dropout off, no shuffling), must give the reference's loss at every step (relative ≤ 1e-4)
 // and, in the folder fit saves, the reference's final weights (max abs ≤ 1e-5).

@@ -1,4 +1,4 @@
-// The training parity fixtures (test/fixtures/train/, written by bench/reference/) describe the
+// The training parity fixtures (test/fixtures/train/, written by tools/reference/) describe the
 // model our inference engine runs: the train-small folder (Transformer → mean Pooling → Dense
 // 32→24 tanh → Normalize) loads, our tokenizer reproduces the recorded token ids, and the CPU
 // engine's sentence embeddings equal the PyTorch forward's (step 0 of every loss, before any

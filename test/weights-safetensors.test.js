@@ -136,12 +136,12 @@ test('broken files are rejected with precise reasons', () => {
   assert.is(w.parseSafetensors(ok, 'ok').tensors.size, 3);
 });
 
+// (Parse speed on these files is measured, not asserted: bench/safetensors-parse.js.)
 test('property: random byte flips and truncations never crash or hang', () => {
   const good = sample();
   const rnd = mulberry32(0x5eed);
   const headerEnd = 8 + Number(good.readBigUInt64LE(0));
   let parsed = 0, rejected = 0;
-  const t0 = Date.now();
   for (let it = 0; it < 600; it++) {
     const buf = Buffer.from(good);
     const flips = 1 + Math.floor(rnd() * 4);
@@ -169,7 +169,6 @@ test('property: random byte flips and truncations never crash or hang', () => {
     }
   }
   assert.ok(parsed > 0 && rejected > 0, `parsed ${parsed}, rejected ${rejected}`);
-  assert.ok(Date.now() - t0 < 10000, 'fast');
 });
 
 /** Reference half → number from the IEEE 754 definition. */

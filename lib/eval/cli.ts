@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError } from '../cli-args';
 import { DEFAULT_MODEL_NAME, resolveModelName } from '../default-model';
 import { SbertError } from '../errors';
+import { outputFolderProblem } from '../output-file';
 import { ProgressBar } from '../progress';
 import { isStsTaskName, loadStsTask, PAPER_TASKS, STS_TASKS, StsTask, StsTaskName } from './datasets';
 import { evaluateStsTask, StsEncoder, StsResult, StsTaskResult } from './evaluate';
@@ -202,7 +203,7 @@ function table(results: StsTaskResult[]): string {
       rows.push(['', 'wmean', '', pct(r.wmean.spearman), pct(r.wmean.pearson)]);
     }
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const widths = rows[0].map((_, c) => rows.reduce((w, row) => Math.max(w, row[c].length), 0));
   const right = [false, false, true, true, true];
   const line = (row: string[]) => row.map((cell, c) => (right[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
   const out: string[] = [];
@@ -261,6 +262,14 @@ export async function runEvalCommand(argv: string[], io: EvalIO = {}): Promise<n
   if (args === 'help') {
     out.stdout(EVAL_USAGE);
     return 0;
+  }
+  if (args.plot !== undefined) {
+    // Before any work: the plot's folder must be a real folder on a disk (not /proc, not a hung mount).
+    const problem = await outputFolderProblem(path.dirname(path.resolve(args.plot)));
+    if (problem !== undefined) {
+      out.stderr(`sbert eval: --plot ${args.plot}: ${problem}\nRun 'sbert eval --help' for usage.\n`);
+      return 2;
+    }
   }
 
   let model: LoadedModel | undefined;

@@ -4,8 +4,8 @@
  * tokens), else vocab.txt + tokenizer_config.json, built the way transformers converts a slow
  * BertTokenizer into a fast one.
  */
-import { promises as fsp } from 'fs';
 import * as path from 'path';
+import { readBoundedFileIfPresent } from '../bounded-file';
 import { SbertError, badModel } from '../errors';
 import { AddedTokenSpec } from './added';
 import { parseDecoder } from './decoders';
@@ -230,6 +230,14 @@ export function loadTokenizerFromVocab(
     const content = tokenContent(v);
     if (content !== undefined) addToken(content, undefined, isObj(v) ? v : {});
   }
+  // [UNK], [SEP] and [CLS] (as tokenizer_config.json names them) must be lines of vocab.txt:
+  // otherwise they would get ids past the vocabulary, and a missing [UNK] would make every
+  // unknown word an error at encode time rather than a refusal here.
+  for (const [role, tok] of [['unknown', unk], ['separator', sep], ['classification', clsTok]] as const) {
+    if (!vocab.has(tok)) {
+      throw badModel(file, `the ${role} token ${quoted(tok)} is missing from the vocabulary (${lines.length} lines): not a BERT vocab.txt, or tokenizer_config.json names the wrong special tokens`);
+    }
+  }
   for (const tok of [unk, sep, pad, clsTok, mask]) if (vocab.has(tok)) addToken(tok, undefined);
   if (Array.isArray(cfg.additional_special_tokens)) {
     for (const v of cfg.additional_special_tokens) {
@@ -277,13 +285,13 @@ export function loadTokenizerFromVocab(
 
 // ------------------------------------------------------------------ folders
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw badModel(file, `cannot be read (${(e as Error).message})`, e);
-  }
+/**
+ * The file's text, or undefined when it does not exist. Read through the bounded reader: a
+ * FIFO, a device or a file over its kind's cap is ERR_BAD_MODEL, never a hang or a huge read.
+ */
+async function readIfExists(file: string, kind: 'tokenizer.json' | 'tokenizer_config.json' | 'vocab.txt'): Promise<string | undefined> {
+  const buf = await readBoundedFileIfPresent(file, { kind, code: 'ERR_BAD_MODEL' });
+  return buf === undefined ? undefined : buf.toString('utf8');
 }
 
 function parseJson(text: string, file: string): unknown {
@@ -302,16 +310,16 @@ export async function loadTokenizer(dir: string, options: LoadOptions = {}): Pro
   if (typeof dir !== 'string') throw new TypeError(`dir is not a string (got ${typeof dir})`);
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object (got ${options === null ? 'null' : typeof options})`);
   const cfgFile = path.join(dir, 'tokenizer_config.json');
-  const cfgText = await readIfExists(cfgFile);
+  const cfgText = await readIfExists(cfgFile, 'tokenizer_config.json');
   const config = cfgText === undefined ? {} : parseJson(cfgText, cfgFile);
   const tjFile = path.join(dir, 'tokenizer.json');
-  const tjText = await readIfExists(tjFile);
+  const tjText = await readIfExists(tjFile, 'tokenizer.json');
   if (tjText !== undefined) {
     const tok = loadTokenizerFromJson(parseJson(tjText, tjFile), { ...options, file: tjFile, tokenizerConfig: config });
     return checkSpecialTokens(tok, options, tjFile);
   }
   const vocabFile = path.join(dir, 'vocab.txt');
-  const vocabText = await readIfExists(vocabFile);
+  const vocabText = await readIfExists(vocabFile, 'vocab.txt');
   if (vocabText === undefined) {
     throw badModel(dir, 'no tokenizer.json or vocab.txt in the folder');
   }

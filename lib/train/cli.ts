@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseFlags, UsageError } from '../cli-args';
 import { SbertError } from '../errors';
+import { outputFolderProblem } from '../output-file';
 import { isStsTaskName, STS_TASKS } from '../eval/datasets';
 import { BUNDLED_TRAIN_SETS, loadTrainingData } from './data';
 import { fit, FitProgress, LOSS_NAMES, LossName } from './fit';
@@ -194,6 +195,12 @@ export async function runTrainCommand(argv: string[], io: TrainIO = {}): Promise
   if (args === 'help') {
     stdout(TRAIN_USAGE);
     return 0;
+  }
+  // Before any work: --output must be (made in) a real folder on a disk, not /proc or a hung mount.
+  const problem = await outputFolderProblem(args.output);
+  if (problem !== undefined) {
+    stderr(`sbert train: --output ${problem}\nRun 'sbert train --help' for usage.\n`);
+    return 2;
   }
   const controller = new AbortController();
   const onSigint = () => controller.abort();

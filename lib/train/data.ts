@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readBoundedFileSync, utf8Text } from '../bounded-file';
 import { SbertError } from '../errors';
 
 /** One training example: the texts the loss sees together, and its label or target. */
@@ -44,13 +45,8 @@ function badRow(file: string, line: number, reason: string): SbertError {
 
 /** The lines of a UTF-8 text file with their 1-based numbers, blank lines dropped. */
 function readLines(file: string): { text: string; line: number }[] {
-  let content: string;
-  try {
-    content = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new SbertError('ERR_BAD_DATA', `${file}: cannot read the training file (${(err as Error).message})`, { cause: err });
-  }
-  if (content.charCodeAt(0) === 0xfeff) content = content.slice(1); // BOM
+  // The bounded reader: a FIFO or a device is refused (not waited on), a file over the cap too.
+  const content = utf8Text(readBoundedFileSync(file, { kind: 'training data', code: 'ERR_BAD_DATA', missing: 'cannot read the training file (no such file)' }));
   const out: { text: string; line: number }[] = [];
   const lines = content.split('\n');
   for (let i = 0; i < lines.length; i++) {

@@ -13,12 +13,14 @@ import type { SentenceEncoder } from '../encoder';
 import type { StsPair } from '../eval/datasets';
 import type { NativeLossName } from '../native';
 import type { TrainExample } from './data';
+import { outputFolderProblem } from '../output-file';
+import { checkFitOptions } from './fit-options';
 import { checkOutputDir, NamedParameter, SaveDtype } from './save';
 import { epochOrder, linearWarmupLr, SeededRandom, warmupStepsFor } from './schedule';
 import { TrainingSession } from './session';
 
 export type LossName = NativeLossName;
-export const LOSS_NAMES: readonly LossName[] = ['cosine', 'softmax', 'triplet', 'mnrl', 'mse'];
+export { LOSS_NAMES } from './fit-options';
 
 /** Progress after each optimizer step (and after each evaluation). */
 export interface FitProgress {
@@ -50,8 +52,10 @@ export interface FitOptions {
   loss: LossName;
   train: readonly TrainExample[];
   epochs?: number;
-  /** Examples per optimizer step (default 16). */
+  /** Examples per optimizer step (default 16); a step is one native call of the whole batch. */
   batchSize?: number;
+  /** Token budget of one native call when the model is encoded for evaluation (default 8,192). */
+  batchTokens?: number;
   learningRate?: number;
   /** Warm-up steps as a fraction of all steps, rounded up (default 0.1). */
   warmupRatio?: number;
@@ -102,61 +106,13 @@ export interface FitResult {
   savedStep?: number;
 }
 
-function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`options.${name} must be a positive integer (got ${String(v)})`);
-  return v;
-}
-
-function finiteNumber(v: unknown, name: string, min: number, orInfinity = false): number {
-  if (typeof v !== 'number' || Number.isNaN(v) || v < min || (!orInfinity && !Number.isFinite(v))) {
-    throw new RangeError(`options.${name} must be a ${orInfinity ? '' : 'finite '}number >= ${min} (got ${String(v)})`);
-  }
-  return v;
-}
-
-/** Texts per example each loss takes. */
-function textsPerExample(loss: LossName, train: readonly TrainExample[]): number {
-  switch (loss) {
-    case 'cosine':
-    case 'softmax':
-      return 2;
-    case 'triplet':
-      return 3;
-    case 'mse':
-      return 1;
-    case 'mnrl':
-      return train.length > 0 && Array.isArray(train[0]?.texts) ? Math.max(2, train[0].texts.length) : 2;
-  }
-}
-
-/** Checks every example against the loss; the message names the example index. */
-function checkExamples(loss: LossName, train: readonly TrainExample[], k: number, numLabels: number): void {
-  const want = loss === 'mnrl' ? `${k} (anchor, positive${k > 2 ? ', negatives' : ''}; every example the same)` : String(k);
-  for (let i = 0; i < train.length; i++) {
-    const ex = train[i];
-    if (ex === null || typeof ex !== 'object' || !Array.isArray(ex.texts)) throw new TypeError(`options.train[${i}] must be { texts: string[], label?, target? }`);
-    if (ex.texts.length !== k) throw new RangeError(`options.train[${i}] has ${ex.texts.length} texts; the ${loss} loss takes ${want}`);
-    for (let j = 0; j < k; j++) {
-      if (typeof ex.texts[j] !== 'string') throw new TypeError(`options.train[${i}].texts[${j}] is not a string`);
-    }
-    if (loss === 'cosine' && (typeof ex.label !== 'number' || !Number.isFinite(ex.label))) {
-      throw new RangeError(`options.train[${i}].label must be a finite number (the target cosine similarity) for the cosine loss`);
-    }
-    if (loss === 'softmax' && (typeof ex.label !== 'number' || !Number.isInteger(ex.label) || ex.label < 0 || ex.label >= numLabels)) {
-      throw new RangeError(`options.train[${i}].label must be a class index 0..${numLabels - 1} for the softmax loss (got ${String(ex.label)})`);
-    }
-    if (loss === 'mse' && !(ex.target instanceof Float32Array)) throw new TypeError(`options.train[${i}].target must be a Float32Array for the mse loss`);
-  }
-}
-
 async function evaluationPairs(evaluator: string | readonly StsPair[]): Promise<readonly StsPair[]> {
   if (typeof evaluator === 'string') {
     const { isStsTaskName, loadStsTask } = await import('../eval/datasets');
     if (!isStsTaskName(evaluator)) throw new RangeError(`options.evaluator '${evaluator}' is not an STS task (e.g. 'stsb-dev')`);
     return loadStsTask(evaluator).subsets.flatMap((s) => s.pairs);
   }
-  if (!Array.isArray(evaluator) || evaluator.length < 2) throw new TypeError('options.evaluator must be an STS task name or an array of at least two { s1, s2, score } pairs');
-  return evaluator;
+  return evaluator; // pairs: checked by checkFitOptions
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -171,55 +127,33 @@ function abortError(signal: AbortSignal): unknown {
  * that is wrong, before any training starts.
  */
 export async function fit(model: string | SentenceEncoder, options: FitOptions): Promise<FitResult> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const loss = options.loss;
-  if (!LOSS_NAMES.includes(loss)) throw new RangeError(`options.loss must be one of ${LOSS_NAMES.join(', ')} (got ${JSON.stringify(loss)})`);
-  const train = options.train;
-  if (!Array.isArray(train) || train.length === 0) throw new TypeError('options.train must be a non-empty array of examples');
-  const epochs = positiveInt(options.epochs ?? 1, 'epochs');
-  const batchSize = positiveInt(options.batchSize ?? 16, 'batchSize');
-  const learningRate = finiteNumber(options.learningRate ?? 2e-5, 'learningRate', 0);
-  const warmupRatio = finiteNumber(options.warmupRatio ?? 0.1, 'warmupRatio', 0);
-  if (warmupRatio > 1) throw new RangeError(`options.warmupRatio must be in [0, 1] (got ${warmupRatio})`);
-  const weightDecay = finiteNumber(options.weightDecay ?? 0.01, 'weightDecay', 0);
-  const maxGradNorm = finiteNumber(options.maxGradNorm ?? 1, 'maxGradNorm', 0, true);
-  if (maxGradNorm === 0) throw new RangeError('options.maxGradNorm must be > 0 (Infinity turns clipping off)');
-  const seed = options.seed ?? 42;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`options.seed must be a non-negative integer (got ${String(seed)})`);
-  const [beta1, beta2] = options.adamBetas ?? [0.9, 0.999];
-  const eps = finiteNumber(options.adamEps ?? 1e-6, 'adamEps', 0);
-  const k = textsPerExample(loss, train);
-  const numLabels =
-    loss === 'softmax'
-      ? (options.numLabels ?? Math.max(2, ...train.map((ex) => (Number.isInteger(ex?.label) ? (ex.label as number) + 1 : 0))))
-      : 3;
-  positiveInt(numLabels, 'numLabels');
-  checkExamples(loss, train, k, numLabels);
-  const evaluationSteps = options.evaluationSteps === undefined ? 0 : positiveInt(options.evaluationSteps, 'evaluationSteps');
-  const evalPairs = options.evaluator === undefined ? undefined : await evaluationPairs(options.evaluator);
+  const o = checkFitOptions(options);
+  const { loss, train, epochs, batchSize, learningRate, warmupRatio, weightDecay, maxGradNorm, seed, evaluationSteps, signal } = o;
+  const evalPairs = o.evaluator === undefined ? undefined : await evaluationPairs(o.evaluator);
   const evaluateSts = evalPairs === undefined ? undefined : (await import('../eval/evaluate')).evaluateSts;
-  const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
-  if (options.outputDir !== undefined) {
-    if (typeof options.outputDir !== 'string' || options.outputDir === '') throw new TypeError('options.outputDir must be a non-empty string');
-    await checkOutputDir(options.outputDir);
+  if (o.outputDir !== undefined) {
+    // A folder that cannot hold the model (a file, /proc, a hung mount) is refused before any work.
+    const problem = await outputFolderProblem(o.outputDir);
+    if (problem !== undefined) throw new RangeError(`options.outputDir ${problem}`);
+    await checkOutputDir(o.outputDir);
   }
   if (signal?.aborted) throw abortError(signal);
 
   const session = await TrainingSession.create(model, {
     loss,
-    textsPerExample: k,
-    numLabels,
-    margin: options.margin ?? 1,
-    scale: options.scale ?? 20,
-    beta1,
-    beta2,
-    eps,
+    textsPerExample: o.textsPerExample,
+    numLabels: o.numLabels,
+    margin: o.margin,
+    scale: o.scale,
+    beta1: o.beta1,
+    beta2: o.beta2,
+    eps: o.eps,
     weightDecay,
     maxGradNorm,
-    dropout: options.dropout ?? true,
+    dropout: o.dropout,
     seed,
-    ...(options.classifierInit ? { classifier: options.classifierInit } : {}),
+    ...(o.batchTokens !== undefined ? { batchTokens: o.batchTokens } : {}),
+    ...(o.classifierInit ? { classifier: o.classifierInit } : {}),
   });
   try {
     if (loss === 'mse') {
@@ -228,8 +162,8 @@ export async function fit(model: string | SentenceEncoder, options: FitOptions):
     }
     const stepsPerEpoch = Math.ceil(train.length / batchSize);
     const totalSteps = stepsPerEpoch * epochs;
-    const warmupSteps = options.warmupSteps ?? warmupStepsFor(totalSteps, warmupRatio);
-    const rng = options.shuffle === false ? undefined : new SeededRandom(seed);
+    const warmupSteps = o.warmupSteps ?? warmupStepsFor(totalSteps, warmupRatio);
+    const rng = o.shuffle ? new SeededRandom(seed) : undefined;
     const losses = new Float64Array(totalSteps);
     const evaluations: FitEvaluation[] = [];
     let best: { spearman: number; step: number; params: NamedParameter[] } | undefined;
@@ -259,14 +193,14 @@ export async function fit(model: string | SentenceEncoder, options: FitOptions):
           if (signal?.aborted) throw abortError(signal);
           progress.evaluation = await evaluate(step, epoch);
         }
-        options.onProgress?.(progress);
+        o.onProgress?.(progress);
       }
     }
     if (signal?.aborted) throw abortError(signal);
     const result: FitResult = { steps: step, epochs, losses, evaluations };
-    if (options.outputDir !== undefined) {
+    if (o.outputDir !== undefined) {
       const params = best?.params ?? (await session.parameters());
-      result.outputDir = await session.save(options.outputDir, { dtype: options.saveDtype ?? 'fp32', params });
+      result.outputDir = await session.save(o.outputDir, { dtype: o.saveDtype, params });
       result.savedStep = best?.step ?? step;
     }
     return result;

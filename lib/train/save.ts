@@ -13,6 +13,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SbertError } from '../errors';
+import { makeFolder } from '../output-file';
 import { readModelSafetensors, type ModelFolder } from '../weights';
 import { FLOAT_DTYPES, numberToF16Bits, TensorToWrite, toFloat32, writeSafetensors, type Dtype } from '../weights/safetensors';
 
@@ -175,7 +176,9 @@ export async function saveModelFolder(
   if (!(dtype in DTYPE_TAG)) throw new RangeError(`saveDtype must be 'fp32', 'fp16' or 'bf16' (got ${JSON.stringify(dtype)})`);
   const dest = path.resolve(outputDir);
   const stage = path.join(path.dirname(dest), `.${path.basename(dest)}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  await fs.promises.mkdir(stage, { recursive: true });
+  // One level with a timeout (its parent is the destination's, checked before training): never
+  // the recursive mkdir that loops forever on /proc.
+  await makeFolder(stage);
   try {
     const transformerPath = folder.modules.find((m) => m.type === 'transformer')?.path ?? '';
     const denseIndex = new Map<string, number>();

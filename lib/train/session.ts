@@ -9,20 +9,20 @@ import { SentenceEncoder } from '../encoder';
 import { SbertError } from '../errors';
 import { native, NativeLossName, NativeTrainer, NativeTrainerOptions, withCallerStack } from '../native';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from '../weights';
+import { checkBatchTokens, CPU_BATCH_TOKENS, cutAtBudget, slicePacked, type PackedIds } from '../token-budget';
 import type { TrainExample } from './data';
 import { NamedParameter, SaveDtype, saveModelFolder } from './save';
 
 /** Settings of the loss and optimizer a session is created with (see NativeTrainerOptions). */
-export type SessionOptions = Omit<NativeTrainerOptions, 'textsPerExample'> & { textsPerExample: number };
-
-/** Token budget per native call when the session encodes for evaluation. */
-const ENCODE_BATCH_TOKENS = 8192;
-
-/** A packed, tokenized batch. */
-interface Packed {
-  ids: Int32Array;
-  cuSeqlens: Int32Array;
-}
+export type SessionOptions = Omit<NativeTrainerOptions, 'textsPerExample'> & {
+  textsPerExample: number;
+  /**
+   * Token budget of one native call of `encode` (evaluation), as the encoder's `batchTokens`;
+   * default 8,192. A training step is one native call of a whole batch of examples: its size
+   * is set by the batch size, not cut at this budget (the losses need the batch at once).
+   */
+  batchTokens?: number;
+};
 
 export class TrainingSession {
   /** The source model folder (configuration, module chain, tokenizer); its weights are released once the trainer holds fp32 copies. */
@@ -31,6 +31,8 @@ export class TrainingSession {
   readonly dimension: number;
   readonly loss: NativeLossName;
   readonly textsPerExample: number;
+  /** Default token budget of one native call of `encode`. */
+  readonly batchTokens: number;
   private trainer: NativeTrainer | undefined;
 
   private constructor(folder: Omit<ModelFolder, 'weights'>, trainer: NativeTrainer, options: SessionOptions) {
@@ -39,6 +41,7 @@ export class TrainingSession {
     this.dimension = trainer.sentenceDim;
     this.loss = options.loss;
     this.textsPerExample = options.textsPerExample;
+    this.batchTokens = options.batchTokens ?? CPU_BATCH_TOKENS;
   }
 
   /**
@@ -57,11 +60,13 @@ export class TrainingSession {
     } else {
       throw new TypeError('model must be a model folder path or a SentenceEncoder');
     }
+    const { batchTokens, ...trainerOptions } = options;
+    if (batchTokens !== undefined) checkBatchTokens(batchTokens, 'options.batchTokens');
     const folder = await loadModelFolder(dir, { lazyWeights: true });
     const stack = new Error().stack;
     let trainer: NativeTrainer;
     try {
-      trainer = await native().createTrainer(buildNativeSpec(folder), options);
+      trainer = await native().createTrainer(buildNativeSpec(folder), trainerOptions);
     } catch (err) {
       throw withCallerStack(err, stack);
     }
@@ -77,7 +82,7 @@ export class TrainingSession {
   }
 
   /** Tokenizes texts as the encoder does (lower-casing when the folder asks, truncation to maxSeqLength). */
-  tokenize(texts: readonly string[]): Packed {
+  tokenize(texts: readonly string[]): PackedIds {
     const list = this.folder.doLowerCase ? texts.map((t) => t.toLowerCase()) : [...texts];
     const enc = this.folder.tokenizer.encodeBatch(list, { maxLength: this.folder.maxSeqLength });
     return { ids: enc.ids, cuSeqlens: enc.cuSeqlens };
@@ -114,18 +119,14 @@ export class TrainingSession {
    */
   async encode(texts: string[], options: { batchTokens?: number } = {}): Promise<Embeddings> {
     const trainer = this.live();
-    const budget = options.batchTokens ?? ENCODE_BATCH_TOKENS;
+    const budget = checkBatchTokens(options.batchTokens ?? this.batchTokens, 'options.batchTokens');
     const out = new Float32Array(texts.length * this.dimension);
     const packed = this.tokenize(texts);
     const stack = new Error().stack;
     for (let start = 0; start < texts.length; ) {
-      // Cut the packed batch at the token budget (at least one sentence per call).
-      let end = start + 1;
-      while (end < texts.length && packed.cuSeqlens[end + 1] - packed.cuSeqlens[start] <= budget) end++;
-      const a = packed.cuSeqlens[start];
-      const cu = packed.cuSeqlens.slice(start, end + 1).map((v) => v - a);
+      const end = cutAtBudget(packed.cuSeqlens, start, texts.length, budget);
       try {
-        out.set(await trainer.encode(packed.ids.slice(a, packed.cuSeqlens[end]), cu), start * this.dimension);
+        out.set(await trainer.encode(slicePacked(packed, start, end)), start * this.dimension);
       } catch (err) {
         throw withCallerStack(err, stack);
       }

@@ -9,7 +9,7 @@
  */
 import { badModel } from '../errors';
 import { BertConfig } from './config';
-import { FLOAT_DTYPES, SafetensorsFile, TensorView } from './safetensors';
+import { FLOAT_DTYPES, SafetensorsFile, WeightTensor } from './safetensors';
 
 const PREFIXES = ['bert.', 'model.', 'auto_model.'];
 
@@ -64,11 +64,12 @@ const shapeStr = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
 /**
  * Picks the encoder tensors out of a safetensors file. Returns a Map keyed by canonical name
- * (the views' `name` is the canonical name too; `bytes` still point into the file buffer).
+ * (the tensors' `name` is the canonical name too; in-memory bytes still point into the file
+ * buffer, file sources still name their file).
  */
-export function bertTensors(st: SafetensorsFile, config: BertConfig, file: string): Map<string, TensorView> {
+export function bertTensors<T extends WeightTensor>(st: SafetensorsFile<T>, config: BertConfig, file: string): Map<string, T> {
   const expected = expectedBertTensors(config);
-  const found = new Map<string, TensorView>();
+  const found = new Map<string, T>();
   const source = new Map<string, string>();
   for (const [name, view] of st.tensors) {
     const canon = canonicalBertName(name);
@@ -85,7 +86,6 @@ export function bertTensors(st: SafetensorsFile, config: BertConfig, file: strin
       throw badModel(file, `tensor ${JSON.stringify(name)} has shape ${shapeStr(view.shape)}, expected ${shapeStr(shape)} from config.json`);
     }
     source.set(canon, name);
-    // The view itself, renamed (not a copy: reading `bytes` of a lazily read file would load it).
     view.name = canon;
     found.set(canon, view);
   }
@@ -102,7 +102,7 @@ export function bertTensors(st: SafetensorsFile, config: BertConfig, file: strin
     throw badModel(file, msg);
   }
   // Re-order to the canonical order so consumers can iterate deterministically.
-  const ordered = new Map<string, TensorView>();
+  const ordered = new Map<string, T>();
   for (const k of expected.keys()) ordered.set(k, found.get(k)!);
   return ordered;
 }

@@ -16,24 +16,26 @@ import {
   PoolingModuleConfig,
   TransformerModuleConfig,
 } from './modules';
-import { FLOAT_DTYPES, readSafetensors, readSafetensorsLazy, SafetensorsFile, TensorView } from './safetensors';
-import { fileExists, isObject, kindOf, readJsonObject } from './util';
+import { FLOAT_DTYPES, readSafetensors, readSafetensorsLazy, SafetensorsFile, TensorSource, TensorView, WeightTensor } from './safetensors';
+import { entryExists, fileExists, isObject, kindOf, readJsonObjectIfPresent } from './util';
 import { PYTORCH_WEIGHTS_NAME, readPytorchModelWeights } from './torch-pickle'; // issue 15 (hub helper)
 
-export interface DenseModuleSpec extends Omit<DenseModuleConfig, 'bias'> {
+/** A Dense module with its weights (in memory, or in a file: see WeightTensor). */
+export interface DenseModuleSpec<T extends WeightTensor = WeightTensor> extends Omit<DenseModuleConfig, 'bias'> {
   /** `linear.weight`, `[outFeatures, inFeatures]` (PyTorch layout). */
-  weight: TensorView;
+  weight: T;
   /** `linear.bias`, `[outFeatures]`; absent when the layer has no bias. */
-  bias?: TensorView;
+  bias?: T;
 }
 
-export type ModuleSpec = TransformerModuleConfig | PoolingModuleConfig | DenseModuleSpec | NormalizeModuleConfig;
+export type ModuleSpec<T extends WeightTensor = WeightTensor> = TransformerModuleConfig | PoolingModuleConfig | DenseModuleSpec<T> | NormalizeModuleConfig;
 
 export interface LoadFolderOptions {
   /**
-   * Read only the header of the encoder's model.safetensors: each weight view then reads its
-   * bytes from the file when they are first accessed (`view.file` says where). The encoder and
-   * the trainer use this so the native side reads the weights straight from the file.
+   * Read only the headers of the .safetensors weights (the encoder's and the Dense modules'):
+   * their tensors are then TensorSources (file, offset, byteLength) that native code reads
+   * straight from the file. The encoder and the trainer use this. (pytorch_model.bin weights are
+   * in memory either way.)
    */
   lazyWeights?: boolean;
 }
@@ -55,8 +57,8 @@ const SIMILARITY_FNS: Record<string, 'cosine' | 'dot' | 'euclidean' | 'manhattan
 async function readStOptions(root: string): Promise<Pick<ModelFolder, 'similarityFnName' | 'prompts' | 'defaultPromptName'>> {
   const out: Pick<ModelFolder, 'similarityFnName' | 'prompts' | 'defaultPromptName'> = { similarityFnName: 'cosine', prompts: {} };
   const file = path.join(root, 'config_sentence_transformers.json');
-  if (!(await fileExists(file))) return out;
-  const cfg = await readJsonObject(file);
+  const cfg = await readJsonObjectIfPresent(file);
+  if (cfg === undefined) return out;
   const v = cfg.similarity_fn_name;
   if (v !== undefined && v !== null) {
     if (typeof v !== 'string' || !Object.prototype.hasOwnProperty.call(SIMILARITY_FNS, v)) {
@@ -84,12 +86,13 @@ async function readStOptions(root: string): Promise<Pick<ModelFolder, 'similarit
   return out;
 }
 
-export interface ModelFolder {
+/** A loaded model folder; `T` says where its weights are (see LoadFolderOptions.lazyWeights). */
+export interface ModelFolder<T extends WeightTensor = WeightTensor> {
   /** Absolute model folder. */
   dir: string;
   layout: ModulesConfig['layout'];
   config: BertConfig;
-  modules: ModuleSpec[];
+  modules: ModuleSpec<T>[];
   maxSeqLength: number;
   doLowerCase: boolean;
   /** Dimension of the sentence embedding the module chain produces. */
@@ -102,9 +105,9 @@ export interface ModelFolder {
   defaultPromptName?: string;
   tokenizer: BertTokenizer;
   weights: {
-    /** Canonical BERT tensor names (see bertTensors) → views into the file buffer. */
-    tensors: Map<string, TensorView>;
-    /** Bytes of file buffers held by all views (encoder and Dense weights). */
+    /** Canonical BERT tensor names (see bertTensors) → the tensors. */
+    tensors: Map<string, T>;
+    /** Bytes of the weight files (encoder and Dense weights), held in memory or not. */
     memoryBytes: number;
   };
   notices: string[];
@@ -138,15 +141,19 @@ async function missingSafetensors(dir: string, rootForHint: string): Promise<Sbe
 
 /**
  * model.safetensors, or the shards listed by model.safetensors.index.json, merged into one
- * tensor map. Returns undefined when neither exists.
+ * tensor map; with `lazy`, headers only (TensorSources). Returns undefined when neither exists
+ * (anything at those names that is not a readable regular file is refused, not taken for absent).
  */
-export async function readModelSafetensors(dir: string, lazy = false): Promise<SafetensorsFile | undefined> {
-  const read = lazy ? readSafetensorsLazy : readSafetensors;
+export async function readModelSafetensors(dir: string, lazy?: false): Promise<SafetensorsFile<TensorView> | undefined>;
+export async function readModelSafetensors(dir: string, lazy: true): Promise<SafetensorsFile<TensorSource> | undefined>;
+export async function readModelSafetensors(dir: string, lazy: boolean): Promise<SafetensorsFile<WeightTensor> | undefined>;
+export async function readModelSafetensors(dir: string, lazy = false): Promise<SafetensorsFile<WeightTensor> | undefined> {
+  const read: (file: string) => Promise<SafetensorsFile<WeightTensor>> = lazy ? readSafetensorsLazy : readSafetensors;
   const single = path.join(dir, 'model.safetensors');
-  if (await fileExists(single)) return read(single);
+  if (await entryExists(single)) return read(single);
   const indexFile = path.join(dir, 'model.safetensors.index.json');
-  if (!(await fileExists(indexFile))) return undefined;
-  const index = await readJsonObject(indexFile);
+  const index = await readJsonObjectIfPresent(indexFile);
+  if (index === undefined) return undefined;
   const map = index.weight_map;
   if (!isObject(map)) throw badModel(indexFile, `"weight_map" must be an object, got ${kindOf(map)}`);
   const shards = new Set<string>();
@@ -156,7 +163,7 @@ export async function readModelSafetensors(dir: string, lazy = false): Promise<S
     }
     shards.add(f);
   }
-  const merged: SafetensorsFile = { tensors: new Map(), metadata: Object.create(null), byteLength: 0 };
+  const merged: SafetensorsFile<WeightTensor> = { tensors: new Map(), metadata: Object.create(null), byteLength: 0 };
   for (const shard of [...shards].sort()) {
     const st = await read(path.join(dir, shard));
     merged.byteLength += st.byteLength;
@@ -169,14 +176,18 @@ export async function readModelSafetensors(dir: string, lazy = false): Promise<S
   return merged;
 }
 
-async function loadDense(root: string, m: DenseModuleConfig): Promise<{ spec: DenseModuleSpec; bytes: number }> {
-  const dir = path.join(root, m.path);
+/** The weights of a module folder: .safetensors (headers only when `lazy`), else pytorch_model.bin. */
+async function readModuleWeights(dir: string, root: string, lazy: boolean): Promise<{ st: SafetensorsFile<WeightTensor>; file: string }> {
   // issue 15 (hub helper): a pytorch_model.bin is read by the restricted unpickler (never runs code).
-  const safe = await readModelSafetensors(dir);
+  const safe = await readModelSafetensors(dir, lazy);
   const st = safe ?? (await readPytorchModelWeights(dir));
   if (st === undefined) throw await missingSafetensors(dir, root);
-  const file = path.join(dir, safe ? 'model.safetensors' : PYTORCH_WEIGHTS_NAME);
-  const get = (name: string, shape: number[]): TensorView => {
+  return { st, file: path.join(dir, safe ? 'model.safetensors' : PYTORCH_WEIGHTS_NAME) };
+}
+
+async function loadDense(root: string, m: DenseModuleConfig, lazy: boolean): Promise<{ spec: DenseModuleSpec; bytes: number }> {
+  const { st, file } = await readModuleWeights(path.join(root, m.path), root, lazy);
+  const get = (name: string, shape: number[]): WeightTensor => {
     const v = st.tensors.get(name);
     if (v === undefined) throw badModel(file, `missing tensor ${name} (shape [${shape.join(', ')}])`);
     if (!FLOAT_DTYPES.has(v.dtype)) throw badModel(file, `tensor ${name} has dtype ${v.dtype}; weights must be F32, F16 or BF16`);
@@ -193,28 +204,44 @@ async function loadDense(root: string, m: DenseModuleConfig): Promise<{ spec: De
 }
 
 /**
+ * The tokenizer must not give an id the model's embedding table does not have (a tokenizer
+ * with fewer tokens than vocab_size is normal: models pad their tables).
+ */
+function checkTokenizerFitsModel(tokenizer: BertTokenizer, config: BertConfig, configFile: string): void {
+  let maxId = -1;
+  for (const id of tokenizer.spec.vocab.ids) if (id > maxId) maxId = id;
+  for (const t of tokenizer.spec.addedTokens) if (t.id > maxId) maxId = t.id;
+  if (maxId >= config.vocabSize) {
+    throw badModel(
+      tokenizer.spec.source,
+      `the tokenizer has token ids up to ${maxId} (${maxId + 1} ids) but ${configFile} says vocab_size ${config.vocabSize}: ` +
+        'the tokenizer does not belong to this model (or config.json was edited)',
+    );
+  }
+}
+
+/**
  * Loads a model folder: modules.json chain (or Transformer + mean pooling for a plain Hugging
  * Face folder), config.json, model.safetensors (BERT encoder), Dense weights, tokenizer.
  * Every problem is an SbertError with code ERR_BAD_MODEL naming the file and the reason.
  */
+export async function loadModelFolder(dir: string, options?: LoadFolderOptions & { lazyWeights?: false }): Promise<ModelFolder<TensorView>>;
+export async function loadModelFolder(dir: string, options: LoadFolderOptions): Promise<ModelFolder>;
 export async function loadModelFolder(dir: string, options: LoadFolderOptions = {}): Promise<ModelFolder> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('loadModelFolder: dir must be a non-empty string');
   const root = path.resolve(dir);
   const mc = await loadModulesConfig(root);
   const notices = [...mc.notices];
 
-  // issue 15 (hub helper): a pytorch_model.bin is read by the restricted unpickler (never runs code).
-  const safe = await readModelSafetensors(mc.transformerDir, options.lazyWeights === true);
-  const st = safe ?? (await readPytorchModelWeights(mc.transformerDir));
-  if (st === undefined) throw await missingSafetensors(mc.transformerDir, root);
-  const weightsFile = path.join(mc.transformerDir, safe ? 'model.safetensors' : PYTORCH_WEIGHTS_NAME);
+  const lazy = options.lazyWeights === true;
+  const { st, file: weightsFile } = await readModuleWeights(mc.transformerDir, root, lazy);
   const tensors = bertTensors(st, mc.config, weightsFile);
   let memoryBytes = st.byteLength;
 
   const modules: ModuleSpec[] = [];
   for (const m of mc.modules) {
     if (m.type === 'dense') {
-      const { spec, bytes } = await loadDense(root, m);
+      const { spec, bytes } = await loadDense(root, m, lazy);
       modules.push(spec);
       memoryBytes += bytes;
     } else {
@@ -227,6 +254,7 @@ export async function loadModelFolder(dir: string, options: LoadFolderOptions = 
   // requireSpecialTokens: the engine cannot run the empty sequence a tokenizer without
   // [CLS]/[SEP] gives for '' (refused here, not at the first empty sentence)
   const tokenizer = await loadTokenizer(mc.transformerDir, { modelMaxLength: mc.maxSeqLength, requireSpecialTokens: true });
+  checkTokenizerFitsModel(tokenizer, mc.config, path.join(mc.transformerDir, 'config.json'));
   const maxSeqLength = mc.maxSeqLength;
 
   return {

@@ -10,7 +10,7 @@
 import * as path from 'path';
 import { badModel } from '../errors';
 import { BertConfig, loadBertConfig } from './config';
-import { dirExists, entryExists, fileExists, isObject, isPositiveInt, JsonObject, kindOf, readJson, readJsonObject } from './util';
+import { dirExists, entryExists, fileExists, isObject, isPositiveInt, JsonObject, kindOf, readJson, readJsonObject, readJsonObjectIfPresent } from './util';
 
 export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len_tokens' | 'weightedmean' | 'lasttoken';
 
@@ -215,8 +215,8 @@ function resolveModulePath(p: unknown, file: string, idx: number): string {
 /** tokenizer_config.json `model_max_length`, or undefined (HF then means "no limit"). */
 async function tokenizerModelMaxLength(transformerDir: string): Promise<number | undefined> {
   const file = path.join(transformerDir, 'tokenizer_config.json');
-  if (!(await fileExists(file))) return undefined;
-  const cfg = await readJsonObject(file);
+  const cfg = await readJsonObjectIfPresent(file);
+  if (cfg === undefined) return undefined;
   const v = cfg.model_max_length;
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !(v > 0)) throw badModel(file, `"model_max_length" must be a positive number, got ${kindOf(v)}`);
@@ -247,9 +247,8 @@ export async function loadModulesConfig(dir: string, config?: BertConfig, option
   let entries: { kind: ModuleKind; path: string; type: string }[];
   let layout: ModulesConfig['layout'];
   if (await entryExists(modulesFile)) {
-    // Present but not a readable file (dangling link, directory, loop) → readJson reports it:
-    // treating it as absent would silently drop the model's Normalize and Dense modules.
-    if (!(await fileExists(modulesFile))) throw badModel(modulesFile, 'exists but is not a readable file (a dangling symlink, a directory or a symlink loop?)');
+    // Present but not a readable regular file (dangling link, directory, FIFO, loop) → readJson
+    // refuses it: treating it as absent would silently drop the model's Normalize and Dense modules.
     layout = 'sentence-transformers';
     const list = await readJson(modulesFile);
     if (!Array.isArray(list)) throw badModel(modulesFile, `expected a JSON array of modules, got ${kindOf(list)}`);
@@ -291,7 +290,7 @@ export async function loadModulesConfig(dir: string, config?: BertConfig, option
   // sentence-transformers 6: {transformer_task, modality_config, ...} and no max_seq_length.
   let sbert: JsonObject = {};
   const sbertFile = path.join(transformerDir, 'sentence_bert_config.json');
-  if (layout === 'sentence-transformers' && (await fileExists(sbertFile))) sbert = await readJsonObject(sbertFile);
+  if (layout === 'sentence-transformers') sbert = (await readJsonObjectIfPresent(sbertFile)) ?? {};
   const task = sbert.transformer_task;
   if (task !== undefined && task !== null && task !== 'feature-extraction') {
     throw badModel(sbertFile, `transformer_task ${JSON.stringify(task)} is not supported (only "feature-extraction")`);

@@ -1,13 +1,13 @@
 /**
  * The model plan handed to the native engine and trainer: built once from a validated model
  * folder, with the same structure as native/cpp/engine/model_plan.h (parameters listed once with
- * canonical names, roles and zero-copy views of the file bytes; layers and Dense modules refer
- * to them by index). lib/weights is the one place that validates a folder; native code checks
+ * canonical names, roles, and either zero-copy views of in-memory bytes or a file + offset that
+ * native code reads; layers and Dense modules refer to them by index). lib/weights is the one place that validates a folder; native code checks
  * only that this plan keeps its contract.
  */
 import type { NativeModelSpec, NativeParam, NativeParamRole } from '../native';
 import type { ModelFolder } from './folder';
-import type { TensorView } from './safetensors';
+import { isTensorSource, type WeightTensor } from './safetensors';
 
 /** The optimizer role of a canonical BERT tensor name (no weight decay on biases and LayerNorm). */
 function roleOf(name: string): NativeParamRole {
@@ -20,8 +20,9 @@ function roleOf(name: string): NativeParamRole {
 export function buildNativeSpec(folder: ModelFolder): NativeModelSpec {
   const c = folder.config;
   const params: NativeParam[] = [];
-  const add = (name: string, t: TensorView): number => {
-    const source = t.file ? { file: t.file.path, offset: t.file.offset } : { bytes: t.bytes };
+  const add = (name: string, t: WeightTensor): number => {
+    // A tensor in a file is read by native code itself (its range was validated with the header).
+    const source = isTensorSource(t) ? { file: t.file, offset: t.offset } : { bytes: t.bytes };
     params.push({ name, shape: t.shape, dtype: t.dtype as NativeParam['dtype'], role: roleOf(name), ...source });
     return params.length - 1;
   };

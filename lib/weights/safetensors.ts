@@ -6,13 +6,13 @@
  * possibly right-padded with spaces), then the byte buffer. Offsets are relative to the start of
  * the byte buffer. Data is little-endian, row-major (C order).
  *
- * Everything is validated before a view is handed out: a file that parses here can be indexed
- * by native code without further bounds checks (every `bytes` lies inside the file, has exactly
- * product(shape) × itemsize bytes, and no two tensors overlap). Any problem is an SbertError with
- * code ERR_BAD_MODEL naming the file and the reason.
+ * The 8-byte length and the JSON header are read and validated before any byte of the data
+ * section: a file that parses here can be indexed by native code without further bounds checks
+ * (every tensor — the `bytes` of a TensorView, the range of a TensorSource — lies inside the
+ * file, has exactly product(shape) × itemsize bytes, and no two tensors overlap). Any problem is
+ * an SbertError with code ERR_BAD_MODEL naming the file and the reason.
  */
-import * as fs from 'fs';
-import { open } from 'fs/promises';
+import { BoundedFile } from '../bounded-file';
 import { SbertError, badModel } from '../errors';
 
 export type Dtype =
@@ -32,23 +32,43 @@ export const DTYPE_SIZE: Readonly<Record<Dtype, number>> = Object.freeze({
 /** The float dtypes model weights may use. */
 export const FLOAT_DTYPES: ReadonlySet<Dtype> = new Set<Dtype>(['F32', 'F16', 'BF16']);
 
-export interface TensorView {
+/** What every tensor of a weights file has: its name, element type and shape. */
+export interface TensorInfo {
   name: string;
   dtype: Dtype;
   shape: number[];
-  /**
-   * Raw little-endian element data: a zero-copy subarray of the file buffer, or (for views of a
-   * file read with `readSafetensorsLazy`) read synchronously from `file` on first access.
-   */
-  bytes: Uint8Array;
-  /** Where the data lies in a file on disk, when the view was read lazily (see readSafetensorsLazy). */
-  file?: { path: string; offset: number; byteLength: number };
 }
 
-export interface SafetensorsFile {
-  tensors: Map<string, TensorView>;
+/** A tensor whose bytes are in memory. */
+export interface TensorView extends TensorInfo {
+  /** Raw little-endian element data, row-major (often a zero-copy view of a file buffer). */
+  bytes: Uint8Array;
+}
+
+/**
+ * A tensor whose bytes are still in a file: `byteLength` bytes at `offset` of `file`, already
+ * validated against the file's size and the tensor's shape × dtype. Native code reads it
+ * straight into its own storage (lib/weights/plan.ts hands it `file` + `offset`); JS code that
+ * needs the bytes calls readTensorBytes.
+ */
+export interface TensorSource extends TensorInfo {
+  file: string;
+  offset: number;
+  byteLength: number;
+}
+
+/** A model weight: in memory (TensorView) or in a file (TensorSource). */
+export type WeightTensor = TensorView | TensorSource;
+
+/** True when the tensor's bytes are in a file, not in memory. */
+export function isTensorSource(t: WeightTensor): t is TensorSource {
+  return typeof (t as TensorSource).file === 'string';
+}
+
+export interface SafetensorsFile<T extends WeightTensor = TensorView> {
+  tensors: Map<string, T>;
   metadata: Record<string, string>;
-  /** Bytes of the buffer the views point into (the whole file). */
+  /** Bytes of the file(s) the tensors come from. */
   byteLength: number;
 }
 
@@ -68,125 +88,30 @@ function isDtype(s: unknown): s is Dtype {
   return typeof s === 'string' && hasOwn(DTYPE_SIZE, s);
 }
 
-/**
- * Reads a whole file into one Buffer with few large reads (fs.readFile reads 512 KiB at a time
- * through the thread pool, which made loading a 90 MB model take ~330 ms instead of ~60 ms).
- * Never blocks the event loop: every read is asynchronous.
- */
-async function readWholeFile(file: string): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    const buf = Buffer.allocUnsafe(st.size);
-    const CHUNK = 64 << 20;
-    let at = 0;
-    while (at < st.size) {
-      const { bytesRead } = await fh.read(buf, at, Math.min(CHUNK, st.size - at), at);
-      if (bytesRead === 0) break; // the file shrank while being read
-      at += bytesRead;
-    }
-    return at === st.size ? buf : buf.subarray(0, at);
-  } finally {
-    await fh.close();
-  }
+const WEIGHTS_RULES = { kind: 'weights', code: 'ERR_BAD_MODEL' } as const;
+
+/** A tensor of a parsed header: where its bytes lie in the data section. */
+interface HeaderEntry extends TensorInfo {
+  begin: number;
+  end: number;
+}
+
+interface ParsedHeader {
+  /** Where the data section starts in the file (8 + header length). */
+  dataStart: number;
+  entries: HeaderEntry[];
+  metadata: Record<string, string>;
 }
 
 /**
- * Reads only the header of a safetensors file: the views know where their data lies
- * (`view.file`) and read it synchronously only if `bytes` is accessed. The engine and the
- * trainer read tensors straight from the file into their own storage, so loading a model never
- * holds the whole file in a JS buffer (on a machine where fresh memory is slow, that buffer was
- * a third of the load time and its full size in peak RSS).
+ * The header length a file's first 8 bytes declare, checked against the file size and the
+ * header cap before anything else is read.
  */
-export async function readSafetensorsLazy(file: string): Promise<SafetensorsFile> {
-  let fh;
-  try {
-    fh = await open(file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw badModel(file, 'file not found', err);
-    throw badModel(file, `cannot read file (${code ?? (err as Error).message})`, err);
-  }
-  try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw badModel(file, 'is a directory, expected a .safetensors file');
-    const size = st.size;
-    const head = Buffer.alloc(Math.min(size, 8));
-    await fh.read(head, 0, head.length, 0);
-    let headerLen = 0;
-    if (head.length === 8) {
-      const n = head.readBigUInt64LE(0);
-      headerLen = n > BigInt(MAX_HEADER_BYTES) || n > BigInt(size - 8) ? 0 : Number(n);
-    }
-    // The header (plus its 8-byte length) as a short image whose data section is empty; the
-    // parser validates it against the real file size.
-    const image = Buffer.alloc(8 + headerLen);
-    head.copy(image, 0);
-    if (headerLen > 0) await fh.read(image, 8, headerLen, 8);
-    const parsed = parseSafetensors(image, file, size);
-    const dataStart = 8 + headerLen;
-    for (const view of parsed.tensors.values()) {
-      const where = view.bytes as unknown as { begin: number; end: number };
-      const ref = { path: file, offset: dataStart + where.begin, byteLength: where.end - where.begin };
-      let cached: Uint8Array | undefined;
-      Object.defineProperty(view, 'bytes', {
-        enumerable: true,
-        get: () => (cached ??= readRangeSync(ref.path, ref.offset, ref.byteLength)),
-      });
-      view.file = ref;
-    }
-    return parsed;
-  } finally {
-    await fh.close();
-  }
-}
-
-function readRangeSync(file: string, offset: number, byteLength: number): Uint8Array {
-  const out = Buffer.alloc(byteLength);
-  const fd = fs.openSync(file, 'r');
-  try {
-    let at = 0;
-    while (at < byteLength) {
-      const n = fs.readSync(fd, out, at, byteLength - at, offset + at);
-      if (n === 0) throw badModel(file, `file shrank while being read (tensor data at ${offset} + ${byteLength})`);
-      at += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return out;
-}
-
-/** Reads a whole safetensors file into one Buffer and parses it. */
-export async function readSafetensors(file: string): Promise<SafetensorsFile> {
-  let buf: Buffer;
-  try {
-    buf = await readWholeFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw badModel(file, 'file not found', err);
-    if (code === 'EISDIR') throw badModel(file, 'is a directory, expected a .safetensors file', err);
-    throw badModel(file, `cannot read file (${code ?? (err as Error).message})`, err);
-  }
-  return parseSafetensors(buf, file);
-}
-
-/**
- * Parses a safetensors image held in memory. Tensor `bytes` are subarrays of `buf` (no copy), so
- * `buf` must not be modified while the views are in use.
- */
-export function parseSafetensors(buf: Uint8Array, fileNameForErrors: string, fileSize?: number): SafetensorsFile {
-  // fileSize (readSafetensorsLazy): `buf` holds only the header; views then carry their
-  // [begin, end) data offsets in place of bytes, to be replaced by the caller.
-  const file = fileNameForErrors;
-  if (!(buf instanceof Uint8Array)) throw new TypeError('parseSafetensors: buf must be a Uint8Array');
-  const total = fileSize ?? buf.byteLength;
+function headerLength(first8: Uint8Array, file: string, total: number): number {
   if (total < 8) {
     throw badModel(file, `not a safetensors file: ${total} bytes, shorter than the 8-byte header length`);
   }
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const n64 = dv.getBigUint64(0, true);
+  const n64 = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(total - 8)) {
     throw badModel(file, `safetensors header length ${n64} runs past the end of the file (${total} bytes): truncated or not a safetensors file`);
   }
@@ -195,7 +120,102 @@ export function parseSafetensors(buf: Uint8Array, fileNameForErrors: string, fil
     throw badModel(file, `safetensors header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
   if (headerLen < 2) throw badModel(file, `safetensors header length ${headerLen} is too small for a JSON object`);
-  const headerBytes = buf.subarray(8, 8 + headerLen);
+  return headerLen;
+}
+
+/**
+ * Reads a safetensors file's 8-byte length and JSON header (and nothing else), validating every
+ * entry against the file's size, so that no byte of the data section is read before the header
+ * is known to be good.
+ */
+async function readHeader(f: BoundedFile): Promise<ParsedHeader> {
+  const first8 = new Uint8Array(8);
+  if (f.size >= 8) await f.readExactly(first8, 0, 8, 0);
+  const headerLen = headerLength(first8, f.file, f.size);
+  const headerBytes = new Uint8Array(headerLen);
+  await f.readExactly(headerBytes, 0, headerLen, 8);
+  return parseHeader(headerBytes, f.file, f.size);
+}
+
+/**
+ * Reads only the header of a safetensors file: each tensor is a TensorSource saying where its
+ * bytes lie in the file. The engine and the trainer read them straight into their own storage,
+ * so loading a model never holds the whole file in a JS buffer (on a machine where fresh memory
+ * is slow, that buffer was a third of the load time and its full size in peak RSS).
+ */
+export async function readSafetensorsLazy(file: string): Promise<SafetensorsFile<TensorSource>> {
+  const f = await BoundedFile.open(file, WEIGHTS_RULES);
+  try {
+    const h = await readHeader(f);
+    const tensors = new Map<string, TensorSource>();
+    for (const e of h.entries) {
+      tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, file, offset: h.dataStart + e.begin, byteLength: e.end - e.begin });
+    }
+    return { tensors, metadata: h.metadata, byteLength: f.size };
+  } finally {
+    await f.close();
+  }
+}
+
+/**
+ * Reads a safetensors file into one Buffer: the header first (validated), then the data. Tensor
+ * `bytes` are views of that buffer.
+ */
+export async function readSafetensors(file: string): Promise<SafetensorsFile> {
+  const f = await BoundedFile.open(file, WEIGHTS_RULES);
+  try {
+    const h = await readHeader(f);
+    // Only now, with a good header, the whole file (one buffer: the views share it).
+    const buf = Buffer.allocUnsafe(f.size);
+    await f.readExactly(buf, 0, f.size, 0);
+    return viewsOf(buf, h, { tensors: new Map(), metadata: h.metadata, byteLength: f.size });
+  } finally {
+    await f.close();
+  }
+}
+
+function viewsOf(buf: Uint8Array, h: ParsedHeader, out: SafetensorsFile): SafetensorsFile {
+  for (const e of h.entries) {
+    out.tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, bytes: buf.subarray(h.dataStart + e.begin, h.dataStart + e.end) });
+  }
+  return out;
+}
+
+/**
+ * The bytes of a weight: a TensorView's own, or a TensorSource's read from its file (a new
+ * buffer of exactly `byteLength` bytes; a file cut since its header was read is ERR_BAD_MODEL).
+ */
+export async function readTensorBytes(t: WeightTensor): Promise<Uint8Array> {
+  if (!isTensorSource(t)) return t.bytes;
+  const f = await BoundedFile.open(t.file, WEIGHTS_RULES);
+  try {
+    const out = new Uint8Array(t.byteLength);
+    await f.readExactly(out, 0, t.byteLength, t.offset);
+    return out;
+  } finally {
+    await f.close();
+  }
+}
+
+/**
+ * Parses a safetensors image held in memory. Tensor `bytes` are subarrays of `buf` (no copy), so
+ * `buf` must not be modified while the views are in use.
+ */
+export function parseSafetensors(buf: Uint8Array, fileNameForErrors: string): SafetensorsFile {
+  const file = fileNameForErrors;
+  if (!(buf instanceof Uint8Array)) throw new TypeError('parseSafetensors: buf must be a Uint8Array');
+  const headerLen = headerLength(buf, file, buf.byteLength);
+  const h = parseHeader(buf.subarray(8, 8 + headerLen), file, buf.byteLength);
+  return viewsOf(buf, h, { tensors: new Map(), metadata: h.metadata, byteLength: buf.byteLength });
+}
+
+/**
+ * Validates a safetensors JSON header (the bytes after the 8-byte length) against the size of
+ * the whole file: every tensor lies inside the data section, has exactly product(shape) ×
+ * itemsize bytes, and no two tensors overlap.
+ */
+function parseHeader(headerBytes: Uint8Array, file: string, total: number): ParsedHeader {
+  const headerLen = headerBytes.byteLength;
   if (headerBytes[0] !== 0x7b /* { */) {
     throw badModel(file, 'safetensors header does not start with "{": not a safetensors file');
   }
@@ -213,9 +233,7 @@ export function parseSafetensors(buf: Uint8Array, fileNameForErrors: string, fil
   const dataStart = 8 + headerLen;
   const dataLen = total - dataStart;
   const metadata: Record<string, string> = Object.create(null);
-  const tensors = new Map<string, TensorView>();
-  const spans: { begin: number; end: number; name: string }[] = [];
-
+  const entries: HeaderEntry[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -272,20 +290,20 @@ export function parseSafetensors(buf: Uint8Array, fileNameForErrors: string, fil
     if (end - begin !== expected) {
       throw badModel(file, `${where}: ${end - begin} bytes in data_offsets [${begin}, ${end}] but shape [${shape.join(', ')}] × ${dtype} (${DTYPE_SIZE[dtype]} bytes) needs ${expected}`);
     }
-    spans.push({ begin, end, name });
-    const bytes = fileSize === undefined ? buf.subarray(dataStart + begin, dataStart + end) : ({ begin, end } as unknown as Uint8Array);
-    tensors.set(name, { name, dtype, shape, bytes });
+    entries.push({ name, dtype, shape, begin, end });
   }
 
-  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < spans.length; i++) {
-    const p = spans[i - 1], c = spans[i];
-    // Zero-sized tensors occupy no bytes and cannot overlap anything.
-    if (c.begin < p.end && c.end > c.begin && p.end > p.begin) {
-      throw badModel(file, `tensors ${JSON.stringify(p.name)} [${p.begin}, ${p.end}] and ${JSON.stringify(c.name)} [${c.begin}, ${c.end}] overlap`);
+  // Zero-sized tensors occupy no bytes and cannot overlap anything; every other span must start
+  // at or after the furthest end reached so far.
+  const spans = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin || a.end - b.end);
+  for (let i = 1, far = spans[0]; i < spans.length; i++) {
+    const c = spans[i];
+    if (c.begin < far.end) {
+      throw badModel(file, `tensors ${JSON.stringify(far.name)} [${far.begin}, ${far.end}] and ${JSON.stringify(c.name)} [${c.begin}, ${c.end}] overlap`);
     }
+    if (c.end > far.end) far = c;
   }
-  return { tensors, metadata, byteLength: total };
+  return { dataStart, entries, metadata };
 }
 
 // ---------------------------------------------------------------------------------------------

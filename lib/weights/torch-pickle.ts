@@ -18,12 +18,12 @@
  * contiguous tensors are zero-copy views of the file buffer, others (transposed, sliced) are
  * copied into row-major order.
  */
-import { readFile } from 'fs/promises';
 import * as path from 'path';
+import { readBoundedFile } from '../bounded-file';
 import { badModel } from '../errors';
 import { DTYPE_SIZE, Dtype, SafetensorsFile, TensorView } from './safetensors';
-import { fileExists } from './util';
-import { looksLikeZip, readZipEntries } from './zip';
+import { entryExists } from './util';
+import { looksLikeZip, readZipEntries, ZipEntry } from './zip';
 
 /** torch's storage class names and the element type each holds. */
 const STORAGE_DTYPES: Readonly<Record<string, Dtype>> = Object.freeze({
@@ -223,7 +223,8 @@ function unpickle(buf: Uint8Array, start: number, persistentLoad: (pid: PyValue)
   };
   const append = (list: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(list) || isTuple(list)) fail(`APPEND(S) on ${describe(list)}`);
-    (list as PyValue[]).push(...items);
+    // One push per item: a spread of a pickle-sized array would overflow the call stack.
+    for (const item of items) (list as PyValue[]).push(item);
   };
   const tuple = (items: PyValue[]): PyTuple => Object.freeze(items);
   const long = (n: number): number | bigint => {
@@ -407,6 +408,43 @@ function stateDictTensors(root: PyValue, fail: Fail): Map<string, TensorRef> {
   return out;
 }
 
+/**
+ * A deflated storage larger than this that claims to inflate more than MAX_INFLATE_RATIO-fold is
+ * refused as a zip bomb: torch.save never compresses, and trained weights re-zipped by hand
+ * shrink by a few percent, not a hundredfold (small all-zero tensors, such as fresh biases, do
+ * and stay under this size).
+ */
+const INFLATE_RATIO_FREE_BYTES = 64 << 20;
+const MAX_INFLATE_RATIO = 100;
+
+/**
+ * The bytes of each storage the tensors use, each inflated once. Before anything is inflated,
+ * every entry's declared size is checked against the storage's declared element count × element
+ * size (torch writes exactly that), so a small archive cannot make the reader inflate gigabytes
+ * the state dict never asked for.
+ */
+function zipStorageBytes(entries: Map<string, ZipEntry>, prefix: string, refs: Map<string, TensorRef>, fail: Fail): Map<string, Uint8Array> {
+  const wanted = new Map<string, { storage: StorageRef; entry: ZipEntry }>();
+  for (const [name, t] of refs) {
+    const key = t.storage.key;
+    if (wanted.has(key)) continue;
+    const entry = entries.get(`${prefix}data/${key}`);
+    if (entry === undefined) return fail(`tensor ${JSON.stringify(name)}: storage ${key} is missing from the archive`);
+    const item = DTYPE_SIZE[t.storage.dtype];
+    const declared = t.storage.numel * item;
+    if (!Number.isSafeInteger(declared) || entry.size !== declared) {
+      fail(`storage ${key} (tensor ${JSON.stringify(name)}): the archive entry holds ${entry.size} bytes but the pickle declares ${t.storage.numel} × ${t.storage.dtype} = ${declared} bytes`);
+    }
+    if (entry.method !== 0 && entry.size > INFLATE_RATIO_FREE_BYTES && entry.size > MAX_INFLATE_RATIO * entry.compressedSize) {
+      fail(`storage ${key}: ${entry.compressedSize} compressed bytes claim to inflate to ${entry.size} (over ${MAX_INFLATE_RATIO}-fold): refused as a zip bomb`);
+    }
+    wanted.set(key, { storage: t.storage, entry });
+  }
+  const out = new Map<string, Uint8Array>();
+  for (const [key, { entry }] of wanted) out.set(key, entry.data());
+  return out;
+}
+
 function parseZipCheckpoint(buf: Uint8Array, file: string, fail: Fail): SafetensorsFile {
   const entries = readZipEntries(buf, file);
   const pkl = [...entries.keys()].find((n) => /^[^/]+\/data\.pkl$/.test(n));
@@ -417,11 +455,10 @@ function parseZipCheckpoint(buf: Uint8Array, file: string, fail: Fail): Safetens
   if (order !== 'little' && order !== 'big') fail(`unknown byteorder ${JSON.stringify(order)}`);
   const { value } = unpickle(entries.get(pkl as string)!.data(), 0, (pid) => storageFromPid(pid, fail), fail);
   const refs = stateDictTensors(value, fail);
+  const storages = zipStorageBytes(entries, prefix, refs, fail);
   const tensors = new Map<string, TensorView>();
   for (const [name, t] of refs) {
-    const entry = entries.get(`${prefix}data/${t.storage.key}`);
-    if (entry === undefined) fail(`tensor ${JSON.stringify(name)}: storage ${t.storage.key} is missing from the archive`);
-    tensors.set(name, materialize(name, t, entry!.data(), fail, (order === 'big') === LITTLE_ENDIAN));
+    tensors.set(name, materialize(name, t, storages.get(t.storage.key)!, fail, (order === 'big') === LITTLE_ENDIAN));
   }
   return { tensors, metadata: { format: 'pt', serialization: 'zip' }, byteLength: buf.byteLength };
 }
@@ -487,14 +524,12 @@ export function parseTorchCheckpoint(buf: Uint8Array, fileNameForErrors: string)
   return fail('not a torch.save file (neither a zip archive nor a pickle)');
 }
 
-/** Reads and parses a pytorch_model.bin (or any torch.save state dict file). */
+/**
+ * Reads and parses a pytorch_model.bin (or any torch.save state dict file) through the bounded
+ * reader (a regular file within the pytorch_model.bin cap: it is read into one buffer).
+ */
 export async function readTorchCheckpoint(file: string): Promise<SafetensorsFile> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (err) {
-    throw badModel(file, `cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
-  }
+  const buf = await readBoundedFile(file, { kind: 'pytorch_model.bin', code: 'ERR_BAD_MODEL' });
   return parseTorchCheckpoint(buf, file);
 }
 
@@ -507,6 +542,6 @@ export const PYTORCH_WEIGHTS_NAME = 'pytorch_model.bin';
  */
 export async function readPytorchModelWeights(dir: string): Promise<SafetensorsFile | undefined> {
   const file = path.join(dir, PYTORCH_WEIGHTS_NAME);
-  if (!(await fileExists(file))) return undefined;
+  if (!(await entryExists(file))) return undefined;
   return readTorchCheckpoint(file);
 }

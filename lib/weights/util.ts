@@ -1,5 +1,7 @@
 /** Small file helpers shared by the weights loaders; every failure is an ERR_BAD_MODEL. */
-import { lstat, readFile, stat } from 'fs/promises';
+import { lstat, stat } from 'fs/promises';
+import * as path from 'path';
+import { FILE_SIZE_LIMITS, FileKind, readBoundedFile, readBoundedFileIfPresent, utf8Text } from '../bounded-file';
 import { badModel } from '../errors';
 
 export type JsonObject = Record<string, unknown>;
@@ -33,26 +35,43 @@ export async function dirExists(dir: string): Promise<boolean> {
   }
 }
 
-/** Reads and parses a JSON file; `missing` is the reason given when it does not exist. */
-export async function readJson(file: string, missing = 'file not found'): Promise<unknown> {
-  let text: string;
+/** The kind (size cap) of a model folder's JSON file, from its name. */
+export function jsonFileKind(file: string): FileKind {
+  const base = path.basename(file);
+  return Object.prototype.hasOwnProperty.call(FILE_SIZE_LIMITS, base) ? (base as FileKind) : 'config.json';
+}
+
+function parseJsonText(file: string, buf: Buffer): unknown {
   try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw badModel(file, missing, err);
-    throw badModel(file, `cannot read file (${code ?? (err as Error).message})`, err);
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  try {
-    return JSON.parse(text);
+    return JSON.parse(utf8Text(buf));
   } catch (err) {
     throw badModel(file, `invalid JSON (${(err as Error).message})`, err);
   }
 }
 
+/**
+ * Reads and parses a JSON file of a model folder through the bounded reader (regular files
+ * within the cap of their kind only); `missing` is the reason given when it does not exist.
+ */
+export async function readJson(file: string, missing = 'file not found'): Promise<unknown> {
+  return parseJsonText(file, await readBoundedFile(file, { kind: jsonFileKind(file), code: 'ERR_BAD_MODEL', missing }));
+}
+
 export async function readJsonObject(file: string, missing?: string): Promise<JsonObject> {
   const v = await readJson(file, missing);
+  if (!isObject(v)) throw badModel(file, `expected a JSON object, got ${kindOf(v)}`);
+  return v;
+}
+
+/**
+ * A JSON object file that may be absent: undefined when there is no such entry; anything there
+ * that is not a readable regular file (a FIFO, a directory, a dangling symlink) is refused
+ * rather than taken for absent.
+ */
+export async function readJsonObjectIfPresent(file: string): Promise<JsonObject | undefined> {
+  const buf = await readBoundedFileIfPresent(file, { kind: jsonFileKind(file), code: 'ERR_BAD_MODEL' });
+  if (buf === undefined) return undefined;
+  const v = parseJsonText(file, buf);
   if (!isObject(v)) throw badModel(file, `expected a JSON object, got ${kindOf(v)}`);
   return v;
 }

@@ -10,7 +10,17 @@ import { badModel } from '../errors';
 
 export interface ZipEntry {
   name: string;
-  /** The entry's bytes: a view into the archive buffer for stored entries, a copy when inflated. */
+  /** The uncompressed size the central directory declares (what data() returns, or refuses). */
+  size: number;
+  /** Bytes the entry takes in the archive. */
+  compressedSize: number;
+  /** 0 stored, 8 deflated. */
+  method: number;
+  /**
+   * The entry's bytes: a view into the archive buffer for stored entries, a copy when inflated.
+   * Inflating never produces more than `size` bytes (a longer stream is refused); callers check
+   * `size` against what they expect before calling this.
+   */
   data(): Uint8Array;
 }
 
@@ -87,6 +97,9 @@ export function readZipEntries(buf: Uint8Array, file: string): Map<string, ZipEn
     if (method === 0 && compressed !== size) throw badModel(file, `zip entry ${JSON.stringify(name)}: stored entry with sizes ${compressed} and ${size}`);
     entries.set(name, {
       name,
+      size,
+      compressedSize: compressed,
+      method,
       data(): Uint8Array {
         if (method === 0) return raw;
         let out: Buffer;

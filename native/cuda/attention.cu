@@ -1,6 +1,8 @@
 // Varlen (unpadded) multi-head self-attention over packed sequences, flash-attention style:
 //
-//   out[t, h·D:(h+1)·D] = softmax_k(q_t·k_kᵀ / √D) · v_k   over the keys k of t's own sequence
+//   out[t, h·D:(h+1)·D] = softmax_k(q_t·k_kᵀ / √D + bias_h(k − t)) · v_k   over the keys k of
+//   t's own sequence (bias: MPNet's relative position bias by distance, AttentionBias; none for
+//   the other families)
 //
 // qkv: [T, 3·H] (H = heads·D), row t = [q heads | k heads | v heads] — the fused QKV GEMM's
 // output, read in place (no transposes, no padding). out: [T, H]. cuSeqlens [n + 1] (device).
@@ -37,6 +39,13 @@ struct RowRange {
   int start, end;  // keys [start, end) of the row's sequence; empty for rows past the batch
 };
 
+// The bias of a valid (row, key) pair of one head, in the log2 domain of the scores; 0 without
+// a bias. Read only for keys of the row's own sequence, so |key − row| < maxLen.
+__device__ __forceinline__ float biasLog2(const AttentionBias& bias, int head, int row, int key) {
+  if (!bias.byDelta) return 0.f;
+  return __ldg(bias.byDelta + static_cast<int64_t>(head) * bias.stride + (key - row) + bias.maxLen - 1) * kLog2e;
+}
+
 __device__ __forceinline__ RowRange rowRange(const int32_t* __restrict__ cuSeqlens, int n, int numTokens, int row) {
   if (row >= numTokens) return {0, 0};
   const int s = findSequence(cuSeqlens, n, row);
@@ -48,7 +57,7 @@ template <typename T, int D>
 __global__ void __launch_bounds__(128) flashAttentionKernel(const T* __restrict__ qkv,
                                                             const int32_t* __restrict__ cuSeqlens, int n,
                                                             int numTokens, int numHeads, float scaleLog2,
-                                                            T* __restrict__ out) {
+                                                            AttentionBias bias, T* __restrict__ out) {
   constexpr int BQ = 64, BKV = 64;
   constexpr int CH = D / 8;  // 16-byte chunks per row
   constexpr int KD = D / 16; // k-steps of Q·Kᵀ
@@ -162,7 +171,7 @@ __global__ void __launch_bounds__(128) flashAttentionKernel(const T* __restrict_
         const int key = kb + nt * 8 + q4 * 2 + (e & 1);
         const RowRange& rr = e < 2 ? rA : rB;
         const bool valid = key >= rr.start && key < rr.end;
-        s[nt][e] = valid ? s[nt][e] * scaleLog2 : -INFINITY;
+        s[nt][e] = valid ? s[nt][e] * scaleLog2 + biasLog2(bias, head, e < 2 ? rowA : rowB, key) : -INFINITY;
       }
       mxA = fmaxf(mxA, fmaxf(s[nt][0], s[nt][1]));
       mxB = fmaxf(mxB, fmaxf(s[nt][2], s[nt][3]));
@@ -247,7 +256,7 @@ template <typename T, int DC>
 __global__ void __launch_bounds__(128) genericAttentionKernel(const T* __restrict__ qkv,
                                                               const int32_t* __restrict__ cuSeqlens, int n,
                                                               int numTokens, int numHeads, int D, float scaleLog2,
-                                                              T* __restrict__ out) {
+                                                              AttentionBias bias, T* __restrict__ out) {
   constexpr int ROWS = kGenericRowsPerWarp, BQ = kGenericBQ, BKV = kGenericBKV;
   extern __shared__ float smem[];
   float* sQ = smem;                 // [BQ][D], pre-scaled into the log2 domain
@@ -306,7 +315,7 @@ __global__ void __launch_bounds__(128) genericAttentionKernel(const T* __restric
       float s = 0.f;
       for (int d = 0; d < D; ++d) s = fmaf(q[d], k[d], s);
       const bool valid = key >= range[j].start && key < range[j].end;
-      s = valid ? s : -INFINITY;
+      s = valid ? s + biasLog2(bias, head, q0 + warp * ROWS + j, key) : -INFINITY;
       const float newM = fmaxf(m[j], warpMax(s));
       const float use = newM == -INFINITY ? 0.f : newM;
       const float alpha = exp2f(m[j] - use);
@@ -347,21 +356,23 @@ __global__ void __launch_bounds__(128) genericAttentionKernel(const T* __restric
 }
 
 template <typename T>
-void runFlash(const T* qkv, const int32_t* cuSeqlens, int n, int numTokens, int numHeads, int D, T* out,
-              cudaStream_t stream) {
+void runFlash(const T* qkv, const int32_t* cuSeqlens, int n, int numTokens, int numHeads, int D,
+              const AttentionBias& bias, T* out, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>(ceilDiv(numTokens, 64)), static_cast<unsigned>(numHeads));
   const float scaleLog2 = kLog2e / sqrtf(static_cast<float>(D));
   if (D == 32) {
-    flashAttentionKernel<T, 32><<<grid, 128, 0, stream>>>(qkv, cuSeqlens, n, numTokens, numHeads, scaleLog2, out);
+    flashAttentionKernel<T, 32><<<grid, 128, 0, stream>>>(qkv, cuSeqlens, n, numTokens, numHeads, scaleLog2, bias,
+                                                          out);
   } else {
-    flashAttentionKernel<T, 64><<<grid, 128, 0, stream>>>(qkv, cuSeqlens, n, numTokens, numHeads, scaleLog2, out);
+    flashAttentionKernel<T, 64><<<grid, 128, 0, stream>>>(qkv, cuSeqlens, n, numTokens, numHeads, scaleLog2, bias,
+                                                          out);
   }
   SBERT_CUDA_CHECK_LAUNCH();
 }
 
 template <typename T, int DC>
-void runGenericDc(const T* qkv, const int32_t* cuSeqlens, int n, int numTokens, int numHeads, int D, T* out,
-                  cudaStream_t stream) {
+void runGenericDc(const T* qkv, const int32_t* cuSeqlens, int n, int numTokens, int numHeads, int D,
+                  const AttentionBias& bias, T* out, cudaStream_t stream) {
   static std::atomic<uint64_t> smemDone{0};
   auto kernel = genericAttentionKernel<T, DC>;
   const int smem = static_cast<int>(genericSmemBytes(D));
@@ -371,31 +382,31 @@ void runGenericDc(const T* qkv, const int32_t* cuSeqlens, int n, int numTokens, 
   ensureSharedMemory(kernel, static_cast<int>(genericSmemBytes(DC * 32)), smemDone);
   const dim3 grid(static_cast<unsigned>(ceilDiv(numTokens, kGenericBQ)), static_cast<unsigned>(numHeads));
   const float scaleLog2 = kLog2e / sqrtf(static_cast<float>(D));
-  kernel<<<grid, 128, smem, stream>>>(qkv, cuSeqlens, n, numTokens, numHeads, D, scaleLog2, out);
+  kernel<<<grid, 128, smem, stream>>>(qkv, cuSeqlens, n, numTokens, numHeads, D, scaleLog2, bias, out);
   SBERT_CUDA_CHECK_LAUNCH();
 }
 
 template <typename T>
-void runGeneric(const T* qkv, const int32_t* cuSeqlens, int n, int numTokens, int numHeads, int D, T* out,
-                cudaStream_t stream) {
-  if (D <= 32) runGenericDc<T, 1>(qkv, cuSeqlens, n, numTokens, numHeads, D, out, stream);
-  else if (D <= 64) runGenericDc<T, 2>(qkv, cuSeqlens, n, numTokens, numHeads, D, out, stream);
-  else if (D <= 128) runGenericDc<T, 4>(qkv, cuSeqlens, n, numTokens, numHeads, D, out, stream);
-  else runGenericDc<T, 8>(qkv, cuSeqlens, n, numTokens, numHeads, D, out, stream);
+void runGeneric(const T* qkv, const int32_t* cuSeqlens, int n, int numTokens, int numHeads, int D,
+                const AttentionBias& bias, T* out, cudaStream_t stream) {
+  if (D <= 32) runGenericDc<T, 1>(qkv, cuSeqlens, n, numTokens, numHeads, D, bias, out, stream);
+  else if (D <= 64) runGenericDc<T, 2>(qkv, cuSeqlens, n, numTokens, numHeads, D, bias, out, stream);
+  else if (D <= 128) runGenericDc<T, 4>(qkv, cuSeqlens, n, numTokens, numHeads, D, bias, out, stream);
+  else runGenericDc<T, 8>(qkv, cuSeqlens, n, numTokens, numHeads, D, bias, out, stream);
 }
 
 template <typename T>
 void dispatch(bool tensorCores, const void* qkv, const int32_t* cuSeqlens, int n, int numTokens, int numHeads,
-              int D, void* out, cudaStream_t stream) {
+              int D, const AttentionBias& bias, void* out, cudaStream_t stream) {
   const T* q = static_cast<const T*>(qkv);
   T* o = static_cast<T*>(out);
   if constexpr (!std::is_same_v<T, float>) {
     if (tensorCores) {
-      runFlash(q, cuSeqlens, n, numTokens, numHeads, D, o, stream);
+      runFlash(q, cuSeqlens, n, numTokens, numHeads, D, bias, o, stream);
       return;
     }
   }
-  runGeneric(q, cuSeqlens, n, numTokens, numHeads, D, o, stream);
+  runGeneric(q, cuSeqlens, n, numTokens, numHeads, D, bias, o, stream);
 }
 
 }  // namespace
@@ -405,7 +416,8 @@ bool attentionTensorCoreEligible(int headDim, DType dt, const void* qkv, const v
 }
 
 void launchAttention(const void* qkv, const int32_t* cuSeqlens, int numSequences, int64_t numTokens, int numHeads,
-                     int headDim, void* out, DType dt, cudaStream_t stream, AttentionPath path) {
+                     int headDim, const AttentionBias& bias, void* out, DType dt, cudaStream_t stream,
+                     AttentionPath path) {
   SBERT_CUDA_REQUIRE(numTokens >= 0 && numSequences >= 0 && numHeads > 0, "attention: bad shape");
   SBERT_CUDA_REQUIRE(headDim >= 1 && headDim <= 256, "attention: head dim must be in 1..256");
   SBERT_CUDA_REQUIRE(numTokens < (int64_t{1} << 31) - 64, "attention: too many tokens for one launch");
@@ -415,13 +427,19 @@ void launchAttention(const void* qkv, const int32_t* cuSeqlens, int numSequences
   const bool eligible = attentionTensorCoreEligible(headDim, dt, qkv, out);
   SBERT_CUDA_REQUIRE(path != AttentionPath::TensorCore || eligible,
                      "attention: tensor-core path needs fp16/bf16, head dim 32 or 64, 16-byte alignment");
+  SBERT_CUDA_REQUIRE(!bias.byDelta || (bias.maxLen > 0 && bias.stride >= 2 * bias.maxLen - 1),
+                     "attention: bias table too small for its maxLen");
   const bool tc = eligible && path != AttentionPath::Generic;
   const int T = static_cast<int>(numTokens);
   switch (dt) {
-    case DType::F32: dispatch<float>(false, qkv, cuSeqlens, numSequences, T, numHeads, headDim, out, stream); break;
-    case DType::F16: dispatch<__half>(tc, qkv, cuSeqlens, numSequences, T, numHeads, headDim, out, stream); break;
+    case DType::F32:
+      dispatch<float>(false, qkv, cuSeqlens, numSequences, T, numHeads, headDim, bias, out, stream);
+      break;
+    case DType::F16:
+      dispatch<__half>(tc, qkv, cuSeqlens, numSequences, T, numHeads, headDim, bias, out, stream);
+      break;
     case DType::BF16:
-      dispatch<__nv_bfloat16>(tc, qkv, cuSeqlens, numSequences, T, numHeads, headDim, out, stream);
+      dispatch<__nv_bfloat16>(tc, qkv, cuSeqlens, numSequences, T, numHeads, headDim, bias, out, stream);
       break;
   }
 }

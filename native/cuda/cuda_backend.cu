@@ -8,8 +8,9 @@
 // in fp32 — and creates one non-blocking stream.
 //
 // encode (called from a libuv worker thread; cudaSetDevice first, always):
-//   validateBatch → stage ids / cuSeqlens through pinned host buffers → embeddings+LN →
-//   L × [QKV GEMM+bias → varlen flash attention → out-proj GEMM+bias → residual+LN →
+//   validateBatch → stage ids (+ position ids, type ids, relative bias by distance, as the
+//   family needs) / cuSeqlens through pinned host buffers → embeddings+LN →
+//   L × [QKV GEMM+bias → varlen flash attention (+ bias) → out-proj GEMM+bias → residual+LN →
 //        FFN-up GEMM+bias+GELU → FFN-down GEMM+bias → residual+LN] →
 //   pooling (all modes, concatenated; + L2 normalize when it is the last step) →
 //   Dense modules (fp32) → L2 normalize (if after Dense) → fp32 outputs back through pinned
@@ -30,6 +31,8 @@
 
 #include "cuda_common.cuh"
 #include "engine/backend.h"
+#include "kernels/embeddings.h"
+#include "kernels/relative_position.h"
 
 namespace sbert {
 namespace {
@@ -40,25 +43,45 @@ constexpr size_t kAlign = 256;
 size_t alignUp(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
 
 // ---- RAII holders (free on their device, never throw) ---------------------------------------
-class DeviceMemory {
+// Device memory and pinned host memory differ only in how they are allocated and freed: one
+// owner class, the allocator a policy. Device memory is freed on the device it came from.
+struct DeviceAllocator {
+  static void allocate(void** p, size_t bytes) { SBERT_CUDA_CHECK(cudaMalloc(p, bytes)); }
+  static void release(void* p, int device) noexcept {
+    cudaSetDevice(device);
+    cudaFree(p);
+  }
+};
+struct PinnedAllocator {
+  static void allocate(void** p, size_t bytes) { SBERT_CUDA_CHECK(cudaMallocHost(p, bytes)); }
+  static void release(void* p, int) noexcept { cudaFreeHost(p); }
+};
+
+template <typename Allocator>
+class CudaMemory {
  public:
-  DeviceMemory() = default;
-  DeviceMemory(const DeviceMemory&) = delete;
-  DeviceMemory& operator=(const DeviceMemory&) = delete;
-  ~DeviceMemory() { reset(); }
+  CudaMemory() = default;
+  CudaMemory(const CudaMemory&) = delete;
+  CudaMemory& operator=(const CudaMemory&) = delete;
+  ~CudaMemory() { reset(); }
+  // Exactly `bytes` (none for 0) on `device`; what was held is freed first.
   void allocate(int device, size_t bytes) {
     reset();
     if (bytes == 0) return;
     void* p = nullptr;
-    SBERT_CUDA_CHECK(cudaMalloc(&p, bytes));
+    Allocator::allocate(&p, bytes);
     ptr_ = p;
     bytes_ = bytes;
     device_ = device;
   }
+  // Grows to at least `bytes`, with a quarter more as headroom (contents are not kept).
+  void reserve(size_t bytes, int device = 0) {
+    if (bytes <= bytes_) return;
+    allocate(device, alignUp(bytes + bytes / 4));
+  }
   void reset() noexcept {
     if (ptr_) {
-      cudaSetDevice(device_);
-      cudaFree(ptr_);
+      Allocator::release(ptr_, device_);
       (void)cudaGetLastError();
     }
     ptr_ = nullptr;
@@ -73,37 +96,8 @@ class DeviceMemory {
   int device_ = 0;
 };
 
-class PinnedMemory {
- public:
-  PinnedMemory() = default;
-  PinnedMemory(const PinnedMemory&) = delete;
-  PinnedMemory& operator=(const PinnedMemory&) = delete;
-  ~PinnedMemory() { reset(); }
-  // Grows to at least `bytes` (contents are not kept).
-  void reserve(size_t bytes) {
-    if (bytes <= bytes_) return;
-    reset();
-    const size_t want = alignUp(bytes + bytes / 4);
-    void* p = nullptr;
-    SBERT_CUDA_CHECK(cudaMallocHost(&p, want));
-    ptr_ = p;
-    bytes_ = want;
-  }
-  void reset() noexcept {
-    if (ptr_) {
-      cudaFreeHost(ptr_);
-      (void)cudaGetLastError();
-    }
-    ptr_ = nullptr;
-    bytes_ = 0;
-  }
-  char* get() const { return static_cast<char*>(ptr_); }
-  size_t bytes() const { return bytes_; }
-
- private:
-  void* ptr_ = nullptr;
-  size_t bytes_ = 0;
-};
+using DeviceMemory = CudaMemory<DeviceAllocator>;
+using PinnedMemory = CudaMemory<PinnedAllocator>;
 
 class Stream {
  public:
@@ -203,8 +197,8 @@ class CudaBackend final : public Backend {
   }
 
   int64_t memoryBytes() const override {
-    return static_cast<int64_t>(weights_.bytes() + tokenWs_.bytes() + seqWs_.bytes() + pinnedIn_.bytes() +
-                                pinnedOut_.bytes());
+    return static_cast<int64_t>(weights_.bytes() + biasWs_.bytes() + tokenWs_.bytes() + seqWs_.bytes() +
+                                pinnedIn_.bytes() + pinnedOut_.bytes());
   }
 
   void encode(const EncodeBatch& batch, const EncodeOutputs& out) override {
@@ -227,18 +221,41 @@ class CudaBackend final : public Backend {
     reserveSequences(n);
     if (wantSentence) pinnedOut_.reserve(static_cast<size_t>(n) * dim * sizeof(float));
 
-    // Inputs → pinned → device.
+    // Inputs → pinned → device: ids | position ids (RoBERTa / MPNet rule, computed here by the
+    // CPU engine's function) | token type ids (when given) | cuSeqlens | relative bias by
+    // distance (MPNet, expanded for this batch's longest sequence).
     const size_t idsBytes = static_cast<size_t>(T) * sizeof(int32_t);
     const size_t cuBytes = static_cast<size_t>(n + 1) * sizeof(int32_t);
-    pinnedIn_.reserve(alignUp(idsBytes) + cuBytes);
+    const bool positions = shape_.positionIds == PositionIds::AfterPadding;
+    const bool types = batch.typeIds != nullptr;
+    int maxLen = 1;
+    for (int i = 0; i < n; ++i) maxLen = std::max(maxLen, batch.cuSeqlens[i + 1] - batch.cuSeqlens[i]);
+    const size_t biasBytes =
+        relativeBiasHost_.empty() ? 0 : static_cast<size_t>(shape_.numHeads) * scoreBiasStride(maxLen) * sizeof(float);
+    const size_t oPos = alignUp(idsBytes), oTypes = oPos + (positions ? alignUp(idsBytes) : 0),
+                 oCu = oTypes + (types ? alignUp(idsBytes) : 0), oBias = oCu + alignUp(cuBytes);
+    pinnedIn_.reserve(oBias + biasBytes);
     char* pin = pinnedIn_.get();
     std::memcpy(pin, batch.ids, idsBytes);
-    std::memcpy(pin + alignUp(idsBytes), batch.cuSeqlens, cuBytes);
+    if (positions) {
+      positionIdsAfterPadding(batch.ids, batch.cuSeqlens, n, shape_.paddingIdx, reinterpret_cast<int32_t*>(pin + oPos));
+    }
+    if (types) std::memcpy(pin + oTypes, batch.typeIds, idsBytes);
+    std::memcpy(pin + oCu, batch.cuSeqlens, cuBytes);
+    cuda::AttentionBias bias;
+    if (biasBytes) {
+      expandRelativeBias(relativeBiasHost_.data(), shape_.relativeBuckets, shape_.relativeMaxDistance, shape_.numHeads,
+                         maxLen, reinterpret_cast<float*>(pin + oBias));
+      bias = {dBias_, maxLen, scoreBiasStride(maxLen)};
+    }
     cudaStream_t st = stream_.get();
     SBERT_CUDA_CHECK(cudaMemcpyAsync(dIds_, pin, idsBytes, cudaMemcpyHostToDevice, st));
-    SBERT_CUDA_CHECK(cudaMemcpyAsync(dCu_, pin + alignUp(idsBytes), cuBytes, cudaMemcpyHostToDevice, st));
+    if (positions) SBERT_CUDA_CHECK(cudaMemcpyAsync(dPositions_, pin + oPos, idsBytes, cudaMemcpyHostToDevice, st));
+    if (types) SBERT_CUDA_CHECK(cudaMemcpyAsync(dTypes_, pin + oTypes, idsBytes, cudaMemcpyHostToDevice, st));
+    SBERT_CUDA_CHECK(cudaMemcpyAsync(dCu_, pin + oCu, cuBytes, cudaMemcpyHostToDevice, st));
+    if (biasBytes) SBERT_CUDA_CHECK(cudaMemcpyAsync(dBias_, pin + oBias, biasBytes, cudaMemcpyHostToDevice, st));
 
-    runEncoder(n, T, st);
+    runEncoder(n, T, positions ? dPositions_ : nullptr, types ? dTypes_ : nullptr, bias, st);
 
     float* result = nullptr;
     if (wantSentence) {
@@ -278,17 +295,19 @@ class CudaBackend final : public Backend {
   }
 
  private:
-  void runEncoder(int n, int64_t T64, cudaStream_t st) {
+  // The op list of the one CPU forward (engine/cpu_forward.h), step for step, with the CUDA
+  // kernels: an op added there is added here too (and to its backward in train/model_graph.cc).
+  void runEncoder(int n, int64_t T64, const int32_t* positionIds, const int32_t* typeIds,
+                  const cuda::AttentionBias& bias, cudaStream_t st) {
     const int T = static_cast<int>(T64);
     const int H = shape_.hiddenSize;
     const int F = shape_.intermediateSize;
-    // Token type ids are all 0 (single-sentence inputs): no type buffer.
-    cuda::launchEmbeddingsLayerNorm(dIds_, nullptr, dCu_, n, T, emb_, dX_, dt_, st);
+    cuda::launchEmbeddingsLayerNorm(dIds_, typeIds, positionIds, dCu_, n, T, emb_, dX_, dt_, st);
     for (const LayerWeights& L : layers_) {
       cuda::GemmEpilogue ep;
       ep.bias = L.bqkv;
       cuda::launchGemm(dX_, L.wqkv, dQkv_, T, 3 * H, H, dt_, dt_, ep, st);
-      cuda::launchAttention(dQkv_, dCu_, n, T, shape_.numHeads, shape_.headDim(), dCtx_, dt_, st);
+      cuda::launchAttention(dQkv_, dCu_, n, T, shape_.numHeads, shape_.headDim(), bias, dCtx_, dt_, st);
       ep.bias = L.bo;
       cuda::launchGemm(dCtx_, L.wo, dTmp_, T, H, H, dt_, dt_, ep, st);
       cuda::launchLayerNorm(dTmp_, dX_, L.ln1g, L.ln1b, T, H, shape_.layerNormEps, dX_, dt_, st);
@@ -319,7 +338,8 @@ class CudaBackend final : public Backend {
       return o;
     };
     const size_t oX = take(t * H * es), oQkv = take(t * 3 * H * es), oCtx = take(t * H * es),
-                 oTmp = take(t * H * es), oFfn = take(t * F * es), oIds = take(t * 4);
+                 oTmp = take(t * H * es), oFfn = take(t * F * es), oIds = take(t * 4), oPos = take(t * 4),
+                 oTypes = take(t * 4);
     // A budget larger than the whole card fails here, keeping the current workspace.
     size_t freeBytes = 0, totalBytes = 0;
     SBERT_CUDA_CHECK(cudaMemGetInfo(&freeBytes, &totalBytes));
@@ -339,6 +359,8 @@ class CudaBackend final : public Backend {
     dTmp_ = base + oTmp;
     dFfn_ = base + oFfn;
     dIds_ = reinterpret_cast<int32_t*>(base + oIds);
+    dPositions_ = reinterpret_cast<int32_t*>(base + oPos);
+    dTypes_ = reinterpret_cast<int32_t*>(base + oTypes);
     capTokens_ = want;
   }
 
@@ -401,8 +423,17 @@ class CudaBackend final : public Backend {
     auto addF32 = [&](int index) { return addParams({index}, DType::F32); };
 
     const EmbeddingsPlan& e = plan.embeddings;
-    const size_t oWord = addF32(e.word), oPos = addF32(e.position), oType = addF32(e.tokenType),
+    const size_t oWord = addF32(e.word), oPos = addF32(e.position), oType = e.tokenType >= 0 ? addF32(e.tokenType) : 0,
                  oEg = addF32(e.lnGamma), oEb = addF32(e.lnBeta);
+    // MPNet's relative bias: the table stays on the host (expanded by distance per batch) and
+    // the device holds the expansion for the longest sequence the model allows.
+    if (e.relativeBias >= 0) {
+      relativeBiasHost_.resize(static_cast<size_t>(plan.param(e.relativeBias).numel()));
+      plan.param(e.relativeBias).copyTo(relativeBiasHost_.data());
+      biasWs_.allocate(device_, static_cast<size_t>(plan.shape.numHeads) *
+                                    scoreBiasStride(plan.shape.maxSequenceLength()) * sizeof(float));
+      dBias_ = reinterpret_cast<float*>(biasWs_.get());
+    }
 
     struct LayerOffsets {
       size_t wqkv, bqkv, wo, bo, ln1g, ln1b, w1, b1, w2, b2, ln2g, ln2b;
@@ -453,7 +484,7 @@ class CudaBackend final : public Backend {
     auto f32 = [base](size_t o) { return reinterpret_cast<const float*>(base + o); };
     emb_.word = f32(oWord);
     emb_.position = f32(oPos);
-    emb_.tokenType = f32(oType);
+    emb_.tokenType = e.tokenType >= 0 ? f32(oType) : nullptr;
     emb_.gamma = f32(oEg);
     emb_.beta = f32(oEb);
     emb_.vocabSize = s.vocabSize;
@@ -495,6 +526,12 @@ class CudaBackend final : public Backend {
   void* dTmp_ = nullptr;
   void* dFfn_ = nullptr;
   int32_t* dIds_ = nullptr;
+  int32_t* dPositions_ = nullptr;
+  int32_t* dTypes_ = nullptr;
+
+  std::vector<float> relativeBiasHost_;  // [relativeBuckets, numHeads]; empty: none
+  DeviceMemory biasWs_;
+  float* dBias_ = nullptr;
 
   DeviceMemory seqWs_;
   int capSeqs_ = 0;

@@ -43,7 +43,7 @@ void launchCast(const void* src, DType srcType, void* dst, DType dstType, int64_
 struct EmbeddingTables {
   const float* word = nullptr;       // [vocabSize, hidden]
   const float* position = nullptr;   // [maxPositions, hidden]
-  const float* tokenType = nullptr;  // [typeVocabSize, hidden]
+  const float* tokenType = nullptr;  // [typeVocabSize, hidden]; null: no token types (DistilBERT, MPNet)
   const float* gamma = nullptr;      // [hidden]
   const float* beta = nullptr;       // [hidden]
   int vocabSize = 0;
@@ -52,12 +52,15 @@ struct EmbeddingTables {
   int hidden = 0;
   float eps = 1e-12f;
 };
-// out[t, :] = LayerNorm(word[ids[t]] + position[t - cuSeqlens[seq(t)]] + tokenType[typeIds[t]])
-// ids, typeIds (nullable → type 0), cuSeqlens: device int32. out: [numTokens, hidden] in outType.
-// Out-of-range ids / positions are clamped on the device (validateBatch rejects them earlier).
-void launchEmbeddingsLayerNorm(const int32_t* ids, const int32_t* typeIds, const int32_t* cuSeqlens,
-                               int numSequences, int64_t numTokens, const EmbeddingTables& tables,
-                               void* out, DType outType, cudaStream_t stream);
+// out[t, :] = LayerNorm((word[ids[t]] + tokenType[typeIds[t]]) + position[pos(t)]), pos(t) =
+// positionIds[t] when given (RoBERTa / MPNet: the host computes them with the CPU engine's
+// positionIdsAfterPadding), else t − cuSeqlens[seq(t)] — the CPU kernel's contract
+// (kernels/embeddings.h). ids, typeIds (nullable → type 0), positionIds (nullable), cuSeqlens:
+// device int32. out: [numTokens, hidden] in outType. Out-of-range ids / positions are clamped
+// on the device (validateBatch rejects them earlier).
+void launchEmbeddingsLayerNorm(const int32_t* ids, const int32_t* typeIds, const int32_t* positionIds,
+                               const int32_t* cuSeqlens, int numSequences, int64_t numTokens,
+                               const EmbeddingTables& tables, void* out, DType outType, cudaStream_t stream);
 
 // ---- GEMM (gemm.cu) -------------------------------------------------------------------------
 // C[M, N] = act(A[M, K] · W[N, K]ᵀ + bias[N]) + residual[M, N]
@@ -100,10 +103,19 @@ enum class AttentionPath {
   TensorCore,  // throws when not eligible
   Generic,     // SIMT, any headDim in 1..256, any dtype
 };
+// A bias added to every score before the softmax, by key − query distance (MPNet's relative
+// position bias; the CPU kernel's ScoreBias, kernels/attention.h): score(i, j) +=
+// byDelta[h·stride + (j − i) + maxLen − 1], a DEVICE fp32 table the host expands per batch
+// (kernels/relative_position.h). byDelta null: no bias.
+struct AttentionBias {
+  const float* byDelta = nullptr;
+  int maxLen = 0;
+  int stride = 0;
+};
 bool attentionTensorCoreEligible(int headDim, DType dt, const void* qkv, const void* out);
 void launchAttention(const void* qkv, const int32_t* cuSeqlens, int numSequences,
-                     int64_t numTokens, int numHeads, int headDim, void* out, DType dt,
-                     cudaStream_t stream, AttentionPath path = AttentionPath::Auto);
+                     int64_t numTokens, int numHeads, int headDim, const AttentionBias& bias, void* out,
+                     DType dt, cudaStream_t stream, AttentionPath path = AttentionPath::Auto);
 
 // ---- pooling + normalize (pooling.cu) -------------------------------------------------------
 // out[i, m * hidden + h] = mode_m over the tokens of sequence i (modes concatenated in the

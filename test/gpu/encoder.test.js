@@ -188,7 +188,7 @@ test('concurrent encode calls resolve to what sequential calls give', async () =
 
 // Workspaces are sized by the tokens a call really has (at most batchTokens, capped at 2^20),
 // so no JS call can ask the card for terabytes any more; the cudaMalloc OOM path itself is
-// exercised in C++ (cuda_kernels_test: Backend::reserveWorkspace at total − 16 MiB and 2^30).
+// exercised in C++ (cuda_engine_test: Backend::reserveWorkspace at total − 16 MiB and 2^30).
 test('an oversized token budget is a RangeError naming batchTokens, and encode works again', async () => {
   const ref = readReference('tiny');
   await withEncoder(path.join(FIXTURES, 'tiny'), { device: 'cuda', precision: 'fp16' }, async (enc) => {

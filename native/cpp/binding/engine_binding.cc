@@ -10,6 +10,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "common/error.h"
 #include "engine/backend.h"
 #include "js_error.h"
+#include "options.h"
 #include "plan_input.h"
 #include "promise_worker.h"
 #include "registry.h"
@@ -183,6 +185,29 @@ class EncodeWorker : public PromiseWorker {
       throw;
     }
     state_->memoryBytes = backend->memoryBytes();
+    checkFinite(batch);
+  }
+
+  // Finite weights can still overflow fp32 arithmetic (values near 1e30): never hand out NaN or
+  // infinity as an embedding. One pass over the outputs, on the worker thread.
+  void checkFinite(const EncodeBatch& batch) const {
+    const int64_t n = batch.numSequences, dim = state_->sentenceDim, hidden = state_->hiddenSize;
+    auto fail = [](const std::string& what) {
+      throw Error("ERR_BAD_MODEL", "the model produced a non-finite value for " + what +
+                                       ": its weights overflow fp32 arithmetic (the model file is corrupt or was "
+                                       "saved after a diverged run)");
+    };
+    if (out_.sentence) {
+      for (int64_t i = 0; i < n * dim; ++i) {
+        if (!std::isfinite(out_.sentence[i])) fail("sentence " + std::to_string(i / dim) + " of this call");
+      }
+    }
+    if (out_.tokens) {
+      const int64_t T = batch.numTokens();
+      for (int64_t i = 0; i < T * hidden; ++i) {
+        if (!std::isfinite(out_.tokens[i])) fail("token " + std::to_string(i / hidden) + " of this call");
+      }
+    }
   }
   Napi::Value Result(Napi::Env env) override {
     state_->reportMemory(env);
@@ -199,17 +224,9 @@ class EncodeWorker : public PromiseWorker {
   Napi::ObjectReference result_;
 };
 
-std::vector<int32_t> CopyInt32(Napi::Env env, Napi::Value v, const char* name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    ThrowTypeError(env, std::string(name) + " must be an Int32Array");
-  }
-  Napi::Int32Array a = v.As<Napi::Int32Array>();
-  return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
-}
-
 // encode({ ids, cuSeqlens, sentence, tokens, normalize, poolSkipTokens? })
 //   poolSkipTokens: pooling leaves out the first N tokens of every sequence (include_prompt:
-//   false); an integer in [0, 2^31 - 1], default 0 (RangeError otherwise).
+//   false); an integer in [0, 2^31 - 1], default 0.
 Napi::Value Engine::Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (state_->disposed.load()) {
@@ -217,72 +234,38 @@ Napi::Value Engine::Encode(const Napi::CallbackInfo& info) {
     d.Reject(MakeError(env, "ERR_DISPOSED", "the encoder has been disposed").Value());
     return d.Promise();
   }
-  if (!info[0].IsObject()) ThrowTypeError(env, "encode expects an options object");
-  Napi::Object o = info[0].As<Napi::Object>();
-  std::vector<int32_t> ids = CopyInt32(env, o.Get("ids"), "options.ids");
-  std::vector<int32_t> cu = CopyInt32(env, o.Get("cuSeqlens"), "options.cuSeqlens");
+  const Options o = Options::Arg(info, 0);
+  std::vector<int32_t> ids = o.int32s("ids");
+  std::vector<int32_t> cu = o.int32s("cuSeqlens");
   if (cu.empty() || cu[0] != 0) ThrowRangeError(env, "options.cuSeqlens must start with 0 and have n + 1 entries");
   if (cu.back() < 0 || static_cast<size_t>(cu.back()) != ids.size()) {
     ThrowRangeError(env, "options.cuSeqlens ends at " + std::to_string(cu.back()) + " but options.ids has " +
                              std::to_string(ids.size()) + " tokens");
   }
-  const bool wantSentence = o.Get("sentence").ToBoolean().Value();
-  const bool wantTokens = o.Get("tokens").ToBoolean().Value();
-  const bool normalize = o.Get("normalize").ToBoolean().Value();
-  int poolSkipTokens = 0;
-  Napi::Value skipValue = o.Get("poolSkipTokens");
-  if (!skipValue.IsUndefined()) {
-    const double d = skipValue.IsNumber() ? skipValue.As<Napi::Number>().DoubleValue() : -1.0;
-    if (!(d >= 0 && d <= 2147483647.0 && d == static_cast<double>(static_cast<int64_t>(d)))) {
-      ThrowRangeError(env, "options.poolSkipTokens must be an integer in [0, 2147483647]");
-    }
-    poolSkipTokens = static_cast<int>(d);
-  }
+  const bool wantSentence = o.boolean("sentence", false);
+  const bool wantTokens = o.boolean("tokens", false);
+  const bool normalize = o.boolean("normalize", false);
+  const int poolSkipTokens = static_cast<int>(o.integer("poolSkipTokens", 0, kMaxInt32, 0));
   const size_t n = cu.size() - 1, tokens = ids.size();
   auto* worker = new EncodeWorker(env, state_, std::move(ids), std::move(cu), normalize);
   worker->out_.poolSkipTokens = poolSkipTokens;
   if (wantSentence) worker->out_.sentence = worker->AddOutput(env, "sentence", n * size_t(state_->sentenceDim));
   if (wantTokens) worker->out_.tokens = worker->AddOutput(env, "tokens", tokens * size_t(state_->hiddenSize));
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  return QueueWorker(worker);
 }
 
-// createEngine({ spec, device: 'cpu' | 'cuda', deviceIndex, precision, retainTokens })
+// createEngine({ spec, device: 'cpu' | 'cuda', deviceIndex?, precision?, retainTokens? })
 Napi::Value CreateEngine(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsObject()) ThrowTypeError(env, "createEngine expects an options object");
-  Napi::Object o = info[0].As<Napi::Object>();
+  const Options o = Options::Arg(info, 0);
   EngineOptions options;
-  Napi::Value dev = o.Get("device");
-  const std::string device = dev.IsString() ? dev.As<Napi::String>().Utf8Value() : "";
-  if (device != "cpu" && device != "cuda") ThrowRangeError(env, "options.device must be 'cpu' or 'cuda'");
-  options.cuda = device == "cuda";
-  Napi::Value di = o.Get("deviceIndex");
-  if (!di.IsUndefined()) {
-    const double v = di.IsNumber() ? di.As<Napi::Number>().DoubleValue() : -1;
-    if (!(v >= 0 && v < 1024) || v != static_cast<double>(static_cast<int>(v))) {
-      ThrowRangeError(env, "options.deviceIndex must be a non-negative integer");
-    }
-    options.deviceIndex = static_cast<int>(v);
-  }
-  Napi::Value prec = o.Get("precision");
-  const std::string p = prec.IsString() ? prec.As<Napi::String>().Utf8Value() : "fp16";
-  if (p == "fp16") options.precision = Precision::Fp16;
-  else if (p == "bf16") options.precision = Precision::Bf16;
-  else if (p == "fp32") options.precision = Precision::Fp32;
-  else ThrowRangeError(env, "options.precision must be 'fp16', 'bf16' or 'fp32'");
-  Napi::Value rt = o.Get("retainTokens");
-  if (!rt.IsUndefined()) {
-    const double v = rt.IsNumber() ? rt.As<Napi::Number>().DoubleValue() : -1;
-    if (!(v >= 1 && v <= 9.0e15)) ThrowRangeError(env, "options.retainTokens must be a positive integer");
-    options.retainTokens = static_cast<int64_t>(v);
-  }
-  PlanInputHolder holder = ReadPlanInput(env, o.Get("spec"));
-  auto* worker = new CreateEngineWorker(env, std::move(holder), options);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  options.cuda = o.oneOf<bool>("device", {{"cpu", false}, {"cuda", true}});
+  options.deviceIndex = static_cast<int>(o.integer("deviceIndex", 0, 1023, 0));
+  options.precision =
+      o.oneOf<Precision>("precision", {{"fp16", Precision::Fp16}, {"bf16", Precision::Bf16}, {"fp32", Precision::Fp32}},
+                         Precision::Fp16);
+  options.retainTokens = o.integer("retainTokens", 1, kMaxSafeInteger, 8192);
+  PlanInputHolder holder = ReadPlanInput(info.Env(), o.value("spec"));
+  return QueueWorker(new CreateEngineWorker(info.Env(), std::move(holder), options));
 }
 
 }  // namespace

@@ -17,24 +17,24 @@
 #include "kernels/hamming.h"
 #include "promise_worker.h"
 #include "registry.h"
-#include "search_args.h"
+#include "options.h"
 
 namespace sbert::binding {
 namespace {
 
 // options[name] (a Uint8Array or Int8Array of at least rows * rowBytes bytes), copied.
-std::vector<uint8_t> PackedRowsOption(const Napi::Object& options, const char* name, int64_t rows, int64_t rowBytes,
+std::vector<uint8_t> PackedRowsOption(const Options& options, const char* name, int64_t rows, int64_t rowBytes,
                                       napi_typedarray_type& type) {
   Napi::Env env = options.Env();
-  Napi::Value v = options.Get(name);
-  if (!v.IsTypedArray()) ThrowTypeError(env, std::string(name) + " must be a Uint8Array or Int8Array");
+  Napi::Value v = options.value(name);
+  if (!v.IsTypedArray()) ThrowTypeError(env, options.pathOf(name) + " must be a Uint8Array or Int8Array");
   Napi::TypedArray array = v.As<Napi::TypedArray>();
   type = array.TypedArrayType();
   if (type != napi_uint8_array && type != napi_int8_array) {
-    ThrowTypeError(env, std::string(name) + " must be a Uint8Array or Int8Array");
+    ThrowTypeError(env, options.pathOf(name) + " must be a Uint8Array or Int8Array");
   }
   if (rowBytes > 0 && rows > static_cast<int64_t>(array.ByteLength()) / rowBytes) {
-    ThrowRangeError(env, std::string(name) + " has " + std::to_string(array.ByteLength()) + " bytes, fewer than " +
+    ThrowRangeError(env, options.pathOf(name) + " has " + std::to_string(array.ByteLength()) + " bytes, fewer than " +
                              std::to_string(rows) + " x " + std::to_string(rowBytes));
   }
   const size_t bytes = static_cast<size_t>(rows * rowBytes);
@@ -72,18 +72,17 @@ class HammingWorker : public PromiseWorker {
 
 Napi::Value HammingSearch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object options = OptionsArg(info);
-  const int64_t nq = IntegerOption(options, "queryCount", 0);
-  const int64_t nc = IntegerOption(options, "corpusCount", 0);
-  const int64_t rowBytes = IntegerOption(options, "rowBytes", 0);
-  const int64_t k = IntegerOption(options, "topK", 1);
-  if (nc > 2147483647) ThrowRangeError(env, "corpusCount must be at most 2^31 - 1");
+  const Options options = Options::Arg(info, 0);
+  const int64_t nq = options.integer("queryCount", 0);
+  const int64_t nc = options.integer("corpusCount", 0, kMaxInt32);
+  const int64_t rowBytes = options.integer("rowBytes", 0);
+  const int64_t k = options.integer("topK", 1);
   napi_typedarray_type qType, cType;
   std::vector<uint8_t> q = PackedRowsOption(options, "queries", nq, rowBytes, qType);
   std::vector<uint8_t> c = PackedRowsOption(options, "corpus", nc, rowBytes, cType);
   // 'binary' bytes are 'ubinary' bytes with the top bit flipped: mixing them would add one to the
   // distance for every byte.
-  if (qType != cType) ThrowTypeError(env, "queries and corpus must both be Uint8Array ('ubinary') or both Int8Array ('binary')");
+  if (qType != cType) ThrowTypeError(env, "options.queries and options.corpus must both be Uint8Array ('ubinary') or both Int8Array ('binary')");
   return QueueWorker(new HammingWorker(env, std::move(q), nq, std::move(c), nc, rowBytes, k));
 }
 

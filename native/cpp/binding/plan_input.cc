@@ -4,121 +4,65 @@
 // lengths against shapes come in resolveModelPlan); the JS loader validated the model.
 #include "plan_input.h"
 
-#include <cmath>
 #include <string>
 
-#include "js_error.h"
+#include "options.h"
 
 namespace sbert::binding {
-namespace {
-
-Napi::Object GetObject(Napi::Object o, const char* key, const std::string& where) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsObject()) ThrowTypeError(o.Env(), where + "." + key + " must be an object");
-  return v.As<Napi::Object>();
-}
-
-Napi::Array GetArray(Napi::Object o, const char* key, const std::string& where) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsArray()) ThrowTypeError(o.Env(), where + "." + key + " must be an array");
-  return v.As<Napi::Array>();
-}
-
-double GetNumber(Napi::Object o, const char* key, const std::string& where) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) ThrowTypeError(o.Env(), where + "." + key + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-// An integer in [lo, 2^31 - 1].
-int GetInt(Napi::Object o, const char* key, const std::string& where, int lo = 0) {
-  const double d = GetNumber(o, key, where);
-  if (!(d >= lo && d <= 2147483647.0) || d != std::floor(d)) {
-    ThrowRangeError(o.Env(), where + "." + key + " must be an integer >= " + std::to_string(lo));
-  }
-  return static_cast<int>(d);
-}
-
-std::string GetString(Napi::Object o, const char* key, const std::string& where) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsString()) ThrowTypeError(o.Env(), where + "." + key + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-
-template <typename T>
-T Parse(Napi::Env env, const std::string& value, const std::string& where,
-        std::initializer_list<std::pair<const char*, T>> table) {
-  std::string names;
-  for (const auto& [name, v] : table) {
-    if (value == name) return v;
-    names += (names.empty() ? "" : ", ") + std::string(name);
-  }
-  ThrowRangeError(env, where + " must be one of " + names + " (got '" + value + "')");
-}
-
-}  // namespace
 
 PlanInputHolder ReadPlanInput(Napi::Env env, Napi::Value specValue) {
-  if (!specValue.IsObject()) ThrowTypeError(env, "spec must be an object");
-  Napi::Object spec = specValue.As<Napi::Object>();
+  const Options spec = Options::Of(specValue, "spec");
   PlanInputHolder holder;
   ModelPlan& plan = holder.input.plan;
 
-  Napi::Object s = GetObject(spec, "shape", "spec");
+  const Options s = spec.object("shape");
   BertShape& shape = plan.shape;
-  shape.vocabSize = GetInt(s, "vocabSize", "spec.shape", 1);
-  shape.hiddenSize = GetInt(s, "hiddenSize", "spec.shape", 1);
-  shape.numLayers = GetInt(s, "numLayers", "spec.shape");
-  shape.numHeads = GetInt(s, "numHeads", "spec.shape", 1);
-  shape.intermediateSize = GetInt(s, "intermediateSize", "spec.shape", 1);
-  shape.maxPositions = GetInt(s, "maxPositions", "spec.shape", 1);
-  shape.typeVocabSize = GetInt(s, "typeVocabSize", "spec.shape", 1);
-  shape.layerNormEps = static_cast<float>(GetNumber(s, "layerNormEps", "spec.shape"));
-  shape.hiddenDropout = static_cast<float>(GetNumber(s, "hiddenDropout", "spec.shape"));
-  shape.attentionDropout = static_cast<float>(GetNumber(s, "attentionDropout", "spec.shape"));
+  auto positiveInt = [&](const char* key, int min) { return static_cast<int>(s.integer(key, min, kMaxInt32)); };
+  shape.vocabSize = positiveInt("vocabSize", 1);
+  shape.hiddenSize = positiveInt("hiddenSize", 1);
+  shape.numLayers = positiveInt("numLayers", 0);
+  shape.numHeads = positiveInt("numHeads", 1);
+  shape.intermediateSize = positiveInt("intermediateSize", 1);
+  shape.maxPositions = positiveInt("maxPositions", 1);
+  shape.typeVocabSize = positiveInt("typeVocabSize", 0);
+  shape.layerNormEps = static_cast<float>(s.number("layerNormEps"));
+  shape.hiddenDropout = static_cast<float>(s.number("hiddenDropout"));
+  shape.attentionDropout = static_cast<float>(s.number("attentionDropout"));
+  shape.positionIds = s.oneOf<PositionIds>(
+      "positionIds", {{"from_zero", PositionIds::FromZero}, {"after_padding", PositionIds::AfterPadding}},
+      PositionIds::FromZero);
+  shape.paddingIdx = static_cast<int>(s.integer("paddingIdx", 0, kMaxInt32, 0));
+  shape.relativeBuckets = static_cast<int>(s.integer("relativeBuckets", 0, kMaxInt32, 0));
+  shape.relativeMaxDistance = static_cast<int>(s.integer("relativeMaxDistance", 0, kMaxInt32, 0));
 
-  Napi::Array params = GetArray(spec, "params", "spec");
+  Napi::Array params = spec.array("params");
   for (uint32_t i = 0; i < params.Length(); ++i) {
-    const std::string where = "spec.params[" + std::to_string(i) + "]";
-    Napi::Value pv = params.Get(i);
-    if (!pv.IsObject()) ThrowTypeError(env, where + " must be an object");
-    Napi::Object po = pv.As<Napi::Object>();
+    const Options po = Options::Of(params.Get(i), "spec.params[" + std::to_string(i) + "]");
     PlanParam p;
-    p.name = GetString(po, "name", where);
-    Napi::Array dims = GetArray(po, "shape", where);
+    p.name = po.string("name");
+    Napi::Array dims = po.array("shape");
     for (uint32_t d = 0; d < dims.Length(); ++d) {
-      Napi::Value dv = dims.Get(d);
-      const double v = dv.IsNumber() ? dv.As<Napi::Number>().DoubleValue() : -1;
-      if (!(v >= 0 && v <= 9.0e15) || v != std::floor(v)) {
-        ThrowRangeError(env, where + ".shape must hold non-negative integers");
-      }
-      p.shape.push_back(static_cast<int64_t>(v));
+      p.shape.push_back(IntegerValue(dims.Get(d), po.pathOf("shape") + "[" + std::to_string(d) + "]", 0));
     }
-    p.source.dtype = Parse<DType>(env, GetString(po, "dtype", where), where + ".dtype",
-                                  {{"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}});
-    p.role = Parse<ParamRole>(env, GetString(po, "role", where), where + ".role",
-                              {{"embedding", ParamRole::Embedding},
-                               {"weight", ParamRole::Weight},
-                               {"bias", ParamRole::Bias},
-                               {"layernorm_weight", ParamRole::LayerNormWeight},
-                               {"layernorm_bias", ParamRole::LayerNormBias}});
-    Napi::Value file = po.Get("file");
-    if (file.IsString()) {
+    p.source.dtype = po.oneOf<DType>("dtype", {{"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}});
+    p.role = po.oneOf<ParamRole>("role", {{"embedding", ParamRole::Embedding},
+                                          {"weight", ParamRole::Weight},
+                                          {"bias", ParamRole::Bias},
+                                          {"layernorm_weight", ParamRole::LayerNormWeight},
+                                          {"layernorm_bias", ParamRole::LayerNormBias},
+                                          {"frozen", ParamRole::Frozen}});
+    if (po.has("file")) {
       // A tensor in a file: native code reads it itself (PlanParam::copyTo).
-      p.source.file = file.As<Napi::String>().Utf8Value();
-      const double off = GetNumber(po, "offset", where);
-      if (!(off >= 0 && off <= 9.0e15) || off != std::floor(off)) {
-        ThrowRangeError(env, where + ".offset must be a non-negative integer");
-      }
-      p.source.offset = static_cast<int64_t>(off);
+      p.source.file = po.string("file");
+      p.source.offset = po.integer("offset", 0);
       // Unsigned (wraps instead of overflowing); resolveModelPlan refuses absurd shapes anyway.
       uint64_t bytes = p.source.dtype == DType::F32 ? 4 : 2;
       for (int64_t d : p.shape) bytes *= static_cast<uint64_t>(d);
       holder.input.byteLengths.push_back(static_cast<int64_t>(bytes));
     } else {
-      Napi::Value bytes = po.Get("bytes");
+      Napi::Value bytes = po.value("bytes");
       if (!bytes.IsTypedArray() || bytes.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-        ThrowTypeError(env, where + ".bytes must be a Uint8Array (or give .file and .offset)");
+        ThrowTypeError(env, po.pathOf("bytes") + " must be a Uint8Array (or give .file and .offset)");
       }
       Napi::Uint8Array view = bytes.As<Napi::Uint8Array>();
       Napi::ArrayBuffer buffer = view.ArrayBuffer();
@@ -129,75 +73,69 @@ PlanInputHolder ReadPlanInput(Napi::Env env, Napi::Value specValue) {
     plan.params.push_back(std::move(p));
   }
 
-  const int last = static_cast<int>(plan.params.size()) - 1;
-  auto index = [&](Napi::Object o, const char* key, const std::string& where) {
-    const int i = GetInt(o, key, where, -1);
-    if (i > last) ThrowRangeError(env, where + "." + key + " is not an index into spec.params");
-    return i;
-  };
-  Napi::Object e = GetObject(spec, "embeddings", "spec");
-  plan.embeddings = {index(e, "word", "spec.embeddings"), index(e, "position", "spec.embeddings"),
-                     index(e, "tokenType", "spec.embeddings"), index(e, "lnGamma", "spec.embeddings"),
-                     index(e, "lnBeta", "spec.embeddings")};
-  Napi::Array layers = GetArray(spec, "layers", "spec");
+  // An index into spec.params, or -1 for "none".
+  const int64_t last = static_cast<int64_t>(plan.params.size()) - 1;
+  auto index = [&](const Options& o, const char* key) { return static_cast<int>(o.integer(key, -1, last)); };
+  const Options e = spec.object("embeddings");
+  plan.embeddings.word = index(e, "word");
+  plan.embeddings.position = index(e, "position");
+  plan.embeddings.lnGamma = index(e, "lnGamma");
+  plan.embeddings.lnBeta = index(e, "lnBeta");
+  plan.embeddings.tokenType = index(e, "tokenType");
+  plan.embeddings.relativeBias = e.has("relativeBias") ? index(e, "relativeBias") : -1;
+  Napi::Array layers = spec.array("layers");
   for (uint32_t i = 0; i < layers.Length(); ++i) {
-    const std::string where = "spec.layers[" + std::to_string(i) + "]";
-    Napi::Value lv = layers.Get(i);
-    if (!lv.IsObject()) ThrowTypeError(env, where + " must be an object");
-    Napi::Object l = lv.As<Napi::Object>();
+    const Options l = Options::Of(layers.Get(i), "spec.layers[" + std::to_string(i) + "]");
     LayerPlan L;
-    L.query = index(l, "query", where);
-    L.queryBias = index(l, "queryBias", where);
-    L.key = index(l, "key", where);
-    L.keyBias = index(l, "keyBias", where);
-    L.value = index(l, "value", where);
-    L.valueBias = index(l, "valueBias", where);
-    L.attnOut = index(l, "attnOut", where);
-    L.attnOutBias = index(l, "attnOutBias", where);
-    L.attnLnGamma = index(l, "attnLnGamma", where);
-    L.attnLnBeta = index(l, "attnLnBeta", where);
-    L.ffnIn = index(l, "ffnIn", where);
-    L.ffnInBias = index(l, "ffnInBias", where);
-    L.ffnOut = index(l, "ffnOut", where);
-    L.ffnOutBias = index(l, "ffnOutBias", where);
-    L.ffnLnGamma = index(l, "ffnLnGamma", where);
-    L.ffnLnBeta = index(l, "ffnLnBeta", where);
+    L.query = index(l, "query");
+    L.queryBias = index(l, "queryBias");
+    L.key = index(l, "key");
+    L.keyBias = index(l, "keyBias");
+    L.value = index(l, "value");
+    L.valueBias = index(l, "valueBias");
+    L.attnOut = index(l, "attnOut");
+    L.attnOutBias = index(l, "attnOutBias");
+    L.attnLnGamma = index(l, "attnLnGamma");
+    L.attnLnBeta = index(l, "attnLnBeta");
+    L.ffnIn = index(l, "ffnIn");
+    L.ffnInBias = index(l, "ffnInBias");
+    L.ffnOut = index(l, "ffnOut");
+    L.ffnOutBias = index(l, "ffnOutBias");
+    L.ffnLnGamma = index(l, "ffnLnGamma");
+    L.ffnLnBeta = index(l, "ffnLnBeta");
     plan.layers.push_back(L);
   }
 
-  Napi::Array pooling = GetArray(spec, "pooling", "spec");
+  Napi::Array pooling = spec.array("pooling");
   for (uint32_t i = 0; i < pooling.Length(); ++i) {
+    const std::string where = "spec.pooling[" + std::to_string(i) + "]";
     Napi::Value m = pooling.Get(i);
-    if (!m.IsString()) ThrowTypeError(env, "spec.pooling must hold strings");
-    plan.pooling.push_back(Parse<PoolMode>(env, m.As<Napi::String>().Utf8Value(), "spec.pooling[]",
-                                           {{"cls", PoolMode::Cls},
-                                            {"max", PoolMode::Max},
-                                            {"mean", PoolMode::Mean},
-                                            {"mean_sqrt_len_tokens", PoolMode::MeanSqrtLen},
-                                            {"weightedmean", PoolMode::WeightedMean},
-                                            {"lasttoken", PoolMode::LastToken}}));
+    if (!m.IsString()) ThrowTypeError(env, where + " must be a string");
+    plan.pooling.push_back(Options::Choose<PoolMode>(env, m.As<Napi::String>().Utf8Value(), where,
+                                                     {{"cls", PoolMode::Cls},
+                                                      {"max", PoolMode::Max},
+                                                      {"mean", PoolMode::Mean},
+                                                      {"mean_sqrt_len_tokens", PoolMode::MeanSqrtLen},
+                                                      {"weightedmean", PoolMode::WeightedMean},
+                                                      {"lasttoken", PoolMode::LastToken}}));
   }
-  Napi::Array dense = GetArray(spec, "dense", "spec");
+  Napi::Array dense = spec.array("dense");
   for (uint32_t i = 0; i < dense.Length(); ++i) {
-    const std::string where = "spec.dense[" + std::to_string(i) + "]";
-    Napi::Value dv = dense.Get(i);
-    if (!dv.IsObject()) ThrowTypeError(env, where + " must be an object");
-    Napi::Object d = dv.As<Napi::Object>();
+    const Options d = Options::Of(dense.Get(i), "spec.dense[" + std::to_string(i) + "]");
     DensePlan D;
-    D.inFeatures = GetInt(d, "inFeatures", where, 1);
-    D.outFeatures = GetInt(d, "outFeatures", where, 1);
-    D.activation = Parse<Activation>(env, GetString(d, "activation", where), where + ".activation",
-                                     {{"identity", Activation::Identity},
-                                      {"tanh", Activation::Tanh},
-                                      {"relu", Activation::Relu},
-                                      {"gelu", Activation::Gelu},
-                                      {"sigmoid", Activation::Sigmoid}});
-    D.weight = index(d, "weight", where);
-    D.bias = index(d, "bias", where);
+    D.inFeatures = static_cast<int>(d.integer("inFeatures", 1, kMaxInt32));
+    D.outFeatures = static_cast<int>(d.integer("outFeatures", 1, kMaxInt32));
+    D.activation = d.oneOf<Activation>("activation", {{"identity", Activation::Identity},
+                                                      {"tanh", Activation::Tanh},
+                                                      {"relu", Activation::Relu},
+                                                      {"gelu", Activation::Gelu},
+                                                      {"sigmoid", Activation::Sigmoid}});
+    D.weight = index(d, "weight");
+    D.bias = index(d, "bias");
     plan.dense.push_back(D);
   }
-  plan.normalize = spec.Get("normalize").ToBoolean().Value();
-  plan.sentenceDim = GetInt(spec, "sentenceDim", "spec", 1);
+  plan.normalize = spec.boolean("normalize", false);
+  plan.sentenceDim = static_cast<int>(spec.integer("sentenceDim", 1, kMaxInt32));
   return holder;
 }
 

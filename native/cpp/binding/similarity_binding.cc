@@ -38,7 +38,7 @@
 #include "kernels/similarity.h"
 #include "promise_worker.h"
 #include "registry.h"
-#include "search_args.h"
+#include "options.h"
 
 #ifdef SBERT_WITH_CUDA
 #include "similarity_topk.h"
@@ -58,35 +58,31 @@ using SharedRows = std::shared_ptr<const OwnedMatrix>;
 // Marks the externals similarityRows makes, so a foreign External is refused rather than misread.
 constexpr napi_type_tag kRowsTag = {0x5e6a0b1c2d3e4f50ULL, 0x8a7b6c5d4e3f2a1bULL};
 
-SimilarityFn FnOption(const Napi::Object& options) {
-  const std::string fn = StringOption(options, "scoreFunction");
-  if (fn == "cosine") return SimilarityFn::Cosine;
-  if (fn == "dot") return SimilarityFn::Dot;
-  if (fn == "euclidean") return SimilarityFn::Euclidean;
-  if (fn == "manhattan") return SimilarityFn::Manhattan;
-  ThrowRangeError(options.Env(), "scoreFunction must be 'cosine', 'dot', 'euclidean' or 'manhattan' (got '" + fn + "')");
+SimilarityFn FnOption(const Options& options) {
+  return options.oneOf<SimilarityFn>("scoreFunction", {{"cosine", SimilarityFn::Cosine},
+                                                      {"dot", SimilarityFn::Dot},
+                                                      {"euclidean", SimilarityFn::Euclidean},
+                                                      {"manhattan", SimilarityFn::Manhattan}});
 }
 
 // The rows of options[name] in options[rangeName] (default all) as a view named `label`; `keep`
 // receives the owner so the view stays valid for the worker's lifetime.
-MatrixView RowsOption(const Napi::Object& options, const char* name, const char* rangeName, const std::string& label,
+MatrixView RowsOption(const Options& options, const char* name, const char* rangeName, const std::string& label,
                       SharedRows& keep) {
   Napi::Env env = options.Env();
-  Napi::Value v = options.Get(name);
+  Napi::Value v = options.value(name);
   if (!v.IsExternal() || !v.As<Napi::External<SharedRows>>().CheckTypeTag(&kRowsTag)) {
-    ThrowTypeError(env, std::string(name) + " must be a rows handle from similarityRows()");
+    ThrowTypeError(env, options.pathOf(name) + " must be a rows handle from similarityRows()");
   }
   keep = *v.As<Napi::External<SharedRows>>().Data();
   int64_t begin = 0, end = keep->rows();
-  if (HasOption(options, rangeName)) {
-    Napi::Value r = options.Get(rangeName);
-    if (!r.IsArray() || r.As<Napi::Array>().Length() != 2) {
-      ThrowTypeError(env, std::string(rangeName) + " must be [begin, end]");
-    }
-    begin = IntegerValue(r.As<Napi::Array>().Get(0u), std::string(rangeName) + "[0]", 0);
-    end = IntegerValue(r.As<Napi::Array>().Get(1u), std::string(rangeName) + "[1]", 0);
+  if (options.has(rangeName)) {
+    Napi::Array r = options.array(rangeName);
+    if (r.Length() != 2) ThrowTypeError(env, options.pathOf(rangeName) + " must be [begin, end]");
+    begin = IntegerValue(r.Get(0u), options.pathOf(rangeName) + "[0]", 0);
+    end = IntegerValue(r.Get(1u), options.pathOf(rangeName) + "[1]", 0);
     if (begin > end || end > keep->rows()) {
-      ThrowRangeError(env, std::string(rangeName) + " [" + std::to_string(begin) + ", " + std::to_string(end) +
+      ThrowRangeError(env, options.pathOf(rangeName) + " [" + std::to_string(begin) + ", " + std::to_string(end) +
                                ") is not within the " + std::to_string(keep->rows()) + " rows");
     }
   }
@@ -94,12 +90,11 @@ MatrixView RowsOption(const Napi::Object& options, const char* name, const char*
 }
 
 // The [queriesName, corpusName] pair for error messages.
-void NamesOption(const Napi::Object& options, std::string& queries, std::string& corpus) {
-  if (!HasOption(options, "names")) return;
-  Napi::Value v = options.Get("names");
-  Napi::Array arr = v.IsArray() ? v.As<Napi::Array>() : Napi::Array::New(options.Env());
+void NamesOption(const Options& options, std::string& queries, std::string& corpus) {
+  if (!options.has("names")) return;
+  Napi::Array arr = options.array("names");
   if (arr.Length() != 2 || !arr.Get(0u).IsString() || !arr.Get(1u).IsString()) {
-    ThrowTypeError(options.Env(), "names must be an array of two strings");
+    ThrowTypeError(options.Env(), options.pathOf("names") + " must be an array of two strings");
   }
   queries = arr.Get(0u).As<Napi::String>().Utf8Value();
   corpus = arr.Get(1u).As<Napi::String>().Utf8Value();
@@ -112,7 +107,7 @@ struct PairArgs {
   SimilarityFn fn = SimilarityFn::Cosine;
 };
 
-PairArgs PairOptions(const Napi::Object& options) {
+PairArgs PairOptions(const Options& options) {
   PairArgs a;
   std::string qn = "queries", cn = "corpus";
   NamesOption(options, qn, cn);
@@ -233,17 +228,17 @@ class ThresholdWorker : public PromiseWorker {
 // similarityRows({ data: Float32Array, count, dim })
 Napi::Value SimilarityRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object options = OptionsArg(info);
-  Napi::Value data = options.Get("data");
+  const Options options = Options::Arg(info, 0);
+  Napi::Value data = options.value("data");
   if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    ThrowTypeError(env, "data must be a Float32Array");
+    ThrowTypeError(env, options.pathOf("data") + " must be a Float32Array");
   }
   Napi::Float32Array array = data.As<Napi::Float32Array>();
-  const int64_t count = IntegerOption(options, "count", 0);
-  const int64_t dim = IntegerOption(options, "dim", 0);
+  const int64_t count = options.integer("count", 0);
+  const int64_t dim = options.integer("dim", 0);
   if (dim > 0 && count > static_cast<int64_t>(array.ElementLength()) / dim) {
-    ThrowRangeError(env, "data has " + std::to_string(array.ElementLength()) + " values, fewer than count x dim = " +
-                             std::to_string(count) + " x " + std::to_string(dim));
+    ThrowRangeError(env, options.pathOf("data") + " has " + std::to_string(array.ElementLength()) +
+                             " values, fewer than count x dim = " + std::to_string(count) + " x " + std::to_string(dim));
   }
   SharedRows rows;
   try {
@@ -264,7 +259,7 @@ Napi::Value SimilarityRows(const Napi::CallbackInfo& info) {
 
 Napi::Value SimilarityMatrix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  PairArgs args = PairOptions(OptionsArg(info));
+  PairArgs args = PairOptions(Options::Arg(info, 0));
   const double cells = static_cast<double>(args.q.rows) * static_cast<double>(args.c.rows);
   if (cells > 4294967295.0) {
     ThrowRangeError(env, "the score matrix would have " + std::to_string(static_cast<int64_t>(cells)) +
@@ -276,25 +271,21 @@ Napi::Value SimilarityMatrix(const Napi::CallbackInfo& info) {
 
 Napi::Value TopKSimilarity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object options = OptionsArg(info);
+  const Options options = Options::Arg(info, 0);
   PairArgs args = PairOptions(options);
-  const int64_t k = IntegerOption(options, "topK", 1);
-  std::string device = "cpu";
-  if (HasOption(options, "device")) device = StringOption(options, "device");
-  if (device != "cpu" && device != "cuda") ThrowRangeError(env, "device must be 'cpu' or 'cuda' (got '" + device + "')");
-  int64_t deviceIndex = 0;
-  if (HasOption(options, "deviceIndex")) deviceIndex = IntegerOption(options, "deviceIndex", 0);
-  if (deviceIndex > std::numeric_limits<int>::max()) ThrowRangeError(env, "deviceIndex is too large");
-  return QueueWorker(new TopKWorker(env, std::move(args), k, device == "cuda", static_cast<int>(deviceIndex)));
+  const int64_t k = options.integer("topK", 1);
+  const bool cuda = options.oneOf<bool>("device", {{"cpu", false}, {"cuda", true}}, false);
+  const int deviceIndex = static_cast<int>(options.integer("deviceIndex", 0, kMaxInt32, 0));
+  return QueueWorker(new TopKWorker(env, std::move(args), k, cuda, deviceIndex));
 }
 
 Napi::Value ThresholdSimilarity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object options = OptionsArg(info);
+  const Options options = Options::Arg(info, 0);
   PairArgs args = PairOptions(options);
-  const double threshold = NumberOption(options, "threshold");
-  if (!std::isfinite(threshold)) ThrowRangeError(env, "threshold must be a finite number");
-  const int64_t minCount = IntegerOption(options, "minCount", 0);
+  const double threshold = options.number("threshold");
+  if (!std::isfinite(threshold)) ThrowRangeError(env, options.pathOf("threshold") + " must be a finite number");
+  const int64_t minCount = options.integer("minCount", 0);
   return QueueWorker(new ThresholdWorker(env, std::move(args), static_cast<float>(threshold), minCount));
 }
 

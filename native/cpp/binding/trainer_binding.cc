@@ -8,7 +8,7 @@
 //                classifier?: { weight: Float32Array, bias: Float32Array } }
 //   trainer.step({ ids, cuSeqlens, labels?, targets?, learningRate }) -> Promise<{ loss, gradNorm }>
 //     one optimizer step: zero grads, training forward, loss, backward, clip, AdamW.
-//   trainer.encode(ids, cuSeqlens) -> Promise<Float32Array>  eval-mode embeddings [n, dim]
+//   trainer.encode({ ids, cuSeqlens }) -> Promise<Float32Array>  eval-mode embeddings [n, dim]
 //   trainer.parameters() -> Promise<{ name, shape, data: Float32Array }[]>  model parameters
 //   trainer.dispose(), trainer.disposed, trainer.sentenceDim
 //
@@ -30,6 +30,7 @@
 #include "common/error.h"
 #include "engine/model_plan.h"
 #include "js_error.h"
+#include "options.h"
 #include "plan_input.h"
 #include "promise_worker.h"
 #include "registry.h"
@@ -56,77 +57,29 @@ struct TrainerOptions {
   std::vector<float> classifierWeight, classifierBias;
 };
 
-double OptNumber(Napi::Object o, const char* key, double fallback, bool required) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) {
-    if (required) ThrowTypeError(o.Env(), std::string("options.") + key + " must be a number");
-    return fallback;
-  }
-  if (!v.IsNumber()) ThrowTypeError(o.Env(), std::string("options.") + key + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (std::isnan(d)) ThrowRangeError(o.Env(), std::string("options.") + key + " must not be NaN");
-  return d;
-}
-
-int OptInt(Napi::Object o, const char* key, int fallback, int min, bool required) {
-  double d = OptNumber(o, key, fallback, required);
-  if (d != std::floor(d) || d < min || d > 2147483647.0) {
-    ThrowRangeError(o.Env(), std::string("options.") + key + " must be an integer >= " + std::to_string(min));
-  }
-  return static_cast<int>(d);
-}
-
-std::vector<float> CopyF32(Napi::Env env, Napi::Value v, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    ThrowTypeError(env, name + " must be a Float32Array");
-  }
-  Napi::Float32Array a = v.As<Napi::Float32Array>();
-  return std::vector<float>(a.Data(), a.Data() + a.ElementLength());
-}
-
-std::vector<int32_t> CopyI32(Napi::Env env, Napi::Value v, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    ThrowTypeError(env, name + " must be an Int32Array");
-  }
-  Napi::Int32Array a = v.As<Napi::Int32Array>();
-  return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
-}
-
-TrainerOptions ReadOptions(Napi::Env env, Napi::Value v) {
-  if (!v.IsObject()) ThrowTypeError(env, "options must be an object");
-  Napi::Object o = v.As<Napi::Object>();
+TrainerOptions ReadOptions(const Options& o) {
   TrainerOptions t;
-  Napi::Value loss = o.Get("loss");
-  if (!loss.IsString()) ThrowTypeError(env, "options.loss must be a string");
-  const std::string name = loss.As<Napi::String>().Utf8Value();
-  if (name == "softmax") t.loss = LossKind::Softmax;
-  else if (name == "cosine") t.loss = LossKind::Cosine;
-  else if (name == "triplet") t.loss = LossKind::Triplet;
-  else if (name == "mnrl") t.loss = LossKind::Mnrl;
-  else if (name == "mse") t.loss = LossKind::Mse;
-  else ThrowRangeError(env, "options.loss must be 'softmax', 'cosine', 'triplet', 'mnrl' or 'mse' (got '" + name + "')");
-  t.textsPerExample = OptInt(o, "textsPerExample", 0, 1, true);
-  t.numLabels = OptInt(o, "numLabels", 3, 2, false);
-  t.margin = static_cast<float>(OptNumber(o, "margin", 1.0, false));
-  t.scale = static_cast<float>(OptNumber(o, "scale", 20.0, false));
-  t.beta1 = static_cast<float>(OptNumber(o, "beta1", 0.9, false));
-  t.beta2 = static_cast<float>(OptNumber(o, "beta2", 0.999, false));
-  t.eps = static_cast<float>(OptNumber(o, "eps", 1e-6, false));
-  t.weightDecay = static_cast<float>(OptNumber(o, "weightDecay", 0.01, false));
-  t.maxGradNorm = OptNumber(o, "maxGradNorm", 1.0, false);
-  if (!(t.maxGradNorm > 0)) ThrowRangeError(env, "options.maxGradNorm must be > 0 (Infinity disables clipping)");
-  t.dropout = o.Get("dropout").ToBoolean().Value();
-  const double seed = OptNumber(o, "seed", 0, false);
-  if (seed != std::floor(seed) || seed < 0 || seed > 9007199254740991.0) {
-    ThrowRangeError(env, "options.seed must be a non-negative integer");
-  }
-  t.seed = static_cast<uint64_t>(seed);
-  Napi::Value c = o.Get("classifier");
-  if (!c.IsUndefined() && !c.IsNull()) {
-    if (!c.IsObject()) ThrowTypeError(env, "options.classifier must be an object { weight, bias }");
-    Napi::Object co = c.As<Napi::Object>();
-    t.classifierWeight = CopyF32(env, co.Get("weight"), "options.classifier.weight");
-    t.classifierBias = CopyF32(env, co.Get("bias"), "options.classifier.bias");
+  t.loss = o.oneOf<LossKind>("loss", {{"softmax", LossKind::Softmax},
+                                      {"cosine", LossKind::Cosine},
+                                      {"triplet", LossKind::Triplet},
+                                      {"mnrl", LossKind::Mnrl},
+                                      {"mse", LossKind::Mse}});
+  t.textsPerExample = static_cast<int>(o.integer("textsPerExample", 1, kMaxInt32));
+  t.numLabels = static_cast<int>(o.integer("numLabels", 2, kMaxInt32, 3));
+  t.margin = static_cast<float>(o.number("margin", 1.0));
+  t.scale = static_cast<float>(o.number("scale", 20.0));
+  t.beta1 = static_cast<float>(o.number("beta1", 0.9));
+  t.beta2 = static_cast<float>(o.number("beta2", 0.999));
+  t.eps = static_cast<float>(o.number("eps", 1e-6));
+  t.weightDecay = static_cast<float>(o.number("weightDecay", 0.01));
+  t.maxGradNorm = o.number("maxGradNorm", 1.0);
+  if (!(t.maxGradNorm > 0)) ThrowRangeError(o.Env(), o.pathOf("maxGradNorm") + " must be > 0 (Infinity disables clipping)");
+  t.dropout = o.boolean("dropout", false);
+  t.seed = static_cast<uint64_t>(o.integer("seed", 0, kMaxSafeInteger, 0));
+  if (o.has("classifier") && !o.value("classifier").IsNull()) {
+    const Options c = o.object("classifier");
+    t.classifierWeight = c.float32s("weight");
+    t.classifierBias = c.float32s("bias");
     t.hasClassifier = true;
   }
   return t;
@@ -282,7 +235,11 @@ class CreateTrainerWorker : public PromiseWorker {
     state->loss = std::make_unique<Loss>(MakeLossConfig(options_, state->sentenceDim), options_.seed);
     if (options_.hasClassifier) SetClassifier(*state->loss, options_);
     std::vector<ParamBuffer*> params;
-    for (ParamBuffer& p : state->graph->parameters()) params.push_back(&p);
+    // Frozen parameters stay out of the optimizer and of gradient clipping, as torch's
+    // requires_grad=False ones.
+    for (ParamBuffer& p : state->graph->parameters()) {
+      if (p.trainable) params.push_back(&p);
+    }
     for (ParamBuffer& p : state->loss->parameters()) params.push_back(&p);
     state->optimizer = std::make_unique<AdamW>(std::move(params), options_.beta1, options_.beta2, options_.eps,
                                                options_.weightDecay);
@@ -424,40 +381,31 @@ class ParametersWorker : public PromiseWorker {
 
 // ---- methods ---------------------------------------------------------------------------------
 
-// Queues a worker (it deletes itself when done) and returns its promise.
-Napi::Value QueueWorker(PromiseWorker* worker) {
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
-}
-
-PackedBatch ReadBatch(Napi::Env env, Napi::Value ids, Napi::Value cuSeqlens) {
+PackedBatch ReadBatch(const Options& o) {
   PackedBatch b;
-  b.ids = CopyI32(env, ids, "ids");
-  b.cuSeqlens = CopyI32(env, cuSeqlens, "cuSeqlens");
+  b.ids = o.int32s("ids");
+  b.cuSeqlens = o.int32s("cuSeqlens");
   return b;
 }
 
 Napi::Value Trainer::Step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!state_ || state_->disposed.load()) return RejectDisposed(env);
-  if (info.Length() < 1 || !info[0].IsObject()) ThrowTypeError(env, "step(batch): batch must be an object");
-  Napi::Object o = info[0].As<Napi::Object>();
-  PackedBatch batch = ReadBatch(env, o.Get("ids"), o.Get("cuSeqlens"));
+  const Options o = Options::Arg(info, 0, "batch");
+  PackedBatch batch = ReadBatch(o);
   std::vector<float> labels, targets;
-  if (!o.Get("labels").IsUndefined()) labels = CopyF32(env, o.Get("labels"), "labels");
-  if (!o.Get("targets").IsUndefined()) targets = CopyF32(env, o.Get("targets"), "targets");
-  Napi::Value lr = o.Get("learningRate");
-  if (!lr.IsNumber()) ThrowTypeError(env, "learningRate must be a number");
-  const double rate = lr.As<Napi::Number>().DoubleValue();
-  if (!(rate >= 0) || !std::isfinite(rate)) ThrowRangeError(env, "learningRate must be a finite number >= 0");
+  if (o.has("labels")) labels = o.float32s("labels");
+  if (o.has("targets")) targets = o.float32s("targets");
+  const double rate = o.number("learningRate");
+  if (!(rate >= 0) || !std::isfinite(rate)) ThrowRangeError(env, o.pathOf("learningRate") + " must be a finite number >= 0");
   return QueueWorker(new StepWorker(env, state_, std::move(batch), std::move(labels), std::move(targets), rate));
 }
 
+// encode({ ids, cuSeqlens })
 Napi::Value Trainer::Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!state_ || state_->disposed.load()) return RejectDisposed(env);
-  return QueueWorker(new TrainerEncodeWorker(env, state_, ReadBatch(env, info[0], info[1])));
+  return QueueWorker(new TrainerEncodeWorker(env, state_, ReadBatch(Options::Arg(info, 0, "batch"))));
 }
 
 Napi::Value Trainer::Parameters(const Napi::CallbackInfo& info) {
@@ -469,7 +417,7 @@ Napi::Value Trainer::Parameters(const Napi::CallbackInfo& info) {
 Napi::Value CreateTrainer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PlanInputHolder holder = ReadPlanInput(env, info[0]);
-  TrainerOptions options = ReadOptions(env, info[1]);
+  TrainerOptions options = ReadOptions(Options::Arg(info, 1));
   return QueueWorker(new CreateTrainerWorker(env, std::move(holder), std::move(options)));
 }
 

@@ -16,6 +16,9 @@ namespace sbert {
 struct EncodeBatch {
   const int32_t* ids = nullptr;
   const int32_t* cuSeqlens = nullptr;  // n + 1 entries, cuSeqlens[0] == 0
+  // Token type (segment) ids, one per token; null = all 0 (single sentences). Only models with
+  // token type embeddings take them.
+  const int32_t* typeIds = nullptr;
   int numSequences = 0;
   int64_t numTokens() const { return numSequences > 0 ? cuSeqlens[numSequences] : 0; }
 };
@@ -60,7 +63,8 @@ enum class Precision { Fp16, Bf16, Fp32 };
 std::unique_ptr<Backend> makeCudaBackend(const ModelPlan& plan, int device, Precision precision);
 
 // Shared batch validation, used by every backend before it touches the data: monotone
-// cuSeqlens starting at 0, lengths in 1..maxPositions, ids in [0, vocabSize).
+// cuSeqlens starting at 0, lengths in 1..shape.maxSequenceLength(), ids in [0, vocabSize),
+// type ids in [0, typeVocabSize) (none at all for a model without token types).
 void validateBatch(const BertShape& shape, const EncodeBatch& batch);
 // The outputs' options: poolSkipTokens >= 0.
 void validateOutputs(const EncodeOutputs& out);

@@ -27,10 +27,13 @@ void validateBatch(const BertShape& shape, const EncodeBatch& batch) {
                std::to_string(cu[i + 1]) + " < cuSeqlens[" + std::to_string(i) + "] = " +
                std::to_string(cu[i]));
     }
-    if (len < 1 || len > shape.maxPositions) {
-      badInput("sequence " + std::to_string(i) + " has length " + std::to_string(len) +
-               "; lengths must be in 1.." + std::to_string(shape.maxPositions) +
-               " (the model's max_position_embeddings)");
+    const int maxLen = shape.maxSequenceLength();
+    if (len < 1 || len > maxLen) {
+      badInput("sequence " + std::to_string(i) + " has length " + std::to_string(len) + "; lengths must be in 1.." +
+               std::to_string(maxLen) +
+               (shape.positionIds == PositionIds::AfterPadding
+                    ? " (the model's max_position_embeddings less padding_idx + 1)"
+                    : " (the model's max_position_embeddings)"));
     }
   }
   if (!batch.ids) badInput("ids is missing");
@@ -41,6 +44,16 @@ void validateBatch(const BertShape& shape, const EncodeBatch& batch) {
         badInput("sequence " + std::to_string(i) + ", token " + std::to_string(t - cu[i]) +
                  ": token id " + std::to_string(id) + " is out of range [0, " +
                  std::to_string(shape.vocabSize) + ")");
+      }
+      if (batch.typeIds) {
+        const int32_t type = batch.typeIds[t];
+        if (shape.typeVocabSize == 0) {
+          badInput("token type ids were given but the model has no token type embeddings");
+        }
+        if (type < 0 || type >= shape.typeVocabSize) {
+          badInput("sequence " + std::to_string(i) + ", token " + std::to_string(t - cu[i]) + ": token type id " +
+                   std::to_string(type) + " is out of range [0, " + std::to_string(shape.typeVocabSize) + ")");
+        }
       }
     }
   }

@@ -127,7 +127,11 @@ ModelPlan resolveModelPlan(const PlanInput& input) {
     return Error("ERR_INTERNAL", "model plan contract broken: " + what);
   };
   if (s.vocabSize <= 0 || s.hiddenSize <= 0 || s.numLayers < 0 || s.numHeads <= 0 ||
-      s.intermediateSize <= 0 || s.maxPositions <= 0 || s.typeVocabSize <= 0 ||
+      s.intermediateSize <= 0 || s.maxPositions <= 0 || s.typeVocabSize < 0 ||
+      s.maxSequenceLength() < 1 || s.paddingIdx < 0 ||
+      (s.positionIds == PositionIds::AfterPadding && s.paddingIdx >= s.vocabSize) ||
+      (s.relativeBuckets != 0 && (s.relativeBuckets < 4 || s.relativeBuckets % 4 != 0 ||
+                                  s.relativeMaxDistance <= s.relativeBuckets / 4)) ||
       s.hiddenSize % s.numHeads != 0 || !(s.layerNormEps > 0.f) || !std::isfinite(s.layerNormEps) ||
       !(s.hiddenDropout >= 0.f && s.hiddenDropout < 1.f) ||
       !(s.attentionDropout >= 0.f && s.attentionDropout < 1.f)) {
@@ -159,7 +163,10 @@ ModelPlan resolveModelPlan(const PlanInput& input) {
   const EmbeddingsPlan& e = plan.embeddings;
   expect(e.word, {s.vocabSize, H}, "word embeddings");
   expect(e.position, {s.maxPositions, H}, "position embeddings");
-  expect(e.tokenType, {s.typeVocabSize, H}, "token type embeddings");
+  if (s.typeVocabSize > 0) expect(e.tokenType, {s.typeVocabSize, H}, "token type embeddings");
+  else if (e.tokenType != -1) throw broken("token type embeddings without typeVocabSize");
+  if (s.relativeBuckets > 0) expect(e.relativeBias, {s.relativeBuckets, s.numHeads}, "relative attention bias");
+  else if (e.relativeBias != -1) throw broken("relative attention bias without relativeBuckets");
   expect(e.lnGamma, {H}, "embeddings LayerNorm weight");
   expect(e.lnBeta, {H}, "embeddings LayerNorm bias");
   if (plan.layers.size() != size_t(s.numLayers)) throw broken("layer count");

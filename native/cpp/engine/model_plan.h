@@ -1,5 +1,7 @@
-// The model plan: the one description of a sentence-transformers BERT model that every native
-// user (CPU backend, CUDA backend, trainer) consumes and trusts.
+// The model plan: the one description of a sentence-transformers encoder model (BERT and its
+// family: RoBERTa / XLM-R / CamemBERT, MPNet, DistilBERT — one post-LayerNorm Transformer with
+// per-family embeddings and position rules) that every native user (CPU backend, CUDA backend,
+// trainer) consumes and trusts.
 //
 // The JS loader (lib/weights) is the one place that validates a model folder; lib/weights/plan.ts
 // turns it into a spec with the same structure as this struct (parameters by index, tensors as
@@ -24,6 +26,16 @@
 
 namespace sbert {
 
+// How a token's position-embedding row is chosen.
+enum class PositionIds {
+  // BERT, DistilBERT: 0, 1, 2, … within each sequence.
+  FromZero,
+  // RoBERTa, XLM-R, CamemBERT, MPNet (transformers' create_position_ids_from_input_ids): a token
+  // whose id is not paddingIdx gets paddingIdx + the number of non-padding tokens of its
+  // sequence up to and including it; a paddingIdx token gets paddingIdx.
+  AfterPadding,
+};
+
 struct BertShape {
   int vocabSize = 0;
   int hiddenSize = 0;
@@ -31,13 +43,23 @@ struct BertShape {
   int numHeads = 0;
   int intermediateSize = 0;
   int maxPositions = 0;
-  int typeVocabSize = 0;
+  int typeVocabSize = 0;  // 0: the model has no token type embeddings (DistilBERT, MPNet)
   float layerNormEps = 1e-12f;
   // Dropout probabilities from config.json (hidden_dropout_prob, attention_probs_dropout_prob);
   // only training applies them.
   float hiddenDropout = 0.f;
   float attentionDropout = 0.f;
+  PositionIds positionIds = PositionIds::FromZero;
+  int paddingIdx = 0;  // AfterPadding only
+  // MPNet's relative attention bias, shared by all layers (0 buckets: none): T5-style buckets
+  // of the key − query distance, bidirectional, exact below relativeBuckets / 4.
+  int relativeBuckets = 0;
+  int relativeMaxDistance = 0;
   int headDim() const { return numHeads > 0 ? hiddenSize / numHeads : 0; }
+  // The longest sequence the position embeddings can number.
+  int maxSequenceLength() const {
+    return positionIds == PositionIds::AfterPadding ? maxPositions - paddingIdx - 1 : maxPositions;
+  }
 };
 
 // Where one parameter's bytes are (little-endian, as stored in the model file): in memory
@@ -51,8 +73,9 @@ struct TensorSource {
 };
 
 // What the optimizer needs to know about a parameter: sentence-transformers' fit excludes
-// biases and LayerNorm weights/biases from weight decay.
-enum class ParamRole { Embedding, Weight, Bias, LayerNormWeight, LayerNormBias };
+// biases and LayerNorm weights/biases from weight decay; a Frozen parameter is never updated
+// (DistilBERT's sinusoidal position table, which transformers keeps out of the optimizer).
+enum class ParamRole { Embedding, Weight, Bias, LayerNormWeight, LayerNormBias, Frozen };
 
 struct PlanParam {
   std::string name;            // canonical name, as written to a saved model
@@ -66,6 +89,7 @@ struct PlanParam {
     return n;
   }
   bool weightDecay() const { return role == ParamRole::Weight || role == ParamRole::Embedding; }
+  bool trainable() const { return role != ParamRole::Frozen; }
   // Converts the source to fp32 into dst[0, numel()). Throws ERR_BAD_MODEL naming the tensor
   // when a value is NaN or infinite (the one scan for non-finite weights, fused with the one
   // conversion every consumer does).
@@ -83,7 +107,9 @@ struct LayerPlan {
 };
 
 struct EmbeddingsPlan {
-  int word = -1, position = -1, tokenType = -1, lnGamma = -1, lnBeta = -1;
+  int word = -1, position = -1, lnGamma = -1, lnBeta = -1;
+  int tokenType = -1;     // [typeVocabSize, H]; -1 when typeVocabSize is 0
+  int relativeBias = -1;  // [relativeBuckets, numHeads] (MPNet); -1 when there is none
 };
 
 // One sentence-transformers Dense module: out = activation(in · weightᵀ + bias).

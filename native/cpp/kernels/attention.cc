@@ -105,6 +105,7 @@ struct Args {
   const int32_t* cu;
   int heads, d;
   float scale;
+  ScoreBias bias;
   float* out;
 };
 
@@ -146,7 +147,14 @@ SBERT_INLINE void attendPair(const Args& a, int seq, int head, Scratch& sc) {
     for (int b = 0; b < QB; ++b)
       q[b] = b < qn ? a.qkv + (t0 + i0 + b) * ld + int64_t(head) * d : sc.zero.data();
 
-    // Scores: pr[b][j] = (q_b · k_j) · scale.
+    // Scores: pr[b][j] = (q_b · k_j) · scale (+ bias by key − query distance). The bias row of
+    // query i starts at column maxLen − 1 − i (key 0); its zero tail covers the padded keys.
+    const float* biasRow[QB];
+    for (int b = 0; b < QB; ++b) {
+      biasRow[b] = a.bias.byDelta && b < qn
+                       ? a.bias.byDelta + int64_t(head) * a.bias.stride + (a.bias.maxLen - 1 - (i0 + b))
+                       : nullptr;
+    }
     int jb = 0;
     for (; jb + 2 * W <= sp; jb += 2 * W) {
       F acc[QB][2];
@@ -161,8 +169,13 @@ SBERT_INLINE void attendPair(const Args& a, int seq, int head, Scratch& sc) {
         }
       }
       for (int b = 0; b < QB; ++b) {
-        vstore<W>(pr + b * sp + jb, maskKeys<W>(acc[b][0] * scale, s - jb));
-        vstore<W>(pr + b * sp + jb + W, maskKeys<W>(acc[b][1] * scale, s - jb - W));
+        F s0 = acc[b][0] * scale, s1 = acc[b][1] * scale;
+        if (biasRow[b]) {
+          s0 += vload<W>(biasRow[b] + jb);
+          s1 += vload<W>(biasRow[b] + jb + W);
+        }
+        vstore<W>(pr + b * sp + jb, maskKeys<W>(s0, s - jb));
+        vstore<W>(pr + b * sp + jb + W, maskKeys<W>(s1, s - jb - W));
       }
     }
     if (jb < sp) {  // one block of W keys left
@@ -172,7 +185,11 @@ SBERT_INLINE void attendPair(const Args& a, int seq, int head, Scratch& sc) {
         const F k0 = vload<W>(kt + int64_t(c) * sp + jb);
         for (int b = 0; b < QB; ++b) acc[b] += vset<W>(q[b][c]) * k0;
       }
-      for (int b = 0; b < QB; ++b) vstore<W>(pr + b * sp + jb, maskKeys<W>(acc[b] * scale, s - jb));
+      for (int b = 0; b < QB; ++b) {
+        F s0 = acc[b] * scale;
+        if (biasRow[b]) s0 += vload<W>(biasRow[b] + jb);
+        vstore<W>(pr + b * sp + jb, maskKeys<W>(s0, s - jb));
+      }
     }
 
     // Softmax per row (padding keys are −inf → probability 0), normalised by × 1/sum.
@@ -270,9 +287,9 @@ SBERT_TARGET_AVX512 void rangeAvx512(const Args& a, int64_t b, int64_t e) {
 }  // namespace
 
 void attention(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads, int headDim,
-               float* out) {
+               const ScoreBias& bias, float* out) {
   if (n <= 0 || numHeads <= 0 || headDim <= 0) return;
-  Args a{qkv, cuSeqlens, numHeads, headDim, 1.0f / std::sqrt(float(headDim)), out};
+  Args a{qkv, cuSeqlens, numHeads, headDim, 1.0f / std::sqrt(float(headDim)), bias, out};
   void (*fn)(const Args&, int64_t, int64_t) = rangePortable;
 #if SBERT_X86
   if (cpuHasAvx512()) fn = rangeAvx512;
@@ -300,10 +317,13 @@ struct TrainArgs {
   int heads, d;
   float scale, dropP;
   uint64_t seed;
+  ScoreBias bias;
   float* probs;
   uint8_t* mask;
-  const float* dOut;  // backward only
-  float* io;          // forward: out [T, H]; backward: dQkv [T, 3H]
+  const float* dOut;           // backward only
+  float* io;                   // forward: out [T, H]; backward: dQkv [T, 3H]
+  const int64_t* biasOffsets;  // backward with a bias: [n + 1], see attentionBiasGradOffsets
+  float* dBiasPairs;
 };
 
 // out[j] = x · column j of Mt, for j < L: Mt is [d][ldm] (a gathered Kᵀ or Vᵀ, zero-padded to
@@ -380,6 +400,10 @@ SBERT_INLINE void trainForwardPair(const TrainArgs& a, int seq, int head, std::v
     float* row = P + int64_t(i) * L;
     rowDotsW<W>(q + i * ld, mt.data(), ldm, d, L, row);
     for (int j = 0; j < L; ++j) row[j] *= a.scale;
+    if (a.bias.byDelta) {
+      const float* b = a.bias.byDelta + int64_t(head) * a.bias.stride + (a.bias.maxLen - 1 - i);
+      for (int j = 0; j < L; ++j) row[j] += b[j];
+    }
     softmaxRowW<W>(row, L);
     const float* pr = row;
     if (drop) {
@@ -438,9 +462,13 @@ SBERT_INLINE void trainBackwardPair(const TrainArgs& a, int seq, int head, std::
       dS[j] = dp;
       dot += pRow[j] * dp;
     }
-    // Softmax backward, then the 1/√d scale of the scores.
+    // Softmax backward (the score's gradient, which is the bias's), then the 1/√d scale.
+    float* dBias = a.dBiasPairs ? a.dBiasPairs + a.biasOffsets[seq] + int64_t(head) * (2 * L - 1) + (L - 1 - i)
+                                : nullptr;
     for (int j = 0; j < L; ++j) {
-      const float ds = pRow[j] * (dS[j] - dot) * a.scale;
+      const float dScore = pRow[j] * (dS[j] - dot);
+      if (dBias) dBias[j] += dScore;
+      const float ds = dScore * a.scale;
       axpyW<W>(ds, k + j * ld, dq + i * ld, d);
       axpyW<W>(ds, q + i * ld, dk + j * ld, d);
     }
@@ -488,22 +516,32 @@ void attentionProbOffsets(const int32_t* cuSeqlens, int n, int numHeads, int64_t
   }
 }
 
+void attentionBiasGradOffsets(const int32_t* cuSeqlens, int n, int numHeads, int64_t* offsets) {
+  offsets[0] = 0;
+  for (int s = 0; s < n; ++s) {
+    const int64_t L = cuSeqlens[s + 1] - cuSeqlens[s];
+    offsets[s + 1] = offsets[s] + int64_t(numHeads) * (2 * L - 1);
+  }
+}
+
 void attentionForwardTrain(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads,
-                           int headDim, const int64_t* probOffsets, float dropP, uint64_t seed,
-                           float* probs, uint8_t* mask, float* out) {
+                           int headDim, const ScoreBias& bias, const int64_t* probOffsets, float dropP,
+                           uint64_t seed, float* probs, uint8_t* mask, float* out) {
   if (n <= 0 || numHeads <= 0 || headDim <= 0) return;
   TrainArgs a{qkv,  cuSeqlens, probOffsets, numHeads, headDim, 1.0f / std::sqrt(float(headDim)),
-              dropP, seed,     probs,       mask,     nullptr, out};
+              dropP, seed, bias, probs, mask, nullptr, out, nullptr, nullptr};
   runTrain(a, n, false);
 }
 
 void attentionBackward(const float* qkv, const int32_t* cuSeqlens, int n, int numHeads,
-                       int headDim, const int64_t* probOffsets, float dropP, const float* probs,
-                       const uint8_t* mask, const float* dOut, float* dQkv) {
+                       int headDim, const ScoreBias& bias, const int64_t* probOffsets, float dropP,
+                       const float* probs, const uint8_t* mask, const float* dOut, float* dQkv,
+                       const int64_t* biasOffsets, float* dBiasPairs) {
   if (n <= 0 || numHeads <= 0 || headDim <= 0) return;
   TrainArgs a{qkv,   cuSeqlens, probOffsets, numHeads,
-              headDim, 1.0f / std::sqrt(float(headDim)), dropP, 0,
-              const_cast<float*>(probs), const_cast<uint8_t*>(mask), dOut, dQkv};
+              headDim, 1.0f / std::sqrt(float(headDim)), dropP, 0, bias,
+              const_cast<float*>(probs), const_cast<uint8_t*>(mask), dOut, dQkv,
+              biasOffsets, bias.byDelta ? dBiasPairs : nullptr};
   runTrain(a, n, true);
 }
 

@@ -7,10 +7,43 @@
 #include "layernorm.h"
 
 namespace sbert {
+namespace {
 
-void embeddingsLayerNorm(const int32_t* ids, const int32_t* typeIds, const int32_t* cuSeqlens,
-                         int n, const float* wordEmb, const float* posEmb, const float* typeEmb,
-                         const float* gamma, const float* beta, int hidden, float eps,
+inline int64_t positionAt(const int32_t* positionIds, int64_t t, int64_t sequenceStart) {
+  return positionIds ? positionIds[t] : t - sequenceStart;
+}
+
+// o = (word + type) + position for token t (no type term when the model has none).
+inline void sumRow(int64_t t, int64_t pos, const int32_t* ids, const int32_t* typeIds, const float* wordEmb,
+                   const float* posEmb, const float* typeEmb, int hidden, float* o) {
+  const float* w = wordEmb + int64_t(ids[t]) * hidden;
+  const float* p = posEmb + pos * hidden;
+  if (typeEmb) {
+    const float* ty = typeEmb + int64_t(typeIds ? typeIds[t] : 0) * hidden;
+    for (int j = 0; j < hidden; ++j) o[j] = (w[j] + ty[j]) + p[j];
+  } else {
+    for (int j = 0; j < hidden; ++j) o[j] = w[j] + p[j];
+  }
+}
+
+}  // namespace
+
+void positionIdsAfterPadding(const int32_t* ids, const int32_t* cuSeqlens, int n, int paddingIdx, int32_t* out) {
+  for (int s = 0; s < n; ++s) {
+    int32_t count = 0;
+    for (int64_t t = cuSeqlens[s]; t < cuSeqlens[s + 1]; ++t) {
+      if (ids[t] == paddingIdx) {
+        out[t] = paddingIdx;
+      } else {
+        out[t] = paddingIdx + ++count;
+      }
+    }
+  }
+}
+
+void embeddingsLayerNorm(const int32_t* ids, const int32_t* typeIds, const int32_t* positionIds,
+                         const int32_t* cuSeqlens, int n, const float* wordEmb, const float* posEmb,
+                         const float* typeEmb, const float* gamma, const float* beta, int hidden, float eps,
                          float* out) {
   if (n <= 0 || hidden <= 0) return;
   const int64_t T = cuSeqlens[n];
@@ -21,13 +54,9 @@ void embeddingsLayerNorm(const int32_t* ids, const int32_t* typeIds, const int32
                              cuSeqlens) - 1;
     for (int64_t t = t0; t < t1; ++t) {
       while (t >= cuSeqlens[s + 1]) ++s;
-      const int64_t pos = t - cuSeqlens[s];
-      const float* w = wordEmb + int64_t(ids[t]) * hidden;
-      const float* ty = typeEmb + int64_t(typeIds ? typeIds[t] : 0) * hidden;
-      const float* p = posEmb + pos * hidden;
-      float* o = out + t * hidden;
-      for (int j = 0; j < hidden; ++j) o[j] = (w[j] + ty[j]) + p[j];
-      layerNormRow(o, gamma, beta, hidden, eps, o);
+      sumRow(t, positionAt(positionIds, t, cuSeqlens[s]), ids, typeIds, wordEmb, posEmb, typeEmb, hidden,
+             out + t * hidden);
+      layerNormRow(out + t * hidden, gamma, beta, hidden, eps, out + t * hidden);
     }
   });
 }
@@ -38,28 +67,25 @@ void embeddingsLayerNorm(const int32_t* ids, const int32_t* typeIds, const int32
 
 namespace sbert {
 
-void embeddingsForwardTrain(const int32_t* ids, const int32_t* typeIds, const int32_t* cuSeqlens,
-                            int n, const float* wordEmb, const float* posEmb,
-                            const float* typeEmb, const float* gamma, const float* beta,
-                            int hidden, float eps, float* out, float* z, float* rstd) {
+void embeddingsForwardTrain(const int32_t* ids, const int32_t* typeIds, const int32_t* positionIds,
+                            const int32_t* cuSeqlens, int n, const float* wordEmb, const float* posEmb,
+                            const float* typeEmb, const float* gamma, const float* beta, int hidden, float eps,
+                            float* out, float* z, float* rstd) {
   if (n <= 0 || hidden <= 0) return;
   const int64_t T = cuSeqlens[n];
   for (int s = 0; s < n; ++s) {
     for (int64_t t = cuSeqlens[s]; t < cuSeqlens[s + 1]; ++t) {
-      const float* w = wordEmb + int64_t(ids[t]) * hidden;
-      const float* ty = typeEmb + int64_t(typeIds ? typeIds[t] : 0) * hidden;
-      const float* p = posEmb + (t - cuSeqlens[s]) * hidden;
-      float* o = out + t * hidden;
-      for (int j = 0; j < hidden; ++j) o[j] = (w[j] + ty[j]) + p[j];
+      sumRow(t, positionAt(positionIds, t, cuSeqlens[s]), ids, typeIds, wordEmb, posEmb, typeEmb, hidden,
+             out + t * hidden);
     }
   }
   layerNormForwardTrain(out, nullptr, gamma, beta, T, hidden, eps, out, z, rstd);
 }
 
-void embeddingsBackward(const float* dOut, const float* z, const float* rstd,
-                        const int32_t* ids, const int32_t* typeIds, const int32_t* cuSeqlens,
-                        int n, const float* gamma, int hidden, float* dWordEmb, float* dPosEmb,
-                        float* dTypeEmb, float* dGamma, float* dBeta) {
+void embeddingsBackward(const float* dOut, const float* z, const float* rstd, const int32_t* ids,
+                        const int32_t* typeIds, const int32_t* positionIds, const int32_t* cuSeqlens, int n,
+                        const float* gamma, int hidden, float* dWordEmb, float* dPosEmb, float* dTypeEmb,
+                        float* dGamma, float* dBeta) {
   if (n <= 0 || hidden <= 0) return;
   const int64_t T = cuSeqlens[n];
   std::vector<float> dSum(size_t(T) * hidden);
@@ -72,12 +98,14 @@ void embeddingsBackward(const float* dOut, const float* z, const float* rstd,
       for (int64_t t = cuSeqlens[s]; t < cuSeqlens[s + 1]; ++t) {
         const float* g = dSum.data() + t * hidden;
         float* w = dWordEmb + int64_t(ids[t]) * hidden;
-        float* ty = dTypeEmb + int64_t(typeIds ? typeIds[t] : 0) * hidden;
-        float* p = dPosEmb + (t - cuSeqlens[s]) * hidden;
-        for (int64_t j = c0; j < c1; ++j) {
-          w[j] += g[j];
-          ty[j] += g[j];
-          p[j] += g[j];
+        for (int64_t j = c0; j < c1; ++j) w[j] += g[j];
+        if (dTypeEmb) {
+          float* ty = dTypeEmb + int64_t(typeIds ? typeIds[t] : 0) * hidden;
+          for (int64_t j = c0; j < c1; ++j) ty[j] += g[j];
+        }
+        if (dPosEmb) {
+          float* p = dPosEmb + positionAt(positionIds, t, cuSeqlens[s]) * hidden;
+          for (int64_t j = c0; j < c1; ++j) p[j] += g[j];
         }
       }
     }

@@ -4,7 +4,6 @@
 // inside a batch of 1,000), Normalize options, empty batches, and the ERR_BAD_INPUT /
 // ERR_BAD_MODEL errors of validateBatch and model loading.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -13,6 +12,7 @@
 
 #include "common/error.h"
 #include "engine/backend.h"
+#include "engine_harness.h"
 #include "test_plan.h"
 #include "test_util.h"
 
@@ -216,44 +216,13 @@ RefOut forwardRef(const TestModel& spec, const int32_t* ids, const int32_t* type
   return out;
 }
 
-// ---- batches -----------------------------------------------------------------------------
+// ---- batches (engine_harness.h) ---------------------------------------------------------
 
-struct Batch {
-  std::vector<int32_t> ids, cu;
-  EncodeBatch view() const {
-    EncodeBatch b;
-    b.ids = ids.data();
-    b.cuSeqlens = cu.data();
-    b.numSequences = int(cu.size()) - 1;
-    return b;
-  }
-};
+using test::Batch;
+using test::Outs;
+using test::Want;
 
-Batch randomBatch(std::mt19937& rng, const std::vector<int>& lens) {
-  Batch b;
-  b.cu = test::cuSeqlensOf(lens);
-  for (int i = 0; i < b.cu.back(); ++i) b.ids.push_back(int32_t(rng() % kVocab));
-  return b;
-}
-
-// Outputs in test-owned buffers (the binding passes the user's Float32Arrays instead).
-struct Outs {
-  std::vector<float> sentence, tokens;
-};
-
-Outs run(Backend& be, const EncodeBatch& v, int dim, bool sentence = true, bool tokens = false,
-         bool forceNormalize = false, int hidden = kHidden) {
-  Outs o;
-  const int n = std::max(v.numSequences, 0);
-  if (sentence) o.sentence.resize(size_t(n) * dim);
-  if (tokens) o.tokens.resize(size_t(v.numTokens()) * hidden);
-  EncodeOutputs e;
-  e.sentence = sentence ? o.sentence.data() : nullptr;
-  e.tokens = tokens ? o.tokens.data() : nullptr;
-  e.forceNormalize = forceNormalize;
-  be.encode(v, e);
-  return o;
-}
+Batch randomBatch(std::mt19937& rng, const std::vector<int>& lens) { return test::randomBatch(rng, lens, kVocab); }
 
 double cosine(const float* a, const double* b, int n) {
   double ab = 0, aa = 0, bb = 0;
@@ -271,7 +240,7 @@ void checkAgainstReference(Tally& t) {
     std::vector<int> lens = {1, 2, 7, 33, kMaxPos, 5, 64, 19};
     Batch b = randomBatch(rng, lens);
     const int dim = spec.sentenceDim();
-    Outs out = run(*be, b.view(), dim, true, true);
+    Outs out = test::run(*be, b.view(), dim, kHidden, {true, true});
     bool sizes = out.sentence.size() == lens.size() * size_t(dim) &&
                  out.tokens.size() == size_t(b.cu.back()) * kHidden;
     t.check(sizes, "encode output sizes (dense=%d): sentence %zu, tokens %zu", int(dense),
@@ -305,14 +274,14 @@ void checkBatchIndependence(Tally& t) {
   lens[537] = 21;
   lens[999] = kMaxPos;
   Batch big = randomBatch(rng, lens);
-  Outs all = run(*be, big.view(), kHidden, true, true);
+  Outs all = test::run(*be, big.view(), kHidden, kHidden, {true, true});
   const int64_t bigBytes = be->memoryBytes();
   double worstSent = 0, worstTok = 0;
   for (int s : {0, 537, 998, 999}) {
     Batch one;
     one.ids.assign(big.ids.begin() + big.cu[s], big.ids.begin() + big.cu[s + 1]);
     one.cu = {0, lens[s]};
-    Outs o = run(*be, one.view(), kHidden, true, true);
+    Outs o = test::run(*be, one.view(), kHidden, kHidden, {true, true});
     worstSent = std::max(worstSent, test::maxAbsDiff(o.sentence.data(), all.sentence.data() + size_t(s) * kHidden, kHidden));
     worstTok = std::max(worstTok, test::maxAbsDiff(o.tokens.data(), all.tokens.data() + size_t(big.cu[s]) * kHidden,
                                                    size_t(lens[s]) * kHidden));
@@ -325,7 +294,7 @@ void checkBatchIndependence(Tally& t) {
           "workspace released after an oversized batch (%d tokens): memoryBytes %lld",
           big.cu.back(), (long long)bigBytes);
   be->setRetainTokens(1 << 20);
-  run(*be, big.view(), kHidden);
+  test::run(*be, big.view(), kHidden, kHidden);
   t.check(be->memoryBytes() > int64_t(big.cu.back()) * kHidden * 4,
           "workspace kept for a batch within retainTokens: memoryBytes %lld", (long long)be->memoryBytes());
 }
@@ -342,27 +311,27 @@ void checkOptions(Tally& t) {
     TestModel spec = makeSpec(3, {PoolMode::Cls}, false, true);
     auto be = makeCpuBackend(spec.plan());
     t.check(be->deviceName() == "cpu", "deviceName() == \"cpu\"");
-    Outs a = run(*be, b.view(), kHidden);
+    Outs a = test::run(*be, b.view(), kHidden, kHidden);
     t.check(std::fabs(norm(a.sentence.data(), kHidden) - 1) < 1e-6, "Normalize module applied");
   }
   {
     TestModel spec = makeSpec(3, {PoolMode::Mean, PoolMode::Max}, false, false);
     auto be = makeCpuBackend(spec.plan());
-    Outs a = run(*be, b.view(), 64);
-    Outs c = run(*be, b.view(), 64, true, false, true);
+    Outs a = test::run(*be, b.view(), 64, kHidden);
+    Outs c = test::run(*be, b.view(), 64, kHidden, {true, false, true});
     bool ok = a.sentence.size() == 3 * 64 && std::fabs(norm(c.sentence.data() + 64, 64) - 1) < 1e-6 &&
               std::fabs(norm(a.sentence.data() + 64, 64) - 1) > 1e-3;
     t.check(ok, "forceNormalize normalizes a model without a Normalize module");
-    Outs tokOnly = run(*be, b.view(), 64, false, true);
-    Outs both = run(*be, b.view(), 64, true, true);
+    Outs tokOnly = test::run(*be, b.view(), 64, kHidden, {false, true});
+    Outs both = test::run(*be, b.view(), 64, kHidden, {true, true});
     t.check(tokOnly.tokens.size() == 15 * kHidden && tokOnly.tokens == both.tokens,
             "tokens only == tokens of a call that also pools");
     EncodeBatch empty;
-    Outs e = run(*be, empty, 64, true, true);
+    Outs e = test::run(*be, empty, 64, kHidden, {true, true});
     int32_t cu0 = 0;
     EncodeBatch empty2;
     empty2.cuSeqlens = &cu0;
-    Outs e2 = run(*be, empty2, 64, true, true);
+    Outs e2 = test::run(*be, empty2, 64, kHidden, {true, true});
     t.check(e.sentence.empty() && e.tokens.empty() && e2.sentence.empty() && e2.tokens.empty(),
             "a batch of 0 sequences gives empty outputs");
   }
@@ -390,7 +359,7 @@ void checkValidation(Tally& t) {
   auto encodeWith = [&](Batch b, int n) {
     EncodeBatch v = b.view();
     v.numSequences = n;
-    run(*be, v, kHidden);
+    test::run(*be, v, kHidden, kHidden);
   };
   Batch good = randomBatch(rng, {3, 4, 2});
   expectError(t, "numSequences = -1", "ERR_BAD_INPUT", "numSequences must be >= 0 (got -1)",
@@ -472,47 +441,10 @@ void checkModelErrors(Tally& t) {
   }
 }
 
-// MiniLM-L6 shapes (hidden 384, 12 heads, 6 layers, ffn 1536) with random weights: prints
-// tokens/s for a few batch shapes (never asserted).
-void bench() {
-  Dims d;
-  d.vocab = 1000;
-  d.hidden = 384;
-  d.heads = 12;
-  d.layers = 6;
-  d.ffn = 1536;
-  d.maxPos = 512;
-  TestModel spec = makeSpec(1, {PoolMode::Mean}, false, true, d);
-  auto be = makeCpuBackend(spec.plan());
-  std::printf("# bench: MiniLM-L6 shapes, gemm kernel %s\n", gemmKernelName());
-  for (auto [n, len] : {std::pair<int, int>{1, 16}, {32, 16}, {64, 32}, {16, 128}, {4, 512}}) {
-    std::mt19937 rng(2);
-    Batch b;
-    b.cu = test::cuSeqlensOf(std::vector<int>(n, len));
-    for (int i = 0; i < n * len; ++i) b.ids.push_back(int32_t(rng() % d.vocab));
-    run(*be, b.view(), d.hidden, true, false, false, d.hidden);
-    double best = 1e9;
-    auto start = std::chrono::steady_clock::now();
-    for (int r = 0;; ++r) {
-      auto t0 = std::chrono::steady_clock::now();
-      run(*be, b.view(), d.hidden, true, false, false, d.hidden);
-      auto t1 = std::chrono::steady_clock::now();
-      best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
-      if (std::chrono::duration<double>(t1 - start).count() > 1.5 && r >= 2) break;
-    }
-    std::printf("# bench %3d x %3d tokens: %8.2f ms  %8.0f tokens/s  %7.1f sentences/s\n", n, len,
-                best * 1e3, n * len / best, n / best);
-  }
-}
-
 }  // namespace
 
-int main(int argc, char** argv) {
+int main() {
   Tally t;
-  if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) {
-    bench();
-    return t.finish();
-  }
   checkAgainstReference(t);
   checkBatchIndependence(t);
   checkOptions(t);

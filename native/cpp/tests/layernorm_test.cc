@@ -60,7 +60,7 @@ void checkEmbeddings(Tally& t, bool withTypes) {
     tids[i] = int32_t(rng() % types);
   }
   std::vector<float> out(size_t(T) * H, NAN);
-  embeddingsLayerNorm(ids.data(), withTypes ? tids.data() : nullptr, cu.data(), int(lens.size()),
+  embeddingsLayerNorm(ids.data(), withTypes ? tids.data() : nullptr, nullptr, cu.data(), int(lens.size()),
                       word.data(), pos.data(), type.data(), g.data(), b.data(), H, eps, out.data());
   std::vector<double> ref(out.size());
   std::vector<float> y(H);

@@ -6,11 +6,15 @@
 //   - encode (the inference kernels) against the CPU engine on the same weights, against the
 //     double forward and against the training forward without dropout;
 //   - backward accumulates, zeroGrad clears, rows of unused token ids get no gradient,
-//     dropout changes the embeddings from step to step and is off when asked.
+//     dropout changes the embeddings from step to step and is off when asked;
+//   - the same for an MPNet-like plan: no token type embeddings, RoBERTa's position ids after
+//     the padding index (padding ids inside sequences), the relative attention bias shared by
+//     the layers, and a frozen position table (no gradient).
 #include <vector>
 
 #include "grad_check.h"
 #include "engine/backend.h"
+#include "kernels/relative_position.h"
 #include "random_model.h"
 #include "train/model_graph.h"
 
@@ -83,11 +87,18 @@ Vd forwardD(const ModelPlan& plan, const std::vector<Vd>& P, const std::vector<i
   const int64_t T = cu[n];
   const EmbeddingsPlan& e = plan.embeddings;
   Vd x(size_t(T) * H);
-  for (int q = 0; q < n; ++q)
-    for (int t = cu[q]; t < cu[q + 1]; ++t)
+  for (int q = 0; q < n; ++q) {
+    int count = 0;  // non-padding tokens so far (RoBERTa's rule, from transformers)
+    for (int t = cu[q]; t < cu[q + 1]; ++t) {
+      int pos = t - cu[q];
+      if (s.positionIds == PositionIds::AfterPadding) {
+        pos = ids[t] == s.paddingIdx ? s.paddingIdx : s.paddingIdx + ++count;
+      }
       for (int j = 0; j < H; ++j)
-        x[size_t(t) * H + j] = P[e.word][size_t(ids[t]) * H + j] + P[e.tokenType][j] +
-                               P[e.position][size_t(t - cu[q]) * H + j];
+        x[size_t(t) * H + j] = P[e.word][size_t(ids[t]) * H + j] + (e.tokenType >= 0 ? P[e.tokenType][j] : 0.0) +
+                               P[e.position][size_t(pos) * H + j];
+    }
+  }
   layerNormD(x, T, H, P[e.lnGamma], P[e.lnBeta], s.layerNormEps);
   const double scale = 1 / std::sqrt(double(d));
   for (const LayerPlan& lp : plan.layers) {
@@ -106,6 +117,10 @@ Vd forwardD(const ModelPlan& plan, const std::vector<Vd>& P, const std::vector<i
             for (int c = 0; c < d; ++c)
               dot += q[size_t(cu[sq] + i) * H + h * d + c] * k[size_t(cu[sq] + j) * H + h * d + c];
             p[j] = dot * scale;
+            if (e.relativeBias >= 0) {
+              const int b = relativePositionBucket(j - i, s.relativeBuckets, s.relativeMaxDistance);
+              p[j] += P[e.relativeBias][size_t(b) * heads + h];
+            }
             mx = std::max(mx, p[j]);
           }
           for (int j = 0; j < L; ++j) sum += (p[j] = std::exp(p[j] - mx));
@@ -181,17 +196,35 @@ std::string describe(const std::vector<PoolMode>& pooling, const std::vector<tes
   return s;
 }
 
+// MPNet's layout on the small shape: no token types, positions after padding index 1, a
+// relative bias of 8 buckets up to distance 10 (so the 33-token sequence reaches every kind of
+// bucket), the position table frozen.
+BertShape mpnetLikeShape() {
+  BertShape s = smallShape();
+  s.typeVocabSize = 0;
+  s.positionIds = PositionIds::AfterPadding;
+  s.paddingIdx = 1;
+  s.relativeBuckets = 8;
+  s.relativeMaxDistance = 10;
+  return s;
+}
+
 void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
-                const std::vector<test::DenseSpec>& dense, bool normalize, uint32_t seed) {
-  const test::TestModel model = test::randomModel(smallShape(), pooling, dense, normalize, seed);
+                const std::vector<test::DenseSpec>& dense, bool normalize, uint32_t seed,
+                bool mpnetLike = false) {
+  test::TestModel model =
+      test::randomModel(mpnetLike ? mpnetLikeShape() : smallShape(), pooling, dense, normalize, seed);
+  if (mpnetLike) model.frozen.insert("embeddings.position_embeddings.weight");
   const ModelPlan plan = model.plan();
-  const std::string what = describe(pooling, dense, normalize);
+  const std::string what = std::string(mpnetLike ? "[mpnet-like] " : "") + describe(pooling, dense, normalize);
   std::mt19937 rng(seed * 7 + 1);
   const auto lens = test::oddLengths();
   const std::vector<int32_t> cu = test::cuSeqlensOf(lens);
   const int n = int(lens.size()), T = cu.back(), dim = plan.sentenceDim;
   std::vector<int32_t> ids(T);
   for (int i = 0; i < T; ++i) ids[i] = int32_t(rng() % (plan.shape.vocabSize - 3));  // 3 unused
+  // Padding ids inside sequences (not the first token), where the position rule skips them.
+  if (mpnetLike) ids[5] = ids[20] = plan.shape.paddingIdx;
 
   ModelGraph g(plan, 99);
   t.check(g.sentenceDim() == dim && g.parameters().size() == plan.params.size() &&
@@ -253,6 +286,12 @@ void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
   int checked = 0;
   for (size_t p = 0; p < plan.params.size(); ++p) {
     const auto& grad = g.parameters()[p].grad;
+    if (!g.parameters()[p].trainable) {
+      bool none = true;
+      for (float v : grad) none = none && v == 0.f;
+      t.check(none, "%s: the frozen %s gets no gradient", what.c_str(), plan.params[p].name.c_str());
+      continue;
+    }
     double gmax = 1e-3 * globalMax;
     for (float v : grad) gmax = std::max(gmax, double(std::fabs(v)));
     auto loss = [&]() { return test::dotD(wd, forwardD(plan, P, ids, cu)); };
@@ -331,5 +370,7 @@ int main() {
   checkGraph(t, {PoolMode::WeightedMean, PoolMode::LastToken},
              {{20, Activation::Gelu, true}, {11, Activation::Identity, false}}, false, 5);
   checkGraph(t, {PoolMode::Mean}, {}, false, 6);
+  checkGraph(t, {PoolMode::Mean}, {tanh24}, true, 7, true);
+  checkGraph(t, {PoolMode::Cls}, {}, false, 8, true);
   return t.finish();
 }

@@ -1,5 +1,6 @@
-// Random BERT models (test_plan.h's TestModel) for the trainer's tests and benchmark: every
-// tensor of the given shape and module chain, embeddings uniform in [−1, 1], Linear weights in
+// Random BERT-family models (test_plan.h's TestModel) for the trainer's tests and benchmark:
+// every tensor of the given shape and module chain (token type embeddings only when
+// typeVocabSize > 0, MPNet's relative bias table when relativeBuckets > 0), embeddings uniform in [−1, 1], Linear weights in
 // ±0.35, biases in ±0.2, LayerNorm weights in 0.7..1.3 — large enough that every
 // nonlinearity (softmax, GELU, tanh, LayerNorm) works away from its linear regime.
 #pragma once
@@ -34,7 +35,7 @@ inline TestModel randomModel(const BertShape& shape, const std::vector<PoolMode>
   const float wr = 0.35f, br = 0.2f;
   put("embeddings.word_embeddings.weight", {shape.vocabSize, H}, -1, 1);
   put("embeddings.position_embeddings.weight", {shape.maxPositions, H}, -1, 1);
-  put("embeddings.token_type_embeddings.weight", {shape.typeVocabSize, H}, -1, 1);
+  if (shape.typeVocabSize > 0) put("embeddings.token_type_embeddings.weight", {shape.typeVocabSize, H}, -1, 1);
   put("embeddings.LayerNorm.weight", {H}, 0.7f, 1.3f);
   put("embeddings.LayerNorm.bias", {H}, -br, br);
   for (int l = 0; l < shape.numLayers; ++l) {
@@ -71,6 +72,10 @@ inline TestModel randomModel(const BertShape& shape, const std::vector<PoolMode>
     dim = d.out;
   }
   m.normalize = normalize;
+  // Drawn last, so models without it keep the values they always had.
+  if (shape.relativeBuckets > 0) {
+    put("encoder.relative_attention_bias.weight", {shape.relativeBuckets, shape.numHeads}, -1, 1);
+  }
   return m;
 }
 

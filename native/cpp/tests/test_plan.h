@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct TestDense {
 struct TestModel {
   BertShape shape;
   std::map<std::string, TestTensor> tensors;  // canonical BERT names
+  std::set<std::string> frozen;               // names planned with ParamRole::Frozen
   std::vector<PoolMode> pooling;
   std::vector<TestDense> dense;
   bool normalize = false;
@@ -49,7 +51,7 @@ struct TestModel {
       PlanParam param;
       param.name = name;
       param.shape = t->shape;
-      param.role = role;
+      param.role = frozen.count(name) ? ParamRole::Frozen : role;
       param.source = {t->data.data(), DType::F32};
       p.params.push_back(param);
       in.byteLengths.push_back(int64_t(t->data.size()) * 4);
@@ -64,6 +66,7 @@ struct TestModel {
     p.embeddings.tokenType = get("embeddings.token_type_embeddings.weight", ParamRole::Embedding);
     p.embeddings.lnGamma = get("embeddings.LayerNorm.weight", ParamRole::LayerNormWeight);
     p.embeddings.lnBeta = get("embeddings.LayerNorm.bias", ParamRole::LayerNormBias);
+    p.embeddings.relativeBias = get("encoder.relative_attention_bias.weight", ParamRole::Weight);
     for (int l = 0; l < shape.numLayers; ++l) {
       const std::string x = "encoder.layer." + std::to_string(l) + ".";
       LayerPlan L;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/cpu_features.h"
+#include "kernels/gemm.h"
 
 namespace sbert::test {
 
@@ -65,6 +66,18 @@ inline double maxAbsDiff(const float* a, const float* b, size_t n) {
     m = std::max(m, d);
   }
   return m;
+}
+
+// A GEMM epilogue's name, for check lines and bench tables.
+inline const char* epilogueName(Epilogue e) {
+  switch (e) {
+    case Epilogue::None: return "none";
+    case Epilogue::Bias: return "bias";
+    case Epilogue::BiasGelu: return "bias+gelu";
+    case Epilogue::BiasResidual: return "bias+residual";
+    case Epilogue::Accumulate: return "accumulate";
+  }
+  return "?";
 }
 
 // Packed batch of random sequence lengths: returns cuSeqlens (n + 1 entries).

@@ -2,7 +2,7 @@
 // softmax classifier's parameters) against central finite differences of its own double-
 // precision loss value, at odd sizes; and each loss's value and dL/demb on the PyTorch
 // reference's step-0 embeddings (test/fixtures/train/<loss>-step0.json, written by
-// bench/reference/train_reference.py from sentence-transformers' loss semantics).
+// tools/reference/train_reference.py from sentence-transformers' loss semantics).
 #include <cmath>
 #include <cstdio>
 #include <cstring>

@@ -1,31 +1,28 @@
 // ModelGraph, see model_graph.h.
 //
-// Training forward (T tokens, H hidden, I intermediate; dropout sites as transformers' BERT):
-//   h0 = drop(LN(word + pos + type))                                  keeps zE, rstdE
-//   per layer l (x = h_l):
-//     qkv = x·Wqkvᵀ + b                                                keeps qkv
-//     ctx = attention(qkv) with dropout on the probabilities           keeps P, mask
-//     h1  = LN(drop(ctx·Woᵀ + bo) + x)                                 keeps ctx, z1, rstd1, h1
-//     u   = h1·W1ᵀ + b1,  f = gelu(u)                                  keeps u, f
-//     h_{l+1} = LN(drop(f·W2ᵀ + b2) + h1)                              keeps z2, rstd2, h_{l+1}
-//   pooled = pool(h_L) → Dense chain (keeps pre-activations and outputs) → Normalize.
-// Backward walks the same list in reverse with the kernels' ...Backward functions; the two
+// The training forward is the one CPU forward (engine/cpu_forward.h) with a ForwardTrace: it
+// keeps, per layer, qkv, the attention probabilities, ctx, the LayerNorms' z and rstd, h1, the
+// FFN pre-activation u and f, and every layer's output; dropout sites are transformers' BERT's
+// (embeddings, attention probabilities, both sub-layer outputs).
+// Backward walks the same op list in reverse with the kernels' ...Backward functions; the two
 // gradients that meet at a residual add are summed in the GEMM epilogue of dX = dY·W.
 // Weights are packed for the micro-kernel at every forward/encode (the optimizer changes them
 // between steps) and transposed-packed at backward; packed buffers and workspaces are reused
 // across steps. Token types are all 0 (single sentences, as sentence-transformers encodes).
 // zeroGrad clears the word-embedding rows backward wrote rather than the whole table.
-// Per-op wall times go to train/step_profile.h when it is enabled (bench/train_step_cpu.cc).
+// Per-op wall times go to common/step_profile.h when it is enabled (bench/train_step_cpu.cc).
 #include "train/model_graph.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <string>
 
 #include "common/error.h"
+#include "common/grow.h"
+#include "common/step_profile.h"
 #include "common/thread_pool.h"
 #include "engine/backend.h"
+#include "engine/cpu_forward.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "kernels/dense.h"
@@ -35,43 +32,18 @@
 #include "kernels/layernorm.h"
 #include "kernels/normalize.h"
 #include "kernels/pooling.h"
-#include "train/step_profile.h"
+#include "kernels/relative_position.h"
 
 namespace sbert {
 
 namespace {
-
-// What one layer's backward needs from its forward.
-struct LayerActivations {
-  std::vector<float> qkv, probs, ctx, z1, rstd1, h1, u, f, z2, rstd2;
-  std::vector<uint8_t> probMask, attnOutMask, ffnOutMask;
-};
 
 struct LayerWeights {
   std::vector<float> wqkv, bqkv;  // Q|K|V fused, [3H, H] and [3H]
   PackedWeight qkv, attnOut, ffnIn, ffnOut;
 };
 
-// Runs f, adding its wall time to `op` when the step profile is on.
-template <typename F>
-void timed(const char* op, F&& f) {
-  if (!stepProfile::enabled()) {
-    f();
-    return;
-  }
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  stepProfile::add(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-}
-
-// Grows a workspace to at least n elements (contents are not kept: every user overwrites it),
-// with 25% slack so batches of slightly different sizes do not reallocate each step.
-template <typename T>
-void ensure(std::vector<T>& v, int64_t n) {
-  if (int64_t(v.size()) >= n) return;
-  v = std::vector<T>();  // release first: peak memory is not old + new
-  v.resize(size_t(n + n / 4));
-}
+using stepProfile::timed;
 
 }  // namespace
 
@@ -90,21 +62,20 @@ struct ModelGraph::Impl {
   std::vector<LayerWeights> weights;
   std::vector<PackedWeight> densePacked;
 
-  // The last training forward's batch and activations.
+  // The weights as the one forward reads them (points into params and the packed weights).
+  CpuWeights view;
+  CpuForward cpuForward;
+  // The last training forward's batch (a copy: backward reads it) and trace.
   bool haveForward = false;
-  bool dropout = false;
   std::vector<int32_t> ids, cu;
   int n = 0;
   int64_t T = 0;
-  std::vector<int64_t> probOffsets;
-  std::vector<float> embZ, embRstd;
-  std::vector<uint8_t> embMask;
-  std::vector<std::vector<float>> hidden;  // numLayers + 1 of [T, H]
-  std::vector<LayerActivations> acts;
-  std::vector<float> pooled, normIn, output, tmp;
-  std::vector<std::vector<float>> densePre, denseOut;
+  ForwardTrace trace;
   // Backward scratch.
   std::vector<float> gA, gB, gC, gBig;
+  // The relative bias's gradient per (sequence, head) and distance, summed over the layers.
+  std::vector<int64_t> biasOffsets;
+  std::vector<float> dBiasPairs;
   PackedWeight packedT;  // the transposed-packed operand of the current gradient GEMM
   // Word-embedding rows backward has written since the last zeroGrad (sorted, unique), so
   // zeroGrad clears those rows instead of the whole [vocab, H] table; tracked once a zeroGrad
@@ -115,11 +86,11 @@ struct ModelGraph::Impl {
 
   float* value(int i) { return params[size_t(i)].value.data(); }
   float* grad(int i) { return i < 0 ? nullptr : params[size_t(i)].grad.data(); }
+  // Null for a frozen parameter (no gradient is computed for it) or none (-1).
+  float* trainableGrad(int i) { return i < 0 || !params[size_t(i)].trainable ? nullptr : grad(i); }
 
-  void checkBatch(const int32_t* ids, const int32_t* cuSeqlens, int n) const;
   void packWeights();
   void forward(const int32_t* ids, const int32_t* cuSeqlens, int n, bool dropout);
-  void headForward();
   void headBackward(const float* dEmbeddings, float* dTokens);
   void backward(const float* dEmbeddings);
   void encode(const int32_t* ids, const int32_t* cuSeqlens, int n, float* out);
@@ -148,12 +119,38 @@ ModelGraph::ModelGraph(const ModelPlan& plan, uint64_t seed) : impl_(std::make_u
     b.name = p.name;
     b.shape = p.shape;
     b.weightDecay = p.weightDecay();
+    b.trainable = p.trainable();
     b.value.resize(size_t(p.numel()));
     p.copyTo(b.value.data());
     b.grad.assign(size_t(p.numel()), 0.f);
     m.params.push_back(std::move(b));
   }
   m.weights.resize(plan.layers.size());
+  m.densePacked.resize(plan.dense.size());
+  // The forward's view: values stay where the ParamBuffers hold them; the packed weights are
+  // refilled in place by packWeights.
+  CpuWeights& v = m.view;
+  v.shape = m.shape;
+  v.wordEmb = m.value(m.emb.word);
+  v.posEmb = m.value(m.emb.position);
+  v.typeEmb = m.emb.tokenType >= 0 ? m.value(m.emb.tokenType) : nullptr;
+  v.relativeBias = m.emb.relativeBias >= 0 ? m.value(m.emb.relativeBias) : nullptr;
+  v.embLnGamma = m.value(m.emb.lnGamma);
+  v.embLnBeta = m.value(m.emb.lnBeta);
+  for (size_t l = 0; l < m.layerPlans.size(); ++l) {
+    const LayerPlan& lp = m.layerPlans[l];
+    LayerWeights& w = m.weights[l];
+    v.layers.push_back({&w.qkv, nullptr, &w.attnOut, m.value(lp.attnOutBias), m.value(lp.attnLnGamma),
+                        m.value(lp.attnLnBeta), &w.ffnIn, m.value(lp.ffnInBias), &w.ffnOut,
+                        m.value(lp.ffnOutBias), m.value(lp.ffnLnGamma), m.value(lp.ffnLnBeta)});
+  }
+  v.pooling = m.pooling;
+  for (size_t j = 0; j < m.dense.size(); ++j) {
+    v.dense.push_back({&m.densePacked[j], m.dense[j].bias >= 0 ? m.value(m.dense[j].bias) : nullptr,
+                       m.dense[j].activation});
+  }
+  v.normalize = m.normalize;
+  v.sentenceDim = m.sentenceDim;
 }
 
 ModelGraph::~ModelGraph() = default;
@@ -164,7 +161,7 @@ int ModelGraph::sentenceDim() const { return impl_->sentenceDim; }
 const float* ModelGraph::forward(const int32_t* ids, const int32_t* cuSeqlens, int n,
                                  bool dropout) {
   impl_->forward(ids, cuSeqlens, n, dropout);
-  return impl_->output.data();
+  return impl_->trace.sentence.data();
 }
 
 void ModelGraph::backward(const float* dEmbeddings) { impl_->backward(dEmbeddings); }
@@ -193,15 +190,6 @@ void ModelGraph::encode(const int32_t* ids, const int32_t* cuSeqlens, int n, flo
   impl_->encode(ids, cuSeqlens, n, out);
 }
 
-void ModelGraph::Impl::checkBatch(const int32_t* ids, const int32_t* cuSeqlens, int n) const {
-  SBERT_CHECK(n >= 1, "ERR_BAD_INPUT", "a training batch needs at least one sequence");
-  EncodeBatch batch;
-  batch.ids = ids;
-  batch.cuSeqlens = cuSeqlens;
-  batch.numSequences = n;
-  validateBatch(shape, batch);
-}
-
 void ModelGraph::Impl::packWeights() {
   const int H = shape.hiddenSize, I = shape.intermediateSize;
   for (size_t l = 0; l < layerPlans.size(); ++l) {
@@ -219,8 +207,8 @@ void ModelGraph::Impl::packWeights() {
     packWeightInto(w.attnOut, value(lp.attnOut), H, H);
     packWeightInto(w.ffnIn, value(lp.ffnIn), I, H);
     packWeightInto(w.ffnOut, value(lp.ffnOut), H, I);
+    view.layers[l].qkvBias = w.bqkv.data();  // bqkv is resized (once) above
   }
-  densePacked.resize(dense.size());
   for (size_t j = 0; j < dense.size(); ++j) {
     packWeightInto(densePacked[j], value(dense[j].weight), dense[j].outFeatures,
                    dense[j].inFeatures);
@@ -228,136 +216,46 @@ void ModelGraph::Impl::packWeights() {
 }
 
 void ModelGraph::Impl::forward(const int32_t* idsIn, const int32_t* cuIn, int nIn, bool drop) {
-  checkBatch(idsIn, cuIn, nIn);
+  SBERT_CHECK(nIn >= 1, "ERR_BAD_INPUT", "a training batch needs at least one sequence");
+  EncodeBatch input;
+  input.ids = idsIn;
+  input.cuSeqlens = cuIn;
+  input.numSequences = nIn;
+  validateBatch(shape, input);
+  // Backward reads the batch after the caller's buffers are gone: keep a copy.
+  ids.assign(idsIn, idsIn + cuIn[nIn]);
+  cu.assign(cuIn, cuIn + nIn + 1);
   n = nIn;
-  T = cuIn[n];
-  ids.assign(idsIn, idsIn + T);
-  cu.assign(cuIn, cuIn + n + 1);
-  dropout = drop;
+  T = cu[size_t(n)];
+  haveForward = false;
   ++step;
   timed("pack weights", [&] { packWeights(); });
-
-  const int H = shape.hiddenSize, I = shape.intermediateSize, L = shape.numLayers;
-  const float eps = shape.layerNormEps;
-  const float pH = drop ? shape.hiddenDropout : 0.f, pA = drop ? shape.attentionDropout : 0.f;
-  uint64_t site = 0;
-  auto stream = [&]() { return dropoutStream(seed, step, site++); };
-
-  hidden.resize(size_t(L) + 1);
-  for (auto& h : hidden) ensure(h, T * H);
-  ensure(embZ, T * H);
-  ensure(embRstd, T);
-  ensure(tmp, T * H);
-  timed("embeddings fwd", [&] {
-    embeddingsForwardTrain(ids.data(), nullptr, cu.data(), n, value(emb.word),
-                           value(emb.position), value(emb.tokenType), value(emb.lnGamma),
-                           value(emb.lnBeta), H, eps, hidden[0].data(), embZ.data(),
-                           embRstd.data());
-  });
-  if (pH > 0.f) {
-    ensure(embMask, T * H);
-    timed("dropout", [&] { dropoutForward(hidden[0].data(), T * H, pH, stream(), embMask.data()); });
-  }
-
-  probOffsets.resize(size_t(n) + 1);
-  attentionProbOffsets(cu.data(), n, shape.numHeads, probOffsets.data());
-  acts.resize(size_t(L));
-  for (int l = 0; l < L; ++l) {
-    const LayerPlan& lp = layerPlans[size_t(l)];
-    const LayerWeights& w = weights[size_t(l)];
-    LayerActivations& a = acts[size_t(l)];
-    const float* x = hidden[size_t(l)].data();
-    ensure(a.qkv, T * 3 * H);
-    ensure(a.probs, probOffsets[size_t(n)]);
-    ensure(a.ctx, T * H);
-    ensure(a.z1, T * H);
-    ensure(a.rstd1, T);
-    ensure(a.h1, T * H);
-    ensure(a.u, T * I);
-    ensure(a.f, T * I);
-    ensure(a.z2, T * H);
-    ensure(a.rstd2, T);
-    if (pA > 0.f) ensure(a.probMask, probOffsets[size_t(n)]);
-    if (pH > 0.f) {
-      ensure(a.attnOutMask, T * H);
-      ensure(a.ffnOutMask, T * H);
-    }
-
-    timed("linear fwd", [&] {
-      linear(x, T, H, w.qkv, w.bqkv.data(), nullptr, Epilogue::Bias, a.qkv.data());
-    });
-    const uint64_t attnSeed = pA > 0.f ? stream() : 0;
-    timed("attention fwd", [&] {
-      attentionForwardTrain(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(),
-                            probOffsets.data(), pA, attnSeed, a.probs.data(),
-                            pA > 0.f ? a.probMask.data() : nullptr, a.ctx.data());
-    });
-    // Sub-layer output: LN(drop(in·Wᵀ + b) + residual); without dropout the residual add
-    // rides the GEMM epilogue.
-    auto addNorm = [&](const float* in, int K, const PackedWeight& pw, int bias,
-                       const float* residual, std::vector<uint8_t>& mask, int gamma, int beta,
-                       float* out, float* z, float* rstd) {
-      const bool drop = pH > 0.f;
-      timed("linear fwd", [&] {
-        linear(in, T, K, pw, value(bias), drop ? nullptr : residual,
-               drop ? Epilogue::Bias : Epilogue::BiasResidual, tmp.data());
-      });
-      if (drop) {
-        const uint64_t dropSeed = stream();
-        timed("dropout", [&] { dropoutForward(tmp.data(), T * H, pH, dropSeed, mask.data()); });
-      }
-      timed("layernorm fwd", [&] {
-        layerNormForwardTrain(tmp.data(), drop ? residual : nullptr, value(gamma), value(beta),
-                              T, H, eps, out, z, rstd);
-      });
-    };
-    addNorm(a.ctx.data(), H, w.attnOut, lp.attnOutBias, x, a.attnOutMask, lp.attnLnGamma,
-            lp.attnLnBeta, a.h1.data(), a.z1.data(), a.rstd1.data());
-    timed("linear fwd", [&] {
-      linear(a.h1.data(), T, H, w.ffnIn, value(lp.ffnInBias), nullptr, Epilogue::Bias,
-             a.u.data());
-    });
-    timed("gelu fwd", [&] { geluForward(a.u.data(), T * I, a.f.data()); });
-    addNorm(a.f.data(), I, w.ffnOut, lp.ffnOutBias, a.h1.data(), a.ffnOutMask, lp.ffnLnGamma,
-            lp.ffnLnBeta, hidden[size_t(l) + 1].data(), a.z2.data(), a.rstd2.data());
-  }
-
-  timed("head fwd (pool, dense, normalize)", [&] { headForward(); });
+  trace.hiddenDropout = drop ? shape.hiddenDropout : 0.f;
+  trace.attentionDropout = drop ? shape.attentionDropout : 0.f;
+  trace.dropoutSeed = seed;
+  trace.step = step;
+  EncodeBatch batch;
+  batch.ids = ids.data();
+  batch.cuSeqlens = cu.data();
+  batch.numSequences = n;
+  cpuForward.train(view, batch, trace);
   haveForward = true;
-}
-
-void ModelGraph::Impl::headForward() {
-  const int H = shape.hiddenSize, L = shape.numLayers;
-  const int pooledDim = H * int(pooling.size());
-  pooled.resize(size_t(n) * pooledDim);
-  pool(hidden[size_t(L)].data(), H, cu.data(), n, pooling, pooled.data());
-  densePre.resize(dense.size());
-  denseOut.resize(dense.size());
-  const float* in = pooled.data();
-  for (size_t j = 0; j < dense.size(); ++j) {
-    const DensePlan& d = dense[j];
-    densePre[j].resize(size_t(n) * d.outFeatures);
-    denseOut[j].resize(size_t(n) * d.outFeatures);
-    denseForwardTrain(in, n, densePacked[j], d.bias >= 0 ? value(d.bias) : nullptr, d.activation,
-                      densePre[j].data(), denseOut[j].data());
-    in = denseOut[j].data();
-  }
-  output.assign(in, in + size_t(n) * sentenceDim);
-  if (normalize) {
-    normIn = output;
-    l2NormalizeRows(output.data(), n, sentenceDim);
-  }
 }
 
 void ModelGraph::Impl::backward(const float* dEmbeddings) {
   SBERT_CHECK(haveForward, "ERR_INTERNAL", "ModelGraph::backward without a forward");
   const int H = shape.hiddenSize, I = shape.intermediateSize, L = shape.numLayers;
-  const float pH = dropout ? shape.hiddenDropout : 0.f, pA = dropout ? shape.attentionDropout : 0.f;
+  const float pH = trace.hiddenDropout, pA = trace.attentionDropout;
 
-  ensure(gA, T * H);
-  ensure(gB, T * H);
-  ensure(gC, T * H);
-  ensure(gBig, T * std::max(3 * H, I));
+  growDiscarding(gA, T * H);
+  growDiscarding(gB, T * H);
+  growDiscarding(gC, T * H);
+  growDiscarding(gBig, T * std::max(3 * H, I));
+  if (trace.bias.byDelta) {
+    biasOffsets.resize(size_t(n) + 1);
+    attentionBiasGradOffsets(cu.data(), n, shape.numHeads, biasOffsets.data());
+    dBiasPairs.assign(size_t(biasOffsets[size_t(n)]), 0.f);
+  }
   float* dX = gA.data();  // gradient of the current layer's output
   timed("head bwd (pool, dense, normalize)", [&] { headBackward(dEmbeddings, dX); });
 
@@ -385,7 +283,7 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
   for (int l = L - 1; l >= 0; --l) {
     const LayerPlan& lp = layerPlans[size_t(l)];
     const LayerWeights& w = weights[size_t(l)];
-    const LayerActivations& a = acts[size_t(l)];
+    const LayerTrace& a = trace.layers[size_t(l)];
     float* dY = gB.data();
     float* dBig = gBig.data();
 
@@ -411,13 +309,13 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
     weightGrad(dAo, H, a.ctx.data(), H, lp.attnOut, lp.attnOutBias);
     inputGrad(dAo, value(lp.attnOut), H, H, nullptr, dX);
     timed("attention bwd", [&] {
-      attentionBackward(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(),
-                        probOffsets.data(), pA, a.probs.data(),
-                        pA > 0.f ? a.probMask.data() : nullptr, dX, dBig);
+      attentionBackward(a.qkv.data(), cu.data(), n, shape.numHeads, shape.headDim(), trace.bias,
+                        trace.probOffsets.data(), pA, a.probs.data(),
+                        pA > 0.f ? a.probMask.data() : nullptr, dX, dBig, biasOffsets.data(), dBiasPairs.data());
     });
     // qkv = x·Wqkvᵀ + b: Q, K and V share x's packed transpose.
     timed("pack transposed", [&] {
-      packWeightTransposedInto(packedT, hidden[size_t(l)].data(), int(T), H);
+      packWeightTransposedInto(packedT, trace.hidden[size_t(l)].data(), int(T), H);
     });
     const int wIdx[3] = {lp.query, lp.key, lp.value}, bIdx[3] = {lp.queryBias, lp.keyBias,
                                                                  lp.valueBias};
@@ -431,75 +329,54 @@ void ModelGraph::Impl::backward(const float* dEmbeddings) {
     inputGrad(dBig, w.wqkv.data(), 3 * H, H, dY, dX);
   }
 
-  if (pH > 0.f) timed("dropout", [&] { dropoutBackward(dX, T * H, pH, embMask.data()); });
+  if (pH > 0.f) timed("dropout", [&] { dropoutBackward(dX, T * H, pH, trace.embMask.data()); });
   std::vector<int32_t> rows(ids.begin(), ids.end());
   rows.insert(rows.end(), dirtyWordRows.begin(), dirtyWordRows.end());
   std::sort(rows.begin(), rows.end());
   rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
   dirtyWordRows.swap(rows);
   timed("embeddings bwd", [&] {
-    embeddingsBackward(dX, embZ.data(), embRstd.data(), ids.data(), nullptr, cu.data(), n,
-                       value(emb.lnGamma), H, grad(emb.word), grad(emb.position),
-                       grad(emb.tokenType), grad(emb.lnGamma), grad(emb.lnBeta));
+    const int32_t* positions = trace.positions.empty() ? nullptr : trace.positions.data();
+    embeddingsBackward(dX, trace.embZ.data(), trace.embRstd.data(), ids.data(), nullptr, positions, cu.data(), n,
+                       value(emb.lnGamma), H, grad(emb.word), trainableGrad(emb.position),
+                       trainableGrad(emb.tokenType), grad(emb.lnGamma), grad(emb.lnBeta));
   });
+  if (trace.bias.byDelta) {
+    // The relative bias is shared by every layer: its gradient sums all of theirs.
+    timed("attention bwd", [&] {
+      relativeBiasBackward(dBiasPairs.data(), biasOffsets.data(), cu.data(), n, shape.numHeads,
+                           shape.relativeBuckets, shape.relativeMaxDistance, grad(emb.relativeBias));
+    });
+  }
 }
 
 void ModelGraph::Impl::headBackward(const float* dEmbeddings, float* dTokens) {
   const int H = shape.hiddenSize, L = shape.numLayers;
   // Normalize → Dense chain (reverse) → Pooling.
   std::vector<float> d(dEmbeddings, dEmbeddings + size_t(n) * sentenceDim);
-  if (normalize) l2NormalizeBackward(normIn.data(), d.data(), n, sentenceDim, d.data());
+  if (normalize) l2NormalizeBackward(trace.normIn.data(), d.data(), n, sentenceDim, d.data());
   for (size_t j = dense.size(); j-- > 0;) {
     const DensePlan& dp = dense[j];
-    const float* in = j == 0 ? pooled.data() : denseOut[j - 1].data();
+    const float* in = j == 0 ? trace.pooled.data() : trace.denseOut[j - 1].data();
     std::vector<float> dIn(size_t(n) * dp.inFeatures);
     denseBackward(in, n, value(dp.weight), dp.outFeatures, dp.inFeatures, dp.activation,
-                  densePre[j].data(), denseOut[j].data(), d.data(), dIn.data(), grad(dp.weight),
+                  trace.densePre[j].data(), trace.denseOut[j].data(), d.data(), dIn.data(), grad(dp.weight),
                   grad(dp.bias));
     d.swap(dIn);
   }
-  poolBackward(hidden[size_t(L)].data(), H, cu.data(), n, pooling, d.data(), dTokens);
+  poolBackward(trace.hidden[size_t(L)].data(), H, cu.data(), n, pooling, d.data(), dTokens);
 }
 
 void ModelGraph::Impl::encode(const int32_t* idsIn, const int32_t* cuIn, int nIn, float* out) {
-  checkBatch(idsIn, cuIn, nIn);
+  SBERT_CHECK(nIn >= 1, "ERR_BAD_INPUT", "an encode batch needs at least one sequence");
   packWeights();
-  // The inference kernels, in the CPU engine's order (fused epilogues, no saved activations).
-  const int H = shape.hiddenSize, I = shape.intermediateSize;
-  const int64_t tokens = cuIn[nIn];
-  const float eps = shape.layerNormEps;
-  std::vector<float> x(size_t(tokens) * H), big(size_t(tokens) * std::max(3 * H, I)),
-      ctx(size_t(tokens) * H), t(size_t(tokens) * H);
-  embeddingsLayerNorm(idsIn, nullptr, cuIn, nIn, value(emb.word), value(emb.position),
-                      value(emb.tokenType), value(emb.lnGamma), value(emb.lnBeta), H, eps,
-                      x.data());
-  for (size_t l = 0; l < layerPlans.size(); ++l) {
-    const LayerPlan& lp = layerPlans[l];
-    const LayerWeights& w = weights[l];
-    linear(x.data(), tokens, H, w.qkv, w.bqkv.data(), nullptr, Epilogue::Bias, big.data());
-    attention(big.data(), cuIn, nIn, shape.numHeads, shape.headDim(), ctx.data());
-    linear(ctx.data(), tokens, H, w.attnOut, value(lp.attnOutBias), x.data(),
-           Epilogue::BiasResidual, t.data());
-    layerNorm(t.data(), nullptr, value(lp.attnLnGamma), value(lp.attnLnBeta), tokens, H, eps,
-              x.data());
-    linear(x.data(), tokens, H, w.ffnIn, value(lp.ffnInBias), nullptr, Epilogue::BiasGelu,
-           big.data());
-    linear(big.data(), tokens, I, w.ffnOut, value(lp.ffnOutBias), x.data(),
-           Epilogue::BiasResidual, t.data());
-    layerNorm(t.data(), nullptr, value(lp.ffnLnGamma), value(lp.ffnLnBeta), tokens, H, eps,
-              x.data());
-  }
-  std::vector<float> cur(size_t(nIn) * H * pooling.size());
-  pool(x.data(), H, cuIn, nIn, pooling, cur.data());
-  for (size_t j = 0; j < dense.size(); ++j) {
-    const DensePlan& d = dense[j];
-    std::vector<float> next(size_t(nIn) * d.outFeatures);
-    denseForward(cur.data(), nIn, densePacked[j], d.bias >= 0 ? value(d.bias) : nullptr,
-                 d.activation, next.data());
-    cur.swap(next);
-  }
-  if (normalize) l2NormalizeRows(cur.data(), nIn, sentenceDim);
-  std::memcpy(out, cur.data(), sizeof(float) * cur.size());
+  EncodeBatch batch;
+  batch.ids = idsIn;
+  batch.cuSeqlens = cuIn;
+  batch.numSequences = nIn;
+  EncodeOutputs outputs;
+  outputs.sentence = out;
+  cpuForward.encode(view, batch, outputs);
 }
 
 }  // namespace sbert

@@ -13,6 +13,7 @@ struct ParamBuffer {
   std::string name;            // canonical name (model parameters) or e.g. "classifier.weight"
   std::vector<int64_t> shape;  // PyTorch layout
   bool weightDecay = true;     // false for biases and LayerNorm weights/biases
+  bool trainable = true;       // false: kept out of the optimizer (a frozen table)
   std::vector<float> value;
   std::vector<float> grad;     // same size as value; accumulated by backward, zeroed per step
 
