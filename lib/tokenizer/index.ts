@@ -11,8 +11,7 @@
  *   tok.encodePairBatch([[q, doc]], { maxLength });   // cross-encoder pairs, longest-first
  *
  * Character classes and normalization data come from tables generated from the reference
- * implementation (test/fixtures/tokenizer/gen-unicode-tables.py,
- * tools/reference/tokenizers/gen-unicode-classes.js), not from the JS engine's Unicode data.
+ * implementation (tools/gen-unicode-tables.js, tools/reference/tokenizers/gen-unicode-classes.js), not from the JS engine's Unicode data.
  * Things to know:
  * - A lone UTF-16 surrogate (which HF cannot receive: Node's UTF-8 encoding turns it into
  *   U+FFFD) is read as U+FFFD.

@@ -155,6 +155,8 @@ export class Tokenizer {
   readonly modelMaxLength: number | undefined;
   /** Number of token ids in use (model vocabulary plus added tokens). */
   readonly vocabSize: number;
+  /** The largest id the tokenizer can give (model vocabulary, added and template tokens). */
+  readonly maxTokenId: number;
 
   private readonly p: TextPipeline;
   private readonly decoder: Decoder;
@@ -195,6 +197,11 @@ export class Tokenizer {
     let size = 0;
     for (let i = 0; i < this.idToTok.length; i++) if (this.idToTok[i] !== undefined) size++;
     this.vocabSize = size;
+    let maxTemplateId = -1;
+    for (const x of [...(spec.postProcessor?.single ?? []), ...(spec.postProcessor?.pair ?? [])]) {
+      if (x.kind === 'special') for (const id of x.ids) if (id > maxTemplateId) maxTemplateId = id;
+    }
+    this.maxTokenId = Math.max(maxId, maxTemplateId);
     const m = spec.model;
     this.unkId =
       m.type === 'Unigram' ? m.unkId : m.type === 'WordPiece' ? (this.tokenToId(m.unkToken) ?? -1) : m.unkToken === null ? -1 : (this.tokenToId(m.unkToken) ?? -1);
