@@ -60,6 +60,7 @@ function isBertPreTokenizer(p: PreTokenizerSpec | null): boolean {
 
 type WordPieceSpec = Extract<ModelSpec, { type: 'WordPiece' }>;
 
+/** The fused BERT text pipeline (BertNormalizer / none, BertPreTokenizer, WordPiece). */
 export class BertPipeline extends TextPipeline {
   /** Whether the fused path runs this spec: WordPiece, BertNormalizer or none, BertPreTokenizer. */
   static accepts(spec: TokenizerSpec): boolean {

@@ -26,6 +26,7 @@ function usesFirstScheme(p: PreTokenizerSpec | null): boolean {
   return false;
 }
 
+/** The general text pipeline of a spec (any components). */
 export class ComposedPipeline extends TextPipeline {
   private readonly normalizer: Normalizer | null;
   private readonly preTokenizer: PreTokenizer | null;

@@ -8,6 +8,7 @@ import { SbertError, badModel } from '../errors';
 
 export type Json = Record<string, unknown>;
 
+/** A JSON object (not null, not a list). */
 export function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -25,6 +26,7 @@ export interface ParseCtx {
   depth: number;
 }
 
+/** The context of field `key` (or list index) of a component, one nesting level deeper. */
 export function child(ctx: ParseCtx, key: string | number): ParseCtx {
   const path = typeof key === 'number' ? `${ctx.path}[${key}]` : `${ctx.path}.${key}`;
   if (ctx.depth + 1 > MAX_NESTING) {
@@ -67,6 +69,7 @@ export function quoted(tok: string): string {
   return q.length > 60 ? q.slice(0, 57) + '…"' : q;
 }
 
+/** A boolean field, or `dflt` when it is anything else. */
 export function bool(v: unknown, dflt: boolean): boolean {
   return typeof v === 'boolean' ? v : dflt;
 }
@@ -79,6 +82,7 @@ export function boolField(o: Json, key: string, dflt: boolean, ctx: ParseCtx): b
   return v;
 }
 
+/** A string field (required unless `dflt` is given). */
 export function stringField(o: Json, key: string, dflt: string | undefined, ctx: ParseCtx): string {
   const v = o[key];
   if ((v === undefined || v === null) && dflt !== undefined) return dflt;

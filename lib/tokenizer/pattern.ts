@@ -7,6 +7,7 @@ import { ParseCtx, bad, describe, isObj } from './json';
 import { UnsupportedRegexError, compileOnigRegex, findMatches, literalRegex } from './onig-regex';
 import type { PatternSpec } from './spec';
 
+/** A Replace / Split `pattern` field; an Oniguruma regex JS cannot express is refused here. */
 export function parsePattern(v: unknown, ctx: ParseCtx): PatternSpec {
   if (isObj(v) && typeof v.String === 'string' && Object.keys(v).length === 1) return { string: v.String };
   if (isObj(v) && typeof v.Regex === 'string' && Object.keys(v).length === 1) {

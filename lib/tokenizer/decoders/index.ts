@@ -14,6 +14,7 @@ export { cleanup } from './wordpiece';
 
 const SUPPORTED = 'WordPiece, Metaspace, ByteLevel, BPEDecoder, Sequence, Replace, Strip, Fuse, ByteFallback';
 
+/** The decoder of a tokenizer.json ({ type: 'none' } when there is none). */
 export function parseDecoder(v: unknown, ctx: ParseCtx): DecoderSpec {
   if (v === null || v === undefined) return { type: 'none' };
   const d = component(v, ctx);

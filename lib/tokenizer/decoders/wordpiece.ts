@@ -17,6 +17,7 @@ export function cleanup(s: string): string {
     .replaceAll(" 're", "'re");
 }
 
+/** HF WordPiece decode_chain. */
 export function wordPieceDecode(tokens: string[], prefix: string, clean: boolean): string[] {
   return tokens.map((t, i) => {
     if (i !== 0) t = t.startsWith(prefix) ? t.slice(prefix.length) : ' ' + t;

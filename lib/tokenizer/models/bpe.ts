@@ -133,6 +133,7 @@ class MergeHeap {
   }
 }
 
+/** The BPE model of a spec. */
 export class BpeModel implements Model {
   private readonly vocab: StrTable;
   private readonly merges: PairTable;

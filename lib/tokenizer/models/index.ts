@@ -7,6 +7,7 @@ import { WordPieceModel } from './wordpiece';
 
 export type { Model } from './model';
 
+/** The Model of a spec (checked when parsed); `source` is named in its errors. */
 export function buildModel(spec: ModelSpec, source: string): Model {
   switch (spec.type) {
     case 'WordPiece':

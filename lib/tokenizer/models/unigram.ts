@@ -23,6 +23,7 @@ type UnigramSpec = Extract<ModelSpec, { type: 'Unigram' }>;
 /** HF's K_UNK_PENALTY. */
 const UNK_PENALTY = 10;
 
+/** The Unigram model of a spec. */
 export class UnigramModel implements Model {
   private readonly table: StrTable;
   private readonly scores: Float64Array;

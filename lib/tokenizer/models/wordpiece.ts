@@ -12,6 +12,7 @@ import type { Model } from './model';
 
 type WordPieceSpec = Extract<ModelSpec, { type: 'WordPiece' }>;
 
+/** The WordPiece model of a spec (general path). */
 export class WordPieceModel implements Model {
   private readonly start: StrTable;
   private readonly cont: StrTable;

@@ -2,6 +2,7 @@
 import { byteLevelString } from '../bytes';
 import { Normalizer, charwiseLead } from './normalizer';
 
+/** ByteLevel normalizer. */
 export class ByteLevelNormalizer implements Normalizer {
   normalize(s: string): string {
     return byteLevelString(s);

@@ -13,6 +13,7 @@
 import { graphemeEnd } from '../grapheme';
 import { Normalizer, charwiseLead } from './normalizer';
 
+/** A parsed precompiled_charsmap: the Darts trie and its replacement strings. */
 export class Charsmap {
   private readonly units: Uint32Array;
   private readonly normalized: Uint8Array;
@@ -103,6 +104,7 @@ function encodeUtf8(s: string, from: number, to: number, buf: Uint8Array): numbe
 /** Replacement of each BMP code unit alone: undefined = not looked up yet, null = none. */
 type SingleCache = Array<string | null | undefined>;
 
+/** Precompiled normalizer (see the module comment for the cluster rule). */
 export class PrecompiledNormalizer implements Normalizer {
   private readonly map: Charsmap;
   private readonly single: SingleCache = new Array(0x10000);

@@ -3,6 +3,7 @@ import { Pattern } from '../pattern';
 import type { PatternSpec } from '../spec';
 import type { Normalizer } from './normalizer';
 
+/** Replace: HF NormalizedString::replace with a compiled pattern. */
 export class ReplaceNormalizer implements Normalizer {
   private readonly pattern: Pattern;
 

@@ -1,6 +1,7 @@
 /** Normalizer Sequence: each normalizer in turn. */
 import type { Normalizer } from './normalizer';
 
+/** Normalizer Sequence. */
 export class SequenceNormalizer implements Normalizer {
   constructor(private readonly parts: Normalizer[]) {}
 

@@ -2,6 +2,7 @@
 import { F_PUNCT, F_SPLIT_WS, flagsOf } from '../unicode';
 import type { PreTokenizer } from './pre-tokenizer';
 
+/** BertPreTokenizer (the general path; BertPipeline fuses it with the normalizer and WordPiece). */
 export class BertPreTokenizer implements PreTokenizer {
   run(input: string[], inLeads: number[] | null, output: string[], outLeads: number[] | null): void {
     for (let p = 0; p < input.length; p++) {

@@ -99,6 +99,7 @@ export function gpt2Split(s: string, out: number[]): void {
   }
 }
 
+/** ByteLevel pre-tokenizer. */
 export class ByteLevelPreTokenizer implements PreTokenizer {
   private readonly bounds: number[] = [];
 

@@ -5,6 +5,7 @@
  */
 import type { PreTokenizer } from './pre-tokenizer';
 
+/** Metaspace pre-tokenizer. */
 export class MetaspacePreTokenizer implements PreTokenizer {
   constructor(
     private readonly replacement: string,

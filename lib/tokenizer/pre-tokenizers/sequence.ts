@@ -1,6 +1,7 @@
 /** Pre-tokenizer Sequence: each pre-tokenizer over all the pieces of the previous one. */
 import type { PreTokenizer } from './pre-tokenizer';
 
+/** Pre-tokenizer Sequence. */
 export class SequencePreTokenizer implements PreTokenizer {
   constructor(private readonly parts: PreTokenizer[]) {}
 

@@ -3,6 +3,7 @@ import { Pattern } from '../pattern';
 import type { PatternSpec, SplitBehavior } from '../spec';
 import { PreTokenizer, splitByMatches } from './pre-tokenizer';
 
+/** Split pre-tokenizer. */
 export class SplitPreTokenizer implements PreTokenizer {
   private readonly pattern: Pattern;
 

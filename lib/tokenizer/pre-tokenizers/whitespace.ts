@@ -13,6 +13,7 @@ function pushPiece(s: string, a: number, b: number, lead: number, output: string
   if (outLeads !== null) outLeads.push(Math.max(0, lead - a));
 }
 
+/** WhitespaceSplit pre-tokenizer. */
 export class WhitespaceSplitPreTokenizer implements PreTokenizer {
   run(input: string[], inLeads: number[] | null, output: string[], outLeads: number[] | null): void {
     for (let p = 0; p < input.length; p++) {
@@ -33,6 +34,7 @@ export class WhitespaceSplitPreTokenizer implements PreTokenizer {
 let word: CharClass | null = null;
 let space: CharClass | null = null;
 
+/** Whitespace pre-tokenizer. */
 export class WhitespacePreTokenizer implements PreTokenizer {
   private readonly word = (word ??= new CharClass(REGEX_WORD));
   private readonly space = (space ??= new CharClass(REGEX_SPACE));
