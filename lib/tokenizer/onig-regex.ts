@@ -476,10 +476,10 @@ export function findMatches(re: RegExp, s: string, out: number[]): void {
     if (m === null) break;
     const start = m.index;
     const end = start + m[0].length;
-    if (start > 0 && isLow(s.charCodeAt(start)) && isHigh(s.charCodeAt(start - 1))) {
+    if (start < lastEnd || (start > 0 && isLow(s.charCodeAt(start)) && isHigh(s.charCodeAt(start - 1)))) {
       // V8 can report a match (e.g. an empty lookahead) inside a surrogate pair; Oniguruma
-      // works on whole characters: search again after the pair
-      lastEnd = start + 1;
+      // works on whole characters: search again after the pair (always moving forward)
+      lastEnd = start < lastEnd ? lastEnd + 1 : start + 1;
       continue;
     }
     if (start === end && lastMatchEnd === end) {
