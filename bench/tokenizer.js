@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Tokenizer throughput: sbert-native's BertTokenizer vs @huggingface/transformers' tokenizer
+// Tokenizer throughput: sbert-native's tokenizer vs @huggingface/transformers' tokenizer
 // loaded from the same tokenizer.json, same process, same inputs (every unique STS Benchmark
-// sentence), one sentence at a time and in batches; then encodeBatchParallel scaling.
+// sentence), one sentence at a time and in batches; then encodeBatchParallel scaling (BERT);
+// then the same comparison for each other tokenizer family of test/fixtures/tokenizer-families
+// (Unigram in XLM-R's layout, byte-level BPE in RoBERTa's, WordPiece in MPNet's).
 //
 //   npm --prefix bench install     (ONNXRUNTIME_NODE_INSTALL=skip is enough for this bench)
-//   npx tsc -p tsconfig.json && node bench/tokenizer.js [--rounds 7] [--threads 1,2]
+//   npx tsc -p tsconfig.json && node bench/tokenizer.js [--rounds 7] [--threads 1,2] [--families a,b]
 //
 // Timings are the best of interleaved rounds (wall clock), so background load hurts both
 // sides alike. Prints a table and one JSON line.
@@ -23,6 +25,13 @@ const arg = (name, dflt) => {
 const ROUNDS = Number(arg('rounds', 7));
 const THREADS = String(arg('threads', '1,2')).split(',').map(Number);
 const TOKENIZER_DIR = path.join(root, 'test', 'fixtures', 'tokenizer');
+/** Families compared after BERT, with the transformers.js tokenizer class each one names. */
+const FAMILY_CLASSES = {
+  'xlmr-unigram': 'XLMRobertaTokenizer',
+  'roberta-bpe': 'RobertaTokenizer',
+  'mpnet-wordpiece': 'MPNetTokenizer',
+};
+const FAMILIES = String(arg('families', Object.keys(FAMILY_CLASSES).join(','))).split(',').filter(Boolean);
 
 
 function peerVersion() {
@@ -173,6 +182,8 @@ async function main() {
     const p = parallel[t];
     console.log(`| ${t} | ${fmt(p.tokensPerS)} | ${(base.s / p.s).toFixed(2)}x | ${p.cpuS.toFixed(3)} | ${(base.cpuS / p.cpuS).toFixed(2)}x |`);
   }
+  const families = await familyRuns(transformers, sentences);
+
   const single = result[names[0]].tokensPerS / result[names[1]].tokensPerS;
   const batch = result[names[2]].tokensPerS / result[names[3]].tokensPerS;
   console.log('');
@@ -198,6 +209,7 @@ async function main() {
           },
         ]),
       ),
+      families,
       ours_identical_to_hf: oursOk === sentences.length,
       peer_agrees: peerOk,
       peer: '@huggingface/transformers ' + peerVersion(),
@@ -206,6 +218,95 @@ async function main() {
       loadavg: os.loadavg()[0],
     }),
   );
+}
+
+/**
+ * Each family of test/fixtures/tokenizer-families on the same sentences: ours vs the peer,
+ * loaded from the same tokenizer.json (written to a temporary folder with a tokenizer_config.json
+ * naming the class, which transformers.js needs). Returns the JSON summary.
+ */
+async function familyRuns(transformers, sentences) {
+  const fam = require(path.join(root, 'test', 'fixtures', 'tokenizer-families', 'families'));
+  const { loadTokenizer } = require(path.join(root, 'dist', 'tokenizer'));
+  const { AutoTokenizer, env } = transformers;
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-tokbench-'));
+  env.localModelPath = base + path.sep;
+  const out = {};
+  const BATCH = 64;
+  const chunks = [];
+  for (let i = 0; i < sentences.length; i += BATCH) chunks.push(sentences.slice(i, i + BATCH));
+  try {
+    for (const name of FAMILIES) {
+      const dir = path.join(base, name);
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(fam.tokenizerJson(name)));
+      const specials = { bos_token: '<s>', eos_token: '</s>', cls_token: '<s>', sep_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', mask_token: '<mask>' };
+      fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: FAMILY_CLASSES[name], model_max_length: 512, ...specials }));
+      let t0 = now();
+      const ours = await loadTokenizer(dir);
+      const oursLoadMs = (now() - t0) * 1000;
+      t0 = now();
+      const peer = await AutoTokenizer.from_pretrained(name);
+      const peerLoadMs = (now() - t0) * 1000;
+      // first pass over the sentences, caches empty on both sides: best of 3 fresh instances
+      let oursCold = Infinity;
+      let peerCold = Infinity;
+      for (let r = 0; r < 3; r++) {
+        const o = r === 0 ? ours : await loadTokenizer(dir);
+        const p = r === 0 ? peer : await AutoTokenizer.from_pretrained(name);
+        t0 = now();
+        for (const s of sentences) o.encode(s);
+        oursCold = Math.min(oursCold, now() - t0);
+        t0 = now();
+        for (const s of sentences) p.encode(s);
+        peerCold = Math.min(peerCold, now() - t0);
+      }
+      let agree = 0;
+      let tokens = 0;
+      for (const s of sentences) {
+        const a = ours.encode(s).ids;
+        const b = peer.encode(s);
+        tokens += a.length;
+        if (a.length === b.length && b.every((x, i) => Number(x) === a[i])) agree++;
+      }
+      const runs = [
+        () => { for (const s of sentences) ours.encode(s); },
+        () => { for (const s of sentences) peer.encode(s); },
+        () => { for (const c of chunks) ours.encodeBatch(c); },
+        () => { for (const c of chunks) peer(c, { padding: true, truncation: true }); },
+      ];
+      bestOf(runs, 2);
+      const [os1, ps1, ob, pb] = bestOf(runs, ROUNDS);
+      out[name] = {
+        family: ours.family,
+        peer_agrees: agree,
+        sentences: sentences.length,
+        tokens,
+        ours_load_ms: Math.round(oursLoadMs),
+        peer_load_ms: Math.round(peerLoadMs),
+        ours_tokens_per_s_single: Math.round(tokens / os1),
+        peer_tokens_per_s_single: Math.round(tokens / ps1),
+        ratio_single: +(ps1 / os1).toFixed(2),
+        ours_tokens_per_s_batch64: Math.round(tokens / ob),
+        peer_tokens_per_s_batch64: Math.round(tokens / pb),
+        ratio_batch64: +(pb / ob).toFixed(2),
+        ratio_first_pass: +(peerCold / oursCold).toFixed(2),
+      };
+    }
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+  console.log('');
+  console.log('Other tokenizer families (same STS-B sentences; ours / peer = peer time / our time):');
+  console.log('| family | type | peer agrees | load ms ours / peer | ours tokens/s (one at a time) | ours / peer | ours / peer, batches of 64 | ours / peer, first pass |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const fmt = (x) => (x >= 1e6 ? (x / 1e6).toFixed(2) + 'M' : (x / 1e3).toFixed(1) + 'k');
+  for (const [name, r] of Object.entries(out)) {
+    console.log(
+      `| ${name} | ${r.family} | ${r.peer_agrees}/${r.sentences} | ${r.ours_load_ms} / ${r.peer_load_ms} | ${fmt(r.ours_tokens_per_s_single)} | ${r.ratio_single}x | ${r.ratio_batch64}x | ${r.ratio_first_pass}x |`,
+    );
+  }
+  return out;
 }
 
 main().catch((e) => {

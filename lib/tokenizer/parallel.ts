@@ -9,12 +9,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { BertTokenizer, BatchEncoding } from './bert';
+import { Tokenizer, BatchEncoding, TruncationSide } from './tokenizer';
 
 export interface ParallelOptions {
   /** Threads in all, the calling one included (default: available cores, at most 8). */
   threads?: number;
   maxLength?: number;
+  /** Which end truncation removes (default 'right'). */
+  truncationSide?: TruncationSide;
   /** Index of texts[0] in the caller's list; error messages name texts[indexOffset + i]. */
   indexOffset?: number;
   /** Below this many texts, encodeBatch runs on the calling thread alone (default 2048). */
@@ -57,7 +59,7 @@ function defaultThreads(): number {
 
 /** A set of worker threads holding one tokenizer each. Workers do not keep the process alive. */
 export class TokenizerPool {
-  readonly tokenizer: BertTokenizer;
+  readonly tokenizer: Tokenizer;
   private workers: Worker[] = [];
   private pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private nextId = 1;
@@ -65,7 +67,7 @@ export class TokenizerPool {
   /** Filled by encodeBatch({ measure: true }). */
   lastStats: ParallelStats | null = null;
 
-  constructor(tokenizer: BertTokenizer) {
+  constructor(tokenizer: Tokenizer) {
     this.tokenizer = tokenizer;
   }
 
@@ -100,7 +102,7 @@ export class TokenizerPool {
     if (--this.busy === 0) for (const w of this.workers) w.unref();
   }
 
-  private run(worker: Worker, texts: string[], maxLength: number | undefined, measure: boolean): Promise<Reply> {
+  private run(worker: Worker, texts: string[], maxLength: number | undefined, truncationSide: TruncationSide | undefined, measure: boolean): Promise<Reply> {
     const lens = new Int32Array(texts.length);
     for (let i = 0; i < texts.length; i++) lens[i] = texts[i].length;
     const text = texts.join('');
@@ -108,11 +110,11 @@ export class TokenizerPool {
     if (this.busy++ === 0) for (const w of this.workers) w.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, text, lens, maxLength, measure }, [lens.buffer]);
+      worker.postMessage({ id, text, lens, maxLength, truncationSide, measure }, [lens.buffer]);
     });
   }
 
-  /** Same result as tokenizer.encodeBatch(texts, { maxLength, indexOffset }). */
+  /** Same result as tokenizer.encodeBatch(texts, { maxLength, truncationSide, indexOffset }). */
   async encodeBatch(texts: string[], options?: ParallelOptions): Promise<BatchEncoding> {
     const tok = this.tokenizer;
     if (!Array.isArray(texts)) throw new TypeError(`texts is not an array (got ${texts === null ? 'null' : typeof texts})`);
@@ -120,7 +122,7 @@ export class TokenizerPool {
       throw new TypeError(`options must be an object (got ${options === null ? 'null' : typeof options})`);
     }
     const opts = options ?? {};
-    const batchOpts = { maxLength: opts.maxLength, indexOffset: opts.indexOffset };
+    const batchOpts = { maxLength: opts.maxLength, indexOffset: opts.indexOffset, truncationSide: opts.truncationSide };
     // validate options on this thread so errors are thrown, not rejected from a worker
     tok.encodeBatch([], batchOpts);
     const offset = opts.indexOffset ?? 0;
@@ -157,9 +159,9 @@ export class TokenizerPool {
     const cpu0 = measure ? threadCpuNs() : 0;
     const jobs: Promise<Reply>[] = [];
     for (let k = 1; k < threads; k++) {
-      jobs.push(this.run(this.workers[k - 1], texts.slice(bounds[k], bounds[k + 1]), opts.maxLength, measure));
+      jobs.push(this.run(this.workers[k - 1], texts.slice(bounds[k], bounds[k + 1]), opts.maxLength, opts.truncationSide, measure));
     }
-    const mine = tok.encodeBatch(texts.slice(bounds[0], bounds[1]), { maxLength: opts.maxLength });
+    const mine = tok.encodeBatch(texts.slice(bounds[0], bounds[1]), { maxLength: opts.maxLength, truncationSide: opts.truncationSide });
     let callerNs = measure ? threadCpuNs() - cpu0 : NaN;
     const parts: BatchEncoding[] = [mine];
     const replies = await Promise.all(jobs);
@@ -200,14 +202,14 @@ export class TokenizerPool {
   }
 }
 
-const pools = new WeakMap<BertTokenizer, TokenizerPool>();
+const pools = new WeakMap<Tokenizer, TokenizerPool>();
 
 /**
  * encodeBatch on several threads (a pool per tokenizer, created on first use). Same result
  * as tokenizer.encodeBatch(texts, { maxLength }).
  */
 export function encodeBatchParallel(
-  tokenizer: BertTokenizer,
+  tokenizer: Tokenizer,
   texts: string[],
   opts: ParallelOptions = {},
 ): Promise<BatchEncoding> {

@@ -362,3 +362,39 @@ export function normalizeString(text: string, opt: NormalizerOptions): string {
   }
   return s;
 }
+
+/**
+ * HF's Lowercase normalizer (Rust char::to_lowercase, character by character, no final-sigma
+ * context) on a well-formed string.
+ */
+export function lowercaseString(s: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128) {
+      if (c >= 65 && c <= 90) {
+        out += s.slice(last, i) + String.fromCharCode(c + 32);
+        last = i + 1;
+      }
+      continue;
+    }
+    let cp = c;
+    let units = 1;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const lo = s.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = ((c - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+        units = 2;
+      }
+    }
+    const f = cp < 65536 ? BMP_FLAGS[cp] : astralFlags(cp);
+    if (f & F_LOWER) {
+      const one = cp < 65536 ? BMP_LOWER1[cp] : 0;
+      out += s.slice(last, i) + (one !== 0 ? String.fromCodePoint(one) : String.fromCodePoint(...LOWER.get(cp)!));
+      last = i + units;
+    }
+    i += units - 1;
+  }
+  return last === 0 ? s : out + s.slice(last);
+}

@@ -1,17 +1,19 @@
 /**
  * Worker thread of TokenizerPool: builds the tokenizer from the spec it is given and answers
- * { id, text, lens, maxLength } (the texts concatenated, with their lengths) with the packed
+ * { id, text, lens, maxLength, truncationSide } (the texts concatenated, with their lengths) with the packed
  * batch encoding, transferring the arrays back.
  */
 import { readFileSync } from 'fs';
 import { parentPort, workerData } from 'worker_threads';
-import { BertTokenizer, TokenizerSpec } from './bert';
+import type { TokenizerSpec } from './spec';
+import { Tokenizer } from './tokenizer';
 
 interface Job {
   id: number;
   text: string;
   lens: Int32Array;
   maxLength?: number;
+  truncationSide?: 'right' | 'left';
   /** Report this thread's CPU time for the job (benchmarks). */
   measure?: boolean;
 }
@@ -25,7 +27,7 @@ function threadCpuNs(): number {
   }
 }
 
-const tokenizer = new BertTokenizer((workerData as { spec: TokenizerSpec }).spec);
+const tokenizer = new Tokenizer((workerData as { spec: TokenizerSpec }).spec);
 
 parentPort!.on('message', (job: Job) => {
   try {
@@ -36,7 +38,7 @@ parentPort!.on('message', (job: Job) => {
       texts[i] = job.text.slice(off, off + job.lens[i]);
       off += job.lens[i];
     }
-    const r = tokenizer.encodeBatch(texts, { maxLength: job.maxLength });
+    const r = tokenizer.encodeBatch(texts, { maxLength: job.maxLength, truncationSide: job.truncationSide });
     const cpuNs = job.measure ? threadCpuNs() - cpu0 : undefined;
     parentPort!.postMessage({ id: job.id, ids: r.ids, typeIds: r.typeIds, cuSeqlens: r.cuSeqlens, cpuNs }, [
       r.ids.buffer as ArrayBuffer,

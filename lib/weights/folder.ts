@@ -208,9 +208,7 @@ async function loadDense(root: string, m: DenseModuleConfig, lazy: boolean): Pro
  * with fewer tokens than vocab_size is normal: models pad their tables).
  */
 function checkTokenizerFitsModel(tokenizer: BertTokenizer, config: BertConfig, configFile: string): void {
-  let maxId = -1;
-  for (const id of tokenizer.spec.vocab.ids) if (id > maxId) maxId = id;
-  for (const t of tokenizer.spec.addedTokens) if (t.id > maxId) maxId = t.id;
+  const maxId = tokenizer.maxTokenId;
   if (maxId >= config.vocabSize) {
     throw badModel(
       tokenizer.spec.source,
