@@ -1,5 +1,5 @@
 // Internal (not a public kernel API): how the low-precision GEMMs (gemm_int8.cc, gemm_bf16.cc)
-// split C[M, N] into tasks for the thread pool and a row block into micro-tiles. The plan is the
+// split C[M, N] into tasks for the thread pool and a row block into micro-tiles, and run them. The plan is the
 // one gemm.cc uses for fp32 — row blocks of at most mcMax rows (a multiple of MR, the block
 // count spread evenly over the threads), weight panels split into column chunks only when the
 // row blocks alone cannot keep the threads busy — so the three precisions behave alike.
@@ -8,7 +8,11 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <vector>
+
+#include "common/thread_pool.h"
 
 namespace sbert::blocking {
 
@@ -47,6 +51,60 @@ inline int nextTile(int left, int MR) {
   if (left >= 2 * MR) return MR;
   const int rem = left - MR;
   return rem >= MR / 2 ? MR : (left + 1) / 2;
+}
+
+// A per-thread buffer holding one row block of A in a GEMM's operand format (int8 with row
+// scales, bf16). `call` and `m0` say which block it holds, so a thread that runs several
+// column chunks of one row block converts it once.
+template <typename T>
+struct RowBlockBuffer {
+  std::vector<T> data;
+  std::vector<float> rowScale;
+  uint64_t call = 0;
+  int64_t m0 = -1;
+  bool holds(uint64_t c, int64_t m) const { return call == c && m0 == m; }
+};
+
+// A process-unique id per GEMM call (keys the RowBlockBuffers).
+inline uint64_t nextGemmCallId() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
+
+// Runs C[M, N] as the grid's tasks on the thread pool (inline when small). Per task:
+// prepare(m0, rows) for its row block, then for each weight panel p of its column chunk and
+// each micro-tile of the block, tile(m0, ir, mr, p, n0, nr): rows m0+ir .. m0+ir+mr-1,
+// columns n0 .. n0+nr-1. `ops` (2·M·N·K) decides whether threads are worth waking.
+template <typename Prepare, typename Tile>
+void runGemmTiles(int64_t M, int N, int NR, int MR, int mcMax, double ops, const Prepare& prepare,
+                  const Tile& tile) {
+  const int nPanels = (N + NR - 1) / NR;
+  const int threads = numThreads();
+  const GemmGrid grid = planGemmGrid(M, nPanels, MR, mcMax, threads);
+  auto run = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t mb = t / grid.nChunks, nb = t % grid.nChunks;
+      const int64_t m0 = mb * grid.mc;
+      const int rows = static_cast<int>(std::min<int64_t>(grid.mc, M - m0));
+      prepare(m0, rows);
+      const int p0 = static_cast<int>(nb * grid.panelsPerChunk);
+      const int p1 = std::min(nPanels, p0 + grid.panelsPerChunk);
+      for (int p = p0; p < p1; ++p) {
+        const int n0 = p * NR;
+        const int nr = std::min(NR, N - n0);
+        for (int ir = 0; ir < rows;) {
+          const int mr = nextTile(rows - ir, MR);
+          tile(m0, ir, mr, p, n0, nr);
+          ir += mr;
+        }
+      }
+    }
+  };
+  if (grid.tasks() == 1 || threads == 1 || ops < 4.0e5) {
+    run(0, grid.tasks());
+  } else {
+    parallelFor(0, grid.tasks(), 1, run);
+  }
 }
 
 }  // namespace sbert::blocking

@@ -10,7 +10,6 @@
 #include "gemm_int8.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -438,17 +437,6 @@ const KernelFn* kernelsFor(Int8Path p) {
   return kPortableKernels;
 }
 
-// Per-thread buffer of a task's quantized row block; `call` and `m0` say which one it holds,
-// so a thread that runs several column chunks of one row block quantizes it once.
-struct RowBlockScratch {
-  std::vector<uint8_t> q;
-  std::vector<float> scale;
-  uint64_t call = 0;
-  int64_t m0 = -1;
-};
-
-std::atomic<uint64_t> gCallCounter{0};
-
 }  // namespace
 
 bool int8PathAvailable(Int8Path path) {
@@ -566,60 +554,38 @@ void linearInt8(const float* A, int64_t M, int K, const PackedWeightInt8& W, con
 
   const Int8Path path = W.path;
   const PathShape shape = shapeOf(path);
-  const int MR = shape.mr, NR = W.nr;
   const KernelFn* kernels = kernelsFor(path);
   const int kg = (K + 3) / 4, kq = kg * 4;
-  const int nPanels = (N + NR - 1) / NR;
-  const int threads = numThreads();
-  const blocking::GemmGrid grid = blocking::planGemmGrid(M, nPanels, MR, shape.mcMax, threads);
-  const uint64_t call = ++gCallCounter;
+  const uint64_t call = blocking::nextGemmCallId();
+  thread_local blocking::RowBlockBuffer<uint8_t> buffer;  // each thread's own row block
 
-  auto run = [&](int64_t t0, int64_t t1) {
-    thread_local RowBlockScratch scratch;
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t mb = t / grid.nChunks, nb = t % grid.nChunks;
-      const int64_t m0 = mb * grid.mc;
-      const int rows = static_cast<int>(std::min<int64_t>(grid.mc, M - m0));
-      if (scratch.call != call || scratch.m0 != m0) {
-        scratch.q.resize(size_t(rows) * kq);
-        scratch.scale.resize(size_t(rows));
-        for (int r = 0; r < rows; ++r) {
-          const RowScale rs = quantizeRowToBuffer(path, A + (m0 + r) * K, K, kq,
-                                                  scratch.q.data() + size_t(r) * kq);
-          scratch.scale[size_t(r)] = rs.scale;
-        }
-        scratch.call = call;
-        scratch.m0 = m0;
-      }
-      const int p0 = static_cast<int>(nb * grid.panelsPerChunk);
-      const int p1 = std::min(nPanels, p0 + grid.panelsPerChunk);
-      for (int p = p0; p < p1; ++p) {
-        const int n0 = p * NR;
-        const int nr = std::min(NR, N - n0);
-        const int8_t* bp = W.data.get() + static_cast<int64_t>(p) * kg * NR * 4;
-        for (int ir = 0; ir < rows;) {
-          const int mr = blocking::nextTile(rows - ir, MR);
-          Epi epi;
-          epi.ep = ep;
-          epi.bias = bias ? bias + n0 : nullptr;
-          if (ep == Epilogue::BiasResidual) {
-            epi.residual = residual + (m0 + ir) * N + n0;
-            epi.ldr = N;
-          }
-          kernels[mr](kg, scratch.q.data() + size_t(ir) * kq, kq, bp, W.accInit.data() + n0,
-                      W.scale.data() + n0, scratch.scale.data() + ir, C + (m0 + ir) * N + n0, N,
-                      nr, epi);
-          ir += mr;
-        }
-      }
+  auto prepare = [&](int64_t m0, int rows) {
+    blocking::RowBlockBuffer<uint8_t>& buf = buffer;
+    if (buf.holds(call, m0)) return;
+    buf.data.resize(size_t(rows) * kq);
+    buf.rowScale.resize(size_t(rows));
+    for (int r = 0; r < rows; ++r) {
+      buf.rowScale[size_t(r)] =
+          quantizeRowToBuffer(path, A + (m0 + r) * K, K, kq, buf.data.data() + size_t(r) * kq).scale;
     }
+    buf.call = call;
+    buf.m0 = m0;
   };
-  const double ops = 2.0 * double(M) * N * std::max(K, 1);
-  if (grid.tasks() == 1 || threads == 1 || ops < 4.0e5) {
-    run(0, grid.tasks());
-  } else {
-    parallelFor(0, grid.tasks(), 1, run);
-  }
+  auto tile = [&](int64_t m0, int ir, int mr, int p, int n0, int nr) {
+    const blocking::RowBlockBuffer<uint8_t>& buf = buffer;
+    Epi epi;
+    epi.ep = ep;
+    epi.bias = bias ? bias + n0 : nullptr;
+    if (ep == Epilogue::BiasResidual) {
+      epi.residual = residual + (m0 + ir) * N + n0;
+      epi.ldr = N;
+    }
+    kernels[mr](kg, buf.data.data() + size_t(ir) * kq, kq,
+                W.data.get() + static_cast<int64_t>(p) * kg * W.nr * 4, W.accInit.data() + n0,
+                W.scale.data() + n0, buf.rowScale.data() + ir, C + (m0 + ir) * N + n0, N, nr, epi);
+  };
+  blocking::runGemmTiles(M, N, W.nr, shape.mr, shape.mcMax, 2.0 * double(M) * N * std::max(K, 1),
+                         prepare, tile);
 }
 
 }  // namespace sbert

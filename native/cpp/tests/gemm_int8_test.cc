@@ -17,14 +17,10 @@
 #include <string>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
-
 #include "common/error.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm_int8.h"
+#include "guarded_buffer.h"
 #include "test_util.h"
 
 using namespace sbert;
@@ -214,53 +210,15 @@ void checkShape(Tally& t, const Case& c, uint32_t seed) {
   }
 }
 
-// n floats that end exactly where an inaccessible page begins (Linux), so a kernel that reads
-// or writes one element past an operand faults instead of passing by luck.
-class GuardedFloats {
- public:
-  explicit GuardedFloats(const std::vector<float>& init) : n_(init.size()) {
-#if defined(__linux__)
-    const size_t page = size_t(sysconf(_SC_PAGESIZE));
-    const size_t bytes = std::max<size_t>(n_ * sizeof(float), 1);
-    total_ = (bytes + page - 1) / page * page + page;
-    void* m = mmap(nullptr, total_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m != MAP_FAILED) {
-      base_ = static_cast<char*>(m);
-      mprotect(base_ + total_ - page, page, PROT_NONE);
-      data_ = reinterpret_cast<float*>(base_ + total_ - page - n_ * sizeof(float));
-    }
-#endif
-    if (!data_) {
-      fallback_.resize(n_ + 1);
-      data_ = fallback_.data();
-    }
-    std::copy(init.begin(), init.end(), data_);
-  }
-  ~GuardedFloats() {
-#if defined(__linux__)
-    if (base_) munmap(base_, total_);
-#endif
-  }
-  GuardedFloats(const GuardedFloats&) = delete;
-  GuardedFloats& operator=(const GuardedFloats&) = delete;
-  float* data() { return data_; }
-
- private:
-  size_t n_, total_ = 0;
-  char* base_ = nullptr;
-  float* data_ = nullptr;
-  std::vector<float> fallback_;
-};
-
 // Operands ending at a guard page: no path touches memory past A, bias, residual or C.
 void checkNoOverrun(Tally& t) {
   const Case cases[] = {{7, 17, 33}, {1, 3, 1}, {13, 5, 17}, {2, 1541, 47}};
   for (const Case& c : cases) {
     std::mt19937 rng(21 + c.K);
-    GuardedFloats A(test::randomVec(rng, size_t(c.M) * c.K));
+    test::GuardedFloats A(test::randomVec(rng, size_t(c.M) * c.K));
     auto W = test::randomVec(rng, size_t(c.N) * c.K);
-    GuardedFloats bias(test::randomVec(rng, size_t(c.N)));
-    GuardedFloats res(test::randomVec(rng, size_t(c.M) * c.N));
+    test::GuardedFloats bias(test::randomVec(rng, size_t(c.N)));
+    test::GuardedFloats res(test::randomVec(rng, size_t(c.M) * c.N));
     for (Int8Path path : availableInt8Paths()) {
       PackedWeightInt8 pw = packWeightInt8(W.data(), c.N, c.K, path);
       // A fault ends the process (the runner reports it); the results must also equal those
@@ -268,7 +226,7 @@ void checkNoOverrun(Tally& t) {
       bool same = true;
       for (Epilogue ep : kEpilogues) {
         const size_t mn = size_t(c.M) * c.N;
-        GuardedFloats C(std::vector<float>(mn, 0.5f));
+        test::GuardedFloats C(std::vector<float>(mn, 0.5f));
         linearInt8(A.data(), c.M, c.K, pw, bias.data(), res.data(), ep, C.data());
         std::vector<float> a(A.data(), A.data() + size_t(c.M) * c.K), b(bias.data(), bias.data() + c.N),
             r(res.data(), res.data() + mn), plain(mn, 0.5f);
