@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/half.h"
+#include "amx_tiles.h"
 #include "cpu_features.h"
 #include "gemm_blocking.h"
 #include "simd_math.h"
@@ -38,11 +39,18 @@ struct PathShape {
 
 PathShape shapeOf(Bf16Path p) {
   switch (p) {
+    case Bf16Path::Amx: return {32, 32, 256};
     case Bf16Path::Avx512Bf16: return {12, 32, 144};
     case Bf16Path::Avx512: return {12, 32, 144};
     case Bf16Path::Avx2: return {6, 16, 96};
     default: return {6, 16, 64};
   }
+}
+
+// Pairs of k per packed row: ceil(K/2), and a whole number of 16-pair AMX tiles for AMX.
+int pairsOf(Bf16Path p, int K) {
+  const int kp = (K + 1) / 2;
+  return p == Bf16Path::Amx ? (kp + 15) / 16 * 16 : kp;
 }
 
 struct Epi {
@@ -207,6 +215,63 @@ SBERT_TARGET_AVX512BF16 void convertRowAvx512Bf16(const float* x, int K, int kp2
   for (k = K; k < kp2; ++k) out[k] = 0;
 }
 
+// ---- AMX-BF16: 32 × 32 blocks of 2 × 2 tiles, tdpbf16ps -------------------------------------
+
+// kp (pairs of k) is a multiple of 16; `a` holds 32 bf16 rows (rows past mr are zero padding).
+SBERT_TARGET_AMX void kernelAmxBf16(int kp, const uint16_t* a, int64_t lda, const uint16_t* b,
+                                    float* c, int64_t ldc, int nr, int mr, const Epi& epi) {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  const int64_t strideA = lda * 2;  // bytes
+  const int blocks = kp / 16;
+  for (int q = 0; q < blocks; ++q) {
+    SBERT_TILE_LOAD(4, a + q * 32, strideA);
+    SBERT_TILE_LOAD(6, b + q * 16 * 64, 128);
+    SBERT_TILE_LOAD(7, b + q * 16 * 64 + 32, 128);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    if (mr > 16) {
+      SBERT_TILE_LOAD(5, a + 16 * lda + q * 32, strideA);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+  }
+  alignas(64) float acc[32 * 32];
+  SBERT_TILE_STORE(0, acc, 128);
+  SBERT_TILE_STORE(1, acc + 16, 128);
+  if (mr > 16) {
+    SBERT_TILE_STORE(2, acc + 16 * 32, 128);
+    SBERT_TILE_STORE(3, acc + 16 * 32 + 16, 128);
+  }
+  const __mmask16 m0 = lowMask(nr), m1 = lowMask(nr - 16);
+  const bool hasBias = epi.ep != Epilogue::None && epi.ep != Epilogue::Accumulate && epi.bias;
+  const __m512 bias0 = hasBias ? _mm512_maskz_loadu_ps(m0, epi.bias) : _mm512_setzero_ps();
+  const __m512 bias1 = hasBias ? _mm512_maskz_loadu_ps(m1, epi.bias + 16) : _mm512_setzero_ps();
+  for (int i = 0; i < mr; ++i) {
+    __m512 v0 = _mm512_load_ps(acc + i * 32), v1 = _mm512_load_ps(acc + i * 32 + 16);
+    float* ci = c + i * ldc;
+    if (epi.ep == Epilogue::Accumulate) {
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), v1);
+    } else if (epi.ep != Epilogue::None) {
+      v0 = _mm512_add_ps(v0, bias0);
+      v1 = _mm512_add_ps(v1, bias1);
+      if (epi.ep == Epilogue::BiasGelu) {
+        v0 = simd::gelu512(v0);
+        v1 = simd::gelu512(v1);
+      } else if (epi.ep == Epilogue::BiasResidual) {
+        const float* r = epi.residual + i * epi.ldr;
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
+      }
+    }
+    _mm512_mask_storeu_ps(ci, m0, v0);
+    _mm512_mask_storeu_ps(ci + 16, m1, v1);
+  }
+}
+
 // ---- AVX-512F emulation: bf16 weights widened in registers, fp32 A, 12 × 32 ----------------
 
 template <int MR>
@@ -365,6 +430,8 @@ bool bf16PathAvailable(Bf16Path path) {
     case Bf16Path::Avx512Bf16:
       return f.avx2 && f.fma && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq &&
              f.avx512bf16;
+    case Bf16Path::Amx:  // A is converted by the avx512-bf16 path's row converter
+      return bf16PathAvailable(Bf16Path::Avx512Bf16) && f.amxTile && f.amxBf16 && enableAmxTiles();
 #endif
     default: return false;
   }
@@ -372,6 +439,7 @@ bool bf16PathAvailable(Bf16Path path) {
 
 const char* bf16PathName(Bf16Path path) {
   switch (path) {
+    case Bf16Path::Amx: return "amx-bf16";
     case Bf16Path::Avx512Bf16: return "avx512-bf16";
     case Bf16Path::Avx512: return "avx512-emulated";
     case Bf16Path::Avx2: return "avx2-emulated";
@@ -381,7 +449,8 @@ const char* bf16PathName(Bf16Path path) {
 
 std::vector<Bf16Path> availableBf16Paths() {
   std::vector<Bf16Path> out;
-  for (Bf16Path p : {Bf16Path::Portable, Bf16Path::Avx2, Bf16Path::Avx512, Bf16Path::Avx512Bf16}) {
+  for (Bf16Path p : {Bf16Path::Portable, Bf16Path::Avx2, Bf16Path::Avx512, Bf16Path::Avx512Bf16,
+                     Bf16Path::Amx}) {
     if (bf16PathAvailable(p)) out.push_back(p);
   }
   return out;
@@ -389,6 +458,11 @@ std::vector<Bf16Path> availableBf16Paths() {
 
 Bf16Support bf16Support() {
   Bf16Support s;
+  if (bf16PathAvailable(Bf16Path::Amx)) {
+    s.supported = true;
+    s.path = Bf16Path::Amx;
+    return s;
+  }
   if (bf16PathAvailable(Bf16Path::Avx512Bf16)) {
     s.supported = true;
     s.path = Bf16Path::Avx512Bf16;
@@ -422,7 +496,7 @@ PackedWeightBf16 packWeightBf16(const float* W, int N, int K, Bf16Path path) {
   pw.K = K;
   pw.path = path;
   pw.nr = shapeOf(path).nr;
-  const int nr = pw.nr, kp = (K + 1) / 2;
+  const int nr = pw.nr, kp = pairsOf(path, K);
   const int64_t panels = (N + nr - 1) / nr;
   pw.elements = panels * kp * nr * 2;
   pw.data.reset(static_cast<uint16_t*>(::operator new[](
@@ -457,20 +531,25 @@ void linearBf16(const float* A, int64_t M, int K, const PackedWeightBf16& W, con
   const Bf16Path path = W.path;
   const PathShape shape = shapeOf(path);
   const KernelFn* kernels = kernelsFor(path);
-  const bool native = path == Bf16Path::Avx512Bf16;
-  const int kp2 = (K + 1) / 2 * 2;
+  const bool amx = path == Bf16Path::Amx;
+  const bool native = amx || path == Bf16Path::Avx512Bf16;  // A converted to bf16
+  const int kp = pairsOf(path, K), kp2 = kp * 2;
   const uint64_t call = blocking::nextGemmCallId();
   thread_local blocking::RowBlockBuffer<uint16_t> buffer;  // each thread's bf16 row block
 
   auto prepare = [&](int64_t m0, int rows) {
 #if SBERT_X86
+    if (amx) amx::configureTiles();
     if (!native) return;  // the emulations read fp32 A in place
     blocking::RowBlockBuffer<uint16_t>& buf = buffer;
     if (buf.holds(call, m0)) return;
-    buf.data.resize(size_t(rows) * kp2);
+    // AMX tiles always read 32 rows: the block carries 32 zero rows past its end.
+    const int padRows = amx ? 32 : 0;
+    buf.data.resize(size_t(rows + padRows) * kp2);
     for (int r = 0; r < rows; ++r) {
       convertRowAvx512Bf16(A + (m0 + r) * K, K, kp2, buf.data.data() + size_t(r) * kp2);
     }
+    std::fill(buf.data.begin() + ptrdiff_t(rows) * kp2, buf.data.end(), uint16_t(0));
     buf.call = call;
     buf.m0 = m0;
 #endif
@@ -483,16 +562,27 @@ void linearBf16(const float* A, int64_t M, int K, const PackedWeightBf16& W, con
       epi.residual = residual + (m0 + ir) * N + n0;
       epi.ldr = N;
     }
-    const uint16_t* bp = W.data.get() + static_cast<int64_t>(p) * ((K + 1) / 2) * W.nr * 2;
+    const uint16_t* bp = W.data.get() + static_cast<int64_t>(p) * kp * W.nr * 2;
     float* c = C + (m0 + ir) * N + n0;
+#if SBERT_X86
+    if (amx) {
+      kernelAmxBf16(kp, buffer.data.data() + size_t(ir) * kp2, kp2, bp, c, N, nr, mr, epi);
+      return;
+    }
+#endif
     if (native) {
       kernels[mr](K, buffer.data.data() + size_t(ir) * kp2, kp2, bp, c, N, nr, epi);
     } else {
       kernels[mr](K, A + (m0 + ir) * K, K, bp, c, N, nr, epi);
     }
   };
+  auto finish = [&] {
+#if SBERT_X86
+    if (amx) amx::releaseTiles();
+#endif
+  };
   blocking::runGemmTiles(M, N, W.nr, shape.mr, shape.mcMax, 2.0 * double(M) * N * std::max(K, 1),
-                         prepare, tile);
+                         prepare, tile, finish);
 }
 
 }  // namespace sbert

@@ -3,6 +3,9 @@
 // bf16 once by `packWeightBf16` (round to nearest even, common/half.h); accumulation is fp32.
 //
 // Paths (chosen at pack time; the packed layout belongs to one path):
+//   amx-bf16     AMX tiles: tdpbf16ps on 32 × 32 blocks of 2 × 2 tiles, A rounded to bf16 as
+//                below, K in 32-element tile steps (zero-padded); the default where amx_bf16
+//                and Linux's tile permission are present.
 //   avx512-bf16  vdpbf16ps zmm, 12×32 micro-tiles: A is rounded to bf16 too (vcvtne2ps2bf16,
 //                round to nearest even, denormals to zero), a row block at a time, and each
 //                instruction adds two exact bf16 products per lane into the fp32 accumulator.
@@ -11,14 +14,16 @@
 //                a mask per pair of k); A stays fp32 and is read in place.
 //   portable     the emulation in plain C++: one fp32 multiply-add chain over k per element.
 // Weights are packed in panels of nr output channels as [ceil(K/2)][nr][2] bf16 (K zero-
-// padded to even), the operand layout of vdpbf16ps and of the emulation's widening.
+// padded to even, to a multiple of 32 for AMX), the operand layout of vdpbf16ps, of an AMX B
+// tile (16 rows of a panel) and of the emulation's widening.
 //
 // Error: each product a·w is replaced by ã·w̃ with |ã - a| ≤ 2⁻⁸|a| (A rounded on the native
 // path only) and |w̃ - w| ≤ 2⁻⁸|w|, so |C - A·Wᵀ| ≤ (2⁻⁷ + 2⁻¹⁶)·Σ_k |a||w| plus fp32
 // accumulation rounding (the test's bound).
 //
 // Epilogues as `linear`: None, Bias, BiasGelu (the same vector rational erf), BiasResidual,
-// Accumulate (the fp32 accumulators start from C); `bias` may be null. residual and C must not
+// Accumulate (C + A·Wᵀ: the SIMD paths start their accumulators from C, AMX adds C to the
+// finished dot products); `bias` may be null. residual and C must not
 // alias A, residual must not alias C.
 #pragma once
 
@@ -31,7 +36,7 @@
 
 namespace sbert {
 
-enum class Bf16Path : int { Portable = 0, Avx2 = 1, Avx512 = 2, Avx512Bf16 = 3 };
+enum class Bf16Path : int { Portable = 0, Avx2 = 1, Avx512 = 2, Avx512Bf16 = 3, Amx = 4 };
 
 struct PackedWeightBf16 {
   int N = 0;   // output features
@@ -58,7 +63,7 @@ struct Bf16Support {
 Bf16Support bf16Support();
 
 bool bf16PathAvailable(Bf16Path path);
-// "avx512-bf16", "avx512-emulated", "avx2-emulated", "portable".
+// "amx-bf16", "avx512-bf16", "avx512-emulated", "avx2-emulated", "portable".
 const char* bf16PathName(Bf16Path path);
 // Every path that can run here, slowest first (tests, benchmarks, buildInfo()).
 std::vector<Bf16Path> availableBf16Paths();

@@ -74,10 +74,11 @@ inline uint64_t nextGemmCallId() {
 // Runs C[M, N] as the grid's tasks on the thread pool (inline when small). Per task:
 // prepare(m0, rows) for its row block, then for each weight panel p of its column chunk and
 // each micro-tile of the block, tile(m0, ir, mr, p, n0, nr): rows m0+ir .. m0+ir+mr-1,
-// columns n0 .. n0+nr-1. `ops` (2·M·N·K) decides whether threads are worth waking.
-template <typename Prepare, typename Tile>
+// columns n0 .. n0+nr-1; then finish() on the same thread. `ops` (2·M·N·K) decides whether
+// threads are worth waking.
+template <typename Prepare, typename Tile, typename Finish>
 void runGemmTiles(int64_t M, int N, int NR, int MR, int mcMax, double ops, const Prepare& prepare,
-                  const Tile& tile) {
+                  const Tile& tile, const Finish& finish) {
   const int nPanels = (N + NR - 1) / NR;
   const int threads = numThreads();
   const GemmGrid grid = planGemmGrid(M, nPanels, MR, mcMax, threads);
@@ -98,6 +99,7 @@ void runGemmTiles(int64_t M, int N, int NR, int MR, int mcMax, double ops, const
           ir += mr;
         }
       }
+      finish();
     }
   };
   if (grid.tasks() == 1 || threads == 1 || ops < 4.0e5) {

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/thread_pool.h"
+#include "amx_tiles.h"
 #include "cpu_features.h"
 #include "gemm_blocking.h"
 #include "simd_math.h"
@@ -80,8 +81,15 @@ struct PathShape {
   bool u8;  // activations stored as qa + 128 (vpdpbusd), else as s8
 };
 
+// Groups of 4 k per packed row: ceil(K/4), and a whole number of 16-group AMX tiles for AMX.
+int groupsOf(Int8Path p, int K) {
+  const int kg = (K + 3) / 4;
+  return p == Int8Path::Amx ? (kg + 15) / 16 * 16 : kg;
+}
+
 PathShape shapeOf(Int8Path p) {
   switch (p) {
+    case Int8Path::Amx: return {32, 32, 256, false};
     case Int8Path::Avx512Vnni: return {12, 32, 144, true};
     case Int8Path::AvxVnni: return {6, 16, 96, true};
     case Int8Path::Avx2: return {4, 16, 96, false};
@@ -160,6 +168,48 @@ void kernelPortable(int kg, const uint8_t* a, int64_t lda, const int8_t* b,
 
 #if SBERT_X86
 
+// ---- AVX-512: the dequantizing epilogue of a 32-column tile row (VNNI and AMX kernels) ------
+
+struct RowEpilogue512 {
+  __mmask16 m0, m1;
+  __m512 cs0, cs1, bias0, bias1;
+
+  SBERT_TARGET_VNNI512 RowEpilogue512(const float* colScale, int nr, const Epi& epi) {
+    m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
+    m1 = nr >= 32 ? __mmask16(0xFFFF) : nr > 16 ? __mmask16((1u << (nr - 16)) - 1) : __mmask16(0);
+    cs0 = _mm512_loadu_ps(colScale);
+    cs1 = _mm512_loadu_ps(colScale + 16);
+    const bool hasBias = epi.ep != Epilogue::None && epi.ep != Epilogue::Accumulate && epi.bias;
+    bias0 = hasBias ? _mm512_maskz_loadu_ps(m0, epi.bias) : _mm512_setzero_ps();
+    bias1 = hasBias ? _mm512_maskz_loadu_ps(m1, epi.bias + 16) : _mm512_setzero_ps();
+  }
+
+  // Row i of the tile: y = (float(acc) · sa) · sw, then the epilogue, stored to ci.
+  SBERT_TARGET_VNNI512 inline void store(__m512i acc0, __m512i acc1, float rowScale, float* ci,
+                                         int i, const Epi& epi) const {
+    const __m512 rs = _mm512_set1_ps(rowScale);
+    __m512 v0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc0), rs), cs0);
+    __m512 v1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc1), rs), cs1);
+    if (epi.ep == Epilogue::Accumulate) {
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), v1);
+    } else if (epi.ep != Epilogue::None) {
+      v0 = _mm512_add_ps(v0, bias0);
+      v1 = _mm512_add_ps(v1, bias1);
+      if (epi.ep == Epilogue::BiasGelu) {
+        v0 = simd::gelu512(v0);
+        v1 = simd::gelu512(v1);
+      } else if (epi.ep == Epilogue::BiasResidual) {
+        const float* r = epi.residual + i * epi.ldr;
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
+      }
+    }
+    _mm512_mask_storeu_ps(ci, m0, v0);
+    _mm512_mask_storeu_ps(ci + 16, m1, v1);
+  }
+};
+
 // ---- AVX-512 VNNI: 12 × 32, 24 zmm accumulators -------------------------------------------
 
 // acc += Σ4 u8(a)·s8(b) per lane. Inline asm rather than the intrinsic: GCC 12 copied and
@@ -195,38 +245,9 @@ SBERT_TARGET_VNNI512 void kernelVnni512(int kg, const uint8_t* __restrict a, int
       acc1[i] = dpbusd512(acc1[i], ai, b1);
     }
   }
-  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
-  const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF)
-                       : nr > 16 ? __mmask16((1u << (nr - 16)) - 1)
-                                 : __mmask16(0);
-  const __m512 cs0 = _mm512_loadu_ps(colScale), cs1 = _mm512_loadu_ps(colScale + 16);
-  const bool hasBias = epi.ep != Epilogue::None && epi.ep != Epilogue::Accumulate && epi.bias;
-  const __m512 bias0 = hasBias ? _mm512_maskz_loadu_ps(m0, epi.bias) : _mm512_setzero_ps();
-  const __m512 bias1 = hasBias ? _mm512_maskz_loadu_ps(m1, epi.bias + 16) : _mm512_setzero_ps();
+  const RowEpilogue512 out(colScale, nr, epi);
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
-    const __m512 rs = _mm512_set1_ps(rowScale[i]);
-    __m512 v0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc0[i]), rs), cs0);
-    __m512 v1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc1[i]), rs), cs1);
-    float* ci = c + i * ldc;
-    if (epi.ep == Epilogue::Accumulate) {
-      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), v0);
-      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), v1);
-    } else if (epi.ep != Epilogue::None) {
-      v0 = _mm512_add_ps(v0, bias0);
-      v1 = _mm512_add_ps(v1, bias1);
-      if (epi.ep == Epilogue::BiasGelu) {
-        v0 = simd::gelu512(v0);
-        v1 = simd::gelu512(v1);
-      } else if (epi.ep == Epilogue::BiasResidual) {
-        const float* r = epi.residual + i * epi.ldr;
-        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
-        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
-      }
-    }
-    _mm512_mask_storeu_ps(ci, m0, v0);
-    _mm512_mask_storeu_ps(ci + 16, m1, v1);
-  }
+  for (int i = 0; i < MR; ++i) out.store(acc0[i], acc1[i], rowScale[i], c + i * ldc, i, epi);
 }
 
 // ---- 16-wide ymm paths: shared epilogue ----------------------------------------------------
@@ -341,6 +362,43 @@ SBERT_TARGET_AVX2 void kernelAvx2(int kg, const uint8_t* __restrict a, int64_t l
   epilogue256<MR>(acc0, acc1, colScale, rowScale, c, ldc, nr, epi);
 }
 
+// ---- AMX-INT8: 32 × 32 blocks of 2 × 2 tiles, tdpbssd (s8 × s8) -----------------------------
+
+// kg is a multiple of 16; `a` holds 32 rows (rows past mr are zero padding of the row block).
+SBERT_TARGET_AMX void kernelAmxInt8(int kg, const uint8_t* a, int64_t lda, const int8_t* b,
+                                    const float* colScale, const float* rowScale, float* c,
+                                    int64_t ldc, int nr, int mr, const Epi& epi) {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  const int blocks = kg / 16;
+  for (int q = 0; q < blocks; ++q) {
+    SBERT_TILE_LOAD(4, a + q * 64, lda);
+    SBERT_TILE_LOAD(6, b + q * 16 * 128, 128);
+    SBERT_TILE_LOAD(7, b + q * 16 * 128 + 64, 128);
+    _tile_dpbssd(0, 4, 6);
+    _tile_dpbssd(1, 4, 7);
+    if (mr > 16) {
+      SBERT_TILE_LOAD(5, a + 16 * lda + q * 64, lda);
+      _tile_dpbssd(2, 5, 6);
+      _tile_dpbssd(3, 5, 7);
+    }
+  }
+  alignas(64) int32_t acc[32 * 32];
+  SBERT_TILE_STORE(0, acc, 128);
+  SBERT_TILE_STORE(1, acc + 16, 128);
+  if (mr > 16) {
+    SBERT_TILE_STORE(2, acc + 16 * 32, 128);
+    SBERT_TILE_STORE(3, acc + 16 * 32 + 16, 128);
+  }
+  const RowEpilogue512 out(colScale, nr, epi);
+  for (int i = 0; i < mr; ++i) {
+    out.store(_mm512_load_si512(acc + i * 32), _mm512_load_si512(acc + i * 32 + 16), rowScale[i],
+              c + i * ldc, i, epi);
+  }
+}
+
 // ---- activation quantizers ----------------------------------------------------------------
 
 // One row of K floats → kq bytes (u8 = q + 128 when `u8`, else s8; the padding K..kq-1 is 0).
@@ -414,7 +472,7 @@ SBERT_TARGET_AVX2 RowScale quantizeRowAvx2(const float* x, int K, int kq, bool u
 RowScale quantizeRowToBuffer(Int8Path path, const float* x, int K, int kq, uint8_t* q) {
   const bool u8 = shapeOf(path).u8;
 #if SBERT_X86
-  if (path == Int8Path::Avx512Vnni) return quantizeRowAvx512(x, K, kq, u8, q);
+  if (path == Int8Path::Avx512Vnni || path == Int8Path::Amx) return quantizeRowAvx512(x, K, kq, u8, q);
   if (path != Int8Path::Portable) return quantizeRowAvx2(x, K, kq, u8, q);
 #endif
   const RowScale rs = quantizeRowPortable(x, K, reinterpret_cast<int8_t*>(q));
@@ -461,6 +519,10 @@ bool int8PathAvailable(Int8Path path) {
     case Int8Path::Avx512Vnni:
       return f.avx2 && f.fma && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq &&
              f.avx512vnni;
+    case Int8Path::Amx:
+      // The quantizer and the epilogue are the AVX-512 VNNI path's.
+      return int8PathAvailable(Int8Path::Avx512Vnni) && f.amxTile && f.amxInt8 &&
+             enableAmxTiles();
   }
   return false;
 #else
@@ -470,7 +532,7 @@ bool int8PathAvailable(Int8Path path) {
 }
 
 Int8Path bestInt8Path() {
-  for (Int8Path p : {Int8Path::Avx512Vnni, Int8Path::AvxVnni, Int8Path::Avx2}) {
+  for (Int8Path p : {Int8Path::Amx, Int8Path::Avx512Vnni, Int8Path::AvxVnni, Int8Path::Avx2}) {
     if (int8PathAvailable(p)) return p;
   }
   return Int8Path::Portable;
@@ -478,7 +540,8 @@ Int8Path bestInt8Path() {
 
 std::vector<Int8Path> availableInt8Paths() {
   std::vector<Int8Path> out;
-  for (Int8Path p : {Int8Path::Portable, Int8Path::Avx2, Int8Path::AvxVnni, Int8Path::Avx512Vnni}) {
+  for (Int8Path p : {Int8Path::Portable, Int8Path::Avx2, Int8Path::AvxVnni, Int8Path::Avx512Vnni,
+                     Int8Path::Amx}) {
     if (int8PathAvailable(p)) out.push_back(p);
   }
   return out;
@@ -486,6 +549,7 @@ std::vector<Int8Path> availableInt8Paths() {
 
 const char* int8PathName(Int8Path path) {
   switch (path) {
+    case Int8Path::Amx: return "amx-int8";
     case Int8Path::Avx512Vnni: return "avx512-vnni";
     case Int8Path::AvxVnni: return "avx-vnni";
     case Int8Path::Avx2: return "avx2";
@@ -512,7 +576,7 @@ PackedWeightInt8 packWeightInt8(const float* W, int N, int K, Int8Path path) {
   pw.K = K;
   pw.nr = shape.nr;
   pw.path = path;
-  const int nr = shape.nr, kg = (K + 3) / 4;
+  const int nr = shape.nr, kg = groupsOf(path, K);
   const int64_t panels = (N + nr - 1) / nr;
   pw.packedBytes = panels * kg * nr * 4;
   pw.data.reset(static_cast<int8_t*>(::operator new[](
@@ -566,20 +630,27 @@ void linearInt8(const float* A, int64_t M, int K, const PackedWeightInt8& W, con
 
   const Int8Path path = W.path;
   const PathShape shape = shapeOf(path);
+  const bool amx = path == Int8Path::Amx;
   const KernelFn* kernels = kernelsFor(path);
-  const int kg = (K + 3) / 4, kq = kg * 4;
+  const int kg = groupsOf(path, K), kq = kg * 4;
   const uint64_t call = blocking::nextGemmCallId();
   thread_local blocking::RowBlockBuffer<uint8_t> buffer;  // each thread's own row block
 
   auto prepare = [&](int64_t m0, int rows) {
+#if SBERT_X86
+    if (amx) amx::configureTiles();
+#endif
     blocking::RowBlockBuffer<uint8_t>& buf = buffer;
     if (buf.holds(call, m0)) return;
-    buf.data.resize(size_t(rows) * kq);
+    // AMX tiles always read 32 rows: the block carries 32 zero rows past its end.
+    const int padRows = amx ? 32 : 0;
+    buf.data.resize(size_t(rows + padRows) * kq);
     buf.rowScale.resize(size_t(rows));
     for (int r = 0; r < rows; ++r) {
       buf.rowScale[size_t(r)] =
           quantizeRowToBuffer(path, A + (m0 + r) * K, K, kq, buf.data.data() + size_t(r) * kq).scale;
     }
+    std::memset(buf.data.data() + size_t(rows) * kq, 0, size_t(padRows) * kq);
     buf.call = call;
     buf.m0 = m0;
   };
@@ -592,12 +663,25 @@ void linearInt8(const float* A, int64_t M, int K, const PackedWeightInt8& W, con
       epi.residual = residual + (m0 + ir) * N + n0;
       epi.ldr = N;
     }
-    kernels[mr](kg, buf.data.data() + size_t(ir) * kq, kq,
-                W.data.get() + static_cast<int64_t>(p) * kg * W.nr * 4, W.accInit.data() + n0,
-                W.scale.data() + n0, buf.rowScale.data() + ir, C + (m0 + ir) * N + n0, N, nr, epi);
+    const uint8_t* a = buf.data.data() + size_t(ir) * kq;
+    const int8_t* b = W.data.get() + static_cast<int64_t>(p) * kg * W.nr * 4;
+    float* c = C + (m0 + ir) * N + n0;
+#if SBERT_X86
+    if (amx) {
+      kernelAmxInt8(kg, a, kq, b, W.scale.data() + n0, buf.rowScale.data() + ir, c, N, nr, mr, epi);
+      return;
+    }
+#endif
+    kernels[mr](kg, a, kq, b, W.accInit.data() + n0, W.scale.data() + n0, buf.rowScale.data() + ir,
+                c, N, nr, epi);
+  };
+  auto finish = [&] {
+#if SBERT_X86
+    if (amx) amx::releaseTiles();
+#endif
   };
   blocking::runGemmTiles(M, N, W.nr, shape.mr, shape.mcMax, 2.0 * double(M) * N * std::max(K, 1),
-                         prepare, tile);
+                         prepare, tile, finish);
 }
 
 }  // namespace sbert

@@ -33,9 +33,15 @@
 //   avx2         vpmaddubsw + vpmaddwd, 4×16 tiles, on s8 activations: |qa| times sign(qa)·qw,
 //                so each int16 pair sum is at most 2·127·127 = 32258 < 32767 — vpmaddubsw's
 //                saturation cannot be reached with operands in [-127, 127].
+//   amx-int8     AMX tiles: tdpbssd (s8 × s8, so no offset) on 32 × 32 blocks of 2 × 2 tiles,
+//                K in 64-byte tile steps (K padded to a multiple of 64 in the packed weight and
+//                in the row block), the accumulator tiles stored and dequantized by the
+//                avx512-vnni path's epilogue. Where the CPU and OS allow it (amx_tile, amx_int8,
+//                Linux's arch_prctl permission); the default there.
 //   portable     plain C++ int32 dot products (the reference the others are tested against).
 // Weights are packed in panels of nr output channels, [ceil(K/4)][nr][4] bytes each (K zero-
-// padded to a multiple of 4), which is the operand layout of all four paths.
+// padded to a multiple of 4, of 64 for AMX), which is the operand layout of all five paths (an
+// AMX B tile is 16 rows of such a panel).
 #pragma once
 
 #include <cstdint>
@@ -46,7 +52,7 @@
 
 namespace sbert {
 
-enum class Int8Path : int { Portable = 0, Avx2 = 1, AvxVnni = 2, Avx512Vnni = 3 };
+enum class Int8Path : int { Portable = 0, Avx2 = 1, AvxVnni = 2, Avx512Vnni = 3, Amx = 4 };
 
 // Largest K the int32 accumulators are proven safe for (with the u8 offset of the VNNI paths:
 // (128 + 255)·127·K < 2³¹).
@@ -76,7 +82,7 @@ struct PackedWeightInt8 {
 Int8Path bestInt8Path();
 // Whether `path` can run here (the active CPU features include what it needs).
 bool int8PathAvailable(Int8Path path);
-// "avx512-vnni", "avx-vnni", "avx2", "portable".
+// "amx-int8", "avx512-vnni", "avx-vnni", "avx2", "portable".
 const char* int8PathName(Int8Path path);
 // Every path that can run here, slowest first (for buildInfo() and the tests).
 std::vector<Int8Path> availableInt8Paths();

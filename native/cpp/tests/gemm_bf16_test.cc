@@ -44,7 +44,7 @@ float roundBf16(float x) { return bf16ToFloat(floatToBf16(x)); }
 double geluExact(double x) { return 0.5 * x * std::erfc(-x / std::sqrt(2.0)); }
 
 // Whether the path rounds A to bf16 (the native one) or keeps it fp32 (the emulations).
-bool roundsActivations(Bf16Path p) { return p == Bf16Path::Avx512Bf16; }
+bool roundsActivations(Bf16Path p) { return p == Bf16Path::Avx512Bf16 || p == Bf16Path::Amx; }
 
 struct Case {
   int64_t M;
@@ -232,7 +232,8 @@ void checkNullBias(Tally& t) {
 
 void checkUnavailablePaths(Tally& t) {
   float w[4] = {1, 2, 3, 4};
-  for (Bf16Path path : {Bf16Path::Portable, Bf16Path::Avx2, Bf16Path::Avx512, Bf16Path::Avx512Bf16}) {
+  for (Bf16Path path : {Bf16Path::Portable, Bf16Path::Avx2, Bf16Path::Avx512, Bf16Path::Avx512Bf16,
+                        Bf16Path::Amx}) {
     std::string code;
     try {
       packWeightBf16(w, 1, 4, path);
@@ -257,8 +258,9 @@ void checkSupport(Tally& t) {
   t.check(s.supported == native, "bf16Support().supported (%d) == avx512_bf16 active (%d)",
           int(s.supported), int(native));
   if (s.supported) {
-    t.check(s.path == Bf16Path::Avx512Bf16 && s.message.empty(), "supported: default path %s",
-            bf16PathName(s.path));
+    const Bf16Path want = bf16PathAvailable(Bf16Path::Amx) ? Bf16Path::Amx : Bf16Path::Avx512Bf16;
+    t.check(s.path == want && s.message.empty(), "supported: default path %s (want %s)",
+            bf16PathName(s.path), bf16PathName(want));
   } else {
     t.check(s.missingFeature == "avx512_bf16" && s.message.find("avx512_bf16") != std::string::npos,
             "unsupported: the message names avx512_bf16: %s", s.message.c_str());

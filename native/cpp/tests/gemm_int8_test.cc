@@ -411,7 +411,8 @@ void checkPathsAgree(Tally& t) {
 // Paths this process cannot run are refused at pack time with ERR_UNSUPPORTED.
 void checkUnavailablePaths(Tally& t) {
   float w[4] = {1, 2, 3, 4};
-  for (Int8Path path : {Int8Path::Portable, Int8Path::Avx2, Int8Path::AvxVnni, Int8Path::Avx512Vnni}) {
+  for (Int8Path path : {Int8Path::Portable, Int8Path::Avx2, Int8Path::AvxVnni, Int8Path::Avx512Vnni,
+                        Int8Path::Amx}) {
     std::string code;
     try {
       packWeightInt8(w, 1, 4, path);
@@ -438,7 +439,7 @@ void checkDispatch(Tally& t) {
   const Want wants[] = {{"portable", Int8Path::Portable}, {"avx2", Int8Path::Avx2},
                         {"avxvnni", Int8Path::AvxVnni},   {"avx512", Int8Path::Avx2},
                         {"avx512vnni", Int8Path::Avx512Vnni}, {"avx512bf16", Int8Path::Avx512Vnni},
-                        {"amx", Int8Path::Avx512Vnni}};
+                        {"amx", Int8Path::Amx}};
   for (const Want& w : wants) {
     if (std::strcmp(isa, w.isa) != 0) continue;
     t.check(bestInt8Path() == w.path, "SBERT_CPU_ISA=%s dispatches int8 to %s (got %s)", isa,
