@@ -128,7 +128,7 @@ bool namedSet(const char* name, const CpuFeatures& hardware, CpuFeatures& out) {
     return false;
   }
   f.avx2 = f.fma = true;
-  if (n == "avxvnni") f.avxvnni = true;
+  if (n == "avxvnni" || n == "amx") f.avxvnni = true;
   if (n == "avx512" || n == "avx512vnni" || n == "avx512bf16" || n == "amx") {
     f.avx512f = f.avx512bw = f.avx512vl = f.avx512dq = true;
   }

@@ -12,7 +12,7 @@
 //       forces exactly that feature set (each name implies the ones before it in its line:
 //       avx2 = avx2+fma; avxvnni = avx2 + avx_vnni; avx512 = avx2 + avx512f/bw/vl/dq;
 //       avx512vnni = avx512 + avx512_vnni; avx512bf16 = avx512vnni + avx512_bf16; amx =
-//       avx512bf16 + amx_tile/amx_int8/amx_bf16). A set this CPU cannot run, or an unknown
+//       avx512bf16 + avx_vnni + amx_tile/amx_int8/amx_bf16, as on Sapphire Rapids). A set this CPU cannot run, or an unknown
 //       name, is refused: dispatch stays on what the hardware has and cpuIsaOverrideError()
 //       says why (the loader turns it into an error; the C++ tests fail on it).
 //   SBERT_CPU_FEATURES=portable|avx2|... caps the features (never an error; unknown values
