@@ -9,6 +9,10 @@
 //   avx512-bf16  vdpbf16ps zmm, 12×32 micro-tiles: A is rounded to bf16 too (vcvtne2ps2bf16,
 //                round to nearest even, denormals to zero), a row block at a time, and each
 //                instruction adds two exact bf16 products per lane into the fp32 accumulator.
+//                Its speed depends on the core: on Sapphire Rapids vdpbf16ps retires a quarter
+//                as often as vfmadd231ps (16 bf16 MACs per cycle against 32 fp32 ones), so this
+//                path is slower than fp32 there and AMX is the fast one; cores that run it at
+//                the FMA rate (AMD Zen 4/5) get twice fp32's multiply-adds per instruction.
 //   avx512, avx2 (emulation, measured by bench/gemm_precision.cc and not picked by default)
 //                the fp32 micro-kernels with the bf16 weights widened in registers (a shift and
 //                a mask per pair of k); A stays fp32 and is read in place.
