@@ -3,6 +3,13 @@
 // portable, avx2, and unset (the best the machine has). CUDA test binaries (cuda_*) are left to
 // test/gpu. SBERT_NATIVE_TESTS_DIR points at another build (the sanitizer build uses
 // build-sanitize/tests).
+//
+// The int8 / bf16 GEMM tests (which test every path the process may use, in-process) also run
+// with --quick under every SBERT_CPU_ISA value this CPU can run (cpu_features_test --isas lists
+// them: the AVX2 and AVX-VNNI paths on an AVX-512 machine too), checking that the default path
+// is the one the value implies and that the others are refused; and their --digest
+// outputs (hashes of fixed products) must not change with the thread count — nor, for int8,
+// whose integer core is exact, with the ISA path.
 'use strict';
 const { test } = require('uvu');
 const assert = require('uvu/assert');
@@ -67,6 +74,58 @@ if (!fs.existsSync(dir)) {
       });
     }
   }
+}
+
+const ISA_TESTS = ['gemm_int8_test', 'gemm_bf16_test'];
+
+function run(exe, args, env) {
+  return spawnSync(path.join(dir, exe), args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 10 * 60 * 1000,
+    maxBuffer: 1 << 26,
+  });
+}
+
+function digestOf(exe, env) {
+  const res = run(exe, ['--digest'], env);
+  const m = /^digest ([0-9a-f]+)$/m.exec(res.stdout || '');
+  assert.ok(res.status === 0 && m, `${exe} --digest (${JSON.stringify(env)}) failed: ${res.stderr || res.stdout}`);
+  return m[1];
+}
+
+if (fs.existsSync(path.join(dir, 'cpu_features_test')) && ISA_TESTS.every((e) => fs.existsSync(path.join(dir, e)))) {
+  const listed = run('cpu_features_test', ['--isas'], {});
+  const isas = (listed.stdout || '').split('\n').filter(Boolean);
+  test('cpu_features_test --isas lists at least portable and native', () => {
+    assert.ok(isas.includes('portable') && isas.includes('native'), `listed: ${isas.join(', ')}`);
+  });
+  for (const exe of ISA_TESTS) {
+    for (const isa of isas) {
+      test(`${exe} (SBERT_CPU_ISA=${isa})`, () => {
+        const res = run(exe, ['--quick'], { SBERT_CPU_ISA: isa, SBERT_CPU_FEATURES: '' });
+        const output = `${res.stdout || ''}${res.stderr || ''}`;
+        const failures = output.split('\n').filter((l) => l.startsWith('FAIL')).join('\n');
+        assert.is(res.status, 0, `${exe} under SBERT_CPU_ISA=${isa}: ${res.error ? res.error.message : `exit ${res.status}`}\n${failures}\n${output.split('\n').slice(-20).join('\n')}`);
+        assert.match(output, /^\d+ passed, 0 failed$/m);
+      });
+    }
+    test(`${exe} --digest: the same for 1 and 2 threads`, () => {
+      const one = digestOf(exe, { SBERT_NUM_THREADS: '1' });
+      const two = digestOf(exe, { SBERT_NUM_THREADS: '2' });
+      assert.is(two, one);
+    });
+  }
+  test('gemm_int8_test --digest: the same on every ISA path (exact integer core)', () => {
+    const digests = isas.map((isa) => [isa, digestOf('gemm_int8_test', { SBERT_CPU_ISA: isa, SBERT_CPU_FEATURES: '' })]);
+    for (const [isa, d] of digests) assert.is(d, digests[0][1], `SBERT_CPU_ISA=${isa} vs ${digests[0][0]}`);
+  });
+  test('an SBERT_CPU_ISA this CPU cannot run, or an unknown one, fails the tests with a message', () => {
+    const res = run('gemm_int8_test', [], { SBERT_CPU_ISA: 'no-such-isa', SBERT_CPU_FEATURES: '' });
+    assert.is.not(res.status, 0);
+    assert.match(res.stdout, /SBERT_CPU_ISA=no-such-isa is not one of/);
+  });
 }
 
 test.run();
