@@ -70,6 +70,12 @@ export interface EncodeOptions {
   precision?: QuantizationPrecision;
   /** Called after each batch with the number of sentences finished so far. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops the call: batches not yet handed to the engine are dropped (also those waiting in the
+   * queue shared with concurrent calls), and the promise rejects with `signal.reason`. A batch
+   * already in a native call runs to its end; its result is discarded.
+   */
+  signal?: AbortSignal;
 }
 
 /** The `precision`s that quantize (all but 'float32'). */
@@ -138,6 +144,12 @@ function truncateRows(e: Embeddings, dim: number, normalize: boolean): Embedding
     for (let j = 0; j < dim; j++) out[r * dim + j] = row[j] * scale;
   }
   return new Embeddings(out, e.count, dim);
+}
+
+function checkSignal(v: unknown): AbortSignal | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+  return v;
 }
 
 function checkBatchTokens(v: unknown, name: string): number {
@@ -296,6 +308,8 @@ export class SentenceEncoder {
     const poolSkipTokens = !wantTokens && prompt && !this.includePrompt ? this.promptLength(prompt) : 0;
     const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true && !cut, poolSkipTokens };
 
+    const signal = checkSignal(options.signal);
+    signal?.throwIfAborted();
     const n = list.length;
     let sentence: Float32Array | undefined;
     const tokenRows: Embeddings[] = [];
@@ -304,7 +318,7 @@ export class SentenceEncoder {
     while (next) {
       const batch = next;
       // Concurrent callers' batches may share this native call (see batcher.ts).
-      const pending = this.batcher.submit(batch, nativeOptions, batchTokens);
+      const pending = this.batcher.submit(batch, nativeOptions, batchTokens, signal);
       // If tokenizing the next batch throws, this call is never awaited: keep its rejection handled.
       pending.catch(() => undefined);
       // Tokenize the next batch while the engine works on this one.
@@ -316,6 +330,7 @@ export class SentenceEncoder {
       } catch (err) {
         throw withCallerStack(err, stack);
       }
+      signal?.throwIfAborted();
       if (wantTokens) {
         // Views of the native output: each sentence's rows, no copy.
         const tokens = result.tokens!;
