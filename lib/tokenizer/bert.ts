@@ -71,9 +71,14 @@ export interface BatchEncoding extends Encoding {
   cuSeqlens: Int32Array;
 }
 
+/** Which end truncation cuts: 'right' keeps the first tokens (the default), 'left' the last; the special tokens stay either way. */
+export type TruncationSide = 'left' | 'right';
+
 export interface BatchOptions {
   /** Total length of each sequence including special tokens (truncation). */
   maxLength?: number;
+  /** Which end `maxLength` cuts (HF `truncation_side`); default 'right'. */
+  truncationSide?: TruncationSide;
   /** Index of texts[0] in the caller's list; error messages name texts[indexOffset + i]. */
   indexOffset?: number;
 }
@@ -81,6 +86,8 @@ export interface BatchOptions {
 export interface EncodeOptions {
   /** Total length including special tokens (truncation, as sentence-transformers asks HF). */
   maxLength?: number;
+  /** Which end `maxLength` cuts (HF `truncation_side`); default 'right'. */
+  truncationSide?: TruncationSide;
   addSpecialTokens?: boolean;
 }
 
@@ -125,6 +132,12 @@ function checkIndexOffset(v: unknown): number {
     throw new TypeError(`indexOffset must be a non-negative integer (got ${typeName(v) === 'number' ? v : typeName(v)})`);
   }
   return v;
+}
+
+function checkTruncationSide(v: unknown, argName: string): TruncationSide {
+  if (v === undefined || v === 'right') return 'right';
+  if (v === 'left') return 'left';
+  throw new TypeError(`${argName} must be 'left' or 'right' (got ${typeof v === 'string' ? JSON.stringify(v) : typeName(v)})`);
 }
 
 function checkMaxLength(v: unknown, argName: string): number | undefined {
@@ -342,6 +355,7 @@ export class BertTokenizer {
     if (typeof text !== 'string') throw new TypeError(`text is not a string (got ${typeName(text)})`);
     const opts = checkOptions(options);
     const maxLength = checkMaxLength(opts.maxLength, 'maxLength');
+    const side = checkTruncationSide(opts.truncationSide, 'truncationSide');
     const addSpecial = checkBoolean(opts.addSpecialTokens, 'addSpecialTokens') !== false;
     const nAdded = addSpecial ? this.nAddedSingle : 0;
     if (addSpecial && this.singleTypesZero) {
@@ -352,7 +366,7 @@ export class BertTokenizer {
       this.reserve(pre.length);
       this.out.set(pre, 0);
       this.n = pre.length;
-      this.tokenizeTruncated(text, maxLength, nAdded);
+      this.tokenizeTruncated(text, maxLength, nAdded, side);
       this.reserve(suf.length);
       this.out.set(suf, this.n);
       this.n += suf.length;
@@ -361,7 +375,7 @@ export class BertTokenizer {
       return { ids, typeIds: new Int32Array(ids.length) };
     }
     this.n = 0;
-    this.tokenizeTruncated(text, maxLength, nAdded);
+    this.tokenizeTruncated(text, maxLength, nAdded, side);
     const seq = this.out.slice(0, this.n);
     this.shrinkScratch();
     if (!addSpecial) return { ids: seq, typeIds: new Int32Array(seq.length) };
@@ -419,6 +433,7 @@ export class BertTokenizer {
     if (!Array.isArray(texts)) throw new TypeError(`texts is not an array (got ${typeName(texts)})`);
     const opts = checkOptions(options);
     const maxLength = checkMaxLength(opts.maxLength, 'maxLength');
+    const side = checkTruncationSide(opts.truncationSide, 'truncationSide');
     const offset = checkIndexOffset(opts.indexOffset);
     const count = texts.length;
     for (let i = 0; i < count; i++) {
@@ -433,7 +448,7 @@ export class BertTokenizer {
       this.reserve(pre.length);
       this.out.set(pre, this.n);
       this.n += pre.length;
-      this.tokenizeTruncated(texts[i], maxLength, this.nAddedSingle);
+      this.tokenizeTruncated(texts[i], maxLength, this.nAddedSingle, side);
       this.reserve(suf.length);
       this.out.set(suf, this.n);
       this.n += suf.length;
@@ -523,11 +538,21 @@ export class BertTokenizer {
    * Tokenize one text (appending at n) so that, with nAdded special tokens around it, the
    * total is at most maxLength, as HF truncation does. When maxLength < nAdded HF does not
    * truncate at all (usize wrap-around in max_length - added) but still stops after the first
-   * word that reaches maxLength tokens: reproduced as is.
+   * word that reaches maxLength tokens: reproduced as is. Left truncation (HF's
+   * TruncationDirection::Left) keeps the last maxLength - nAdded tokens of the whole text, so
+   * the text is tokenized to its end; with maxLength < nAdded it does not truncate.
    */
-  private tokenizeTruncated(text: string, maxLength: number | undefined, nAdded: number): void {
+  private tokenizeTruncated(text: string, maxLength: number | undefined, nAdded: number, side: TruncationSide = 'right'): void {
     if (maxLength === undefined) {
       this.tokenizeText(text, Infinity);
+    } else if (side === 'left') {
+      const start = this.n;
+      this.tokenizeText(text, Infinity);
+      const keep = maxLength - nAdded;
+      if (keep >= 0 && this.n - start > keep) {
+        this.out.copyWithin(start, this.n - keep, this.n);
+        this.n = start + keep;
+      }
     } else if (maxLength >= nAdded) {
       const end = this.n + maxLength - nAdded;
       this.tokenizeText(text, end);

@@ -24,6 +24,7 @@ export type {
   BatchEncoding,
   EncodeOptions,
   BatchOptions,
+  TruncationSide,
   TemplatePiece,
   PostProcessorSpec,
   DecoderSpec,
