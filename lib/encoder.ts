@@ -13,7 +13,7 @@ import { native, NativeEngine, withCallerStack } from './native';
 import type { BertTokenizer } from './tokenizer';
 import { existsSync } from 'node:fs';
 import { isRepoId, resolveModel, type HubOptions } from './hub';
-import { quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
+import { isQuantizationPrecision, QUANTIZATION_PRECISIONS, quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
 import { defaultModelDir, resolveModelName } from './default-model';
 
@@ -119,8 +119,6 @@ export type FloatEncodeOptions = EncodeOptions & { outputValue?: 'sentence_embed
 export type QuantizedEncodeOptions<P extends QuantizedPrecision> = EncodeOptions & { outputValue?: 'sentence_embedding'; precision: P };
 /** Options of `encodeQuery` / `encodeDocument` (always sentence embeddings). */
 export type SentenceEncodeOptions = Omit<EncodeOptions, 'outputValue'>;
-
-const PRECISIONS: readonly QuantizationPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
 const CPU_BATCH_TOKENS = 8192;
 const CUDA_BATCH_TOKENS = 65536;
@@ -324,8 +322,8 @@ export class SentenceEncoder {
       throw new RangeError(`options.outputValue must be 'sentence_embedding' or 'token_embeddings' (got ${JSON.stringify(outputValue)})`);
     }
     const precision = options.precision ?? 'float32';
-    if (!PRECISIONS.includes(precision)) {
-      throw new RangeError(`options.precision must be one of ${PRECISIONS.map((p) => `'${p}'`).join(', ')} (got ${typeof precision === 'string' ? `'${precision}'` : String(precision)})`);
+    if (!isQuantizationPrecision(precision)) {
+      throw new RangeError(`options.precision must be one of ${QUANTIZATION_PRECISIONS.map((p) => `'${p}'`).join(', ')} (got ${typeof precision === 'string' ? `'${precision}'` : String(precision)})`);
     }
     if (precision !== 'float32' && outputValue !== 'sentence_embedding') {
       throw new RangeError(`options.precision '${precision}' quantizes sentence embeddings; it cannot be used with outputValue 'token_embeddings'`);
