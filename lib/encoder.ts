@@ -106,7 +106,7 @@ export interface TokenIdEncodeOptions extends Pick<EncodeOptions, 'normalize' | 
    * Pooling says `include_prompt: false`, as `encode({ prompt })` does. Default 0.
    */
   promptTokens?: number;
-  /** Called after each native call that carried part of the input. */
+  /** Called after each native call that carried part of the input (also when the call is then aborted). */
   onBatch?: (info: TokenIdBatchInfo) => void;
 }
 
@@ -449,8 +449,9 @@ export class SentenceEncoder {
       } catch (err) {
         throw withCallerStack(err, stack);
       }
-      signal?.throwIfAborted();
+      // Reported for every native call that ran, also when the call is being aborted.
       onBatch?.({ sequences: part.count, tokens: part.ids.length, waitMs: result.waitMs ?? 0, runMs: result.runMs ?? 0 });
+      signal?.throwIfAborted();
       if (wantTokens) {
         const tokens = result.tokens!;
         for (let i = 0; i < part.count; i++) {
