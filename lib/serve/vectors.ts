@@ -136,25 +136,42 @@ export function rowsJson(data: Float32Array, count: number, dim: number): Buffer
   return w.raw(']').finish();
 }
 
+/**
+ * OpenAI's embeddings response — `{ object: 'list', data: [{ object: 'embedding', index,
+ * embedding }], model, usage }` — for `count` rows of `dim` values, each row as a JSON array
+ * or (`base64`) its float32 bytes.
+ */
+export function openAIEmbeddingsJson(data: Float32Array, count: number, dim: number, base64: boolean, model: string, tokens: number): Buffer {
+  const w = new JsonWriter(base64 ? count * (dim * 4 * 1.34 + 64) + 256 : count * dim * 12 + count * 48 + 256).raw('{"object":"list","data":[');
+  for (let i = 0; i < count; i++) {
+    w.raw(i > 0 ? `,{"object":"embedding","index":${i},"embedding":` : `{"object":"embedding","index":${i},"embedding":`);
+    if (base64) w.raw(`"${floatArrayBase64(data, i * dim, dim)}"`);
+    else w.floatArray(data, i * dim, dim);
+    w.raw('}');
+  }
+  return w.raw(`],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`).finish();
+}
+
+/** Per-sequence token embeddings as JSON `[[[…],…],…]` (TEI's /embed_all response). */
+export function tokenRowsJson(rows: readonly { data: Float32Array; count: number; dim: number }[]): Buffer {
+  let values = 0;
+  for (const r of rows) values += r.count * r.dim;
+  const w = new JsonWriter(values * 12 + rows.length * 4 + 16).raw('[');
+  rows.forEach((r, s) => {
+    if (s > 0) w.raw(',');
+    w.raw('[');
+    for (let i = 0; i < r.count; i++) {
+      if (i > 0) w.raw(',');
+      w.floatArray(r.data, i * r.dim, r.dim);
+    }
+    w.raw(']');
+  });
+  return w.raw(']').finish();
+}
+
 /** `values[start, start+length)` as base64 of its float32 bytes, little-endian. */
 export function floatArrayBase64(values: Float32Array, start: number, length: number): string {
   const bytes = Buffer.from(values.buffer, values.byteOffset + start * 4, length * 4);
   if (LITTLE_ENDIAN) return bytes.toString('base64');
   return Buffer.from(bytes).swap32().toString('base64');
-}
-
-/**
- * The first `dims` values of each row, L2-normalized again (OpenAI's `dimensions`: shortened
- * embeddings come back unit length; sentence-transformers' `truncate_dim` then normalize). The
- * norm is summed in double precision; a zero row stays zero.
- */
-export function shortenRows(data: Float32Array, count: number, dim: number, dims: number): Float32Array {
-  const out = new Float32Array(count * dims);
-  for (let r = 0; r < count; r++) {
-    let sum = 0;
-    for (let i = 0; i < dims; i++) sum += data[r * dim + i] * data[r * dim + i];
-    const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-    for (let i = 0; i < dims; i++) out[r * dims + i] = data[r * dim + i] * scale;
-  }
-  return out;
 }
