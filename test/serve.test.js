@@ -576,6 +576,65 @@ test('`sbert serve` answers, then exits 0 on SIGTERM', async () => {
   }
 });
 
+/** Runs `sbert serve ARGS` until it prints its address or exits; resolves { stdout, stderr, code, port, child }. */
+function serveProcess(args, timeoutMs = 20000) {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '', code: undefined, port: undefined, child };
+  child.stdout.on('data', (d) => (out.stdout += d));
+  child.stderr.on('data', (d) => (out.stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sbert serve ${args.join(' ')}: neither listening nor exited in ${timeoutMs} ms: ${out.stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      out.code = code;
+      resolve(out);
+    });
+    child.stdout.on('data', () => {
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out.stdout);
+      if (m && out.port === undefined) {
+        clearTimeout(timer);
+        out.port = Number(m[1]);
+        resolve(out);
+      }
+    });
+  });
+}
+
+test('`sbert serve` without --model serves the bundled model; start-up failures are one line and exit 1', async () => {
+  const def = await serveProcess(['--port', '0', '--device', 'cpu']);
+  try {
+    assert.ok(def.port, def.stderr);
+    assert.match(def.stdout, 'default-en on cpu');
+    const bundled = await SentenceEncoder.load({ device: 'cpu' });
+    try {
+      const r = await request(def.port, 'POST', '/embed', { inputs: SENTENCES[0] });
+      assert.equal(bitsOf(r.json[0]), bitsOfF32((await bundled.encode(SENTENCES[0], { normalize: true })).row(0)));
+    } finally {
+      bundled.dispose();
+    }
+    // The port is now taken.
+    const taken = await serveProcess(['--model', TINY, '--device', 'cpu', '--port', String(def.port)]);
+    assert.is(taken.code, 1);
+    assert.is(taken.stderr.trim().split('\n').length, 1, taken.stderr);
+    assert.match(taken.stderr, `sbert serve: cannot listen on 127.0.0.1:${def.port}: the port is already in use`);
+    assert.match(taken.stderr, '(EADDRINUSE)');
+  } finally {
+    def.child.kill('SIGTERM');
+  }
+  for (const [args, message] of [
+    [['--host', '256.1.1.1'], "sbert serve: cannot listen on 256.1.1.1:0: '256.1.1.1' is not an address or a host name that resolves"],
+    [['--model', path.join(TINY, 'nope')], 'sbert serve: cannot load the model: ERR_BAD_MODEL'],
+  ]) {
+    const r = await serveProcess(['--model', TINY, '--device', 'cpu', '--port', '0', ...args]);
+    assert.is(r.code, 1, r.stderr);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
+});
+
 test('`sbert serve` argument errors exit 2 (numbers in decimal digits only, as every sbert command)', () => {
   const { spawnSync } = require('node:child_process');
   for (const args of [
