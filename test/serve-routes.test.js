@@ -142,6 +142,19 @@ test('truncation_direction Left keeps the end of the text and the special tokens
     assert.equal(bitsOf(r.json[1]), bitsOf(want.row(i)), String(direction));
   }
   assert.equal(bitsOf((await request(port, 'POST', '/embed', { inputs: LONG, truncate: true })).json[0]), bitsOf((await enc.encode(LONG, { normalize: true })).row(0)), 'right truncation is encode()\'s');
+  // A long text (tokenized from a window at its end) gives the same ids as tokenizing all of it.
+  for (const huge of [
+    Array.from({ length: 30000 }, (_, i) => `w${i % 977}ord,`).join(' ') + ' the end.',
+    'x'.repeat(9000) + ' ' + 'ab '.repeat(300), // the window's first cut lands inside a long word
+    '東京'.repeat(5000), // no whitespace at all: every character a token
+  ]) {
+    const all = ids(huge);
+    const leftIds = [all[0], ...all.slice(all.length - 255, all.length - 1), all[all.length - 1]];
+    const r = await request(port, 'POST', '/embed', { inputs: huge, truncate: true, truncation_direction: 'Left' });
+    assert.is(r.status, 200);
+    assert.is(r.headers['x-compute-tokens'], '256');
+    assert.equal(bitsOf(r.json[0]), bitsOf((await enc.encodeTokenIds(packed([leftIds]), { normalize: true })).row(0)), huge.slice(0, 20));
+  }
   const sim = await request(port, 'POST', '/similarity', { inputs: { source_sentence: LONG, sentences: [LONG] }, parameters: { truncate: true, truncation_direction: 'Left' } });
   assert.is(sim.status, 200);
   assert.ok(Math.abs(sim.json[0] - 1) < 1e-5);

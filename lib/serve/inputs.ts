@@ -60,6 +60,36 @@ function overLength(o: PrepareOptions, i: number): Error {
   );
 }
 
+/** Characters of a text's end tokenized first for left truncation, per token kept (grows ×4 when too few). */
+const LEFT_WINDOW_CHARS_PER_TOKEN = 16;
+const WHITESPACE = /\s/;
+
+/**
+ * `text` tokenized and truncated to `limit` tokens from `direction`'s end. Right truncation
+ * stops tokenizing at the limit. Left truncation needs the text's last tokens, so rather than
+ * tokenizing all of a long text (up to the payload limit: seconds of the event loop) it
+ * tokenizes a window at the end that starts at whitespace — whitespace ends every word piece,
+ * and the normalizer works character by character, so the window's tokens are the last tokens
+ * of the whole text — and widens the window until it holds more tokens than are kept.
+ */
+function truncated(enc: InputEncoder, text: string, limit: number, direction: TruncationDirection): Int32Array {
+  const tok = enc.tokenizer;
+  let source = text;
+  if (direction === 'left') {
+    for (let window = limit * LEFT_WINDOW_CHARS_PER_TOKEN; window < text.length; window *= 4) {
+      let cut = text.length - window;
+      while (cut < text.length && !WHITESPACE.test(text[cut])) cut++;
+      if (cut >= text.length) continue;
+      const tail = text.slice(cut);
+      if (tok.encodeBatch([tail], { maxLength: limit + 1 }).ids.length > limit) {
+        source = tail;
+        break;
+      }
+    }
+  }
+  return tok.encodeBatch([source], { maxLength: limit, truncationSide: direction }).ids;
+}
+
 /** Tokenizes / checks / truncates `items` into packed sequences; see the file comment. */
 export function prepareInputs(enc: InputEncoder, items: readonly InputItem[], o: PrepareOptions): PreparedInputs {
   const n = items.length;
@@ -107,13 +137,7 @@ export function prepareInputs(enc: InputEncoder, items: readonly InputItem[], o:
   if (probe) {
     const cu = probe.cuSeqlens;
     for (let k = 0; k < texts.length; k++) sequences[textIndex[k]] = probe.ids.subarray(cu[k], cu[k + 1]);
-    if (overLong) {
-      const again = enc.tokenizer.encodeBatch(
-        overLong.map((k) => texts[k]),
-        { maxLength: limit, truncationSide: o.direction },
-      );
-      overLong.forEach((k, j) => (sequences[textIndex[k]] = again.ids.subarray(again.cuSeqlens[j], again.cuSeqlens[j + 1])));
-    }
+    for (const k of overLong ?? []) sequences[textIndex[k]] = truncated(enc, texts[k], limit, o.direction);
   }
   let tokens = 0;
   for (let i = 0; i < n; i++) {
