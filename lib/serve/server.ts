@@ -449,22 +449,27 @@ export class EmbeddingServer {
     const route = Array.isArray(found) ? undefined : found;
     const routeLabel = found === undefined ? 'unknown' : this.routeLabel(pathname);
     const openai = route ? route.openai === true : pathname.startsWith('/v1/');
-    const controller = new AbortController();
+    // Made when a route first asks for the signal (most answers never need one).
+    let controller: AbortController | undefined;
     let bodyRead: Promise<unknown> | undefined;
+    let gone = false;
     const ctx: RequestContext = {
       req,
       path: pathname,
-      signal: controller.signal,
+      get signal() {
+        controller ??= new AbortController();
+        if (gone) controller.abort();
+        return controller.signal;
+      },
       json: () => (bodyRead ??= readJson(req, this.options.payloadLimit)),
       method: undefined,
       timing: { arrived, encoded: false, tokenizationMs: 0, queueMs: 0, inferenceMs: 0, tokens: 0, chars: 0 },
-      abort: () => controller.abort(),
+      abort: () => (controller ??= new AbortController()).abort(),
     };
-    let gone = false;
     res.once('close', () => {
       if (!res.writableFinished) {
         gone = true;
-        controller.abort();
+        controller?.abort();
       }
     });
     let slot = false;
