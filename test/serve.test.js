@@ -389,6 +389,12 @@ test('prompt_name: /embed and /similarity encode with the model\'s prompt (bit-i
         assert.ok(Math.abs(sim.json[i - 1] - dot) <= 1e-6, `similarity ${i}: ${sim.json[i - 1]} vs ${dot}`);
       }
     }
+    // Token-id inputs with a prompt: decoded, then tokenized after the prompt (as TEI does).
+    const idsOf = Array.from(penc.tokenizer.encode(texts[2].toLowerCase()).ids);
+    const withIds = await request(p, 'POST', '/embed', { inputs: [idsOf], prompt_name: 'query' });
+    assert.is(withIds.status, 200);
+    const decoded = penc.tokenizer.decode(idsOf, { skipSpecialTokens: true });
+    assert.equal(bitsOf(withIds.json[0]), bitsOfF32((await penc.encode(decoded, { promptName: 'query', normalize: true })).row(0)));
     // OpenAI usage counts the default prompt's tokens too.
     const oa = await request(p, 'POST', '/v1/embeddings', { input: 'x' });
     assert.is(oa.status, 200);
