@@ -65,6 +65,8 @@ export interface RequestContext {
   readonly timing: RequestTiming;
   /** Aborts the request's work still queued (as when its client leaves). */
   abort(): void;
+  /** Whether the client closed the connection before its answer. */
+  readonly clientGone: boolean;
 }
 
 /** What TEI reports per request in its x-* headers. */
@@ -307,7 +309,7 @@ export class EmbeddingServer {
         ranTokens += info.tokens;
       });
     } catch (err) {
-      if (ctx.signal.aborted) this.metrics.dropped.inc({}, p.tokens - ranTokens);
+      if (ctx.clientGone) this.metrics.dropped.inc({}, p.tokens - ranTokens);
       throw err;
     }
     const encodeMs = performance.now() - t1;
@@ -465,6 +467,9 @@ export class EmbeddingServer {
       method: undefined,
       timing: { arrived, encoded: false, tokenizationMs: 0, queueMs: 0, inferenceMs: 0, tokens: 0, chars: 0 },
       abort: () => (controller ??= new AbortController()).abort(),
+      get clientGone() {
+        return gone;
+      },
     };
     res.once('close', () => {
       if (!res.writableFinished) {
