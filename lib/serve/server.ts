@@ -112,6 +112,49 @@ export interface EncodeRequest {
   tokens?: boolean;
 }
 
+/** One request's state: what a route handler sees (RequestContext) plus the client leaving. */
+class ServerRequest implements RequestContext {
+  method: 'single' | 'batch' | undefined = undefined;
+  readonly timing: RequestTiming;
+  /** Made when a route first asks for the signal (most answers never need one). */
+  private controller: AbortController | undefined;
+  private body: Promise<unknown> | undefined;
+  private gone = false;
+
+  constructor(
+    readonly req: http.IncomingMessage,
+    readonly path: string,
+    arrived: number,
+    private readonly payloadLimit: number,
+  ) {
+    this.timing = { arrived, encoded: false, tokenizationMs: 0, queueMs: 0, inferenceMs: 0, tokens: 0, chars: 0 };
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.gone) this.controller.abort();
+    return this.controller.signal;
+  }
+
+  json(): Promise<unknown> {
+    return (this.body ??= readJson(this.req, this.payloadLimit));
+  }
+
+  abort(): void {
+    (this.controller ??= new AbortController()).abort();
+  }
+
+  get clientGone(): boolean {
+    return this.gone;
+  }
+
+  /** The client closed the connection before its answer: its queued work is dropped. */
+  leave(): void {
+    this.gone = true;
+    this.controller?.abort();
+  }
+}
+
 /** Status recorded for a request whose client left before the answer (nginx's convention). */
 const CLIENT_CLOSED = 499;
 /** Parts of one request in the encoder at once: one running, one waiting (see admission.ts). */
@@ -362,6 +405,14 @@ export class EmbeddingServer {
       signal: ctx.signal,
       onBatch,
     };
+    if (parts === 1) {
+      // The common case: one part, no streaming.
+      try {
+        return [await this.encoder.encodeTokenIds(p, options)];
+      } finally {
+        this.admission.release(first, p.count);
+      }
+    }
     const submit = (i: number): Promise<Embeddings | Embeddings[]> => {
       const s = bounds[i];
       const e = bounds[i + 1];
@@ -451,31 +502,9 @@ export class EmbeddingServer {
     const route = Array.isArray(found) ? undefined : found;
     const routeLabel = found === undefined ? 'unknown' : this.routeLabel(pathname);
     const openai = route ? route.openai === true : pathname.startsWith('/v1/');
-    // Made when a route first asks for the signal (most answers never need one).
-    let controller: AbortController | undefined;
-    let bodyRead: Promise<unknown> | undefined;
-    let gone = false;
-    const ctx: RequestContext = {
-      req,
-      path: pathname,
-      get signal() {
-        controller ??= new AbortController();
-        if (gone) controller.abort();
-        return controller.signal;
-      },
-      json: () => (bodyRead ??= readJson(req, this.options.payloadLimit)),
-      method: undefined,
-      timing: { arrived, encoded: false, tokenizationMs: 0, queueMs: 0, inferenceMs: 0, tokens: 0, chars: 0 },
-      abort: () => (controller ??= new AbortController()).abort(),
-      get clientGone() {
-        return gone;
-      },
-    };
+    const ctx = new ServerRequest(req, pathname, arrived, this.options.payloadLimit);
     res.once('close', () => {
-      if (!res.writableFinished) {
-        gone = true;
-        controller?.abort();
-      }
+      if (!res.writableFinished) ctx.leave();
     });
     let slot = false;
     let status: number;
@@ -505,14 +534,15 @@ export class EmbeddingServer {
         }
         const reply = await route.handle(ctx);
         status = this.send(res, reply, cors, ctx.timing);
-        if (route.encodes && ctx.method && !gone) this.teSeries.success[ctx.method].inc();
+        if (route.encodes && ctx.method && !ctx.clientGone) this.teSeries.success[ctx.method].inc();
       }
     } catch (err) {
       status = this.sendError(res, err, openai, cors);
-      if (route?.encodes && ctx.method) failure = failureCause(gone ? CLIENT_CLOSED : status, err instanceof Error ? err.message : '');
+      if (route?.encodes && ctx.method) failure = failureCause(ctx.clientGone ? CLIENT_CLOSED : status, err instanceof Error ? err.message : '');
     } finally {
       if (slot) this.admission.leaveRequest();
     }
+    const gone = ctx.clientGone;
     if (gone) {
       status = CLIENT_CLOSED;
       if (route?.encodes && ctx.method && !failure) failure = 'dropped';

@@ -194,19 +194,20 @@ export interface ParseLimits {
 }
 
 function encodeFields(b: Json, limits: ParseLimits): EncodeFields {
-  return {
-    ...parseInputs(b.inputs, 'inputs', limits.vocabSize, limits.maxInputs),
-    truncate: optionalBoolean(b, 'truncate'),
-    truncationDirection: truncationDirection(b),
-    promptName: optionalPromptName(b),
-  };
+  const { inputs, single } = parseInputs(b.inputs, 'inputs', limits.vocabSize, limits.maxInputs);
+  return { inputs, single, truncate: optionalBoolean(b, 'truncate'), truncationDirection: truncationDirection(b), promptName: optionalPromptName(b) };
 }
 
 /** Validates a TEI /embed body. `normalize` defaults to true, as in TEI. */
 export function parseEmbedRequest(body: unknown, limits: ParseLimits): EmbedRequest {
   const b = object(body, 'the request body');
+  const f = encodeFields(b, limits);
   return {
-    ...encodeFields(b, limits),
+    inputs: f.inputs,
+    single: f.single,
+    truncate: f.truncate,
+    truncationDirection: f.truncationDirection,
+    promptName: f.promptName,
     normalize: optionalBoolean(b, 'normalize') ?? true,
     dimensions: optionalDimensions(b, limits.dimension),
   };
