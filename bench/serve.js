@@ -132,6 +132,7 @@ async function childTransformers(model) {
   });
   server.listen(0, '127.0.0.1', () => process.send({ ready: true, port: server.address().port }));
   process.on('message', (m) => {
+    if (m.cpu) process.send({ cpuResult: cpuNow() });
     if (m.stop) process.exit(0);
   });
 }
@@ -397,7 +398,12 @@ async function benchmark(args, model, sentences) {
           ct.child.send({ requests, concurrency: c, durationMs: args.duration * 1000 });
           row[kind] = (await ct.next('result')).result;
         } else {
+          // CPU of the contender's process (all threads) per answered request, beside the wall clock.
+          ct.child.send({ cpu: true });
+          const cpu0 = (await ct.next('cpuResult')).cpuResult;
           row[kind] = await autocannonRun(ct.port, bodies, c, args.duration);
+          ct.child.send({ cpu: true });
+          row[kind].cpuMs = ((await ct.next('cpuResult')).cpuResult.total - cpu0.total) / Math.max(1, row[kind].n);
         }
         // A backlog that would take long to drain: restart the contender instead (then warm it).
         if (!(await settles(ct, 3000))) {
@@ -407,11 +413,13 @@ async function benchmark(args, model, sentences) {
         }
       }
       rows.push(row);
-      const cell = (r) => (r ? `${fmt(r.rps)} req/s  p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms${r.errors ? `  (${r.errors} errors)` : ''}` : '—');
+      const cell = (r) =>
+        r ? `${fmt(r.rps)} req/s  p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms${r.cpuMs !== undefined ? `  ${fmt(r.cpuMs, 2)} CPU ms/req` : ''}${r.errors ? `  (${r.errors} errors)` : ''}` : '—';
       const ratio = (a, b) => (a && b ? (a.rps / b.rps).toFixed(2) : '—');
       console.log(
         `size ${String(size).padStart(2)}  c ${String(c).padStart(3)} | server ${cell(row.server)} | inprocess ${cell(row.inprocess)} | transformers.js ${cell(row['transformers.js'])}` +
-          ` | server/inprocess ${ratio(row.server, row.inprocess)}  server/transformers.js ${ratio(row.server, row['transformers.js'])}`,
+          ` | server/inprocess ${ratio(row.server, row.inprocess)}  server/transformers.js ${ratio(row.server, row['transformers.js'])}` +
+          (row.server?.cpuMs && row['transformers.js']?.cpuMs ? `  (CPU per request: transformers.js/server ${(row['transformers.js'].cpuMs / row.server.cpuMs).toFixed(2)})` : ''),
       );
     }
   }
