@@ -8,11 +8,11 @@
  * from, and the pieces are matched against that stream in order — a `##` piece continues the
  * word, [UNK] stands for a whole word (up to whitespace or punctuation), whitespace between
  * pieces is skipped. Where a piece does not match (a tokenizer this does not model, an added
- * token that matched across normalization), that token and the rest get null offsets and
- * `text` = the token itself: never a wrong span. When the tokenizer gives offsets itself, this
- * file goes away.
+ * token that matched across normalization, a Unigram or BPE tokenizer), that token and the rest
+ * get null offsets and `text` = the token itself: never a wrong span. When the tokenizer gives
+ * offsets itself, this file goes away.
  */
-import type { BertTokenizer } from '../tokenizer';
+import type { BertTokenizer, NormalizerOptions } from '../tokenizer';
 import { normalizeString } from '../tokenizer';
 
 /** TEI's SimpleToken. */
@@ -35,8 +35,35 @@ function utf8Length(cp: number): number {
   return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 }
 
-function normalizedStream(text: string, tok: BertTokenizer): NormalizedStream {
-  const norm = tok.spec.normalizer;
+/** What the alignment needs to know of a WordPiece tokenizer; undefined for another kind. */
+interface WordPieceParts {
+  /** null: no normalizer. */
+  normalizer: NormalizerOptions | null;
+  unkToken: string;
+  continuingSubwordPrefix: string;
+}
+
+/**
+ * The WordPiece parts of `tok`'s spec, read defensively: a flat BERT spec (normalizer options,
+ * unk token and subword prefix at the top) or a component spec (`normalizer: { type:
+ * 'BertNormalizer', options }`, `model: { type: 'WordPiece', … }`). Anything else — another
+ * model, another normalizer — has no alignment here (null offsets).
+ */
+function wordPieceParts(tok: BertTokenizer): WordPieceParts | undefined {
+  const spec = tok.spec as unknown as Record<string, unknown>;
+  const model = (spec.model ?? spec) as Record<string, unknown>;
+  if (spec.model !== undefined && model.type !== 'WordPiece') return undefined;
+  if (typeof model.unkToken !== 'string' || typeof model.continuingSubwordPrefix !== 'string') return undefined;
+  const n = spec.normalizer as Record<string, unknown> | null | undefined;
+  let normalizer: NormalizerOptions | null;
+  if (n === null || n === undefined) normalizer = null;
+  else if (n.type === 'BertNormalizer') normalizer = n.options as NormalizerOptions;
+  else if (n.type === undefined && typeof n.lowercase === 'boolean') normalizer = n as unknown as NormalizerOptions;
+  else return undefined;
+  return { normalizer, unkToken: model.unkToken, continuingSubwordPrefix: model.continuingSubwordPrefix };
+}
+
+function normalizedStream(text: string, norm: NormalizerOptions | null): NormalizedStream {
   let units = '';
   const starts: number[] = [];
   const stops: number[] = [];
@@ -94,7 +121,8 @@ export function tokensWithOffsets(tok: BertTokenizer, text: string, addSpecialTo
       if (same) at = p;
     }
   }
-  const aligned = at >= 0 && pieces.length === seq.length ? align(tok, text, pieces, seq) : [];
+  const parts = wordPieceParts(tok);
+  const aligned = parts && at >= 0 && pieces.length === seq.length ? align(tok, parts, text, pieces, seq) : [];
   const bytes = Buffer.byteLength(original) === Buffer.byteLength(text) ? Buffer.from(original, 'utf8') : Buffer.from(text, 'utf8');
   const out: SimpleToken[] = [];
   for (let i = 0; i < ids.ids.length; i++) {
@@ -112,11 +140,11 @@ export function tokensWithOffsets(tok: BertTokenizer, text: string, addSpecialTo
 }
 
 /** Byte spans of the pieces, in order; stops at the first piece that does not match. */
-function align(tok: BertTokenizer, text: string, pieces: readonly string[], ids: Int32Array): Array<[number, number]> {
-  const stream = normalizedStream(text, tok);
+function align(tok: BertTokenizer, parts: WordPieceParts, text: string, pieces: readonly string[], ids: Int32Array): Array<[number, number]> {
+  const stream = normalizedStream(text, parts.normalizer);
   const u = stream.units;
-  const prefix = tok.spec.continuingSubwordPrefix;
-  const unk = tok.spec.unkToken;
+  const prefix = parts.continuingSubwordPrefix;
+  const unk = parts.unkToken;
   const spans: Array<[number, number]> = [];
   let pos = 0;
   for (let k = 0; k < pieces.length; k++) {
