@@ -65,7 +65,7 @@ def load_st(model_dir):
 
 def tokenize(model_dir, sentences, max_len):
     req = json.dumps({'model': model_dir, 'maxLength': max_len, 'sentences': sentences})
-    out = subprocess.run(['node', os.path.join(ROOT, 'bench', 'reference', 'tokenize_ids.js')], input=req,
+    out = subprocess.run(['node', os.path.join(ROOT, 'tools', 'reference', 'tokenize_ids.js')], input=req,
                          capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout)['ids']
 

@@ -6,7 +6,9 @@
  *   node bench/make-minilm.js && /usr/bin/python3 bench/export_onnx.py   # once (model + ONNX)
  *   npm --prefix bench install                                          # autocannon, transformers.js
  *   node bench/serve.js [--model DIR] [--duration 5] [--concurrency 1,16,64,256] [--sizes 1,32]
- *                       [--only server,inprocess,transformers.js,cost,soak] [--cost-rounds 3]
+ *                       [--only server,inprocess,transformers.js,cost,bulk,soak]
+ *                       [--cost-rounds 3] [--cost-concurrency 1,16]
+ *                       [--bulk-inputs 2048] [--bulk-tokens 512] [--bulk-model DIR]
  *                       [--soak-requests 20000] [--soak-concurrency 128] [--soak-model DIR]
  *
  * Contenders, each in its own child process, all on the same MiniLM-L6-shaped model and the same
@@ -25,22 +27,22 @@
  * the next run starts once the contender has drained that backlog, or, when that would take more
  * than 3 s, on a fresh (re-warmed) contender process.
  *
- * Cost: the same requests (600 of 1 sentence, 40 of 32) at concurrency 16 through the server and
- * in-process, alternating for --cost-rounds rounds; CPU time of the process (all threads, engine
- * included) per request. Wall-clock throughput on a shared machine swings with the share of the
- * cores a process gets (and the server shares them with its load generator); CPU seconds per
- * request measure what the server adds on top of the encoder (HTTP, JSON, validation, token
- * counting) regardless.
+ * Cost: the same requests (800 of 1 sentence, 150 of up to 8, 40 of 32) at each of
+ * --cost-concurrency through the server (keep-alive connections) and in-process, alternating for
+ * --cost-rounds rounds; CPU time per request of the whole process (all threads, engine included)
+ * and of its main thread (HTTP, JSON, validation, tokenization; from /proc). Wall-clock throughput
+ * on a shared machine swings with the share of the cores a process gets (and the server shares
+ * them with its load generator); CPU seconds per request measure what the server adds on top of
+ * the encoder regardless. At concurrency 1 both sides run the same native calls; there the
+ * engine's own CPU per call is higher behind HTTP than back to back in-process, because the
+ * round trip leaves it idle between calls (an in-process loop with a 1 ms pause between calls
+ * costs the same), so the main thread's difference is the server's own cost.
  *
- * Soak: --soak-requests requests at --soak-concurrency against `sbert serve`: 10% malformed
- * (→ 400), 5% over-length without truncate (→ 413), 5% over-length with truncate, 5% client
- * disconnects (the client destroys the socket 0–20 ms after sending), 10% OpenAI base64, the rest
- * /embed with 1–4 sentences (some empty). Every answered valid request is compared bit for bit
- * with a direct `enc.encode` of its inputs; any 5xx, wrong status or wrong value fails the run
- * (exit 1). The server's RSS (process_resident_memory_bytes) is read after warm-up and at the end.
- * The soak tests the server, not the model: --soak-model defaults to the small test model
- * (test/fixtures/tiny), because with the MiniLM shape a 2-core machine serves ~30 such requests/s
- * and 20,000 would take over ten minutes (pass --soak-model bench/.models/minilm-l6-random).
+ * Bulk: see bulk() — one 2,048 × 512-token /v1/embeddings request; the server's peak RSS.
+ *
+ * Soak: see serve-soak.js — 20,000 requests over every route at concurrency 128, bad input and
+ * disconnects mixed in, every valid answer checked exactly; exit 1 on any 5xx or difference. It
+ * runs on the small test model (--soak-model), since it tests the server, not the model.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -49,20 +51,45 @@ const http = require('node:http');
 const { fork } = require('node:child_process');
 const { parseArgs } = require('node:util');
 const { stsSentences } = require('./stsb');
+const { soak } = require('./serve-soak');
 
 const ROOT = path.join(__dirname, '..');
 const DEFAULT_MODEL = path.join(__dirname, '.models', 'minilm-l6-random');
 
 // ---- children ------------------------------------------------------------------------------------
 
+/**
+ * CPU time of this process so far, in ms: `total` (all threads: the engine's workers included)
+ * and `main` (the main thread alone, where HTTP, JSON, validation and tokenization run; read
+ * from /proc on Linux, in clock ticks of 10 ms, so it is only meaningful over many requests).
+ */
+function cpuNow() {
+  const u = process.cpuUsage();
+  let main = NaN;
+  try {
+    const fields = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    main = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, CLK_TCK 100
+  } catch {
+    // not Linux: main-thread time unknown
+  }
+  return { total: (u.user + u.system) / 1000, main };
+}
+
 /** `sbert serve` in this process: createServer on a free port; reports the port to the parent. */
-async function childServer(model) {
+async function childServer(model, options) {
   const { SentenceEncoder, createServer } = require(path.join(ROOT, 'dist'));
   const enc = await SentenceEncoder.load(model, { device: 'cpu' });
-  const server = createServer(enc, {});
+  const server = createServer(enc, options ? JSON.parse(options) : {});
   const { port } = await server.listen(0, '127.0.0.1');
   process.send({ ready: true, port, device: enc.device });
+  let peakRss = process.memoryUsage.rss();
+  setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20).unref();
   process.on('message', async (m) => {
+    if (m.cpu) process.send({ cpuResult: cpuNow() });
+    if (m.rss) {
+      process.send({ rssResult: { rss: process.memoryUsage.rss(), peak: peakRss } });
+      peakRss = process.memoryUsage.rss();
+    }
     if (m.stop) {
       await server.close();
       enc.dispose();
@@ -105,6 +132,7 @@ async function childTransformers(model) {
   });
   server.listen(0, '127.0.0.1', () => process.send({ ready: true, port: server.address().port }));
   process.on('message', (m) => {
+    if (m.cpu) process.send({ cpuResult: cpuNow() });
     if (m.stop) process.exit(0);
   });
 }
@@ -126,14 +154,14 @@ async function childInProcess(model) {
       // Exactly `count` calls at `concurrency`; the process's CPU time (all threads) per call.
       const { requests, concurrency, count } = m.cost;
       let issued = 0;
-      const cpu0 = process.cpuUsage();
+      const cpu0 = cpuNow();
       const t0 = performance.now();
       const worker = async () => {
         while (issued < count) await enc.encode(requests[issued++ % requests.length], { normalize: true });
       };
       await Promise.all(Array.from({ length: concurrency }, worker));
-      const cpu = process.cpuUsage(cpu0);
-      process.send({ costResult: { cpuMs: (cpu.user + cpu.system) / 1000 / count, wallS: (performance.now() - t0) / 1000 } });
+      const cpu1 = cpuNow();
+      process.send({ costResult: { cpuMs: (cpu1.total - cpu0.total) / count, mainMs: (cpu1.main - cpu0.main) / count, wallS: (performance.now() - t0) / 1000 } });
       return;
     }
     const { requests, concurrency, durationMs } = m;
@@ -164,9 +192,10 @@ async function childInProcess(model) {
 
 // ---- parent --------------------------------------------------------------------------------------
 
-/** Forks a contender; resolves to { kind, child, port?, next(type, timeoutMs) } once it is ready. */
-function startChild(kind, model) {
-  const child = fork(__filename, ['--child', kind, '--model', model], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Forks a contender; resolves to { kind, child, port?, next(type, timeoutMs) } once it is ready. `options`: createServer's (server only). */
+function startChild(kind, model, options) {
+  const argv = ['--child', kind, '--model', model, ...(options ? ['--server-options', JSON.stringify(options)] : [])];
+  const child = fork(__filename, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const inbox = [];
   let wake = () => {};
   child.on('message', (m) => {
@@ -268,15 +297,18 @@ async function warm(port, bodies) {
   });
 }
 
-/** Server CPU time (all its threads) per request for exactly `count` requests at `concurrency`. */
-async function serverCost(port, bodies, concurrency, count) {
+/** Server CPU time per request (all threads, and the main thread) for exactly `count` requests at `concurrency`, over keep-alive connections. */
+async function serverCost(server, bodies, concurrency, count) {
   const autocannon = require('autocannon');
-  const cpu = async () => metric(await get(port, '/metrics'), 'process_cpu_seconds_total');
+  const cpu = async () => {
+    server.child.send({ cpu: true });
+    return (await server.next('cpuResult')).cpuResult;
+  };
   let i = 0;
   const before = await cpu();
   const t0 = performance.now();
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}/embed`,
+    url: `http://127.0.0.1:${server.port}/embed`,
     connections: concurrency,
     amount: count,
     timeout: 120,
@@ -285,14 +317,18 @@ async function serverCost(port, bodies, concurrency, count) {
     requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
   });
   const wallS = (performance.now() - t0) / 1000;
-  // The /metrics reads themselves cost the server a little CPU: counted against it.
-  return { cpuMs: ((await cpu()) - before) * 1000 / count, wallS, errors: result.errors + result.timeouts + result.non2xx };
+  const after = await cpu();
+  return { cpuMs: (after.total - before.total) / count, mainMs: (after.main - before.main) / count, wallS, errors: result.errors + result.timeouts + result.non2xx };
 }
 
 /**
  * The server's cost per request in CPU time rather than wall time: the machine these runs share
  * may give a process any share of the cores, but CPU seconds per request are what the server
- * adds on top of the encoder, whatever the load. Same requests, same concurrency, both warm.
+ * adds on top of the encoder, whatever the load. Same requests, same concurrency, both warm,
+ * alternating rounds. At concurrency 1 both run exactly the same native calls (one per request),
+ * so the difference is the server's own work; at 16 the batcher merges concurrent requests, on
+ * both sides, but not necessarily into the same batches. The main thread's share (HTTP, JSON,
+ * tokenization, admission) is reported beside the total.
  */
 async function cost(args, model, sentences) {
   const server = await startChild('server', model);
@@ -302,25 +338,30 @@ async function cost(args, model, sentences) {
     const requests = [];
     for (let i = 0; i + size <= sentences.length && requests.length < 256; i += size) requests.push(sentences.slice(i, i + size));
     const bodies = requests.map((texts) => JSON.stringify({ inputs: texts }));
-    const count = size === 1 ? 600 : 40;
-    const concurrency = 16;
+    const count = size === 1 ? 800 : size <= 8 ? 150 : 40;
     await warm(server.port, bodies);
     inproc.child.send({ cost: { requests, concurrency: 2, count: 4 } });
     await inproc.next('costResult');
-    const row = { size, concurrency, count, rounds: [] };
-    for (let round = 0; round < args.costRounds; round++) {
-      const s = await serverCost(server.port, bodies, concurrency, count);
-      inproc.child.send({ cost: { requests, concurrency, count } });
-      const p = (await inproc.next('costResult')).costResult;
-      row.rounds.push({ server: s, inprocess: p, overhead: s.cpuMs / p.cpuMs - 1 });
+    for (const concurrency of args.costConcurrency) {
+      const row = { size, concurrency, count, rounds: [] };
+      for (let round = 0; round < args.costRounds; round++) {
+        const sv = await serverCost(server, bodies, concurrency, count);
+        inproc.child.send({ cost: { requests, concurrency, count } });
+        const p = (await inproc.next('costResult')).costResult;
+        row.rounds.push({ server: sv, inprocess: p, overhead: sv.cpuMs / p.cpuMs - 1, mainOverhead: (sv.mainMs - p.mainMs) / p.cpuMs });
+      }
+      const median = (k) => row.rounds.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(row.rounds.length / 2)];
+      row.medianOverhead = median('overhead');
+      row.medianMainOverhead = median('mainOverhead');
+      rows.push(row);
+      const list = (f) => row.rounds.map(f).join(' ');
+      console.log(
+        `cost size ${String(size).padStart(2)} c ${String(concurrency).padStart(2)} × ${count}: CPU ms/request server ${list((r) => fmt(r.server.cpuMs, 2))}` +
+          ` | in-process ${list((r) => fmt(r.inprocess.cpuMs, 2))} | overhead ${list((r) => (100 * r.overhead).toFixed(1) + '%')} (median ${(100 * row.medianOverhead).toFixed(1)}%)` +
+          ` | main thread ms/request server ${list((r) => fmt(r.server.mainMs, 3))} in-process ${list((r) => fmt(r.inprocess.mainMs, 3))}` +
+          ` → ${(100 * row.medianMainOverhead).toFixed(1)}% of in-process CPU`,
+      );
     }
-    const overheads = row.rounds.map((r) => r.overhead).sort((a, b) => a - b);
-    row.medianOverhead = overheads[Math.floor(overheads.length / 2)];
-    rows.push(row);
-    console.log(
-      `cost size ${String(size).padStart(2)} c ${concurrency} × ${count} requests: CPU ms/request server ${row.rounds.map((r) => fmt(r.server.cpuMs, 2)).join(' ')}` +
-        ` | in-process ${row.rounds.map((r) => fmt(r.inprocess.cpuMs, 2)).join(' ')} | server overhead per round ${row.rounds.map((r) => (100 * r.overhead).toFixed(1) + '%').join(' ')} (median ${(100 * row.medianOverhead).toFixed(1)}%)`,
-    );
   }
   await stopChild(server);
   await stopChild(inproc);
@@ -357,7 +398,12 @@ async function benchmark(args, model, sentences) {
           ct.child.send({ requests, concurrency: c, durationMs: args.duration * 1000 });
           row[kind] = (await ct.next('result')).result;
         } else {
+          // CPU of the contender's process (all threads) per answered request, beside the wall clock.
+          ct.child.send({ cpu: true });
+          const cpu0 = (await ct.next('cpuResult')).cpuResult;
           row[kind] = await autocannonRun(ct.port, bodies, c, args.duration);
+          ct.child.send({ cpu: true });
+          row[kind].cpuMs = ((await ct.next('cpuResult')).cpuResult.total - cpu0.total) / Math.max(1, row[kind].n);
         }
         // A backlog that would take long to drain: restart the contender instead (then warm it).
         if (!(await settles(ct, 3000))) {
@@ -367,11 +413,13 @@ async function benchmark(args, model, sentences) {
         }
       }
       rows.push(row);
-      const cell = (r) => (r ? `${fmt(r.rps)} req/s  p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms${r.errors ? `  (${r.errors} errors)` : ''}` : '—');
+      const cell = (r) =>
+        r ? `${fmt(r.rps)} req/s  p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms${r.cpuMs !== undefined ? `  ${fmt(r.cpuMs, 2)} CPU ms/req` : ''}${r.errors ? `  (${r.errors} errors)` : ''}` : '—';
       const ratio = (a, b) => (a && b ? (a.rps / b.rps).toFixed(2) : '—');
       console.log(
         `size ${String(size).padStart(2)}  c ${String(c).padStart(3)} | server ${cell(row.server)} | inprocess ${cell(row.inprocess)} | transformers.js ${cell(row['transformers.js'])}` +
-          ` | server/inprocess ${ratio(row.server, row.inprocess)}  server/transformers.js ${ratio(row.server, row['transformers.js'])}`,
+          ` | server/inprocess ${ratio(row.server, row.inprocess)}  server/transformers.js ${ratio(row.server, row['transformers.js'])}` +
+          (row.server?.cpuMs && row['transformers.js']?.cpuMs ? `  (CPU per request: transformers.js/server ${(row['transformers.js'].cpuMs / row.server.cpuMs).toFixed(2)})` : ''),
       );
     }
   }
@@ -379,124 +427,80 @@ async function benchmark(args, model, sentences) {
   return rows;
 }
 
-/** The soak's request mix; `expect` is the status a correct server answers (0: client disconnects). */
-function soakRequest(r, pool, longs) {
-  const x = r();
-  const pick = () => pool[Math.floor(r() * pool.length)];
-  if (x < 0.1) {
-    const bad = ['{', '{"inputs": 5}', '{"inputs": []}', '{"inputs": ["a", 7]}', '{"input": "x"}', '{"inputs": "x", "prompt_name": "q"}', '[]', '{"inputs": "x", "normalize": "no"}'];
-    return { path: '/embed', body: bad[Math.floor(r() * bad.length)], expect: 400 };
-  }
-  if (x < 0.15) return { path: '/embed', body: JSON.stringify({ inputs: [pick(), longs[Math.floor(r() * longs.length)]] }), expect: 413 };
-  if (x < 0.2) {
-    const texts = [longs[Math.floor(r() * longs.length)], pick()];
-    return { path: '/embed', body: JSON.stringify({ inputs: texts, truncate: true }), expect: 200, texts };
-  }
-  const texts = Array.from({ length: 1 + Math.floor(r() * 4) }, () => (r() < 0.03 ? '' : pick()));
-  if (x < 0.25) return { path: '/embed', body: JSON.stringify({ inputs: texts }), expect: 0, abortAfterMs: Math.floor(r() * 20), texts };
-  if (x < 0.35) return { path: '/v1/embeddings', body: JSON.stringify({ input: texts, encoding_format: 'base64' }), expect: 200, texts, base64: true };
-  return { path: '/embed', body: JSON.stringify({ inputs: texts }), expect: 200, texts };
+/** The server's RSS now and its peak since the last reading (sampled every 20 ms in the child). */
+async function readRss(server) {
+  server.child.send({ rss: true });
+  return (await server.next('rssResult')).rssResult;
 }
 
-function post(agent, port, spec) {
-  return new Promise((resolve) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: spec.path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) } },
-      (res) => {
+/**
+ * Bulk: one /v1/embeddings request of --bulk-inputs (2,048) inputs of --bulk-tokens (512) tokens
+ * each, on a copy of --bulk-model whose max_seq_length is raised to fit, with the payload limit
+ * the body needs; the server's peak RSS while it is answered (sampled every 20 ms), against its
+ * RSS before. The answer is checked row for row against the in-process encoder. The default
+ * model is the small test model: the point is the server's memory (body, token ids, parts in
+ * the engine, the answer), and a 2,048 × 512-token request through the MiniLM shape would take
+ * minutes of CPU on this machine.
+ */
+async function bulk(args, sentences) {
+  const { SentenceEncoder } = require(path.join(ROOT, 'dist'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-bulk-'));
+  try {
+    fs.cpSync(args.bulkModel, dir, { recursive: true });
+    const cfg = path.join(dir, 'sentence_bert_config.json');
+    fs.writeFileSync(cfg, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfg, 'utf8')), max_seq_length: args.bulkTokens }));
+    const enc = await SentenceEncoder.load(dir, { device: 'cpu' });
+    // Inputs of exactly --bulk-tokens tokens: STSb words until the budget, then cut by tokens.
+    const words = sentences.join(' ').split(/\s+/);
+    const inputs = [];
+    for (let i = 0, w = 0; i < args.bulkInputs; i++) {
+      const ids = [];
+      while (ids.length < args.bulkTokens - 2) {
+        const piece = enc.tokenizer.encode(words[w++ % words.length], { addSpecialTokens: false }).ids;
+        for (const id of piece) if (ids.length < args.bulkTokens - 2) ids.push(id);
+      }
+      inputs.push(enc.tokenizer.decode(ids));
+    }
+    const lengths = enc.tokenizer.encodeBatch(inputs.map((t) => t.toLowerCase()), { maxLength: args.bulkTokens }).cuSeqlens;
+    const tokens = lengths[lengths.length - 1];
+    const body = JSON.stringify({ input: inputs, model: 'bulk' });
+    const server = await startChild('server', dir, { payloadLimit: body.length + 1024, maxOpenAIBatchSize: args.bulkInputs, autoTruncate: true });
+    const before = await readRss(server);
+    const t0 = performance.now();
+    const text = await new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: server.port, path: '/v1/embeddings', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
         const parts = [];
         res.on('data', (d) => parts.push(d));
-        res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(parts).toString('utf8') }));
-        res.on('error', (err) => resolve({ error: err }));
-      },
-    );
-    req.setTimeout(120000, () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ error: err }));
-    req.end(spec.body);
-    if (spec.abortAfterMs !== undefined) setTimeout(() => req.destroy(), spec.abortAfterMs);
-  });
-}
-
-async function soak(args, sentences) {
-  const model = args.soakModel;
-  const { SentenceEncoder } = require(path.join(ROOT, 'dist'));
-  const enc = await SentenceEncoder.load(model, { device: 'cpu' });
-  const pool = sentences.slice(0, 1000);
-  const longs = [];
-  for (let i = 0; longs.length < 20; i++) {
-    let t = '';
-    while (enc.tokenizer.encode(t).ids.length <= enc.maxSeqLength + 20) t += sentences[(i * 37 + t.length) % sentences.length] + ' ';
-    longs.push(t);
-  }
-  // Direct encode of every text the soak can send: the reference each response must equal, bit for bit.
-  const all = [...pool, '', ...longs];
-  const direct = await enc.encode(all, { normalize: true });
-  const expected = new Map(all.map((t, i) => [t, direct.row(i)]));
-  enc.dispose();
-
-  const server = await startChild('server', model);
-  const port = server.port;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: args.soakConcurrency });
-  // Warm-up before the first RSS reading.
-  let seed = 12345;
-  const r = () => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed / 4294967296;
-  };
-  for (let i = 0; i < 200; i++) await post(agent, port, { path: '/embed', body: JSON.stringify({ inputs: [pool[i]] }) });
-  const rssStart = metric(await get(port, '/metrics'), 'process_resident_memory_bytes');
-  const specs = Array.from({ length: args.soakRequests }, () => soakRequest(r, pool, longs));
-  const counts = {};
-  const failures = [];
-  let checked = 0;
-  let next = 0;
-  const t0 = performance.now();
-  const rssSamples = [];
-  const sampler = setInterval(async () => {
-    try {
-      rssSamples.push(metric(await get(port, '/metrics'), 'process_resident_memory_bytes'));
-    } catch {}
-  }, 2000);
-  const worker = async () => {
-    while (next < specs.length) {
-      const spec = specs[next++];
-      const res = await post(agent, port, spec);
-      const key = res.error ? (spec.expect === 0 ? 'client-aborted' : `error ${res.error.code || res.error.message}`) : String(res.status);
-      counts[key] = (counts[key] || 0) + 1;
-      if (spec.expect === 0) {
-        // A client that left may still have been answered before it left: then check the answer.
-        if (res.error) continue;
-        if (res.status !== 200) failures.push(`disconnect case answered ${res.status}: ${res.text.slice(0, 120)}`);
-      } else if (res.error || res.status !== spec.expect) {
-        failures.push(`${spec.path} ${spec.body.slice(0, 60)}: expected ${spec.expect}, got ${res.error ? res.error.message : res.status} ${res.text ? res.text.slice(0, 120) : ''}`);
-        continue;
-      }
-      if (res.error || res.status !== 200) continue;
-      const json = JSON.parse(res.text);
-      const rows = spec.base64 ? json.data.map((d) => new Float32Array(new Uint8Array(Buffer.from(d.embedding, 'base64')).buffer)) : json.map((row) => Float32Array.from(row));
-      spec.texts.forEach((t, i) => {
-        const want = new Uint32Array(Float32Array.from(expected.get(t)).buffer);
-        const got = new Uint32Array(rows[i].buffer, rows[i].byteOffset, rows[i].length);
-        if (got.length !== want.length || got.some((b, k) => b !== want[k])) failures.push(`${spec.path}: row ${i} differs from direct encode`);
+        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(parts).toString()) : reject(new Error(`status ${res.statusCode}: ${Buffer.concat(parts).toString().slice(0, 200)}`))));
       });
-      checked++;
+      req.on('error', reject);
+      req.end(body);
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const during = await readRss(server);
+    await stopChild(server);
+    const json = JSON.parse(text);
+    const want = await enc.encode(inputs, { normalize: true });
+    let exact = json.data.length === inputs.length;
+    for (let i = 0; exact && i < inputs.length; i++) {
+      const a = new Uint32Array(Float32Array.from(json.data[i].embedding).buffer);
+      const b = new Uint32Array(Float32Array.from(want.row(i)).buffer);
+      exact = a.every((v, k) => v === b[k]);
     }
-  };
-  await Promise.all(Array.from({ length: args.soakConcurrency }, worker));
-  const seconds = (performance.now() - t0) / 1000;
-  clearInterval(sampler);
-  if (!(await settles(server, 60000))) failures.push('server still busy 60 s after the last answer');
-  const metricsText = await get(port, '/metrics');
-  const rssEnd = metric(metricsText, 'process_resident_memory_bytes');
-  agent.destroy();
-  await stopChild(server);
-  const fiveXX = Object.entries(counts).filter(([k]) => /^5/.test(k)).reduce((n, [, v]) => n + v, 0);
-  const mb = (b) => (b / 2 ** 20).toFixed(1);
-  console.log(`\nsoak (${path.basename(model)}): ${args.soakRequests} requests at concurrency ${args.soakConcurrency} in ${seconds.toFixed(1)} s (${(args.soakRequests / seconds).toFixed(0)} req/s)`);
-  console.log(`  statuses: ${JSON.stringify(counts)}`);
-  console.log(`  valid requests checked bit for bit against direct encode: ${checked}; failures: ${failures.length}; 5xx: ${fiveXX}`);
-  console.log(`  server RSS: ${mb(rssStart)} MiB after warm-up → ${mb(rssEnd)} MiB at the end (samples every 2 s: ${rssSamples.map(mb).join(', ')})`);
-  for (const f of failures.slice(0, 10)) console.log(`  FAIL ${f}`);
-  return { model, requests: args.soakRequests, concurrency: args.soakConcurrency, seconds, counts, checked, failures: failures.length, fiveXX, rssStart, rssEnd, rssSamples };
+    enc.dispose();
+    const mb = (b) => (b / 2 ** 20).toFixed(1);
+    const result = {
+      inputs: args.bulkInputs, tokensPerInput: args.bulkTokens, tokens, bodyBytes: body.length, answerBytes: text.length, dimension: want.dim,
+      seconds, rssBefore: before.rss, rssPeak: during.peak, rssAfter: during.rss, exact,
+    };
+    console.log(
+      `\nbulk (${path.basename(args.bulkModel)}, max_seq_length ${args.bulkTokens}): ${args.bulkInputs} inputs × ${args.bulkTokens} tokens (${tokens} tokens, body ${mb(body.length)} MiB, answer ${mb(text.length)} MiB) in ${seconds.toFixed(1)} s;` +
+        ` server RSS ${mb(before.rss)} MiB before → peak ${mb(during.peak)} MiB (+${mb(during.peak - before.rss)}) → ${mb(during.rss)} MiB after; rows bit-identical to encode: ${exact}`,
+    );
+    return result;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main() {
@@ -509,6 +513,11 @@ async function main() {
       sizes: { type: 'string', default: '1,32' },
       only: { type: 'string' },
       'cost-rounds': { type: 'string', default: '3' },
+      'cost-concurrency': { type: 'string', default: '1,16' },
+      'server-options': { type: 'string' },
+      'bulk-inputs': { type: 'string', default: '2048' },
+      'bulk-tokens': { type: 'string', default: '512' },
+      'bulk-model': { type: 'string', default: path.join(ROOT, 'test', 'fixtures', 'tiny') },
       'soak-requests': { type: 'string', default: '20000' },
       'soak-concurrency': { type: 'string', default: '128' },
       'soak-model': { type: 'string', default: path.join(ROOT, 'test', 'fixtures', 'tiny') },
@@ -518,7 +527,7 @@ async function main() {
     // A contender never outlives the bench (e.g. when the parent fails).
     process.on('disconnect', () => process.exit(0));
     const run = { server: childServer, inprocess: childInProcess, 'transformers.js': childTransformers }[values.child];
-    return run(values.model);
+    return run(values.model, values['server-options']);
   }
   const args = {
     duration: Number(values.duration),
@@ -526,6 +535,10 @@ async function main() {
     sizes: values.sizes.split(',').map(Number),
     only: values.only?.split(','),
     costRounds: Number(values['cost-rounds']),
+    costConcurrency: values['cost-concurrency'].split(',').map(Number),
+    bulkInputs: Number(values['bulk-inputs']),
+    bulkTokens: Number(values['bulk-tokens']),
+    bulkModel: values['bulk-model'],
     soakRequests: Number(values['soak-requests']),
     soakConcurrency: Number(values['soak-concurrency']),
     soakModel: values['soak-model'],
@@ -534,13 +547,24 @@ async function main() {
   const { sentences } = stsSentences(4000);
   const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`bench/serve.js — ${os.cpus()[0].model} × ${os.cpus().length}, node ${process.version}, load ${load()}; model ${values.model}`);
-  const out = { rows: [], cost: [], soak: undefined };
+  const out = { rows: [], cost: [], bulk: undefined, soak: undefined };
   if (!args.only || args.only.some((k) => ['server', 'inprocess', 'transformers.js'].includes(k))) out.rows = await benchmark(args, values.model, sentences);
   if (!args.only || args.only.includes('cost')) out.cost = await cost(args, values.model, sentences);
-  if (!args.only || args.only.includes('soak')) out.soak = await soak(args, sentences);
+  if (!args.only || args.only.includes('bulk')) out.bulk = await bulk(args, sentences);
+  if (!args.only || args.only.includes('soak')) {
+    out.soak = await soak({
+      requests: args.soakRequests,
+      concurrency: args.soakConcurrency,
+      model: args.soakModel,
+      sentences,
+      startServer: (m) => startChild('server', m),
+      stopServer: stopChild,
+      readRss,
+    });
+  }
   console.log(`load after: ${load()}`);
   console.log(JSON.stringify(out));
-  if (out.soak && (out.soak.failures > 0 || out.soak.fiveXX > 0)) process.exitCode = 1;
+  if ((out.soak && (out.soak.failures > 0 || out.soak.fiveXX > 0)) || (out.bulk && !out.bulk.exact)) process.exitCode = 1;
 }
 
 main().catch((err) => {

@@ -6,8 +6,10 @@
  * batches submitted while it is busy wait and are merged — in arrival order, up to the token
  * budget, only with batches asking for the same outputs and the same pooling skip — into the
  * next native call (never beyond the smallest token budget among them), and each caller gets
- * its own rows back. The engine's results do not depend on batch composition, so
- * merging never changes a caller's numbers.
+ * its own rows back. The engine's results do not depend on batch composition, so merging never
+ * changes a caller's numbers. A batch submitted with an AbortSignal that fires while it still
+ * waits is taken out of the queue and never reaches the engine (a batch already in a native
+ * call runs to the end: native calls cannot be interrupted).
  */
 import type { NativeEncodeOptions, NativeEngine } from './native';
 
@@ -25,6 +27,10 @@ export interface BatchResult {
   sentence?: Float32Array;
   /** `[tokens, hiddenSize]` (packed) when token embeddings were asked for. */
   tokens?: Float32Array;
+  /** Milliseconds the batch waited in the queue before its native call started. */
+  waitMs?: number;
+  /** Milliseconds the native call that carried the batch took (shared by the batches merged into it). */
+  runMs?: number;
 }
 
 interface Pending {
@@ -32,8 +38,12 @@ interface Pending {
   options: NativeEncodeOptions;
   key: string;
   budget: number;
+  /** performance.now() at submit. */
+  submitted: number;
   resolve: (r: BatchResult) => void;
   reject: (e: unknown) => void;
+  /** Removes the abort listener (called when the batch leaves the queue). */
+  detach: () => void;
 }
 
 /** Per-engine queue that merges waiting batches into shared native calls (see the file comment). */
@@ -47,11 +57,30 @@ export class EngineBatcher {
     private readonly hiddenSize: number,
   ) {}
 
-  /** Runs `batch` (alone or merged with other waiting batches) and resolves to its own rows. */
-  submit(batch: PackedBatch, options: NativeEncodeOptions, budget: number): Promise<BatchResult> {
+  /**
+   * Runs `batch` (alone or merged with other waiting batches) and resolves to its own rows.
+   * When `signal` aborts while the batch still waits, it leaves the queue and the promise
+   * rejects with `signal.reason`; an already aborted signal rejects at once.
+   */
+  submit(batch: PackedBatch, options: NativeEncodeOptions, budget: number, signal?: AbortSignal): Promise<BatchResult> {
     return new Promise<BatchResult>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
       const key = `${options.sentence}|${options.tokens}|${options.normalize}|${options.poolSkipTokens ?? 0}|${batch.typeIds ? 'types' : ''}`;
-      this.queue.push({ batch, options, key, budget, resolve, reject });
+      const pending: Pending = { batch, options, key, budget, submitted: performance.now(), resolve, reject, detach: () => undefined };
+      if (signal) {
+        const onAbort = () => {
+          const i = this.queue.indexOf(pending);
+          if (i < 0) return; // already in a native call: it runs to the end
+          this.queue.splice(i, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.queue.push(pending);
       this.pump();
     });
   }
@@ -59,9 +88,11 @@ export class EngineBatcher {
   private pump(): void {
     if (this.busy || this.queue.length === 0) return;
     const group = this.takeGroup();
+    for (const p of group) p.detach();
     this.busy = true;
     const { ids, cuSeqlens, typeIds } = group.length === 1 ? group[0].batch : merge(group.map((p) => p.batch));
     const first = group[0];
+    const started = performance.now();
     let call: Promise<BatchResult>;
     try {
       call = this.engine.encode({ ids, cuSeqlens, ...(typeIds ? { typeIds } : {}), ...first.options });
@@ -70,7 +101,7 @@ export class EngineBatcher {
     }
     call
       .then(
-        (result) => this.distribute(group, result),
+        (result) => this.distribute(group, result, started, performance.now()),
         (err) => {
           for (const p of group) p.reject(err);
         },
@@ -106,9 +137,10 @@ export class EngineBatcher {
     return group;
   }
 
-  private distribute(group: Pending[], result: BatchResult): void {
+  private distribute(group: Pending[], result: BatchResult, started: number, finished: number): void {
+    const runMs = finished - started;
     if (group.length === 1) {
-      group[0].resolve(result);
+      group[0].resolve({ sentence: result.sentence, tokens: result.tokens, waitMs: started - group[0].submitted, runMs });
       return;
     }
     let row = 0;
@@ -119,6 +151,8 @@ export class EngineBatcher {
       p.resolve({
         sentence: result.sentence?.subarray(row * this.sentenceDim, (row + n) * this.sentenceDim),
         tokens: result.tokens?.subarray(token * this.hiddenSize, (token + t) * this.hiddenSize),
+        waitMs: started - p.submitted,
+        runMs,
       });
       row += n;
       token += t;

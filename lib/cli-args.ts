@@ -5,7 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Device, Precision } from './encoder';
-import type { QuantizationPrecision } from './quantize';
+import { isQuantizationPrecision, QUANTIZATION_PRECISIONS, type QuantizationPrecision } from './quantize';
 
 /** A bad command line: the command prints the message and its usage, and exits 2. */
 export class UsageError extends Error {}
@@ -42,10 +42,11 @@ export function parsePrecision(value: string | undefined, option = '--precision'
 /** --quantize: int8 | uint8 | binary | ubinary | float32 (undefined when not given). */
 export function parseQuantize(value: string | undefined, option = '--quantize'): QuantizationPrecision | undefined {
   if (value === undefined) return undefined;
-  if (!['float32', 'int8', 'uint8', 'binary', 'ubinary'].includes(value)) {
-    throw new UsageError(`${option} must be int8, uint8, binary, ubinary or float32 (got '${value}')`);
+  if (!isQuantizationPrecision(value)) {
+    const quantized = QUANTIZATION_PRECISIONS.filter((p) => p !== 'float32');
+    throw new UsageError(`${option} must be ${quantized.join(', ')} or float32 (got '${value}')`);
   }
-  return value as QuantizationPrecision;
+  return value;
 }
 
 /**

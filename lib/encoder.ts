@@ -13,7 +13,7 @@ import { native, NativeEngine, withCallerStack } from './native';
 import type { BertTokenizer } from './tokenizer';
 import { existsSync } from 'node:fs';
 import { isRepoId, resolveModel, type HubOptions } from './hub';
-import { quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
+import { isQuantizationPrecision, QUANTIZATION_PRECISIONS, quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
 import { defaultModelDir, resolveModelName } from './default-model';
 import { checkBatchTokens, CPU_BATCH_TOKENS, CUDA_BATCH_TOKENS, cutAtBudget, slicePacked } from './token-budget';
@@ -77,6 +77,44 @@ export interface EncodeOptions {
   precision?: QuantizationPrecision;
   /** Called after each batch with the number of sentences finished so far. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops the call: batches not yet handed to the engine are dropped (also those waiting in the
+   * queue shared with concurrent calls), and the promise rejects with `signal.reason`. A batch
+   * already in a native call runs to its end; its result is discarded.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * Token-id sequences as the engine takes them, packed without padding: sequence i is
+ * `ids[cuSeqlens[i], cuSeqlens[i + 1])`, special tokens included (what
+ * `tokenizer.encodeBatch` gives).
+ */
+export interface TokenIdBatch {
+  ids: Int32Array;
+  cuSeqlens: Int32Array;
+}
+
+/** What {@link SentenceEncoder.encodeTokenIds} reports after each native call that carried part of its input. */
+export interface TokenIdBatchInfo {
+  sequences: number;
+  tokens: number;
+  /** Milliseconds the part waited for the engine (behind other callers' work). */
+  waitMs: number;
+  /** Milliseconds of the native call that carried it (shared with whatever was merged into it). */
+  runMs: number;
+}
+
+/** Options of {@link SentenceEncoder.encodeTokenIds}. */
+export interface TokenIdEncodeOptions extends Pick<EncodeOptions, 'normalize' | 'truncateDim' | 'batchTokens' | 'outputValue' | 'signal'> {
+  /**
+   * How many leading tokens of every sequence are a prompt (`promptLength(prompt)` when the
+   * sequences were tokenized from `prompt + text`): left out of the pooling when the model's
+   * Pooling says `include_prompt: false`, as `encode({ prompt })` does. Default 0.
+   */
+  promptTokens?: number;
+  /** Called after each native call that carried part of the input (also when the call is then aborted). */
+  onBatch?: (info: TokenIdBatchInfo) => void;
 }
 
 /** The `precision`s that quantize (all but 'float32'). */
@@ -89,7 +127,6 @@ export type QuantizedEncodeOptions<P extends QuantizedPrecision> = EncodeOptions
 /** Options of `encodeQuery` / `encodeDocument` (always sentence embeddings). */
 export type SentenceEncodeOptions = Omit<EncodeOptions, 'outputValue'>;
 
-const PRECISIONS: readonly QuantizationPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
 /** Resolves a device string to the engine kind and index; throws when it cannot be used. */
 function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } {
@@ -138,6 +175,12 @@ function truncateRows(e: Embeddings, dim: number, normalize: boolean): Embedding
   return new Embeddings(out, e.count, dim);
 }
 
+function checkSignal(v: unknown): AbortSignal | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+  return v;
+}
+
 /** Loads a model folder once and encodes sentences with it. */
 export class SentenceEncoder {
   /** The folder's tokenizer (BERT WordPiece, identical to Hugging Face tokenizers). */
@@ -152,6 +195,8 @@ export class SentenceEncoder {
   readonly device: string;
   /** What the model folder holds (config, modules, notices). */
   readonly model: Omit<ModelFolder, 'weights' | 'tokenizer'>;
+  /** The precision the engine computes in: 'fp32' on the CPU, the load option on CUDA. */
+  readonly precision: Precision;
 
   private engine: NativeEngine | undefined;
   private readonly batcher: EngineBatcher;
@@ -161,7 +206,7 @@ export class SentenceEncoder {
   private readonly includePrompt: boolean;
   private readonly promptLengths = new Map<string, number>();
 
-  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined) {
+  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined, precision: Precision) {
     this.tokenizer = folder.tokenizer;
     this.maxSeqLength = folder.maxSeqLength;
     this.hiddenSize = folder.config.hiddenSize;
@@ -170,6 +215,7 @@ export class SentenceEncoder {
     this.engine = engine;
     this.batcher = new EngineBatcher(engine, this.dimension, this.hiddenSize);
     this.defaultBatchTokens = batchTokens;
+    this.precision = precision;
     this.defaultTruncateDim = truncateDim;
     this.lowerCase = folder.doLowerCase;
     this.includePrompt = folder.modules.every((m) => m.type !== 'pooling' || m.includePrompt);
@@ -238,7 +284,7 @@ export class SentenceEncoder {
         throw err;
       }
     }
-    return new SentenceEncoder(folder, engine, batchTokens, options.truncateDim);
+    return new SentenceEncoder(folder, engine, batchTokens, options.truncateDim, device.kind === 'cpu' ? 'fp32' : precision);
   }
 
   /** Whether dispose() has been called. */
@@ -269,8 +315,8 @@ export class SentenceEncoder {
       throw new RangeError(`options.outputValue must be 'sentence_embedding' or 'token_embeddings' (got ${JSON.stringify(outputValue)})`);
     }
     const precision = options.precision ?? 'float32';
-    if (!PRECISIONS.includes(precision)) {
-      throw new RangeError(`options.precision must be one of ${PRECISIONS.map((p) => `'${p}'`).join(', ')} (got ${typeof precision === 'string' ? `'${precision}'` : String(precision)})`);
+    if (!isQuantizationPrecision(precision)) {
+      throw new RangeError(`options.precision must be one of ${QUANTIZATION_PRECISIONS.map((p) => `'${p}'`).join(', ')} (got ${typeof precision === 'string' ? `'${precision}'` : String(precision)})`);
     }
     if (precision !== 'float32' && outputValue !== 'sentence_embedding') {
       throw new RangeError(`options.precision '${precision}' quantizes sentence embeddings; it cannot be used with outputValue 'token_embeddings'`);
@@ -288,6 +334,8 @@ export class SentenceEncoder {
     const poolSkipTokens = !wantTokens && prompt && !this.includePrompt ? this.promptLength(prompt) : 0;
     const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true && !cut, poolSkipTokens };
 
+    const signal = checkSignal(options.signal);
+    signal?.throwIfAborted();
     const n = list.length;
     let sentence: Float32Array | undefined;
     const tokenRows: Embeddings[] = [];
@@ -296,7 +344,7 @@ export class SentenceEncoder {
     while (next) {
       const batch = next;
       // Concurrent callers' batches may share this native call (see batcher.ts).
-      const pending = this.batcher.submit(batch, nativeOptions, batchTokens);
+      const pending = this.batcher.submit(batch, nativeOptions, batchTokens, signal);
       // If tokenizing the next batch throws, this call is never awaited: keep its rejection handled.
       pending.catch(() => undefined);
       // Tokenize the next batch while the engine works on this one.
@@ -308,6 +356,7 @@ export class SentenceEncoder {
       } catch (err) {
         throw withCallerStack(err, stack);
       }
+      signal?.throwIfAborted();
       if (wantTokens) {
         // Views of the native output: each sentence's rows, no copy.
         const tokens = result.tokens!;
@@ -330,6 +379,91 @@ export class SentenceEncoder {
     const result = cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
     // sentence-transformers quantizes last, over all rows of the call (the int8 / uint8 ranges).
     return precision === 'float32' ? result : quantizeEmbeddings(result, precision);
+  }
+
+  /** The token budget of one native call when `encode` is given none (the `batchTokens` load option). */
+  get batchTokens(): number {
+    return this.defaultBatchTokens;
+  }
+
+  /**
+   * Encodes sequences that are already token ids — each exactly as the model takes it, special
+   * tokens included (e.g. from `tokenizer.encodeBatch`, or a client that tokenized itself) —
+   * in budget-sized native calls shared with concurrent callers, as `encode` does; rows come
+   * back in input order. No tokenizer runs and nothing is truncated: every sequence must have
+   * 1 to `maxSeqLength` ids, each in [0, vocab_size). With `outputValue: 'token_embeddings'`,
+   * one Embeddings of `[length, hidden]` per sequence.
+   * @throws TypeError (rejects) when `batch` is not Int32Array ids with Int32Array cuSeqlens;
+   *   RangeError for a malformed cuSeqlens, a sequence length or id out of range, or a bad option;
+   *   SbertError ERR_DISPOSED after dispose()
+   */
+  encodeTokenIds(batch: TokenIdBatch, options?: TokenIdEncodeOptions & { outputValue?: 'sentence_embedding' }): Promise<Embeddings>;
+  encodeTokenIds(batch: TokenIdBatch, options: TokenIdEncodeOptions & { outputValue: 'token_embeddings' }): Promise<Embeddings[]>;
+  encodeTokenIds(batch: TokenIdBatch, options?: TokenIdEncodeOptions): Promise<Embeddings | Embeddings[]>;
+  async encodeTokenIds(batch: TokenIdBatch, options: TokenIdEncodeOptions = {}): Promise<Embeddings | Embeddings[]> {
+    // The caller's frames, formatted only if a native error needs them (.stack costs ~40 µs).
+    const caller = new Error();
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const { ids, cuSeqlens } = this.checkTokenIdBatch(batch);
+    const outputValue = options.outputValue ?? 'sentence_embedding';
+    if (outputValue !== 'sentence_embedding' && outputValue !== 'token_embeddings') {
+      throw new RangeError(`options.outputValue must be 'sentence_embedding' or 'token_embeddings' (got ${JSON.stringify(outputValue)})`);
+    }
+    const batchTokens = checkBatchTokens(options.batchTokens ?? this.defaultBatchTokens, 'options.batchTokens');
+    const promptTokens = options.promptTokens ?? 0;
+    if (!Number.isSafeInteger(promptTokens) || promptTokens < 0) throw new RangeError(`options.promptTokens must be a non-negative integer (got ${String(promptTokens)})`);
+    const signal = checkSignal(options.signal);
+    const onBatch = options.onBatch;
+    if (onBatch !== undefined && typeof onBatch !== 'function') throw new TypeError('options.onBatch must be a function');
+    const engine = this.engine;
+    if (!engine || engine.disposed) throw new SbertError('ERR_DISPOSED', 'the encoder has been disposed');
+    signal?.throwIfAborted();
+    const wantTokens = outputValue === 'token_embeddings';
+    const truncateDim = checkTruncateDim(options.truncateDim ?? this.defaultTruncateDim, this.dimension);
+    const cut = !wantTokens && truncateDim < this.dimension;
+    const poolSkipTokens = !wantTokens && !this.includePrompt ? promptTokens : 0;
+    const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true && !cut, poolSkipTokens };
+
+    const n = cuSeqlens.length - 1;
+    let sentence: Float32Array | undefined;
+    const tokenRows: Embeddings[] = [];
+    for (let start = 0; start < n; ) {
+      // The sequences from `start` that fit the budget (at least one).
+      let end = start + 1;
+      while (end < n && cuSeqlens[end + 1] - cuSeqlens[start] <= batchTokens) end++;
+      const t0 = cuSeqlens[start];
+      const part = {
+        count: end - start,
+        ids: start === 0 && end === n ? ids : ids.subarray(t0, cuSeqlens[end]),
+        cuSeqlens: start === 0 ? cuSeqlens.subarray(0, end + 1) : cuSeqlens.slice(start, end + 1).map((c) => c - t0),
+      };
+      let result: BatchResult;
+      try {
+        result = await this.batcher.submit(part, nativeOptions, batchTokens, signal);
+      } catch (err) {
+        throw withCallerStack(err, caller.stack);
+      }
+      // Reported for every native call that ran, also when the call is being aborted.
+      onBatch?.({ sequences: part.count, tokens: part.ids.length, waitMs: result.waitMs ?? 0, runMs: result.runMs ?? 0 });
+      signal?.throwIfAborted();
+      if (wantTokens) {
+        const tokens = result.tokens!;
+        for (let i = 0; i < part.count; i++) {
+          const a = part.cuSeqlens[i];
+          const b = part.cuSeqlens[i + 1];
+          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize));
+        }
+      } else if (start === 0 && end === n) {
+        sentence = result.sentence!; // one native call wrote the whole answer: hand it over as is
+      } else {
+        sentence ??= new Float32Array(n * this.dimension);
+        sentence.set(result.sentence!, start * this.dimension);
+      }
+      start = end;
+    }
+    if (wantTokens) return tokenRows;
+    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
+    return cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
   }
 
   /**
@@ -449,6 +583,29 @@ export class SentenceEncoder {
       this.promptLengths.set(prompt, n);
     }
     return n;
+  }
+
+  /** Checks a TokenIdBatch: Int32Arrays, cuSeqlens from 0 to ids.length, lengths 1..maxSeqLength, ids in the vocabulary. */
+  private checkTokenIdBatch(batch: TokenIdBatch): TokenIdBatch {
+    if (batch === null || typeof batch !== 'object') throw new TypeError('batch must be { ids: Int32Array, cuSeqlens: Int32Array }');
+    const { ids, cuSeqlens } = batch;
+    if (!(ids instanceof Int32Array)) throw new TypeError('batch.ids must be an Int32Array of token ids');
+    if (!(cuSeqlens instanceof Int32Array)) throw new TypeError('batch.cuSeqlens must be an Int32Array (n + 1 sequence offsets)');
+    const n = cuSeqlens.length - 1;
+    if (n < 0 || cuSeqlens[0] !== 0 || cuSeqlens[n] !== ids.length) {
+      throw new RangeError(`batch.cuSeqlens must start at 0 and end at ids.length (${ids.length}), with n + 1 entries`);
+    }
+    const vocabSize = this.model.config.vocabSize;
+    for (let i = 0; i < n; i++) {
+      const length = cuSeqlens[i + 1] - cuSeqlens[i];
+      if (length < 1 || length > this.maxSeqLength) {
+        throw new RangeError(`sequence ${i} has ${length} token ids; each must have 1 to ${this.maxSeqLength} (the model's max_seq_length)`);
+      }
+    }
+    for (let t = 0; t < ids.length; t++) {
+      if (ids[t] < 0 || ids[t] >= vocabSize) throw new RangeError(`batch.ids[${t}] = ${ids[t]} is not a token id of the model (0 to ${vocabSize - 1})`);
+    }
+    return batch;
   }
 
   private checkTexts(texts: string | readonly string[]): readonly string[] {

@@ -13,7 +13,7 @@
 import { loadNative, native, type BuildInfo, type CudaDeviceInfo } from './native';
 
 export { SentenceEncoder } from './encoder';
-export type { Device, EncodeOptions, FloatEncodeOptions, LoadOptions, Precision, QuantizedEncodeOptions, QuantizedPrecision, SentenceEncodeOptions } from './encoder';
+export type { Device, EncodeOptions, FloatEncodeOptions, LoadOptions, Precision, QuantizedEncodeOptions, QuantizedPrecision, SentenceEncodeOptions, TokenIdBatch, TokenIdBatchInfo, TokenIdEncodeOptions } from './encoder';
 export { Embeddings } from './embeddings';
 export type { EmbeddingsLike } from './embeddings';
 export { SbertError } from './errors';

@@ -11,8 +11,16 @@ import type { EmbeddingsLike } from './embeddings';
 import { native } from './native';
 import { describe, hitsPerQuery, nativeError, optionsObject, positiveInt, toMatrix, type Matrix } from './search-args';
 
+/** The precisions of sentence-transformers' `quantize_embeddings`, in its order (the one list: encoder and CLI take it from here). */
+export const QUANTIZATION_PRECISIONS = ['float32', 'int8', 'uint8', 'binary', 'ubinary'] as const;
+
 /** The precisions of sentence-transformers' `quantize_embeddings`. */
-export type QuantizationPrecision = 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
+export type QuantizationPrecision = (typeof QUANTIZATION_PRECISIONS)[number];
+
+/** Whether `v` is one of {@link QUANTIZATION_PRECISIONS}. */
+export function isQuantizationPrecision(v: unknown): v is QuantizationPrecision {
+  return (QUANTIZATION_PRECISIONS as readonly unknown[]).includes(v);
+}
 
 /** The array type each precision produces. */
 export interface QuantizedArrays {
@@ -59,7 +67,6 @@ export interface HammingSearchOptions {
   topK?: number;
 }
 
-const PRECISIONS: readonly QuantizationPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
 // Per-dimension min and max of m's rows in float32, NaN when a column holds NaN (numpy's min/max).
 function columnRanges(m: Matrix): [Float32Array, Float32Array] {
@@ -128,8 +135,8 @@ export function quantizeEmbeddings<P extends QuantizationPrecision>(
 ): QuantizedEmbeddings<P> {
   // sentence-transformers refuses integer input too: quantizing quantized values is a mistake.
   const m = toMatrix(embeddings, 'embeddings');
-  if (typeof precision !== 'string') throw new TypeError(`precision must be one of ${PRECISIONS.join(', ')} (got ${describe(precision)})`);
-  if (!PRECISIONS.includes(precision)) throw new RangeError(`precision must be one of ${PRECISIONS.join(', ')} (got '${precision}')`);
+  if (typeof precision !== 'string') throw new TypeError(`precision must be one of ${QUANTIZATION_PRECISIONS.join(', ')} (got ${describe(precision)})`);
+  if (!isQuantizationPrecision(precision)) throw new RangeError(`precision must be one of ${QUANTIZATION_PRECISIONS.join(', ')} (got '${precision}')`);
   const opts = optionsObject<QuantizeOptions>(options, 'options');
   const { count, dim, data } = m;
   const result = (out: QuantizedArrays[P], width: number): QuantizedEmbeddings<P> => ({ precision, data: out, count, dim: width });

@@ -41,14 +41,18 @@ function gatedEncoder() {
     tokenizer: enc.tokenizer,
     maxSeqLength: enc.maxSeqLength,
     dimension: enc.dimension,
+    hiddenSize: enc.hiddenSize,
     device: enc.device,
     model: enc.model,
+    batchTokens: enc.batchTokens,
+    precision: enc.precision,
+    promptLength: (p) => enc.promptLength(p),
     waiting: 0,
-    async encode(texts, options) {
+    async encodeTokenIds(batch, options) {
       g.waiting++;
       await gate;
       g.waiting--;
-      return enc.encode(texts, options);
+      return enc.encodeTokenIds(batch, options);
     },
     release: () => open(),
   };
@@ -153,14 +157,14 @@ test('POST /v1/embeddings: OpenAI shape, usage tokens, float and base64 bit-iden
   const bytes = new Uint8Array(Buffer.from(b.json.data[0].embedding, 'base64'));
   assert.equal(bitsOfF32(new Float32Array(bytes.buffer)), bitsOfF32(expected.row(0)));
 
+  // dimensions: the first N values normalized again, exactly as encode({ truncateDim, normalize }).
   const d = await request(port, 'POST', '/v1/embeddings', { input: [SENTENCES[0], SENTENCES[1]], dimensions: 8 });
   assert.is(d.status, 200);
+  const short = await enc.encode([SENTENCES[0], SENTENCES[1]], { truncateDim: 8, normalize: true });
   for (let i = 0; i < 2; i++) {
     const got = d.json.data[i].embedding;
     assert.is(got.length, 8);
-    const prefix = Array.from(expected.row(i).subarray(0, 8));
-    const norm = Math.sqrt(prefix.reduce((a, v) => a + v * v, 0));
-    prefix.forEach((v, k) => assert.ok(Math.abs(got[k] - v / norm) < 1e-6, `dimensions: value ${k}`));
+    assert.equal(bitsOf(got), bitsOfF32(short.row(i)), `dimensions: row ${i}`);
     assert.ok(Math.abs(got.reduce((a, v) => a + v * v, 0) - 1) < 1e-5, 'shortened rows are unit length');
   }
 });
@@ -251,14 +255,20 @@ test('400: malformed JSON, wrong types, empty input, unknown prompt_name, bad Op
     ['/embed', '', /empty/, 'Validation'],
     ['/embed', '[1, 2]', /must be a JSON object \(got an array\)/, 'Validation'],
     ['/embed', {}, /`inputs` is required/, 'Validation'],
-    ['/embed', { inputs: 42 }, /`inputs` must be a string or an array of strings \(got number\)/, 'Validation'],
-    ['/embed', { inputs: ['ok', null] }, /`inputs\[1\]` must be a string \(got null\)/, 'Validation'],
+    ['/embed', { inputs: 42 }, /`inputs` must be a string, an array of strings, or token ids \(got number\)/, 'Validation'],
+    ['/embed', { inputs: ['ok', null] }, /`inputs\[1\]` must be a string or an array of token ids \(got null\)/, 'Validation'],
     ['/embed', { inputs: [] }, /`inputs` cannot be empty/, 'Empty'],
     ['/embed', { inputs: 'x', normalize: 'yes' }, /`normalize` must be a boolean/, 'Validation'],
     ['/embed', { inputs: 'x', truncate: 1 }, /`truncate` must be a boolean/, 'Validation'],
     ['/embed', { inputs: 'x', prompt_name: 'passage' }, /`prompt_name` "passage" is not one of the model's prompts \("document", "query"\)/, 'Validation'],
     ['/embed', { inputs: 'x', prompt_name: 7 }, /`prompt_name` must be a string/, 'Validation'],
-    ['/v1/embeddings', { input: [[1, 2, 3]] }, /`input\[0\]` must be a string/, 'Validation'],
+    ['/v1/embeddings', { input: [[1, 2.5, 3]] }, /`input\[0\]\[1\]` must be an integer token id \(got 2.5\)/, 'Validation'],
+    ['/v1/embeddings', { input: [101, 1e20] }, /`input\[1\]` = 100000000000000000000 is not a token id of the model \(ids are 0 to 30521\)/, 'Validation'],
+    ['/v1/embeddings', { input: [[101], [-1]] }, /`input\[1\]\[0\]` = -1 is not a token id/, 'Validation'],
+    ['/v1/embeddings', { input: [[101], []] }, /`input\[1\]` cannot be empty/, 'Empty'],
+    ['/v1/embeddings', { input: 'x', user: 3 }, /`user` must be a string/, 'Validation'],
+    ['/embed', { inputs: 'x', truncation_direction: 'Up' }, /`truncation_direction` must be 'Left' or 'Right'/, 'Validation'],
+    ['/embed', { inputs: 'x', dimensions: 33 }, /`dimensions` must be an integer from 1 to 32/, 'Validation'],
     ['/v1/embeddings', { input: 'x', encoding_format: 'float16' }, /`encoding_format` must be 'float' or 'base64'/, 'Validation'],
     ['/v1/embeddings', { input: 'x', dimensions: 0 }, /`dimensions` must be an integer from 1 to 32/, 'Validation'],
     ['/v1/embeddings', { input: 'x', dimensions: 33 }, /`dimensions`/, 'Validation'],
@@ -323,9 +333,16 @@ test('--auto-truncate truncates unless the request says truncate: false; a max i
   try {
     const nine = 'a b c d e f g'; // 7 words + [CLS] [SEP] = 9 tokens
     assert.is(enc.tokenizer.encode(nine).ids.length, 9);
-    const r = await request(p2, 'POST', '/embed', { inputs: ['a b', nine], truncate: true });
+    const r = await request(p2, 'POST', '/embed', { inputs: ['a b', nine] });
     assert.is(r.status, 413);
     assert.match(r.json.error, '`inputs[1]` has more than 8 tokens');
+    // Truncation cuts at the max input length (TEI), keeping [CLS] and [SEP].
+    const cut = await request(p2, 'POST', '/embed', { inputs: ['a b', nine], truncate: true });
+    assert.is(cut.status, 200);
+    assert.is(cut.headers['x-compute-tokens'], String(4 + 8));
+    const eight = enc.tokenizer.encode(nine, { maxLength: 8 });
+    const want = await enc.encodeTokenIds({ ids: eight.ids, cuSeqlens: Int32Array.of(0, 8) }, { normalize: true });
+    assert.equal(bitsOf(cut.json[1]), bitsOfF32(want.row(0)));
     assert.is((await request(p2, 'POST', '/embed', { inputs: 'a b c d e f' })).status, 200);
   } finally {
     await s2.close();
@@ -372,6 +389,12 @@ test('prompt_name: /embed and /similarity encode with the model\'s prompt (bit-i
         assert.ok(Math.abs(sim.json[i - 1] - dot) <= 1e-6, `similarity ${i}: ${sim.json[i - 1]} vs ${dot}`);
       }
     }
+    // Token-id inputs with a prompt: decoded, then tokenized after the prompt (as TEI does).
+    const idsOf = Array.from(penc.tokenizer.encode(texts[2].toLowerCase()).ids);
+    const withIds = await request(p, 'POST', '/embed', { inputs: [idsOf], prompt_name: 'query' });
+    assert.is(withIds.status, 200);
+    const decoded = penc.tokenizer.decode(idsOf, { skipSpecialTokens: true });
+    assert.equal(bitsOf(withIds.json[0]), bitsOfF32((await penc.encode(decoded, { promptName: 'query', normalize: true })).row(0)));
     // OpenAI usage counts the default prompt's tokens too.
     const oa = await request(p, 'POST', '/v1/embeddings', { input: 'x' });
     assert.is(oa.status, 200);
@@ -562,9 +585,77 @@ test('`sbert serve` answers, then exits 0 on SIGTERM', async () => {
   }
 });
 
-test('`sbert serve` argument errors exit 2', () => {
+/** Runs `sbert serve ARGS` until it prints its address or exits; resolves { stdout, stderr, code, port, child }. */
+function serveProcess(args, timeoutMs = 20000) {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '', code: undefined, port: undefined, child };
+  child.stdout.on('data', (d) => (out.stdout += d));
+  child.stderr.on('data', (d) => (out.stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sbert serve ${args.join(' ')}: neither listening nor exited in ${timeoutMs} ms: ${out.stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      out.code = code;
+      resolve(out);
+    });
+    child.stdout.on('data', () => {
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out.stdout);
+      if (m && out.port === undefined) {
+        clearTimeout(timer);
+        out.port = Number(m[1]);
+        resolve(out);
+      }
+    });
+  });
+}
+
+test('`sbert serve` without --model serves the bundled model; start-up failures are one line and exit 1', async () => {
+  const def = await serveProcess(['--port', '0', '--device', 'cpu']);
+  try {
+    assert.ok(def.port, def.stderr);
+    assert.match(def.stdout, 'default-en on cpu');
+    const bundled = await SentenceEncoder.load({ device: 'cpu' });
+    try {
+      const r = await request(def.port, 'POST', '/embed', { inputs: SENTENCES[0] });
+      assert.equal(bitsOf(r.json[0]), bitsOfF32((await bundled.encode(SENTENCES[0], { normalize: true })).row(0)));
+    } finally {
+      bundled.dispose();
+    }
+    // The port is now taken.
+    const taken = await serveProcess(['--model', TINY, '--device', 'cpu', '--port', String(def.port)]);
+    assert.is(taken.code, 1);
+    assert.is(taken.stderr.trim().split('\n').length, 1, taken.stderr);
+    assert.match(taken.stderr, `sbert serve: cannot listen on 127.0.0.1:${def.port}: the port is already in use`);
+    assert.match(taken.stderr, '(EADDRINUSE)');
+  } finally {
+    def.child.kill('SIGTERM');
+  }
+  for (const [args, message] of [
+    [['--host', '256.1.1.1'], "sbert serve: cannot listen on 256.1.1.1:0: '256.1.1.1' is not an address or a host name that resolves"],
+    [['--model', path.join(TINY, 'nope')], 'sbert serve: cannot load the model: ERR_BAD_MODEL'],
+  ]) {
+    const r = await serveProcess(['--model', TINY, '--device', 'cpu', '--port', '0', ...args]);
+    assert.is(r.code, 1, r.stderr);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
+});
+
+test('`sbert serve` argument errors exit 2 (numbers in decimal digits only, as every sbert command)', () => {
   const { spawnSync } = require('node:child_process');
-  for (const args of [['serve'], ['serve', '--model', TINY, '--port', 'abc'], ['serve', '--model', TINY, '--max-client-batch-size', '0'], ['serve', '--bogus']]) {
+  for (const args of [
+    ['serve', '--model', TINY, '--port', 'abc'],
+    ['serve', '--model', TINY, '--port', '70000'],
+    ['serve', '--model', TINY, '--max-client-batch-size', '0'],
+    ['serve', '--model', TINY, '--max-client-batch-size', '1e3'],
+    ['serve', '--model', TINY, '--max-queue-tokens', '0x10'],
+    ['serve', '--model', TINY, '--cors-allow-origin', 'example.com'],
+    ['serve', '--model', TINY, '--device', 'tpu'],
+    ['serve', '--bogus'],
+  ]) {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 10000 });
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, 'sbert serve:');

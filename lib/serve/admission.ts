@@ -1,17 +1,25 @@
 /**
  * Admission control: the server's backpressure. The encoder's batcher (lib/batcher.ts) queues
- * every encode call it is given and merges them into token-budget batches, without limit; this
+ * every batch it is given and merges them into token-budget native calls, without limit; this
  * bounds what is handed to it. A request is admitted while fewer than `maxRequests` requests
- * are being served and its tokens fit under `maxQueuedTokens` (tokens handed to the encoder and
- * not yet answered); otherwise it is refused at once (429 with Retry-After) instead of growing
- * the queue and everyone's latency. A request larger than the whole token limit is still
- * admitted when nothing else is queued, so every request the other limits allow can be served.
+ * are being served and its first part fits under `maxQueuedTokens` (tokens handed to the
+ * encoder and not yet answered); otherwise it is refused at once (429 with Retry-After) instead
+ * of growing the queue and everyone's latency. A part larger than the whole token limit is
+ * still admitted when nothing else is queued, so every request the other limits allow can be
+ * served.
+ *
+ * A large request is not handed to the encoder whole: the server streams it in budget-sized
+ * parts, at most two at a time in the encoder (one running, one waiting), so its later parts
+ * are reserved as the earlier ones finish (`reserve(n, true)`: the request was admitted, they
+ * are not refused). The queue therefore never holds more than the limit plus two parts per
+ * streaming request, and a bulk request delays the small ones behind it by at most a part or two.
  */
 
-/** Counts requests being served and tokens queued in the encoder; see the file comment. */
+/** Counts requests being served and tokens / inputs queued in the encoder; see the file comment. */
 export class Admission {
   private activeRequests = 0;
   private tokens = 0;
+  private inputs = 0;
 
   constructor(
     readonly maxRequests: number,
@@ -28,6 +36,11 @@ export class Admission {
     return this.tokens;
   }
 
+  /** Inputs (sequences) handed to the encoder and not yet answered. */
+  get queuedInputs(): number {
+    return this.inputs;
+  }
+
   /** Takes a request slot; false when `maxRequests` are already being served. */
   enterRequest(): boolean {
     if (this.activeRequests >= this.maxRequests) return false;
@@ -40,15 +53,20 @@ export class Admission {
     this.activeRequests--;
   }
 
-  /** Reserves `n` queued tokens; false when they do not fit beside what is queued. */
-  reserveTokens(n: number): boolean {
-    if (this.tokens > 0 && this.tokens + n > this.maxQueuedTokens) return false;
-    this.tokens += n;
+  /**
+   * Reserves `tokens` queued tokens for `inputs` sequences; false when they do not fit beside
+   * what is queued, unless `admitted` (a later part of a request already admitted).
+   */
+  reserve(tokens: number, inputs: number, admitted = false): boolean {
+    if (!admitted && this.tokens > 0 && this.tokens + tokens > this.maxQueuedTokens) return false;
+    this.tokens += tokens;
+    this.inputs += inputs;
     return true;
   }
 
-  /** Releases tokens reserved with reserveTokens once their embeddings are back. */
-  releaseTokens(n: number): void {
-    this.tokens -= n;
+  /** Releases what reserve() took, once those embeddings are back (or were dropped). */
+  release(tokens: number, inputs: number): void {
+    this.tokens -= tokens;
+    this.inputs -= inputs;
   }
 }

@@ -1,46 +1,50 @@
 /**
  * `sbert serve`: loads a model and serves it over HTTP until SIGTERM/SIGINT, then drains the
  * requests in flight and exits 0 (a second signal exits at once with 130). Exit code 2 for bad
- * arguments, 1 when the model cannot be loaded or the port cannot be bound.
+ * arguments; 1, with one line saying why, when the server cannot start (the model does not
+ * load, the host does not resolve, the port is taken or not allowed).
  */
-import { parseFlags, UsageError } from '../cli-args';
+import { lookup } from 'node:dns/promises';
+import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError } from '../cli-args';
 import { SentenceEncoder, type Device, type Precision } from '../encoder';
 import { SbertError } from '../errors';
 import type { ServeOptions } from './options';
 import { createServer } from './server';
 import { resolveModelName } from '../default-model';
 
-export const SERVE_USAGE = `Usage: sbert serve --model DIR|default [options]
+export const SERVE_USAGE = `Usage: sbert serve [--model DIR|ORG/NAME|default] [options]
 
-Serves embeddings over HTTP: POST /embed and /similarity (text-embeddings-inference shapes),
-POST /v1/embeddings (OpenAI shape), GET /health, /info, /metrics (Prometheus).
+Serves embeddings over HTTP with the APIs of Hugging Face text-embeddings-inference (POST /embed,
+/embed_all, /similarity, /tokenize, /decode, and POST / for the Hugging Face Inference clients)
+and of OpenAI (POST /v1/embeddings and /embeddings, GET /v1/models); GET /health, /info, /metrics
+(Prometheus), /docs and /api-doc/openapi.json. Without --model, the bundled model.
 
 Options:
-  --model DIR|default             model folder (sentence-transformers layout); 'default' is the
-                                  model bundled in models/default-en
-  --host HOST                     address to bind (default 127.0.0.1)
+  --model DIR|ORG/NAME|default    model folder (sentence-transformers layout), a Hugging Face id
+                                  from the local cache, or 'default' (the bundled model, also
+                                  used when --model is not given)
+  --host HOST                     address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N                        port (default 8080; 0 picks a free one)
   --device auto|cpu|cuda|cuda:N   engine device (default auto)
   --precision fp16|bf16|fp32      GPU storage precision (default fp16)
-  --max-batch-tokens N            token budget of one native call, shared by concurrent requests
+  --api-key KEY                   require Authorization: Bearer KEY (also from $SBERT_API_KEY);
+                                  /health, /, /ping, /metrics and the docs stay open
+  --cors-allow-origin ORIGIN      origins browsers may call from (repeat, or comma-separate);
+                                  default any
+  --max-batch-tokens N            token budget of one native call, shared by concurrent requests;
+                                  larger requests are streamed in parts of this size
                                   (default: the encoder's, 8192 on CPU, 65536 on CUDA)
-  --max-client-batch-size N       most inputs per request, more → 413 (default 32)
-  --max-input-length N            most tokens per input, longer → 413 unless truncated
-                                  (default and maximum: the model's max_seq_length)
+  --max-client-batch-size N       most inputs per request on TEI's routes, more → 413 (default 32)
+  --max-openai-batch-size N       most inputs per request on /v1/embeddings, more → 413 (default 2048)
+  --max-input-length N            most tokens per input, longer → 413 unless truncated, which cuts
+                                  there (default and maximum: the model's max_seq_length)
   --max-concurrent-requests N     encode requests served at once, more → 429 (default 512)
   --max-queue-tokens N            tokens queued in the encoder, more → 429 (default 262144)
   --auto-truncate                 truncate over-length inputs unless a request says truncate: false
-  --payload-limit BYTES           largest request body, refused before parsing → 413 (default 2000000)
-  --model-id NAME                 model name reported by /info and /v1/embeddings (default: folder name)
+  --payload-limit BYTES           largest request body, refused before parsing → 413 (default 16000000)
+  --model-id NAME                 model name reported by /info, /v1/models and /v1/embeddings
+                                  (default: the folder's name)
 `;
-
-
-function positive(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer (got '${v}')`);
-  return n;
-}
 
 interface ServeArgs {
   model: string;
@@ -56,10 +60,13 @@ const SERVE_FLAGS = {
   model: { type: 'string', short: 'm' },
   host: { type: 'string', default: '127.0.0.1' },
   port: { type: 'string', short: 'p', default: '8080' },
-  device: { type: 'string', default: 'auto' },
-  precision: { type: 'string', default: 'fp16' },
+  device: { type: 'string' },
+  precision: { type: 'string' },
+  'api-key': { type: 'string' },
+  'cors-allow-origin': { type: 'string', multiple: true },
   'max-batch-tokens': { type: 'string' },
   'max-client-batch-size': { type: 'string' },
+  'max-openai-batch-size': { type: 'string' },
   'max-input-length': { type: 'string' },
   'max-concurrent-requests': { type: 'string' },
   'max-queue-tokens': { type: 'string' },
@@ -69,35 +76,67 @@ const SERVE_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** --port: 0 to 65535 in decimal digits. */
+function parsePort(value: string): number {
+  const n = /^[0-9]{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 0 && n <= 65535)) throw new UsageError(`--port must be an integer from 0 to 65535 in decimal digits (got '${value}')`);
+  return n;
+}
+
 function parseServeArgs(argv: string[]): ServeArgs | 'help' {
   const v = parseFlags(argv, SERVE_FLAGS);
   if (v.help) return 'help';
-  if (!v.model) throw new UsageError('--model DIR|default is required');
-  const port = Number(v.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (got '${v.port}')`);
-  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(v.device!)) throw new UsageError(`--device must be auto, cpu, cuda or cuda:N (got '${v.device}')`);
-  if (!['fp16', 'bf16', 'fp32'].includes(v.precision!)) throw new UsageError(`--precision must be fp16, bf16 or fp32 (got '${v.precision}')`);
+  const apiKey = v['api-key'] ?? process.env.SBERT_API_KEY;
+  if (apiKey !== undefined && (apiKey.length === 0 || /\s/.test(apiKey))) throw new UsageError('--api-key must be non-empty and without whitespace');
+  const origins = v['cors-allow-origin']?.flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+  for (const o of origins ?? []) {
+    if (o !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(o)) throw new UsageError(`--cors-allow-origin: '${o}' is not an origin (scheme://host[:port], or *)`);
+  }
   const options: ServeOptions = {
-    maxBatchTokens: positive(v['max-batch-tokens'], '--max-batch-tokens'),
-    maxClientBatchSize: positive(v['max-client-batch-size'], '--max-client-batch-size'),
-    maxInputLength: positive(v['max-input-length'], '--max-input-length'),
-    maxConcurrentRequests: positive(v['max-concurrent-requests'], '--max-concurrent-requests'),
-    maxQueueTokens: positive(v['max-queue-tokens'], '--max-queue-tokens'),
-    payloadLimit: positive(v['payload-limit'], '--payload-limit'),
+    maxBatchTokens: parsePositiveInt(v['max-batch-tokens'], '--max-batch-tokens'),
+    maxClientBatchSize: parsePositiveInt(v['max-client-batch-size'], '--max-client-batch-size'),
+    maxOpenAIBatchSize: parsePositiveInt(v['max-openai-batch-size'], '--max-openai-batch-size'),
+    maxInputLength: parsePositiveInt(v['max-input-length'], '--max-input-length'),
+    maxConcurrentRequests: parsePositiveInt(v['max-concurrent-requests'], '--max-concurrent-requests'),
+    maxQueueTokens: parsePositiveInt(v['max-queue-tokens'], '--max-queue-tokens'),
+    payloadLimit: parsePositiveInt(v['payload-limit'], '--payload-limit'),
     autoTruncate: v['auto-truncate'],
     modelId: v['model-id'],
+    apiKey,
+    corsAllowOrigin: origins && origins.length > 0 ? origins : undefined,
     log: (line) => void process.stderr.write(line + '\n'),
   };
-  return { model: resolveModel(v.model), host: v.host!, port, device: v.device as Device, precision: v.precision as Precision, options };
+  return {
+    model: resolveModel(v.model ?? 'default'),
+    host: v.host!,
+    port: parsePort(v.port!),
+    device: parseDevice(v.device),
+    precision: parsePrecision(v.precision) ?? 'fp16',
+    options,
+  };
 }
 
-/** `default` → the bundled model folder; anything else is a folder path. */
+/** `default` → the bundled model folder; anything else is a folder path or a Hub id. */
 function resolveModel(model: string): string {
   try {
     return resolveModelName(model);
   } catch (err) {
-    throw new UsageError(`--model default: ${(err as Error).message}`);
+    throw new UsageError(`--model ${model}: ${(err as Error).message}`);
   }
+}
+
+/** A start-up failure: printed as one line, exit code 1. */
+class StartError extends Error {}
+
+/** Why listening on host:port failed, in one line. */
+function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): StartError {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the port is already in use (another server is listening there; pick another with --port, or --port 0 for a free one)',
+    EACCES: 'permission denied (ports below 1024 need privileges; pick a port from 1024 up)',
+    EADDRNOTAVAIL: 'the address is not one of this machine\'s (use 127.0.0.1, 0.0.0.0 or an address of this host)',
+  };
+  return new StartError(`cannot listen on ${where}: ${why[err.code ?? ''] ?? err.message} (${err.code ?? 'error'})`);
 }
 
 /** Runs `sbert serve` with `argv` (the arguments after "serve"); resolves to the exit code once the server has stopped. */
@@ -116,6 +155,29 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
+  try {
+    return await serve(args);
+  } catch (err) {
+    if (err instanceof StartError) {
+      process.stderr.write(`sbert serve: ${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof SbertError) {
+      process.stderr.write(`sbert serve: cannot load the model: ${err.code}: ${err.message.split('\n')[0]}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function serve(args: ServeArgs): Promise<number> {
+  // A host that does not resolve fails before the model is loaded.
+  try {
+    await lookup(args.host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StartError(`cannot listen on ${args.host}:${args.port}: '${args.host}' is not an address or a host name that resolves (${code ?? 'error'})`);
+  }
   const encoder = await SentenceEncoder.load(args.model, {
     device: args.device,
     precision: args.precision,
@@ -126,10 +188,15 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     try {
       server = createServer(encoder, args.options);
     } catch (err) {
-      if (err instanceof RangeError || err instanceof TypeError) throw new SbertError('ERR_BAD_DATA', err.message);
+      if (err instanceof RangeError || err instanceof TypeError) throw new StartError(err.message);
       throw err;
     }
-    const address = await server.listen(args.port, args.host);
+    let address;
+    try {
+      address = await server.listen(args.port, args.host);
+    } catch (err) {
+      throw listenFailure(err as NodeJS.ErrnoException, args.host, args.port);
+    }
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     process.stdout.write(`sbert serve: ${server.options.modelId} on ${encoder.device}, listening on http://${host}:${address.port}\n`);
     await new Promise<void>((resolve) => {

@@ -5,34 +5,47 @@
 
 /** Options of createServer (the `sbert serve` flags of the same names). */
 export interface ServeOptions {
-  /** Token budget per native call, shared by the requests batched into it. Default: the encoder's. */
+  /** Token budget per native call, shared by the requests batched into it; larger requests are streamed in parts of this size. Default: the encoder's. */
   maxBatchTokens?: number;
-  /** Most inputs in one request; more → 413. Default 32 (TEI). */
+  /** Most inputs in one request to TEI's routes (/embed, /embed_all, /similarity, /tokenize, /decode, POST /); more → 413. Default 32 (TEI). */
   maxClientBatchSize?: number;
+  /** Most inputs in one request to OpenAI's /v1/embeddings (and /embeddings); more → 413. Default 2048 (OpenAI's limit). */
+  maxOpenAIBatchSize?: number;
   /**
-   * Most tokens an input may have (special tokens included); longer → 413 unless truncation is
-   * asked for. Default and maximum: the model's max_seq_length, which is where truncation cuts.
+   * Most tokens an input may have (special tokens and prompt included); longer → 413 unless
+   * truncation is asked for, which cuts there. Default and maximum: the model's max_seq_length.
    */
   maxInputLength?: number;
   /** Most encode requests served at once; more → 429. Default 512 (TEI). */
   maxConcurrentRequests?: number;
-  /** Most tokens queued in the encoder (admitted, not yet answered); more → 429. Default 262144. */
+  /** Most tokens queued in the encoder (handed to it, not yet answered); more → 429. Default 262144. */
   maxQueueTokens?: number;
   /** Truncate over-length inputs when the request does not say `truncate`. Default false (TEI). */
   autoTruncate?: boolean;
-  /** Largest request body in bytes, refused before it is read or parsed → 413. Default 2,000,000 (TEI). */
+  /** Largest request body in bytes, refused before it is read or parsed → 413. Default 16,000,000 (room for 2,048 inputs of 512 tokens). */
   payloadLimit?: number;
   /** Seconds a 429 asks the client to wait (Retry-After). Default 1. */
   retryAfterSeconds?: number;
   /** On close(), how long in-flight requests may take before connections are cut. Default 30,000 ms. */
   drainTimeoutMs?: number;
-  /** The model name /info and /v1/embeddings report. Default: the model folder's name. */
+  /** The model name /info, /v1/models and /v1/embeddings report. Default: the model folder's name. */
   modelId?: string;
+  /**
+   * Requests must carry `Authorization: Bearer <apiKey>` (TEI's --api-key); without it → 401.
+   * /health, GET /, /ping, /metrics, /docs and /api-doc/openapi.json stay open, as in TEI.
+   */
+  apiKey?: string;
+  /**
+   * Origins a browser may call from (CORS): '*' (default, as TEI) or a list of exact origins
+   * (`https://app.example.com`).
+   */
+  corsAllowOrigin?: '*' | string[];
   /** Where unexpected errors (500) are reported; default nowhere (the client gets the message). */
   log?: (line: string) => void;
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'maxBatchTokens' | 'log'>> & Pick<ServeOptions, 'maxBatchTokens' | 'log'>;
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'maxBatchTokens' | 'log' | 'apiKey'>> &
+  Pick<ServeOptions, 'log' | 'apiKey'> & { maxBatchTokens: number };
 
 function positiveInteger(options: ServeOptions, key: keyof ServeOptions, fallback: number): number {
   const v = options[key] ?? fallback;
@@ -40,8 +53,21 @@ function positiveInteger(options: ServeOptions, key: keyof ServeOptions, fallbac
   return v;
 }
 
+/** Checks a CORS origin list: '*' or exact origins (scheme://host[:port], no path). */
+function corsOrigins(v: unknown): '*' | string[] {
+  if (v === undefined || v === '*') return '*';
+  if (!Array.isArray(v) || v.length === 0) throw new TypeError("options.corsAllowOrigin must be '*' or a non-empty array of origins");
+  if (v.includes('*')) return '*';
+  for (const o of v) {
+    if (typeof o !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(o)) {
+      throw new TypeError(`options.corsAllowOrigin: ${JSON.stringify(o)} is not an origin (scheme://host[:port], e.g. https://app.example.com)`);
+    }
+  }
+  return v.slice();
+}
+
 /** Fills in defaults and checks every option; throws TypeError/RangeError naming the option. */
-export function resolveServeOptions(options: ServeOptions, model: { maxSeqLength: number; dir: string }): ResolvedServeOptions {
+export function resolveServeOptions(options: ServeOptions, model: { maxSeqLength: number; dir: string; batchTokens: number }): ResolvedServeOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const maxInputLength = positiveInteger(options, 'maxInputLength', model.maxSeqLength);
   if (maxInputLength > model.maxSeqLength) {
@@ -49,19 +75,25 @@ export function resolveServeOptions(options: ServeOptions, model: { maxSeqLength
   }
   if (options.autoTruncate !== undefined && typeof options.autoTruncate !== 'boolean') throw new TypeError('options.autoTruncate must be a boolean');
   if (options.log !== undefined && typeof options.log !== 'function') throw new TypeError('options.log must be a function');
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey.length === 0 || /[\s]/.test(options.apiKey))) {
+    throw new TypeError('options.apiKey must be a non-empty string without whitespace');
+  }
   const modelId = options.modelId ?? model.dir.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
   if (typeof modelId !== 'string' || modelId.length === 0) throw new TypeError('options.modelId must be a non-empty string');
   return {
-    maxBatchTokens: options.maxBatchTokens === undefined ? undefined : positiveInteger(options, 'maxBatchTokens', 0),
+    maxBatchTokens: positiveInteger(options, 'maxBatchTokens', model.batchTokens),
     maxClientBatchSize: positiveInteger(options, 'maxClientBatchSize', 32),
+    maxOpenAIBatchSize: positiveInteger(options, 'maxOpenAIBatchSize', 2048),
     maxInputLength,
     maxConcurrentRequests: positiveInteger(options, 'maxConcurrentRequests', 512),
     maxQueueTokens: positiveInteger(options, 'maxQueueTokens', 262144),
     autoTruncate: options.autoTruncate ?? false,
-    payloadLimit: positiveInteger(options, 'payloadLimit', 2_000_000),
+    payloadLimit: positiveInteger(options, 'payloadLimit', 16_000_000),
     retryAfterSeconds: positiveInteger(options, 'retryAfterSeconds', 1),
     drainTimeoutMs: positiveInteger(options, 'drainTimeoutMs', 30_000),
     modelId,
+    apiKey: options.apiKey,
+    corsAllowOrigin: corsOrigins(options.corsAllowOrigin),
     log: options.log,
   };
 }

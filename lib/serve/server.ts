@@ -1,50 +1,164 @@
 /**
- * The embedding server: TEI's `/embed`, `/similarity`, `/health`, `/info`, `/metrics` and
- * OpenAI's `/v1/embeddings`, on node:http. node:http rather than a framework: the server has
- * six fixed routes and JSON bodies, and what matters here — a byte limit enforced before
- * parsing, exact control of the error shapes and status codes, draining on shutdown — is direct
- * in node:http, where a framework would add a dependency and a layer to work around.
+ * The embedding server: text-embeddings-inference's HTTP API and OpenAI's embeddings and
+ * models API (routes.ts), on node:http. node:http rather than a framework: the routes are fixed
+ * with JSON bodies, and what matters here — a byte limit enforced before parsing, exact control
+ * of the error shapes and status codes, dropping a departed client's work, draining on
+ * shutdown — is direct in node:http, where a framework would add a dependency and a layer to
+ * work around.
  *
- * Dynamic batching is the encoder's own: every request's inputs go to `encoder.encode`, whose
- * batcher (lib/batcher.ts) merges the calls waiting while the engine is busy into shared
- * token-budget native calls. This file adds what a server needs on top: validation and limits
- * (nothing invalid reaches the encoder, so a bad request never fails or delays a good one),
- * admission control (admission.ts), exact serialization (vectors.ts), metrics (metrics.ts) and
- * graceful shutdown (close()).
+ * This file is the request pipeline every route goes through: CORS (cors.ts), the API key,
+ * admission control (admission.ts), metrics (metrics.ts), TEI's timing headers, the error
+ * shapes, and graceful shutdown (close()). Encoding goes through one path, `encode()`: the
+ * request's inputs are tokenized once (inputs.ts) and handed to `encoder.encodeTokenIds` in
+ * budget-sized parts, at most two at a time, each reserving its tokens in the admission
+ * queue; the encoder's batcher merges parts of concurrent requests into shared native calls.
+ * A client that disconnects aborts its request: parts not yet run never reach the engine.
  */
+import { timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import type { Embeddings } from '../embeddings';
 import type { SentenceEncoder } from '../encoder';
 import { SbertError } from '../errors';
-import { cosSim } from '../similarity';
 import { Admission } from './admission';
 import { ClientGone, readJson } from './body';
-import { badRequest, HttpError, tooLarge } from './errors';
-import { serverMetrics, type ServerMetrics } from './metrics';
+import { CorsPolicy } from './cors';
+import { badRequest, HttpError, type ServeErrorType } from './errors';
+import { prepareInputs, type PreparedInputs } from './inputs';
+import { serverMetrics, type CounterSeries, type HistogramSeries, type ServerMetrics } from './metrics';
 import { resolveServeOptions, type ResolvedServeOptions, type ServeOptions } from './options';
-import { parseEmbedRequest, parseOpenAIRequest, parseSimilarityRequest } from './validate';
-import { floatArrayBase64, floatArrayJson, rowsJson, shortenRows } from './vectors';
+import { embeddingRoutes } from './routes';
+import type { InputItem, TruncationDirection } from './validate';
 
 /** The part of SentenceEncoder the server uses (its public API only). */
-export type ServeEncoder = Pick<SentenceEncoder, 'encode' | 'tokenizer' | 'maxSeqLength' | 'dimension' | 'device' | 'model'>;
+export type ServeEncoder = Pick<
+  SentenceEncoder,
+  'encodeTokenIds' | 'tokenizer' | 'maxSeqLength' | 'dimension' | 'hiddenSize' | 'device' | 'model' | 'batchTokens' | 'precision' | 'promptLength'
+>;
 
-interface Reply {
+/** A route's answer. */
+export interface Reply {
   status: number;
   body: string | Buffer;
+  /** Default application/json. */
   contentType?: string;
 }
 
-interface Route {
+/** What a route handler is given about its request. */
+export interface RequestContext {
+  readonly req: http.IncomingMessage;
+  /** The path without the query string. */
+  readonly path: string;
+  /** Fires when the client leaves before its answer, or the request fails: queued work is dropped. */
+  readonly signal: AbortSignal;
+  /** The body parsed as JSON (read once, within the payload limit): 400 / 413 otherwise. */
+  json(): Promise<unknown>;
+  /**
+   * TEI's `te_request_*` method label: whether the request carried one input or a batch. Set by
+   * the route once the body is JSON; a request without it is not counted there (as TEI counts
+   * only requests that deserialized).
+   */
+  method: 'single' | 'batch' | undefined;
+  /** Timing and counts for TEI's response headers (set by encode()). */
+  readonly timing: RequestTiming;
+  /** Aborts the request's work still queued (as when its client leaves). */
+  abort(): void;
+  /** Whether the client closed the connection before its answer. */
+  readonly clientGone: boolean;
+}
+
+/** What TEI reports per request in its x-* headers. */
+export interface RequestTiming {
+  /** performance.now() when the request arrived. */
+  arrived: number;
+  /** Set once the request encoded something: the x-* headers are sent then. */
+  encoded: boolean;
+  tokenizationMs: number;
+  queueMs: number;
+  inferenceMs: number;
+  tokens: number;
+  chars: number;
+}
+
+/** One route: its method, whether it encodes, whether it needs the API key, and its handler. */
+export interface RouteSpec {
   method: 'GET' | 'POST';
-  /** Encode routes take a request slot (max concurrent requests) and are refused while closing. */
-  encodes: boolean;
-  handle: (req: http.IncomingMessage, gone: () => boolean) => Promise<Reply> | Reply;
+  /**
+   * Inference routes take a request slot (429 past max concurrent requests), count in TEI's
+   * te_request_* series, and are refused (503) once close() was called.
+   */
+  encodes?: boolean;
+  /** Answered without the API key (TEI's public routes: health, metrics, docs). */
+  public?: boolean;
+  /** Errors in OpenAI's shape (the OpenAI routes). */
+  openai?: boolean;
+  handle(ctx: RequestContext): Promise<Reply> | Reply;
+}
+
+/** What to encode and how, for {@link EmbeddingServer.encode}. */
+export interface EncodeRequest {
+  inputs: readonly InputItem[];
+  /** The model's prompt by name (undefined: the model's default prompt, if any). */
+  promptName: string | undefined;
+  /** undefined: the server's --auto-truncate. */
+  truncate: boolean | undefined;
+  direction: TruncationDirection;
+  /** How errors name input i (e.g. `inputs[3]`). */
+  field: (i: number) => string;
+  normalize: boolean;
+  truncateDim?: number;
+  tokens?: boolean;
+}
+
+/** One request's state: what a route handler sees (RequestContext) plus the client leaving. */
+class ServerRequest implements RequestContext {
+  method: 'single' | 'batch' | undefined = undefined;
+  readonly timing: RequestTiming;
+  /** Made when a route first asks for the signal (most answers never need one). */
+  private controller: AbortController | undefined;
+  private body: Promise<unknown> | undefined;
+  private gone = false;
+
+  constructor(
+    readonly req: http.IncomingMessage,
+    readonly path: string,
+    arrived: number,
+    private readonly payloadLimit: number,
+  ) {
+    this.timing = { arrived, encoded: false, tokenizationMs: 0, queueMs: 0, inferenceMs: 0, tokens: 0, chars: 0 };
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.gone) this.controller.abort();
+    return this.controller.signal;
+  }
+
+  json(): Promise<unknown> {
+    return (this.body ??= readJson(this.req, this.payloadLimit));
+  }
+
+  abort(): void {
+    (this.controller ??= new AbortController()).abort();
+  }
+
+  get clientGone(): boolean {
+    return this.gone;
+  }
+
+  /** The client closed the connection before its answer: its queued work is dropped. */
+  leave(): void {
+    this.gone = true;
+    this.controller?.abort();
+  }
 }
 
 /** Status recorded for a request whose client left before the answer (nginx's convention). */
 const CLIENT_CLOSED = 499;
+/** Parts of one request in the encoder at once: one running, one waiting (see admission.ts). */
+const PARTS_IN_FLIGHT = 2;
 
 function packageVersion(): string {
   try {
@@ -54,14 +168,29 @@ function packageVersion(): string {
   }
 }
 
+/** OpenAI's error `type` for a status. */
+function openaiErrorType(status: number): string {
+  return status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+}
+
 /**
- * The error body: TEI's `{ error, error_type }`; under /v1/ `error` is OpenAI's error object
- * (`{ message, type, param, code }`, what OpenAI's SDKs read) and `error_type` stays beside it.
+ * The error body: TEI's `{ error, error_type }`; on the OpenAI routes `error` is OpenAI's error
+ * object (`{ message, type, param, code }`, what OpenAI's SDKs read) and `error_type` stays beside it.
  */
 function errorBody(err: HttpError, openai: boolean): string {
   if (!openai) return JSON.stringify({ error: err.message, error_type: err.errorType });
-  const type = err.status === 429 ? 'rate_limit_error' : err.status >= 500 ? 'server_error' : 'invalid_request_error';
-  return JSON.stringify({ error: { message: err.message, type, param: null, code: null }, error_type: err.errorType });
+  const error = { message: err.message, type: openaiErrorType(err.status), param: err.openai.param ?? null, code: err.openai.code ?? null };
+  return JSON.stringify({ error, error_type: err.errorType });
+}
+
+/** TEI's te_request_failure cause for an error status. */
+function failureCause(status: number, message: string): string {
+  if (status === 429) return 'overloaded';
+  if (status === 424) return 'model_type';
+  if (status === CLIENT_CLOSED) return 'dropped';
+  if (status >= 500) return 'inference';
+  if (status === 413 && message.startsWith('batch size')) return 'batch_size';
+  return 'validation';
 }
 
 /** An HTTP embedding server over one encoder; create it with {@link createServer}. */
@@ -72,40 +201,83 @@ export class EmbeddingServer {
   readonly options: Readonly<ResolvedServeOptions>;
   /** Prometheus series (rendered by GET /metrics). */
   readonly metrics: ServerMetrics;
+  /** The package version (/info, the OpenAPI document). */
+  readonly version = packageVersion();
 
   private readonly admission: Admission;
-  private readonly routes: Map<string, Route>;
-  private readonly version = packageVersion();
+  private readonly cors: CorsPolicy;
+  private readonly apiKey: Buffer | undefined;
+  /** Routes by path, then method. */
+  private readonly routes = new Map<string, Map<string, RouteSpec>>();
+  /** Routes matched by a path prefix (`/v1/models/{id}`), checked in order when no exact path matches. */
+  private readonly prefixRoutes: Array<{ prefix: string; route: RouteSpec }> = [];
+  private readonly requestSeries = new Map<string, CounterSeries>();
+  private readonly durationSeries = new Map<string, HistogramSeries>();
+  private readonly teSeries: {
+    count: Record<'single' | 'batch', CounterSeries>;
+    success: Record<'single' | 'batch', CounterSeries>;
+    failure: Map<string, CounterSeries>;
+    duration: HistogramSeries;
+    tokenization: HistogramSeries;
+    queue: HistogramSeries;
+    inference: HistogramSeries;
+    inputLength: HistogramSeries;
+  };
+  private readonly computeType: string;
   private handling = 0;
   private closing: Promise<void> | undefined;
   private onIdle: (() => void) | undefined;
 
   constructor(
-    private readonly encoder: ServeEncoder,
+    readonly encoder: ServeEncoder,
     options: ServeOptions = {},
   ) {
-    if (!encoder || typeof encoder.encode !== 'function' || !encoder.tokenizer) {
+    if (!encoder || typeof encoder.encodeTokenIds !== 'function' || !encoder.tokenizer) {
       throw new TypeError('encoder must be a SentenceEncoder (from SentenceEncoder.load)');
     }
-    this.options = resolveServeOptions(options, { maxSeqLength: encoder.maxSeqLength, dir: encoder.model.dir });
+    this.options = resolveServeOptions(options, { maxSeqLength: encoder.maxSeqLength, dir: encoder.model.dir, batchTokens: encoder.batchTokens });
     this.admission = new Admission(this.options.maxConcurrentRequests, this.options.maxQueueTokens);
+    this.cors = new CorsPolicy(this.options.corsAllowOrigin);
+    this.apiKey = this.options.apiKey === undefined ? undefined : Buffer.from(`Bearer ${this.options.apiKey}`);
+    this.computeType = encoder.device.startsWith('cuda') ? 'gpu' : 'cpu';
     this.metrics = serverMetrics({
       inFlight: () => this.handling,
       queuedRequests: () => this.admission.requests,
       queuedTokens: () => this.admission.queuedTokens,
+      queuedInputs: () => this.admission.queuedInputs,
+      maxInputLength: this.options.maxInputLength,
     });
-    this.routes = new Map<string, Route>([
-      ['/embed', { method: 'POST', encodes: true, handle: (req, gone) => this.embed(req, gone) }],
-      ['/v1/embeddings', { method: 'POST', encodes: true, handle: (req, gone) => this.openaiEmbeddings(req, gone) }],
-      ['/similarity', { method: 'POST', encodes: true, handle: (req) => this.similarity(req) }],
-      ['/health', { method: 'GET', encodes: false, handle: () => ({ status: 200, body: '{"status":"ok"}' }) }],
-      ['/info', { method: 'GET', encodes: false, handle: () => ({ status: 200, body: JSON.stringify(this.info()) }) }],
-      [
-        '/metrics',
-        { method: 'GET', encodes: false, handle: () => ({ status: 200, body: this.metrics.registry.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }) },
-      ],
-    ]);
+    const te = this.metrics.te;
+    this.teSeries = {
+      count: { single: te.requestCount.series({ method: 'single' }), batch: te.requestCount.series({ method: 'batch' }) },
+      success: { single: te.requestSuccess.series({ method: 'single' }), batch: te.requestSuccess.series({ method: 'batch' }) },
+      failure: new Map(),
+      duration: te.requestDuration.series(),
+      tokenization: te.tokenizationDuration.series(),
+      queue: te.queueDuration.series(),
+      inference: te.inferenceDuration.series(),
+      inputLength: te.inputLength.series(),
+    };
+    for (const [p, route] of embeddingRoutes(this)) this.setRoute(p, route);
     this.httpServer = http.createServer((req, res) => void this.dispatch(req, res));
+  }
+
+  /**
+   * Adds or replaces the route `method path` (`path` ending in `/*` matches every path under
+   * it). The cross-encoder's /rerank and /predict are registered here; until then they answer
+   * 424 as TEI does for an embedding model.
+   */
+  setRoute(routePath: string, route: RouteSpec): void {
+    if (routePath.endsWith('/*')) {
+      const prefix = routePath.slice(0, -1);
+      const i = this.prefixRoutes.findIndex((r) => r.prefix === prefix && r.route.method === route.method);
+      if (i >= 0) this.prefixRoutes[i] = { prefix, route };
+      else this.prefixRoutes.push({ prefix, route });
+      return;
+    }
+    let byMethod = this.routes.get(routePath);
+    if (!byMethod) this.routes.set(routePath, (byMethod = new Map()));
+    byMethod.set(route.method, route);
   }
 
   /** Starts listening (default 127.0.0.1:8080; port 0 picks a free port); resolves to the address. */
@@ -159,93 +331,115 @@ export class EmbeddingServer {
     return this.closing;
   }
 
-  /** GET /info: TEI's fields, plus the dimension, device and the limits specific to this server. */
-  info(): Record<string, unknown> {
-    const pooling = this.encoder.model.modules.find((m) => m.type === 'pooling');
+  /** Reserves admission and queue, encodes `r.inputs` in parts, and returns the rows; see the file comment. */
+  async encode(ctx: RequestContext, r: EncodeRequest & { tokens: true }): Promise<Embeddings[]>;
+  async encode(ctx: RequestContext, r: EncodeRequest): Promise<Float32Array>;
+  async encode(ctx: RequestContext, r: EncodeRequest): Promise<Float32Array | Embeddings[]> {
     const o = this.options;
-    return {
-      model_id: o.modelId,
-      model_sha: null,
-      model_type: { embedding: { pooling: pooling && 'modes' in pooling ? pooling.modes.join('+') : null } },
-      dimension: this.encoder.dimension,
-      device: this.encoder.device,
-      max_concurrent_requests: o.maxConcurrentRequests,
-      max_input_length: o.maxInputLength,
-      max_seq_length: this.encoder.maxSeqLength,
-      max_batch_tokens: o.maxBatchTokens ?? null,
-      max_batch_requests: null,
-      max_client_batch_size: o.maxClientBatchSize,
-      max_queue_tokens: o.maxQueueTokens,
-      auto_truncate: o.autoTruncate,
-      payload_limit: o.payloadLimit,
-      version: this.version,
-    };
-  }
-
-  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
-    this.handling++;
-    const pathname = (req.url ?? '/').split('?', 1)[0];
-    const route = this.routes.get(pathname);
-    const routeLabel = route ? pathname : 'unknown';
-    let gone = false;
-    res.once('close', () => {
-      if (!res.writableFinished) gone = true;
-    });
-    let slot = false;
-    let status: number;
+    const t0 = performance.now();
+    const prompt = this.promptFor(r.promptName);
+    const p = prepareInputs(this.encoder, r.inputs, { prompt, truncate: r.truncate ?? o.autoTruncate, direction: r.direction, maxInputLength: o.maxInputLength, field: r.field });
+    const timing = ctx.timing;
+    const t1 = performance.now();
+    timing.tokenizationMs += t1 - t0;
+    timing.tokens += p.tokens;
+    timing.chars += p.chars;
+    let ranTokens = 0;
+    let rows: Array<Embeddings | Embeddings[]>;
     try {
-      if (!route) throw new HttpError(404, 'NotFound', `no such route: ${req.method} ${pathname}`);
-      if (req.method !== route.method) {
-        throw new HttpError(405, 'Validation', `${pathname} takes ${route.method}, not ${req.method}`, { Allow: route.method });
-      }
-      if (route.encodes) {
-        if (this.closing) throw new HttpError(503, 'Unhealthy', 'the server is shutting down');
-        slot = this.admission.enterRequest();
-        if (!slot) throw this.overloaded('max_concurrent_requests', `Model is overloaded: ${this.options.maxConcurrentRequests} requests are being served already`);
-      }
-      const reply = await route.handle(req, () => gone);
-      status = this.send(res, reply.status, reply.body, reply.contentType);
+      rows = await this.encodeParts(ctx, p, r, (info) => {
+        timing.inferenceMs += info.runMs;
+        ranTokens += info.tokens;
+      });
     } catch (err) {
-      status = this.sendError(res, err, pathname.startsWith('/v1/'));
-    } finally {
-      if (slot) this.admission.leaveRequest();
+      if (ctx.clientGone) this.metrics.dropped.inc({}, p.tokens - ranTokens);
+      throw err;
     }
-    if (gone) status = CLIENT_CLOSED;
-    this.metrics.requests.inc({ route: routeLabel, status: String(status) });
-    this.metrics.requestDuration.observe(Number(process.hrtime.bigint() - started) / 1e9, { route: routeLabel });
-    this.handling--;
-    if (this.handling === 0) this.onIdle?.();
-  }
-
-  private overloaded(limit: string, message: string): HttpError {
-    this.metrics.rejected.inc({ limit });
-    return new HttpError(429, 'Overloaded', message, { 'Retry-After': String(this.options.retryAfterSeconds) });
-  }
-
-  /** Writes a reply unless the client is gone; returns the status for the metrics. */
-  private send(res: http.ServerResponse, status: number, body: string | Buffer, contentType = 'application/json', extra: Record<string, string> = {}): number {
-    if (res.headersSent || res.destroyed) return status;
-    const headers: Record<string, string | number> = { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...extra };
-    if (this.closing) headers.Connection = 'close';
-    res.writeHead(status, headers);
-    res.end(body);
-    return status;
-  }
-
-  private sendError(res: http.ServerResponse, err: unknown, openai: boolean): number {
-    if (err instanceof ClientGone) return CLIENT_CLOSED;
-    let httpError: HttpError;
-    if (err instanceof HttpError) {
-      httpError = err;
-    } else if (err instanceof SbertError && err.code === 'ERR_DISPOSED') {
-      httpError = new HttpError(503, 'Unhealthy', 'the encoder has been disposed');
-    } else {
-      const message = err instanceof Error ? err.message : String(err);
-      this.options.log?.(`sbert serve: 500: ${err instanceof Error ? err.stack : message}`);
-      httpError = new HttpError(500, 'Backend', message);
+    const encodeMs = performance.now() - t1;
+    timing.queueMs += Math.max(0, encodeMs - timing.inferenceMs);
+    timing.encoded = true;
+    const m = this.metrics;
+    m.encodeDuration.observe(encodeMs / 1000);
+    m.requestTokens.observe(p.tokens);
+    m.requestSentences.observe(p.count);
+    m.tokens.inc({}, p.tokens);
+    m.sentences.inc({}, p.count);
+    m.tokensWindow.add(p.tokens);
+    const lengths = this.teSeries.inputLength;
+    for (let i = 0; i < p.count; i++) lengths.observe(p.cuSeqlens[i + 1] - p.cuSeqlens[i]);
+    if (r.tokens) return (rows as Embeddings[][]).flat();
+    if (rows.length === 1) return (rows[0] as Embeddings).data;
+    const dim = (rows[0] as Embeddings).dim;
+    const out = new Float32Array(p.count * dim);
+    let at = 0;
+    for (const e of rows as Embeddings[]) {
+      out.set(e.data, at);
+      at += e.data.length;
     }
-    return this.send(res, httpError.status, errorBody(httpError, openai), 'application/json', httpError.headers);
+    return out;
+  }
+
+  /** The parts of `p` (sequence ranges within the token budget), streamed through admission; rows per part. */
+  private async encodeParts(ctx: RequestContext, p: PreparedInputs, r: EncodeRequest, onBatch: (info: { runMs: number; tokens: number }) => void) {
+    const budget = this.options.maxBatchTokens;
+    const cu = p.cuSeqlens;
+    const bounds = [0];
+    for (let s = 0; s < p.count; ) {
+      let e = s + 1;
+      while (e < p.count && cu[e + 1] - cu[s] <= budget) e++;
+      bounds.push(e);
+      s = e;
+    }
+    const parts = bounds.length - 1;
+    if (parts === 0) return [];
+    const first = cu[bounds[1]];
+    if (!this.admission.reserve(first, bounds[1])) {
+      throw this.overloaded('max_queue_tokens', `Model is overloaded: ${this.admission.queuedTokens} tokens are queued (limit ${this.options.maxQueueTokens})`);
+    }
+    const options = {
+      normalize: r.normalize,
+      truncateDim: r.truncateDim,
+      outputValue: r.tokens ? ('token_embeddings' as const) : ('sentence_embedding' as const),
+      promptTokens: p.promptTokens,
+      batchTokens: budget,
+      signal: ctx.signal,
+      onBatch,
+    };
+    if (parts === 1) {
+      // The common case: one part, no streaming.
+      try {
+        return [await this.encoder.encodeTokenIds(p, options)];
+      } finally {
+        this.admission.release(first, p.count);
+      }
+    }
+    const submit = (i: number): Promise<Embeddings | Embeddings[]> => {
+      const s = bounds[i];
+      const e = bounds[i + 1];
+      const tokens = cu[e] - cu[s];
+      if (i > 0) this.admission.reserve(tokens, e - s, true);
+      const t0 = cu[s];
+      const batch = parts === 1 ? p : { ids: p.ids.subarray(t0, cu[e]), cuSeqlens: cu.slice(s, e + 1).map((c) => c - t0) };
+      const promise = this.encoder.encodeTokenIds(batch, options);
+      const release = () => this.admission.release(tokens, e - s);
+      promise.then(release, release);
+      return promise;
+    };
+    const pending: Array<Promise<Embeddings | Embeddings[]>> = [];
+    for (let i = 0; i < Math.min(PARTS_IN_FLIGHT, parts); i++) pending.push(submit(i));
+    const rows: Array<Embeddings | Embeddings[]> = [];
+    try {
+      for (let i = 0; i < parts; i++) {
+        rows.push(await pending[i]);
+        if (i + PARTS_IN_FLIGHT < parts) pending.push(submit(i + PARTS_IN_FLIGHT));
+      }
+    } catch (err) {
+      // Drop the parts still queued (the signal is the request's own; see dispatch).
+      ctx.abort();
+      for (const q of pending) q.catch(() => undefined);
+      throw err;
+    }
+    return rows;
   }
 
   /**
@@ -253,7 +447,7 @@ export class EmbeddingServer {
    * (config_sentence_transformers.json), the model's `default_prompt_name` when the request
    * names none (as `encode` does), '' for no prompt. An unknown name → 400 listing the prompts.
    */
-  private promptFor(promptName: string | undefined): string {
+  promptFor(promptName: string | undefined): string {
     const { prompts = {}, defaultPromptName } = this.encoder.model;
     const name = promptName ?? defaultPromptName;
     if (name === undefined) return '';
@@ -268,111 +462,183 @@ export class EmbeddingServer {
     return prompts[name];
   }
 
-  /**
-   * Validates `texts` against the limits, encodes them with `promptName`'s prompt (sharing
-   * native batches with concurrent requests) and returns the rows and the token count (prompt
-   * tokens included). `field` names the inputs in errors.
-   */
-  private async encodeTexts(
-    texts: string[],
-    truncate: boolean | undefined,
-    normalize: boolean,
-    field: (i: number) => string,
-    promptName?: string,
-  ): Promise<{ data: Float32Array; tokens: number }> {
-    const o = this.options;
-    if (texts.length > o.maxClientBatchSize) {
-      throw tooLarge(`batch size ${texts.length} > maximum allowed batch size ${o.maxClientBatchSize}`);
+  /** A 429 (counted by limit), with Retry-After. */
+  overloaded(limit: string, message: string): HttpError {
+    this.metrics.rejected.inc({ limit });
+    return new HttpError(429, 'Overloaded', message, { 'Retry-After': String(this.options.retryAfterSeconds) });
+  }
+
+  /** The route for a method and path: the route, or the methods the path takes (405), or nothing (404). */
+  private findRoute(method: string, pathname: string): RouteSpec | string[] | undefined {
+    const byMethod = this.routes.get(pathname);
+    if (byMethod) return byMethod.get(method) ?? [...byMethod.keys()];
+    const allowed: string[] = [];
+    for (const r of this.prefixRoutes) {
+      if (!pathname.startsWith(r.prefix) || pathname.length === r.prefix.length) continue;
+      if (r.route.method === method) return r.route;
+      allowed.push(r.route.method);
     }
-    const prompt = this.promptFor(promptName);
-    const tokens = this.countTokens(texts, prompt, truncate ?? o.autoTruncate, field);
-    if (!this.admission.reserveTokens(tokens)) {
-      throw this.overloaded('max_queue_tokens', `Model is overloaded: ${this.admission.queuedTokens} tokens are queued (limit ${o.maxQueueTokens})`);
-    }
-    const started = process.hrtime.bigint();
+    return allowed.length ? allowed : undefined;
+  }
+
+  /** Whether the request carries the API key (constant-time comparison). */
+  private authorized(req: http.IncomingMessage): boolean {
+    const key = this.apiKey!;
+    const given = req.headers.authorization;
+    if (typeof given !== 'string') return false;
+    const bytes = Buffer.from(given);
+    return bytes.length === key.length && timingSafeEqual(bytes, key);
+  }
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const arrived = performance.now();
+    this.handling++;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    const cors = this.cors.headers(req);
+    const found = this.findRoute(method, pathname);
+    const route = Array.isArray(found) ? undefined : found;
+    const routeLabel = found === undefined ? 'unknown' : this.routeLabel(pathname);
+    const openai = route ? route.openai === true : pathname.startsWith('/v1/');
+    const ctx = new ServerRequest(req, pathname, arrived, this.options.payloadLimit);
+    res.once('close', () => {
+      if (!res.writableFinished) ctx.leave();
+    });
+    let slot = false;
+    let status: number;
+    let failure = '';
     try {
-      // The resolved prompt text (possibly ''), so what runs is exactly what was counted.
-      const emb = await this.encoder.encode(texts, { normalize, prompt, ...(o.maxBatchTokens ? { batchTokens: o.maxBatchTokens } : {}) });
-      const m = this.metrics;
-      m.encodeDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      m.requestTokens.observe(tokens);
-      m.requestSentences.observe(texts.length);
-      m.tokens.inc({}, tokens);
-      m.sentences.inc({}, texts.length);
-      m.tokensWindow.add(tokens);
-      return { data: emb.data, tokens };
-    } finally {
-      this.admission.releaseTokens(tokens);
-    }
-  }
-
-  /**
-   * Tokens the encoder will run for `prompt` + each text (after truncation), tokenized as the
-   * encoder tokenizes them; an input over the limit without truncation → 413 naming its index
-   * (TEI); the prompt's tokens count towards the limit. Tokenization stops one token past the
-   * model's limit, so a huge input costs little here.
-   */
-  private countTokens(texts: string[], prompt: string, truncate: boolean, field: (i: number) => string): number {
-    const enc = this.encoder;
-    const limit = this.options.maxInputLength;
-    const prompted = prompt ? texts.map((t) => prompt + t) : texts;
-    const list = enc.model.doLowerCase ? prompted.map((t) => t.toLowerCase()) : prompted;
-    const { cuSeqlens } = enc.tokenizer.encodeBatch(list, { maxLength: enc.maxSeqLength + 1 });
-    let total = 0;
-    for (let i = 0; i < texts.length; i++) {
-      const length = cuSeqlens[i + 1] - cuSeqlens[i];
-      if (length > limit) {
-        if (!truncate || limit < enc.maxSeqLength) {
-          const hint = truncate
-            ? `; truncation cuts at the model's max_seq_length (${enc.maxSeqLength}), above this server's max input length`
-            : '; set `truncate: true` to truncate it';
-          const withPrompt = prompt ? ` with its prompt (${JSON.stringify(prompt)})` : '';
-          throw tooLarge(`Input validation error: \`${field(i)}\`${withPrompt} has more than ${limit} tokens, the maximum input length${hint}`);
-        }
-        total += enc.maxSeqLength;
+      if (method === 'OPTIONS' && CorsPolicy.isPreflight(req) && found !== undefined) {
+        status = this.writeHead(res, 204, this.cors.preflightHeaders(req), '');
       } else {
-        total += length;
+        if (found === undefined) throw new HttpError(404, 'NotFound', `no such route: ${method} ${pathname}`);
+        if (!route) {
+          const allow = (found as string[]).join(', ');
+          throw new HttpError(405, 'Validation', `${pathname} takes ${allow}, not ${method}`, { Allow: allow });
+        }
+        if (this.apiKey && !route.public && !this.authorized(req)) {
+          throw new HttpError(
+            401,
+            'Unauthorized',
+            req.headers.authorization === undefined ? 'this server needs an API key: send Authorization: Bearer <key>' : 'the API key is not valid',
+            { 'WWW-Authenticate': 'Bearer' },
+            { code: 'invalid_api_key' },
+          );
+        }
+        if (route.encodes) {
+          if (this.closing) throw new HttpError(503, 'Unhealthy', 'the server is shutting down');
+          slot = this.admission.enterRequest();
+          if (!slot) throw this.overloaded('max_concurrent_requests', `Model is overloaded: ${this.options.maxConcurrentRequests} requests are being served already`);
+        }
+        const reply = await route.handle(ctx);
+        status = this.send(res, reply, cors, ctx.timing);
+        if (route.encodes && ctx.method && !ctx.clientGone) this.teSeries.success[ctx.method].inc();
       }
+    } catch (err) {
+      status = this.sendError(res, err, openai, cors);
+      if (route?.encodes && ctx.method) failure = failureCause(ctx.clientGone ? CLIENT_CLOSED : status, err instanceof Error ? err.message : '');
+    } finally {
+      if (slot) this.admission.leaveRequest();
     }
-    return total;
-  }
-
-  /** POST /embed (TEI) → `number[][]`. */
-  private async embed(req: http.IncomingMessage, gone: () => boolean): Promise<Reply> {
-    const r = parseEmbedRequest(await readJson(req, this.options.payloadLimit));
-    const { data } = await this.encodeTexts(r.texts, r.truncate, r.normalize, (i) => `inputs[${i}]`, r.promptName);
-    if (gone()) return { status: 200, body: '' };
-    return { status: 200, body: rowsJson(data, r.texts.length, this.encoder.dimension) };
-  }
-
-  /** POST /v1/embeddings (OpenAI) → `{ object: 'list', data, model, usage }`; always normalized, as OpenAI's are. */
-  private async openaiEmbeddings(req: http.IncomingMessage, gone: () => boolean): Promise<Reply> {
-    const dim = this.encoder.dimension;
-    const r = parseOpenAIRequest(await readJson(req, this.options.payloadLimit), dim);
-    const { data: full, tokens } = await this.encodeTexts(r.texts, undefined, true, (i) => `input[${i}]`);
-    if (gone()) return { status: 200, body: '' };
-    const dims = r.dimensions ?? dim;
-    const data = dims < dim ? shortenRows(full, r.texts.length, dim, dims) : full;
-    const items = new Array<string>(r.texts.length);
-    for (let i = 0; i < items.length; i++) {
-      const embedding = r.encodingFormat === 'base64' ? `"${floatArrayBase64(data, i * dims, dims)}"` : floatArrayJson(data, i * dims, dims);
-      items[i] = `{"object":"embedding","index":${i},"embedding":${embedding}}`;
+    const gone = ctx.clientGone;
+    if (gone) {
+      status = CLIENT_CLOSED;
+      if (route?.encodes && ctx.method && !failure) failure = 'dropped';
     }
-    const usage = `{"prompt_tokens":${tokens},"total_tokens":${tokens}}`;
-    return { status: 200, body: `{"object":"list","data":[${items.join(',')}],"model":${JSON.stringify(this.options.modelId)},"usage":${usage}}` };
+    if (route?.encodes && ctx.method) this.teSeries.count[ctx.method].inc();
+    if (failure) {
+      let s = this.teSeries.failure.get(failure);
+      if (!s) this.teSeries.failure.set(failure, (s = this.metrics.te.requestFailure.series({ err: failure })));
+      s.inc();
+    }
+    const seconds = (performance.now() - arrived) / 1000;
+    this.series(routeLabel, status).inc();
+    let d = this.durationSeries.get(routeLabel);
+    if (!d) this.durationSeries.set(routeLabel, (d = this.metrics.requestDuration.series({ route: routeLabel })));
+    d.observe(seconds);
+    if (route?.encodes && ctx.timing.encoded && !failure) {
+      const t = ctx.timing;
+      const te = this.teSeries;
+      te.duration.observe(seconds);
+      te.tokenization.observe(t.tokenizationMs / 1000);
+      te.queue.observe(t.queueMs / 1000);
+      te.inference.observe(t.inferenceMs / 1000);
+    }
+    this.handling--;
+    if (this.handling === 0) this.onIdle?.();
   }
 
-  /** POST /similarity (TEI) → cosine of `source_sentence` with each of `sentences`, as `number[]`. */
-  private async similarity(req: http.IncomingMessage): Promise<Reply> {
-    const r = parseSimilarityRequest(await readJson(req, this.options.payloadLimit));
-    const texts = [r.source, ...r.sentences];
-    const field = (i: number) => (i === 0 ? 'source_sentence' : `sentences[${i - 1}]`);
-    const { data } = await this.encodeTexts(texts, r.truncate, true, field, r.promptName);
-    const dim = this.encoder.dimension;
-    const scores = await cosSim({ data: data.subarray(0, dim), count: 1, dim }, { data: data.subarray(dim), count: r.sentences.length, dim });
-    return { status: 200, body: floatArrayJson(scores) };
+  /** The metrics label of a path: the route's own path (`/v1/models/*` for a model id), so labels stay few. */
+  private routeLabel(pathname: string): string {
+    if (this.routes.has(pathname)) return pathname;
+    for (const r of this.prefixRoutes) if (pathname.startsWith(r.prefix)) return r.prefix + '*';
+    return 'unknown';
+  }
+
+  private series(route: string, status: number): CounterSeries {
+    const key = `${route} ${status}`;
+    let s = this.requestSeries.get(key);
+    if (!s) this.requestSeries.set(key, (s = this.metrics.requests.series({ route, status: String(status) })));
+    return s;
+  }
+
+  private writeHead(res: http.ServerResponse, status: number, headers: Record<string, string | number>, body: string | Buffer): number {
+    if (res.headersSent || res.destroyed) return status;
+    headers['Content-Length'] = Buffer.byteLength(body);
+    if (this.closing) headers.Connection = 'close';
+    res.writeHead(status, headers);
+    res.end(body);
+    return status;
+  }
+
+  /** Writes a reply (with CORS and, for encode routes, TEI's timing headers) unless the client is gone. */
+  private send(res: http.ServerResponse, reply: Reply, cors: Record<string, string> | undefined, timing: RequestTiming): number {
+    if (res.destroyed) return reply.status;
+    const headers: Record<string, string | number> = { 'Content-Type': reply.contentType ?? 'application/json' };
+    if (cors) Object.assign(headers, cors);
+    if (timing.encoded) {
+      const total = String(Math.round(performance.now() - timing.arrived));
+      headers['x-compute-type'] = this.computeType;
+      headers['x-compute-time'] = total;
+      headers['x-compute-characters'] = timing.chars;
+      headers['x-compute-tokens'] = timing.tokens;
+      headers['x-total-time'] = total;
+      headers['x-tokenization-time'] = Math.round(timing.tokenizationMs);
+      headers['x-queue-time'] = Math.round(timing.queueMs);
+      headers['x-inference-time'] = Math.round(timing.inferenceMs);
+    }
+    return this.writeHead(res, reply.status, headers, reply.body);
+  }
+
+  private sendError(res: http.ServerResponse, err: unknown, openai: boolean, cors: Record<string, string> | undefined): number {
+    if (err instanceof ClientGone) return CLIENT_CLOSED;
+    let httpError: HttpError;
+    if (err instanceof HttpError) {
+      httpError = err;
+    } else if (err instanceof Error && err.name === 'AbortError') {
+      return CLIENT_CLOSED; // the client left; nobody to answer
+    } else if (err instanceof SbertError && err.code === 'ERR_DISPOSED') {
+      httpError = new HttpError(503, 'Unhealthy', 'the encoder has been disposed');
+    } else if (err instanceof SbertError && err.code === 'ERR_UNSUPPORTED_TOKENIZER') {
+      httpError = new HttpError(422, 'Tokenizer', err.message);
+    } else {
+      const message = err instanceof Error ? err.message : String(err);
+      this.options.log?.(`sbert serve: 500: ${err instanceof Error ? err.stack : message}`);
+      httpError = new HttpError(500, 'Backend', message);
+    }
+    return this.writeHead(
+      res,
+      httpError.status,
+      { 'Content-Type': 'application/json', ...cors, ...httpError.headers },
+      errorBody(httpError, openai),
+    );
   }
 }
+
+/** The error types a client can see, for documentation and tests. */
+export type { ServeErrorType };
 
 /**
  * An HTTP server (not yet listening) that serves `encoder` with TEI- and OpenAI-compatible

@@ -16,6 +16,36 @@ const ZERO = 48;
 const MINUS = 45;
 const DOT = 46;
 
+const LOG10_2 = 0.3010299956639812;
+const F32 = new Float32Array(1);
+const F32_BITS = new Uint32Array(F32.buffer);
+/** "00" … "99" as ASCII pairs: digits are written two at a time. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = ZERO + ((i / 10) | 0);
+  DIGIT_PAIRS[2 * i + 1] = ZERO + (i % 10);
+}
+
+/** Writes integer n (0 ≤ n < 2^31) at b[pos…] in decimal, zero-padded to `width` digits; returns the end. */
+function writeDigits(b: Buffer, pos: number, n: number, width: number): number {
+  let digits = 1;
+  for (let t = n; t >= 10; t = (t / 10) | 0) digits++;
+  if (digits < width) digits = width;
+  let at = pos + digits - 1;
+  let left = digits;
+  while (left >= 2) {
+    const q = (n / 100) | 0;
+    const r = n - q * 100;
+    b[at] = DIGIT_PAIRS[2 * r + 1];
+    b[at - 1] = DIGIT_PAIRS[2 * r];
+    at -= 2;
+    left -= 2;
+    n = q;
+  }
+  if (left === 1) b[at] = ZERO + n;
+  return pos + digits;
+}
+
 /** Appends JSON text to a growing byte buffer; `float32` writes one number (see the file comment). */
 export class JsonWriter {
   private buf: Buffer;
@@ -44,7 +74,8 @@ export class JsonWriter {
    * float32) that reads back to it; null for NaN/±Infinity, as JSON.stringify. A candidate
    * `m / 10^k` (integer m, k ≤ 22) is checked by computing that quotient in double arithmetic,
    * which rounds exactly as parsing the decimal does. Values outside [1e-13, 1e8) — far outside
-   * an embedding's range — are written with the double's own shortest repr, also exact.
+   * an embedding's range — and numbers that are not float32 are written with the double's own
+   * shortest repr, also exact.
    */
   float32(v: number): this {
     this.ensure(32);
@@ -55,47 +86,38 @@ export class JsonWriter {
       return this;
     }
     const a = Math.abs(v);
-    if (!(a >= 1e-13 && a < 1e8)) return this.raw(Number.isFinite(v) ? String(v) : 'null');
-    // Decimal exponent: 10^e <= a < 10^(e+1) (log10 can be off by one near powers of ten).
-    let e = Math.floor(Math.log10(a));
-    if ((e >= 0 ? POW10[e] : 1 / POW10[-e]) > a) e--;
-    else if ((e + 1 >= 0 ? POW10[e + 1] : 1 / POW10[-e - 1]) <= a) e++;
-    // If d digits read back, so do d + 1: walk down from 9 while they still do.
-    let m = -1;
-    let k = 0;
-    for (let digits = 9; digits >= 1; digits--) {
-      const kk = digits - 1 - e;
-      if (kk < 0 || kk > 22) break;
+    if (!(a >= 1e-13 && a < 1e8) || Math.fround(v) !== v) return this.raw(Number.isFinite(v) ? String(v) : 'null');
+    // Decimal exponent, 10^e <= a < 10^(e+1), from the binary one: 2^b <= a < 2^(b+1) gives
+    // floor(b·log10 2) or one more (a is normal: float32 subnormals are far below 1e-13).
+    F32[0] = a;
+    let e = Math.floor((((F32_BITS[0] >>> 23) & 0xff) - 127) * LOG10_2);
+    if ((e + 1 >= 0 ? POW10[e + 1] : 1 / POW10[-e - 1]) <= a) e++;
+    // Nine digits always read back to a float32; if d digits do, so do d + 1: walk down from 8
+    // while they still do.
+    let k = 8 - e;
+    let m = Math.round(a * POW10[k]);
+    for (let kk = k - 1; kk >= 0; kk--) {
       const mm = Math.round(a * POW10[kk]);
       if (Math.fround(mm / POW10[kk]) !== a) break;
       m = mm;
       k = kk;
     }
-    if (m < 0) return this.raw(String(v));
     // m < 2^31 here (at most 9 digits, or 10^9 after rounding up): integer ops are exact.
     m |= 0;
     while (k > 0 && m % 10 === 0) {
       m = (m / 10) | 0;
       k--;
     }
-    let nd = 1;
-    for (let t = m; t >= 10; t = (t / 10) | 0) nd++;
     if (v < 0) b[this.len++] = MINUS;
-    // Layout: digits with a dot k places from the right, or "0.000ddd" when k >= nd.
-    const lead = k >= nd ? k - nd + 2 : 0; // "0." plus leading zeros
-    const total = lead + nd + (k > 0 && k < nd ? 1 : 0);
-    let pos = this.len + total - 1;
-    for (let i = 0; i < nd; i++) {
-      if (k > 0 && k < nd && i === k) b[pos--] = DOT;
-      b[pos--] = ZERO + (m % 10);
-      m = (m / 10) | 0;
+    if (k === 0) {
+      this.len = writeDigits(b, this.len, m, 0);
+      return this;
     }
-    if (lead > 0) {
-      b[this.len] = ZERO;
-      b[this.len + 1] = DOT;
-      for (let i = 2; i < lead; i++) b[this.len + i] = ZERO;
-    }
-    this.len += total;
+    // Integer part, the dot, then k fraction digits (leading zeros included).
+    const whole = (m / POW10[k]) | 0;
+    this.len = writeDigits(b, this.len, whole, 0);
+    b[this.len++] = DOT;
+    this.len = writeDigits(b, this.len, m - whole * POW10[k], k);
     return this;
   }
 
@@ -136,25 +158,42 @@ export function rowsJson(data: Float32Array, count: number, dim: number): Buffer
   return w.raw(']').finish();
 }
 
+/**
+ * OpenAI's embeddings response — `{ object: 'list', data: [{ object: 'embedding', index,
+ * embedding }], model, usage }` — for `count` rows of `dim` values, each row as a JSON array
+ * or (`base64`) its float32 bytes.
+ */
+export function openAIEmbeddingsJson(data: Float32Array, count: number, dim: number, base64: boolean, model: string, tokens: number): Buffer {
+  const w = new JsonWriter(base64 ? count * (dim * 4 * 1.34 + 64) + 256 : count * dim * 12 + count * 48 + 256).raw('{"object":"list","data":[');
+  for (let i = 0; i < count; i++) {
+    w.raw(i > 0 ? `,{"object":"embedding","index":${i},"embedding":` : `{"object":"embedding","index":${i},"embedding":`);
+    if (base64) w.raw(`"${floatArrayBase64(data, i * dim, dim)}"`);
+    else w.floatArray(data, i * dim, dim);
+    w.raw('}');
+  }
+  return w.raw(`],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`).finish();
+}
+
+/** Per-sequence token embeddings as JSON `[[[…],…],…]` (TEI's /embed_all response). */
+export function tokenRowsJson(rows: readonly { data: Float32Array; count: number; dim: number }[]): Buffer {
+  let values = 0;
+  for (const r of rows) values += r.count * r.dim;
+  const w = new JsonWriter(values * 12 + rows.length * 4 + 16).raw('[');
+  rows.forEach((r, s) => {
+    if (s > 0) w.raw(',');
+    w.raw('[');
+    for (let i = 0; i < r.count; i++) {
+      if (i > 0) w.raw(',');
+      w.floatArray(r.data, i * r.dim, r.dim);
+    }
+    w.raw(']');
+  });
+  return w.raw(']').finish();
+}
+
 /** `values[start, start+length)` as base64 of its float32 bytes, little-endian. */
 export function floatArrayBase64(values: Float32Array, start: number, length: number): string {
   const bytes = Buffer.from(values.buffer, values.byteOffset + start * 4, length * 4);
   if (LITTLE_ENDIAN) return bytes.toString('base64');
   return Buffer.from(bytes).swap32().toString('base64');
-}
-
-/**
- * The first `dims` values of each row, L2-normalized again (OpenAI's `dimensions`: shortened
- * embeddings come back unit length; sentence-transformers' `truncate_dim` then normalize). The
- * norm is summed in double precision; a zero row stays zero.
- */
-export function shortenRows(data: Float32Array, count: number, dim: number, dims: number): Float32Array {
-  const out = new Float32Array(count * dims);
-  for (let r = 0; r < count; r++) {
-    let sum = 0;
-    for (let i = 0; i < dims; i++) sum += data[r * dim + i] * data[r * dim + i];
-    const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-    for (let i = 0; i < dims; i++) out[r * dims + i] = data[r * dim + i] * scale;
-  }
-  return out;
 }
