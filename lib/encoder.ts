@@ -4,7 +4,8 @@
  * unpadded call on a worker thread, so the event loop is never blocked, and the next batch is
  * tokenized while the current one runs.
  */
-import { EngineBatcher, type BatchResult } from './batcher';
+import { runBatches } from './batch-runner';
+import { EngineBatcher } from './batcher';
 import { Embeddings } from './embeddings';
 import { toMatrix } from './search-args';
 import { similarity } from './similarity';
@@ -307,7 +308,8 @@ export class SentenceEncoder {
   encode(texts: string | readonly string[], options?: EncodeOptions & { outputValue?: 'sentence_embedding' }): Promise<Embeddings | QuantizedEmbeddings>;
   encode(texts: string | readonly string[], options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | Embeddings[]>;
   async encode(texts: string | readonly string[], options: EncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings | Embeddings[]> {
-    const stack = new Error().stack;
+    // The caller's frames, formatted only if a native error needs them (.stack costs ~40 µs).
+    const caller = new Error();
     const list = this.checkTexts(texts);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const outputValue = options.outputValue ?? 'sentence_embedding';
@@ -337,45 +339,12 @@ export class SentenceEncoder {
     const signal = checkSignal(options.signal);
     signal?.throwIfAborted();
     const n = list.length;
-    let sentence: Float32Array | undefined;
-    const tokenRows: Embeddings[] = [];
-    let start = 0;
-    let next = n > 0 ? this.tokenizeBatch(list, 0, batchTokens, prompt) : undefined;
-    while (next) {
-      const batch = next;
-      // Concurrent callers' batches may share this native call (see batcher.ts).
-      const pending = this.batcher.submit(batch, nativeOptions, batchTokens, signal);
-      // If tokenizing the next batch throws, this call is never awaited: keep its rejection handled.
-      pending.catch(() => undefined);
-      // Tokenize the next batch while the engine works on this one.
-      const end = start + batch.count;
-      next = end < n ? this.tokenizeBatch(list, end, batchTokens, prompt) : undefined;
-      let result: BatchResult;
-      try {
-        result = await pending;
-      } catch (err) {
-        throw withCallerStack(err, stack);
-      }
-      signal?.throwIfAborted();
-      if (wantTokens) {
-        // Views of the native output: each sentence's rows, no copy.
-        const tokens = result.tokens!;
-        for (let i = 0; i < batch.count; i++) {
-          const a = batch.cuSeqlens[i];
-          const b = batch.cuSeqlens[i + 1];
-          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize));
-        }
-      } else if (start === 0 && end === n && result.sentence!.length === n * this.dimension) {
-        sentence = result.sentence!; // one native call wrote the whole answer: hand it over as is
-      } else {
-        sentence ??= new Float32Array(n * this.dimension);
-        sentence.set(result.sentence!, start * this.dimension);
-      }
-      start = end;
-      options.onProgress?.(start, n);
-    }
-    if (wantTokens) return tokenRows;
-    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
+    const run = await runBatches(n, (start) => this.tokenizeBatch(list, start, batchTokens, prompt), {
+      batcher: this.batcher, native: nativeOptions, budget: batchTokens, rowWidth: this.dimension, hidden: this.hiddenSize,
+      signal, caller, onProgress: options.onProgress,
+    });
+    if (run.tokens) return run.tokens;
+    const full = new Embeddings(run.sentence, n, this.dimension);
     const result = cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
     // sentence-transformers quantizes last, over all rows of the call (the int8 / uint8 ranges).
     return precision === 'float32' ? result : quantizeEmbeddings(result, precision);
@@ -425,44 +394,16 @@ export class SentenceEncoder {
     const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true && !cut, poolSkipTokens };
 
     const n = cuSeqlens.length - 1;
-    let sentence: Float32Array | undefined;
-    const tokenRows: Embeddings[] = [];
-    for (let start = 0; start < n; ) {
-      // The sequences from `start` that fit the budget (at least one).
-      let end = start + 1;
-      while (end < n && cuSeqlens[end + 1] - cuSeqlens[start] <= batchTokens) end++;
-      const t0 = cuSeqlens[start];
-      const part = {
-        count: end - start,
-        ids: start === 0 && end === n ? ids : ids.subarray(t0, cuSeqlens[end]),
-        cuSeqlens: start === 0 ? cuSeqlens.subarray(0, end + 1) : cuSeqlens.slice(start, end + 1).map((c) => c - t0),
-      };
-      let result: BatchResult;
-      try {
-        result = await this.batcher.submit(part, nativeOptions, batchTokens, signal);
-      } catch (err) {
-        throw withCallerStack(err, caller.stack);
-      }
-      // Reported for every native call that ran, also when the call is being aborted.
-      onBatch?.({ sequences: part.count, tokens: part.ids.length, waitMs: result.waitMs ?? 0, runMs: result.runMs ?? 0 });
-      signal?.throwIfAborted();
-      if (wantTokens) {
-        const tokens = result.tokens!;
-        for (let i = 0; i < part.count; i++) {
-          const a = part.cuSeqlens[i];
-          const b = part.cuSeqlens[i + 1];
-          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize));
-        }
-      } else if (start === 0 && end === n) {
-        sentence = result.sentence!; // one native call wrote the whole answer: hand it over as is
-      } else {
-        sentence ??= new Float32Array(n * this.dimension);
-        sentence.set(result.sentence!, start * this.dimension);
-      }
-      start = end;
-    }
-    if (wantTokens) return tokenRows;
-    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
+    const packed = { ids, cuSeqlens };
+    const run = await runBatches(n, (start) => {
+      const end = cutAtBudget(cuSeqlens, start, n, batchTokens);
+      return { count: end - start, ...slicePacked(packed, start, end) };
+    }, {
+      batcher: this.batcher, native: nativeOptions, budget: batchTokens, rowWidth: this.dimension, hidden: this.hiddenSize,
+      signal, caller, onBatch,
+    });
+    if (run.tokens) return run.tokens;
+    const full = new Embeddings(run.sentence, n, this.dimension);
     return cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
   }
 

@@ -14,6 +14,7 @@
  * queue; the encoder's batcher merges parts of concurrent requests into shared native calls.
  * A client that disconnects aborts its request: parts not yet run never reach the engine.
  */
+import { budgetBounds, slicePacked } from '../token-budget';
 import { timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -383,13 +384,7 @@ export class EmbeddingServer {
   private async encodeParts(ctx: RequestContext, p: PreparedInputs, r: EncodeRequest, onBatch: (info: { runMs: number; tokens: number }) => void) {
     const budget = this.options.maxBatchTokens;
     const cu = p.cuSeqlens;
-    const bounds = [0];
-    for (let s = 0; s < p.count; ) {
-      let e = s + 1;
-      while (e < p.count && cu[e + 1] - cu[s] <= budget) e++;
-      bounds.push(e);
-      s = e;
-    }
+    const bounds = budgetBounds(cu, p.count, budget);
     const parts = bounds.length - 1;
     if (parts === 0) return [];
     const first = cu[bounds[1]];
@@ -418,9 +413,7 @@ export class EmbeddingServer {
       const e = bounds[i + 1];
       const tokens = cu[e] - cu[s];
       if (i > 0) this.admission.reserve(tokens, e - s, true);
-      const t0 = cu[s];
-      const batch = parts === 1 ? p : { ids: p.ids.subarray(t0, cu[e]), cuSeqlens: cu.slice(s, e + 1).map((c) => c - t0) };
-      const promise = this.encoder.encodeTokenIds(batch, options);
+      const promise = this.encoder.encodeTokenIds(slicePacked(p, s, e), options);
       const release = () => this.admission.release(tokens, e - s);
       promise.then(release, release);
       return promise;

@@ -89,6 +89,13 @@ export function sinusoidalPositionTable(positions: number, dim: number): Float32
 export const DISTILBERT: EncoderFamilyDefinition = {
   modelTypes: ['distilbert'],
   prefixes: ['distilbert.', 'model.', 'auto_model.'],
+  // DistilBertForSequenceClassification: pre_classifier → ReLU → classifier.
+  classificationHead: {
+    basePrefix: 'distilbert.',
+    dense: { weight: 'pre_classifier.weight', bias: 'pre_classifier.bias' },
+    activation: 'relu',
+    out: { weight: 'classifier.weight', bias: 'classifier.bias' },
+  },
   parseConfig,
   tensorNames: (config) => ({
     embeddings: {

@@ -35,6 +35,19 @@ export interface ExpectedTensor {
   role: TensorRole;
 }
 
+/**
+ * The family's sequence-classification head (transformers' …ForSequenceClassification), as
+ * a cross-encoder runs it on the first token: out(act(dense(h_0))). Names are the checkpoint's
+ * (`classifier.…` is not under the base model's prefix; BERT's pooler is).
+ */
+export interface ClassificationHead {
+  /** The task model's prefix for the base model's tensors when it saves them ('bert.'). */
+  basePrefix: string;
+  dense: { weight: string; bias: string };
+  activation: 'tanh' | 'relu';
+  out: { weight: string; bias: string };
+}
+
 /** A model family: its config.json keys and defaults, and its tensor names. */
 export interface EncoderFamilyDefinition {
   /** config.json model_type values of the family. */
@@ -46,6 +59,7 @@ export interface EncoderFamilyDefinition {
   prefixes: readonly string[];
   parseConfig(json: Record<string, unknown>, file: string, modelType: string): EncoderConfig;
   tensorNames(config: EncoderConfig): EncoderTensorNames;
+  classificationHead: ClassificationHead;
 }
 
 /** BERT's layer names, which RoBERTa and friends share. */

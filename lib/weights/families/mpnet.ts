@@ -14,6 +14,7 @@
  */
 import type { EncoderConfig } from '../config';
 import { ConfigReader } from '../config-reader';
+import { ROBERTA_HEAD } from './bert';
 import type { EncoderFamilyDefinition, LayerTensorNames } from './layout';
 
 const DEFAULTS = {
@@ -87,6 +88,8 @@ function parseConfig(json: Record<string, unknown>, file: string, modelType: str
 export const MPNET: EncoderFamilyDefinition = {
   modelTypes: ['mpnet'],
   prefixes: ['mpnet.', 'model.', 'auto_model.'],
+  // MPNetClassificationHead: classifier.dense → tanh → classifier.out_proj.
+  classificationHead: { ...ROBERTA_HEAD, basePrefix: 'mpnet.' },
   parseConfig,
   tensorNames: (config) => ({
     embeddings: {
