@@ -130,7 +130,7 @@ export type SentenceEncodeOptions = Omit<EncodeOptions, 'outputValue'>;
 
 
 /** Resolves a device string to the engine kind and index; throws when it cannot be used. */
-function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } {
+export function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } {
   if (device === 'cpu') return { kind: 'cpu', index: 0 };
   const addon = native();
   const cudaDevices = addon.cudaDevices();

@@ -14,12 +14,14 @@ import { loadNative, native, type BuildInfo, type CudaDeviceInfo } from './nativ
 
 export { SentenceEncoder } from './encoder';
 export type { Device, EncodeOptions, FloatEncodeOptions, LoadOptions, Precision, QuantizedEncodeOptions, QuantizedPrecision, SentenceEncodeOptions, TokenIdBatch, TokenIdBatchInfo, TokenIdEncodeOptions } from './encoder';
+export { CrossEncoder } from './cross-encoder';
+export type { CrossEncoderActivation, CrossEncoderLoadOptions, PredictOptions, RankHit, RankOptions } from './cross-encoder';
 export { Embeddings } from './embeddings';
 export type { EmbeddingsLike } from './embeddings';
 export { SbertError } from './errors';
 export type { SbertErrorCode } from './errors';
-export { loadTokenizer, BertTokenizer } from './tokenizer';
-export { loadModelFolder } from './weights';
+export { loadTokenizer, BertTokenizer, Tokenizer } from './tokenizer';
+export { loadModelFolder, loadCrossEncoderFolder } from './weights';
 export { defaultModelDir, DEFAULT_MODEL_NAME } from './default-model';
 export type { ModelFolder } from './weights';
 export * from './similarity';

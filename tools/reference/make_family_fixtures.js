@@ -167,7 +167,11 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+module.exports = { sentences, wordPieceTokenizer, template, ROBERTA_VOCAB, ROBERTA_SPECIALS, VOCAB, SIZES, writeJson };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
