@@ -77,6 +77,17 @@ async function main() {
   say(`redis ${redis.url}; ${args.n} sentences, ${chunks} chunks of ${args.chunkSize}; workers: lock ${args.lock} ms, stalled check every ${args.stalled} ms`);
   const workerArgs = ['worker', '--redis', redis.url, '--queue', 'big', '--device', 'cpu', '--lock-duration-ms', String(args.lock), '--stalled-interval-ms', String(args.stalled)];
   const procs = [];
+  // Ctrl-C / kill: leave no worker, submitter or redis-server behind
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      for (const p of procs) p.child.kill('SIGKILL');
+      redis.stop().finally(() => {
+        fs.rmSync(redis.dir, { recursive: true, force: true });
+        fs.rmSync(tmp, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
   try {
     const a = start(workerArgs, 'worker A');
     const b = start(workerArgs, 'worker B');

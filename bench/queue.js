@@ -75,11 +75,15 @@ async function inProcessChild({ input, output, warm }) {
   process.stdout.write(JSON.stringify({ ms, rows: emb.count, dim: emb.dim }) + '\n');
 }
 
+const live = new Set();
+
 function startWorker(redisUrl, queue) {
   const child = spawn(process.execPath, [CLI, 'worker', '--redis', redisUrl, '--queue', queue, '--device', 'cpu'], {
     cwd: root, env: { ...process.env, SBERT_NUM_THREADS: '1' }, stdio: ['ignore', 'ignore', 'pipe'],
   });
+  live.add(child);
   const w = { child, encodeMs: [], ready: undefined, exited: new Promise((r) => child.on('exit', r)) };
+  child.on('exit', () => live.delete(child));
   w.ready = new Promise((resolve, reject) => {
     readline.createInterface({ input: child.stderr }).on('line', (line) => {
       if (/ready: model/.test(line)) resolve();
@@ -137,6 +141,16 @@ async function main() {
   fs.writeFileSync(warmFile, list.slice(0, args.chunkSize * 2).join('\n') + '\n');
   const chunks = Math.ceil(args.n / args.chunkSize);
   const redis = await startRedis();
+  // Ctrl-C / kill: leave no worker or redis-server behind
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      for (const child of live) child.kill('SIGKILL');
+      redis.close().finally(() => {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
   const cpu = cpuInfo();
   const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim();
   const bullVersion = require('bullmq/package.json').version;

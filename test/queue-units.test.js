@@ -168,6 +168,28 @@ test('output folder: new, empty or the same job only; shards written whole and j
   assert.is(shardFileName(7, 250000), 'shard-000007.npy');
 });
 
+test('model identity: the digest follows the files that make the numbers, not the folder path or the model card', async () => {
+  const { modelFolderDigest, resolveModelIdentity } = require('../dist/queue/model-identity');
+  const a = path.join(tmp, 'model-a');
+  const b = path.join(tmp, 'model-b');
+  fs.cpSync(path.join(__dirname, 'fixtures', 'tiny'), a, { recursive: true });
+  fs.cpSync(a, b, { recursive: true });
+  const digest = await modelFolderDigest(a);
+  assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+  assert.is(await modelFolderDigest(b), digest, 'the same files elsewhere');
+  fs.writeFileSync(path.join(b, 'README.md'), '# a model card changes no number');
+  assert.is(await modelFolderDigest(b), digest, 'a model card is left out');
+  const config = path.join(b, 'config.json');
+  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/\}\s*$/, ', "note": 1}\n'));
+  assert.is.not(await modelFolderDigest(b), digest, 'a changed file is another model');
+  const { identity } = await resolveModelIdentity(a);
+  assert.equal(identity, { id: a, revision: null, digest });
+  const bundled = await resolveModelIdentity('default');
+  assert.is(bundled.identity.id, 'sbert-native/default-en');
+  assert.is(bundled.identity.revision, JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+  assert.is(bundled.dir, path.join(root, 'models', 'default-en'));
+});
+
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test.run();

@@ -45,11 +45,21 @@ async function modelFiles(dir: string, rel = ''): Promise<string[]> {
   return out;
 }
 
+/** Digests already computed in this process, valid while the files' sizes and times are the same. */
+const digests = new Map<string, { stamp: string; digest: string }>();
+
 /** The digest of a model folder (see ModelIdentity.digest). */
 export async function modelFolderDigest(dir: string): Promise<string> {
+  const files = await modelFiles(dir);
+  const stats = await Promise.all(files.map((rel) => fsp.stat(path.join(dir, rel))));
+  const stamp = JSON.stringify(files.map((rel, i) => [rel, stats[i].size, stats[i].mtimeMs]));
+  const known = digests.get(dir);
+  if (known?.stamp === stamp) return known.digest;
   const hash = createHash('sha256');
-  for (const rel of await modelFiles(dir)) hash.update(`${rel}\0${await fileSha256(path.join(dir, rel))}\n`);
-  return `sha256:${hash.digest('hex')}`;
+  for (const rel of files) hash.update(`${rel}\0${await fileSha256(path.join(dir, rel))}\n`);
+  const digest = `sha256:${hash.digest('hex')}`;
+  digests.set(dir, { stamp, digest });
+  return digest;
 }
 
 /**

@@ -107,7 +107,9 @@ interface JobRecord {
   state: 'running' | 'complete';
 }
 
+/** How long Redis remembers a job id's output: a week after it completed, a month after it was last submitted. */
 const COMPLETE_RECORD_TTL_MS = 7 * 24 * 3600 * 1000;
+const RUNNING_RECORD_TTL_MS = 30 * 24 * 3600 * 1000;
 
 function positiveInt(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -154,7 +156,6 @@ class Waker {
 /** The ioredis commands the submitter uses beside BullMQ's. */
 type RawClient = LockClient & {
   set(key: string, value: string): Promise<unknown>;
-  exists(key: string): Promise<number>;
   getBuffer(key: string): Promise<Buffer | null>;
   del(...keys: string[]): Promise<number>;
   pexpire(key: string, ms: number): Promise<number>;
@@ -219,6 +220,7 @@ export async function submitEmbedJob(options: SubmitEmbedJobOptions): Promise<Em
       throw new SbertError('ERR_JOB_CONFLICT', `job '${jobId}' writes its output to ${record.host}:${record.output}, not here: one job id has one output; use another job id`);
     }
     await client.set(keys.record, JSON.stringify({ planDigest: plan, host: hostname(), output, state: 'running' } satisfies JobRecord));
+    await client.pexpire(keys.record, RUNNING_RECORD_TTL_MS);
     const folder = await OutputFolder.claim(output, jobId, plan);
     const createdAt = await folder.createdAt();
 
@@ -251,25 +253,42 @@ export async function submitEmbedJob(options: SubmitEmbedJobOptions): Promise<Em
     const parentId = parentJobId(jobId);
     const qualifiedName = `${prefix}:${queueName}`;
     const enqueueFlow = async (indices: number[]) => {
-      flows ??= new FlowClass({ connection, prefix });
-      flows.on('error', onClientError);
+      if (!flows) {
+        flows = new FlowClass({ connection, prefix });
+        flows.on('error', onClientError);
+      }
       const data: CorpusJobData = { v: 1, jobId, chunks: chunks.length, rows: corpus.sentences.length, model };
       await flows.add({
-        name: CORPUS_JOB, queueName, data, opts: { jobId: parentId, removeOnComplete: false, removeOnFail: false },
+        // the parent completes (and goes) once every chunk is done; it is there for dashboards
+        name: CORPUS_JOB, queueName, data, opts: { jobId: parentId, removeOnComplete: true, removeOnFail: false },
         children: indices.map((i) => ({ name: CHUNK_JOB, queueName, data: chunkData(chunks[i]), opts: { ...jobOptions, jobId: chunkJobId(jobId, i) } })),
       });
     };
-    /** A chunk whose job and result are both gone (Redis lost them, or the result expired): enqueue it again. */
-    const enqueueAgain = async (index: number) => {
-      const parentState = await queue.getJobState(parentId);
-      await queue.add(CHUNK_JOB, chunkData(chunks[index]), {
-        ...jobOptions, jobId: chunkJobId(jobId, index),
-        ...(parentState === 'waiting-children' ? { parent: { id: parentId, queue: qualifiedName } } : {}),
-      });
+    /** Chunks with neither a job nor a result in Redis: never enqueued, or lost (Redis lost them, or the result expired). */
+    const missing = async (indices: number[]): Promise<number[]> => {
+      if (indices.length === 0) return [];
+      const pipe = client.pipeline();
+      for (const i of indices) {
+        pipe.exists(queue.toKey(chunkJobId(jobId, i)));
+        pipe.exists(keys.result(i));
+      }
+      const replies = (await pipe.exec()) ?? [];
+      const exists = (k: number) => {
+        const [err, value] = replies[k] ?? [new Error('no reply'), 0];
+        if (err) throw err;
+        return value === 1;
+      };
+      return indices.filter((_, k) => !exists(2 * k) && !exists(2 * k + 1));
     };
-    if (pending.size > 0 && (await queue.getJobState(parentId)) === 'unknown') {
-      await enqueueFlow([...pending]);
-    }
+    /** Enqueues chunks: one flow (the parent and its chunks) when there is no parent yet, else chunks under it. */
+    const enqueue = async (indices: number[]) => {
+      if (indices.length === 0) return;
+      const parentState = await queue.getJobState(parentId);
+      if (parentState === 'unknown') return enqueueFlow(indices);
+      const parent = parentState === 'waiting-children' ? { parent: { id: parentId, queue: qualifiedName } } : {};
+      await queue.addBulk(indices.map((i) => ({ name: CHUNK_JOB, data: chunkData(chunks[i]), opts: { ...jobOptions, jobId: chunkJobId(jobId, i), ...parent } })));
+    };
+    await enqueue(await missing([...pending]));
 
     // 4. Collect: events wake the loop, a poll catches what events missed (a Redis restart).
     const waker = new Waker();
@@ -296,6 +315,7 @@ export async function submitEmbedJob(options: SubmitEmbedJobOptions): Promise<Em
         if (dimension !== undefined && header.dim !== dimension) throw new Error(`has ${header.dim} dimensions, other chunks ${dimension}`);
         const base = { index, file: shardFileName(index, chunks.length), rows: [c.start, c.end] as [number, number], inputSha256: c.sha256, device: header.device, worker: header.worker };
         if (header.shardFile !== undefined) {
+          if (header.shardFile !== base.file) throw new Error(`names shard ${header.shardFile}, expected ${base.file}`);
           entry = await folder.adoptShard(base, header.sha256, header.dim);
         } else {
           if (payload.length !== header.rows * header.dim * 4 || sha256Hex(payload) !== header.sha256) throw new Error('its rows do not match their hash');
@@ -336,12 +356,17 @@ export async function submitEmbedJob(options: SubmitEmbedJobOptions): Promise<Em
       if (!firstRound && !stateCheckDue && Date.now() - lastStateCheck < Math.max(5000, pollIntervalMs)) return;
       lastStateCheck = Date.now();
       stateCheckDue = false;
-      for (const i of open) {
-        if (!pending.has(i) || failures.has(i)) continue;
-        const id = chunkJobId(jobId, i);
-        const state = await queue.getJobState(id);
-        if (state === 'failed') {
-          const job: Job | undefined = await queue.getJob(id);
+      const lost: number[] = [];
+      const toCheck = open.filter((i) => pending.has(i) && !failures.has(i));
+      for (let from = 0; from < toCheck.length; from += 256) {
+        // a few hundred state queries in flight at once, not one round trip each
+        const batch = toCheck.slice(from, from + 256);
+        const states = await Promise.all(batch.map((i) => queue.getJobState(chunkJobId(jobId, i))));
+        for (let k = 0; k < batch.length; k++) {
+          const i = batch[k];
+          if (states[k] === 'unknown') lost.push(i);
+          if (states[k] !== 'failed') continue;
+          const job: Job | undefined = await queue.getJob(chunkJobId(jobId, i));
           if (firstRound && job) {
             // failed in an earlier run: try again, with its sentences read afresh from the input
             await job.updateData(chunkData(chunks[i]));
@@ -350,12 +375,12 @@ export async function submitEmbedJob(options: SubmitEmbedJobOptions): Promise<Em
           } else {
             failures.set(i, { index: i, rows: [chunks[i].start, chunks[i].end], attempts: job?.attemptsMade ?? attempts, reason: job?.failedReason ?? 'failed' });
           }
-        } else if (state === 'unknown' && !(await client.exists(keys.result(i)))) {
-          // completed jobs are removed only after their result is stored, so no job and no result means lost
-          if (!firstRound) log(`chunk ${i} (rows [${chunks[i].start}, ${chunks[i].end})) is neither queued nor done (Redis lost it?); enqueuing it again`);
-          await enqueueAgain(i);
         }
       }
+      // completed jobs are removed only after their result is stored, so no job and no result means lost
+      const gone = await missing(lost);
+      for (const i of gone) log(`chunk ${i} (rows [${chunks[i].start}, ${chunks[i].end})) is neither queued nor done (Redis lost it?); enqueuing it again`);
+      await enqueue(gone);
       firstRound = false;
     };
 
