@@ -51,6 +51,23 @@ test("require('sbert-native') loads neither bullmq nor the queue; 'sbert-native/
   assert.not.ok(pkg.dependencies.bullmq, 'bullmq is not a dependency');
 });
 
+test('bullmq other than 5.x is refused with a clear message (bullmq 6 changed the client API)', () => {
+  const { BULLMQ_MAJOR } = require('../dist/queue/connection');
+  assert.is(BULLMQ_MAJOR, 5);
+  assert.is(Number(require('bullmq/package.json').version.split('.')[0]), BULLMQ_MAJOR, 'the devDependency is the supported major');
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  assert.match(pkg.peerDependencies.bullmq, /^\^5\./);
+  // a process whose bullmq says 6.x: the first queue call is refused, naming what to install
+  const code = `
+    const file = require.resolve('bullmq/package.json');
+    require.cache[file] = { id: file, filename: file, loaded: true, exports: { version: '6.7.6' } };
+    const { bullmq } = require('./dist/queue/connection');
+    try { bullmq(); console.log('accepted'); } catch (err) { console.log(err.code + ' ' + err.message); }
+  `;
+  const r = spawnSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' });
+  assert.is(r.stdout.trim(), 'ERR_MISSING_DEPENDENCY sbert-native/queue is built on bullmq 5.x; this project has bullmq 6.7.6: npm install bullmq@5', r.stderr);
+});
+
 test('readCorpus: .txt lines as sbert encode reads them (empty line = empty sentence, CRLF, BOM)', async () => {
   const file = write('a.txt', '\ufeffone\r\ntwo\n\nfour\n');
   const c = await q.readCorpus(file);

@@ -16,13 +16,25 @@ export type RedisConnection = string | { host?: string; port?: number; [option: 
 
 let cached: typeof BullMQ | undefined;
 
-/** The bullmq module; SbertError ERR_MISSING_DEPENDENCY when it is not installed. */
+/** The bullmq major version this module is written and tested against. */
+export const BULLMQ_MAJOR = 5;
+
+/**
+ * The bullmq module; SbertError ERR_MISSING_DEPENDENCY when it is not installed, or is not
+ * bullmq 5 (bullmq 6 changed the client API this module uses).
+ */
 export function bullmq(): typeof BullMQ {
   if (cached) return cached;
+  let version: string;
   try {
+    version = (require('bullmq/package.json') as { version: string }).version;
     cached = require('bullmq') as typeof BullMQ;
   } catch (err) {
-    throw new SbertError('ERR_MISSING_DEPENDENCY', "sbert-native/queue needs the 'bullmq' package (an optional peer dependency): npm install bullmq", { cause: err });
+    throw new SbertError('ERR_MISSING_DEPENDENCY', `sbert-native/queue needs the 'bullmq' package, version ${BULLMQ_MAJOR} (an optional peer dependency): npm install bullmq@${BULLMQ_MAJOR}`, { cause: err });
+  }
+  if (Number(version.split('.')[0]) !== BULLMQ_MAJOR) {
+    cached = undefined;
+    throw new SbertError('ERR_MISSING_DEPENDENCY', `sbert-native/queue is built on bullmq ${BULLMQ_MAJOR}.x; this project has bullmq ${version}: npm install bullmq@${BULLMQ_MAJOR}`);
   }
   return cached;
 }
