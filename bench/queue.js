@@ -206,7 +206,7 @@ async function main() {
     }
     console.log(`round ${round + 1}: ${parts.join('; ')}`);
   }
-  summary.rounds = results;
+  summary.runs = results;
   console.log(JSON.stringify(summary));
   if (Object.values(summary.queue).some((q) => !q.identical)) process.exitCode = 1;
 }

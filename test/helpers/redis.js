@@ -11,7 +11,10 @@ const path = require('node:path');
 
 /** The redis-server binary: $REDIS_SERVER, else the one on PATH, else Debian's /usr/bin one. */
 function redisServerBinary() {
-  if (process.env.REDIS_SERVER) return process.env.REDIS_SERVER;
+  if (process.env.REDIS_SERVER) {
+    if (!fs.existsSync(process.env.REDIS_SERVER)) throw new Error(`REDIS_SERVER=${process.env.REDIS_SERVER} does not exist: the queue tests run against a real redis-server`);
+    return process.env.REDIS_SERVER;
+  }
   for (const dir of (process.env.PATH || '').split(path.delimiter).concat(['/usr/bin', '/usr/sbin'])) {
     const file = path.join(dir, 'redis-server');
     if (dir && fs.existsSync(file)) return file;
