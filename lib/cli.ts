@@ -34,6 +34,8 @@ Commands:
   download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
            sbert download ORG/NAME [--revision REV] [--cache-dir DIR] [--offline]
   train    Fine-tune a model (cosine, softmax, triplet, mnrl, mse losses): sbert train --help
+  submit   Bulk job on a BullMQ queue (Redis): corpus → .npy shards + manifest: sbert submit --help
+  worker   Embed the chunks of bulk jobs from a BullMQ queue: sbert worker --help
   demo     Encode a few sentences with the bundled model (or --model DIR) and show
            their cosine similarities: proves the install works end to end
   info     Print build information and the CUDA devices found
@@ -225,6 +227,10 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./hub/cli')).runDownloadCommand(rest);
       case 'train':
         return await (await import('./train/cli')).runTrainCommand(rest);
+      case 'submit': // issue 26: bulk jobs on BullMQ + Redis (lib/queue; loads bullmq only here)
+        return await (await import('./queue/cli')).runSubmitCommand(rest);
+      case 'worker':
+        return await (await import('./queue/cli')).runWorkerCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case 'info':
