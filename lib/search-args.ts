@@ -23,13 +23,6 @@ export function positiveInt(value: unknown, name: string, fallback: number): num
   return value;
 }
 
-/** The options argument: `{}` when omitted, a TypeError naming it when not a plain object. */
-export function optionsObject<T extends object>(value: unknown, name: string): T {
-  if (value === undefined || value === null) return {} as T;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${name} must be an object (got ${describe(value)})`);
-  return value as T;
-}
-
 /**
  * A native rejection as the caller should see it: argument errors stay TypeError / RangeError,
  * the rest are the SbertErrors the addon made; the stack is the caller's (taken before the await).
@@ -42,6 +35,9 @@ export function nativeError(err: unknown, stack: string | undefined): unknown {
   return withCallerStack(err, stack);
 }
 
+/** The sentence every "wrong kind of embeddings" message ends with. */
+const WHAT_TO_PASS = 'pass the Embeddings from encode, or { data: Float32Array, count, dim }';
+
 /** Row-major `[count, dim]` float32 vectors, checked. */
 export interface Matrix {
   data: Float32Array;
@@ -52,12 +48,23 @@ export interface Matrix {
 /** `x` as a checked Matrix (an Embeddings, or `{ data: Float32Array, count, dim }` with matching length), else a TypeError / RangeError naming it. */
 export function toMatrix(x: unknown, name: string): Matrix {
   if (x instanceof Embeddings) return x;
+  if (ArrayBuffer.isView(x)) {
+    // The common slip: one row (`e.row(0)`) where a set of rows is expected.
+    throw new TypeError(
+      `${name}: a ${x.constructor.name} was passed (one row, such as e.row(0)?); ${WHAT_TO_PASS}, ` +
+        'or for one row { data: row, count: 1, dim: row.length }',
+    );
+  }
+  if (Array.isArray(x)) {
+    throw new TypeError(`${name}: an array was passed; ${WHAT_TO_PASS} (for number[][] rows: new Embeddings(Float32Array.from(rows.flat()), rows.length, dim))`);
+  }
   if (x === null || typeof x !== 'object') {
-    throw new TypeError(`${name} must be an Embeddings or { data: Float32Array, count, dim } (got ${describe(x)})`);
+    throw new TypeError(`${name}: ${describe(x)} was passed; ${WHAT_TO_PASS}`);
   }
   const o = x as { data?: unknown; count?: unknown; dim?: unknown };
+  if (o.data === undefined) throw new TypeError(`${name}: an object without data was passed; ${WHAT_TO_PASS}`);
   if (!(o.data instanceof Float32Array)) {
-    throw new TypeError(`${name}.data must be a Float32Array (got ${describe(o.data)})`);
+    throw new TypeError(`${name}.data must be a Float32Array (got ${describe(o.data)}); ${WHAT_TO_PASS}`);
   }
   if (typeof o.count !== 'number') throw new TypeError(`${name}.count must be a number (got ${describe(o.count)})`);
   if (typeof o.dim !== 'number') throw new TypeError(`${name}.dim must be a number (got ${describe(o.dim)})`);
