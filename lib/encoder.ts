@@ -6,16 +6,18 @@
  */
 import { EngineBatcher, type BatchResult } from './batcher';
 import { Embeddings } from './embeddings';
-import { toMatrix } from './search-args';
-import { similarity } from './similarity';
+import { pairwiseArgs, pairwiseScores, similarity, SimilarityMatrix, type SimilarityOptions } from './similarity';
+import type { EmbeddingsLike } from './embeddings';
 import { SbertError } from './errors';
 import { native, NativeEngine, withCallerStack } from './native';
 import type { BertTokenizer } from './tokenizer';
-import { existsSync } from 'node:fs';
-import { isRepoId, resolveModel, type HubOptions } from './hub';
+import type { HubOptions } from './hub';
 import { quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
-import { defaultModelDir, resolveModelName } from './default-model';
+import { resolveModelFolder } from './model-source';
+import { checkOptions, describeValue, type OptionSpec } from './options';
+import { checkOutputDir, writeModelFolder } from './train/save';
+import { outputFolderProblem } from './output-file';
 import { checkBatchTokens, CPU_BATCH_TOKENS, CUDA_BATCH_TOKENS, cutAtBudget, slicePacked } from './token-budget';
 
 export { MAX_BATCH_TOKENS } from './token-budget';
@@ -91,6 +93,39 @@ export type SentenceEncodeOptions = Omit<EncodeOptions, 'outputValue'>;
 
 const PRECISIONS: readonly QuantizationPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
+// The keys of each method's options (value ranges are checked where they are used). Aliases:
+// the names sentence-transformers' Python API uses for the same thing.
+const LOAD_OPTIONS: OptionSpec = {
+  device: 'string',
+  precision: 'any',
+  batchTokens: 'any',
+  truncateDim: 'any',
+  revision: 'string',
+  cacheDir: 'string',
+  token: (v, name) => {
+    if (v !== false && typeof v !== 'string') throw new TypeError(`${name} must be a string or false (got ${describeValue(v)})`);
+  },
+  offline: 'boolean',
+  endpoint: 'string',
+  onDownloadProgress: 'function',
+};
+const LOAD_ALIASES = { batchSize: 'batchTokens', cacheFolder: 'cacheDir', localFilesOnly: 'offline', useAuthToken: 'token' };
+const ENCODE_OPTIONS: OptionSpec = {
+  normalize: 'boolean',
+  truncateDim: 'any',
+  prompt: 'any',
+  promptName: 'any',
+  batchTokens: 'any',
+  outputValue: 'any',
+  precision: 'any',
+  onProgress: 'function',
+};
+const { outputValue: _outputValue, ...SENTENCE_ENCODE_OPTIONS } = ENCODE_OPTIONS;
+const ENCODE_ALIASES = { batchSize: 'batchTokens', normalizeEmbeddings: 'normalize', showProgressBar: 'onProgress', convertToNumpy: 'precision' };
+
+/** Proves a constructor call comes from SentenceEncoder.load. */
+const FROM_LOAD = Symbol('SentenceEncoder.load');
+
 /** Resolves a device string to the engine kind and index; throws when it cannot be used. */
 function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } {
   if (device === 'cpu') return { kind: 'cpu', index: 0 };
@@ -101,13 +136,16 @@ function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } 
   if (!m) throw new RangeError(`options.device must be 'auto', 'cpu', 'cuda' or 'cuda:N' (got ${JSON.stringify(device)})`);
   const index = m[1] === undefined ? 0 : Number(m[1]);
   if (!addon.buildInfo().cuda.compiled) {
-    throw new SbertError('ERR_NO_CUDA', "this build of sbert-native has no CUDA engine (rebuild with nvcc on PATH) — use device: 'cpu'");
+    throw new SbertError(
+      'ERR_NO_CUDA',
+      `device '${device}': this addon was built without the CUDA engine (the prebuilt addon has it; or reinstall with SBERT_CUDA=ON npm install --build-from-source) — use device: 'cpu' or 'auto'`,
+    );
   }
   if (index >= cudaDevices.length) {
     throw new SbertError(
       'ERR_NO_CUDA',
       cudaDevices.length === 0
-        ? `device '${device}' was asked for but no CUDA device is available (${addon.buildInfo().cuda.status})`
+        ? `device '${device}': no NVIDIA GPU/driver found (CUDA says: ${addon.buildInfo().cuda.status}) — use device: 'cpu', or 'auto' to take a GPU when there is one`
         : `device '${device}' was asked for but only ${cudaDevices.length} CUDA device(s) exist`,
     );
   }
@@ -142,8 +180,6 @@ function truncateRows(e: Embeddings, dim: number, normalize: boolean): Embedding
 export class SentenceEncoder {
   /** The folder's tokenizer (BERT WordPiece, identical to Hugging Face tokenizers). */
   readonly tokenizer: BertTokenizer;
-  /** Sequences are truncated to this many tokens, special tokens included. */
-  readonly maxSeqLength: number;
   /** Length of a sentence embedding. */
   readonly dimension: number;
   /** Hidden size of the transformer (length of a token embedding). */
@@ -160,10 +196,22 @@ export class SentenceEncoder {
   private readonly lowerCase: boolean;
   private readonly includePrompt: boolean;
   private readonly promptLengths = new Map<string, number>();
+  private seqLength: number;
+  /** The longest sequence the model's position table allows (the limit of maxSeqLength). */
+  private readonly positionLimit: number;
+  /** The name the model was loaded by (a Hub id, 'default' or a folder), for saved model cards. */
+  private readonly source: string;
 
-  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined) {
+  /** Use `await SentenceEncoder.load(model?, options?)`: an encoder needs its model and engine loaded first (`new` from JavaScript throws a TypeError saying so). */
+  private constructor(...args: unknown[]) {
+    if (args[0] !== FROM_LOAD) {
+      throw new TypeError('SentenceEncoder cannot be created with new: use `await SentenceEncoder.load(model?, options?)` (a folder, a Hub id, or nothing for the bundled model)');
+    }
+    const [, folder, engine, batchTokens, truncateDim, positionLimit, source] = args as [symbol, ModelFolder, NativeEngine, number, number | undefined, number, string];
     this.tokenizer = folder.tokenizer;
-    this.maxSeqLength = folder.maxSeqLength;
+    this.seqLength = folder.maxSeqLength;
+    this.positionLimit = Math.max(positionLimit, folder.maxSeqLength);
+    this.source = source;
     this.hiddenSize = folder.config.hiddenSize;
     this.dimension = engine.sentenceDim;
     this.device = engine.deviceName;
@@ -183,22 +231,26 @@ export class SentenceEncoder {
    * the cache shared with Python; see resolveModel), and creates its engine. Without a folder,
    * or with 'default', it loads the model bundled with the package (models/default-en, a small
    * BERT distilled from the Universal Sentence Encoder; see its model card); a folder that is
-   * really named "default" is './default'. Rejects with ERR_BAD_MODEL when the folder cannot be
-   * loaded, ERR_NO_CUDA when a GPU was asked for and none can be used.
+   * really named "default" is './default'. A bare name is resolved as sentence-transformers
+   * does ('all-MiniLM-L6-v2' → 'sentence-transformers/all-MiniLM-L6-v2'), after local folders:
+   * a name one typo away from one (or from 'default') is refused with the suggestion before any
+   * request. Rejects with ERR_BAD_MODEL when the folder cannot be loaded, ERR_HUB* when the Hub
+   * cannot give it, ERR_NO_CUDA when a GPU was asked for and none can be used, and a TypeError
+   * naming an unknown option (`devcie` → "did you mean device?") or a value of the wrong type.
    */
   static async load(options?: LoadOptions): Promise<SentenceEncoder>;
   static async load(dir: string | undefined, options?: LoadOptions): Promise<SentenceEncoder>;
   static async load(dirOrOptions?: string | LoadOptions, maybeOptions: LoadOptions = {}): Promise<SentenceEncoder> {
-    let dir: string;
+    let name: string | undefined;
     let options: LoadOptions = maybeOptions;
     if (dirOrOptions === undefined || (typeof dirOrOptions === 'object' && dirOrOptions !== null)) {
       if (typeof dirOrOptions === 'object') options = dirOrOptions;
-      dir = defaultModelDir();
     } else {
       if (typeof dirOrOptions !== 'string' || dirOrOptions.length === 0) throw new TypeError('dir must be a non-empty string (a model folder or a Hub id), or omitted for the bundled model');
-      dir = resolveModelName(dirOrOptions);
+      name = dirOrOptions;
     }
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    checkOptions(options, LOAD_OPTIONS, { fn: 'SentenceEncoder.load', aliases: LOAD_ALIASES });
     const precision = options.precision ?? 'fp16';
     if (!['fp16', 'bf16', 'fp32'].includes(precision)) {
       throw new RangeError(`options.precision must be 'fp16', 'bf16' or 'fp32' (got ${JSON.stringify(precision)})`);
@@ -208,19 +260,18 @@ export class SentenceEncoder {
       options.batchTokens ?? (device.kind === 'cuda' ? CUDA_BATCH_TOKENS : CPU_BATCH_TOKENS),
       'options.batchTokens',
     );
-    // A Hugging Face id (org/name) that is not a local folder comes from the Hub's cache.
-    const folderDir = !existsSync(dir) && isRepoId(dir)
-      ? await resolveModel(dir, {
-        revision: options.revision, cacheDir: options.cacheDir, token: options.token, offline: options.offline,
-        endpoint: options.endpoint, onProgress: options.onDownloadProgress,
-      })
-      : dir;
+    // A local folder, the bundled model, or a Hub model from the cache shared with Python.
+    const folderDir = await resolveModelFolder(name, {
+      revision: options.revision, cacheDir: options.cacheDir, token: options.token, offline: options.offline,
+      endpoint: options.endpoint, onProgress: options.onDownloadProgress,
+    });
     const folder = await loadModelFolder(folderDir, { lazyWeights: true });
+    const spec = buildNativeSpec(folder);
     const stack = new Error().stack;
     let engine: NativeEngine;
     try {
       engine = await native().createEngine({
-        spec: buildNativeSpec(folder),
+        spec,
         device: device.kind,
         deviceIndex: device.index,
         precision,
@@ -238,7 +289,43 @@ export class SentenceEncoder {
         throw err;
       }
     }
-    return new SentenceEncoder(folder, engine, batchTokens, options.truncateDim);
+    return new SentenceEncoder(FROM_LOAD, folder, engine, batchTokens, options.truncateDim, spec.shape.maxPositions, name ?? 'default');
+  }
+
+  /**
+   * Sequences are truncated to this many tokens, special tokens included (sentence-transformers'
+   * `max_seq_length`). Settable, as `model.max_seq_length = 256` is in Python: an integer from 1
+   * to the model's position limit (`config.json` max_position_embeddings); later encodes and
+   * `save` use it.
+   */
+  get maxSeqLength(): number {
+    return this.seqLength;
+  }
+
+  set maxSeqLength(value: number) {
+    if (typeof value !== 'number') throw new TypeError(`maxSeqLength must be a number (got ${describeValue(value)})`);
+    if (!Number.isInteger(value) || value < 1 || value > this.positionLimit) {
+      throw new RangeError(`maxSeqLength must be an integer from 1 to ${this.positionLimit} (the model's position limit), got ${value}`);
+    }
+    this.seqLength = value;
+    this.promptLengths.clear(); // prompt lengths are truncated to maxSeqLength
+  }
+
+  /**
+   * Saves the model as a complete sentence-transformers folder (as `model.save(dir)` does):
+   * modules.json, the configs (with the current `maxSeqLength`), tokenizer files, the weight
+   * files as loaded, and a README.md model card. `dir` must be new or an empty folder; the
+   * folder is written to a temporary sibling and renamed into place. Resolves to its absolute
+   * path; SentenceEncoder.load and sentence-transformers load it.
+   */
+  async save(dir: string): Promise<string> {
+    if (typeof dir !== 'string' || dir === '') throw new TypeError(`dir must be a non-empty string (got ${describeValue(dir)})`);
+    if (this.disposed) throw new SbertError('ERR_DISPOSED', 'the encoder has been disposed');
+    const problem = await outputFolderProblem(dir);
+    if (problem !== undefined) throw new RangeError(`dir ${problem}`);
+    await checkOutputDir(dir);
+    const folder = { ...this.model, tokenizer: this.tokenizer };
+    return writeModelFolder(folder, dir, { weights: 'copy', maxSeqLength: this.seqLength, source: this.source === 'default' ? this.model.dir : this.source, dimension: this.dimension });
   }
 
   /** Whether dispose() has been called. */
@@ -264,6 +351,7 @@ export class SentenceEncoder {
     const stack = new Error().stack;
     const list = this.checkTexts(texts);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    checkOptions(options, ENCODE_OPTIONS, { fn: 'encode', aliases: ENCODE_ALIASES });
     const outputValue = options.outputValue ?? 'sentence_embedding';
     if (outputValue !== 'sentence_embedding' && outputValue !== 'token_embeddings') {
       throw new RangeError(`options.outputValue must be 'sentence_embedding' or 'token_embeddings' (got ${JSON.stringify(outputValue)})`);
@@ -336,39 +424,29 @@ export class SentenceEncoder {
    * Scores of every row of `a` against every row of `b` with the model's own similarity
    * function (`similarity_fn_name` in config_sentence_transformers.json: cosine by default; dot,
    * euclidean and manhattan as negative distances), like sentence-transformers'
-   * `model.similarity(a, b)`: a row-major Float32Array of `a.count × b.count`.
+   * `model.similarity(a, b)`: a SimilarityMatrix (a row-major Float32Array of
+   * `a.count × b.count` with `get(i, j)`, `row(i)` and `rows()`). Like every similarity and
+   * search function of this package it returns a Promise.
    */
-  similarity(a: Embeddings | { data: Float32Array; count: number; dim: number }, b: Embeddings | { data: Float32Array; count: number; dim: number }): Promise<Float32Array> {
+  similarity(a: EmbeddingsLike, b: EmbeddingsLike): Promise<SimilarityMatrix> {
     return similarity(a, b, { scoreFunction: this.model.similarityFnName });
   }
 
   /**
    * Row i of `a` scored against row i of `b` only (`model.similarity_pairwise`), with the
    * model's similarity function; both must have the same count and dim. Computed in float64.
+   * Returns a Promise, as every similarity function here does (before 0.2 it returned the
+   * Float32Array itself: {@link similarityPairwiseSync} still does).
    */
-  similarityPairwise(a: Embeddings | { data: Float32Array; count: number; dim: number }, b: Embeddings | { data: Float32Array; count: number; dim: number }): Float32Array {
-    const x = toMatrix(a, 'a');
-    const y = toMatrix(b, 'b');
-    if (x.count !== y.count || x.dim !== y.dim) {
-      throw new RangeError(`a and b must have the same shape (a is ${x.count} × ${x.dim}, b is ${y.count} × ${y.dim})`);
-    }
-    const fn = this.model.similarityFnName;
-    const out = new Float32Array(x.count);
-    for (let r = 0; r < x.count; r++) {
-      let dot = 0, aa = 0, bb = 0, l1 = 0, l2 = 0;
-      for (let j = 0; j < x.dim; j++) {
-        const u = x.data[r * x.dim + j], v = y.data[r * x.dim + j];
-        dot += u * v;
-        aa += u * u;
-        bb += v * v;
-        l1 += Math.abs(u - v);
-        l2 += (u - v) * (u - v);
-      }
-      // torch's cosine_similarity clamps each norm at eps 1e-8 (a zero vector scores 0).
-      out[r] = fn === 'cosine' ? dot / (Math.max(Math.sqrt(aa), 1e-8) * Math.max(Math.sqrt(bb), 1e-8))
-        : fn === 'dot' ? dot : fn === 'euclidean' ? -Math.sqrt(l2) : -l1;
-    }
-    return out;
+  async similarityPairwise(a: EmbeddingsLike, b: EmbeddingsLike): Promise<Float32Array> {
+    return this.similarityPairwiseSync(a, b);
+  }
+
+  /** {@link similarityPairwise} computed and returned at once (the former synchronous form). */
+  similarityPairwiseSync(a: EmbeddingsLike, b: EmbeddingsLike): Float32Array {
+    const options: SimilarityOptions = { scoreFunction: this.model.similarityFnName };
+    const { x, y, fn } = pairwiseArgs(a, b, options, 'similarityPairwise');
+    return pairwiseScores(x, y, fn);
   }
 
   /** Frees the engine (idempotent). Later calls reject with ERR_DISPOSED; queued calls reject too. */
@@ -392,6 +470,7 @@ export class SentenceEncoder {
   encodeQuery<P extends QuantizedPrecision>(texts: string | readonly string[], options: SentenceEncodeOptions & { precision: P }): Promise<QuantizedEmbeddings<P>>;
   encodeQuery(texts: string | readonly string[], options?: SentenceEncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
   encodeQuery(texts: string | readonly string[], options: SentenceEncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings> {
+    checkOptions(options, SENTENCE_ENCODE_OPTIONS, { fn: 'encodeQuery', aliases: ENCODE_ALIASES });
     return this.encode(texts, { promptName: this.firstPrompt(['query']), ...options, outputValue: 'sentence_embedding' }) as Promise<Embeddings | QuantizedEmbeddings>;
   }
 
@@ -403,6 +482,7 @@ export class SentenceEncoder {
   encodeDocument<P extends QuantizedPrecision>(texts: string | readonly string[], options: SentenceEncodeOptions & { precision: P }): Promise<QuantizedEmbeddings<P>>;
   encodeDocument(texts: string | readonly string[], options?: SentenceEncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
   encodeDocument(texts: string | readonly string[], options: SentenceEncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings> {
+    checkOptions(options, SENTENCE_ENCODE_OPTIONS, { fn: 'encodeDocument', aliases: ENCODE_ALIASES });
     return this.encode(texts, { promptName: this.firstPrompt(['document', 'passage', 'corpus']), ...options, outputValue: 'sentence_embedding' }) as Promise<
       Embeddings | QuantizedEmbeddings
     >;

@@ -185,7 +185,12 @@ export async function downloadModel(repoId: string, options: HubOptions = {}): P
   if (settings.isOffline(options)) {
     const cached = await cachedSnapshot(cache, revision);
     if (cached.dir) return cached.dir;
-    throw new SbertError('ERR_HUB_OFFLINE', `${repoId}@${revision}: offline mode (HF_HUB_OFFLINE or { offline: true }) and not in the cache ${cache.cacheDir}: ${cached.why}`);
+    throw new SbertError(
+      'ERR_HUB_OFFLINE',
+      `${repoId}@${revision}: offline mode (HF_HUB_OFFLINE or { offline: true }) and not in the cache ${cache.cacheDir}: ${cached.why}. ` +
+        `To fill the cache, run \`npx sbert download ${repoId}\` once where the Hub is reachable, with the same HF_HUB_CACHE / HF_HOME ` +
+        '(or copy a model folder here and pass its path)',
+    );
   }
   if (COMMIT_HASH.test(revision)) {
     const cached = await cachedSnapshot(cache, revision);
