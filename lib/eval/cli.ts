@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError } from '../cli-args';
+import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError, usageErrorText } from '../cli-args';
 import { DEFAULT_MODEL_NAME, resolveModelName } from '../default-model';
 import { SbertError } from '../errors';
 import { outputFolderProblem } from '../output-file';
@@ -254,7 +254,7 @@ export async function runEvalCommand(argv: string[], io: EvalIO = {}): Promise<n
     args = parseEvalArgs(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      out.stderr(`sbert eval: ${err.message}\nRun 'sbert eval --help' for usage.\n`);
+      out.stderr(usageErrorText('eval', err.message));
       return 2;
     }
     throw err;
@@ -267,7 +267,7 @@ export async function runEvalCommand(argv: string[], io: EvalIO = {}): Promise<n
     // Before any work: the plot's folder must be a real folder on a disk (not /proc, not a hung mount).
     const problem = await outputFolderProblem(path.dirname(path.resolve(args.plot)));
     if (problem !== undefined) {
-      out.stderr(`sbert eval: --plot ${args.plot}: ${problem}\nRun 'sbert eval --help' for usage.\n`);
+      out.stderr(usageErrorText('eval', `--plot ${args.plot}: ${problem}`));
       return 2;
     }
   }
