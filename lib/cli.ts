@@ -116,7 +116,6 @@ async function encodeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const output = values.output;
-  checkModelArg(values.model);
   if (output && !/\.(npy|jsonl)$/i.test(output)) throw new UsageError('--output must end in .npy or .jsonl');
   const device = parseDevice(values.device);
   const precision = parsePrecision(values.precision);
@@ -126,6 +125,7 @@ async function encodeCommand(argv: string[]): Promise<number> {
   // after minutes of encoding.
   const pending = output ? await openOutput(output) : undefined;
   try {
+    checkModelArg(values.model); // after the output (checked first, as before), before the input is read
     const sentences = await readInput(values.input);
     const encoder = await SentenceEncoder.load(values.model, {
       device,

@@ -6,7 +6,8 @@
  */
 import { EngineBatcher, type BatchResult } from './batcher';
 import { Embeddings } from './embeddings';
-import { pairwiseArgs, pairwiseScores, similarity, SimilarityMatrix, type SimilarityOptions } from './similarity';
+import { similarity, SimilarityMatrix, type SimilarityOptions } from './similarity';
+import { pairwiseArgs, pairwiseScores } from './search-args';
 import type { EmbeddingsLike } from './embeddings';
 import { SbertError } from './errors';
 import { native, NativeEngine, withCallerStack } from './native';

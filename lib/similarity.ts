@@ -16,7 +16,7 @@
 import { Embeddings, EmbeddingsLike } from './embeddings';
 import { SbertError } from './errors';
 import { native, type NativePairOptions, type NativeRowsHandle, type NativeScoreFunction } from './native';
-import { describe, hitsPerQuery, nativeError, positiveInt, toMatrix, type Matrix } from './search-args';
+import { describe, hitsPerQuery, nativeError, pairwiseArgs, pairwiseScores, positiveInt, scoreFn, SIMILARITY_OPTIONS, toMatrix, type Matrix } from './search-args';
 import { checkOptions, type OptionSpec } from './options';
 
 /**
@@ -125,29 +125,12 @@ export function similarityInfo(): { kernel: string; cudaMaxK: number } {
 // ---- argument checks ------------------------------------------------------------------------
 
 // The keys each function takes (values are checked below, where their ranges are known).
-const SIMILARITY_OPTIONS: OptionSpec = { scoreFunction: 'any', fn: 'any' };
 const SEARCH_OPTIONS: OptionSpec = { topK: 'any', scoreFunction: 'any', fn: 'any', queryChunkSize: 'any', corpusChunkSize: 'any', device: 'any' };
 const MINING_OPTIONS: OptionSpec = { ...SEARCH_OPTIONS, maxPairs: 'any' };
 const COMMUNITY_OPTIONS: OptionSpec = { threshold: 'any', minCommunitySize: 'any', batchSize: 'any' };
 
 function sameDim(a: Matrix, an: string, b: Matrix, bn: string): void {
   if (a.dim !== b.dim) throw new RangeError(`${an} dim ${a.dim} does not match ${bn} dim ${b.dim}`);
-}
-
-const SCORE_FUNCTIONS: readonly SimilarityFunction[] = ['cosine', 'dot', 'euclidean', 'manhattan'];
-
-// options.scoreFunction, or its older name options.fn; 'cosine' when neither is given.
-function scoreFn(opts: { scoreFunction?: unknown; fn?: unknown }): SimilarityFunction {
-  const name = opts.scoreFunction !== undefined ? 'scoreFunction' : 'fn';
-  const value = opts.scoreFunction !== undefined ? opts.scoreFunction : opts.fn;
-  if (opts.scoreFunction !== undefined && opts.fn !== undefined && opts.scoreFunction !== opts.fn) {
-    throw new TypeError(`give scoreFunction or fn, not both ('${String(opts.scoreFunction)}' and '${String(opts.fn)}')`);
-  }
-  if (value === undefined) return 'cosine';
-  const expected = `'cosine', 'dot', 'euclidean' or 'manhattan'`;
-  if (typeof value !== 'string') throw new TypeError(`${name} must be ${expected} (got ${describe(value)})`);
-  if (!(SCORE_FUNCTIONS as readonly string[]).includes(value)) throw new RangeError(`${name} must be ${expected} (got '${value}')`);
-  return value as SimilarityFunction;
 }
 
 // A native-owned copy of m's rows: taken synchronously, before the caller's first await, so no
@@ -273,37 +256,6 @@ export function cosSim(a: EmbeddingsLike, b: EmbeddingsLike): Promise<Similarity
 /** Dot-product matrix of `a` × `b` — `similarity(a, b, { scoreFunction: 'dot' })` (sentence-transformers `dot_score`). */
 export function dotScore(a: EmbeddingsLike, b: EmbeddingsLike): Promise<SimilarityMatrix> {
   return similarity(a, b, { scoreFunction: 'dot' });
-}
-
-/** Row i of `x` against row i of `y` with `fn`, in float64 (sentence-transformers' `pairwise_*` functions). */
-export function pairwiseScores(x: Matrix, y: Matrix, fn: SimilarityFunction): Float32Array {
-  const out = new Float32Array(x.count);
-  for (let r = 0; r < x.count; r++) {
-    let dot = 0, aa = 0, bb = 0, l1 = 0, l2 = 0;
-    for (let j = 0; j < x.dim; j++) {
-      const u = x.data[r * x.dim + j], v = y.data[r * x.dim + j];
-      dot += u * v;
-      aa += u * u;
-      bb += v * v;
-      l1 += Math.abs(u - v);
-      l2 += (u - v) * (u - v);
-    }
-    // torch's cosine_similarity clamps each norm at eps 1e-8 (a zero vector scores 0).
-    out[r] = fn === 'cosine' ? dot / (Math.max(Math.sqrt(aa), 1e-8) * Math.max(Math.sqrt(bb), 1e-8))
-      : fn === 'dot' ? dot : fn === 'euclidean' ? -Math.sqrt(l2) : -l1;
-  }
-  return out;
-}
-
-/** The checked pair of `similarityPairwise` (same shape), with its score function. */
-export function pairwiseArgs(a: EmbeddingsLike, b: EmbeddingsLike, options: SimilarityOptions, fnName: string): { x: Matrix; y: Matrix; fn: SimilarityFunction } {
-  const x = toMatrix(a, 'a');
-  const y = toMatrix(b, 'b');
-  if (x.count !== y.count || x.dim !== y.dim) {
-    throw new RangeError(`a and b must have the same shape (a is ${x.count} × ${x.dim}, b is ${y.count} × ${y.dim})`);
-  }
-  const opts = checkOptions<SimilarityOptions>(options, SIMILARITY_OPTIONS, { fn: fnName });
-  return { x, y, fn: scoreFn(opts) };
 }
 
 /**

@@ -3,8 +3,9 @@
 // prebuilds/<platform>-<arch>/node.napi.<libc>.node (prebuildify's layout; node-gyp-build finds
 // it at run time, tools/install.js at install time). It holds the CPU engine and the CUDA engine
 // (sm_80 and sm_90 code plus PTX for later GPUs, CUDA runtime linked statically), so one file
-// runs on machines with and without a GPU; libstdc++ is linked statically so it loads on
-// distributions older than the build machine's (glibc is the floor: the script prints it).
+// runs on machines with and without a GPU. The C++ runtime stays dynamic: linking it statically
+// would pull in glibc 2.35/2.36 symbols (_dl_find_object, arc4random) and shut out Ubuntu 22.04;
+// the script prints the glibc floor it ends up with (2.34 with CUDA, from the CUDA runtime).
 // nvcc is needed, no GPU. `--cpu-only` makes a CPU-only prebuilt (for machines without nvcc).
 //
 //   npm run prebuild [-- --cpu-only] [-- --out DIR]      then: npm pack
@@ -28,7 +29,7 @@ if (!cpuOnly && !findNvcc()) fail('nvcc not found (PATH, $CUDA_HOME/bin, /usr/lo
 
 const started = Date.now();
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
-const args = [cmakeJs, 'compile', '--out', buildDir, `--CDSBERT_CUDA=${cpuOnly ? 'OFF' : 'ON'}`, '--CDSBERT_NATIVE_TESTS=OFF', '--CDSBERT_STATIC_LIBSTDCXX=ON'];
+const args = [cmakeJs, 'compile', '--out', buildDir, `--CDSBERT_CUDA=${cpuOnly ? 'OFF' : 'ON'}`, '--CDSBERT_NATIVE_TESTS=OFF'];
 console.error(`prebuild: ${cpuOnly ? 'CPU engine' : 'CPU + CUDA engines (sm_80, sm_90, PTX)'} into ${path.relative(root, buildDir)}/`);
 const env = { ...process.env, SBERT_CUDA: cpuOnly ? 'OFF' : 'ON' };
 const r = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });

@@ -108,7 +108,7 @@ function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) return 'help';
-  if (!v.model) throw new UsageError('--model DIR|default|ORG/NAME is required');
+  if (!v.model) throw new UsageError('--model DIR is required (a folder, default for the bundled model, or a Hugging Face id)');
   try {
     modelSource(v.model); // no request: a missing folder or a typo is an argument error
   } catch (err) {
