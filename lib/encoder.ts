@@ -290,7 +290,11 @@ export class SentenceEncoder {
         throw err;
       }
     }
-    return new SentenceEncoder(FROM_LOAD, folder, engine, batchTokens, options.truncateDim, spec.shape.maxPositions, name ?? 'default');
+    // The longest sequence the position table can number: the config's maxSequenceLength where the
+    // loader knows it (families that count positions after the padding index have fewer than
+    // max_position_embeddings), else the table's size.
+    const positionLimit = (folder.config as { maxSequenceLength?: number }).maxSequenceLength ?? spec.shape.maxPositions;
+    return new SentenceEncoder(FROM_LOAD, folder, engine, batchTokens, options.truncateDim, positionLimit, name ?? 'default');
   }
 
   /**

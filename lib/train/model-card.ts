@@ -59,13 +59,22 @@ function hubIdOf(dir: string): string | undefined {
   return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
+/** transformers' AutoModel class for the folder's family, as sentence-transformers prints it. */
+const MODEL_CLASSES: Record<string, string> = {
+  bert: 'BertModel', roberta: 'RobertaModel', 'xlm-roberta': 'XLMRobertaModel', camembert: 'CamembertModel', mpnet: 'MPNetModel', distilbert: 'DistilBertModel',
+};
+function modelClass(folder: Omit<ModelFolder, 'weights'>): string {
+  const family = (folder.config as { family?: string }).family ?? 'bert';
+  return MODEL_CLASSES[family] ?? 'BertModel';
+}
+
 function architecture(input: ModelCardInput): string {
   const lines = ['SentenceTransformer('];
   input.folder.modules.forEach((m, i) => {
     let text: string;
     switch (m.type) {
       case 'transformer':
-        text = `Transformer({'max_seq_length': ${input.maxSeqLength}, 'do_lower_case': ${m.doLowerCase ? 'True' : 'False'}}) with Transformer model: BertModel`;
+        text = `Transformer({'max_seq_length': ${input.maxSeqLength}, 'do_lower_case': ${m.doLowerCase ? 'True' : 'False'}}) with Transformer model: ${modelClass(input.folder)}`;
         break;
       case 'pooling':
         text = `Pooling({'word_embedding_dimension': ${m.wordEmbeddingDimension}, 'pooling_modes': [${m.modes.map((x) => `'${x}'`).join(', ')}], 'include_prompt': ${m.includePrompt ? 'True' : 'False'}})`;
