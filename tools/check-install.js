@@ -6,8 +6,10 @@
 // the prebuilt path is proven to need none. Prints one JSON line: tarball size, install time,
 // the addon that was loaded, the embedding's size.
 //
-//   node tools/check-install.js [--tarball FILE] [--build-from-source] [--keep]
+//   node tools/check-install.js [--tarball FILE] [--build-from-source] [--ignore-scripts-too] [--keep]
 //     --build-from-source   install with `--build-from-source` and the real PATH (the source build's time)
+//     --ignore-scripts-too  also install into a second project with --ignore-scripts (as an npm
+//                           that does not run install scripts would) and encode there
 //     --keep                leave the temporary project (its path is printed)
 'use strict';
 const fs = require('node:fs');
@@ -19,6 +21,7 @@ const root = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
 const fromSource = argv.includes('--build-from-source');
 const keep = argv.includes('--keep');
+const ignoreScriptsToo = argv.includes('--ignore-scripts-too');
 const tarAt = argv.indexOf('--tarball');
 
 const COMPILERS = /^(gcc|g\+\+|cc|c\+\+|cpp|clang|clang\+\+|cmake|ccmake|ctest|make|gmake|ninja|nvcc|ptxas|ld|as|x86_64-linux-gnu-.*|aarch64-linux-gnu-.*|gcc-\d+|g\+\+-\d+|clang-\d+|clang\+\+-\d+)$/;
@@ -67,9 +70,13 @@ try {
   const tarballBytes = fs.statSync(tarball).size;
 
   // 2. an empty project, and the environment of the install
-  const project = path.join(work, 'project');
-  fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'try-sbert', version: '1.0.0', private: true }, null, 2));
+  const emptyProject = (name) => {
+    const dir = path.join(work, name);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'try-sbert', version: '1.0.0', private: true }, null, 2));
+    return dir;
+  };
+  const project = emptyProject('project');
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('npm_') || k.startsWith('SBERT_')) delete env[k];
   if (!fromSource) {
@@ -98,9 +105,21 @@ try {
       const info = buildInfo();
       console.log(JSON.stringify({ addonPath: info.addonPath, cudaCompiled: info.cuda.compiled, count: e.count, dim: e.dim, score01: s.get(0, 1) }));
     })().catch((err) => { console.error(err); process.exit(1); });`;
-  const run = spawnSync(process.execPath, ['-e', script], { cwd: project, env, encoding: 'utf8' });
-  if (run.status !== 0) fail('the first encode failed', run.stderr);
-  const result = JSON.parse(run.stdout.trim().split('\n').pop());
+  const encodeIn = (dir) => {
+    const run = spawnSync(process.execPath, ['-e', script], { cwd: dir, env, encoding: 'utf8' });
+    if (run.status !== 0) fail(`the first encode failed in ${dir}`, run.stderr);
+    return JSON.parse(run.stdout.trim().split('\n').pop());
+  };
+  const result = encodeIn(project);
+  let ignoreScripts;
+  if (ignoreScriptsToo) {
+    // No install script at all: the loader finds the prebuilt by itself.
+    const bare = emptyProject('project-ignore-scripts');
+    const r = spawnSync('npm', ['install', tarball, '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: bare, env, encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) fail('npm install --ignore-scripts failed', r.stderr);
+    const got = encodeIn(bare);
+    ignoreScripts = { addon: path.relative(path.join(bare, 'node_modules', 'sbert-native'), got.addonPath), encoded: `${got.count} × ${got.dim}` };
+  }
   const rel = path.relative(path.join(project, 'node_modules', 'sbert-native'), result.addonPath);
   console.log(JSON.stringify({
     tarball: path.basename(tarball),
@@ -113,6 +132,7 @@ try {
     cudaCompiled: result.cudaCompiled,
     encoded: `${result.count} × ${result.dim}`,
     score01: result.score01,
+    ...(ignoreScripts ? { ignoreScripts } : {}),
     ...(keep ? { project } : {}),
   }));
 } finally {
