@@ -6,29 +6,42 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FILE_SIZE_LIMITS, formatBytes, readBoundedFile } from './bounded-file';
-import { parseDevice, parsePositiveInt, parsePrecision, parseQuantize, UsageError } from './cli-args';
+import { parseDevice, parsePositiveInt, parsePrecision, parseQuantize, UsageError, usageErrorText } from './cli-args';
 import { SentenceEncoder } from './encoder';
 import { SbertError } from './errors';
 import { buildInfo, cudaDevices } from './index';
-import { DEFAULT_MODEL_NAME, resolveModelName } from './default-model';
+import { DEFAULT_MODEL_NAME } from './default-model';
+import { modelSource } from './model-source';
 import { npyBytes } from './npy';
 import { OutputFileError, PendingOutput } from './output-file';
 import { ProgressBar } from './progress';
 
+const ENCODE_USAGE = `Usage: sbert encode [--model DIR|ORG/NAME|default] [--input FILE|-] [--output OUT.npy|OUT.jsonl]
+                    [--device auto|cpu|cuda|cuda:N] [--precision fp16|bf16|fp32]
+                    [--batch-tokens N] [--normalize] [--no-progress]
+                    [--quantize int8|uint8|binary|ubinary]
+  Encodes sentences (one per line) into embeddings. Without --model, the bundled model
+  (models/default-en). Without --output, JSON lines go to stdout. Every input line is one
+  sentence (an empty line is the empty sentence); a final newline ends the last line.
+  --precision is the GPU's storage precision; --quantize is sentence-transformers'
+  encode(precision=...): int8/uint8 (ranges from these sentences) or sign bits packed
+  8 per byte (binary: int8, ubinary: uint8), written as integers (.npy int8/uint8).
+`;
+
+const DEMO_USAGE = `Usage: sbert demo [--model DIR|ORG/NAME|default] [--device auto|cpu|cuda|cuda:N]
+  Encodes a few sentences with the bundled model (or --model) and prints their cosine
+  similarities: proves the install works end to end.
+`;
+
+const INFO_USAGE = `Usage: sbert info
+  Prints the build information (version, CUDA compiled in, CPU features, the addon's path) and
+  the CUDA devices found, as JSON.
+`;
+
 const USAGE = `Usage: sbert <command> [options]
 
 Commands:
-  encode   Encode sentences (one per line) into embeddings
-           sbert encode [--model DIR|ORG/NAME|default] [--input FILE|-] [--output OUT.npy|OUT.jsonl]
-                        [--device auto|cpu|cuda|cuda:N] [--precision fp16|bf16|fp32]
-                        [--batch-tokens N] [--normalize] [--no-progress]
-                        [--quantize int8|uint8|binary|ubinary]
-           Without --model, the bundled model (models/default-en). Without --output,
-           JSON lines go to stdout. Every input line is one sentence
-           (an empty line is the empty sentence); a final newline ends the last line.
-           --precision is the GPU's storage precision; --quantize is sentence-transformers'
-           encode(precision=...): int8/uint8 (ranges from these sentences) or sign bits packed
-           8 per byte (binary: int8, ubinary: uint8), written as integers (.npy int8/uint8).
+  encode   Encode sentences (one per line) into embeddings: sbert encode --help
   eval     STS evaluation (Spearman/Pearson): sbert eval --help
   serve    Embedding server (TEI- and OpenAI-compatible HTTP): sbert serve --help
   download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
@@ -101,7 +114,7 @@ async function encodeCommand(argv: string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(ENCODE_USAGE);
     return 0;
   }
   const output = values.output;
@@ -114,8 +127,9 @@ async function encodeCommand(argv: string[]): Promise<number> {
   // after minutes of encoding.
   const pending = output ? await openOutput(output) : undefined;
   try {
+    checkModelArg(values.model); // after the output (checked first, as before), before the input is read
     const sentences = await readInput(values.input);
-    const encoder = await SentenceEncoder.load(resolveModelName(values.model), {
+    const encoder = await SentenceEncoder.load(values.model, {
       device,
       ...(precision ? { precision } : {}),
       ...(batchTokens ? { batchTokens } : {}),
@@ -163,10 +177,26 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return dot / (Math.max(Math.sqrt(na), 1e-12) * Math.max(Math.sqrt(nb), 1e-12));
 }
 
+/** --model: a folder, default, or a Hub id; a missing folder or a typo is an argument error (no request is made). */
+function checkModelArg(model: string | undefined): void {
+  if (model === undefined) return;
+  try {
+    modelSource(model);
+  } catch (err) {
+    throw new UsageError(`--model ${model}: ${(err as Error).message}`);
+  }
+}
+
 async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { device: { type: 'string', default: 'auto' }, model: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { device: { type: 'string', default: 'auto' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    process.stdout.write(DEMO_USAGE);
+    return 0;
+  }
   const device = parseDevice(values.device);
-  const dir = resolveModelName(values.model);
+  checkModelArg(values.model);
+  const source = modelSource(values.model);
+  const dir = source.kind === 'folder' ? source.dir : source.id;
   const info = buildInfo();
   process.stdout.write(`sbert-native ${info.version} — CUDA compiled: ${info.cuda.compiled}, devices: ${cudaDevices().length}, CPU threads: ${info.cpu.threads} (${info.cpu.gemmKernel})\n`);
   if (!values.model || values.model === DEFAULT_MODEL_NAME) {
@@ -185,7 +215,7 @@ async function demoCommand(argv: string[]): Promise<number> {
     'A woman is playing violin.',
   ];
   const started = process.hrtime.bigint();
-  const encoder = await SentenceEncoder.load(dir, { device });
+  const encoder = await SentenceEncoder.load(values.model, { device });
   try {
     const emb = await encoder.encode(sentences);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -205,14 +235,20 @@ async function demoCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-function infoCommand(): number {
+function infoCommand(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    process.stdout.write(INFO_USAGE);
+    return 0;
+  }
   process.stdout.write(JSON.stringify({ buildInfo: buildInfo(), cudaDevices: cudaDevices() }, null, 2) + '\n');
   return 0;
 }
 
 /** Runs the `sbert` command with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  let command: string | undefined = argv[0];
+  const rest = argv.slice(1);
   try {
     switch (command) {
       case 'encode':
@@ -234,19 +270,23 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo':
         return await demoCommand(rest);
       case 'info':
-        return infoCommand();
+        return infoCommand(rest);
       case undefined:
+        // No command is a mistake (exit 2): the usage goes to stderr.
+        process.stderr.write(USAGE);
+        return 2;
       case '-h':
       case '--help':
       case 'help':
         process.stdout.write(USAGE);
-        return command === undefined ? 2 : 0;
+        return 0;
       default:
-        throw new UsageError(`unknown command '${command}'`);
+        command = undefined;
+        throw new UsageError(`unknown command '${argv[0]}'`);
     }
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`sbert: ${(err as Error).message}\n\n${USAGE}`);
+      process.stderr.write(usageErrorText(command, (err as Error).message));
       return 2;
     }
     if (err instanceof SbertError) {

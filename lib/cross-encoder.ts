@@ -12,29 +12,20 @@
  * without padding with their token type ids, and cut into native calls at the token budget;
  * concurrent calls share native calls as the SentenceEncoder's do.
  */
-import { existsSync } from 'node:fs';
 import { runBatches } from './batch-runner';
 import { EngineBatcher, type PackedBatch } from './batcher';
-import { defaultModelDir, resolveModelName } from './default-model';
-import { resolveDevice, type Device, type Precision } from './encoder';
+import { defaultModelDir } from './default-model';
+import { engineSetup, ENGINE_LOAD_ALIASES, ENGINE_LOAD_OPTIONS, fetchModelFolder, startEngine, type EngineLoadOptions } from './engine-setup';
 import { SbertError } from './errors';
-import { isRepoId, resolveModel, type HubOptions } from './hub';
-import { native, withCallerStack, type NativeEngine } from './native';
-import { checkBatchTokens, CPU_BATCH_TOKENS, CUDA_BATCH_TOKENS, cutAtBudget, slicePacked } from './token-budget';
+import type { NativeEngine } from './native';
+import { checkOptions, type OptionSpec } from './options';
+import { checkBatchTokens, cutAtBudget, slicePacked } from './token-budget';
 import type { Tokenizer } from './tokenizer';
 import { buildNativeSpec, loadCrossEncoderFolder, type CrossEncoderActivation, type EncoderConfig } from './weights';
 
 export type { CrossEncoderActivation } from './weights';
 
-export interface CrossEncoderLoadOptions extends Pick<HubOptions, 'revision' | 'cacheDir' | 'token' | 'offline' | 'endpoint'> {
-  /** Hub downloads only: called as bytes arrive. */
-  onDownloadProgress?: HubOptions['onProgress'];
-  /** 'auto' (default) uses the first CUDA device when there is one, else the CPU. */
-  device?: Device;
-  /** GPU storage precision (CUDA only; the CPU engine computes in fp32). Default 'fp16'. */
-  precision?: Precision;
-  /** Default token budget of one native call (sum of the pairs' lengths). */
-  batchTokens?: number;
+export interface CrossEncoderLoadOptions extends EngineLoadOptions {
   /** Truncate pairs to this many tokens (default: the tokenizer's model_max_length, capped at the positions the model has). */
   maxLength?: number;
 }
@@ -69,6 +60,8 @@ export interface RankHit {
   score: number;
   text?: string;
 }
+
+const CROSS_ENCODER_LOAD_OPTIONS: OptionSpec = { ...ENGINE_LOAD_OPTIONS, maxLength: 'any' };
 
 const ACTIVATIONS: readonly (CrossEncoderActivation | 'default')[] = ['default', 'identity', 'sigmoid', 'tanh', 'relu', 'softmax'];
 
@@ -146,33 +139,14 @@ export class CrossEncoder {
   static async load(dirOrHubId: string, options: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     if (typeof dirOrHubId !== 'string' || dirOrHubId === '') throw new TypeError('dirOrHubId must be a non-empty string (a model folder or a Hub id)');
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    const precision = options.precision ?? 'fp16';
-    if (!['fp16', 'bf16', 'fp32'].includes(precision)) throw new RangeError(`options.precision must be 'fp16', 'bf16' or 'fp32' (got ${JSON.stringify(precision)})`);
-    const device = resolveDevice(options.device ?? 'auto');
-    const batchTokens = checkBatchTokens(options.batchTokens ?? (device.kind === 'cuda' ? CUDA_BATCH_TOKENS : CPU_BATCH_TOKENS), 'options.batchTokens');
-    const dir = resolveModelName(dirOrHubId);
-    if (dir === defaultModelDir()) throw new SbertError('ERR_BAD_MODEL', "the bundled default model is a bi-encoder: load it with SentenceEncoder.load('default')");
-    const folderDir = !existsSync(dir) && isRepoId(dir)
-      ? await resolveModel(dir, {
-        revision: options.revision, cacheDir: options.cacheDir, token: options.token, offline: options.offline,
-        endpoint: options.endpoint, onProgress: options.onDownloadProgress,
-      })
-      : dir;
+    checkOptions(options, CROSS_ENCODER_LOAD_OPTIONS, { fn: 'CrossEncoder.load', aliases: ENGINE_LOAD_ALIASES });
+    const setup = engineSetup(options);
+    if (dirOrHubId === 'default') throw new SbertError('ERR_BAD_MODEL', "the bundled default model is a bi-encoder: load it with SentenceEncoder.load('default')");
+    const folderDir = await fetchModelFolder(dirOrHubId, options);
+    if (folderDir === defaultModelDir()) throw new SbertError('ERR_BAD_MODEL', "the bundled default model is a bi-encoder: load it with SentenceEncoder.load('default')");
     const folder = await loadCrossEncoderFolder(folderDir, { lazyWeights: true, ...(options.maxLength !== undefined ? { maxLength: options.maxLength } : {}) });
-    const caller = new Error();
-    let engine: NativeEngine;
-    try {
-      engine = await native().createEngine({
-        spec: buildNativeSpec(folder.model),
-        device: device.kind,
-        deviceIndex: device.index,
-        precision,
-        retainTokens: batchTokens,
-      });
-    } catch (err) {
-      throw withCallerStack(err, caller.stack);
-    }
-    return new CrossEncoder(folder, engine, batchTokens);
+    const engine = await startEngine(buildNativeSpec(folder.model), setup, new Error().stack);
+    return new CrossEncoder(folder, engine, setup.batchTokens);
   }
 
   /** Whether dispose() has been called. */

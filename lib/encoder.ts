@@ -7,36 +7,26 @@
 import { runBatches } from './batch-runner';
 import { EngineBatcher } from './batcher';
 import { Embeddings } from './embeddings';
-import { toMatrix } from './search-args';
-import { similarity } from './similarity';
+import { similarity, SimilarityMatrix, type SimilarityOptions } from './similarity';
+import { pairwiseArgs, pairwiseScores } from './search-args';
+import type { EmbeddingsLike } from './embeddings';
 import { SbertError } from './errors';
 import { native, NativeEngine, withCallerStack } from './native';
 import type { BertTokenizer } from './tokenizer';
-import { existsSync } from 'node:fs';
-import { isRepoId, resolveModel, type HubOptions } from './hub';
+import type { HubOptions } from './hub';
 import { isQuantizationPrecision, QUANTIZATION_PRECISIONS, quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
-import { defaultModelDir, resolveModelName } from './default-model';
+import { engineSetup, ENGINE_LOAD_ALIASES, ENGINE_LOAD_OPTIONS, fetchModelFolder, startEngine, type EngineLoadOptions, type Precision } from './engine-setup';
+import { checkOptions, describeValue, type OptionSpec } from './options';
+import { checkOutputDir, writeModelFolder } from './train/save';
+import { outputFolderProblem } from './output-file';
 import { checkBatchTokens, CPU_BATCH_TOKENS, CUDA_BATCH_TOKENS, cutAtBudget, slicePacked } from './token-budget';
 
 export { MAX_BATCH_TOKENS } from './token-budget';
 
-export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
-export type Precision = 'fp16' | 'bf16' | 'fp32';
+export type { Device, Precision } from './engine-setup';
 
-export interface LoadOptions extends Pick<HubOptions, 'revision' | 'cacheDir' | 'token' | 'offline' | 'endpoint'> {
-  /** Hub downloads only: called as bytes arrive. */
-  onDownloadProgress?: HubOptions['onProgress'];
-  /** 'auto' (default) uses the first CUDA device when there is one, else the CPU. */
-  device?: Device;
-  /** GPU storage precision (CUDA only; the CPU engine always computes in fp32). Default 'fp16'. */
-  precision?: Precision;
-  /**
-   * Default token budget of one native call for `encode` (sum of sequence lengths, special
-   * tokens included; 8,192 on the CPU, 65,536 on a GPU). The engine also keeps workspaces for
-   * this many tokens between calls; a call asking for more releases its larger workspaces after.
-   */
-  batchTokens?: number;
+export interface LoadOptions extends EngineLoadOptions {
   /** Default `truncateDim` for `encode` (sentence-transformers' `truncate_dim`). */
   truncateDim?: number;
 }
@@ -129,28 +119,25 @@ export type QuantizedEncodeOptions<P extends QuantizedPrecision> = EncodeOptions
 export type SentenceEncodeOptions = Omit<EncodeOptions, 'outputValue'>;
 
 
-/** Resolves a device string to the engine kind and index; throws when it cannot be used. */
-export function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } {
-  if (device === 'cpu') return { kind: 'cpu', index: 0 };
-  const addon = native();
-  const cudaDevices = addon.cudaDevices();
-  if (device === 'auto') return cudaDevices.length > 0 ? { kind: 'cuda', index: 0 } : { kind: 'cpu', index: 0 };
-  const m = /^cuda(?::(\d+))?$/.exec(String(device));
-  if (!m) throw new RangeError(`options.device must be 'auto', 'cpu', 'cuda' or 'cuda:N' (got ${JSON.stringify(device)})`);
-  const index = m[1] === undefined ? 0 : Number(m[1]);
-  if (!addon.buildInfo().cuda.compiled) {
-    throw new SbertError('ERR_NO_CUDA', "this build of sbert-native has no CUDA engine (rebuild with nvcc on PATH) — use device: 'cpu'");
-  }
-  if (index >= cudaDevices.length) {
-    throw new SbertError(
-      'ERR_NO_CUDA',
-      cudaDevices.length === 0
-        ? `device '${device}' was asked for but no CUDA device is available (${addon.buildInfo().cuda.status})`
-        : `device '${device}' was asked for but only ${cudaDevices.length} CUDA device(s) exist`,
-    );
-  }
-  return { kind: 'cuda', index };
-}
+// The keys of each method's options (value ranges are checked where they are used). Aliases:
+// the names sentence-transformers' Python API uses for the same thing.
+const LOAD_OPTIONS: OptionSpec = { ...ENGINE_LOAD_OPTIONS, truncateDim: 'any' };
+const ENCODE_OPTIONS: OptionSpec = {
+  normalize: 'boolean',
+  truncateDim: 'any',
+  prompt: 'any',
+  promptName: 'any',
+  batchTokens: 'any',
+  outputValue: 'any',
+  precision: 'any',
+  onProgress: 'function',
+  signal: 'any',
+};
+const { outputValue: _outputValue, ...SENTENCE_ENCODE_OPTIONS } = ENCODE_OPTIONS;
+const ENCODE_ALIASES = { batchSize: 'batchTokens', normalizeEmbeddings: 'normalize', showProgressBar: 'onProgress', convertToNumpy: 'precision' };
+
+/** Proves a constructor call comes from SentenceEncoder.load. */
+const FROM_LOAD = Symbol('SentenceEncoder.load');
 
 function checkTruncateDim(v: unknown, dimension: number): number {
   if (v === undefined) return dimension;
@@ -186,8 +173,6 @@ function checkSignal(v: unknown): AbortSignal | undefined {
 export class SentenceEncoder {
   /** The folder's tokenizer (BERT WordPiece, identical to Hugging Face tokenizers). */
   readonly tokenizer: BertTokenizer;
-  /** Sequences are truncated to this many tokens, special tokens included. */
-  readonly maxSeqLength: number;
   /** Length of a sentence embedding. */
   readonly dimension: number;
   /** Hidden size of the transformer (length of a token embedding). */
@@ -206,10 +191,22 @@ export class SentenceEncoder {
   private readonly lowerCase: boolean;
   private readonly includePrompt: boolean;
   private readonly promptLengths = new Map<string, number>();
+  private seqLength: number;
+  /** The longest sequence the model's position table allows (the limit of maxSeqLength). */
+  private readonly positionLimit: number;
+  /** The name the model was loaded by (a Hub id, 'default' or a folder), for saved model cards. */
+  private readonly source: string;
 
-  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined, precision: Precision) {
+  /** Use `await SentenceEncoder.load(model?, options?)`: an encoder needs its model and engine loaded first (`new` from JavaScript throws a TypeError saying so). */
+  private constructor(...args: unknown[]) {
+    if (args[0] !== FROM_LOAD) {
+      throw new TypeError('SentenceEncoder cannot be created with new: use `await SentenceEncoder.load(model?, options?)` (a folder, a Hub id, or nothing for the bundled model)');
+    }
+    const [, folder, engine, batchTokens, truncateDim, positionLimit, source, precision] = args as [symbol, ModelFolder, NativeEngine, number, number | undefined, number, string, Precision];
     this.tokenizer = folder.tokenizer;
-    this.maxSeqLength = folder.maxSeqLength;
+    this.seqLength = folder.maxSeqLength;
+    this.positionLimit = Math.max(positionLimit, folder.maxSeqLength);
+    this.source = source;
     this.hiddenSize = folder.config.hiddenSize;
     this.dimension = engine.sentenceDim;
     this.device = engine.deviceName;
@@ -230,53 +227,31 @@ export class SentenceEncoder {
    * the cache shared with Python; see resolveModel), and creates its engine. Without a folder,
    * or with 'default', it loads the model bundled with the package (models/default-en, a small
    * BERT distilled from the Universal Sentence Encoder; see its model card); a folder that is
-   * really named "default" is './default'. Rejects with ERR_BAD_MODEL when the folder cannot be
-   * loaded, ERR_NO_CUDA when a GPU was asked for and none can be used.
+   * really named "default" is './default'. A bare name is resolved as sentence-transformers
+   * does ('all-MiniLM-L6-v2' → 'sentence-transformers/all-MiniLM-L6-v2'), after local folders:
+   * a name one typo away from one (or from 'default') is refused with the suggestion before any
+   * request. Rejects with ERR_BAD_MODEL when the folder cannot be loaded, ERR_HUB* when the Hub
+   * cannot give it, ERR_NO_CUDA when a GPU was asked for and none can be used, and a TypeError
+   * naming an unknown option (`devcie` → "did you mean device?") or a value of the wrong type.
    */
   static async load(options?: LoadOptions): Promise<SentenceEncoder>;
   static async load(dir: string | undefined, options?: LoadOptions): Promise<SentenceEncoder>;
   static async load(dirOrOptions?: string | LoadOptions, maybeOptions: LoadOptions = {}): Promise<SentenceEncoder> {
-    let dir: string;
+    let name: string | undefined;
     let options: LoadOptions = maybeOptions;
     if (dirOrOptions === undefined || (typeof dirOrOptions === 'object' && dirOrOptions !== null)) {
       if (typeof dirOrOptions === 'object') options = dirOrOptions;
-      dir = defaultModelDir();
     } else {
       if (typeof dirOrOptions !== 'string' || dirOrOptions.length === 0) throw new TypeError('dir must be a non-empty string (a model folder or a Hub id), or omitted for the bundled model');
-      dir = resolveModelName(dirOrOptions);
+      name = dirOrOptions;
     }
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    const precision = options.precision ?? 'fp16';
-    if (!['fp16', 'bf16', 'fp32'].includes(precision)) {
-      throw new RangeError(`options.precision must be 'fp16', 'bf16' or 'fp32' (got ${JSON.stringify(precision)})`);
-    }
-    const device = resolveDevice(options.device ?? 'auto');
-    const batchTokens = checkBatchTokens(
-      options.batchTokens ?? (device.kind === 'cuda' ? CUDA_BATCH_TOKENS : CPU_BATCH_TOKENS),
-      'options.batchTokens',
-    );
-    // A Hugging Face id (org/name) that is not a local folder comes from the Hub's cache.
-    const folderDir = !existsSync(dir) && isRepoId(dir)
-      ? await resolveModel(dir, {
-        revision: options.revision, cacheDir: options.cacheDir, token: options.token, offline: options.offline,
-        endpoint: options.endpoint, onProgress: options.onDownloadProgress,
-      })
-      : dir;
+    checkOptions(options, LOAD_OPTIONS, { fn: 'SentenceEncoder.load', aliases: ENGINE_LOAD_ALIASES });
+    const setup = engineSetup(options);
+    const folderDir = await fetchModelFolder(name, options);
     const folder = await loadModelFolder(folderDir, { lazyWeights: true });
-    const stack = new Error().stack;
-    let engine: NativeEngine;
-    try {
-      engine = await native().createEngine({
-        spec: buildNativeSpec(folder),
-        device: device.kind,
-        deviceIndex: device.index,
-        precision,
-        // Workspaces for the default budget stay allocated between calls (see LoadOptions).
-        retainTokens: batchTokens,
-      });
-    } catch (err) {
-      throw withCallerStack(err, stack);
-    }
+    const spec = buildNativeSpec(folder);
+    const engine = await startEngine(spec, setup, new Error().stack);
     if (options.truncateDim !== undefined) {
       try {
         checkTruncateDim(options.truncateDim, engine.sentenceDim);
@@ -285,7 +260,47 @@ export class SentenceEncoder {
         throw err;
       }
     }
-    return new SentenceEncoder(folder, engine, batchTokens, options.truncateDim, device.kind === 'cpu' ? 'fp32' : precision);
+    // The longest sequence the position table can number: the config's maxSequenceLength where the
+    // loader knows it (families that count positions after the padding index have fewer than
+    // max_position_embeddings), else the table's size.
+    const positionLimit = (folder.config as { maxSequenceLength?: number }).maxSequenceLength ?? spec.shape.maxPositions;
+    return new SentenceEncoder(FROM_LOAD, folder, engine, setup.batchTokens, options.truncateDim, positionLimit, name ?? 'default', setup.computePrecision);
+  }
+
+  /**
+   * Sequences are truncated to this many tokens, special tokens included (sentence-transformers'
+   * `max_seq_length`). Settable, as `model.max_seq_length = 256` is in Python: an integer from 1
+   * to the model's position limit (`config.json` max_position_embeddings); later encodes and
+   * `save` use it.
+   */
+  get maxSeqLength(): number {
+    return this.seqLength;
+  }
+
+  set maxSeqLength(value: number) {
+    if (typeof value !== 'number') throw new TypeError(`maxSeqLength must be a number (got ${describeValue(value)})`);
+    if (!Number.isInteger(value) || value < 1 || value > this.positionLimit) {
+      throw new RangeError(`maxSeqLength must be an integer from 1 to ${this.positionLimit} (the model's position limit), got ${value}`);
+    }
+    this.seqLength = value;
+    this.promptLengths.clear(); // prompt lengths are truncated to maxSeqLength
+  }
+
+  /**
+   * Saves the model as a complete sentence-transformers folder (as `model.save(dir)` does):
+   * modules.json, the configs (with the current `maxSeqLength`), tokenizer files, the weight
+   * files as loaded, and a README.md model card. `dir` must be new or an empty folder; the
+   * folder is written to a temporary sibling and renamed into place. Resolves to its absolute
+   * path; SentenceEncoder.load and sentence-transformers load it.
+   */
+  async save(dir: string): Promise<string> {
+    if (typeof dir !== 'string' || dir === '') throw new TypeError(`dir must be a non-empty string (got ${describeValue(dir)})`);
+    if (this.disposed) throw new SbertError('ERR_DISPOSED', 'the encoder has been disposed');
+    const problem = await outputFolderProblem(dir);
+    if (problem !== undefined) throw new RangeError(`dir ${problem}`);
+    await checkOutputDir(dir);
+    const folder = { ...this.model, tokenizer: this.tokenizer };
+    return writeModelFolder(folder, dir, { weights: 'copy', maxSeqLength: this.seqLength, source: this.source === 'default' ? this.model.dir : this.source, dimension: this.dimension });
   }
 
   /** Whether dispose() has been called. */
@@ -312,6 +327,7 @@ export class SentenceEncoder {
     const caller = new Error();
     const list = this.checkTexts(texts);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    checkOptions(options, ENCODE_OPTIONS, { fn: 'encode', aliases: ENCODE_ALIASES });
     const outputValue = options.outputValue ?? 'sentence_embedding';
     if (outputValue !== 'sentence_embedding' && outputValue !== 'token_embeddings') {
       throw new RangeError(`options.outputValue must be 'sentence_embedding' or 'token_embeddings' (got ${JSON.stringify(outputValue)})`);
@@ -411,39 +427,29 @@ export class SentenceEncoder {
    * Scores of every row of `a` against every row of `b` with the model's own similarity
    * function (`similarity_fn_name` in config_sentence_transformers.json: cosine by default; dot,
    * euclidean and manhattan as negative distances), like sentence-transformers'
-   * `model.similarity(a, b)`: a row-major Float32Array of `a.count × b.count`.
+   * `model.similarity(a, b)`: a SimilarityMatrix (a row-major Float32Array of
+   * `a.count × b.count` with `get(i, j)`, `row(i)` and `rows()`). Like every similarity and
+   * search function of this package it returns a Promise.
    */
-  similarity(a: Embeddings | { data: Float32Array; count: number; dim: number }, b: Embeddings | { data: Float32Array; count: number; dim: number }): Promise<Float32Array> {
+  similarity(a: EmbeddingsLike, b: EmbeddingsLike): Promise<SimilarityMatrix> {
     return similarity(a, b, { scoreFunction: this.model.similarityFnName });
   }
 
   /**
    * Row i of `a` scored against row i of `b` only (`model.similarity_pairwise`), with the
    * model's similarity function; both must have the same count and dim. Computed in float64.
+   * Returns a Promise, as every similarity function here does (before 0.2 it returned the
+   * Float32Array itself: {@link similarityPairwiseSync} still does).
    */
-  similarityPairwise(a: Embeddings | { data: Float32Array; count: number; dim: number }, b: Embeddings | { data: Float32Array; count: number; dim: number }): Float32Array {
-    const x = toMatrix(a, 'a');
-    const y = toMatrix(b, 'b');
-    if (x.count !== y.count || x.dim !== y.dim) {
-      throw new RangeError(`a and b must have the same shape (a is ${x.count} × ${x.dim}, b is ${y.count} × ${y.dim})`);
-    }
-    const fn = this.model.similarityFnName;
-    const out = new Float32Array(x.count);
-    for (let r = 0; r < x.count; r++) {
-      let dot = 0, aa = 0, bb = 0, l1 = 0, l2 = 0;
-      for (let j = 0; j < x.dim; j++) {
-        const u = x.data[r * x.dim + j], v = y.data[r * x.dim + j];
-        dot += u * v;
-        aa += u * u;
-        bb += v * v;
-        l1 += Math.abs(u - v);
-        l2 += (u - v) * (u - v);
-      }
-      // torch's cosine_similarity clamps each norm at eps 1e-8 (a zero vector scores 0).
-      out[r] = fn === 'cosine' ? dot / (Math.max(Math.sqrt(aa), 1e-8) * Math.max(Math.sqrt(bb), 1e-8))
-        : fn === 'dot' ? dot : fn === 'euclidean' ? -Math.sqrt(l2) : -l1;
-    }
-    return out;
+  async similarityPairwise(a: EmbeddingsLike, b: EmbeddingsLike): Promise<Float32Array> {
+    return this.similarityPairwiseSync(a, b);
+  }
+
+  /** {@link similarityPairwise} computed and returned at once (the former synchronous form). */
+  similarityPairwiseSync(a: EmbeddingsLike, b: EmbeddingsLike): Float32Array {
+    const options: SimilarityOptions = { scoreFunction: this.model.similarityFnName };
+    const { x, y, fn } = pairwiseArgs(a, b, options, 'similarityPairwise');
+    return pairwiseScores(x, y, fn);
   }
 
   /** Frees the engine (idempotent). Later calls reject with ERR_DISPOSED; queued calls reject too. */
@@ -467,6 +473,7 @@ export class SentenceEncoder {
   encodeQuery<P extends QuantizedPrecision>(texts: string | readonly string[], options: SentenceEncodeOptions & { precision: P }): Promise<QuantizedEmbeddings<P>>;
   encodeQuery(texts: string | readonly string[], options?: SentenceEncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
   encodeQuery(texts: string | readonly string[], options: SentenceEncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings> {
+    checkOptions(options, SENTENCE_ENCODE_OPTIONS, { fn: 'encodeQuery', aliases: ENCODE_ALIASES });
     return this.encode(texts, { promptName: this.firstPrompt(['query']), ...options, outputValue: 'sentence_embedding' }) as Promise<Embeddings | QuantizedEmbeddings>;
   }
 
@@ -478,6 +485,7 @@ export class SentenceEncoder {
   encodeDocument<P extends QuantizedPrecision>(texts: string | readonly string[], options: SentenceEncodeOptions & { precision: P }): Promise<QuantizedEmbeddings<P>>;
   encodeDocument(texts: string | readonly string[], options?: SentenceEncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
   encodeDocument(texts: string | readonly string[], options: SentenceEncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings> {
+    checkOptions(options, SENTENCE_ENCODE_OPTIONS, { fn: 'encodeDocument', aliases: ENCODE_ALIASES });
     return this.encode(texts, { promptName: this.firstPrompt(['document', 'passage', 'corpus']), ...options, outputValue: 'sentence_embedding' }) as Promise<
       Embeddings | QuantizedEmbeddings
     >;

@@ -4,7 +4,7 @@
  *
  * ```ts
  * import { SentenceEncoder, semanticSearch } from 'sbert-native';
- * const enc = await SentenceEncoder.load('./all-MiniLM-L6-v2');
+ * const enc = await SentenceEncoder.load(); // the bundled model; or a folder, or a Hub id
  * const emb = await enc.encode(['A man is eating food.', 'A man is eating pasta.']);
  * ```
  * STS evaluation, the GloVe baseline and plots are in `sbert-native/eval`, loaded only by

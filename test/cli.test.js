@@ -77,7 +77,11 @@ test('argument errors exit 2 with a message; a bad model exits 1 with its code',
   r = sbert(['frobnicate']);
   assert.is(r.status, 2);
   r = sbert(['encode', '--model', path.join(tmp, 'nope'), '--device', 'cpu', '--input', inputFile]);
-  assert.is(r.status, 1);
+  assert.is(r.status, 2, 'a missing folder is an argument error');
+  assert.match(r.stderr, `--model ${path.join(tmp, 'nope')}: no model folder at`);
+  fs.mkdirSync(path.join(tmp, 'empty-model'), { recursive: true });
+  r = sbert(['encode', '--model', path.join(tmp, 'empty-model'), '--device', 'cpu', '--input', inputFile]);
+  assert.is(r.status, 1, 'a folder that is not a model');
   assert.match(r.stderr, 'ERR_BAD_MODEL');
   r = sbert(['encode', '--model', TINY, '--input', path.join(tmp, 'missing.txt')]);
   assert.is(r.status, 2);
@@ -222,4 +226,50 @@ test('CR, LF and CRLF all end a line', () => {
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+// Issue 27, item 6: one error line plus where the usage is; `sbert` alone is a mistake (exit 2).
+test('errors are one line plus "Run \'sbert <cmd> --help\' for usage." (exit 2), never the whole usage', () => {
+  const cases = [
+    [['encode', '--bogus'], 'encode', /^sbert encode: Unknown option '--bogus'/],
+    [['encode', '--model', TINY, '--device', 'gpu'], 'encode', /^sbert encode: --device must be/],
+    [['demo', '--device', 'gpu'], 'demo', /^sbert demo: --device must be/],
+    [['info', '--verbose'], 'info', /^sbert info: Unknown option '--verbose'/],
+    [['download'], 'download', /^sbert download: expected one model id/],
+    [['download', 'a/b/c'], 'download', /^sbert download: "a\/b\/c" is not a Hugging Face model id/],
+    [['eval', '--task', 'nope'], 'eval', /^sbert eval: unknown task 'nope'/],
+    [['train', '--model', TINY], 'train', /^sbert train: --loss is required/],
+    [['frobnicate'], undefined, /^sbert: unknown command 'frobnicate'/],
+    [['encode', '--model', 'defualt', '--input', inputFile], 'encode', /^sbert encode: --model defualt: no local folder 'defualt'; did you mean 'default'\?/],
+  ];
+  for (const [args, command, first] of cases) {
+    const r = sbert(args);
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.is(lines.length, 2, `${args.join(' ')}: two lines, got:\n${r.stderr}`);
+    assert.match(lines[0], first);
+    assert.is(lines[1], `Run '${command ? `sbert ${command}` : 'sbert'} --help' for usage.`);
+    assert.not.match(r.stderr, 'Commands:');
+  }
+});
+
+test('`sbert` alone prints the usage on stderr and exits 2; --help prints it on stdout and exits 0; each command has --help', () => {
+  const none = sbert([]);
+  assert.is(none.status, 2);
+  assert.match(none.stderr, /^Usage: sbert <command>/);
+  assert.is(none.stdout, '');
+  const help = sbert(['--help']);
+  assert.is(help.status, 0);
+  assert.match(help.stdout, /^Usage: sbert <command>/);
+  for (const command of ['encode', 'demo', 'info', 'eval', 'train', 'download', 'serve']) {
+    const r = sbert([command, '--help']);
+    assert.is(r.status, 0, `${command}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: sbert ${command}`), command);
+  }
+});
+
+test('sbert encode --model default and a bare folder name work; the model is checked before the input is read', () => {
+  const r = sbert(['encode', '--model', 'default', '--device', 'cpu', '--no-progress'], 'A man is eating.\n');
+  assert.is(r.status, 0, r.stderr);
+  assert.is(JSON.parse(r.stdout.trim()).length, 512);
+});
+
 test.run();

@@ -5,6 +5,7 @@
  */
 import * as path from 'path';
 import { badModel, SbertError } from '../errors';
+import { checkOptions } from '../options';
 import { loadTokenizer, BertTokenizer } from '../tokenizer';
 import { encoderTensors } from './encoder-tensors';
 import { BertConfig } from './config';
@@ -232,6 +233,7 @@ export async function loadModelFolder(dir: string, options?: LoadFolderOptions &
 export async function loadModelFolder(dir: string, options: LoadFolderOptions): Promise<ModelFolder>;
 export async function loadModelFolder(dir: string, options: LoadFolderOptions = {}): Promise<ModelFolder> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('loadModelFolder: dir must be a non-empty string');
+  checkOptions(options, { lazyWeights: 'boolean' }, { fn: 'loadModelFolder' });
   const root = path.resolve(dir);
   const mc = await loadModulesConfig(root);
   const notices = [...mc.notices];
