@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { FILE_SIZE_LIMITS, formatBytes, readBoundedFile } from './bounded-file';
 import { parseDevice, parsePositiveInt, parsePrecision, parseQuantize, UsageError, usageErrorText } from './cli-args';
 import { SentenceEncoder } from './encoder';
+import { describeModel } from './model-info';
 import { SbertError } from './errors';
 import { buildInfo, cudaDevices } from './index';
 import { DEFAULT_MODEL_NAME } from './default-model';
@@ -33,9 +34,11 @@ const DEMO_USAGE = `Usage: sbert demo [--model DIR|ORG/NAME|default] [--device a
   similarities: proves the install works end to end.
 `;
 
-const INFO_USAGE = `Usage: sbert info
+const INFO_USAGE = `Usage: sbert info [--model DIR|ORG/NAME|default] [--offline]
   Prints the build information (version, CUDA compiled in, CPU features, the addon's path) and
-  the CUDA devices found, as JSON.
+  the CUDA devices found, as JSON. With --model, also what that model is as the engine would run
+  it (bi-encoder or cross-encoder, family, tokenizer, shape, pooling, output), read from its
+  files without creating an engine; a model that would not load exits 1 with the reason.
 `;
 
 const USAGE = `Usage: sbert <command> [options]
@@ -51,7 +54,7 @@ Commands:
   worker   Embed the chunks of bulk jobs from a BullMQ queue: sbert worker --help
   demo     Encode a few sentences with the bundled model (or --model DIR) and show
            their cosine similarities: proves the install works end to end
-  info     Print build information and the CUDA devices found
+  info     Print build information and the CUDA devices found; --model NAME: what a model is
 `;
 
 /** Standard input, within the same cap as an --input file. */
@@ -235,13 +238,18 @@ async function demoCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-function infoCommand(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+async function infoCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { help: { type: 'boolean', short: 'h' }, model: { type: 'string' }, offline: { type: 'boolean' } },
+    strict: true,
+  });
   if (values.help) {
     process.stdout.write(INFO_USAGE);
     return 0;
   }
-  process.stdout.write(JSON.stringify({ buildInfo: buildInfo(), cudaDevices: cudaDevices() }, null, 2) + '\n');
+  const model = values.model === undefined ? undefined : await describeModel(values.model, { offline: values.offline });
+  process.stdout.write(JSON.stringify({ buildInfo: buildInfo(), cudaDevices: cudaDevices(), ...(model ? { model } : {}) }, null, 2) + '\n');
   return 0;
 }
 
@@ -270,7 +278,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo':
         return await demoCommand(rest);
       case 'info':
-        return infoCommand(rest);
+        return await infoCommand(rest);
       case undefined:
         // No command is a mistake (exit 2): the usage goes to stderr.
         process.stderr.write(USAGE);
