@@ -26,6 +26,15 @@ SBERT_TARGET_AMX inline void block32x32(int steps, const void* a, int64_t stride
   const char* A = static_cast<const char*>(a);
   const char* B = static_cast<const char*>(b);
   char* out = static_cast<char*>(acc);
+// tmm<C> += tmm<A>·tmm<B> (the tile instructions take literal tile numbers, hence a macro).
+#define SBERT_AMX_DOT(C, A, B)                        \
+  do {                                                \
+    if constexpr (kDot == TileDot::Int8) {            \
+      _tile_dpbssd(C, A, B);                          \
+    } else {                                          \
+      _tile_dpbf16ps(C, A, B);                        \
+    }                                                 \
+  } while (0)
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
@@ -34,24 +43,15 @@ SBERT_TARGET_AMX inline void block32x32(int steps, const void* a, int64_t stride
     SBERT_TILE_LOAD(4, A + q * 64, strideA);
     SBERT_TILE_LOAD(6, B + q * 16 * 128, 128);
     SBERT_TILE_LOAD(7, B + q * 16 * 128 + 64, 128);
-    if constexpr (kDot == TileDot::Int8) {
-      _tile_dpbssd(0, 4, 6);
-      _tile_dpbssd(1, 4, 7);
-    } else {
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_dpbf16ps(1, 4, 7);
-    }
+    SBERT_AMX_DOT(0, 4, 6);
+    SBERT_AMX_DOT(1, 4, 7);
     if (mr > 16) {
       SBERT_TILE_LOAD(5, A + 16 * strideA + q * 64, strideA);
-      if constexpr (kDot == TileDot::Int8) {
-        _tile_dpbssd(2, 5, 6);
-        _tile_dpbssd(3, 5, 7);
-      } else {
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
-      }
+      SBERT_AMX_DOT(2, 5, 6);
+      SBERT_AMX_DOT(3, 5, 7);
     }
   }
+#undef SBERT_AMX_DOT
   SBERT_TILE_STORE(0, out, 128);
   SBERT_TILE_STORE(1, out + 64, 128);
   if (mr > 16) {

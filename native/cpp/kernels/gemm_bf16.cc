@@ -358,7 +358,7 @@ PackedWeightBf16 packWeightBf16(const float* W, int N, int K, Bf16Path path) {
   pw.data.reset(gemm::allocPanels<uint16_t>(pw.elements));
   gemm::fillPanels<2>(pw.data.get(), N, nr, kp, [&](int64_t n, uint16_t* panel, int j) {
     const float* w = W + n * K;
-    for (int k = 0; k < K; ++k) panel[gemm::panelIndex<2>(k, nr, j)] = floatToBf16(w[k]);
+    gemm::scatterRow<2>(panel, nr, j, K, [w](int k) { return floatToBf16(w[k]); });
   });
   return pw;
 }
@@ -387,23 +387,24 @@ void linearBf16(const float* A, int64_t M, int K, const PackedWeightBf16& W, con
     });
 #endif
   };
+  const bool accumulate = ep == Epilogue::Accumulate;
+  const Epilogue chainEp = accumulate ? Epilogue::None : ep;
   auto tile = [&](int64_t m0, int ir, int mr, int p, int n0, int nr) {
-    const TileEpilogue epi = TileEpilogue::at(ep, bias, residual, N, m0 + ir, n0);
     const uint16_t* bp = W.data.get() + static_cast<int64_t>(p) * kp * W.nr * 2;
     float* c = C + (m0 + ir) * N + n0;
 #if SBERT_X86
-    if (amx) {
-      kernelAmxBf16(kp, buffer.data.data() + size_t(ir) * kp2, kp2, bp, c, N, nr, mr, epi);
+    if (amx) {  // Accumulate adds C to the finished dot products
+      kernelAmxBf16(kp, buffer.data.data() + size_t(ir) * kp2, kp2, bp, c, N, nr, mr,
+                    TileEpilogue::at(ep, bias, residual, N, m0 + ir, n0));
       return;
     }
 #endif
-    // The SIMD and portable chains start from C for Accumulate.
-    const bool accumulate = ep == Epilogue::Accumulate;
+    // The SIMD and portable chains start from C for Accumulate and end with no epilogue.
+    const TileEpilogue chainEpi = TileEpilogue::at(chainEp, bias, residual, N, m0 + ir, n0);
     if (native) {
-      kernels[mr](K, buffer.data.data() + size_t(ir) * kp2, kp2, bp, c, N, nr, accumulate,
-                  epi.afterChainFromC());
+      kernels[mr](K, buffer.data.data() + size_t(ir) * kp2, kp2, bp, c, N, nr, accumulate, chainEpi);
     } else {
-      kernels[mr](K, A + (m0 + ir) * K, K, bp, c, N, nr, accumulate, epi.afterChainFromC());
+      kernels[mr](K, A + (m0 + ir) * K, K, bp, c, N, nr, accumulate, chainEpi);
     }
   };
   blocking::runGemmTiles(M, N, W.nr, shape.mr, shape.mcMax, 2.0 * double(M) * N * std::max(K, 1),

@@ -48,12 +48,6 @@ struct TileEpilogue {
     }
     return e;
   }
-  // What a kernel whose accumulators started from C (Accumulate) applies at the end: nothing.
-  TileEpilogue afterChainFromC() const {
-    TileEpilogue e = *this;
-    if (e.ep == Epilogue::Accumulate) e.ep = Epilogue::None;
-    return e;
-  }
   bool addsBias() const {
     return ep != Epilogue::None && ep != Epilogue::Accumulate && bias != nullptr;
   }

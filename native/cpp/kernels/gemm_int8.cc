@@ -64,7 +64,7 @@ inline int8_t quantizeOne(float x, float inv) {
   return static_cast<int8_t>(std::nearbyint(y));
 }
 
-RowScale rowScalePortable(const float* x, int K) {
+RowScale quantizeRowPortable(const float* x, int K, int8_t* q) {
   float amax = 0.f;
   bool finite = true;
   for (int k = 0; k < K; ++k) {
@@ -72,11 +72,7 @@ RowScale rowScalePortable(const float* x, int K) {
     finite = finite && a <= FLT_MAX;  // false for ±Inf and NaN
     amax = std::max(amax, a);
   }
-  return scaleFromAmax(amax, finite);
-}
-
-RowScale quantizeRowPortable(const float* x, int K, int8_t* q) {
-  const RowScale rs = rowScalePortable(x, K);
+  const RowScale rs = scaleFromAmax(amax, finite);
   for (int k = 0; k < K; ++k) q[k] = quantizeOne(x[k], rs.inv);
   return rs;
 }
@@ -476,18 +472,17 @@ PackedWeightInt8 packWeightInt8(const float* W, int N, int K, Int8Path path) {
   pw.accInit.assign(size_t(panels * nr), 0);
   std::vector<char> badRow(size_t(std::max(N, 1)), 0);
   gemm::fillPanels<4>(pw.data.get(), N, nr, kg, [&](int64_t n, int8_t* panel, int j) {
-    const float* w = W + n * K;
-    const RowScale rs = rowScalePortable(w, K);
+    thread_local std::vector<int8_t> q;  // the row quantized in one (vectorizable) pass
+    q.resize(size_t(K));
+    const RowScale rs = quantizeRowPortable(W + n * K, K, q.data());
     if (std::isnan(rs.scale)) {
       badRow[size_t(n)] = 1;
       return;
     }
+    const int8_t* qk = q.data();
     int32_t sum = 0;
-    for (int k = 0; k < K; ++k) {
-      const int8_t q = quantizeOne(w[k], rs.inv);
-      panel[gemm::panelIndex<4>(k, nr, j)] = q;
-      sum += q;
-    }
+    for (int k = 0; k < K; ++k) sum += qk[k];
+    gemm::scatterRow<4>(panel, nr, j, K, [qk](int k) { return qk[k]; });
     pw.scale[size_t(n)] = rs.scale;
     pw.accInit[size_t(n)] = shape.u8 ? -128 * sum : 0;
   });

@@ -61,11 +61,18 @@ T* allocPanels(int64_t count) {
   return static_cast<T*>(::operator new[](static_cast<size_t>(bytes), std::align_val_t(64)));
 }
 
-// Where element k of output channel j sits in a panel of nr channels whose k come in groups of
-// G: [ceil(K/G)][nr][G] (the operand layout of vpdpbusd with G = 4, vdpbf16ps with G = 2).
-template <int G>
-inline int64_t panelIndex(int k, int nr, int j) {
-  return (int64_t(k / G) * nr + j) * G + k % G;
+// Writes value(k), k = 0..K-1, as output channel j of a panel of nr channels whose k come in
+// groups of G: [ceil(K/G)][nr][G] (the operand layout of vpdpbusd with G = 4, of vdpbf16ps
+// with G = 2). The rest of the last group stays as it was (zero).
+template <int G, typename T, typename Value>
+inline void scatterRow(T* panel, int nr, int j, int K, const Value& value) {
+  T* group = panel + int64_t(j) * G;
+  const int64_t stride = int64_t(nr) * G;
+  int k = 0;
+  for (; k + G <= K; k += G, group += stride) {
+    for (int t = 0; t < G; ++t) group[t] = value(k + t);
+  }
+  for (int t = 0; k + t < K; ++t) group[t] = value(k + t);
 }
 
 // Fills the ceil(N/nr) panels of `dst`, `groups` groups of G k each, on the thread pool: zeros
