@@ -74,7 +74,9 @@ SBERT_GEMM_INLINE void storeRowPortable(const float* y, float* ci, int nr, int i
   for (int v = 0; v < NR / 4; ++v) {
     v4 x = load4(y + 4 * v);
     if (e.ep != Epilogue::None && e.ep != Epilogue::Accumulate) {
-      if (e.bias) {
+      if (e.bias && 4 * v + 4 <= nr) {
+        x += load4(e.bias + 4 * v);
+      } else if (e.bias) {  // the tile's last columns: no read past the bias
         float bb[4] = {0.f, 0.f, 0.f, 0.f};
         for (int l = 0; l < 4 && 4 * v + l < nr; ++l) bb[l] = e.bias[4 * v + l];
         x += load4(bb);
