@@ -24,14 +24,14 @@ namespace sbert::gemm {
 // message (ERR_INTERNAL: a caller's bug). False when there is nothing to compute (M or N is 0).
 inline bool checkLinearCall(const char* fn, int packedK, int K, int64_t M, int N, bool packed,
                             bool runsHere, Epilogue ep, const float* residual) {
-  const std::string name(fn);
-  SBERT_CHECK(packedK == K, "ERR_INTERNAL", name + ": K does not match the packed weight");
-  SBERT_CHECK(M >= 0, "ERR_INTERNAL", name + ": negative M");
+  // (SBERT_CHECK builds its message only when the check fails.)
+  SBERT_CHECK(packedK == K, "ERR_INTERNAL", std::string(fn) + ": K does not match the packed weight");
+  SBERT_CHECK(M >= 0, "ERR_INTERNAL", std::string(fn) + ": negative M");
   if (M == 0 || N == 0) return false;
-  SBERT_CHECK(packed, "ERR_INTERNAL", name + ": empty packed weight");
-  SBERT_CHECK(runsHere, "ERR_INTERNAL", name + ": weight packed for another CPU");
+  SBERT_CHECK(packed, "ERR_INTERNAL", std::string(fn) + ": empty packed weight");
+  SBERT_CHECK(runsHere, "ERR_INTERNAL", std::string(fn) + ": weight packed for another CPU");
   SBERT_CHECK(ep != Epilogue::BiasResidual || residual != nullptr, "ERR_INTERNAL",
-              name + ": BiasResidual needs a residual");
+              std::string(fn) + ": BiasResidual needs a residual");
   return true;
 }
 
