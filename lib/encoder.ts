@@ -16,19 +16,31 @@ import { isRepoId, resolveModel, type HubOptions } from './hub';
 import { isQuantizationPrecision, QUANTIZATION_PRECISIONS, quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
 import { defaultModelDir, resolveModelName } from './default-model';
+import { isPrecision, type Precision } from './precision';
 import { checkBatchTokens, CPU_BATCH_TOKENS, CUDA_BATCH_TOKENS, cutAtBudget, slicePacked } from './token-budget';
 
 export { MAX_BATCH_TOKENS } from './token-budget';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
-export type Precision = 'fp16' | 'bf16' | 'fp32';
+export type { Precision } from './precision';
 
 export interface LoadOptions extends Pick<HubOptions, 'revision' | 'cacheDir' | 'token' | 'offline' | 'endpoint'> {
   /** Hub downloads only: called as bytes arrive. */
   onDownloadProgress?: HubOptions['onProgress'];
   /** 'auto' (default) uses the first CUDA device when there is one, else the CPU. */
   device?: Device;
-  /** GPU storage precision (CUDA only; the CPU engine always computes in fp32). Default 'fp16'. */
+  /**
+   * The precision the engine computes the encoder's Linear layers in; default: the device's
+   * own (fp16 on a GPU, fp32 on the CPU).
+   * - GPU: 'fp16', 'bf16' or 'fp32' storage, fp32 accumulation.
+   * - CPU: 'fp32'; 'int8' (weights quantized per output channel at load, activations per token
+   *   at run time, int32 dot products: AVX512-VNNI / AVX-VNNI / AVX2 / AMX; needs AVX2) or
+   *   'bf16' (AMX or AVX512-BF16; needs avx512_bf16). Attention, LayerNorm, GELU, pooling and
+   *   the Dense modules stay fp32. Their accuracy and speed are measured in the README.
+   * A precision this device cannot run rejects with ERR_UNSUPPORTED naming what is missing
+   * ('fp16' on the CPU, 'int8' on a GPU, bf16 without avx512_bf16, int8 without AVX2).
+   * `encoder.precision` and each result's `computePrecision` say what was used.
+   */
   precision?: Precision;
   /**
    * Default token budget of one native call for `encode` (sum of sequence lengths, special
@@ -172,7 +184,7 @@ function truncateRows(e: Embeddings, dim: number, normalize: boolean): Embedding
     }
     for (let j = 0; j < dim; j++) out[r * dim + j] = row[j] * scale;
   }
-  return new Embeddings(out, e.count, dim);
+  return new Embeddings(out, e.count, dim, e.computePrecision);
 }
 
 function checkSignal(v: unknown): AbortSignal | undefined {
@@ -195,7 +207,7 @@ export class SentenceEncoder {
   readonly device: string;
   /** What the model folder holds (config, modules, notices). */
   readonly model: Omit<ModelFolder, 'weights' | 'tokenizer'>;
-  /** The precision the engine computes in: 'fp32' on the CPU, the load option on CUDA. */
+  /** The precision the engine computes in (the load option, else the device's default). */
   readonly precision: Precision;
 
   private engine: NativeEngine | undefined;
@@ -206,7 +218,7 @@ export class SentenceEncoder {
   private readonly includePrompt: boolean;
   private readonly promptLengths = new Map<string, number>();
 
-  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined, precision: Precision) {
+  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined) {
     this.tokenizer = folder.tokenizer;
     this.maxSeqLength = folder.maxSeqLength;
     this.hiddenSize = folder.config.hiddenSize;
@@ -215,7 +227,7 @@ export class SentenceEncoder {
     this.engine = engine;
     this.batcher = new EngineBatcher(engine, this.dimension, this.hiddenSize);
     this.defaultBatchTokens = batchTokens;
-    this.precision = precision;
+    this.precision = engine.precision;
     this.defaultTruncateDim = truncateDim;
     this.lowerCase = folder.doLowerCase;
     this.includePrompt = folder.modules.every((m) => m.type !== 'pooling' || m.includePrompt);
@@ -245,9 +257,11 @@ export class SentenceEncoder {
       dir = resolveModelName(dirOrOptions);
     }
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    const precision = options.precision ?? 'fp16';
-    if (!['fp16', 'bf16', 'fp32'].includes(precision)) {
-      throw new RangeError(`options.precision must be 'fp16', 'bf16' or 'fp32' (got ${JSON.stringify(precision)})`);
+    const precision = options.precision;
+    if (precision !== undefined && !isPrecision(precision)) {
+      throw new RangeError(
+        `options.precision must be 'fp32', 'int8' or 'bf16' on the CPU, 'fp16', 'bf16' or 'fp32' on a GPU (got ${JSON.stringify(precision)})`,
+      );
     }
     const device = resolveDevice(options.device ?? 'auto');
     const batchTokens = checkBatchTokens(
@@ -269,7 +283,8 @@ export class SentenceEncoder {
         spec: buildNativeSpec(folder),
         device: device.kind,
         deviceIndex: device.index,
-        precision,
+        // The device's default when not given; one it cannot run rejects with ERR_UNSUPPORTED.
+        ...(precision !== undefined ? { precision } : {}),
         // Workspaces for the default budget stay allocated between calls (see LoadOptions).
         retainTokens: batchTokens,
       });
@@ -284,7 +299,7 @@ export class SentenceEncoder {
         throw err;
       }
     }
-    return new SentenceEncoder(folder, engine, batchTokens, options.truncateDim, device.kind === 'cpu' ? 'fp32' : precision);
+    return new SentenceEncoder(folder, engine, batchTokens, options.truncateDim);
   }
 
   /** Whether dispose() has been called. */
@@ -363,7 +378,7 @@ export class SentenceEncoder {
         for (let i = 0; i < batch.count; i++) {
           const a = batch.cuSeqlens[i];
           const b = batch.cuSeqlens[i + 1];
-          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize));
+          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize, this.precision));
         }
       } else if (start === 0 && end === n && result.sentence!.length === n * this.dimension) {
         sentence = result.sentence!; // one native call wrote the whole answer: hand it over as is
@@ -375,10 +390,10 @@ export class SentenceEncoder {
       options.onProgress?.(start, n);
     }
     if (wantTokens) return tokenRows;
-    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
+    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension, this.precision);
     const result = cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
     // sentence-transformers quantizes last, over all rows of the call (the int8 / uint8 ranges).
-    return precision === 'float32' ? result : quantizeEmbeddings(result, precision);
+    return precision === 'float32' ? result : { ...quantizeEmbeddings(result, precision), computePrecision: this.precision };
   }
 
   /** The token budget of one native call when `encode` is given none (the `batchTokens` load option). */
@@ -451,7 +466,7 @@ export class SentenceEncoder {
         for (let i = 0; i < part.count; i++) {
           const a = part.cuSeqlens[i];
           const b = part.cuSeqlens[i + 1];
-          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize));
+          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize, this.precision));
         }
       } else if (start === 0 && end === n) {
         sentence = result.sentence!; // one native call wrote the whole answer: hand it over as is
@@ -462,7 +477,7 @@ export class SentenceEncoder {
       start = end;
     }
     if (wantTokens) return tokenRows;
-    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension);
+    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension, this.precision);
     return cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
   }
 

@@ -537,7 +537,7 @@ test('sbert eval: bad arguments → a clear message and exit code 2', async () =
     [['--model', 'glove', '--task', 'sts17'], "unknown task 'sts17'"],
     [['--model', path.join(TMP, 'no-such-model')], 'no such model folder'],
     [['--model', 'glove', '--device', 'tpu'], '--device must be auto, cpu, cuda or cuda:N'],
-    [['--model', 'glove', '--precision', 'fp8'], '--precision must be fp16, bf16 or fp32'],
+    [['--model', 'glove', '--precision', 'fp8'], '--precision must be fp32, int8 or bf16 (CPU), or fp16, bf16 or fp32 (GPU)'],
     [['--model', 'glove', '--batch-tokens', '0'], '--batch-tokens must be a positive integer'],
     [['--model', 'glove', '--batch-tokens', '12x'], '--batch-tokens must be a positive integer'],
     [['--model', 'glove', '--bogus'], "Unknown option '--bogus'"],

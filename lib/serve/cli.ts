@@ -26,7 +26,8 @@ Options:
   --host HOST                     address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N                        port (default 8080; 0 picks a free one)
   --device auto|cpu|cuda|cuda:N   engine device (default auto)
-  --precision fp16|bf16|fp32      GPU storage precision (default fp16)
+  --precision P                   what the engine computes in: fp32|int8|bf16 on the CPU
+                                  (default fp32), fp16|bf16|fp32 on a GPU (default fp16)
   --api-key KEY                   require Authorization: Bearer KEY (also from $SBERT_API_KEY);
                                   /health, /, /ping, /metrics and the docs stay open
   --cors-allow-origin ORIGIN      origins browsers may call from (repeat, or comma-separate);
@@ -51,7 +52,8 @@ interface ServeArgs {
   host: string;
   port: number;
   device: Device;
-  precision: Precision;
+  /** Undefined: the device's default. */
+  precision: Precision | undefined;
   options: ServeOptions;
 }
 
@@ -111,7 +113,7 @@ function parseServeArgs(argv: string[]): ServeArgs | 'help' {
     host: v.host!,
     port: parsePort(v.port!),
     device: parseDevice(v.device),
-    precision: parsePrecision(v.precision) ?? 'fp16',
+    precision: parsePrecision(v.precision),
     options,
   };
 }
@@ -180,7 +182,7 @@ async function serve(args: ServeArgs): Promise<number> {
   }
   const encoder = await SentenceEncoder.load(args.model, {
     device: args.device,
-    precision: args.precision,
+    ...(args.precision ? { precision: args.precision } : {}),
     ...(args.options.maxBatchTokens ? { batchTokens: args.options.maxBatchTokens } : {}),
   });
   try {
@@ -198,7 +200,7 @@ async function serve(args: ServeArgs): Promise<number> {
       throw listenFailure(err as NodeJS.ErrnoException, args.host, args.port);
     }
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    process.stdout.write(`sbert serve: ${server.options.modelId} on ${encoder.device}, listening on http://${host}:${address.port}\n`);
+    process.stdout.write(`sbert serve: ${server.options.modelId} on ${encoder.device} (${encoder.precision}), listening on http://${host}:${address.port}\n`);
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
         process.stderr.write(`sbert serve: ${signal}: finishing requests in flight, then exiting (send it again to exit now)\n`);

@@ -227,7 +227,8 @@ export function embeddingRoutes(server: EmbeddingServer): Array<[string, RouteSp
   ];
 }
 
-const DTYPES = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' } as const;
+// TEI's names; int8 (dynamic quantization: int8 weights and activations, fp32 elsewhere) has none there.
+const DTYPES = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16', int8: 'int8' } as const;
 
 /** GET /info: TEI's Info, plus the dimension, device, prompts and the limits specific to this server. */
 export function info(server: EmbeddingServer): Record<string, unknown> {

@@ -132,7 +132,7 @@ export class TrainingSession {
       }
       start = end;
     }
-    return new Embeddings(out, texts.length, this.dimension);
+    return new Embeddings(out, texts.length, this.dimension, 'fp32');  // training runs in fp32
   }
 
   /** A snapshot of the model parameters (canonical names, fp32). */
