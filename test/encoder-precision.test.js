@@ -115,6 +115,7 @@ test('every result says which precision computed it', async () => {
     const enc = await SentenceEncoder.load(TINY, { device: 'cpu', precision });
     try {
       assert.is(enc.precision, precision);
+      assert.is(enc.batchTokens, precision === 'fp32' ? 8192 : 2048, 'default token budget');
       const e = await enc.encode(['A man is eating food.', 'hello']);
       assert.is(e.computePrecision, precision);
       assert.is((await enc.encode(['A man is eating food.'], { truncateDim: 8, normalize: true })).computePrecision, precision, 'truncateDim');
