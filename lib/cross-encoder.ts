@@ -16,6 +16,7 @@ import { runBatches } from './batch-runner';
 import { EngineBatcher, type PackedBatch } from './batcher';
 import { defaultModelDir } from './default-model';
 import { engineSetup, ENGINE_LOAD_ALIASES, ENGINE_LOAD_OPTIONS, fetchModelFolder, startEngine, type EngineLoadOptions, type Precision } from './engine-setup';
+import type { TokenIdBatchInfo } from './encoder';
 import { SbertError } from './errors';
 import type { NativeEngine } from './native';
 import { checkOptions, type OptionSpec } from './options';
@@ -45,6 +46,8 @@ export interface PredictOptions {
   truncationSide?: TruncationSide;
   /** Called after each native call with the number of pairs scored so far. */
   onProgress?: (done: number, total: number) => void;
+  /** Called after each native call that carried pairs of this call, with their count, tokens and timing (also when the call is then aborted). */
+  onBatch?: (info: TokenIdBatchInfo) => void;
   /** Drops the pairs still waiting for the engine when it aborts; the call rejects with its reason. */
   signal?: AbortSignal;
 }
@@ -216,6 +219,7 @@ export class CrossEncoder {
     if (!ACTIVATIONS.includes(activation)) throw new RangeError(`options.activation must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')} (got ${JSON.stringify(activation)})`);
     if (options.applySoftmax !== undefined && typeof options.applySoftmax !== 'boolean') throw new TypeError('options.applySoftmax must be a boolean');
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError('options.onProgress must be a function');
+    if (options.onBatch !== undefined && typeof options.onBatch !== 'function') throw new TypeError('options.onBatch must be a function');
     const truncationSide = options.truncationSide ?? 'right';
     if (truncationSide !== 'left' && truncationSide !== 'right') throw new RangeError(`options.truncationSide must be 'left' or 'right' (got ${JSON.stringify(truncationSide)})`);
     const signal = options.signal;
@@ -243,6 +247,7 @@ export class CrossEncoder {
       signal,
       caller,
       onProgress: options.onProgress,
+      onBatch: options.onBatch,
     });
     const logits = run.sentence!;
     activate(logits, this.numLabels, activation === 'default' ? this.activation : activation, options.applySoftmax === true);

@@ -527,7 +527,7 @@ export class EmbeddingServer {
     }
     const m = this.metrics;
     m.te.predictCount.inc({}, p.count);
-    let scored = 0;
+    let ranTokens = 0;
     let scores: Float32Array | Float32Array[];
     try {
       scores = await reranker.predict(r.pairs as Array<[string, string]>, {
@@ -536,23 +536,18 @@ export class EmbeddingServer {
         batchTokens: o.maxBatchTokens,
         truncationSide: r.direction,
         signal: ctx.signal,
-        onProgress: (done) => {
-          scored = done;
+        onBatch: (info) => {
+          timing.inferenceMs += info.runMs;
+          ranTokens += info.tokens;
         },
       });
     } catch (err) {
-      if (ctx.clientGone) {
-        let ran = 0;
-        for (let i = 0; i < scored; i++) ran += p.lengths[i];
-        m.dropped.inc({}, p.tokens - ran);
-      }
+      if (ctx.clientGone) m.dropped.inc({}, p.tokens - ranTokens);
       throw err;
     } finally {
       this.admission.release(p.tokens, p.count);
     }
-    // CrossEncoder does not report its queue wait apart from its native calls: the time in
-    // predict is reported as inference, the queue time as 0.
-    timing.inferenceMs += performance.now() - t1;
+    timing.queueMs += Math.max(0, performance.now() - t1 - timing.inferenceMs);
     timing.encoded = true;
     m.te.predictSuccess.inc({}, p.count);
     m.tokens.inc({}, p.tokens);
