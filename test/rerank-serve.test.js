@@ -110,6 +110,8 @@ test('/rerank truncation: over-length pairs are 413 naming the text unless trunc
     sameHits(right.json, await ce.rank(QUERY, texts), 'right');
     const left = await request(port, 'POST', '/rerank', { query: QUERY, texts, truncate: true, truncation_direction: 'Left' });
     sameHits(left.json, await ce.rank(QUERY, texts, { truncationSide: 'left' }), 'left');
+    const bad = await ce.predict([['a', 'b']], { truncationSide: 'up' }).catch((e) => e);
+    assert.ok(bad instanceof RangeError && /truncationSide/.test(bad.message), 'CrossEncoder refuses a bad truncationSide');
     // Truncated from the right, texts 1 and 2 are the same pair; from the left they are not.
     const score = (json, i) => json.find((h) => h.index === i).score;
     assert.is(score(right.json, 1), score(right.json, 2));
