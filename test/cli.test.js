@@ -288,7 +288,7 @@ test('`sbert` alone prints the usage on stderr and exits 2; --help prints it on 
   const help = sbert(['--help']);
   assert.is(help.status, 0);
   assert.match(help.stdout, /^Usage: sbert <command>/);
-  for (const command of ['encode', 'demo', 'info', 'eval', 'train', 'download', 'serve']) {
+  for (const command of ['encode', 'rerank', 'demo', 'info', 'eval', 'train', 'download', 'serve']) {
     const r = sbert([command, '--help']);
     assert.is(r.status, 0, `${command}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^Usage: sbert ${command}`), command);
