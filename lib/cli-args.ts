@@ -8,8 +8,17 @@ import type { Device } from './encoder';
 import { isPrecision, type Precision } from './precision';
 import { isQuantizationPrecision, QUANTIZATION_PRECISIONS, type QuantizationPrecision } from './quantize';
 
-/** A bad command line: the command prints the message and its usage, and exits 2. */
+/** A bad command line: the command prints the message and where its usage is, and exits 2. */
 export class UsageError extends Error {}
+
+/**
+ * What every subcommand prints for a bad command line: one line saying what is wrong, one
+ * saying where the usage is (never the whole usage text, which buries the error).
+ */
+export function usageErrorText(command: string | undefined, message: string): string {
+  const name = command ? `sbert ${command}` : 'sbert';
+  return `${name}: ${message}\nRun '${name} --help' for usage.\n`;
+}
 
 type Flags = NonNullable<ParseArgsConfig['options']>;
 type FlagValues<F extends Flags> = ReturnType<typeof parseArgs<{ args: string[]; options: F; strict: true; allowPositionals: false }>>['values'];

@@ -4,51 +4,29 @@
  * unpadded call on a worker thread, so the event loop is never blocked, and the next batch is
  * tokenized while the current one runs.
  */
-import { EngineBatcher, type BatchResult } from './batcher';
+import { runBatches } from './batch-runner';
+import { EngineBatcher } from './batcher';
 import { Embeddings } from './embeddings';
-import { toMatrix } from './search-args';
-import { similarity } from './similarity';
+import { similarity, SimilarityMatrix, type SimilarityOptions } from './similarity';
+import { pairwiseArgs, pairwiseScores } from './search-args';
+import type { EmbeddingsLike } from './embeddings';
 import { SbertError } from './errors';
 import { native, NativeEngine, withCallerStack } from './native';
 import type { BertTokenizer } from './tokenizer';
-import { existsSync } from 'node:fs';
-import { isRepoId, resolveModel, type HubOptions } from './hub';
+import type { HubOptions } from './hub';
 import { isQuantizationPrecision, QUANTIZATION_PRECISIONS, quantizeEmbeddings, type QuantizationPrecision, type QuantizedEmbeddings } from './quantize';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from './weights';
-import { defaultModelDir, resolveModelName } from './default-model';
-import { isPrecision, type Precision } from './precision';
-import { checkBatchTokens, CPU_BATCH_TOKENS, CPU_LOW_PRECISION_BATCH_TOKENS, CUDA_BATCH_TOKENS, cutAtBudget, slicePacked } from './token-budget';
+import { engineSetup, ENGINE_LOAD_ALIASES, ENGINE_LOAD_OPTIONS, fetchModelFolder, startEngine, type EngineLoadOptions, type Precision } from './engine-setup';
+import { checkOptions, describeValue, type OptionSpec } from './options';
+import { checkOutputDir, writeModelFolder } from './train/save';
+import { outputFolderProblem } from './output-file';
+import { checkBatchTokens, CPU_BATCH_TOKENS, CUDA_BATCH_TOKENS, cutAtBudget, slicePacked } from './token-budget';
 
 export { MAX_BATCH_TOKENS } from './token-budget';
 
-export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
-export type { Precision } from './precision';
+export type { Device, Precision } from './engine-setup';
 
-export interface LoadOptions extends Pick<HubOptions, 'revision' | 'cacheDir' | 'token' | 'offline' | 'endpoint'> {
-  /** Hub downloads only: called as bytes arrive. */
-  onDownloadProgress?: HubOptions['onProgress'];
-  /** 'auto' (default) uses the first CUDA device when there is one, else the CPU. */
-  device?: Device;
-  /**
-   * The precision the engine computes the encoder's Linear layers in; default: the device's
-   * own (fp16 on a GPU, fp32 on the CPU).
-   * - GPU: 'fp16', 'bf16' or 'fp32' storage, fp32 accumulation.
-   * - CPU: 'fp32'; 'int8' (weights quantized per output channel at load, activations per token
-   *   at run time, int32 dot products: AVX512-VNNI / AVX-VNNI / AVX2 / AMX; needs AVX2) or
-   *   'bf16' (AMX or AVX512-BF16; needs avx512_bf16). Attention, LayerNorm, GELU, pooling and
-   *   the Dense modules stay fp32. Their accuracy and speed are measured in the README.
-   * A precision this device cannot run rejects with ERR_UNSUPPORTED naming what is missing
-   * ('fp16' on the CPU, 'int8' on a GPU, bf16 without avx512_bf16, int8 without AVX2).
-   * `encoder.precision` and each result's `computePrecision` say what was used.
-   */
-  precision?: Precision;
-  /**
-   * Default token budget of one native call for `encode` (sum of sequence lengths, special
-   * tokens included; 8,192 on the CPU — 2,048 in int8 and bf16, whose faster GEMMs make larger
-   * calls memory-bound — and 65,536 on a GPU). The engine also keeps workspaces for
-   * this many tokens between calls; a call asking for more releases its larger workspaces after.
-   */
-  batchTokens?: number;
+export interface LoadOptions extends EngineLoadOptions {
   /** Default `truncateDim` for `encode` (sentence-transformers' `truncate_dim`). */
   truncateDim?: number;
 }
@@ -141,28 +119,25 @@ export type QuantizedEncodeOptions<P extends QuantizedPrecision> = EncodeOptions
 export type SentenceEncodeOptions = Omit<EncodeOptions, 'outputValue'>;
 
 
-/** Resolves a device string to the engine kind and index; throws when it cannot be used. */
-function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: number } {
-  if (device === 'cpu') return { kind: 'cpu', index: 0 };
-  const addon = native();
-  const cudaDevices = addon.cudaDevices();
-  if (device === 'auto') return cudaDevices.length > 0 ? { kind: 'cuda', index: 0 } : { kind: 'cpu', index: 0 };
-  const m = /^cuda(?::(\d+))?$/.exec(String(device));
-  if (!m) throw new RangeError(`options.device must be 'auto', 'cpu', 'cuda' or 'cuda:N' (got ${JSON.stringify(device)})`);
-  const index = m[1] === undefined ? 0 : Number(m[1]);
-  if (!addon.buildInfo().cuda.compiled) {
-    throw new SbertError('ERR_NO_CUDA', "this build of sbert-native has no CUDA engine (rebuild with nvcc on PATH) — use device: 'cpu'");
-  }
-  if (index >= cudaDevices.length) {
-    throw new SbertError(
-      'ERR_NO_CUDA',
-      cudaDevices.length === 0
-        ? `device '${device}' was asked for but no CUDA device is available (${addon.buildInfo().cuda.status})`
-        : `device '${device}' was asked for but only ${cudaDevices.length} CUDA device(s) exist`,
-    );
-  }
-  return { kind: 'cuda', index };
-}
+// The keys of each method's options (value ranges are checked where they are used). Aliases:
+// the names sentence-transformers' Python API uses for the same thing.
+const LOAD_OPTIONS: OptionSpec = { ...ENGINE_LOAD_OPTIONS, truncateDim: 'any' };
+const ENCODE_OPTIONS: OptionSpec = {
+  normalize: 'boolean',
+  truncateDim: 'any',
+  prompt: 'any',
+  promptName: 'any',
+  batchTokens: 'any',
+  outputValue: 'any',
+  precision: 'any',
+  onProgress: 'function',
+  signal: 'any',
+};
+const { outputValue: _outputValue, ...SENTENCE_ENCODE_OPTIONS } = ENCODE_OPTIONS;
+const ENCODE_ALIASES = { batchSize: 'batchTokens', normalizeEmbeddings: 'normalize', showProgressBar: 'onProgress', convertToNumpy: 'precision' };
+
+/** Proves a constructor call comes from SentenceEncoder.load. */
+const FROM_LOAD = Symbol('SentenceEncoder.load');
 
 function checkTruncateDim(v: unknown, dimension: number): number {
   if (v === undefined) return dimension;
@@ -198,8 +173,6 @@ function checkSignal(v: unknown): AbortSignal | undefined {
 export class SentenceEncoder {
   /** The folder's tokenizer (BERT WordPiece, identical to Hugging Face tokenizers). */
   readonly tokenizer: BertTokenizer;
-  /** Sequences are truncated to this many tokens, special tokens included. */
-  readonly maxSeqLength: number;
   /** Length of a sentence embedding. */
   readonly dimension: number;
   /** Hidden size of the transformer (length of a token embedding). */
@@ -218,17 +191,29 @@ export class SentenceEncoder {
   private readonly lowerCase: boolean;
   private readonly includePrompt: boolean;
   private readonly promptLengths = new Map<string, number>();
+  private seqLength: number;
+  /** The longest sequence the model's position table allows (the limit of maxSeqLength). */
+  private readonly positionLimit: number;
+  /** The name the model was loaded by (a Hub id, 'default' or a folder), for saved model cards. */
+  private readonly source: string;
 
-  private constructor(folder: ModelFolder, engine: NativeEngine, batchTokens: number, truncateDim: number | undefined) {
+  /** Use `await SentenceEncoder.load(model?, options?)`: an encoder needs its model and engine loaded first (`new` from JavaScript throws a TypeError saying so). */
+  private constructor(...args: unknown[]) {
+    if (args[0] !== FROM_LOAD) {
+      throw new TypeError('SentenceEncoder cannot be created with new: use `await SentenceEncoder.load(model?, options?)` (a folder, a Hub id, or nothing for the bundled model)');
+    }
+    const [, folder, engine, batchTokens, truncateDim, positionLimit, source, precision] = args as [symbol, ModelFolder, NativeEngine, number, number | undefined, number, string, Precision];
     this.tokenizer = folder.tokenizer;
-    this.maxSeqLength = folder.maxSeqLength;
+    this.seqLength = folder.maxSeqLength;
+    this.positionLimit = Math.max(positionLimit, folder.maxSeqLength);
+    this.source = source;
     this.hiddenSize = folder.config.hiddenSize;
     this.dimension = engine.sentenceDim;
     this.device = engine.deviceName;
     this.engine = engine;
     this.batcher = new EngineBatcher(engine, this.dimension, this.hiddenSize);
     this.defaultBatchTokens = batchTokens;
-    this.precision = engine.precision;
+    this.precision = precision;
     this.defaultTruncateDim = truncateDim;
     this.lowerCase = folder.doLowerCase;
     this.includePrompt = folder.modules.every((m) => m.type !== 'pooling' || m.includePrompt);
@@ -242,57 +227,31 @@ export class SentenceEncoder {
    * the cache shared with Python; see resolveModel), and creates its engine. Without a folder,
    * or with 'default', it loads the model bundled with the package (models/default-en, a small
    * BERT distilled from the Universal Sentence Encoder; see its model card); a folder that is
-   * really named "default" is './default'. Rejects with ERR_BAD_MODEL when the folder cannot be
-   * loaded, ERR_NO_CUDA when a GPU was asked for and none can be used.
+   * really named "default" is './default'. A bare name is resolved as sentence-transformers
+   * does ('all-MiniLM-L6-v2' → 'sentence-transformers/all-MiniLM-L6-v2'), after local folders:
+   * a name one typo away from one (or from 'default') is refused with the suggestion before any
+   * request. Rejects with ERR_BAD_MODEL when the folder cannot be loaded, ERR_HUB* when the Hub
+   * cannot give it, ERR_NO_CUDA when a GPU was asked for and none can be used, and a TypeError
+   * naming an unknown option (`devcie` → "did you mean device?") or a value of the wrong type.
    */
   static async load(options?: LoadOptions): Promise<SentenceEncoder>;
   static async load(dir: string | undefined, options?: LoadOptions): Promise<SentenceEncoder>;
   static async load(dirOrOptions?: string | LoadOptions, maybeOptions: LoadOptions = {}): Promise<SentenceEncoder> {
-    let dir: string;
+    let name: string | undefined;
     let options: LoadOptions = maybeOptions;
     if (dirOrOptions === undefined || (typeof dirOrOptions === 'object' && dirOrOptions !== null)) {
       if (typeof dirOrOptions === 'object') options = dirOrOptions;
-      dir = defaultModelDir();
     } else {
       if (typeof dirOrOptions !== 'string' || dirOrOptions.length === 0) throw new TypeError('dir must be a non-empty string (a model folder or a Hub id), or omitted for the bundled model');
-      dir = resolveModelName(dirOrOptions);
+      name = dirOrOptions;
     }
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    const precision = options.precision;
-    if (precision !== undefined && !isPrecision(precision)) {
-      throw new RangeError(
-        `options.precision must be 'fp32', 'int8' or 'bf16' on the CPU, 'fp16', 'bf16' or 'fp32' on a GPU (got ${JSON.stringify(precision)})`,
-      );
-    }
-    const device = resolveDevice(options.device ?? 'auto');
-    const batchTokens = checkBatchTokens(
-      options.batchTokens ??
-        (device.kind === 'cuda' ? CUDA_BATCH_TOKENS : precision === 'int8' || precision === 'bf16' ? CPU_LOW_PRECISION_BATCH_TOKENS : CPU_BATCH_TOKENS),
-      'options.batchTokens',
-    );
-    // A Hugging Face id (org/name) that is not a local folder comes from the Hub's cache.
-    const folderDir = !existsSync(dir) && isRepoId(dir)
-      ? await resolveModel(dir, {
-        revision: options.revision, cacheDir: options.cacheDir, token: options.token, offline: options.offline,
-        endpoint: options.endpoint, onProgress: options.onDownloadProgress,
-      })
-      : dir;
+    checkOptions(options, LOAD_OPTIONS, { fn: 'SentenceEncoder.load', aliases: ENGINE_LOAD_ALIASES });
+    const setup = engineSetup(options);
+    const folderDir = await fetchModelFolder(name, options);
     const folder = await loadModelFolder(folderDir, { lazyWeights: true });
-    const stack = new Error().stack;
-    let engine: NativeEngine;
-    try {
-      engine = await native().createEngine({
-        spec: buildNativeSpec(folder),
-        device: device.kind,
-        deviceIndex: device.index,
-        // The device's default when not given; one it cannot run rejects with ERR_UNSUPPORTED.
-        ...(precision !== undefined ? { precision } : {}),
-        // Workspaces for the default budget stay allocated between calls (see LoadOptions).
-        retainTokens: batchTokens,
-      });
-    } catch (err) {
-      throw withCallerStack(err, stack);
-    }
+    const spec = buildNativeSpec(folder);
+    const engine = await startEngine(spec, setup, new Error().stack);
     if (options.truncateDim !== undefined) {
       try {
         checkTruncateDim(options.truncateDim, engine.sentenceDim);
@@ -301,7 +260,47 @@ export class SentenceEncoder {
         throw err;
       }
     }
-    return new SentenceEncoder(folder, engine, batchTokens, options.truncateDim);
+    // The longest sequence the position table can number: the config's maxSequenceLength where the
+    // loader knows it (families that count positions after the padding index have fewer than
+    // max_position_embeddings), else the table's size.
+    const positionLimit = (folder.config as { maxSequenceLength?: number }).maxSequenceLength ?? spec.shape.maxPositions;
+    return new SentenceEncoder(FROM_LOAD, folder, engine, setup.batchTokens, options.truncateDim, positionLimit, name ?? 'default', setup.computePrecision);
+  }
+
+  /**
+   * Sequences are truncated to this many tokens, special tokens included (sentence-transformers'
+   * `max_seq_length`). Settable, as `model.max_seq_length = 256` is in Python: an integer from 1
+   * to the model's position limit (`config.json` max_position_embeddings); later encodes and
+   * `save` use it.
+   */
+  get maxSeqLength(): number {
+    return this.seqLength;
+  }
+
+  set maxSeqLength(value: number) {
+    if (typeof value !== 'number') throw new TypeError(`maxSeqLength must be a number (got ${describeValue(value)})`);
+    if (!Number.isInteger(value) || value < 1 || value > this.positionLimit) {
+      throw new RangeError(`maxSeqLength must be an integer from 1 to ${this.positionLimit} (the model's position limit), got ${value}`);
+    }
+    this.seqLength = value;
+    this.promptLengths.clear(); // prompt lengths are truncated to maxSeqLength
+  }
+
+  /**
+   * Saves the model as a complete sentence-transformers folder (as `model.save(dir)` does):
+   * modules.json, the configs (with the current `maxSeqLength`), tokenizer files, the weight
+   * files as loaded, and a README.md model card. `dir` must be new or an empty folder; the
+   * folder is written to a temporary sibling and renamed into place. Resolves to its absolute
+   * path; SentenceEncoder.load and sentence-transformers load it.
+   */
+  async save(dir: string): Promise<string> {
+    if (typeof dir !== 'string' || dir === '') throw new TypeError(`dir must be a non-empty string (got ${describeValue(dir)})`);
+    if (this.disposed) throw new SbertError('ERR_DISPOSED', 'the encoder has been disposed');
+    const problem = await outputFolderProblem(dir);
+    if (problem !== undefined) throw new RangeError(`dir ${problem}`);
+    await checkOutputDir(dir);
+    const folder = { ...this.model, tokenizer: this.tokenizer };
+    return writeModelFolder(folder, dir, { weights: 'copy', maxSeqLength: this.seqLength, source: this.source === 'default' ? this.model.dir : this.source, dimension: this.dimension });
   }
 
   /** Whether dispose() has been called. */
@@ -324,9 +323,11 @@ export class SentenceEncoder {
   encode(texts: string | readonly string[], options?: EncodeOptions & { outputValue?: 'sentence_embedding' }): Promise<Embeddings | QuantizedEmbeddings>;
   encode(texts: string | readonly string[], options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | Embeddings[]>;
   async encode(texts: string | readonly string[], options: EncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings | Embeddings[]> {
-    const stack = new Error().stack;
+    // The caller's frames, formatted only if a native error needs them (.stack costs ~40 µs).
+    const caller = new Error();
     const list = this.checkTexts(texts);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    checkOptions(options, ENCODE_OPTIONS, { fn: 'encode', aliases: ENCODE_ALIASES });
     const outputValue = options.outputValue ?? 'sentence_embedding';
     if (outputValue !== 'sentence_embedding' && outputValue !== 'token_embeddings') {
       throw new RangeError(`options.outputValue must be 'sentence_embedding' or 'token_embeddings' (got ${JSON.stringify(outputValue)})`);
@@ -354,45 +355,12 @@ export class SentenceEncoder {
     const signal = checkSignal(options.signal);
     signal?.throwIfAborted();
     const n = list.length;
-    let sentence: Float32Array | undefined;
-    const tokenRows: Embeddings[] = [];
-    let start = 0;
-    let next = n > 0 ? this.tokenizeBatch(list, 0, batchTokens, prompt) : undefined;
-    while (next) {
-      const batch = next;
-      // Concurrent callers' batches may share this native call (see batcher.ts).
-      const pending = this.batcher.submit(batch, nativeOptions, batchTokens, signal);
-      // If tokenizing the next batch throws, this call is never awaited: keep its rejection handled.
-      pending.catch(() => undefined);
-      // Tokenize the next batch while the engine works on this one.
-      const end = start + batch.count;
-      next = end < n ? this.tokenizeBatch(list, end, batchTokens, prompt) : undefined;
-      let result: BatchResult;
-      try {
-        result = await pending;
-      } catch (err) {
-        throw withCallerStack(err, stack);
-      }
-      signal?.throwIfAborted();
-      if (wantTokens) {
-        // Views of the native output: each sentence's rows, no copy.
-        const tokens = result.tokens!;
-        for (let i = 0; i < batch.count; i++) {
-          const a = batch.cuSeqlens[i];
-          const b = batch.cuSeqlens[i + 1];
-          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize, this.precision));
-        }
-      } else if (start === 0 && end === n && result.sentence!.length === n * this.dimension) {
-        sentence = result.sentence!; // one native call wrote the whole answer: hand it over as is
-      } else {
-        sentence ??= new Float32Array(n * this.dimension);
-        sentence.set(result.sentence!, start * this.dimension);
-      }
-      start = end;
-      options.onProgress?.(start, n);
-    }
-    if (wantTokens) return tokenRows;
-    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension, this.precision);
+    const run = await runBatches(n, (start) => this.tokenizeBatch(list, start, batchTokens, prompt), {
+      batcher: this.batcher, native: nativeOptions, budget: batchTokens, rowWidth: this.dimension, hidden: this.hiddenSize,
+      computePrecision: this.precision, signal, caller, onProgress: options.onProgress,
+    });
+    if (run.tokens) return run.tokens;
+    const full = new Embeddings(run.sentence, n, this.dimension, this.precision);
     const result = cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
     // sentence-transformers quantizes last, over all rows of the call (the int8 / uint8 ranges).
     return precision === 'float32' ? result : { ...quantizeEmbeddings(result, precision), computePrecision: this.precision };
@@ -442,44 +410,16 @@ export class SentenceEncoder {
     const nativeOptions = { sentence: !wantTokens, tokens: wantTokens, normalize: options.normalize === true && !cut, poolSkipTokens };
 
     const n = cuSeqlens.length - 1;
-    let sentence: Float32Array | undefined;
-    const tokenRows: Embeddings[] = [];
-    for (let start = 0; start < n; ) {
-      // The sequences from `start` that fit the budget (at least one).
-      let end = start + 1;
-      while (end < n && cuSeqlens[end + 1] - cuSeqlens[start] <= batchTokens) end++;
-      const t0 = cuSeqlens[start];
-      const part = {
-        count: end - start,
-        ids: start === 0 && end === n ? ids : ids.subarray(t0, cuSeqlens[end]),
-        cuSeqlens: start === 0 ? cuSeqlens.subarray(0, end + 1) : cuSeqlens.slice(start, end + 1).map((c) => c - t0),
-      };
-      let result: BatchResult;
-      try {
-        result = await this.batcher.submit(part, nativeOptions, batchTokens, signal);
-      } catch (err) {
-        throw withCallerStack(err, caller.stack);
-      }
-      // Reported for every native call that ran, also when the call is being aborted.
-      onBatch?.({ sequences: part.count, tokens: part.ids.length, waitMs: result.waitMs ?? 0, runMs: result.runMs ?? 0 });
-      signal?.throwIfAborted();
-      if (wantTokens) {
-        const tokens = result.tokens!;
-        for (let i = 0; i < part.count; i++) {
-          const a = part.cuSeqlens[i];
-          const b = part.cuSeqlens[i + 1];
-          tokenRows.push(new Embeddings(tokens.subarray(a * this.hiddenSize, b * this.hiddenSize), b - a, this.hiddenSize, this.precision));
-        }
-      } else if (start === 0 && end === n) {
-        sentence = result.sentence!; // one native call wrote the whole answer: hand it over as is
-      } else {
-        sentence ??= new Float32Array(n * this.dimension);
-        sentence.set(result.sentence!, start * this.dimension);
-      }
-      start = end;
-    }
-    if (wantTokens) return tokenRows;
-    const full = new Embeddings(sentence ?? new Float32Array(0), n, this.dimension, this.precision);
+    const packed = { ids, cuSeqlens };
+    const run = await runBatches(n, (start) => {
+      const end = cutAtBudget(cuSeqlens, start, n, batchTokens);
+      return { count: end - start, ...slicePacked(packed, start, end) };
+    }, {
+      batcher: this.batcher, native: nativeOptions, budget: batchTokens, rowWidth: this.dimension, hidden: this.hiddenSize,
+      computePrecision: this.precision, signal, caller, onBatch,
+    });
+    if (run.tokens) return run.tokens;
+    const full = new Embeddings(run.sentence, n, this.dimension, this.precision);
     return cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
   }
 
@@ -487,39 +427,29 @@ export class SentenceEncoder {
    * Scores of every row of `a` against every row of `b` with the model's own similarity
    * function (`similarity_fn_name` in config_sentence_transformers.json: cosine by default; dot,
    * euclidean and manhattan as negative distances), like sentence-transformers'
-   * `model.similarity(a, b)`: a row-major Float32Array of `a.count × b.count`.
+   * `model.similarity(a, b)`: a SimilarityMatrix (a row-major Float32Array of
+   * `a.count × b.count` with `get(i, j)`, `row(i)` and `rows()`). Like every similarity and
+   * search function of this package it returns a Promise.
    */
-  similarity(a: Embeddings | { data: Float32Array; count: number; dim: number }, b: Embeddings | { data: Float32Array; count: number; dim: number }): Promise<Float32Array> {
+  similarity(a: EmbeddingsLike, b: EmbeddingsLike): Promise<SimilarityMatrix> {
     return similarity(a, b, { scoreFunction: this.model.similarityFnName });
   }
 
   /**
    * Row i of `a` scored against row i of `b` only (`model.similarity_pairwise`), with the
    * model's similarity function; both must have the same count and dim. Computed in float64.
+   * Returns a Promise, as every similarity function here does (before 0.2 it returned the
+   * Float32Array itself: {@link similarityPairwiseSync} still does).
    */
-  similarityPairwise(a: Embeddings | { data: Float32Array; count: number; dim: number }, b: Embeddings | { data: Float32Array; count: number; dim: number }): Float32Array {
-    const x = toMatrix(a, 'a');
-    const y = toMatrix(b, 'b');
-    if (x.count !== y.count || x.dim !== y.dim) {
-      throw new RangeError(`a and b must have the same shape (a is ${x.count} × ${x.dim}, b is ${y.count} × ${y.dim})`);
-    }
-    const fn = this.model.similarityFnName;
-    const out = new Float32Array(x.count);
-    for (let r = 0; r < x.count; r++) {
-      let dot = 0, aa = 0, bb = 0, l1 = 0, l2 = 0;
-      for (let j = 0; j < x.dim; j++) {
-        const u = x.data[r * x.dim + j], v = y.data[r * x.dim + j];
-        dot += u * v;
-        aa += u * u;
-        bb += v * v;
-        l1 += Math.abs(u - v);
-        l2 += (u - v) * (u - v);
-      }
-      // torch's cosine_similarity clamps each norm at eps 1e-8 (a zero vector scores 0).
-      out[r] = fn === 'cosine' ? dot / (Math.max(Math.sqrt(aa), 1e-8) * Math.max(Math.sqrt(bb), 1e-8))
-        : fn === 'dot' ? dot : fn === 'euclidean' ? -Math.sqrt(l2) : -l1;
-    }
-    return out;
+  async similarityPairwise(a: EmbeddingsLike, b: EmbeddingsLike): Promise<Float32Array> {
+    return this.similarityPairwiseSync(a, b);
+  }
+
+  /** {@link similarityPairwise} computed and returned at once (the former synchronous form). */
+  similarityPairwiseSync(a: EmbeddingsLike, b: EmbeddingsLike): Float32Array {
+    const options: SimilarityOptions = { scoreFunction: this.model.similarityFnName };
+    const { x, y, fn } = pairwiseArgs(a, b, options, 'similarityPairwise');
+    return pairwiseScores(x, y, fn);
   }
 
   /** Frees the engine (idempotent). Later calls reject with ERR_DISPOSED; queued calls reject too. */
@@ -543,6 +473,7 @@ export class SentenceEncoder {
   encodeQuery<P extends QuantizedPrecision>(texts: string | readonly string[], options: SentenceEncodeOptions & { precision: P }): Promise<QuantizedEmbeddings<P>>;
   encodeQuery(texts: string | readonly string[], options?: SentenceEncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
   encodeQuery(texts: string | readonly string[], options: SentenceEncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings> {
+    checkOptions(options, SENTENCE_ENCODE_OPTIONS, { fn: 'encodeQuery', aliases: ENCODE_ALIASES });
     return this.encode(texts, { promptName: this.firstPrompt(['query']), ...options, outputValue: 'sentence_embedding' }) as Promise<Embeddings | QuantizedEmbeddings>;
   }
 
@@ -554,6 +485,7 @@ export class SentenceEncoder {
   encodeDocument<P extends QuantizedPrecision>(texts: string | readonly string[], options: SentenceEncodeOptions & { precision: P }): Promise<QuantizedEmbeddings<P>>;
   encodeDocument(texts: string | readonly string[], options?: SentenceEncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
   encodeDocument(texts: string | readonly string[], options: SentenceEncodeOptions = {}): Promise<Embeddings | QuantizedEmbeddings> {
+    checkOptions(options, SENTENCE_ENCODE_OPTIONS, { fn: 'encodeDocument', aliases: ENCODE_ALIASES });
     return this.encode(texts, { promptName: this.firstPrompt(['document', 'passage', 'corpus']), ...options, outputValue: 'sentence_embedding' }) as Promise<
       Embeddings | QuantizedEmbeddings
     >;

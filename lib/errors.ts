@@ -30,7 +30,13 @@ export type SbertErrorCode =
   | 'ERR_HUB'
   | 'ERR_HUB_AUTH'
   | 'ERR_HUB_NOT_FOUND'
-  | 'ERR_HUB_OFFLINE';
+  | 'ERR_HUB_OFFLINE'
+  // Bulk jobs (lib/queue): Redis cannot be reached; the job id or output folder is another
+  // submitter's or another job's; a worker's model is not the job's; chunks failed for good.
+  | 'ERR_QUEUE_UNREACHABLE'
+  | 'ERR_JOB_CONFLICT'
+  | 'ERR_MODEL_MISMATCH'
+  | 'ERR_CHUNKS_FAILED';
 
 /** The error sbert-native throws on purpose; branch on `code`. */
 export class SbertError extends Error {

@@ -4,7 +4,7 @@
  *
  * ```ts
  * import { SentenceEncoder, semanticSearch } from 'sbert-native';
- * const enc = await SentenceEncoder.load('./all-MiniLM-L6-v2');
+ * const enc = await SentenceEncoder.load(); // the bundled model; or a folder, or a Hub id
  * const emb = await enc.encode(['A man is eating food.', 'A man is eating pasta.']);
  * ```
  * STS evaluation, the GloVe baseline and plots are in `sbert-native/eval`, loaded only by
@@ -14,16 +14,18 @@ import { loadNative, native, type BuildInfo, type CudaDeviceInfo } from './nativ
 
 export { SentenceEncoder } from './encoder';
 export type { Device, EncodeOptions, FloatEncodeOptions, LoadOptions, Precision, QuantizedEncodeOptions, QuantizedPrecision, SentenceEncodeOptions, TokenIdBatch, TokenIdBatchInfo, TokenIdEncodeOptions } from './encoder';
+export { CrossEncoder } from './cross-encoder';
+export type { CrossEncoderActivation, CrossEncoderLoadOptions, PredictOptions, RankHit, RankOptions } from './cross-encoder';
 export { Embeddings } from './embeddings';
 export type { EmbeddingsLike } from './embeddings';
 export { SbertError } from './errors';
 export type { SbertErrorCode } from './errors';
-export { loadTokenizer, BertTokenizer } from './tokenizer';
-export { loadModelFolder } from './weights';
+export { loadTokenizer, BertTokenizer, Tokenizer } from './tokenizer';
+export { loadModelFolder, loadCrossEncoderFolder } from './weights';
 export { defaultModelDir, DEFAULT_MODEL_NAME } from './default-model';
 export type { ModelFolder } from './weights';
 export * from './similarity';
-export { createServer, EmbeddingServer, type ServeEncoder, type ServeOptions } from './serve';
+export { createServer, EmbeddingServer, type ServeEncoder, type ServeReranker, type ServeModels, type ServeOptions } from './serve';
 // issue 15: models by id from the Hugging Face Hub, into the cache shared with Python.
 export { resolveModel, downloadModel } from './hub';
 export type { HubOptions, DownloadProgress } from './hub';

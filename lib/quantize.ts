@@ -10,7 +10,8 @@
 import type { EmbeddingsLike } from './embeddings';
 import type { Precision } from './precision';
 import { native } from './native';
-import { describe, hitsPerQuery, nativeError, optionsObject, positiveInt, toMatrix, type Matrix } from './search-args';
+import { describe, hitsPerQuery, nativeError, positiveInt, toMatrix, type Matrix } from './search-args';
+import { checkOptions } from './options';
 
 /** The precisions of sentence-transformers' `quantize_embeddings`, in its order (the one list: encoder and CLI take it from here). */
 export const QUANTIZATION_PRECISIONS = ['float32', 'int8', 'uint8', 'binary', 'ubinary'] as const;
@@ -140,7 +141,7 @@ export function quantizeEmbeddings<P extends QuantizationPrecision>(
   const m = toMatrix(embeddings, 'embeddings');
   if (typeof precision !== 'string') throw new TypeError(`precision must be one of ${QUANTIZATION_PRECISIONS.join(', ')} (got ${describe(precision)})`);
   if (!isQuantizationPrecision(precision)) throw new RangeError(`precision must be one of ${QUANTIZATION_PRECISIONS.join(', ')} (got '${precision}')`);
-  const opts = optionsObject<QuantizeOptions>(options, 'options');
+  const opts = checkOptions<QuantizeOptions>(options, { ranges: 'any', calibration: 'any' }, { fn: 'quantizeEmbeddings' });
   const { count, dim, data } = m;
   const result = (out: QuantizedArrays[P], width: number): QuantizedEmbeddings<P> => ({ precision, data: out, count, dim: width });
 
@@ -236,7 +237,7 @@ export async function hammingSearch(
   if (q.data.constructor !== c.data.constructor) {
     throw new TypeError(`queries (${describe(q.data)}) and corpus (${describe(c.data)}) must both be 'binary' (Int8Array) or both 'ubinary' (Uint8Array)`);
   }
-  const opts = optionsObject<HammingSearchOptions>(options, 'options');
+  const opts = checkOptions<HammingSearchOptions>(options, { topK: 'any' }, { fn: 'hammingSearch' });
   const k = positiveInt(opts.topK, 'topK', 10);
   if (q.count === 0) return [];
   if (c.count === 0) return Array.from({ length: q.count }, () => []);

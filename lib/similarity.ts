@@ -16,7 +16,8 @@
 import { Embeddings, EmbeddingsLike } from './embeddings';
 import { SbertError } from './errors';
 import { native, type NativePairOptions, type NativeRowsHandle, type NativeScoreFunction } from './native';
-import { describe, hitsPerQuery, nativeError, optionsObject, positiveInt, toMatrix, type Matrix } from './search-args';
+import { describe, hitsPerQuery, nativeError, pairwiseArgs, pairwiseScores, positiveInt, scoreFn, SIMILARITY_OPTIONS, toMatrix, type Matrix } from './search-args';
+import { checkOptions, type OptionSpec } from './options';
 
 /**
  * How two vectors are compared (sentence-transformers' `similarity_fn_name`): cosine of the angle
@@ -123,24 +124,13 @@ export function similarityInfo(): { kernel: string; cudaMaxK: number } {
 
 // ---- argument checks ------------------------------------------------------------------------
 
+// The keys each function takes (values are checked below, where their ranges are known).
+const SEARCH_OPTIONS: OptionSpec = { topK: 'any', scoreFunction: 'any', fn: 'any', queryChunkSize: 'any', corpusChunkSize: 'any', device: 'any' };
+const MINING_OPTIONS: OptionSpec = { ...SEARCH_OPTIONS, maxPairs: 'any' };
+const COMMUNITY_OPTIONS: OptionSpec = { threshold: 'any', minCommunitySize: 'any', batchSize: 'any' };
+
 function sameDim(a: Matrix, an: string, b: Matrix, bn: string): void {
   if (a.dim !== b.dim) throw new RangeError(`${an} dim ${a.dim} does not match ${bn} dim ${b.dim}`);
-}
-
-const SCORE_FUNCTIONS: readonly SimilarityFunction[] = ['cosine', 'dot', 'euclidean', 'manhattan'];
-
-// options.scoreFunction, or its older name options.fn; 'cosine' when neither is given.
-function scoreFn(opts: { scoreFunction?: unknown; fn?: unknown }): SimilarityFunction {
-  const name = opts.scoreFunction !== undefined ? 'scoreFunction' : 'fn';
-  const value = opts.scoreFunction !== undefined ? opts.scoreFunction : opts.fn;
-  if (opts.scoreFunction !== undefined && opts.fn !== undefined && opts.scoreFunction !== opts.fn) {
-    throw new TypeError(`give scoreFunction or fn, not both ('${String(opts.scoreFunction)}' and '${String(opts.fn)}')`);
-  }
-  if (value === undefined) return 'cosine';
-  const expected = `'cosine', 'dot', 'euclidean' or 'manhattan'`;
-  if (typeof value !== 'string') throw new TypeError(`${name} must be ${expected} (got ${describe(value)})`);
-  if (!(SCORE_FUNCTIONS as readonly string[]).includes(value)) throw new RangeError(`${name} must be ${expected} (got '${value}')`);
-  return value as SimilarityFunction;
 }
 
 // A native-owned copy of m's rows: taken synchronously, before the caller's first await, so no
@@ -183,6 +173,54 @@ async function topK(
 // ---- similarity matrix ----------------------------------------------------------------------
 
 /**
+ * The scores of {@link similarity}: a `Float32Array` of `rowCount × columnCount` values, row-major
+ * (`m[i * columnCount + j]` is row i of `a` against row j of `b`, as before), with its shape and
+ * 2-D access: `get(i, j)`, `row(i)` (a view) and `rows()` (plain arrays, e.g. for JSON or
+ * console.table). Methods that make new arrays (`slice`, `map`, `subarray`) give plain
+ * Float32Arrays.
+ */
+export class SimilarityMatrix extends Float32Array {
+  static get [Symbol.species](): Float32ArrayConstructor {
+    return Float32Array;
+  }
+
+  /** Rows of `a` (queries). */
+  readonly rowCount: number;
+  /** Rows of `b` (the compared set). */
+  readonly columnCount: number;
+
+  /** Wraps `values` (row-major, `rowCount × columnCount`) without copying. */
+  constructor(values: Float32Array, rowCount: number, columnCount: number) {
+    super(values.buffer as ArrayBuffer, values.byteOffset, values.length);
+    if (!Number.isSafeInteger(rowCount) || !Number.isSafeInteger(columnCount) || rowCount < 0 || columnCount < 0 || rowCount * columnCount !== values.length) {
+      throw new RangeError(`a ${rowCount} × ${columnCount} matrix needs ${rowCount * columnCount} values, got ${values.length}`);
+    }
+    this.rowCount = rowCount;
+    this.columnCount = columnCount;
+  }
+
+  /** The score of row `i` of `a` against row `j` of `b`. */
+  get(i: number, j: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.rowCount) throw new RangeError(`row index ${i} is out of range [0, ${this.rowCount})`);
+    if (!Number.isInteger(j) || j < 0 || j >= this.columnCount) throw new RangeError(`column index ${j} is out of range [0, ${this.columnCount})`);
+    return this[i * this.columnCount + j];
+  }
+
+  /** Row `i` (row `i` of `a` against every row of `b`) as a view, no copy. */
+  row(i: number): Float32Array {
+    if (!Number.isInteger(i) || i < 0 || i >= this.rowCount) throw new RangeError(`row index ${i} is out of range [0, ${this.rowCount})`);
+    return this.subarray(i * this.columnCount, (i + 1) * this.columnCount);
+  }
+
+  /** All rows as plain `number[][]`. */
+  rows(): number[][] {
+    const out: number[][] = [];
+    for (let i = 0; i < this.rowCount; i++) out.push(Array.from(this.row(i)));
+    return out;
+  }
+}
+
+/**
  * The score of every row of `a` against every row of `b`, like sentence-transformers'
  * `cos_sim(a, b)` / `dot_score(a, b)` / `euclidean_sim(a, b)` / `manhattan_sim(a, b)`: a row-major
  * `Float32Array` of `a.count × b.count` values, `out[i * b.count + j] = score(a[i], b[j])`.
@@ -193,30 +231,42 @@ async function topK(
  * @throws TypeError for arguments of the wrong type; RangeError when the dims differ, when a row
  *   holds NaN/Infinity (`a row 3 contains NaN`), or when the matrix exceeds 2^32 entries.
  */
-export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, options: SimilarityOptions = {}): Promise<Float32Array> {
+export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, options: SimilarityOptions = {}): Promise<SimilarityMatrix> {
   const stack = new Error().stack;
   const am = toMatrix(a, 'a');
   const bm = toMatrix(b, 'b');
   sameDim(am, 'a', bm, 'b');
-  const opts = optionsObject<SimilarityOptions>(options, 'options');
+  const opts = checkOptions<SimilarityOptions>(options, SIMILARITY_OPTIONS, { fn: 'similarity' });
   const fn = scoreFn(opts);
   try {
     const queries = ownRows(am);
     const corpus = a === b ? queries : ownRows(bm);
-    return await native().similarityMatrix({ queries, corpus, scoreFunction: fn, names: ['a', 'b'] });
+    const scores = await native().similarityMatrix({ queries, corpus, scoreFunction: fn, names: ['a', 'b'] });
+    return new SimilarityMatrix(scores, am.count, bm.count);
   } catch (err) {
     throw nativeError(err, stack);
   }
 }
 
 /** Cosine similarity matrix of `a` × `b` — `similarity(a, b, { scoreFunction: 'cosine' })` (sentence-transformers `cos_sim`). */
-export function cosSim(a: EmbeddingsLike, b: EmbeddingsLike): Promise<Float32Array> {
+export function cosSim(a: EmbeddingsLike, b: EmbeddingsLike): Promise<SimilarityMatrix> {
   return similarity(a, b, { scoreFunction: 'cosine' });
 }
 
 /** Dot-product matrix of `a` × `b` — `similarity(a, b, { scoreFunction: 'dot' })` (sentence-transformers `dot_score`). */
-export function dotScore(a: EmbeddingsLike, b: EmbeddingsLike): Promise<Float32Array> {
+export function dotScore(a: EmbeddingsLike, b: EmbeddingsLike): Promise<SimilarityMatrix> {
   return similarity(a, b, { scoreFunction: 'dot' });
+}
+
+/**
+ * Row i of `a` scored against row i of `b` only — sentence-transformers' `pairwise_cos_sim` /
+ * `pairwise_dot_score` / `pairwise_euclidean_sim` / `pairwise_manhattan_sim` (and
+ * `model.similarity_pairwise`): a Float32Array of `a.count` scores, computed in float64. Like
+ * every similarity and search function here it returns a Promise (a bad argument rejects it).
+ */
+export async function similarityPairwise(a: EmbeddingsLike, b: EmbeddingsLike, options: SimilarityOptions = {}): Promise<Float32Array> {
+  const { x, y, fn } = pairwiseArgs(a, b, options, 'similarityPairwise');
+  return pairwiseScores(x, y, fn);
 }
 
 // ---- semantic search ------------------------------------------------------------------------
@@ -243,7 +293,7 @@ export async function semanticSearch(
   const q = toMatrix(queries, 'queries');
   const c = toMatrix(corpus, 'corpus');
   sameDim(q, 'queries', c, 'corpus');
-  const opts = optionsObject<SemanticSearchOptions>(options, 'options');
+  const opts = checkOptions<SemanticSearchOptions>(options, SEARCH_OPTIONS, { fn: 'semanticSearch' });
   const k = positiveInt(opts.topK, 'topK', 10);
   positiveInt(opts.queryChunkSize, 'queryChunkSize', 100);
   positiveInt(opts.corpusChunkSize, 'corpusChunkSize', 500000);
@@ -298,7 +348,7 @@ export async function paraphraseMining(
   const encoder = isEncoder(source);
   const options = encoder || Array.isArray(sentencesOrOptions) || sentencesOrOptions == null ? maybeOptions : sentencesOrOptions;
   // Every option is checked before any (possibly long) encoding starts.
-  const opts = optionsObject<ParaphraseMiningOptions>(options, 'options');
+  const opts = checkOptions<ParaphraseMiningOptions>(options, MINING_OPTIONS, { fn: 'paraphraseMining' });
   const k = positiveInt(opts.topK, 'topK', 100);
   const maxPairs = positiveInt(opts.maxPairs, 'maxPairs', 500000);
   positiveInt(opts.queryChunkSize, 'queryChunkSize', 5000);
@@ -429,7 +479,7 @@ export async function paraphraseMining(
 export async function communityDetection(embeddings: EmbeddingsLike, options: CommunityDetectionOptions = {}): Promise<number[][]> {
   const stack = new Error().stack;
   const emb = toMatrix(embeddings, 'embeddings');
-  const opts = optionsObject<CommunityDetectionOptions>(options, 'options');
+  const opts = checkOptions<CommunityDetectionOptions>(options, COMMUNITY_OPTIONS, { fn: 'communityDetection' });
   let threshold = 0.75;
   if (opts.threshold !== undefined) {
     if (typeof opts.threshold !== 'number') throw new TypeError(`threshold must be a number (got ${describe(opts.threshold)})`);

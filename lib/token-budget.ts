@@ -44,6 +44,13 @@ export function cutAtBudget(cuSeqlens: ArrayLike<number>, start: number, limit: 
   return end;
 }
 
+/** Every cut of sequences [0, count) into native calls: [0, e1, e2, …, count] (cutAtBudget repeated). */
+export function budgetBounds(cuSeqlens: ArrayLike<number>, count: number, budget: number): number[] {
+  const bounds = [0];
+  for (let s = 0; s < count; s = bounds[bounds.length - 1]) bounds.push(cutAtBudget(cuSeqlens, s, count, budget));
+  return bounds;
+}
+
 /** A packed batch: the ids of every sequence back to back, and their prefix sums. */
 export interface PackedIds {
   ids: Int32Array;

@@ -77,7 +77,11 @@ test('argument errors exit 2 with a message; a bad model exits 1 with its code',
   r = sbert(['frobnicate']);
   assert.is(r.status, 2);
   r = sbert(['encode', '--model', path.join(tmp, 'nope'), '--device', 'cpu', '--input', inputFile]);
-  assert.is(r.status, 1);
+  assert.is(r.status, 2, 'a missing folder is an argument error');
+  assert.match(r.stderr, `--model ${path.join(tmp, 'nope')}: no model folder at`);
+  fs.mkdirSync(path.join(tmp, 'empty-model'), { recursive: true });
+  r = sbert(['encode', '--model', path.join(tmp, 'empty-model'), '--device', 'cpu', '--input', inputFile]);
+  assert.is(r.status, 1, 'a folder that is not a model');
   assert.match(r.stderr, 'ERR_BAD_MODEL');
   r = sbert(['encode', '--model', TINY, '--input', path.join(tmp, 'missing.txt')]);
   assert.is(r.status, 2);
@@ -97,6 +101,35 @@ test('encode without --model uses the bundled model', () => {
   const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.is(rows.length, fs.readFileSync(inputFile, 'utf8').trim().split('\n').length);
   assert.is(rows[0].length, 512);
+});
+
+test('info --model: what a model is as the engine would run it (family, tokenizer, shape, kind), without an engine', () => {
+  const fam = (name) => path.join(__dirname, 'fixtures', 'families', name);
+  const cases = [
+    [fam('multilingual-minilm-tiny'), { kind: 'bi-encoder', family: 'bert', modelType: 'bert', tokenizer: 'Unigram', positions: /^absolute/ }],
+    [fam('xlmr-unigram-tiny'), { kind: 'bi-encoder', family: 'roberta', modelType: 'xlm-roberta', tokenizer: 'Unigram', positions: /^after padding \(from 2\)/ }],
+    [fam('mpnet-tiny'), { kind: 'bi-encoder', family: 'mpnet', modelType: 'mpnet', tokenizer: 'WordPiece', positions: /relative attention bias \(32 buckets/ }],
+    [fam('distilbert-sinusoidal'), { kind: 'bi-encoder', family: 'distilbert', modelType: 'distilbert', tokenizer: 'WordPiece', positions: /sinusoidal/ }],
+    [path.join(__dirname, 'fixtures', 'cross-encoders', 'xlmr-ce'), { kind: 'cross-encoder', family: 'roberta', modelType: 'xlm-roberta', tokenizer: 'WordPiece', positions: /^after padding/ }],
+  ];
+  for (const [dir, want] of cases) {
+    const r = sbert(['info', '--model', dir]);
+    assert.is(r.status, 0, r.stderr);
+    const { model } = JSON.parse(r.stdout);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    assert.is(model.kind, want.kind, dir);
+    assert.is(model.family, want.family, dir);
+    assert.is(model.modelType, want.modelType, dir);
+    assert.is(model.tokenizer.model, want.tokenizer, dir);
+    assert.match(model.positions, want.positions, dir);
+    assert.is(model.layers, config.num_hidden_layers ?? config.n_layers, dir);
+    assert.is(model.hiddenSize, config.hidden_size ?? config.dim, dir);
+    if (want.kind === 'bi-encoder') assert.equal(model.pooling, ['mean'], dir);
+    else assert.is(model.outputDimension, Object.keys(config.id2label ?? { 0: 0 }).length, dir);
+  }
+  const bad = sbert(['info', '--model', path.join(__dirname, 'fixtures', 'no-such-model')]);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /ERR_BAD_MODEL: no model folder/);
 });
 
 test('info prints build info as JSON', () => {
@@ -222,4 +255,50 @@ test('CR, LF and CRLF all end a line', () => {
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+// Issue 27, item 6: one error line plus where the usage is; `sbert` alone is a mistake (exit 2).
+test('errors are one line plus "Run \'sbert <cmd> --help\' for usage." (exit 2), never the whole usage', () => {
+  const cases = [
+    [['encode', '--bogus'], 'encode', /^sbert encode: Unknown option '--bogus'/],
+    [['encode', '--model', TINY, '--device', 'gpu'], 'encode', /^sbert encode: --device must be/],
+    [['demo', '--device', 'gpu'], 'demo', /^sbert demo: --device must be/],
+    [['info', '--verbose'], 'info', /^sbert info: Unknown option '--verbose'/],
+    [['download'], 'download', /^sbert download: expected one model id/],
+    [['download', 'a/b/c'], 'download', /^sbert download: "a\/b\/c" is not a Hugging Face model id/],
+    [['eval', '--task', 'nope'], 'eval', /^sbert eval: unknown task 'nope'/],
+    [['train', '--model', TINY], 'train', /^sbert train: --loss is required/],
+    [['frobnicate'], undefined, /^sbert: unknown command 'frobnicate'/],
+    [['encode', '--model', 'defualt', '--input', inputFile], 'encode', /^sbert encode: --model defualt: no local folder 'defualt'; did you mean 'default'\?/],
+  ];
+  for (const [args, command, first] of cases) {
+    const r = sbert(args);
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.is(lines.length, 2, `${args.join(' ')}: two lines, got:\n${r.stderr}`);
+    assert.match(lines[0], first);
+    assert.is(lines[1], `Run '${command ? `sbert ${command}` : 'sbert'} --help' for usage.`);
+    assert.not.match(r.stderr, 'Commands:');
+  }
+});
+
+test('`sbert` alone prints the usage on stderr and exits 2; --help prints it on stdout and exits 0; each command has --help', () => {
+  const none = sbert([]);
+  assert.is(none.status, 2);
+  assert.match(none.stderr, /^Usage: sbert <command>/);
+  assert.is(none.stdout, '');
+  const help = sbert(['--help']);
+  assert.is(help.status, 0);
+  assert.match(help.stdout, /^Usage: sbert <command>/);
+  for (const command of ['encode', 'rerank', 'demo', 'info', 'eval', 'train', 'download', 'serve']) {
+    const r = sbert([command, '--help']);
+    assert.is(r.status, 0, `${command}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: sbert ${command}`), command);
+  }
+});
+
+test('sbert encode --model default and a bare folder name work; the model is checked before the input is read', () => {
+  const r = sbert(['encode', '--model', 'default', '--device', 'cpu', '--no-progress'], 'A man is eating.\n');
+  assert.is(r.status, 0, r.stderr);
+  assert.is(JSON.parse(r.stdout.trim()).length, 512);
+});
+
 test.run();

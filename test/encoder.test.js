@@ -371,14 +371,14 @@ test('similarity_fn_name: enc.similarity / similarityPairwise use the model\'s f
       const e = await enc.encode(texts);
       const m = await enc.similarity(e, e);
       assert.equal(Array.from(m), Array.from(await similarity(e, e, { scoreFunction: fnName })));
-      const p = enc.similarityPairwise(e, { data: e.data.slice(), count: 3, dim: e.dim });
+      const p = await enc.similarityPairwise(e, { data: e.data.slice(), count: 3, dim: e.dim });
       for (let i = 0; i < 3; i++) assert.ok(Math.abs(p[i] - m[i * 3 + i]) <= 1e-5 * Math.max(1, Math.abs(m[i * 3 + i])), `${fnName} pair ${i}: ${p[i]} vs ${m[i * 3 + i]}`);
       // Pairs of different rows, against a plain float64 computation written here.
       const a = e.row(0), b = e.row(1);
       let dot = 0, l1 = 0, l2 = 0, aa = 0, bb = 0;
       for (let j = 0; j < e.dim; j++) { dot += a[j] * b[j]; l1 += Math.abs(a[j] - b[j]); l2 += (a[j] - b[j]) ** 2; aa += a[j] ** 2; bb += b[j] ** 2; }
       const want = { cosine: dot / Math.sqrt(aa * bb), dot, euclidean: -Math.sqrt(l2), manhattan: -l1 }[fnName];
-      const got = enc.similarityPairwise({ data: a.slice(), count: 1, dim: e.dim }, { data: b.slice(), count: 1, dim: e.dim })[0];
+      const got = (await enc.similarityPairwise({ data: a.slice(), count: 1, dim: e.dim }, { data: b.slice(), count: 1, dim: e.dim }))[0];
       assert.ok(Math.abs(got - want) <= 1e-6, `${fnName}: ${got} vs ${want}`);
     } finally {
       enc.dispose();

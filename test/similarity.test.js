@@ -327,15 +327,15 @@ test('errors: dim mismatch, NaN / Infinity rows, bad topK, bad types', async () 
   await rejects(s.paraphraseMining(q, { maxPairs: 0 }), RangeError, /maxPairs/, 'maxPairs');
   await rejects(s.communityDetection(q, { minCommunitySize: 0 }), RangeError, /minCommunitySize/, 'minCommunitySize');
   await rejects(s.communityDetection(q, { threshold: NaN }), RangeError, /threshold/, 'threshold');
-  await rejects(s.semanticSearch([[1, 2]], c), TypeError, /queries.data must be a Float32Array/, 'array queries');
-  await rejects(s.semanticSearch(q, null), TypeError, /^corpus must be/, 'null corpus');
+  await rejects(s.semanticSearch([[1, 2]], c), TypeError, /^queries: an array was passed; pass the Embeddings from encode/, 'array queries');
+  await rejects(s.semanticSearch(q, null), TypeError, /^corpus: null was passed; pass the Embeddings/, 'null corpus');
   await rejects(s.semanticSearch(q, { data: new Float64Array(24), count: 6, dim: 4 }), TypeError, /corpus.data must be a Float32Array/, 'f64');
   await rejects(s.semanticSearch(q, { data: new Float32Array(23), count: 6, dim: 4 }), RangeError, /corpus.data has 23 values/, 'length');
   await rejects(s.semanticSearch(q, c, { fn: 'l2' }), RangeError, /fn must be/, 'fn');
   await rejects(s.semanticSearch(q, c, { scoreFunction: 'l2' }), RangeError, /^scoreFunction must be 'cosine', 'dot', 'euclidean' or 'manhattan'/, 'scoreFunction');
   await rejects(s.semanticSearch(q, c, { scoreFunction: 'dot', fn: 'cosine' }), TypeError, /scoreFunction or fn/, 'both names');
   await rejects(s.semanticSearch(q, c, { device: 'tpu' }), RangeError, /device must be/, 'device');
-  await rejects(s.similarity(q, 'x'), TypeError, /^b must be/, 'matrix b string');
+  await rejects(s.similarity(q, 'x'), TypeError, /^b: string was passed; pass the Embeddings/, 'matrix b string');
 });
 
 // Where CUDA is compiled and a device is present, device 'cuda' is compared with the CPU in

@@ -126,7 +126,8 @@ test('sbert train: argument errors exit 2 naming the argument', async () => {
   const tiny = path.join(FIXTURES, 'tiny');
   const cases = [
     [[], /--model DIR is required/],
-    [['--model', path.join(tmp, 'nope'), '--loss', 'cosine', '--train', 'stsb-train'], /no such model folder/],
+    [['--model', path.join(tmp, 'nope'), '--loss', 'cosine', '--train', 'stsb-train'], /--model .*nope: no model folder at/],
+    [['--model', 'defualt', '--loss', 'cosine', '--train', 'stsb-train'], /did you mean 'default'\?/],
     [['--model', tiny, '--train', 'stsb-train'], /--loss is required/],
     [['--model', tiny, '--loss', 'l2', '--train', 'stsb-train'], /--loss must be one of cosine, softmax, triplet, mnrl, mse/],
     [['--model', tiny, '--loss', 'cosine'], /--train FILE\|stsb-train is required/],
@@ -157,6 +158,31 @@ test('sbert train: a bad row is reported with its line and exit 1, nothing writt
   assert.is(r.code, 1, r.err);
   assert.match(r.err, /ERR_BAD_DATA: .*bad\.jsonl:2: "label"/);
   assert.not.ok(fs.existsSync(out));
+});
+
+// Issue 27: rows that parse but that fit refuses are named by file:line, not by their index.
+test('sbert train: an example fit refuses is named by its file and line, not its index', async () => {
+  const jsonl = file('mixed.jsonl', '{"texts": ["a", "b"], "label": 0.5}\n\n{"texts": ["a", "b", "c"], "label": 0.5}\n');
+  let r = await runCli(['--model', 'default', '--loss', 'cosine', '--train', jsonl, '--no-progress', '--output', path.join(tmp, 'never')]);
+  assert.is(r.code, 1, r.err);
+  assert.is(r.err, `sbert train: ${jsonl}:3: the example has 3 texts; the cosine loss takes 2\n`);
+  const tsv = file('labels.tsv', 'sentence1\tsentence2\tlabel\nx\ty\t0\ny\tz\t7\n');
+  r = await runCli(['--model', 'default', '--loss', 'softmax', '--train', tsv, '--no-progress', '--output', path.join(tmp, 'never2')]);
+  assert.is(r.code, 0, 'labels 0 and 7 make 8 classes: valid');
+  const triplets = file('t.csv', 'anchor,positive\na,b\nc,d\n');
+  r = await runCli(['--model', 'default', '--loss', 'triplet', '--train', triplets, '--no-progress', '--output', path.join(tmp, 'never3')]);
+  assert.is(r.code, 1);
+  assert.is(r.err, `sbert train: ${triplets}:2: the example has 2 texts; the triplet loss takes 3\n`);
+  assert.not.ok(fs.existsSync(path.join(tmp, 'never')) || fs.existsSync(path.join(tmp, 'never3')), 'nothing written');
+});
+
+test("sbert train --model default trains the bundled model", async () => {
+  const jsonl = file('two.jsonl', '{"texts": ["A man eats.", "A man is eating."], "label": 0.9}\n{"texts": ["A man eats.", "A plane."], "label": 0.1}\n');
+  const out = path.join(tmp, 'trained-default');
+  const r = await runCli(['--model', 'default', '--loss', 'cosine', '--train', jsonl, '--batch-size', '2', '--no-progress', '--output', out]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /trained 2 examples, 1 steps/);
+  assert.ok(fs.existsSync(path.join(out, 'README.md')) && fs.existsSync(path.join(out, '2_Dense', 'model.safetensors')));
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

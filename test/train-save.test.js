@@ -80,11 +80,13 @@ async function checkRoundTrip(src, name) {
   const out = path.join(tmp, name);
   const written = await saveModelFolder(folder, params, out);
   assert.is(written, path.resolve(out));
-  // Same files as the source's model files (the writer adds nothing and drops no config).
-  const source = listFiles(src).filter((f) => !/reference/.test(f));
-  assert.equal(listFiles(out), source.filter((f) => !f.endsWith('Normalize/config.json') || fs.existsSync(path.join(out, f))));
+  // Same files as the source's model files (the writer drops no config), plus the model card
+  // README.md sentence-transformers writes too (checked in test/first-contact.test.js).
+  const source = listFiles(src).filter((f) => !/reference/.test(f) && f !== 'README.md');
+  assert.equal(listFiles(out), ['README.md', ...source.filter((f) => !f.endsWith('Normalize/config.json') || fs.existsSync(path.join(out, f)))].sort());
+  assert.match(fs.readFileSync(path.join(out, 'README.md'), 'utf8'), /^---\ntags:\n- sentence-transformers\n/);
   for (const f of listFiles(out)) {
-    if (f.endsWith('.safetensors')) continue;
+    if (f.endsWith('.safetensors') || f === 'README.md') continue;
     const a = fs.readFileSync(path.join(src, f), 'utf8');
     const b = fs.readFileSync(path.join(out, f), 'utf8');
     if (f.endsWith('.json')) assert.equal(JSON.parse(b), JSON.parse(a), f);

@@ -6,9 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError } from '../cli-args';
+import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError, usageErrorText } from '../cli-args';
 import type { Precision } from '../precision';
 import { DEFAULT_MODEL_NAME, resolveModelName } from '../default-model';
+import { modelSource } from '../model-source';
 import { SbertError } from '../errors';
 import { outputFolderProblem } from '../output-file';
 import { ProgressBar } from '../progress';
@@ -120,13 +121,12 @@ function parseEvalArgs(argv: string[]): EvalArgs | 'help' {
     if (!fs.existsSync(dir)) throw new UsageError(`--plot ${v.plot}: folder ${dir} does not exist`);
   }
   if (!isGlove) {
-    let stat: fs.Stats | undefined;
+    // a folder, default, or a Hub id (loaded by SentenceEncoder.load); checked without a request
     try {
-      stat = fs.statSync(model);
-    } catch {
-      stat = undefined;
+      modelSource(model);
+    } catch (err) {
+      throw new UsageError(`--model ${model}: ${(err as Error).message} (or --model glove)`);
     }
-    if (!stat?.isDirectory()) throw new UsageError(`--model ${model}: no such model folder (or use --model glove, or default)`);
   }
   if (v['glove-file'] !== undefined && !fs.existsSync(v['glove-file'])) {
     throw new UsageError(`--glove-file ${v['glove-file']}: no such file`);
@@ -258,7 +258,7 @@ export async function runEvalCommand(argv: string[], io: EvalIO = {}): Promise<n
     args = parseEvalArgs(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      out.stderr(`sbert eval: ${err.message}\nRun 'sbert eval --help' for usage.\n`);
+      out.stderr(usageErrorText('eval', err.message));
       return 2;
     }
     throw err;
@@ -271,7 +271,7 @@ export async function runEvalCommand(argv: string[], io: EvalIO = {}): Promise<n
     // Before any work: the plot's folder must be a real folder on a disk (not /proc, not a hung mount).
     const problem = await outputFolderProblem(path.dirname(path.resolve(args.plot)));
     if (problem !== undefined) {
-      out.stderr(`sbert eval: --plot ${args.plot}: ${problem}\nRun 'sbert eval --help' for usage.\n`);
+      out.stderr(usageErrorText('eval', `--plot ${args.plot}: ${problem}`));
       return 2;
     }
   }
@@ -307,7 +307,7 @@ export async function runEvalCommand(argv: string[], io: EvalIO = {}): Promise<n
       const summaryObj: Record<string, number | null> = {};
       for (const r of results) summaryObj[r.title] = jsonNum(r.headline.spearman);
       const doc = {
-        model: args.model === 'glove' ? 'glove' : path.resolve(args.model),
+        model: args.model === 'glove' ? 'glove' : fs.existsSync(args.model) ? path.resolve(args.model) : args.model, // a Hub id stays an id
         modelName: model.name,
         device: model.device,
         ...(model.precision ? { precision: model.precision } : {}),

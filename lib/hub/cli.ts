@@ -4,6 +4,7 @@
  * `sbert encode --model "$(sbert download org/name)"` works.
  */
 import { parseArgs } from 'node:util';
+import { usageErrorText } from '../cli-args';
 import { ProgressBar } from '../progress';
 import { downloadModel, isRepoId } from './download';
 import type { DownloadProgress } from './settings';
@@ -46,11 +47,11 @@ export async function runDownloadCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) {
-    process.stderr.write(`sbert download: expected one model id (ORG/NAME), got ${positionals.length}\n\n${DOWNLOAD_USAGE}`);
+    process.stderr.write(usageErrorText('download', `expected one model id (ORG/NAME), got ${positionals.length}`));
     return 2;
   }
   if (!isRepoId(positionals[0])) {
-    process.stderr.write(`sbert download: ${JSON.stringify(positionals[0])} is not a Hugging Face model id (ORG/NAME)\n`);
+    process.stderr.write(usageErrorText('download', `${JSON.stringify(positionals[0])} is not a Hugging Face model id (ORG/NAME)`));
     return 2;
   }
   let bar: ProgressBar | undefined;

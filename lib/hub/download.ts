@@ -8,8 +8,10 @@ import { createHash } from 'crypto';
 import { createReadStream, promises as fsp } from 'fs';
 import * as path from 'path';
 import { badModel, SbertError } from '../errors';
+import { checkOptions } from '../options';
 import { COMMIT_HASH, exists, FileLock, RepoCache } from './cache';
-import { missingFromSnapshot, selectModelFiles } from './files';
+import { missingFromSnapshot, selectModelFiles, transformerFolder } from './files';
+import { missingTokenizerReason } from '../tokenizer/missing';
 import { FileMetadata, fileMetadata, hubError, hubHeaders, isNetworkError, repoInfo, request } from './http';
 import * as settings from './settings';
 import type { DownloadProgress, HubOptions } from './settings';
@@ -154,11 +156,12 @@ async function cachedSnapshot(cache: RepoCache, revision: string): Promise<{ dir
   return { dir, why: '' };
 }
 
-function checkOptions(repoId: unknown, options: HubOptions): asserts repoId is string {
+function checkDownloadArgs(repoId: unknown, options: HubOptions): asserts repoId is string {
   if (typeof repoId !== 'string' || !isRepoId(repoId)) {
     throw new TypeError(`downloadModel: repoId must be a Hugging Face model id such as "sentence-transformers/all-MiniLM-L6-v2", got ${JSON.stringify(repoId)}`);
   }
   if (options === null || typeof options !== 'object') throw new TypeError('downloadModel: options must be an object');
+  checkOptions(options, { revision: 'any', cacheDir: 'string', token: 'any', offline: 'boolean', endpoint: 'string', onProgress: 'any' }, { fn: 'downloadModel' });
   if (options.revision !== undefined && (typeof options.revision !== 'string' || options.revision === '' || options.revision.includes('..'))) {
     throw new TypeError('downloadModel: options.revision must be a branch, tag or commit hash');
   }
@@ -178,14 +181,19 @@ function checkOptions(repoId: unknown, options: HubOptions): asserts repoId is s
  * a token is needed), ERR_HUB_NOT_FOUND, ERR_HUB_OFFLINE (offline and not cached), ERR_HUB.
  */
 export async function downloadModel(repoId: string, options: HubOptions = {}): Promise<string> {
-  checkOptions(repoId, options);
+  checkDownloadArgs(repoId, options);
   const revision = options.revision ?? settings.DEFAULT_REVISION;
   const cache = new RepoCache(settings.cacheDir(options), repoId);
 
   if (settings.isOffline(options)) {
     const cached = await cachedSnapshot(cache, revision);
     if (cached.dir) return cached.dir;
-    throw new SbertError('ERR_HUB_OFFLINE', `${repoId}@${revision}: offline mode (HF_HUB_OFFLINE or { offline: true }) and not in the cache ${cache.cacheDir}: ${cached.why}`);
+    throw new SbertError(
+      'ERR_HUB_OFFLINE',
+      `${repoId}@${revision}: offline mode (HF_HUB_OFFLINE or { offline: true }) and not in the cache ${cache.cacheDir}: ${cached.why}. ` +
+        `To fill the cache, run \`npx sbert download ${repoId}\` once where the Hub is reachable, with the same HF_HUB_CACHE / HF_HOME ` +
+        '(or copy a model folder here and pass its path)',
+    );
   }
   if (COMMIT_HASH.test(revision)) {
     const cached = await cachedSnapshot(cache, revision);
@@ -231,6 +239,11 @@ export async function downloadModel(repoId: string, options: HubOptions = {}): P
       throw badModel(pointer, `modules.json is not valid JSON (${(err as Error).message})`, err);
     }
   }
+  // A repository without a tokenizer we read is refused before any weights are fetched.
+  const tokenizerFolder = transformerFolder(modulesJson);
+  const inFolder = new Set(repoFiles.filter((f) => (tokenizerFolder ? f.startsWith(`${tokenizerFolder}/`) && !f.slice(tokenizerFolder.length + 1).includes('/') : !f.includes('/'))).map((f) => f.slice(f.lastIndexOf('/') + 1)));
+  const noTokenizer = missingTokenizerReason(inFolder, `${repoId}${tokenizerFolder ? `/${tokenizerFolder}` : ''} (revision ${commit.slice(0, 12)})`);
+  if (noTokenizer !== undefined) throw new SbertError('ERR_BAD_MODEL', noTokenizer);
   for (const file of selectModelFiles(repoFiles, modulesJson)) {
     if (!(await exists(cache.pointer(commit, file)))) pending.push({ file, meta: await metadata(file) });
   }

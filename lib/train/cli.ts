@@ -6,11 +6,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseFlags, UsageError } from '../cli-args';
+import { parseFlags, UsageError, usageErrorText } from '../cli-args';
 import { SbertError } from '../errors';
 import { outputFolderProblem } from '../output-file';
 import { isStsTaskName, STS_TASKS } from '../eval/datasets';
-import { BUNDLED_TRAIN_SETS, loadTrainingData } from './data';
+import { BUNDLED_TRAIN_SETS, loadTrainingDataLines, type TrainingFileData } from './data';
+import { modelSource } from '../model-source';
 import { fit, FitProgress, LOSS_NAMES, LossName } from './fit';
 import type { SaveDtype } from './save';
 
@@ -19,7 +20,8 @@ export const TRAIN_USAGE = `Usage: sbert train --model DIR --loss LOSS --train F
 Fine-tunes a sentence-transformers model on the CPU and saves it as a sentence-transformers
 folder.
 
-  --model DIR          the model folder to start from
+  --model DIR          the model to start from: a folder, default (the bundled model), or a
+                       Hugging Face id (ORG/NAME, or a bare sentence-transformers name)
   --loss LOSS          cosine | softmax | triplet | mnrl | mse
   --train FILE         training data: .jsonl ({"texts": [...], "label": ...} per line), or
                        .tsv/.csv with a header row (sentence1, sentence2, score|label; or
@@ -106,8 +108,12 @@ function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) return 'help';
-  if (!v.model) throw new UsageError('--model DIR is required');
-  if (!fs.existsSync(v.model) || !fs.statSync(v.model).isDirectory()) throw new UsageError(`--model ${v.model}: no such model folder`);
+  if (!v.model) throw new UsageError('--model DIR is required (a folder, default for the bundled model, or a Hugging Face id)');
+  try {
+    modelSource(v.model); // no request: a missing folder or a typo is an argument error
+  } catch (err) {
+    throw new UsageError(`--model ${v.model}: ${(err as Error).message}`);
+  }
   if (!v.loss) throw new UsageError(`--loss is required (${LOSS_NAMES.join(', ')})`);
   if (!(LOSS_NAMES as readonly string[]).includes(v.loss)) throw new UsageError(`--loss must be one of ${LOSS_NAMES.join(', ')} (got '${v.loss}')`);
   if (!v.train) throw new UsageError('--train FILE|stsb-train is required');
@@ -178,6 +184,17 @@ class TrainProgress {
   }
 }
 
+/**
+ * fit's complaint about example i of a file, as `file:line: …` (the file's own line numbers,
+ * not the index into the examples).
+ */
+function atLine(err: unknown, data: TrainingFileData | undefined): string | undefined {
+  const i = (err as { exampleIndex?: unknown })?.exampleIndex;
+  if (data === undefined || typeof i !== 'number' || data.lines[i] === undefined) return undefined;
+  const message = (err as Error).message.replace(`options.train[${i}].`, "the example's ").replace(`options.train[${i}]`, 'the example');
+  return `${data.file}:${data.lines[i]}: ${message}`;
+}
+
 /** Runs `sbert train` with `argv`; resolves to the exit code. */
 export async function runTrainCommand(argv: string[], io: TrainIO = {}): Promise<number> {
   const stdout = io.stdout ?? ((t: string) => void process.stdout.write(t));
@@ -187,7 +204,7 @@ export async function runTrainCommand(argv: string[], io: TrainIO = {}): Promise
     args = parseTrainArgs(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      stderr(`sbert train: ${err.message}\nRun 'sbert train --help' for usage.\n`);
+      stderr(usageErrorText('train', err.message));
       return 2;
     }
     throw err;
@@ -199,15 +216,17 @@ export async function runTrainCommand(argv: string[], io: TrainIO = {}): Promise
   // Before any work: --output must be (made in) a real folder on a disk, not /proc or a hung mount.
   const problem = await outputFolderProblem(args.output);
   if (problem !== undefined) {
-    stderr(`sbert train: --output ${problem}\nRun 'sbert train --help' for usage.\n`);
+    stderr(usageErrorText('train', `--output ${problem}`));
     return 2;
   }
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   const bar = args.progress ? new TrainProgress(io.progressStream ?? process.stderr) : undefined;
+  let data: TrainingFileData | undefined;
   try {
-    const train = loadTrainingData(args.train);
+    data = loadTrainingDataLines(args.train);
+    const train = data.examples;
     const result = await fit(args.model, {
       loss: args.loss,
       train,
@@ -237,6 +256,11 @@ export async function runTrainCommand(argv: string[], io: TrainIO = {}): Promise
     if (controller.signal.aborted) {
       stderr(`sbert train: interrupted; nothing was written to ${args.output}\n`);
       return 130;
+    }
+    const located = atLine(err, data);
+    if (located) {
+      stderr(`sbert train: ${located}\n`);
+      return 1;
     }
     if (err instanceof SbertError || err instanceof RangeError || err instanceof TypeError) {
       stderr(`sbert train: ${err instanceof SbertError ? `${err.code}: ` : ''}${err.message}\n`);

@@ -121,8 +121,16 @@ function splitCsvRow(text: string, file: string, line: number): string[] {
 const PAIR_COLUMNS = ['sentence1', 'sentence2'];
 const TRIPLE_COLUMNS = ['anchor', 'positive'];
 
+/** Examples read from a file, with the 1-based line of each. */
+export interface TrainingFileData {
+  file: string;
+  examples: TrainExample[];
+  /** `lines[i]` is the line of `examples[i]` in `file`. */
+  lines: number[];
+}
+
 /** Reads a TSV/CSV file with a header row. */
-function readTable(file: string, delimiter: '\t' | ','): TrainExample[] {
+function readTable(file: string, delimiter: '\t' | ','): TrainingFileData {
   const lines = readLines(file);
   if (lines.length === 0) throw new SbertError('ERR_BAD_DATA', `${file}: empty file (expected a header row)`);
   const split = (l: { text: string; line: number }) => (delimiter === '\t' ? l.text.split('\t') : splitCsvRow(l.text, file, l.line));
@@ -145,6 +153,7 @@ function readTable(file: string, delimiter: '\t' | ','): TrainExample[] {
     );
   }
   const out: TrainExample[] = [];
+  const lineNumbers: number[] = [];
   for (let r = 1; r < lines.length; r++) {
     const { line } = lines[r];
     const fields = split(lines[r]);
@@ -160,8 +169,9 @@ function readTable(file: string, delimiter: '\t' | ','): TrainExample[] {
       ex.label = value;
     }
     out.push(ex);
+    lineNumbers.push(line);
   }
-  return out;
+  return { file, examples: out, lines: lineNumbers };
 }
 
 /**
@@ -169,10 +179,16 @@ function readTable(file: string, delimiter: '\t' | ','): TrainExample[] {
  * .csv (header row). Throws SbertError('ERR_BAD_DATA') naming the line of the first bad row.
  */
 export function readTrainingFile(file: string): TrainExample[] {
+  return readTrainingFileLines(file).examples;
+}
+
+/** readTrainingFile, with the line of each example (so later checks can name file:line). */
+export function readTrainingFileLines(file: string): TrainingFileData {
   if (typeof file !== 'string' || file === '') throw new TypeError('file must be a non-empty string');
   const ext = path.extname(file).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') {
-    return readLines(file).map(({ text, line }) => parseJsonExample(text, file, line));
+    const rows = readLines(file);
+    return { file, examples: rows.map(({ text, line }) => parseJsonExample(text, file, line)), lines: rows.map((r) => r.line) };
   }
   if (ext === '.tsv') return readTable(file, '\t');
   if (ext === '.csv') return readTable(file, ',');
@@ -186,8 +202,13 @@ export function readTrainingFile(file: string): TrainExample[] {
  * training_stsbenchmark.py does.
  */
 export function loadStsbTrain(dataDir: string = BUNDLED_DATA_DIR): TrainExample[] {
+  return stsbTrainLines(dataDir).examples;
+}
+
+function stsbTrainLines(dataDir: string = BUNDLED_DATA_DIR): TrainingFileData {
   const file = path.join(dataDir, 'stsbenchmark', 'sts-train.csv');
-  return readLines(file).map(({ text, line }) => {
+  const rows = readLines(file);
+  const examples = rows.map(({ text, line }) => {
     const f = text.split('\t');
     const score = Number(f[4]);
     if (f.length < 7 || f[4] === '' || !Number.isFinite(score) || score < 0 || score > 5) {
@@ -195,10 +216,16 @@ export function loadStsbTrain(dataDir: string = BUNDLED_DATA_DIR): TrainExample[
     }
     return { texts: [f[5], f[6]], label: score / 5 };
   });
+  return { file, examples, lines: rows.map((r) => r.line) };
 }
 
 /** A bundled set by name, or a file path. */
 export function loadTrainingData(source: string): TrainExample[] {
-  if ((BUNDLED_TRAIN_SETS as readonly string[]).includes(source) && !fs.existsSync(source)) return loadStsbTrain();
-  return readTrainingFile(source);
+  return loadTrainingDataLines(source).examples;
+}
+
+/** loadTrainingData with the file and line of each example. */
+export function loadTrainingDataLines(source: string): TrainingFileData {
+  if ((BUNDLED_TRAIN_SETS as readonly string[]).includes(source) && !fs.existsSync(source)) return stsbTrainLines();
+  return readTrainingFileLines(source);
 }

@@ -6,6 +6,7 @@
  * stack).
  */
 import { checkBatchTokens } from '../token-budget';
+import { checkOptions, type OptionSpec } from '../options';
 import type { StsPair } from '../eval/datasets';
 import type { SaveDtype } from './save';
 import type { TrainExample } from './data';
@@ -14,12 +15,15 @@ import type { FitOptions, LossName } from './fit';
 export const LOSS_NAMES: readonly LossName[] = ['cosine', 'softmax', 'triplet', 'mnrl', 'mse'];
 const SAVE_DTYPES: readonly SaveDtype[] = ['fp32', 'fp16', 'bf16'];
 
-/** Every option fit() knows. */
-const FIT_OPTION_NAMES: ReadonlySet<string> = new Set<keyof FitOptions>([
+/** Every option fit() knows (the values are checked in checkFitOptions). */
+const FIT_OPTION_NAMES: readonly (keyof FitOptions)[] = [
   'loss', 'train', 'epochs', 'batchSize', 'learningRate', 'warmupRatio', 'warmupSteps', 'weightDecay',
   'maxGradNorm', 'seed', 'shuffle', 'dropout', 'evaluator', 'evaluationSteps', 'outputDir', 'onProgress',
   'signal', 'saveDtype', 'numLabels', 'margin', 'scale', 'adamBetas', 'adamEps', 'classifierInit', 'batchTokens',
-]);
+];
+const FIT_OPTIONS: OptionSpec = Object.fromEntries(FIT_OPTION_NAMES.map((k) => [k, 'any']));
+/** sentence-transformers' names for the same settings (its fit() / TrainingArguments). */
+const FIT_ALIASES = { lr: 'learningRate', optimizerParams: 'learningRate', warmup: 'warmupSteps', outputPath: 'outputDir', evaluatorSteps: 'evaluationSteps', numEpochs: 'epochs', trainBatchSize: 'batchSize', perDeviceTrainBatchSize: 'batchSize' };
 
 /** fit()'s options with every default applied, checked. */
 export interface CheckedFitOptions {
@@ -160,26 +164,34 @@ function defaultNumLabels(train: readonly TrainExample[]): number {
   return n;
 }
 
+/**
+ * An error about example `i` of options.train: its `exampleIndex` lets a caller that read the
+ * examples from a file (sbert train) name the file and line instead of the index.
+ */
+export function exampleError(Ctor: TypeErrorConstructor | RangeErrorConstructor, i: number, message: string): Error & { exampleIndex: number } {
+  return Object.assign(new Ctor(message), { exampleIndex: i });
+}
+
 /** Checks every example against the loss; the message names the example index. */
 function checkExamples(loss: LossName, train: readonly TrainExample[], k: number, numLabels: number): void {
   const want = loss === 'mnrl' ? `${k} (anchor, positive${k > 2 ? ', negatives' : ''}; every example the same)` : String(k);
   for (let i = 0; i < train.length; i++) {
     const ex = train[i];
-    if (ex === null || typeof ex !== 'object' || !Array.isArray(ex.texts)) throw new TypeError(`options.train[${i}] must be { texts: string[], label?, target? }`);
-    if (ex.texts.length !== k) throw new RangeError(`options.train[${i}] has ${ex.texts.length} texts; the ${loss} loss takes ${want}`);
+    if (ex === null || typeof ex !== 'object' || !Array.isArray(ex.texts)) throw exampleError(TypeError, i, `options.train[${i}] must be { texts: string[], label?, target? }`);
+    if (ex.texts.length !== k) throw exampleError(RangeError, i, `options.train[${i}] has ${ex.texts.length} texts; the ${loss} loss takes ${want}`);
     for (let j = 0; j < k; j++) {
-      if (typeof ex.texts[j] !== 'string') throw new TypeError(`options.train[${i}].texts[${j}] is not a string`);
+      if (typeof ex.texts[j] !== 'string') throw exampleError(TypeError, i, `options.train[${i}].texts[${j}] is not a string`);
     }
     if (loss === 'cosine' && (typeof ex.label !== 'number' || !Number.isFinite(ex.label))) {
-      throw new RangeError(`options.train[${i}].label must be a finite number (the target cosine similarity) for the cosine loss`);
+      throw exampleError(RangeError, i, `options.train[${i}].label must be a finite number (the target cosine similarity) for the cosine loss`);
     }
     if (loss === 'softmax' && (typeof ex.label !== 'number' || !Number.isInteger(ex.label) || ex.label < 0 || ex.label >= numLabels)) {
-      throw new RangeError(`options.train[${i}].label must be a class index 0..${numLabels - 1} for the softmax loss (got ${String(ex.label)})`);
+      throw exampleError(RangeError, i, `options.train[${i}].label must be a class index 0..${numLabels - 1} for the softmax loss (got ${String(ex.label)})`);
     }
     if (loss === 'mse') {
-      if (!(ex.target instanceof Float32Array)) throw new TypeError(`options.train[${i}].target must be a Float32Array for the mse loss`);
+      if (!(ex.target instanceof Float32Array)) throw exampleError(TypeError, i, `options.train[${i}].target must be a Float32Array for the mse loss`);
       for (let j = 0; j < ex.target.length; j++) {
-        if (!Number.isFinite(ex.target[j])) throw new RangeError(`options.train[${i}].target[${j}] is not finite (${ex.target[j]})`);
+        if (!Number.isFinite(ex.target[j])) throw exampleError(RangeError, i, `options.train[${i}].target[${j}] is not finite (${ex.target[j]})`);
       }
     }
   }
@@ -191,9 +203,7 @@ function checkExamples(loss: LossName, train: readonly TrainExample[], k: number
  */
 export function checkFitOptions(options: FitOptions): CheckedFitOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!FIT_OPTION_NAMES.has(key)) throw new TypeError(`options.${key} is not an option of fit (options: ${[...FIT_OPTION_NAMES].join(', ')})`);
-  }
+  checkOptions(options, FIT_OPTIONS, { fn: 'fit', aliases: FIT_ALIASES });
   const o = options as unknown as Record<string, unknown>;
   const given = (name: keyof FitOptions): boolean => o[name] !== undefined;
 

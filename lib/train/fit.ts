@@ -14,7 +14,7 @@ import type { StsPair } from '../eval/datasets';
 import type { NativeLossName } from '../native';
 import type { TrainExample } from './data';
 import { outputFolderProblem } from '../output-file';
-import { checkFitOptions } from './fit-options';
+import { checkFitOptions, exampleError } from './fit-options';
 import { checkOutputDir, NamedParameter, SaveDtype } from './save';
 import { epochOrder, linearWarmupLr, SeededRandom, warmupStepsFor } from './schedule';
 import { TrainingSession } from './session';
@@ -120,7 +120,8 @@ function abortError(signal: AbortSignal): unknown {
 }
 
 /**
- * Fine-tunes `model` (a model folder path, or a SentenceEncoder loaded on the CPU) on
+ * Fine-tunes `model` (a model folder path, 'default' for the bundled model, a Hugging Face id,
+ * or a SentenceEncoder loaded on the CPU) on
  * `options.train` with `options.loss`, and saves the result to `options.outputDir`. See
  * FitOptions for the defaults (sentence-transformers' fit: lr 2e-5, 10% warm-up, weight decay
  * 0.01, clip 1, batch 16). Rejects with TypeError/RangeError naming the option or the example
@@ -158,7 +159,7 @@ export async function fit(model: string | SentenceEncoder, options: FitOptions):
   try {
     if (loss === 'mse') {
       const bad = train.findIndex((ex) => ex.target!.length !== session.dimension);
-      if (bad >= 0) throw new RangeError(`options.train[${bad}].target has ${train[bad].target!.length} values; the model's embeddings have ${session.dimension}`);
+      if (bad >= 0) throw exampleError(RangeError, bad, `options.train[${bad}].target has ${train[bad].target!.length} values; the model's embeddings have ${session.dimension}`);
     }
     const stepsPerEpoch = Math.ceil(train.length / batchSize);
     const totalSteps = stepsPerEpoch * epochs;
@@ -200,8 +201,13 @@ export async function fit(model: string | SentenceEncoder, options: FitOptions):
     const result: FitResult = { steps: step, epochs, losses, evaluations };
     if (o.outputDir !== undefined) {
       const params = best?.params ?? (await session.parameters());
-      result.outputDir = await session.save(o.outputDir, { dtype: o.saveDtype, params });
       result.savedStep = best?.step ?? step;
+      const training = {
+        loss, examples: train.length, epochs, steps: step, batchSize, learningRate, warmupSteps, weightDecay, maxGradNorm, seed,
+        savedStep: result.savedStep, evaluator: typeof o.evaluator === 'string' ? o.evaluator : o.evaluator ? `${o.evaluator.length} pairs` : undefined,
+        evaluations, saveDtype: o.saveDtype,
+      };
+      result.outputDir = await session.save(o.outputDir, { dtype: o.saveDtype, params, training });
     }
     return result;
   } finally {

@@ -7,7 +7,9 @@
  * and 1_Pooling (mean) that sentence-transformers would save for it.
  *
  * The folder is assembled in a temporary sibling and renamed into place, so a failure or an
- * interrupt never leaves a half-written model at the destination.
+ * interrupt never leaves a half-written model at the destination. Every folder gets a README.md
+ * model card (./model-card.ts), as sentence-transformers writes one. `enc.save` uses the same
+ * writer with the source's weight files copied as they are (writeModelFolder, `weights: 'copy'`).
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -16,6 +18,7 @@ import { SbertError } from '../errors';
 import { makeFolder } from '../output-file';
 import { canonicalTensorName, readModelSafetensors, type ModelFamily, type ModelFolder } from '../weights';
 import { FLOAT_DTYPES, numberToF16Bits, TensorToWrite, toFloat32, writeSafetensors, type Dtype } from '../weights/safetensors';
+import { modelCard, type TrainingRecord } from './model-card';
 
 /** A model parameter as the trainer hands it out: canonical name, PyTorch shape, fp32 values. */
 export interface NamedParameter {
@@ -36,7 +39,15 @@ const TRANSFORMER_FILES = [
   'vocab.txt',
   'special_tokens_map.json',
   'added_tokens.json',
+  // tokenizers of other families (byte-level BPE, SentencePiece)
+  'vocab.json',
+  'merges.txt',
+  'sentencepiece.bpe.model',
+  'spiece.model',
 ];
+
+/** Weight files copied as they are when the weights did not change (`weights: 'copy'`). */
+const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin'];
 
 /** Root files of a sentence-transformers folder kept as they are. */
 const ROOT_FILES = ['modules.json', 'config_sentence_transformers.json'];
@@ -163,18 +174,56 @@ export async function checkOutputDir(dir: string): Promise<void> {
   if (entries.length > 0) throw new RangeError(`outputDir ${dir} exists and is not empty (choose a new folder)`);
 }
 
+/** The weights to write: trained parameters in a dtype, or the source folder's files unchanged. */
+export type FolderWeights = { params: readonly NamedParameter[]; dtype: SaveDtype } | 'copy';
+
+export interface WriteFolderOptions {
+  weights: FolderWeights;
+  /** max_seq_length to record (default: the folder's). */
+  maxSeqLength?: number;
+  /** Where the model came from, for the model card (default: the folder). */
+  source?: string;
+  /** The sentence embedding's length, for the model card. */
+  dimension: number;
+  /** fit's settings and evaluations, for the model card. */
+  training?: TrainingRecord;
+}
+
+/** Copies a module folder's weight files (and the shards its index lists) from `from` to `to`. */
+async function copyWeightFiles(from: string, to: string): Promise<void> {
+  for (const f of WEIGHT_FILES) await copyIfExists(path.join(from, f), path.join(to, f));
+  let index: { weight_map?: Record<string, unknown> } | undefined;
+  try {
+    index = JSON.parse(await fs.promises.readFile(path.join(from, 'model.safetensors.index.json'), 'utf8'));
+  } catch {
+    index = undefined;
+  }
+  // The loader checked every shard name is a plain file name in this folder.
+  const shards = new Set(Object.values(index?.weight_map ?? {}).filter((v): v is string => typeof v === 'string' && v === path.basename(v)));
+  for (const shard of shards) await fs.promises.copyFile(path.join(from, shard), path.join(to, shard));
+}
+
+/** sentence_bert_config.json with max_seq_length set (the Transformer's settings). */
+async function setMaxSeqLength(file: string, maxSeqLength: number): Promise<void> {
+  let config: Record<string, unknown> = {};
+  try {
+    config = JSON.parse(await fs.promises.readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  config.max_seq_length = maxSeqLength;
+  await writeJson(file, config);
+}
+
 /**
- * Saves `params` (every model parameter by canonical name: BERT tensors and
- * `dense.{j}.linear.weight|bias`) with `folder`'s layout and configuration to `outputDir`,
- * atomically. Returns the absolute output folder.
+ * Writes `folder` (its layout, configuration and tokenizer) to `outputDir` as a complete
+ * sentence-transformers folder with the given weights and a README.md model card, atomically.
+ * Returns the absolute output folder.
  */
-export async function saveModelFolder(
-  folder: Omit<ModelFolder, 'weights'>,
-  params: readonly NamedParameter[],
-  outputDir: string,
-  dtype: SaveDtype = 'fp32',
-): Promise<string> {
-  if (!(dtype in DTYPE_TAG)) throw new RangeError(`saveDtype must be 'fp32', 'fp16' or 'bf16' (got ${JSON.stringify(dtype)})`);
+export async function writeModelFolder(folder: Omit<ModelFolder, 'weights'>, outputDir: string, options: WriteFolderOptions): Promise<string> {
+  const { weights } = options;
+  if (weights !== 'copy' && !(weights.dtype in DTYPE_TAG)) throw new RangeError(`saveDtype must be 'fp32', 'fp16' or 'bf16' (got ${JSON.stringify(weights.dtype)})`);
+  const maxSeqLength = options.maxSeqLength ?? folder.maxSeqLength;
   const dest = path.resolve(outputDir);
   const stage = path.join(path.dirname(dest), `.${path.basename(dest)}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   // One level with a timeout (its parent is the destination's, checked before training): never
@@ -186,21 +235,26 @@ export async function saveModelFolder(
     folder.modules.forEach((m) => {
       if (m.type === 'dense') denseIndex.set(m.path, denseIndex.size);
     });
-    const bert = params.filter((p) => !p.name.startsWith('dense.'));
     const transformerSrc = path.join(folder.dir, transformerPath);
     const transformerDst = path.join(stage, transformerPath);
 
-    // Transformer: configuration and tokenizer files, then the trained weights.
+    // Transformer: configuration and tokenizer files, then the weights.
     for (const f of TRANSFORMER_FILES) {
-      if (f === 'config.json') await writeTransformerConfig(path.join(transformerSrc, f), path.join(transformerDst, f), dtype);
+      if (f === 'config.json' && weights !== 'copy') await writeTransformerConfig(path.join(transformerSrc, f), path.join(transformerDst, f), weights.dtype);
       else if (f !== 'sentence_bert_config.json' || folder.layout !== 'plain') await copyIfExists(path.join(transformerSrc, f), path.join(transformerDst, f));
     }
-    const pooler = await poolerParameters(transformerSrc, folder.config.family, bert);
-    await fs.promises.writeFile(path.join(transformerDst, 'model.safetensors'), writeSafetensors(tensorMap([...bert, ...pooler], dtype), { format: 'pt' }));
+    if (weights === 'copy') {
+      await copyWeightFiles(transformerSrc, transformerDst);
+    } else {
+      const bert = weights.params.filter((p) => !p.name.startsWith('dense.'));
+      const pooler = await poolerParameters(transformerSrc, folder.config.family, bert);
+      await fs.promises.writeFile(path.join(transformerDst, 'model.safetensors'), writeSafetensors(tensorMap([...bert, ...pooler], weights.dtype), { format: 'pt' }));
+    }
 
     if (folder.layout === 'plain') {
-      await writePlainModules(stage, folder);
+      await writePlainModules(stage, { ...folder, maxSeqLength });
     } else {
+      if (maxSeqLength !== folder.maxSeqLength) await setMaxSeqLength(path.join(transformerDst, 'sentence_bert_config.json'), maxSeqLength);
       for (const f of ROOT_FILES) await copyIfExists(path.join(folder.dir, f), path.join(stage, f));
       // Every module of modules.json keeps its config (Dropout too, which the loader skips).
       const listed = JSON.parse(await fs.promises.readFile(path.join(folder.dir, 'modules.json'), 'utf8')) as { path?: unknown }[];
@@ -212,15 +266,37 @@ export async function saveModelFolder(
       for (const m of folder.modules) {
         const j = m.type === 'dense' ? denseIndex.get(m.path) : undefined;
         if (j === undefined) continue;
+        if (weights === 'copy') {
+          await copyWeightFiles(path.join(folder.dir, m.path), path.join(stage, m.path));
+          continue;
+        }
         const prefix = `dense.${j}.`;
-        const own = params.filter((p) => p.name.startsWith(prefix)).map((p) => ({ ...p, name: p.name.slice(prefix.length) }));
-        await fs.promises.writeFile(path.join(stage, m.path, 'model.safetensors'), writeSafetensors(tensorMap(own, dtype), { format: 'pt' }));
+        const own = weights.params.filter((p) => p.name.startsWith(prefix)).map((p) => ({ ...p, name: p.name.slice(prefix.length) }));
+        await fs.promises.writeFile(path.join(stage, m.path, 'model.safetensors'), writeSafetensors(tensorMap(own, weights.dtype), { format: 'pt' }));
       }
     }
+    const card = modelCard({ folder, maxSeqLength, source: options.source ?? folder.dir, dimension: options.dimension, training: options.training });
+    await fs.promises.writeFile(path.join(stage, 'README.md'), card);
     await moveIntoPlace(stage, dest);
   } catch (err) {
     await fs.promises.rm(stage, { recursive: true, force: true });
     throw err;
   }
   return dest;
+}
+
+/**
+ * Saves `params` (every model parameter by canonical name: BERT tensors and
+ * `dense.{j}.linear.weight|bias`) with `folder`'s layout and configuration to `outputDir`,
+ * atomically, with a model card (`training` adds fit's settings to it). Returns the absolute
+ * output folder.
+ */
+export async function saveModelFolder(
+  folder: Omit<ModelFolder, 'weights'>,
+  params: readonly NamedParameter[],
+  outputDir: string,
+  dtype: SaveDtype = 'fp32',
+  training?: TrainingRecord,
+): Promise<string> {
+  return writeModelFolder(folder, outputDir, { weights: { params, dtype }, dimension: folder.outputDimension, training });
 }

@@ -12,6 +12,8 @@ import { buildNativeSpec, loadModelFolder, ModelFolder } from '../weights';
 import { checkBatchTokens, CPU_BATCH_TOKENS, cutAtBudget, slicePacked, type PackedIds } from '../token-budget';
 import type { TrainExample } from './data';
 import { NamedParameter, SaveDtype, saveModelFolder } from './save';
+import { resolveModelFolder } from '../model-source';
+import type { TrainingRecord } from './model-card';
 
 /** Settings of the loss and optimizer a session is created with (see NativeTrainerOptions). */
 export type SessionOptions = Omit<NativeTrainerOptions, 'textsPerExample'> & {
@@ -45,7 +47,8 @@ export class TrainingSession {
   }
 
   /**
-   * Loads `model` (a folder path, or a CPU SentenceEncoder whose folder is reloaded: training
+   * Loads `model` (a folder path, 'default' for the bundled model, a Hugging Face id, or a CPU
+   * SentenceEncoder whose folder is reloaded: training
    * needs the weights as stored) and creates the native trainer. The weights are upcast to fp32
    * master copies whatever their stored dtype.
    */
@@ -53,7 +56,8 @@ export class TrainingSession {
     let dir: string;
     if (typeof model === 'string') {
       if (model === '') throw new TypeError('model must be a model folder path or a SentenceEncoder');
-      dir = model;
+      // 'default', a folder, or a Hub id (as SentenceEncoder.load resolves it)
+      dir = await resolveModelFolder(model);
     } else if (model instanceof SentenceEncoder) {
       if (model.device !== 'cpu') throw new RangeError(`model is a SentenceEncoder on '${model.device}'; training runs on the CPU engine (load it with device: 'cpu')`);
       dir = model.model.dir;
@@ -144,9 +148,9 @@ export class TrainingSession {
    * Writes a complete sentence-transformers folder to `outputDir` (atomically: a temporary
    * sibling renamed into place) with `params` (default: the current weights).
    */
-  async save(outputDir: string, options: { dtype?: SaveDtype; params?: readonly NamedParameter[] } = {}): Promise<string> {
+  async save(outputDir: string, options: { dtype?: SaveDtype; params?: readonly NamedParameter[]; training?: TrainingRecord } = {}): Promise<string> {
     const params = options.params ?? (await this.parameters());
-    return saveModelFolder(this.folder, params, outputDir, options.dtype ?? 'fp32');
+    return saveModelFolder(this.folder, params, outputDir, options.dtype ?? 'fp32', options.training);
   }
 
   /** Frees the native trainer (idempotent). */

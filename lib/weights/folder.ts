@@ -5,6 +5,7 @@
  */
 import * as path from 'path';
 import { badModel, SbertError } from '../errors';
+import { checkOptions } from '../options';
 import { loadTokenizer, BertTokenizer } from '../tokenizer';
 import { encoderTensors } from './encoder-tensors';
 import { BertConfig } from './config';
@@ -26,6 +27,11 @@ export interface DenseModuleSpec<T extends WeightTensor = WeightTensor> extends 
   weight: T;
   /** `linear.bias`, `[outFeatures]`; absent when the layer has no bias. */
   bias?: T;
+  /**
+   * The parameters' names as the model saves them, when not a sentence-transformers Dense
+   * module's (`dense.{j}.linear.*`): a cross-encoder's classification head (`classifier.weight`).
+   */
+  paramNames?: { weight: string; bias?: string };
 }
 
 export type ModuleSpec<T extends WeightTensor = WeightTensor> = TransformerModuleConfig | PoolingModuleConfig | DenseModuleSpec<T> | NormalizeModuleConfig;
@@ -177,7 +183,7 @@ export async function readModelSafetensors(dir: string, lazy = false): Promise<S
 }
 
 /** The weights of a module folder: .safetensors (headers only when `lazy`), else pytorch_model.bin. */
-async function readModuleWeights(dir: string, root: string, lazy: boolean): Promise<{ st: SafetensorsFile<WeightTensor>; file: string }> {
+export async function readModuleWeights(dir: string, root: string, lazy: boolean): Promise<{ st: SafetensorsFile<WeightTensor>; file: string }> {
   // issue 15 (hub helper): a pytorch_model.bin is read by the restricted unpickler (never runs code).
   const safe = await readModelSafetensors(dir, lazy);
   const st = safe ?? (await readPytorchModelWeights(dir));
@@ -207,7 +213,7 @@ async function loadDense(root: string, m: DenseModuleConfig, lazy: boolean): Pro
  * The tokenizer must not give an id the model's embedding table does not have (a tokenizer
  * with fewer tokens than vocab_size is normal: models pad their tables).
  */
-function checkTokenizerFitsModel(tokenizer: BertTokenizer, config: BertConfig, configFile: string): void {
+export function checkTokenizerFitsModel(tokenizer: BertTokenizer, config: BertConfig, configFile: string): void {
   const maxId = tokenizer.maxTokenId;
   if (maxId >= config.vocabSize) {
     throw badModel(
@@ -227,6 +233,7 @@ export async function loadModelFolder(dir: string, options?: LoadFolderOptions &
 export async function loadModelFolder(dir: string, options: LoadFolderOptions): Promise<ModelFolder>;
 export async function loadModelFolder(dir: string, options: LoadFolderOptions = {}): Promise<ModelFolder> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('loadModelFolder: dir must be a non-empty string');
+  checkOptions(options, { lazyWeights: 'boolean' }, { fn: 'loadModelFolder' });
   const root = path.resolve(dir);
   const mc = await loadModulesConfig(root);
   const notices = [...mc.notices];

@@ -6,3 +6,4 @@ export { FAMILIES, SUPPORTED_MODEL_TYPES, sinusoidalPositionTable } from './fami
 export * from './modules';
 export * from './folder';
 export * from './plan';
+export * from './cross-encoder-folder';

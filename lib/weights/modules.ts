@@ -213,7 +213,7 @@ function resolveModulePath(p: unknown, file: string, idx: number): string {
 }
 
 /** tokenizer_config.json `model_max_length`, or undefined (HF then means "no limit"). */
-async function tokenizerModelMaxLength(transformerDir: string): Promise<number | undefined> {
+export async function tokenizerModelMaxLength(transformerDir: string): Promise<number | undefined> {
   const file = path.join(transformerDir, 'tokenizer_config.json');
   const cfg = await readJsonObjectIfPresent(file);
   if (cfg === undefined) return undefined;

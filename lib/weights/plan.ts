@@ -87,8 +87,8 @@ export function buildNativeSpec(folder: ModelFolder): NativeModelSpec {
         inFeatures: m.inFeatures,
         outFeatures: m.outFeatures,
         activation: m.activation,
-        weight: add(`dense.${j}.linear.weight`, m.weight, 'weight'),
-        bias: m.bias ? add(`dense.${j}.linear.bias`, m.bias, 'bias') : -1,
+        weight: add(m.paramNames?.weight ?? `dense.${j}.linear.weight`, m.weight, 'weight'),
+        bias: m.bias ? add(m.paramNames?.bias ?? `dense.${j}.linear.bias`, m.bias, 'bias') : -1,
       });
     }
   }

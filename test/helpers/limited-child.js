@@ -23,8 +23,18 @@ const ROOT = path.resolve(process.env.SBERT_ROOT || path.join(__dirname, '..', '
 const PRELUDE = `
 'use strict';
 const ROOT = ${JSON.stringify(ROOT)};
+// The child's own peak: VmHWM of /proc/self/status, the high-water mark of this process's memory
+// since exec. getrusage's maxRSS is not: Linux carries it over from the parent across fork and
+// exec, so a test process that had grown to 400 MB made every child report 400 MB.
+function peakRssMb() {
+  try {
+    const m = /^VmHWM:\\s+(\\d+) kB/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Math.round(Number(m[1]) / 1024);
+  } catch {}
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
 function report(value) {
-  const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  const maxRssMb = peakRssMb();
   process.stdout.write('\\nRESULT ' + JSON.stringify({ maxRssMb, value }) + '\\n');
 }
 async function outcome(promiseOrFn) {

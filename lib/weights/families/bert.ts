@@ -71,9 +71,24 @@ function parseBertKeyed(json: Record<string, unknown>, file: string, modelType: 
   return cfg;
 }
 
+/** RobertaClassificationHead (XLM-R, CamemBERT too): classifier.dense → tanh → classifier.out_proj. */
+export const ROBERTA_HEAD = {
+  basePrefix: 'roberta.',
+  dense: { weight: 'classifier.dense.weight', bias: 'classifier.dense.bias' },
+  activation: 'tanh',
+  out: { weight: 'classifier.out_proj.weight', bias: 'classifier.out_proj.bias' },
+} as const;
+
 export const BERT: EncoderFamilyDefinition = {
   modelTypes: ['bert'],
   prefixes: ['bert.', 'model.', 'auto_model.'],
+  // BertForSequenceClassification: the pooler (dense + tanh on [CLS]), then the classifier.
+  classificationHead: {
+    basePrefix: 'bert.',
+    dense: { weight: 'pooler.dense.weight', bias: 'pooler.dense.bias' },
+    activation: 'tanh',
+    out: { weight: 'classifier.weight', bias: 'classifier.bias' },
+  },
   parseConfig: (json, file, modelType) => parseBertKeyed(json, file, modelType, false),
   tensorNames: (config) => ({
     embeddings: bertEmbeddingNames(true),
@@ -84,6 +99,7 @@ export const BERT: EncoderFamilyDefinition = {
 export const ROBERTA: EncoderFamilyDefinition = {
   modelTypes: ['roberta', 'xlm-roberta', 'camembert'],
   prefixes: ['roberta.', 'xlm_roberta.', 'camembert.', 'model.', 'auto_model.'],
+  classificationHead: ROBERTA_HEAD,
   parseConfig: (json, file, modelType) => parseBertKeyed(json, file, modelType, true),
   tensorNames: (config) => ({
     embeddings: bertEmbeddingNames(true),

@@ -23,5 +23,5 @@ export function familyOfModelType(modelType: string): ModelFamily | undefined {
   return undefined;
 }
 
-export { expectedTensors, type EncoderTensorNames, type ExpectedTensor, type LayerTensorNames, type TensorRole } from './layout';
+export { expectedTensors, type ClassificationHead, type EncoderTensorNames, type ExpectedTensor, type LayerTensorNames, type TensorRole } from './layout';
 export { sinusoidalPositionTable } from './distilbert';

@@ -242,7 +242,7 @@ Napi::Value SimilarityRows(const Napi::CallbackInfo& info) {
   }
   SharedRows rows;
   try {
-    rows = std::make_shared<const OwnedMatrix>(count * dim ? array.Data() : nullptr, count, dim);
+    rows = std::make_shared<const OwnedMatrix>(count * dim != 0 ? array.Data() : nullptr, count, dim);
   } catch (...) {
     ErrorInfo e = CurrentErrorInfo();
     throw MakeError(env, e.code, e.message);
