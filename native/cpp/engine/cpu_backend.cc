@@ -8,6 +8,7 @@
 // (fp32, int8 or bf16: kernels/linear_weight.h), the Dense modules after pooling in fp32. The
 // backend keeps no reference into the plan.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -172,6 +173,15 @@ const char* precisionName(Precision precision) {
   }
 }
 
+// Where the features were narrowed on purpose, say so: "this CPU lacks" would mislead.
+static std::string featureLimitNote() {
+  const char* isa = std::getenv("SBERT_CPU_ISA");
+  const char* cap = std::getenv("SBERT_CPU_FEATURES");
+  if (isa && *isa) return std::string(" (SBERT_CPU_ISA=") + isa + " limits the features used)";
+  if (cap && *cap) return std::string(" (SBERT_CPU_FEATURES=") + cap + " limits the features used)";
+  return "";
+}
+
 void checkCpuPrecision(Precision precision) {
   // A refused SBERT_CPU_ISA would leave every kernel on the hardware's paths while the caller
   // believes it forced another: refuse to build an engine under it, in every precision.
@@ -184,15 +194,15 @@ void checkCpuPrecision(Precision precision) {
                   "'fp32' (default), 'int8', 'bf16'; leave precision unset for fp16 on a GPU and fp32 on the CPU)");
     case Precision::Bf16: {
       const Bf16Support s = bf16Support();
-      if (!s.supported) throw Error("ERR_UNSUPPORTED", s.message + "; use precision 'fp32' or 'int8'");
+      if (!s.supported) throw Error("ERR_UNSUPPORTED", s.message + featureLimitNote() + "; use precision 'fp32' or 'int8'");
       return;
     }
     case Precision::Int8:
       if (bestInt8Path() == Int8Path::Portable) {
         throw Error("ERR_UNSUPPORTED",
                     "int8 on the CPU needs avx2 and fma (vpmaddubsw / vpdpbusd), which this CPU lacks (it has: " +
-                        cpuFeatureNames(activeCpuFeatures()) +
-                        "); without them int8 is many times slower than fp32, so use precision 'fp32'");
+                        cpuFeatureNames(activeCpuFeatures()) + ")" + featureLimitNote() +
+                        "; without them int8 is many times slower than fp32, so use precision 'fp32'");
       }
       return;
   }
