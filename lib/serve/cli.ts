@@ -257,8 +257,8 @@ async function serve(args: ServeArgs): Promise<number> {
     }
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const serving = encoder
-      ? `${server.options.modelId} on ${encoder.device} (${encoder.precision})${reranker ? ` and reranker ${server.options.rerankerId} on ${reranker.device} (${reranker.precision})` : ''}`
-      : `reranker ${server.options.modelId} on ${reranker!.device} (${reranker!.precision})`;
+      ? `${server.options.modelId} on ${encoder.device}${reranker ? ` and reranker ${server.options.rerankerId} on ${reranker.device}` : ''}`
+      : `reranker ${server.options.modelId} on ${reranker!.device}`;
     process.stdout.write(`sbert serve: ${serving}, listening on http://${host}:${address.port}\n`);
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
