@@ -318,6 +318,27 @@ test("serve: /info's model_dtype is the engine's precision", async () => {
   }
 });
 
+test('CrossEncoder takes the same precision (one load path): scores close to fp32, precision reported', async () => {
+  const { CrossEncoder } = require('../dist');
+  const dir = path.join(FIXTURES, 'cross-encoders', 'bert-ce');
+  const pairs = [['A man is eating food.', 'A man eats.'], ['A man is eating food.', 'The girl plays violin.'], ['a', 'b'], ['hello world', '']];
+  const fp32 = await CrossEncoder.load(dir, { device: 'cpu' });
+  const want = await fp32.predict(pairs);
+  fp32.dispose();
+  for (const precision of ['int8', 'bf16']) {
+    if (!HAS[precision]) continue;
+    const ce = await CrossEncoder.load(dir, { device: 'cpu', precision });
+    try {
+      assert.is(ce.precision, precision);
+      const got = await ce.predict(pairs);
+      const worst = Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i])));
+      assert.ok(worst <= (precision === 'int8' ? 0.02 : 0.005), `${precision}: max |score - fp32 score| ${worst}`);
+    } finally {
+      ce.dispose();
+    }
+  }
+});
+
 test('training stays fp32: fit has no precision option', async () => {
   const { fit } = require('../dist');
   const err = await fit(TINY, { precision: 'int8', loss: 'cosine', train: [], outputDir: os.tmpdir() }).then(() => undefined, (e) => e);
