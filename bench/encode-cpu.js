@@ -193,14 +193,17 @@ async function childTransformers(spec, sentences) {
   };
   let data = await run();
   const times = [];
+  const cpu0 = process.cpuUsage();
   for (let r = 0; r < spec.reps; r++) {
     const t = performance.now();
     data = await run();
     times.push(performance.now() - t);
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerPass = (cpu.user + cpu.system) / 1000 / spec.reps;
   const version = pkgVersion('@huggingface/transformers');
   await extractor.dispose?.();
-  return { data, dim, loadMs, times, info: { version, dtype: spec.dtype ?? 'fp32' } };
+  return { data, dim, loadMs, times, cpuMsPerPass, info: { version, dtype: spec.dtype ?? 'fp32' } };
 }
 
 async function childOnnxruntime(spec, sentences) {
@@ -251,11 +254,14 @@ async function childOnnxruntime(spec, sentences) {
   };
   let data = await run();
   const times = [];
+  const cpu0 = process.cpuUsage();
   for (let r = 0; r < spec.reps; r++) {
     const t = performance.now();
     data = await run();
     times.push(performance.now() - t);
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerPass = (cpu.user + cpu.system) / 1000 / spec.reps;
   // Where the time goes: the peers' tokenization alone, same batches.
   const tt = [];
   for (let r = 0; r < 3; r++) {
@@ -264,7 +270,7 @@ async function childOnnxruntime(spec, sentences) {
     tt.push(performance.now() - t);
   }
   await session.release?.();
-  return { data, dim, loadMs, times, tokenizeMs: median(tt), info: { version: pkgVersion('onnxruntime-node'), file: spec.file ?? 'model.onnx' } };
+  return { data, dim, loadMs, times, cpuMsPerPass, tokenizeMs: median(tt), info: { version: pkgVersion('onnxruntime-node'), file: spec.file ?? 'model.onnx' } };
 }
 
 // PyTorch quantize_dynamic (peers/torch_int8_encode.py) on the same sentences, our token ids.
@@ -400,7 +406,8 @@ async function parent(args) {
         return;
       }
       const times = [...(r.times || []), ...res.times];
-      Object.assign(r, res, { times, maxRssMB: Math.max(r.maxRssMB || 0, res.maxRssMB) });
+      const cpuMs = [...(r.cpuMs || []), ...(res.cpuMsPerPass ? [res.cpuMsPerPass] : [])];
+      Object.assign(r, res, { times, cpuMs, cpuMsPerPass: cpuMs.length ? median(cpuMs) : undefined, maxRssMB: Math.max(r.maxRssMB || 0, res.maxRssMB) });
       rates[i] = sentences.length / (median(res.times) / 1000);
       r.sentPerSec = sentences.length / (median(r.times) / 1000);
       process.stderr.write(`${rates[i].toFixed(0)} sent/s\n`);
@@ -437,7 +444,7 @@ async function parent(args) {
   console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model}), node ${process.version}, threads ${args.threads ?? `ours default, peers ${peerThreads}`}, ${args.reps} timed reps (median) after 1 warm-up${args.rounds > 1 ? `, ${args.rounds} round-robin rounds (median over all)` : ''}; load avg before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`);
   if (ref) console.log(`tokens: ${ref.tokens} total, longest sentence ${ref.maxLen} tokens (≤ ${MAX_SEQ}: no truncation differences); ours tokenization alone: ${ref.tokenizeMs.toFixed(0)} ms/pass`);
   console.log('');
-  const head = `${pad('contender', 40)}${lpad('sent/s', 9)}${lpad('ours/this', 15)}${lpad('ms/pass', 9)}${lpad('peakRSS MB', 12)}${lpad('load ms', 9)}${lpad('load1', 7)}${lpad('GOP/s', 8)}${lpad('GOP/cpu-s', 10)}  cos vs ${refName} (min / mean / #below bound)`;
+  const head = `${pad('contender', 40)}${lpad('sent/s', 9)}${lpad('ours/this', 15)}${lpad('ms/pass', 9)}${lpad('peakRSS MB', 12)}${lpad('load ms', 9)}${lpad('load1', 7)}${lpad('cpu ms', 8)}${lpad('GOP/s', 8)}${lpad('GOP/cpu-s', 10)}  cos vs ${refName} (min / mean / #below bound)`;
   console.log(head);
   console.log('-'.repeat(head.length));
   for (const r of runs) {
@@ -451,7 +458,7 @@ async function parent(args) {
     const ag = r.agreement ? `${r.agreement.min.toFixed(6)} / ${r.agreement.mean.toFixed(6)} / ${r.agreement.below} (≥ ${threshold(r)})` : '(reference)';
     const gops = r.linearGops ? r.linearGops.toFixed(0) : '';
     const gopsCpu = r.linearGopsPerCpuS ? r.linearGopsPerCpuS.toFixed(0) : '';
-    console.log(`${pad(r.name, 40)}${lpad(r.sentPerSec.toFixed(0), 9)}${lpad(ratio, 15)}${lpad(median(r.times).toFixed(0), 9)}${lpad(r.kind === 'torch' ? '-' : r.maxRssMB.toFixed(0), 12)}${lpad(Number.isFinite(r.loadMs) ? r.loadMs.toFixed(0) : '-', 9)}${lpad(r.loadEnd.toFixed(2), 7)}${lpad(gops, 8)}${lpad(gopsCpu, 10)}  ${ag}`);
+    console.log(`${pad(r.name, 40)}${lpad(r.sentPerSec.toFixed(0), 9)}${lpad(ratio, 15)}${lpad(median(r.times).toFixed(0), 9)}${lpad(r.kind === 'torch' ? '-' : r.maxRssMB.toFixed(0), 12)}${lpad(Number.isFinite(r.loadMs) ? r.loadMs.toFixed(0) : '-', 9)}${lpad(r.loadEnd.toFixed(2), 7)}${lpad(r.cpuMsPerPass ? r.cpuMsPerPass.toFixed(0) : '-', 8)}${lpad(gops, 8)}${lpad(gopsCpu, 10)}  ${ag}`);
   }
   const summary = { oursBest: oursBest?.name, rounds: args.rounds };
   // Low precision: ours int8 against transformers.js fp32 and the int8 peers; ours bf16 against ours fp32.
@@ -465,6 +472,12 @@ async function parent(args) {
   lowPrecision['ours int8 / pytorch int8'] = ratioOf(oursInt8, best('torch', 'int8'));
   lowPrecision['ours int8 / ours fp32'] = ratioOf(oursInt8, oursBest);
   lowPrecision['ours bf16 / ours fp32'] = ratioOf(oursBf16, oursBest);
+  // The same by CPU time per pass (steadier on a shared VM; a peer whose threads spin-wait pays for it).
+  const cpuRatioOf = (a, b) => (a?.cpuMsPerPass && b?.cpuMsPerPass ? +(b.cpuMsPerPass / a.cpuMsPerPass).toFixed(3) : undefined);
+  lowPrecision['by CPU time: ours int8 / transformers.js fp32'] = cpuRatioOf(oursInt8, best('transformers.js', 'fp32'));
+  lowPrecision['by CPU time: ours int8 / onnxruntime int8'] = cpuRatioOf(oursInt8, best('onnxruntime', 'int8'));
+  lowPrecision['by CPU time: ours int8 / transformers.js q8'] = cpuRatioOf(oursInt8, best('transformers.js', 'int8'));
+  lowPrecision['by CPU time: ours bf16 / ours fp32'] = cpuRatioOf(oursBf16, oursBest);
   for (const k of Object.keys(lowPrecision)) if (lowPrecision[k] === undefined) delete lowPrecision[k];
   summary.lowPrecision = lowPrecision;
   // Per round: the best ours configuration of that round over the best of the peer's.
@@ -500,6 +513,7 @@ async function parent(args) {
       linearGops: r.linearGops ? +r.linearGops.toFixed(1) : undefined, linearGopsPerCpuS: r.linearGopsPerCpuS ? +r.linearGopsPerCpuS.toFixed(1) : undefined,
       sentPerSec: +r.sentPerSec.toFixed(1), medianMs: +median(r.times).toFixed(1), timesMs: r.times.map((t) => +t.toFixed(1)),
       ratioOursBestOverThis: oursBest ? +(oursBest.sentPerSec / r.sentPerSec).toFixed(3) : null,
+      cpuMsPerPass: r.cpuMsPerPass ? +r.cpuMsPerPass.toFixed(1) : null,
       maxRssMB: r.kind === 'torch' ? null : +r.maxRssMB.toFixed(1), loadAvgEnd: +r.loadEnd.toFixed(2), loadMs: Number.isFinite(r.loadMs) ? +r.loadMs.toFixed(1) : null, tokenizeMs: r.tokenizeMs != null ? +r.tokenizeMs.toFixed(1) : undefined,
       cosMin: r.agreement ? +r.agreement.min.toFixed(7) : null, cosMean: r.agreement ? +r.agreement.mean.toFixed(7) : null,
       cosBelow: r.agreement ? r.agreement.below : null, info: r.info,
