@@ -19,6 +19,7 @@ import { engineSetup, ENGINE_LOAD_ALIASES, ENGINE_LOAD_OPTIONS, fetchModelFolder
 import { SbertError } from './errors';
 import type { NativeEngine } from './native';
 import { checkOptions, type OptionSpec } from './options';
+import { encodeCrossEncoderPairs } from './pair-tokens';
 import { checkBatchTokens, cutAtBudget, slicePacked } from './token-budget';
 import type { Tokenizer } from './tokenizer';
 import { buildNativeSpec, loadCrossEncoderFolder, type CrossEncoderActivation, type EncoderConfig } from './weights';
@@ -218,13 +219,10 @@ export class CrossEncoder {
     signal?.throwIfAborted();
     // Tokenized up front (the tokenizer checks every pair and names a bad one); the engine then
     // takes budget-sized parts.
-    const enc = this.tokenizer.encodePairBatch(pairs as Array<[string, string]>, { maxLength: this.maxLength });
+    const packed = encodeCrossEncoderPairs(this.tokenizer, this.config, pairs, this.maxLength);
     const n = pairs.length;
-    // Token type ids reach the model only where transformers' tokenizer hands them to it (BERT's
-    // segment embeddings); RoBERTa, MPNet and DistilBERT tokenizers give none (all type 0).
-    const packed = this.config.family === 'bert' ? enc : { ids: enc.ids, cuSeqlens: enc.cuSeqlens };
     const next = (start: number): PackedBatch => {
-      const end = cutAtBudget(enc.cuSeqlens, start, n, budget);
+      const end = cutAtBudget(packed.cuSeqlens, start, n, budget);
       return { count: end - start, ...slicePacked(packed, start, end) };
     };
     const run = await runBatches(n, next, {
