@@ -66,8 +66,8 @@ const CROSS_ENCODER_LOAD_OPTIONS: OptionSpec = { ...ENGINE_LOAD_OPTIONS, maxLeng
 
 const ACTIVATIONS: readonly (CrossEncoderActivation | 'default')[] = ['default', 'identity', 'sigmoid', 'tanh', 'relu', 'softmax'];
 
-/** Applies `activation` to each row of `logits` [n, labels] in place (fp64 math, fp32 results). */
-function activate(logits: Float32Array, labels: number, activation: CrossEncoderActivation, applySoftmax: boolean): void {
+/** Applies `activation` to each row of `logits` [n, labels] in place (fp64 math, fp32 results); also the trainer's evaluations' scores. */
+export function activate(logits: Float32Array, labels: number, activation: CrossEncoderActivation, applySoftmax: boolean): void {
   const n = logits.length / labels;
   for (let r = 0; r < n; r++) {
     const row = logits.subarray(r * labels, (r + 1) * labels);

@@ -14,8 +14,7 @@ import type { StsPair } from '../eval/datasets';
 import type { NativeCrossEncoderLossName, NativeLossName } from '../native';
 import type { TrainExample } from './data';
 import { checkFitOptions, exampleError } from './fit-options';
-import { abortError, checkTrainingOutput, runTrainingLoop, type TrainingProgress } from './loop';
-import type { SaveDtype } from './save';
+import { abortError, checkTrainingOutput, runTrainingLoop, type TrainingProgress, type TrainingRunOptions } from './loop';
 import { TrainingSession } from './session';
 
 /** The bi-encoder losses of fit (the cross-encoder's are fitCrossEncoder's). */
@@ -33,63 +32,36 @@ export interface FitEvaluation {
   pearson: number;
 }
 
-export interface FitOptions {
+export interface FitOptions extends TrainingRunOptions<FitProgress> {
   loss: LossName;
   train: readonly TrainExample[];
-  epochs?: number;
-  /** Examples per optimizer step (default 16); a step is one native call of the whole batch. */
-  batchSize?: number;
-  /** Token budget of one native call when the model is encoded for evaluation (default 8,192). */
-  batchTokens?: number;
-  learningRate?: number;
-  /** Warm-up steps as a fraction of all steps, rounded up (default 0.1). */
-  warmupRatio?: number;
-  /** Warm-up steps given directly (overrides warmupRatio). */
-  warmupSteps?: number;
-  weightDecay?: number;
-  /** Global gradient-norm clip (default 1); Infinity turns clipping off. */
-  maxGradNorm?: number;
-  /** Seeds shuffling, dropout and the softmax classifier's initialisation (default 42). */
-  seed?: number;
-  shuffle?: boolean;
-  /** BERT dropout (probabilities from config.json) while training (default true). */
-  dropout?: boolean;
   /** An STS task name ('stsb-dev', …) or pairs `{ s1, s2, score }`, scored by Spearman. */
   evaluator?: string | readonly StsPair[];
-  /** Evaluate every N steps as well as after each epoch (default: after each epoch only). */
-  evaluationSteps?: number;
-  /** Where the trained model is written (a new or empty folder); nothing is saved without it. */
-  outputDir?: string;
-  onProgress?: (progress: FitProgress) => void;
-  /** Stops training between steps; fit then rejects with the signal's reason and saves nothing. */
-  signal?: AbortSignal;
-  /** Storage dtype of the saved weights (default 'fp32'). */
-  saveDtype?: SaveDtype;
   /** softmax: number of classes (default: largest label + 1, at least 2). */
   numLabels?: number;
   /** triplet: margin (default 1, the SBERT paper; sentence-transformers' TripletLoss default is 5). */
   margin?: number;
   /** mnrl: similarity scale (default 20). */
   scale?: number;
-  /** AdamW betas (default [0.9, 0.999]) and eps (default 1e-6). */
-  adamBetas?: [number, number];
-  adamEps?: number;
   /** softmax: the classifier's initial weight [numLabels, 3·dim] and bias, instead of a seeded nn.Linear init. */
   classifierInit?: { weight: Float32Array; bias: Float32Array };
 }
 
-export interface FitResult {
+/** What a training run returns; `E` is the evaluation's shape. */
+export interface TrainingRunResult<E> {
   /** Optimizer steps run. */
   steps: number;
   epochs: number;
   /** The mean loss of each step. */
   losses: Float64Array;
-  evaluations: FitEvaluation[];
+  evaluations: E[];
   /** The absolute folder the model was saved to (undefined without outputDir). */
   outputDir?: string;
   /** The step whose weights were saved (the best evaluation's, or the last step). */
   savedStep?: number;
 }
+
+export type FitResult = TrainingRunResult<FitEvaluation>;
 
 async function evaluationPairs(evaluator: string | readonly StsPair[]): Promise<readonly StsPair[]> {
   if (typeof evaluator === 'string') {

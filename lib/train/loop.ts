@@ -8,7 +8,7 @@
  */
 import { outputFolderProblem } from '../output-file';
 import type { CheckedRunOptions } from './fit-options';
-import { checkOutputDir, type NamedParameter } from './save';
+import { checkOutputDir, type NamedParameter, type SaveDtype } from './save';
 import { epochOrder, linearWarmupLr, SeededRandom, warmupStepsFor } from './schedule';
 
 /** Progress after each optimizer step (and after each evaluation); `E` is the evaluation's shape. */
@@ -27,6 +27,48 @@ export interface TrainingProgress<E> {
   elapsedMs: number;
   /** Set when an evaluation ran after this step. */
   evaluation?: E;
+}
+
+/**
+ * The options every training run takes (fit and fitCrossEncoder), with sentence-transformers'
+ * fit defaults; `P` is the progress report's shape.
+ */
+export interface TrainingRunOptions<P> {
+  /** Passes over the training data (default 1). */
+  epochs?: number;
+  /** Examples per optimizer step (default 16); a step is one native call of the whole batch. */
+  batchSize?: number;
+  /** Token budget of one native call when the model is run for evaluation (default 8,192). */
+  batchTokens?: number;
+  /** Peak learning rate (default 2e-5). */
+  learningRate?: number;
+  /** Warm-up steps as a fraction of all steps, rounded up (default 0.1). */
+  warmupRatio?: number;
+  /** Warm-up steps given directly (overrides warmupRatio). */
+  warmupSteps?: number;
+  /** AdamW's decoupled weight decay (default 0.01; none on biases and LayerNorm). */
+  weightDecay?: number;
+  /** Global gradient-norm clip (default 1); Infinity turns clipping off. */
+  maxGradNorm?: number;
+  /** Seeds shuffling, dropout and any initialisation the loss makes (default 42). */
+  seed?: number;
+  /** Shuffle the examples every epoch (default true); false keeps their order. */
+  shuffle?: boolean;
+  /** The encoder's dropout (probabilities from config.json) while training (default true). */
+  dropout?: boolean;
+  /** Evaluate every N steps as well as after each epoch (default: after each epoch only). */
+  evaluationSteps?: number;
+  /** Where the trained model is written (a new or empty folder); nothing is saved without it. */
+  outputDir?: string;
+  /** Called after every optimizer step (with the evaluation when one ran). */
+  onProgress?: (progress: P) => void;
+  /** Stops training between steps; the run then rejects with the signal's reason and saves nothing. */
+  signal?: AbortSignal;
+  /** Storage dtype of the saved weights (default 'fp32'). */
+  saveDtype?: SaveDtype;
+  /** AdamW betas (default [0.9, 0.999]) and eps (default 1e-6). */
+  adamBetas?: [number, number];
+  adamEps?: number;
 }
 
 /** What the loop needs from its caller besides the checked run options. */
