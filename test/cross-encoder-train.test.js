@@ -12,6 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { fitCrossEncoder, CrossEncoderTrainingSession, CrossEncoder } = require('../dist');
 const { loadStsTask, spearman } = require('../dist/eval');
+const { spawnSync } = require('node:child_process');
 const { runTrainCommand } = require('../dist/train/cli');
 const w = require('../dist/weights');
 const { FIXTURES } = require('./helpers/reference');
@@ -294,6 +295,16 @@ test('sbert train --cross-encoder: argument errors exit 2; a label the loss refu
   assert.is(r.code, 1, r.err);
   assert.is(r.err, `sbert train: ${bad}:3: the example's label must be in [0, 1] for the bce loss (a binary label or a soft score such as an STSb score / 5; got 4)\n`);
   assert.not.ok(fs.existsSync(path.join(tmp, 'never-cli')));
+});
+
+test("examples/cross-encoder-training.mjs (the README's) runs as pasted, given a model folder", () => {
+  const exampleTmp = fs.mkdtempSync(path.join(tmp, 'example-'));
+  const r = spawnSync(process.execPath, [path.join('examples', 'cross-encoder-training.mjs'), path.join(CE, 'bert-ce')], {
+    cwd: path.join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, TMPDIR: exampleTmp }, timeout: 120_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, '');
+  assert.match(r.stdout, /^step 1\/2 loss \d\.\d{4}\nstep 2\/2 loss \d\.\d{4}\n\[\n {2}\{ corpusId: \d, score: -?\d\.\d+ \},\n {2}\{ corpusId: \d, score: /);
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,6 +1,7 @@
 /**
- * Validation of fit()'s options, all of them, before any work: a wrong type is a TypeError, a
- * wrong value a RangeError, each naming the option (`options.adamBetas must be …`). An unknown
+ * Validation of fit()'s options, and of the run options every fit shares (fitCrossEncoder's
+ * pair checks are in ./cross-encoder-options.ts), all of them, before any work: a wrong type is
+ * a TypeError, a wrong value a RangeError, each naming the option (`options.adamBetas must be …`). An unknown
  * option name (a typo such as `learning_rate`) is a TypeError too rather than silently ignored.
  * Nothing here spreads a user-sized array into a call (200,000 examples must not overflow the
  * stack).

@@ -1,8 +1,9 @@
 /**
- * The README.md model card written into every folder we save (`enc.save`, `fit`), as
- * sentence-transformers writes one: Hub metadata (tags, library, pipeline, base model, licence
- * carried over from the source's card), the model's details and module chain, how to load it
- * from Node and from Python, and — for `fit` — the training settings and evaluations.
+ * The README.md model card written into every folder we save (`enc.save`, `fit`, and
+ * fitCrossEncoder's by crossEncoderModelCard), as sentence-transformers writes one: Hub metadata
+ * (tags, library, pipeline, base model, licence carried over from the source's card), the
+ * model's details and module chain, how to load it from Node and from Python, and — for a
+ * trained model — the training settings and evaluations.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

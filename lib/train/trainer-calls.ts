@@ -9,6 +9,7 @@ import { native, withCallerStack, type NativeModelSpec, type NativeTrainer, type
 import { cutAtBudget, slicePacked, type PackedIds } from '../token-budget';
 import type { NamedParameter } from './save';
 
+/** A native trainer and the calls the sessions make on it (see the file comment). */
 export class TrainerCalls {
   private trainer: NativeTrainer | undefined;
 
