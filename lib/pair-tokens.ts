@@ -7,14 +7,21 @@
  * DistilBERT tokenizers give none, so those run with all type 0).
  */
 import type { PackedIds } from './token-budget';
-import type { Tokenizer } from './tokenizer';
+import type { Tokenizer, TruncationSide } from './tokenizer';
 import type { EncoderConfig } from './weights';
 
 /**
- * The pairs packed for the engine or the trainer. Throws TypeError naming `pairs[i]` when an
+ * The pairs packed for the engine or the trainer (`truncationSide`: which end of the longer text
+ * truncation cuts; default 'right', as Hugging Face). Throws TypeError naming `pairs[i]` when an
  * entry is not a [string, string] pair.
  */
-export function encodeCrossEncoderPairs(tokenizer: Tokenizer, config: EncoderConfig, pairs: readonly (readonly [string, string])[], maxLength: number): PackedIds {
-  const enc = tokenizer.encodePairBatch(pairs as Array<[string, string]>, { maxLength });
+export function encodeCrossEncoderPairs(
+  tokenizer: Tokenizer,
+  config: EncoderConfig,
+  pairs: readonly (readonly [string, string])[],
+  maxLength: number,
+  truncationSide: TruncationSide = 'right',
+): PackedIds {
+  const enc = tokenizer.encodePairBatch(pairs as Array<[string, string]>, { maxLength, truncationSide });
   return config.family === 'bert' ? enc : { ids: enc.ids, cuSeqlens: enc.cuSeqlens };
 }
