@@ -4,6 +4,14 @@
  * Writes an all-MiniLM-L6-v2-shaped sentence-transformers folder with RANDOM, seeded weights to
  * bench/.models/minilm-l6-random/ (or the folder given as the first argument):
  *
+ *   node bench/make-minilm.js [OUT] [--shape minilm-l6|bert-base] [--cross-encoder]
+ *
+ * --shape bert-base: hidden 768, 12 layers, 12 heads, ffn 3072 (default out
+ * bench/.models/bert-base-random). --cross-encoder: the same body as a Hugging Face
+ * BertForSequenceClassification folder instead (bert.-prefixed names, pooler + a one-label
+ * classifier, no sentence-transformers files; default out …-cross-encoder-random), the model of
+ * the cross-encoder side of bench/paper-scenario.js. Same seed → the same body in both layouts.
+ *
  *   config.json                 BertModel: vocab 30522, hidden 384, 6 layers, 12 heads, ffn 1536
  *   model.safetensors           F32, canonical transformers BertModel names (no pooler)
  *   modules.json                Transformer -> Pooling (mean) -> Normalize, like the real model
@@ -99,9 +107,28 @@ function localWriteSafetensors(tensors, metadata) {
   return Buffer.concat([len, hb, ...chunks]);
 }
 
+const SHAPES = {
+  'minilm-l6': { name: 'minilm-l6', config: CONFIG },
+  'bert-base': { name: 'bert-base', config: { ...CONFIG, hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12 } },
+};
+
+function parseArgs(argv) {
+  const a = { out: undefined, shape: SHAPES['minilm-l6'], crossEncoder: false };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--shape') {
+      a.shape = SHAPES[argv[++i]];
+      if (!a.shape) throw new Error(`--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
+    } else if (argv[i] === '--cross-encoder') a.crossEncoder = true;
+    else if (argv[i].startsWith('--')) throw new Error(`unknown flag ${argv[i]}`);
+    else a.out = argv[i];
+  }
+  return a;
+}
+
 function main() {
-  const out = path.resolve(process.argv[2] || path.join(__dirname, '.models', 'minilm-l6-random'));
-  const c = CONFIG;
+  const args = parseArgs(process.argv.slice(2));
+  const out = path.resolve(args.out || path.join(__dirname, '.models', `${args.shape.name}-${args.crossEncoder ? 'cross-encoder-' : ''}random`));
+  const c = args.shape.config;
   const h = c.hidden_size;
   const f = c.intermediate_size;
   const { normal } = rng(SEED);
@@ -136,6 +163,16 @@ function main() {
     add(`${p}output.LayerNorm.weight`, [h], gamma);
     add(`${p}output.LayerNorm.bias`, [h], w(0.05));
   }
+  if (args.crossEncoder) {
+    // The sequence-classification head after the body: pooler (dense + tanh on [CLS]), classifier.
+    add('pooler.dense.weight', [h, h], w(0.05));
+    add('pooler.dense.bias', [h], w(0.02));
+    const prefixed = new Map([...tensors].map(([name, t]) => [`bert.${name}`, t]));
+    tensors.clear();
+    for (const [name, t] of prefixed) tensors.set(name, t);
+    add('classifier.weight', [1, h], w(0.05));
+    add('classifier.bias', [1], w(0.02));
+  }
 
   let writeSafetensors = localWriteSafetensors;
   try {
@@ -146,10 +183,21 @@ function main() {
   }
   const st = writeSafetensors(tensors, { format: 'pt', note: `random weights, seed ${SEED}, bench/make-minilm.js` });
 
+  const json = (file, obj) => fs.writeFileSync(path.join(out, file), JSON.stringify(obj, null, 2) + '\n');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'model.safetensors'), st);
+  const tok = findTokenizerDir();
+  const copyTokenizer = () => {
+    for (const file of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json']) fs.copyFileSync(path.join(tok, file), path.join(out, file));
+  };
+  if (args.crossEncoder) {
+    json('config.json', { ...c, architectures: ['BertForSequenceClassification'], id2label: { 0: 'LABEL_0' }, label2id: { LABEL_0: 0 } });
+    copyTokenizer();
+    report(out, tensors, st, tok);
+    return;
+  }
   fs.mkdirSync(path.join(out, '1_Pooling'), { recursive: true });
   fs.mkdirSync(path.join(out, '2_Normalize'), { recursive: true });
-  const json = (file, obj) => fs.writeFileSync(path.join(out, file), JSON.stringify(obj, null, 2) + '\n');
-  fs.writeFileSync(path.join(out, 'model.safetensors'), st);
   json('config.json', c);
   json('modules.json', [
     { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
@@ -166,10 +214,11 @@ function main() {
     pooling_mode_mean_sqrt_len_tokens: false,
   });
   json('2_Normalize/config.json', {});
-  const tok = findTokenizerDir();
-  for (const file of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json']) {
-    fs.copyFileSync(path.join(tok, file), path.join(out, file));
-  }
+  copyTokenizer();
+  report(out, tensors, st, tok);
+}
+
+function report(out, tensors, st, tok) {
   let params = 0;
   for (const t of tensors.values()) params += t.data.length;
   console.log(`wrote ${out} (${tensors.size} tensors, ${(params / 1e6).toFixed(2)}M params, ${(st.length / 1e6).toFixed(1)} MB; tokenizer from ${tok})`);

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `sbert` command: `sbert encode`, `sbert eval`, `sbert demo`, `sbert info`.
+ * The `sbert` command: `sbert encode`, `sbert rerank`, `sbert eval`, `sbert demo`, `sbert info`.
  * Exit codes: 0 success, 1 failure while running, 2 bad arguments.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FILE_SIZE_LIMITS, formatBytes, readBoundedFile } from './bounded-file';
-import { parseDevice, parsePositiveInt, parsePrecision, parseQuantize, UsageError, usageErrorText } from './cli-args';
+import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, parseQuantize, UsageError, usageErrorText } from './cli-args';
+import { CrossEncoder } from './cross-encoder';
 import { SentenceEncoder } from './encoder';
+import { describeModel } from './model-info';
 import { SbertError } from './errors';
 import { buildInfo, cudaDevices } from './index';
 import { DEFAULT_MODEL_NAME } from './default-model';
@@ -28,20 +30,34 @@ const ENCODE_USAGE = `Usage: sbert encode [--model DIR|ORG/NAME|default] [--inpu
   8 per byte (binary: int8, ubinary: uint8), written as integers (.npy int8/uint8).
 `;
 
+const RERANK_USAGE = `Usage: sbert rerank --model DIR|ORG/NAME --query TEXT [--input FILE|-] [--top-k N] [--json]
+                    [--device auto|cpu|cuda|cuda:N] [--precision fp16|bf16|fp32]
+                    [--batch-tokens N] [--no-progress]
+  Scores every document (one per line) against the query with a cross-encoder (a Hugging Face
+  sequence-classification model with one label, e.g. cross-encoder/ms-marco-MiniLM-L6-v2) and
+  prints them best first: rank, score and text, aligned; --json prints CrossEncoder.rank's hits,
+  [{ "corpusId", "score", "text" }] (corpusId: the line's index from 0). Without --input,
+  standard input. --top-k keeps the best N. Scores are the model's (its activation: sigmoid
+  unless its config says otherwise), exactly as CrossEncoder.rank gives them.
+`;
+
 const DEMO_USAGE = `Usage: sbert demo [--model DIR|ORG/NAME|default] [--device auto|cpu|cuda|cuda:N]
   Encodes a few sentences with the bundled model (or --model) and prints their cosine
   similarities: proves the install works end to end.
 `;
 
-const INFO_USAGE = `Usage: sbert info
+const INFO_USAGE = `Usage: sbert info [--model DIR|ORG/NAME|default] [--offline]
   Prints the build information (version, CUDA compiled in, CPU features, the addon's path) and
-  the CUDA devices found, as JSON.
+  the CUDA devices found, as JSON. With --model, also what that model is as the engine would run
+  it (bi-encoder or cross-encoder, family, tokenizer, shape, pooling, output), read from its
+  files without creating an engine; a model that would not load exits 1 with the reason.
 `;
 
 const USAGE = `Usage: sbert <command> [options]
 
 Commands:
   encode   Encode sentences (one per line) into embeddings: sbert encode --help
+  rerank   Rank documents (one per line) against a query with a cross-encoder: sbert rerank --help
   eval     STS evaluation (Spearman/Pearson): sbert eval --help
   serve    Embedding server (TEI- and OpenAI-compatible HTTP): sbert serve --help
   download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
@@ -52,7 +68,7 @@ Commands:
   worker   Embed the chunks of bulk jobs from a BullMQ queue: sbert worker --help
   demo     Encode a few sentences with the bundled model (or --model DIR) and show
            their cosine similarities: proves the install works end to end
-  info     Print build information and the CUDA devices found
+  info     Print build information and the CUDA devices found; --model NAME: what a model is
 `;
 
 /** Standard input, within the same cap as an --input file. */
@@ -168,6 +184,53 @@ async function openOutput(output: string): Promise<PendingOutput> {
   }
 }
 
+async function rerankCommand(argv: string[]): Promise<number> {
+  const values = parseFlags(argv, {
+    model: { type: 'string', short: 'm' },
+    query: { type: 'string', short: 'q' },
+    input: { type: 'string', short: 'i' },
+    'top-k': { type: 'string', short: 'k' },
+    json: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'auto' },
+    precision: { type: 'string' },
+    'batch-tokens': { type: 'string' },
+    'no-progress': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(RERANK_USAGE);
+    return 0;
+  }
+  if (values.model === undefined) throw new UsageError('--model is required (a cross-encoder folder or Hub id, e.g. cross-encoder/ms-marco-MiniLM-L6-v2)');
+  if (values.query === undefined) throw new UsageError('--query is required');
+  const device = parseDevice(values.device);
+  const precision = parsePrecision(values.precision);
+  const topK = parsePositiveInt(values['top-k'], '--top-k');
+  const batchTokens = parsePositiveInt(values['batch-tokens'], '--batch-tokens');
+  checkModelArg(values.model);
+  const documents = await readInput(values.input);
+  const ce = await CrossEncoder.load(values.model, { device, ...(precision ? { precision } : {}), ...(batchTokens ? { batchTokens } : {}) });
+  try {
+    if (ce.numLabels !== 1) {
+      throw new SbertError('ERR_BAD_MODEL', `${values.model} has ${ce.numLabels} labels (${ce.labels.join(', ')}): ranking needs a reranker, a model with one label`);
+    }
+    const bar = values['no-progress'] || documents.length < 2 ? undefined : new ProgressBar('scoring', documents.length, { unit: 'documents' });
+    const hits = await ce.rank(values.query, documents, { returnDocuments: true, onProgress: (d) => bar?.update(d), ...(topK ? { topK } : {}) });
+    bar?.finish();
+    if (values.json) {
+      process.stdout.write(hits.length ? `[\n${hits.map((h) => JSON.stringify(h)).join(',\n')}\n]\n` : '[]\n');
+    } else {
+      const scores = hits.map((h) => h.score.toFixed(4));
+      const rankWidth = String(hits.length).length;
+      const scoreWidth = Math.max(0, ...scores.map((t) => t.length));
+      process.stdout.write(hits.map((h, k) => `${String(k + 1).padStart(rankWidth)}  ${scores[k].padStart(scoreWidth)}  ${h.text}\n`).join(''));
+    }
+  } finally {
+    ce.dispose();
+  }
+  return 0;
+}
+
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0, na = 0, nb = 0;
   for (let i = 0; i < a.length; i++) {
@@ -236,13 +299,18 @@ async function demoCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-function infoCommand(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+async function infoCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { help: { type: 'boolean', short: 'h' }, model: { type: 'string' }, offline: { type: 'boolean' } },
+    strict: true,
+  });
   if (values.help) {
     process.stdout.write(INFO_USAGE);
     return 0;
   }
-  process.stdout.write(JSON.stringify({ buildInfo: buildInfo(), cudaDevices: cudaDevices() }, null, 2) + '\n');
+  const model = values.model === undefined ? undefined : await describeModel(values.model, { offline: values.offline });
+  process.stdout.write(JSON.stringify({ buildInfo: buildInfo(), cudaDevices: cudaDevices(), ...(model ? { model } : {}) }, null, 2) + '\n');
   return 0;
 }
 
@@ -254,6 +322,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'encode':
         return await encodeCommand(rest);
+      case 'rerank':
+        return await rerankCommand(rest);
       case 'eval': {
         const { runEvalCommand } = await import('./eval');
         return await runEvalCommand(rest);
@@ -271,7 +341,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo':
         return await demoCommand(rest);
       case 'info':
-        return infoCommand(rest);
+        return await infoCommand(rest);
       case undefined:
         // No command is a mistake (exit 2): the usage goes to stderr.
         process.stderr.write(USAGE);

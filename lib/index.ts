@@ -25,7 +25,7 @@ export { loadModelFolder, loadCrossEncoderFolder } from './weights';
 export { defaultModelDir, DEFAULT_MODEL_NAME } from './default-model';
 export type { ModelFolder } from './weights';
 export * from './similarity';
-export { createServer, EmbeddingServer, type ServeEncoder, type ServeOptions } from './serve';
+export { createServer, EmbeddingServer, type ServeEncoder, type ServeReranker, type ServeModels, type ServeOptions } from './serve';
 // issue 15: models by id from the Hugging Face Hub, into the cache shared with Python.
 export { resolveModel, downloadModel } from './hub';
 export type { HubOptions, DownloadProgress } from './hub';

@@ -103,6 +103,35 @@ test('encode without --model uses the bundled model', () => {
   assert.is(rows[0].length, 512);
 });
 
+test('info --model: what a model is as the engine would run it (family, tokenizer, shape, kind), without an engine', () => {
+  const fam = (name) => path.join(__dirname, 'fixtures', 'families', name);
+  const cases = [
+    [fam('multilingual-minilm-tiny'), { kind: 'bi-encoder', family: 'bert', modelType: 'bert', tokenizer: 'Unigram', positions: /^absolute/ }],
+    [fam('xlmr-unigram-tiny'), { kind: 'bi-encoder', family: 'roberta', modelType: 'xlm-roberta', tokenizer: 'Unigram', positions: /^after padding \(from 2\)/ }],
+    [fam('mpnet-tiny'), { kind: 'bi-encoder', family: 'mpnet', modelType: 'mpnet', tokenizer: 'WordPiece', positions: /relative attention bias \(32 buckets/ }],
+    [fam('distilbert-sinusoidal'), { kind: 'bi-encoder', family: 'distilbert', modelType: 'distilbert', tokenizer: 'WordPiece', positions: /sinusoidal/ }],
+    [path.join(__dirname, 'fixtures', 'cross-encoders', 'xlmr-ce'), { kind: 'cross-encoder', family: 'roberta', modelType: 'xlm-roberta', tokenizer: 'WordPiece', positions: /^after padding/ }],
+  ];
+  for (const [dir, want] of cases) {
+    const r = sbert(['info', '--model', dir]);
+    assert.is(r.status, 0, r.stderr);
+    const { model } = JSON.parse(r.stdout);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    assert.is(model.kind, want.kind, dir);
+    assert.is(model.family, want.family, dir);
+    assert.is(model.modelType, want.modelType, dir);
+    assert.is(model.tokenizer.model, want.tokenizer, dir);
+    assert.match(model.positions, want.positions, dir);
+    assert.is(model.layers, config.num_hidden_layers ?? config.n_layers, dir);
+    assert.is(model.hiddenSize, config.hidden_size ?? config.dim, dir);
+    if (want.kind === 'bi-encoder') assert.equal(model.pooling, ['mean'], dir);
+    else assert.is(model.outputDimension, Object.keys(config.id2label ?? { 0: 0 }).length, dir);
+  }
+  const bad = sbert(['info', '--model', path.join(__dirname, 'fixtures', 'no-such-model')]);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /ERR_BAD_MODEL: no model folder/);
+});
+
 test('info prints build info as JSON', () => {
   const r = sbert(['info']);
   assert.is(r.status, 0, r.stderr);
@@ -259,7 +288,7 @@ test('`sbert` alone prints the usage on stderr and exits 2; --help prints it on 
   const help = sbert(['--help']);
   assert.is(help.status, 0);
   assert.match(help.stdout, /^Usage: sbert <command>/);
-  for (const command of ['encode', 'demo', 'info', 'eval', 'train', 'download', 'serve']) {
+  for (const command of ['encode', 'rerank', 'demo', 'info', 'eval', 'train', 'download', 'serve']) {
     const r = sbert([command, '--help']);
     assert.is(r.status, 0, `${command}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^Usage: sbert ${command}`), command);

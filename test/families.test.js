@@ -16,7 +16,7 @@ const { SentenceEncoder, fit } = require('../dist');
 const w = require('../dist/weights');
 const { FIXTURES, cosine, maxAbs, maxAbsDiff } = require('./helpers/reference');
 
-const FAMILY_FIXTURES = ['xlmr-tiny', 'mpnet-tiny', 'distilbert-tiny', 'distilbert-sinusoidal'];
+const FAMILY_FIXTURES = ['xlmr-tiny', 'xlmr-unigram-tiny', 'multilingual-minilm-tiny', 'mpnet-tiny', 'distilbert-tiny', 'distilbert-sinusoidal'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sbert-families-'));
 
 /** reference.safetensors of a family fixture: tokens [T, H], sentence [n, H], cu_seqlens. */

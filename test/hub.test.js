@@ -48,6 +48,14 @@ function binRepoFiles() {
   return files;
 }
 
+/** An XLM-R-style repo that ships only the SentencePiece model, no tokenizer.json. */
+function spmOnlyFiles() {
+  const files = { ...TINY };
+  delete files['tokenizer.json'];
+  files['sentencepiece.bpe.model'] = Buffer.from('a sentencepiece protobuf');
+  return files;
+}
+
 let hub;
 test.before(async () => {
   hub = await startMockHub({
@@ -62,6 +70,7 @@ test.before(async () => {
       'org/flaky': { files: { ...TINY } },
       'org/corrupt': { files: { ...TINY } },
       'org/race': { files: { ...TINY } },
+      'org/spm-only': { files: spmOnlyFiles() },
     },
   });
   process.env.HF_ENDPOINT = hub.endpoint;
@@ -246,6 +255,20 @@ test('404 EntryNotFound for a listed file: ERR_HUB_NOT_FOUND naming it, and .no_
   const cacheDir = freshCache();
   await rejects(downloadModel('org/broken', { cacheDir }), 'ERR_HUB_NOT_FOUND', 'org/broken/tokenizer.json', 'EntryNotFound');
   assert.ok(fs.existsSync(path.join(cacheDir, 'models--org--broken', '.no_exist', hub.repos['org/broken'].commit, 'tokenizer.json')));
+});
+
+test('a repo with only sentencepiece.bpe.model: ERR_BAD_MODEL naming tokenizer.json and the conversion, before any weights are fetched', async () => {
+  const cacheDir = freshCache();
+  hub.clear();
+  await rejects(downloadModel('org/spm-only', { cacheDir }), 'ERR_BAD_MODEL', 'no tokenizer.json', 'sentencepiece.bpe.model', 'org/spm-only', 'save_pretrained');
+  assert.not.ok(hub.requests.some((r) => r.url.includes('model.safetensors')), 'the weights were requested');
+  // The same folder on disk (e.g. copied from Python's cache) says the same.
+  const dir = path.join(TMP, 'spm-folder');
+  for (const [f, bytes] of Object.entries(spmOnlyFiles())) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), bytes);
+  }
+  await rejects(loadModelFolder(dir), 'ERR_BAD_MODEL', 'no tokenizer.json', 'sentencepiece.bpe.model', 'save_pretrained');
 });
 
 test('renamed repo: relative redirects are followed with the token, the cache keeps the requested name', async () => {

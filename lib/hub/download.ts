@@ -10,7 +10,8 @@ import * as path from 'path';
 import { badModel, SbertError } from '../errors';
 import { checkOptions } from '../options';
 import { COMMIT_HASH, exists, FileLock, RepoCache } from './cache';
-import { missingFromSnapshot, selectModelFiles } from './files';
+import { missingFromSnapshot, selectModelFiles, transformerFolder } from './files';
+import { missingTokenizerReason } from '../tokenizer/missing';
 import { FileMetadata, fileMetadata, hubError, hubHeaders, isNetworkError, repoInfo, request } from './http';
 import * as settings from './settings';
 import type { DownloadProgress, HubOptions } from './settings';
@@ -238,6 +239,11 @@ export async function downloadModel(repoId: string, options: HubOptions = {}): P
       throw badModel(pointer, `modules.json is not valid JSON (${(err as Error).message})`, err);
     }
   }
+  // A repository without a tokenizer we read is refused before any weights are fetched.
+  const tokenizerFolder = transformerFolder(modulesJson);
+  const inFolder = new Set(repoFiles.filter((f) => (tokenizerFolder ? f.startsWith(`${tokenizerFolder}/`) && !f.slice(tokenizerFolder.length + 1).includes('/') : !f.includes('/'))).map((f) => f.slice(f.lastIndexOf('/') + 1)));
+  const noTokenizer = missingTokenizerReason(inFolder, `${repoId}${tokenizerFolder ? `/${tokenizerFolder}` : ''} (revision ${commit.slice(0, 12)})`);
+  if (noTokenizer !== undefined) throw new SbertError('ERR_BAD_MODEL', noTokenizer);
   for (const file of selectModelFiles(repoFiles, modulesJson)) {
     if (!(await exists(cache.pointer(commit, file)))) pending.push({ file, meta: await metadata(file) });
   }

@@ -57,6 +57,14 @@ export function moduleFolders(modulesJson: unknown): string[] {
 const dirOf = (f: string): string => (f.includes('/') ? f.slice(0, f.lastIndexOf('/')) : '');
 const baseOf = (f: string): string => f.slice(f.lastIndexOf('/') + 1);
 
+/** The folder of the Transformer module (where its tokenizer is): modules.json's, else the root. */
+export function transformerFolder(modulesJson: unknown): string {
+  if (!Array.isArray(modulesJson)) return '';
+  const m = (modulesJson as ModuleEntry[]).find((e) => typeof e?.type === 'string' && /Transformer$/.test(e.type));
+  const folder = typeof m?.path === 'string' ? m.path.replace(/^\.\/+|\/+$/g, '') : '';
+  return folder === '' || isSafeRepoPath(folder) ? folder : '';
+}
+
 /** The weights to fetch from one folder's file names (safetensors first). */
 function weightsIn(names: Set<string>): string[] {
   if (names.has(SAFETENSORS)) return [SAFETENSORS];
@@ -109,8 +117,7 @@ export async function missingFromSnapshot(snapshot: string): Promise<string[]> {
       return ['a readable modules.json'];
     }
   }
-  const transformer = modules.find((m) => typeof m?.type === 'string' && /Transformer$/.test(m.type));
-  const needs: { folder: string; tokenizer: boolean }[] = [{ folder: transformer?.path ?? '', tokenizer: true }];
+  const needs: { folder: string; tokenizer: boolean }[] = [{ folder: transformerFolder(modules), tokenizer: true }];
   for (const m of modules) {
     if (typeof m?.type === 'string' && /Dense$/.test(m.type) && typeof m.path === 'string') needs.push({ folder: m.path, tokenizer: false });
   }

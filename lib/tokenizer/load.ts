@@ -4,6 +4,7 @@
  * tokens), else vocab.txt + tokenizer_config.json, built the way transformers converts a slow
  * BertTokenizer into a fast one.
  */
+import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { readBoundedFileIfPresent } from '../bounded-file';
 import { SbertError, badModel } from '../errors';
@@ -15,6 +16,7 @@ import { parseNormalizer } from './normalizers';
 import { parsePostProcessor } from './post-processor';
 import { parsePreTokenizer } from './pre-tokenizers';
 import type { PostProcessorSpec, TemplatePiece, TokenizerSpec } from './spec';
+import { missingTokenizerReason } from './missing';
 import { Tokenizer } from './tokenizer';
 
 export interface LoadOptions {
@@ -321,7 +323,13 @@ export async function loadTokenizer(dir: string, options: LoadOptions = {}): Pro
   const vocabFile = path.join(dir, 'vocab.txt');
   const vocabText = await readIfExists(vocabFile, 'vocab.txt');
   if (vocabText === undefined) {
-    throw badModel(dir, 'no tokenizer.json or vocab.txt in the folder');
+    let names = new Set<string>();
+    try {
+      names = new Set(await fsp.readdir(dir));
+    } catch {
+      /* an unreadable folder: the plain reason */
+    }
+    throw badModel(dir, missingTokenizerReason(names, 'the folder') ?? 'no tokenizer.json or vocab.txt in the folder');
   }
   return loadTokenizerFromVocab(vocabText, config, { ...options, file: vocabFile });
 }

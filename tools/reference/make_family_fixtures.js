@@ -17,6 +17,14 @@
 //                         sequences up to 256 reach every bucket.
 //   distilbert-tiny       model_type distilbert, learned positions.
 //   distilbert-sinusoidal sinusoidal_pos_embds true (the table as transformers makes it).
+//   xlmr-unigram-tiny     model_type xlm-roberta with a real XLM-R tokenizer layout: SentencePiece
+//                         Unigram (nmt_nfkc Precompiled charsmap, Metaspace, fairseq ids; the
+//                         xlmr-unigram tokenizer of test/fixtures/tokenizer-families).
+//   multilingual-minilm-tiny  a BERT body (model_type bert, positions from 0, two token types)
+//                         with that XLM-R Unigram tokenizer, as paraphrase-multilingual-MiniLM and
+//                         multilingual e5 are.
+// The Unigram fixtures add multilingual sentences (the tokenizer fixtures' hand-written texts).
+//   node tools/reference/make_family_fixtures.js [NAME...]   # only these fixtures
 // Sentences: the first STSb-test sentences, an empty one, a long paragraph (truncated at
 // max_seq_length), literal special tokens (`<pad>` inside a sentence: the RoBERTa/MPNet position
 // rule skips it).
@@ -75,6 +83,18 @@ const template = (cls, sep, ids) => ({
 
 const SIZES = { hidden: 32, heads: 4, layers: 2, ffn: 64 };
 
+/** The XLM-R Unigram tokenizer.json of the tokenizer-family fixtures. */
+function xlmrUnigram() {
+  return require(path.join(ROOT, 'test', 'fixtures', 'tokenizer-families', 'families.js')).tokenizerJson('xlmr-unigram');
+}
+
+/** Non-English sentences from the tokenizer fixtures' texts (short, one per script range). */
+function multilingualSentences() {
+  const { texts } = require(path.join(ROOT, 'test', 'fixtures', 'tokenizer-families', 'families.js')).texts();
+  return texts.filter((t) => t.length >= 12 && t.length <= 160 && /[^\x00-\x7f]/.test(t) && !/[\u0000-\u001f\ud800-\udfff]/.test(t)).slice(0, 40).filter((_, i) => i % 2 === 0);
+}
+const XLMR_TOKENIZER_CONFIG = { model_max_length: 512, bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', mask_token: '<mask>', tokenizer_class: 'XLMRobertaTokenizer' };
+
 const FIXTURES = [
   {
     name: 'xlmr-tiny', family: 'roberta', seed: 23, maxSeqLength: 128,
@@ -104,6 +124,34 @@ const FIXTURES = [
     tokenizerConfig: { model_max_length: 512, do_lower_case: true, bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '[UNK]', tokenizer_class: 'MPNetTokenizer' },
     pad: 1,
   },
+  {
+    name: 'xlmr-unigram-tiny', family: 'roberta', seed: 27, maxSeqLength: 128, multilingual: true,
+    config: () => ({
+      architectures: ['XLMRobertaModel'], model_type: 'xlm-roberta', vocab_size: xlmrUnigram().model.vocab.length,
+      hidden_size: SIZES.hidden, num_hidden_layers: SIZES.layers, num_attention_heads: SIZES.heads,
+      intermediate_size: SIZES.ffn, hidden_act: 'gelu', hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
+      max_position_embeddings: 130, type_vocab_size: 1, initializer_range: 0.02, layer_norm_eps: 1e-5,
+      pad_token_id: 1, bos_token_id: 0, eos_token_id: 2, position_embedding_type: 'absolute', use_cache: true,
+      classifier_dropout: null, torch_dtype: 'float32', transformers_version: '4.51.0',
+    }),
+    tokenizer: xlmrUnigram,
+    tokenizerConfig: XLMR_TOKENIZER_CONFIG,
+    pad: 1,
+  },
+  {
+    name: 'multilingual-minilm-tiny', family: 'bert', seed: 28, maxSeqLength: 128, multilingual: true,
+    config: () => ({
+      architectures: ['BertModel'], model_type: 'bert', vocab_size: xlmrUnigram().model.vocab.length,
+      hidden_size: SIZES.hidden, num_hidden_layers: SIZES.layers, num_attention_heads: SIZES.heads,
+      intermediate_size: SIZES.ffn, hidden_act: 'gelu', hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
+      max_position_embeddings: 512, type_vocab_size: 2, initializer_range: 0.02, layer_norm_eps: 1e-12,
+      pad_token_id: 0, position_embedding_type: 'absolute', gradient_checkpointing: false, use_cache: true,
+      tokenizer_class: 'XLMRobertaTokenizer', torch_dtype: 'float32', transformers_version: '4.51.0',
+    }),
+    tokenizer: xlmrUnigram,
+    tokenizerConfig: XLMR_TOKENIZER_CONFIG,
+    pad: 1,
+  },
   ...[false, true].map((sinusoidal) => ({
     name: sinusoidal ? 'distilbert-sinusoidal' : 'distilbert-tiny', family: 'distilbert', seed: sinusoidal ? 26 : 25, maxSeqLength: 128,
     config: {
@@ -126,12 +174,16 @@ function writeJson(file, value) {
 }
 
 async function main() {
-  const texts = sentences();
+  const only = process.argv.slice(2);
+  const unknown = only.filter((n) => !FIXTURES.some((f) => f.name === n));
+  if (unknown.length > 0) throw new Error(`unknown fixture ${unknown.join(', ')} (fixtures: ${FIXTURES.map((f) => f.name).join(', ')})`);
   for (const f of FIXTURES) {
+    if (only.length > 0 && !only.includes(f.name)) continue;
+    const texts = f.multilingual ? [...sentences(), ...multilingualSentences()] : sentences();
     const dir = path.join(OUT, f.name);
     fs.rmSync(dir, { recursive: true, force: true });
-    writeJson(path.join(dir, 'config.json'), f.config);
-    writeJson(path.join(dir, 'tokenizer.json'), f.tokenizer);
+    writeJson(path.join(dir, 'config.json'), typeof f.config === 'function' ? f.config() : f.config);
+    writeJson(path.join(dir, 'tokenizer.json'), typeof f.tokenizer === 'function' ? f.tokenizer() : f.tokenizer);
     writeJson(path.join(dir, 'tokenizer_config.json'), f.tokenizerConfig);
     writeJson(path.join(dir, 'modules.json'), [
       { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },

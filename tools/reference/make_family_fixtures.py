@@ -5,7 +5,7 @@ which writes the folder's configs and tokenizer and tokenizes the sentences with
 
   /usr/bin/python3 tools/reference/make_family_fixtures.py FAMILY FOLDER IDS_JSON SEED
 
-FAMILY: roberta | mpnet | distilbert. Reads FOLDER/config.json and IDS_JSON ({"ids": [[...]...],
+FAMILY: bert | roberta | mpnet | distilbert. Reads FOLDER/config.json and IDS_JSON ({"ids": [[...]...],
 "pad": id}); writes FOLDER/model.safetensors (seeded random weights under the family's
 checkpoint names, F32) and FOLDER/reference.safetensors: `tokens` [T, H] (last_hidden_state of
 every sentence's real tokens, packed in sentence order), `sentence` [n, H] (mean pooling over the

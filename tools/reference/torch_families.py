@@ -21,9 +21,12 @@ make_family_fixtures.py. Eval mode, batches padded on the right with an attentio
             {q,k,v,out}_lin, sa_layer_norm, ffn.lin1/lin2, output_layer_norm. Sinusoidal
             positions: create_sinusoidal_embeddings (numpy float64 → float32).
 
+  BERT      (for a BERT body with another tokenizer, e.g. multilingual MiniLM's XLM-R Unigram)
+            embeddings = LN(word[ids] + type[0] + pos[arange]); RoBERTa's layers and names.
+
 All activations are the exact erf GELU (hidden_act / activation "gelu").
 
-  build(family, cfg)          the torch module for config dict `cfg` ('roberta' | 'mpnet' | 'distilbert')
+  build(family, cfg)          the torch module for config dict `cfg` ('bert' | 'roberta' | 'mpnet' | 'distilbert')
   forward(model, ids_list)    last_hidden_state per sentence (lists of token ids, no padding),
                               computed as one right-padded batch with an attention mask
 """
@@ -110,7 +113,7 @@ class FamilyEncoder(nn.Module):
             assert c.get('hidden_act', 'gelu') == 'gelu'
         self.word = nn.Embedding(c['vocab_size'], h)
         self.pos = nn.Embedding(c['max_position_embeddings'], h)
-        self.token_type = nn.Embedding(c['type_vocab_size'], h) if family == 'roberta' else None
+        self.token_type = nn.Embedding(c['type_vocab_size'], h) if family in ('roberta', 'bert') else None
         self.ln = nn.LayerNorm(h, eps=eps)
         self.layers = nn.ModuleList([PostLNLayer(h, heads, inner, eps) for _ in range(layers)])
         self.rel = nn.Embedding(c['relative_attention_num_buckets'], heads) if family == 'mpnet' else None
@@ -121,7 +124,7 @@ class FamilyEncoder(nn.Module):
 
     def forward(self, ids, mask):
         b, s = ids.shape
-        if self.family == 'distilbert':
+        if self.family in ('distilbert', 'bert'):
             positions = torch.arange(s).unsqueeze(0).expand(b, s)
         else:
             positions = create_position_ids(ids, self.pad)
@@ -149,7 +152,7 @@ class FamilyEncoder(nn.Module):
         out[emb + 'LayerNorm.weight'] = self.ln.weight
         out[emb + 'LayerNorm.bias'] = self.ln.bias
         for i, L in enumerate(self.layers):
-            if self.family == 'roberta':
+            if self.family in ('roberta', 'bert'):
                 p = f'encoder.layer.{i}.'
                 parts = {'attention.self.query': L.q, 'attention.self.key': L.k, 'attention.self.value': L.v,
                          'attention.output.dense': L.o, 'attention.output.LayerNorm': L.ln1,
