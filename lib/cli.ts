@@ -64,7 +64,8 @@ Commands:
   serve    Embedding server (TEI- and OpenAI-compatible HTTP): sbert serve --help
   download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
            sbert download ORG/NAME [--revision REV] [--cache-dir DIR] [--offline]
-  train    Fine-tune a model (cosine, softmax, triplet, mnrl, mse losses): sbert train --help
+  train    Fine-tune a model (cosine, softmax, triplet, mnrl, mse losses; --cross-encoder for
+           a cross-encoder on sentence pairs): sbert train --help
   submit   Bulk job on a BullMQ queue (Redis): corpus → .npy shards + manifest: sbert submit --help
   worker   Embed the chunks of bulk jobs from a BullMQ queue: sbert worker --help
   demo     Encode a few sentences with the bundled model (or --model DIR) and show

@@ -20,6 +20,7 @@ import type { TokenIdBatchInfo } from './encoder';
 import { SbertError } from './errors';
 import type { NativeEngine } from './native';
 import { checkOptions, type OptionSpec } from './options';
+import { encodeCrossEncoderPairs } from './pair-tokens';
 import { checkBatchTokens, cutAtBudget, slicePacked } from './token-budget';
 import type { Tokenizer, TruncationSide } from './tokenizer';
 import { buildNativeSpec, loadCrossEncoderFolder, type CrossEncoderActivation, type EncoderConfig } from './weights';
@@ -70,8 +71,8 @@ const CROSS_ENCODER_LOAD_OPTIONS: OptionSpec = { ...ENGINE_LOAD_OPTIONS, maxLeng
 
 const ACTIVATIONS: readonly (CrossEncoderActivation | 'default')[] = ['default', 'identity', 'sigmoid', 'tanh', 'relu', 'softmax'];
 
-/** Applies `activation` to each row of `logits` [n, labels] in place (fp64 math, fp32 results). */
-function activate(logits: Float32Array, labels: number, activation: CrossEncoderActivation, applySoftmax: boolean): void {
+/** Applies `activation` to each row of `logits` [n, labels] in place (fp64 math, fp32 results); also the trainer's evaluations' scores. */
+export function activate(logits: Float32Array, labels: number, activation: CrossEncoderActivation, applySoftmax: boolean): void {
   const n = logits.length / labels;
   for (let r = 0; r < n; r++) {
     const row = logits.subarray(r * labels, (r + 1) * labels);
@@ -229,13 +230,10 @@ export class CrossEncoder {
     signal?.throwIfAborted();
     // Tokenized up front (the tokenizer checks every pair and names a bad one); the engine then
     // takes budget-sized parts.
-    const enc = this.tokenizer.encodePairBatch(pairs as Array<[string, string]>, { maxLength: this.maxLength, truncationSide });
+    const packed = encodeCrossEncoderPairs(this.tokenizer, this.config, pairs, this.maxLength, truncationSide);
     const n = pairs.length;
-    // Token type ids reach the model only where transformers' tokenizer hands them to it (BERT's
-    // segment embeddings); RoBERTa, MPNet and DistilBERT tokenizers give none (all type 0).
-    const packed = this.config.family === 'bert' ? enc : { ids: enc.ids, cuSeqlens: enc.cuSeqlens };
     const next = (start: number): PackedBatch => {
-      const end = cutAtBudget(enc.cuSeqlens, start, n, budget);
+      const end = cutAtBudget(packed.cuSeqlens, start, n, budget);
       return { count: end - start, ...slicePacked(packed, start, end) };
     };
     const run = await runBatches(n, next, {

@@ -32,7 +32,10 @@ export type { HubOptions, DownloadProgress } from './hub';
 export { quantizeEmbeddings, hammingSearch, hammingInfo } from './quantize';
 export type { QuantizationPrecision, QuantizedArrays, QuantizedEmbeddings, QuantizeOptions, HammingHit, HammingSearchOptions } from './quantize';
 export { fit, TrainingSession, readTrainingFile, loadStsbTrain } from './train';
-export type { FitOptions, FitResult, FitProgress, FitEvaluation, LossName, TrainExample, SaveDtype } from './train';
+export type { FitOptions, FitResult, FitProgress, FitEvaluation, LossName, TrainExample, SaveDtype, TrainingRunOptions, TrainingProgress, TrainingRunResult } from './train';
+// issue 24: cross-encoder training (sentence-transformers' CrossEncoder.fit), saved as a Hugging Face folder.
+export { fitCrossEncoder, CrossEncoderTrainingSession } from './train';
+export type { CrossEncoderFitOptions, CrossEncoderFitResult, CrossEncoderFitProgress, CrossEncoderEvaluation, CrossEncoderLossName, CrossEncoderSessionOptions } from './train';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**

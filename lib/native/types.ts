@@ -181,13 +181,23 @@ export interface NativePairOptions {
 
 // ---- training (native/cpp/binding/trainer_binding.cc; used by lib/train) ----
 
-/** The five sentence-transformers losses the native trainer implements. */
-export type NativeLossName = 'softmax' | 'cosine' | 'triplet' | 'mnrl' | 'mse';
+/**
+ * The losses the native trainer implements: five sentence-transformers bi-encoder losses on
+ * sentence embeddings, and the two cross-encoder losses on a classification head's logits —
+ * 'bce' (BCEWithLogitsLoss: one logit per pair, labels in [0, 1]) and 'cross_entropy'
+ * (CrossEntropyLoss: numLabels >= 2 logits per pair, class-index labels), both with one text
+ * (the packed pair) per example.
+ */
+export type NativeLossName = 'softmax' | 'cosine' | 'triplet' | 'mnrl' | 'mse' | NativeCrossEncoderLossName;
+
+/** The native trainer's cross-encoder losses (see NativeLossName). */
+export type NativeCrossEncoderLossName = 'bce' | 'cross_entropy';
 
 export interface NativeTrainerOptions {
   loss: NativeLossName;
   /** Texts per example; the batch's texts arrive example-major (text j of example e is e*k + j). */
   textsPerExample: number;
+  /** softmax: classes of its classifier (the cross-encoder losses take theirs from the model's head). */
   numLabels?: number;
   margin?: number;
   scale?: number;
@@ -206,7 +216,9 @@ export interface NativeTrainerOptions {
 export interface NativeTrainStep {
   ids: Int32Array;
   cuSeqlens: Int32Array;
-  /** One per example: the cosine target, or the softmax class index. */
+  /** Token type (segment) ids, one per token (a cross-encoder's BERT pairs); absent: all 0. */
+  typeIds?: Int32Array;
+  /** One per example: the cosine target, the softmax / cross_entropy class index, or the bce target in [0, 1]. */
   labels?: Float32Array;
   /** mse: [examples, sentenceDim] target embeddings. */
   targets?: Float32Array;
@@ -216,8 +228,8 @@ export interface NativeTrainStep {
 export interface NativeTrainer {
   /** One optimizer step: zero grads, forward, loss, backward, clip, AdamW. */
   step(batch: NativeTrainStep): Promise<{ loss: number; gradNorm: number }>;
-  /** Eval-mode sentence embeddings with the current weights, [n, sentenceDim]. */
-  encode(batch: { ids: Int32Array; cuSeqlens: Int32Array }): Promise<Float32Array>;
+  /** Eval-mode sentence embeddings (a cross-encoder's logits) with the current weights, [n, sentenceDim]. */
+  encode(batch: { ids: Int32Array; cuSeqlens: Int32Array; typeIds?: Int32Array }): Promise<Float32Array>;
   /** Snapshot of the model parameters (canonical names, PyTorch shapes, fp32); no loss parameters. */
   parameters(): Promise<{ name: string; shape: number[]; data: Float32Array }[]>;
   dispose(): void;
