@@ -261,7 +261,7 @@ void attentionShare(double seconds) {
     std::normal_distribution<float> nd(0.f, 1.f);
     std::vector<float> qkv(size_t(T) * 3 * hidden), out(size_t(T) * hidden);
     for (auto& x : qkv) x = nd(rng);
-    const Timing ta = timeIt([&] { attention(qkv.data(), cu.data(), n, heads, headDim, out.data()); }, seconds);
+    const Timing ta = timeIt([&] { attention(qkv.data(), cu.data(), n, heads, headDim, ScoreBias{}, out.data()); }, seconds);
     double lin32 = 0, lin8 = 0;
     const int shapes[4][2] = {{3 * hidden, hidden}, {hidden, hidden}, {ffn, hidden}, {hidden, ffn}};
     for (const auto& sh : shapes) {

@@ -19,19 +19,21 @@ import { OutputFileError, PendingOutput } from './output-file';
 import { ProgressBar } from './progress';
 
 const ENCODE_USAGE = `Usage: sbert encode [--model DIR|ORG/NAME|default] [--input FILE|-] [--output OUT.npy|OUT.jsonl]
-                    [--device auto|cpu|cuda|cuda:N] [--precision fp16|bf16|fp32]
+                    [--device auto|cpu|cuda|cuda:N] [--precision fp32|int8|bf16|fp16]
                     [--batch-tokens N] [--normalize] [--no-progress]
                     [--quantize int8|uint8|binary|ubinary]
   Encodes sentences (one per line) into embeddings. Without --model, the bundled model
   (models/default-en). Without --output, JSON lines go to stdout. Every input line is one
   sentence (an empty line is the empty sentence); a final newline ends the last line.
-  --precision is the GPU's storage precision; --quantize is sentence-transformers'
-  encode(precision=...): int8/uint8 (ranges from these sentences) or sign bits packed
-  8 per byte (binary: int8, ubinary: uint8), written as integers (.npy int8/uint8).
+  --precision is what the engine computes in: on the CPU fp32 (default), int8 or bf16
+  (AVX2 / avx512_bf16 needed: see sbert info), on a GPU fp16 (default), bf16 or fp32.
+  --quantize is sentence-transformers' encode(precision=...) on the output: int8/uint8
+  (ranges from these sentences) or sign bits packed 8 per byte (binary: int8, ubinary:
+  uint8), written as integers (.npy int8/uint8).
 `;
 
 const RERANK_USAGE = `Usage: sbert rerank --model DIR|ORG/NAME --query TEXT [--input FILE|-] [--top-k N] [--json]
-                    [--device auto|cpu|cuda|cuda:N] [--precision fp16|bf16|fp32]
+                    [--device auto|cpu|cuda|cuda:N] [--precision fp32|int8|bf16|fp16]
                     [--batch-tokens N] [--no-progress]
   Scores every document (one per line) against the query with a cross-encoder (a Hugging Face
   sequence-classification model with one label, e.g. cross-encoder/ms-marco-MiniLM-L6-v2) and
@@ -165,7 +167,7 @@ async function encodeCommand(argv: string[]): Promise<number> {
       }
       if (pending) await pending.commit(body);
       else process.stdout.write(body);
-      if (output) process.stderr.write(`wrote ${emb.count} × ${emb.dim} embeddings to ${output} (${encoder.device})\n`);
+      if (output) process.stderr.write(`wrote ${emb.count} × ${emb.dim} embeddings to ${output} (${encoder.device}, ${encoder.precision})\n`);
     } finally {
       encoder.dispose();
     }

@@ -116,7 +116,7 @@ export class CrossEncoder {
   readonly dir: string;
   /** Token budget of one native call when predict is given none. */
   readonly batchTokens: number;
-  /** The precision the engine computes in: 'fp32' on the CPU, the load option on CUDA. */
+  /** The precision the engine computes in (the load option, else the device's default). */
   readonly precision: Precision;
 
   private engine: NativeEngine | undefined;

@@ -210,7 +210,7 @@ test('encode --quantize: int8 / ubinary .npy and .jsonl equal quantizeEmbeddings
 test('bad --device, --precision and --batch-tokens: exit 2 with a message, as eval does', () => {
   const cases = [
     [['--device', 'gpu'], "--device must be auto, cpu, cuda or cuda:N (got 'gpu')"],
-    [['--precision', 'fp8'], "--precision must be fp16, bf16 or fp32 (got 'fp8')"],
+    [['--precision', 'fp8'], "--precision must be fp32, int8 or bf16 (CPU), or fp16, bf16 or fp32 (GPU) (got 'fp8')"],
     [['--batch-tokens', '0x10'], "--batch-tokens must be a positive integer in decimal digits (got '0x10')"],
     [['--batch-tokens', '1e3'], '--batch-tokens must be a positive integer'],
     [['--batch-tokens', ' 8'], '--batch-tokens must be a positive integer'],

@@ -18,7 +18,27 @@ export interface CudaDeviceInfo {
 export interface BuildInfo {
   version: string;
   cuda: { compiled: boolean; runtimeVersion?: number; driverVersion?: number; status: string };
-  cpu: { threads: number; hardwareConcurrency: number; avx2: boolean; avx512: boolean; gemmKernel: string };
+  cpu: {
+    threads: number;
+    hardwareConcurrency: number;
+    avx2: boolean;
+    avx512: boolean;
+    /** The fp32 GEMM micro-kernel: 'avx512', 'avx2-fma' or 'portable'. */
+    gemmKernel: string;
+    /** The CPU features the kernels use, as /proc/cpuinfo names them ('avx2 fma avx512f … amx_int8'), after SBERT_CPU_ISA. */
+    features: string;
+    /** The CPU precisions a load accepts here ('fp32' always; 'int8' with AVX2; 'bf16' with avx512_bf16). */
+    precisions: ('fp32' | 'int8' | 'bf16')[];
+    /** int8 GEMM paths that can run here (slowest first: portable, avx2, avx-vnni, avx512-vnni, amx-int8) and the one a load uses. */
+    int8: { paths: string[]; best: string };
+    /**
+     * bf16 GEMM paths that can run here (incl. the fp32 emulations, which are not offered) and the
+     * one a load uses; `supported` false (with the `missing` feature) when bf16 is refused.
+     */
+    bf16: { supported: boolean; paths: string[]; best: string; missing?: string };
+    /** Why SBERT_CPU_ISA was refused (loads then fail with this message); absent when unset or honoured. */
+    isaOverrideError?: string;
+  };
   /** Path of the addon that was loaded. */
   addonPath: string;
 }
@@ -82,7 +102,8 @@ export interface NativeEngineOptions {
   spec: NativeModelSpec;
   device: 'cpu' | 'cuda';
   deviceIndex: number;
-  precision: 'fp16' | 'bf16' | 'fp32';
+  /** Default: 'fp16' on CUDA, 'fp32' on the CPU; one the device cannot run rejects with ERR_UNSUPPORTED. */
+  precision?: 'fp16' | 'bf16' | 'fp32' | 'int8';
   /** Workspaces for up to this many tokens stay allocated between calls. */
   retainTokens: number;
 }
@@ -105,6 +126,8 @@ export interface NativeEngine {
   dispose(): void;
   readonly disposed: boolean;
   readonly deviceName: string;
+  /** The precision the engine computes its encoder Linears in. */
+  readonly precision: 'fp16' | 'bf16' | 'fp32' | 'int8';
   readonly memoryBytes: number;
   readonly sentenceDim: number;
 }

@@ -36,7 +36,8 @@ Options:
   --host HOST                     address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N                        port (default 8080; 0 picks a free one)
   --device auto|cpu|cuda|cuda:N   engine device (default auto)
-  --precision fp16|bf16|fp32      GPU storage precision (default fp16)
+  --precision P                   what the engine computes in: fp32|int8|bf16 on the CPU
+                                  (default fp32), fp16|bf16|fp32 on a GPU (default fp16)
   --api-key KEY                   require Authorization: Bearer KEY (also from $SBERT_API_KEY);
                                   /health, /, /ping, /metrics and the docs stay open
   --cors-allow-origin ORIGIN      origins browsers may call from (repeat, or comma-separate);
@@ -66,7 +67,8 @@ interface ServeArgs {
   host: string;
   port: number;
   device: Device;
-  precision: Precision;
+  /** Undefined: the device's default. */
+  precision: Precision | undefined;
   options: ServeOptions;
 }
 
@@ -134,7 +136,7 @@ function parseServeArgs(argv: string[]): ServeArgs | 'help' {
     host: v.host!,
     port: parsePort(v.port!),
     device: parseDevice(v.device),
-    precision: parsePrecision(v.precision) ?? 'fp16',
+    precision: parsePrecision(v.precision),
     options,
   };
 }
@@ -214,7 +216,7 @@ async function serve(args: ServeArgs): Promise<number> {
   }
   const engine = {
     device: args.device,
-    precision: args.precision,
+    ...(args.precision ? { precision: args.precision } : {}),
     ...(args.options.maxBatchTokens ? { batchTokens: args.options.maxBatchTokens } : {}),
   };
   const options: ServeOptions = { ...args.options };

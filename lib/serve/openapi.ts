@@ -163,7 +163,7 @@ const SCHEMAS: Record<string, Schema> = {
     properties: {
       model_id: { type: 'string' },
       model_sha: nullable({ type: 'string' }),
-      model_dtype: { type: 'string', enum: ['float32', 'float16', 'bfloat16'] },
+      model_dtype: { type: 'string', enum: ['float32', 'float16', 'bfloat16', 'int8'] },
       served_model_name: { type: 'string' },
       model_type: ref('ModelType'),
       max_concurrent_requests: integer(1),

@@ -264,7 +264,8 @@ function commonRoutes(server: EmbeddingServer): Array<[string, RouteSpec]> {
   ];
 }
 
-const DTYPES = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' } as const;
+// TEI's names; int8 (dynamic quantization: int8 weights and activations, fp32 elsewhere) has none there.
+const DTYPES = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16', int8: 'int8' } as const;
 
 /** A Hub model in the shared cache sits in snapshots/<commit>/: that commit is its sha. */
 function modelSha(dir: string): string | null {

@@ -106,7 +106,7 @@ export class TrainingSession {
   async encode(texts: string[], options: { batchTokens?: number } = {}): Promise<Embeddings> {
     const budget = checkBatchTokens(options.batchTokens ?? this.batchTokens, 'options.batchTokens');
     const out = await this.trainer.encode(this.tokenize(texts), texts.length, budget);
-    return new Embeddings(out, texts.length, this.dimension);
+    return new Embeddings(out, texts.length, this.dimension, 'fp32');  // training runs in fp32
   }
 
   /** A snapshot of the model parameters (canonical names, fp32). */
