@@ -25,8 +25,10 @@
 #                  --list names each binary's sections); SBERT_DEVICE_KERNEL_ARGS passes extra
 #                  arguments to both, an --only list going to the binary that has each section.
 #   node           node --version, buildInfo(), cudaDevices() — every later Node step needs it
-#   gpu-encoder, gpu-similarity
-#                  test/gpu/encoder.test.js, test/gpu/similarity.test.js, each in its own Node
+#   gpu-encoder, gpu-similarity, gpu-families
+#                  test/gpu/encoder.test.js, test/gpu/similarity.test.js,
+#                  test/gpu/families.test.js (RoBERTa/XLM-R, MPNet, DistilBERT, BERT + Unigram,
+#                  cross-encoders vs PyTorch and the CPU engine), each in its own Node
 #                  process (a sticky CUDA error stays in its file) → $OUT/gpu-tests.log.
 #                  (test/gpu/cuda.test.js only reruns the two: covered by cuda-kernels.)
 #   models         random-weight MiniLM-L6 / BERT-base folders (tools/reference/make_models.py)
@@ -197,6 +199,7 @@ step_gpu_test() {  # step_gpu_test FILE-PATTERN
 }
 step_gpu_encoder() { step_gpu_test 'gpu/encoder\.test\.js$'; }
 step_gpu_similarity() { step_gpu_test 'gpu/similarity\.test\.js$'; }
+step_gpu_families() { step_gpu_test 'gpu/families\.test\.js$'; }
 
 model_dirs() {
   local out="" m
@@ -392,7 +395,7 @@ main() {
   # Node steps need a Node that runs here (glibc, CPU): checked once, before the first of them.
   if [ $unpacked = 1 ] && timeout 10 node --version > /dev/null 2>&1; then node_ok=1; fi
   if [ $node_ok = 1 ]; then run_step node 30 5; else skip node "node --version failed (or unpack did)"; fi
-  for s in gpu-encoder gpu-similarity; do
+  for s in gpu-encoder gpu-similarity gpu-families; do
     if [ $node_ok = 1 ]; then run_step "$s" 150 20; else skip "$s" "node unusable"; fi
   done
   grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/gpu-tests.log" | paste -sd ';' - > "$WORK/tests-status"

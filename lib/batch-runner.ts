@@ -8,6 +8,7 @@
 import type { BatchResult, EngineBatcher, PackedBatch } from './batcher';
 import { Embeddings } from './embeddings';
 import { withCallerStack, type NativeEncodeOptions } from './native';
+import type { Precision } from './precision';
 
 export interface BatchRunOptions {
   batcher: EngineBatcher;
@@ -19,6 +20,8 @@ export interface BatchRunOptions {
   rowWidth: number;
   /** Values per token of the token output. */
   hidden: number;
+  /** The engine's precision, stamped on the token Embeddings (Embeddings.computePrecision). */
+  computePrecision?: Precision;
   /** Drops batches that still wait when it aborts; checked after every native call. */
   signal?: AbortSignal;
   /** Whose stack a native error is given (taken before any await). */
@@ -63,7 +66,7 @@ export async function runBatches(total: number, next: (start: number) => PackedB
       for (let i = 0; i < batch.count; i++) {
         const a = batch.cuSeqlens[i];
         const b = batch.cuSeqlens[i + 1];
-        tokenRows.push(new Embeddings(tokens.subarray(a * o.hidden, b * o.hidden), b - a, o.hidden));
+        tokenRows.push(new Embeddings(tokens.subarray(a * o.hidden, b * o.hidden), b - a, o.hidden, o.computePrecision));
       }
     } else if (start === 0 && end === total && result.sentence!.length === total * o.rowWidth) {
       sentence = result.sentence!; // one native call wrote the whole answer: hand it over as is

@@ -4,7 +4,8 @@
  * surface as a stack trace from the engine after the model had loaded).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Device, Precision } from './encoder';
+import type { Device } from './encoder';
+import { isPrecision, type Precision } from './precision';
 import { isQuantizationPrecision, QUANTIZATION_PRECISIONS, type QuantizationPrecision } from './quantize';
 
 /** A bad command line: the command prints the message and where its usage is, and exits 2. */
@@ -41,10 +42,15 @@ export function parseDevice(value: string | undefined, option = '--device'): Dev
   return device as Device;
 }
 
-/** --precision: fp16 | bf16 | fp32 (undefined when not given). */
+/**
+ * --precision: fp32 | int8 | bf16 on the CPU, fp16 | bf16 | fp32 on a GPU (undefined when not
+ * given: the device's default). Whether the device runs it is the engine's to say, at load.
+ */
 export function parsePrecision(value: string | undefined, option = '--precision'): Precision | undefined {
   if (value === undefined) return undefined;
-  if (value !== 'fp16' && value !== 'bf16' && value !== 'fp32') throw new UsageError(`${option} must be fp16, bf16 or fp32 (got '${value}')`);
+  if (!isPrecision(value)) {
+    throw new UsageError(`${option} must be fp32, int8 or bf16 (CPU), or fp16, bf16 or fp32 (GPU) (got '${value}')`);
+  }
   return value;
 }
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `sbert` command: `sbert encode`, `sbert eval`, `sbert demo`, `sbert info`.
+ * The `sbert` command: `sbert encode`, `sbert rerank`, `sbert eval`, `sbert demo`, `sbert info`.
  * Exit codes: 0 success, 1 failure while running, 2 bad arguments.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FILE_SIZE_LIMITS, formatBytes, readBoundedFile } from './bounded-file';
-import { parseDevice, parsePositiveInt, parsePrecision, parseQuantize, UsageError, usageErrorText } from './cli-args';
+import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, parseQuantize, UsageError, usageErrorText } from './cli-args';
+import { CrossEncoder } from './cross-encoder';
 import { SentenceEncoder } from './encoder';
 import { describeModel } from './model-info';
 import { SbertError } from './errors';
@@ -18,15 +19,28 @@ import { OutputFileError, PendingOutput } from './output-file';
 import { ProgressBar } from './progress';
 
 const ENCODE_USAGE = `Usage: sbert encode [--model DIR|ORG/NAME|default] [--input FILE|-] [--output OUT.npy|OUT.jsonl]
-                    [--device auto|cpu|cuda|cuda:N] [--precision fp16|bf16|fp32]
+                    [--device auto|cpu|cuda|cuda:N] [--precision fp32|int8|bf16|fp16]
                     [--batch-tokens N] [--normalize] [--no-progress]
                     [--quantize int8|uint8|binary|ubinary]
   Encodes sentences (one per line) into embeddings. Without --model, the bundled model
   (models/default-en). Without --output, JSON lines go to stdout. Every input line is one
   sentence (an empty line is the empty sentence); a final newline ends the last line.
-  --precision is the GPU's storage precision; --quantize is sentence-transformers'
-  encode(precision=...): int8/uint8 (ranges from these sentences) or sign bits packed
-  8 per byte (binary: int8, ubinary: uint8), written as integers (.npy int8/uint8).
+  --precision is what the engine computes in: on the CPU fp32 (default), int8 or bf16
+  (AVX2 / avx512_bf16 needed: see sbert info), on a GPU fp16 (default), bf16 or fp32.
+  --quantize is sentence-transformers' encode(precision=...) on the output: int8/uint8
+  (ranges from these sentences) or sign bits packed 8 per byte (binary: int8, ubinary:
+  uint8), written as integers (.npy int8/uint8).
+`;
+
+const RERANK_USAGE = `Usage: sbert rerank --model DIR|ORG/NAME --query TEXT [--input FILE|-] [--top-k N] [--json]
+                    [--device auto|cpu|cuda|cuda:N] [--precision fp32|int8|bf16|fp16]
+                    [--batch-tokens N] [--no-progress]
+  Scores every document (one per line) against the query with a cross-encoder (a Hugging Face
+  sequence-classification model with one label, e.g. cross-encoder/ms-marco-MiniLM-L6-v2) and
+  prints them best first: rank, score and text, aligned; --json prints CrossEncoder.rank's hits,
+  [{ "corpusId", "score", "text" }] (corpusId: the line's index from 0). Without --input,
+  standard input. --top-k keeps the best N. Scores are the model's (its activation: sigmoid
+  unless its config says otherwise), exactly as CrossEncoder.rank gives them.
 `;
 
 const DEMO_USAGE = `Usage: sbert demo [--model DIR|ORG/NAME|default] [--device auto|cpu|cuda|cuda:N]
@@ -45,11 +59,13 @@ const USAGE = `Usage: sbert <command> [options]
 
 Commands:
   encode   Encode sentences (one per line) into embeddings: sbert encode --help
+  rerank   Rank documents (one per line) against a query with a cross-encoder: sbert rerank --help
   eval     STS evaluation (Spearman/Pearson): sbert eval --help
   serve    Embedding server (TEI- and OpenAI-compatible HTTP): sbert serve --help
   download Fetch a model from the Hugging Face Hub into the shared cache, print its folder:
            sbert download ORG/NAME [--revision REV] [--cache-dir DIR] [--offline]
-  train    Fine-tune a model (cosine, softmax, triplet, mnrl, mse losses): sbert train --help
+  train    Fine-tune a model (cosine, softmax, triplet, mnrl, mse losses; --cross-encoder for
+           a cross-encoder on sentence pairs): sbert train --help
   submit   Bulk job on a BullMQ queue (Redis): corpus → .npy shards + manifest: sbert submit --help
   worker   Embed the chunks of bulk jobs from a BullMQ queue: sbert worker --help
   demo     Encode a few sentences with the bundled model (or --model DIR) and show
@@ -151,7 +167,7 @@ async function encodeCommand(argv: string[]): Promise<number> {
       }
       if (pending) await pending.commit(body);
       else process.stdout.write(body);
-      if (output) process.stderr.write(`wrote ${emb.count} × ${emb.dim} embeddings to ${output} (${encoder.device})\n`);
+      if (output) process.stderr.write(`wrote ${emb.count} × ${emb.dim} embeddings to ${output} (${encoder.device}, ${encoder.precision})\n`);
     } finally {
       encoder.dispose();
     }
@@ -168,6 +184,53 @@ async function openOutput(output: string): Promise<PendingOutput> {
   } catch (err) {
     throw new UsageError(`--output: ${(err as Error).message}`);
   }
+}
+
+async function rerankCommand(argv: string[]): Promise<number> {
+  const values = parseFlags(argv, {
+    model: { type: 'string', short: 'm' },
+    query: { type: 'string', short: 'q' },
+    input: { type: 'string', short: 'i' },
+    'top-k': { type: 'string', short: 'k' },
+    json: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'auto' },
+    precision: { type: 'string' },
+    'batch-tokens': { type: 'string' },
+    'no-progress': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(RERANK_USAGE);
+    return 0;
+  }
+  if (values.model === undefined) throw new UsageError('--model is required (a cross-encoder folder or Hub id, e.g. cross-encoder/ms-marco-MiniLM-L6-v2)');
+  if (values.query === undefined) throw new UsageError('--query is required');
+  const device = parseDevice(values.device);
+  const precision = parsePrecision(values.precision);
+  const topK = parsePositiveInt(values['top-k'], '--top-k');
+  const batchTokens = parsePositiveInt(values['batch-tokens'], '--batch-tokens');
+  checkModelArg(values.model);
+  const documents = await readInput(values.input);
+  const ce = await CrossEncoder.load(values.model, { device, ...(precision ? { precision } : {}), ...(batchTokens ? { batchTokens } : {}) });
+  try {
+    if (ce.numLabels !== 1) {
+      throw new SbertError('ERR_BAD_MODEL', `${values.model} has ${ce.numLabels} labels (${ce.labels.join(', ')}): ranking needs a reranker, a model with one label`);
+    }
+    const bar = values['no-progress'] || documents.length < 2 ? undefined : new ProgressBar('scoring', documents.length, { unit: 'documents' });
+    const hits = await ce.rank(values.query, documents, { returnDocuments: true, onProgress: (d) => bar?.update(d), ...(topK ? { topK } : {}) });
+    bar?.finish();
+    if (values.json) {
+      process.stdout.write(hits.length ? `[\n${hits.map((h) => JSON.stringify(h)).join(',\n')}\n]\n` : '[]\n');
+    } else {
+      const scores = hits.map((h) => h.score.toFixed(4));
+      const rankWidth = String(hits.length).length;
+      const scoreWidth = Math.max(0, ...scores.map((t) => t.length));
+      process.stdout.write(hits.map((h, k) => `${String(k + 1).padStart(rankWidth)}  ${scores[k].padStart(scoreWidth)}  ${h.text}\n`).join(''));
+    }
+  } finally {
+    ce.dispose();
+  }
+  return 0;
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {
@@ -261,6 +324,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'encode':
         return await encodeCommand(rest);
+      case 'rerank':
+        return await rerankCommand(rest);
       case 'eval': {
         const { runEvalCommand } = await import('./eval');
         return await runEvalCommand(rest);

@@ -15,12 +15,14 @@
 import { runBatches } from './batch-runner';
 import { EngineBatcher, type PackedBatch } from './batcher';
 import { defaultModelDir } from './default-model';
-import { engineSetup, ENGINE_LOAD_ALIASES, ENGINE_LOAD_OPTIONS, fetchModelFolder, startEngine, type EngineLoadOptions } from './engine-setup';
+import { engineSetup, ENGINE_LOAD_ALIASES, ENGINE_LOAD_OPTIONS, fetchModelFolder, startEngine, type EngineLoadOptions, type Precision } from './engine-setup';
+import type { TokenIdBatchInfo } from './encoder';
 import { SbertError } from './errors';
 import type { NativeEngine } from './native';
 import { checkOptions, type OptionSpec } from './options';
+import { encodeCrossEncoderPairs } from './pair-tokens';
 import { checkBatchTokens, cutAtBudget, slicePacked } from './token-budget';
-import type { Tokenizer } from './tokenizer';
+import type { Tokenizer, TruncationSide } from './tokenizer';
 import { buildNativeSpec, loadCrossEncoderFolder, type CrossEncoderActivation, type EncoderConfig } from './weights';
 
 export type { CrossEncoderActivation } from './weights';
@@ -41,8 +43,12 @@ export interface PredictOptions {
   applySoftmax?: boolean;
   /** Token budget of one native call (default: the load option). */
   batchTokens?: number;
+  /** Which end of a pair's longer text truncation cuts (default 'right', as Hugging Face; TEI's truncation_direction). */
+  truncationSide?: TruncationSide;
   /** Called after each native call with the number of pairs scored so far. */
   onProgress?: (done: number, total: number) => void;
+  /** Called after each native call that carried pairs of this call, with their count, tokens and timing (also when the call is then aborted). */
+  onBatch?: (info: TokenIdBatchInfo) => void;
   /** Drops the pairs still waiting for the engine when it aborts; the call rejects with its reason. */
   signal?: AbortSignal;
 }
@@ -65,8 +71,8 @@ const CROSS_ENCODER_LOAD_OPTIONS: OptionSpec = { ...ENGINE_LOAD_OPTIONS, maxLeng
 
 const ACTIVATIONS: readonly (CrossEncoderActivation | 'default')[] = ['default', 'identity', 'sigmoid', 'tanh', 'relu', 'softmax'];
 
-/** Applies `activation` to each row of `logits` [n, labels] in place (fp64 math, fp32 results). */
-function activate(logits: Float32Array, labels: number, activation: CrossEncoderActivation, applySoftmax: boolean): void {
+/** Applies `activation` to each row of `logits` [n, labels] in place (fp64 math, fp32 results); also the trainer's evaluations' scores. */
+export function activate(logits: Float32Array, labels: number, activation: CrossEncoderActivation, applySoftmax: boolean): void {
   const n = logits.length / labels;
   for (let r = 0; r < n; r++) {
     const row = logits.subarray(r * labels, (r + 1) * labels);
@@ -110,11 +116,13 @@ export class CrossEncoder {
   readonly dir: string;
   /** Token budget of one native call when predict is given none. */
   readonly batchTokens: number;
+  /** The precision the engine computes in (the load option, else the device's default). */
+  readonly precision: Precision;
 
   private engine: NativeEngine | undefined;
   private readonly batcher: EngineBatcher;
 
-  private constructor(f: Awaited<ReturnType<typeof loadCrossEncoderFolder>>, engine: NativeEngine, batchTokens: number) {
+  private constructor(f: Awaited<ReturnType<typeof loadCrossEncoderFolder>>, engine: NativeEngine, batchTokens: number, precision: Precision) {
     this.numLabels = f.numLabels;
     this.labels = f.labels;
     this.maxLength = f.maxLength;
@@ -124,6 +132,7 @@ export class CrossEncoder {
     this.config = f.config;
     this.dir = f.dir;
     this.batchTokens = batchTokens;
+    this.precision = precision;
     this.engine = engine;
     this.batcher = new EngineBatcher(engine, f.numLabels, f.config.hiddenSize);
   }
@@ -146,7 +155,7 @@ export class CrossEncoder {
     if (folderDir === defaultModelDir()) throw new SbertError('ERR_BAD_MODEL', "the bundled default model is a bi-encoder: load it with SentenceEncoder.load('default')");
     const folder = await loadCrossEncoderFolder(folderDir, { lazyWeights: true, ...(options.maxLength !== undefined ? { maxLength: options.maxLength } : {}) });
     const engine = await startEngine(buildNativeSpec(folder.model), setup, new Error().stack);
-    return new CrossEncoder(folder, engine, setup.batchTokens);
+    return new CrossEncoder(folder, engine, setup.batchTokens, setup.computePrecision);
   }
 
   /** Whether dispose() has been called. */
@@ -211,6 +220,9 @@ export class CrossEncoder {
     if (!ACTIVATIONS.includes(activation)) throw new RangeError(`options.activation must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')} (got ${JSON.stringify(activation)})`);
     if (options.applySoftmax !== undefined && typeof options.applySoftmax !== 'boolean') throw new TypeError('options.applySoftmax must be a boolean');
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError('options.onProgress must be a function');
+    if (options.onBatch !== undefined && typeof options.onBatch !== 'function') throw new TypeError('options.onBatch must be a function');
+    const truncationSide = options.truncationSide ?? 'right';
+    if (truncationSide !== 'left' && truncationSide !== 'right') throw new RangeError(`options.truncationSide must be 'left' or 'right' (got ${JSON.stringify(truncationSide)})`);
     const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
     const budget = checkBatchTokens(options.batchTokens ?? this.batchTokens, 'options.batchTokens');
@@ -218,13 +230,10 @@ export class CrossEncoder {
     signal?.throwIfAborted();
     // Tokenized up front (the tokenizer checks every pair and names a bad one); the engine then
     // takes budget-sized parts.
-    const enc = this.tokenizer.encodePairBatch(pairs as Array<[string, string]>, { maxLength: this.maxLength });
+    const packed = encodeCrossEncoderPairs(this.tokenizer, this.config, pairs, this.maxLength, truncationSide);
     const n = pairs.length;
-    // Token type ids reach the model only where transformers' tokenizer hands them to it (BERT's
-    // segment embeddings); RoBERTa, MPNet and DistilBERT tokenizers give none (all type 0).
-    const packed = this.config.family === 'bert' ? enc : { ids: enc.ids, cuSeqlens: enc.cuSeqlens };
     const next = (start: number): PackedBatch => {
-      const end = cutAtBudget(enc.cuSeqlens, start, n, budget);
+      const end = cutAtBudget(packed.cuSeqlens, start, n, budget);
       return { count: end - start, ...slicePacked(packed, start, end) };
     };
     const run = await runBatches(n, next, {
@@ -236,6 +245,7 @@ export class CrossEncoder {
       signal,
       caller,
       onProgress: options.onProgress,
+      onBatch: options.onBatch,
     });
     const logits = run.sentence!;
     activate(logits, this.numLabels, activation === 'default' ? this.activation : activation, options.applySoftmax === true);

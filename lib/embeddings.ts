@@ -1,3 +1,5 @@
+import type { Precision } from './precision';
+
 /**
  * A batch of fixed-size vectors stored row-major in one Float32Array — what `encode` returns
  * and what the similarity functions take. Rows are in input order.
@@ -9,8 +11,15 @@ export class Embeddings {
   readonly count: number;
   /** Length of each vector. */
   readonly dim: number;
+  /**
+   * The precision the engine computed these values in ('fp32', 'int8' or 'bf16' on the CPU;
+   * 'fp16', 'bf16' or 'fp32' on a GPU: the encoder's `precision`); undefined for embeddings
+   * made otherwise. The values themselves are always float32 (quantized output is
+   * `encode`'s `precision` option, a different thing).
+   */
+  readonly computePrecision: Precision | undefined;
 
-  constructor(data: Float32Array, count: number, dim: number) {
+  constructor(data: Float32Array, count: number, dim: number, computePrecision?: Precision) {
     if (!(data instanceof Float32Array)) throw new TypeError('data must be a Float32Array');
     if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer (got ${count})`);
     if (!Number.isInteger(dim) || dim < 0) throw new RangeError(`dim must be a non-negative integer (got ${dim})`);
@@ -20,6 +29,7 @@ export class Embeddings {
     this.data = data;
     this.count = count;
     this.dim = dim;
+    this.computePrecision = computePrecision;
   }
 
   /** Vector `i` as a view (no copy) of length `dim`. */

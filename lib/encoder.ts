@@ -160,7 +160,7 @@ function truncateRows(e: Embeddings, dim: number, normalize: boolean): Embedding
     }
     for (let j = 0; j < dim; j++) out[r * dim + j] = row[j] * scale;
   }
-  return new Embeddings(out, e.count, dim);
+  return new Embeddings(out, e.count, dim, e.computePrecision);
 }
 
 function checkSignal(v: unknown): AbortSignal | undefined {
@@ -181,7 +181,7 @@ export class SentenceEncoder {
   readonly device: string;
   /** What the model folder holds (config, modules, notices). */
   readonly model: Omit<ModelFolder, 'weights' | 'tokenizer'>;
-  /** The precision the engine computes in: 'fp32' on the CPU, the load option on CUDA. */
+  /** The precision the engine computes in (the load option, else the device's default). */
   readonly precision: Precision;
 
   private engine: NativeEngine | undefined;
@@ -357,13 +357,13 @@ export class SentenceEncoder {
     const n = list.length;
     const run = await runBatches(n, (start) => this.tokenizeBatch(list, start, batchTokens, prompt), {
       batcher: this.batcher, native: nativeOptions, budget: batchTokens, rowWidth: this.dimension, hidden: this.hiddenSize,
-      signal, caller, onProgress: options.onProgress,
+      computePrecision: this.precision, signal, caller, onProgress: options.onProgress,
     });
     if (run.tokens) return run.tokens;
-    const full = new Embeddings(run.sentence, n, this.dimension);
+    const full = new Embeddings(run.sentence, n, this.dimension, this.precision);
     const result = cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
     // sentence-transformers quantizes last, over all rows of the call (the int8 / uint8 ranges).
-    return precision === 'float32' ? result : quantizeEmbeddings(result, precision);
+    return precision === 'float32' ? result : { ...quantizeEmbeddings(result, precision), computePrecision: this.precision };
   }
 
   /** The token budget of one native call when `encode` is given none (the `batchTokens` load option). */
@@ -416,10 +416,10 @@ export class SentenceEncoder {
       return { count: end - start, ...slicePacked(packed, start, end) };
     }, {
       batcher: this.batcher, native: nativeOptions, budget: batchTokens, rowWidth: this.dimension, hidden: this.hiddenSize,
-      signal, caller, onBatch,
+      computePrecision: this.precision, signal, caller, onBatch,
     });
     if (run.tokens) return run.tokens;
-    const full = new Embeddings(run.sentence, n, this.dimension);
+    const full = new Embeddings(run.sentence, n, this.dimension, this.precision);
     return cut ? truncateRows(full, truncateDim, options.normalize === true) : full;
   }
 

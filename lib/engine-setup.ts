@@ -9,10 +9,11 @@ import { resolveModelFolder } from './model-source';
 import { native, withCallerStack, type NativeEngine, type NativeModelSpec } from './native';
 import { describeValue, type OptionSpec } from './options';
 import { SbertError } from './errors';
-import { checkBatchTokens, CPU_BATCH_TOKENS, CUDA_BATCH_TOKENS } from './token-budget';
+import { isPrecision, type Precision } from './precision';
+import { checkBatchTokens, CPU_BATCH_TOKENS, CPU_LOW_PRECISION_BATCH_TOKENS, CUDA_BATCH_TOKENS } from './token-budget';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
-export type Precision = 'fp16' | 'bf16' | 'fp32';
+export type { Precision } from './precision';
 
 /** The load options every model kind takes. */
 export interface EngineLoadOptions extends Pick<HubOptions, 'revision' | 'cacheDir' | 'token' | 'offline' | 'endpoint'> {
@@ -20,11 +21,23 @@ export interface EngineLoadOptions extends Pick<HubOptions, 'revision' | 'cacheD
   onDownloadProgress?: HubOptions['onProgress'];
   /** 'auto' (default) uses the first CUDA device when there is one, else the CPU. */
   device?: Device;
-  /** GPU storage precision (CUDA only; the CPU engine always computes in fp32). Default 'fp16'. */
+  /**
+   * The precision the engine computes the encoder's Linear layers in; default: the device's
+   * own (fp16 on a GPU, fp32 on the CPU).
+   * - GPU: 'fp16', 'bf16' or 'fp32' storage, fp32 accumulation.
+   * - CPU: 'fp32'; 'int8' (weights quantized per output channel at load, activations per token
+   *   at run time, int32 dot products: AVX512-VNNI / AVX-VNNI / AVX2 / AMX; needs AVX2) or
+   *   'bf16' (AMX or AVX512-BF16; needs avx512_bf16). Attention, LayerNorm, GELU, pooling and
+   *   the Dense modules / heads stay fp32. Their accuracy and speed are measured in the README.
+   * A precision this device cannot run rejects with ERR_UNSUPPORTED naming what is missing
+   * ('fp16' on the CPU, 'int8' on a GPU, bf16 without avx512_bf16, int8 without AVX2).
+   * The model's `precision` and each result's `computePrecision` say what was used.
+   */
   precision?: Precision;
   /**
    * Default token budget of one native call (sum of sequence lengths, special tokens included;
-   * 8,192 on the CPU, 65,536 on a GPU). The engine also keeps workspaces for this many tokens
+   * 8,192 on the CPU — 2,048 in int8 and bf16, whose faster GEMMs make larger calls
+   * memory-bound — and 65,536 on a GPU). The engine also keeps workspaces for this many tokens
    * between calls; a call asking for more releases its larger workspaces after.
    */
   batchTokens?: number;
@@ -77,9 +90,12 @@ export function resolveDevice(device: Device): { kind: 'cpu' | 'cuda'; index: nu
 /** The engine settings a load resolved: where it runs, in what precision, with what default budget. */
 export interface EngineSetup {
   device: { kind: 'cpu' | 'cuda'; index: number };
-  /** The precision asked of the engine (the CPU engine computes in fp32 whatever it is). */
-  precision: Precision;
-  /** The precision the engine computes in: 'fp32' on the CPU, `precision` on a GPU. */
+  /** The precision asked of the engine (undefined: the device's default). */
+  precision: Precision | undefined;
+  /**
+   * The precision the engine computes in: `precision`, else the device's default (fp16 on a GPU,
+   * fp32 on the CPU). The engine refuses at creation what it cannot run (ERR_UNSUPPORTED).
+   */
   computePrecision: Precision;
   batchTokens: number;
 }
@@ -90,13 +106,18 @@ export interface EngineSetup {
  * download or allocation.
  */
 export function engineSetup(options: EngineLoadOptions): EngineSetup {
-  const precision = options.precision ?? 'fp16';
-  if (!['fp16', 'bf16', 'fp32'].includes(precision)) {
-    throw new RangeError(`options.precision must be 'fp16', 'bf16' or 'fp32' (got ${JSON.stringify(precision)})`);
+  const precision = options.precision;
+  if (precision !== undefined && !isPrecision(precision)) {
+    throw new RangeError(
+      `options.precision must be 'fp32', 'int8' or 'bf16' on the CPU, 'fp16', 'bf16' or 'fp32' on a GPU (got ${JSON.stringify(precision)})`,
+    );
   }
   const device = resolveDevice(options.device ?? 'auto');
-  const batchTokens = checkBatchTokens(options.batchTokens ?? (device.kind === 'cuda' ? CUDA_BATCH_TOKENS : CPU_BATCH_TOKENS), 'options.batchTokens');
-  return { device, precision, computePrecision: device.kind === 'cpu' ? 'fp32' : precision, batchTokens };
+  const computePrecision = precision ?? (device.kind === 'cuda' ? 'fp16' : 'fp32');
+  const defaultBudget = device.kind === 'cuda' ? CUDA_BATCH_TOKENS
+    : computePrecision === 'int8' || computePrecision === 'bf16' ? CPU_LOW_PRECISION_BATCH_TOKENS : CPU_BATCH_TOKENS;
+  const batchTokens = checkBatchTokens(options.batchTokens ?? defaultBudget, 'options.batchTokens');
+  return { device, precision, computePrecision, batchTokens };
 }
 
 /** The local folder of `name` (a folder, 'default'/undefined, or a Hub id fetched into the shared cache). */
@@ -114,7 +135,8 @@ export async function startEngine(spec: NativeModelSpec, setup: EngineSetup, cal
       spec,
       device: setup.device.kind,
       deviceIndex: setup.device.index,
-      precision: setup.precision,
+      // The device's default when not given; one it cannot run rejects with ERR_UNSUPPORTED.
+      ...(setup.precision !== undefined ? { precision: setup.precision } : {}),
       // Workspaces for the default budget stay allocated between calls (see EngineLoadOptions).
       retainTokens: setup.batchTokens,
     });

@@ -17,6 +17,12 @@ export type SbertErrorCode =
   | 'ERR_BAD_INPUT'
   /** Host memory could not be allocated. */
   | 'ERR_OUT_OF_MEMORY'
+  /**
+   * This machine or build cannot run what was asked for, and says what is missing (a CPU
+   * precision without the instructions it needs, 'fp16' on the CPU, an SBERT_CPU_ISA the CPU
+   * lacks).
+   */
+  | 'ERR_UNSUPPORTED'
   /** An internal contract was broken (a bug: please report it). */
   | 'ERR_INTERNAL'
   // Hugging Face Hub (lib/hub): network/HTTP/integrity failure, token needed or refused,

@@ -25,14 +25,17 @@ export { loadModelFolder, loadCrossEncoderFolder } from './weights';
 export { defaultModelDir, DEFAULT_MODEL_NAME } from './default-model';
 export type { ModelFolder } from './weights';
 export * from './similarity';
-export { createServer, EmbeddingServer, type ServeEncoder, type ServeOptions } from './serve';
+export { createServer, EmbeddingServer, type ServeEncoder, type ServeReranker, type ServeModels, type ServeOptions } from './serve';
 // issue 15: models by id from the Hugging Face Hub, into the cache shared with Python.
 export { resolveModel, downloadModel } from './hub';
 export type { HubOptions, DownloadProgress } from './hub';
 export { quantizeEmbeddings, hammingSearch, hammingInfo } from './quantize';
 export type { QuantizationPrecision, QuantizedArrays, QuantizedEmbeddings, QuantizeOptions, HammingHit, HammingSearchOptions } from './quantize';
 export { fit, TrainingSession, readTrainingFile, loadStsbTrain } from './train';
-export type { FitOptions, FitResult, FitProgress, FitEvaluation, LossName, TrainExample, SaveDtype } from './train';
+export type { FitOptions, FitResult, FitProgress, FitEvaluation, LossName, TrainExample, SaveDtype, TrainingRunOptions, TrainingProgress, TrainingRunResult } from './train';
+// issue 24: cross-encoder training (sentence-transformers' CrossEncoder.fit), saved as a Hugging Face folder.
+export { fitCrossEncoder, CrossEncoderTrainingSession } from './train';
+export type { CrossEncoderFitOptions, CrossEncoderFitResult, CrossEncoderFitProgress, CrossEncoderEvaluation, CrossEncoderLossName, CrossEncoderSessionOptions } from './train';
 export type { BuildInfo, CudaDeviceInfo } from './native';
 
 /**

@@ -8,6 +8,7 @@
  * {@link hammingSearch} and rescore those with the float32 query.
  */
 import type { EmbeddingsLike } from './embeddings';
+import type { Precision } from './precision';
 import { native } from './native';
 import { describe, hitsPerQuery, nativeError, positiveInt, toMatrix, type Matrix } from './search-args';
 import { checkOptions } from './options';
@@ -39,6 +40,8 @@ export interface QuantizedEmbeddings<P extends QuantizationPrecision = Quantizat
   count: number;
   /** Values per row: the embedding dimension, or for binary / ubinary ceil(dimension / 8) bytes. */
   dim: number;
+  /** From `encode`: the precision the engine computed the float embeddings in (Embeddings.computePrecision). */
+  computePrecision?: Precision;
 }
 
 /** Options of {@link quantizeEmbeddings} (int8 / uint8 only; ignored by the other precisions). */

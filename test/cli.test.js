@@ -210,7 +210,7 @@ test('encode --quantize: int8 / ubinary .npy and .jsonl equal quantizeEmbeddings
 test('bad --device, --precision and --batch-tokens: exit 2 with a message, as eval does', () => {
   const cases = [
     [['--device', 'gpu'], "--device must be auto, cpu, cuda or cuda:N (got 'gpu')"],
-    [['--precision', 'fp8'], "--precision must be fp16, bf16 or fp32 (got 'fp8')"],
+    [['--precision', 'fp8'], "--precision must be fp32, int8 or bf16 (CPU), or fp16, bf16 or fp32 (GPU) (got 'fp8')"],
     [['--batch-tokens', '0x10'], "--batch-tokens must be a positive integer in decimal digits (got '0x10')"],
     [['--batch-tokens', '1e3'], '--batch-tokens must be a positive integer'],
     [['--batch-tokens', ' 8'], '--batch-tokens must be a positive integer'],
@@ -288,7 +288,7 @@ test('`sbert` alone prints the usage on stderr and exits 2; --help prints it on 
   const help = sbert(['--help']);
   assert.is(help.status, 0);
   assert.match(help.stdout, /^Usage: sbert <command>/);
-  for (const command of ['encode', 'demo', 'info', 'eval', 'train', 'download', 'serve']) {
+  for (const command of ['encode', 'rerank', 'demo', 'info', 'eval', 'train', 'download', 'serve']) {
     const r = sbert([command, '--help']);
     assert.is(r.status, 0, `${command}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^Usage: sbert ${command}`), command);

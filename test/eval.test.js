@@ -538,7 +538,7 @@ test('sbert eval: bad arguments → a clear message and exit code 2', async () =
     [['--model', path.join(TMP, 'no-such-model')], 'no model folder at'],
     [['--model', 'defualt'], "did you mean 'default'?"],
     [['--model', 'glove', '--device', 'tpu'], '--device must be auto, cpu, cuda or cuda:N'],
-    [['--model', 'glove', '--precision', 'fp8'], '--precision must be fp16, bf16 or fp32'],
+    [['--model', 'glove', '--precision', 'fp8'], '--precision must be fp32, int8 or bf16 (CPU), or fp16, bf16 or fp32 (GPU)'],
     [['--model', 'glove', '--batch-tokens', '0'], '--batch-tokens must be a positive integer'],
     [['--model', 'glove', '--batch-tokens', '12x'], '--batch-tokens must be a positive integer'],
     [['--model', 'glove', '--bogus'], "Unknown option '--bogus'"],

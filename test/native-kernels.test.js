@@ -9,7 +9,10 @@
 // them: the AVX2 and AVX-VNNI paths on an AVX-512 machine too), checking that the default path
 // is the one the value implies and that the others are refused; and their --digest
 // outputs (hashes of fixed products) must not change with the thread count — nor, for int8,
-// whose integer core is exact, with the ISA path.
+// whose integer core is exact, with the ISA path. cpu_precision_test (the engine end to end in
+// int8 / bf16) runs the same way; its int8 digest must be the same on every int8 path that runs
+// beside the same fp32 kernels (attention, LayerNorm and GELU stay fp32 and differ in the last
+// bits between the AVX2 and AVX-512 bodies).
 'use strict';
 const { test } = require('uvu');
 const assert = require('uvu/assert');
@@ -76,7 +79,7 @@ if (!fs.existsSync(dir)) {
   }
 }
 
-const ISA_TESTS = ['gemm_int8_test', 'gemm_bf16_test'];
+const ISA_TESTS = ['gemm_int8_test', 'gemm_bf16_test', 'cpu_precision_test'];
 
 function run(exe, args, env) {
   return spawnSync(path.join(dir, exe), args, {
@@ -120,6 +123,27 @@ if (fs.existsSync(path.join(dir, 'cpu_features_test')) && ISA_TESTS.every((e) =>
   test('gemm_int8_test --digest: the same on every ISA path (exact integer core)', () => {
     const digests = isas.map((isa) => [isa, digestOf('gemm_int8_test', { SBERT_CPU_ISA: isa, SBERT_CPU_FEATURES: '' })]);
     for (const [isa, d] of digests) assert.is(d, digests[0][1], `SBERT_CPU_ISA=${isa} vs ${digests[0][0]}`);
+  });
+  test('cpu_precision_test --digest: the int8 engine gives the same bits on every int8 path beside the same fp32 kernels', () => {
+    const groups = new Map();  // fp32 kernel → [isa, int8 path, digest]
+    for (const isa of isas) {
+      const res = run('cpu_precision_test', ['--digest'], { SBERT_CPU_ISA: isa, SBERT_CPU_FEATURES: '' });
+      assert.is(res.status, 0, `SBERT_CPU_ISA=${isa}: ${res.stdout}${res.stderr}`);
+      const paths = /^# fp32 kernel (\S+), int8 path (\S+)$/m.exec(res.stdout);
+      const digest = /^digest ([0-9a-f]+)$/m.exec(res.stdout);
+      assert.ok(paths, `SBERT_CPU_ISA=${isa}: no path line in ${res.stdout}`);
+      if (!digest) continue;  // int8 is refused here (no AVX2)
+      if (!groups.has(paths[1])) groups.set(paths[1], []);
+      groups.get(paths[1]).push([isa, paths[2], digest[1]]);
+    }
+    let compared = 0;
+    for (const [kernel, runs] of groups) {
+      for (const [isa, path, d] of runs) {
+        assert.is(d, runs[0][2], `fp32 ${kernel}: int8 ${path} (SBERT_CPU_ISA=${isa}) vs ${runs[0][1]} (SBERT_CPU_ISA=${runs[0][0]})`);
+        compared++;
+      }
+    }
+    assert.ok(compared >= 2, `at least two int8 runs compared (got ${compared})`);
   });
   test('an SBERT_CPU_ISA this CPU cannot run, or an unknown one, fails the tests with a message', () => {
     const res = run('gemm_int8_test', [], { SBERT_CPU_ISA: 'no-such-isa', SBERT_CPU_FEATURES: '' });

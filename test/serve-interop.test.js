@@ -179,6 +179,31 @@ test('@huggingface/inference: errors are InferenceClientProviderApiError with th
   }
 });
 
+test('@huggingface/inference textClassification against a classifier cross-encoder served alone (POST / is /predict, as TEI): labels and float32 scores as ce.predict with the softmax', async () => {
+  // The client reads the first element of the answer as the label list, so it takes TEI's
+  // batch shape: inputs [[a, b]] (a bare string or one pair gets TEI's flat list, which the
+  // client rejects against TEI as well). No npm client speaks /rerank (see the README).
+  const { InferenceClient, InferenceClientProviderApiError } = await import('@huggingface/inference');
+  const { CrossEncoder } = require('../dist');
+  const classifier = await CrossEncoder.load(path.join(FIXTURES, 'cross-encoders', 'xlmr-ce'), { device: 'cpu' });
+  const { s, base: ceBase } = await listening({ reranker: classifier }, {});
+  try {
+    const client = new InferenceClient().endpoint(ceBase);
+    const pair = [TEXTS[0], TEXTS[2]];
+    const got = await client.textClassification({ inputs: [pair] });
+    const [want] = await classifier.predict([pair], { applySoftmax: true });
+    assert.equal(got.map((p) => p.label).sort(), [...classifier.labels].sort());
+    for (const p of got) assert.equal(bits([p.score]), bits([want[classifier.labels.indexOf(p.label)]]), p.label);
+    assert.equal(got.map((p) => p.score), got.map((p) => p.score).sort((a, b) => b - a), 'best first');
+    const bad = await client.textClassification({ inputs: [['a', 'b', 'c']] }).catch((e) => e);
+    assert.instance(bad, InferenceClientProviderApiError);
+    assert.is(bad.httpResponse.status, 400);
+  } finally {
+    await s.close();
+    classifier.dispose();
+  }
+});
+
 // ---- @langchain/openai ---------------------------------------------------------------------------
 
 test('@langchain/openai OpenAIEmbeddings: embedQuery, embedDocuments in its default batches of 512 (1,100 texts = 3 requests)', async () => {

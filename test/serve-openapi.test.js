@@ -11,13 +11,16 @@ const { test } = require('uvu');
 const assert = require('uvu/assert');
 const path = require('node:path');
 const Ajv2020 = require('ajv/dist/2020').default;
-const { SentenceEncoder, createServer } = require('../dist');
+const { SentenceEncoder, CrossEncoder, createServer } = require('../dist');
 const { FIXTURES } = require('./helpers/reference');
 const { request, waitFor } = require('./helpers/http');
 
 const TINY = path.join(FIXTURES, 'tiny');
+const CE = path.join(FIXTURES, 'cross-encoders');
 
 let enc;
+let ce; // one label: a reranker
+let classifier; // three labels
 let doc;
 let ajv;
 const servers = [];
@@ -84,6 +87,8 @@ function gated() {
 
 test.before(async () => {
   enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
+  ce = await CrossEncoder.load(path.join(CE, 'bert-ce'), { device: 'cpu' });
+  classifier = await CrossEncoder.load(path.join(CE, 'xlmr-ce'), { device: 'cpu' });
   const probe = await started(enc, {});
   doc = (await request(probe, 'GET', '/api-doc/openapi.json')).json;
   ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -93,6 +98,8 @@ test.before(async () => {
 test.after(async () => {
   for (const s of servers) await s.close();
   enc.dispose();
+  ce.dispose();
+  classifier.dispose();
 });
 
 test('the document is OpenAPI 3.1 and every schema in it compiles', () => {
@@ -191,6 +198,80 @@ test('error answers of every route validate against the document (400, 401, 404,
   }
   g.release();
   assert.is((await held).status, 200);
+});
+
+test('the cross-encoder routes (/rerank, /predict; POST / of a reranker alone; the embedding routes\' 424 then) validate against the document', async () => {
+  const alone = await started({ reranker: ce }, { maxClientBatchSize: 2 });
+  const both = await started({ encoder: enc, reranker: classifier }, { maxClientBatchSize: 2 });
+  const texts = ['A man is eating food.', 'Ünïcödé and 東京'];
+  await check(alone, 'POST', '/rerank', { query: 'food', texts }, { status: 200 });
+  await check(alone, 'POST', '/rerank', { query: '', texts, raw_scores: true, return_text: true, truncate: true, truncation_direction: 'Left' }, { status: 200 });
+  await check(alone, 'POST', '/', { query: 'food', texts }, { status: 200 });
+  await check(alone, 'POST', '/invocations', { query: 'food', texts, return_text: true }, { status: 200 });
+  await check(alone, 'POST', '/predict', { inputs: ['a', 'b'] }, { status: 200 });
+  await check(alone, 'POST', '/predict', { inputs: [['a', 'b'], ['c', 'd']], raw_scores: true }, { status: 200 });
+  await check(both, 'POST', '/predict', { inputs: ['a', 'b'] }, { status: 200 });
+  await check(both, 'POST', '/predict', { inputs: [['a', 'b']], truncate: false }, { status: 200 });
+  for (const route of ['/info', '/v1/models']) {
+    await check(alone, 'GET', route, undefined, { status: 200 });
+    await check(both, 'GET', route, undefined, { status: 200 });
+  }
+  await check(alone, 'GET', '/v1/models/bert-ce', undefined, { status: 200 });
+  await check(both, 'GET', '/models/xlmr-ce', undefined, { status: 200 });
+
+  for (const route of ['/rerank', '/predict', '/']) {
+    await check(alone, 'POST', route, '{"query": ', { status: 400 });
+    await check(alone, 'POST', route, '[]', { status: 400 });
+  }
+  for (const [route, body] of [
+    ['/rerank', { query: 'q', texts: [] }],
+    ['/rerank', { query: 'q', texts: ['a', 1] }],
+    ['/rerank', { texts: ['a'] }],
+    ['/predict', { inputs: 'one text' }],
+    ['/predict', { inputs: [['a', 'b', 'c']] }],
+    ['/predict', { inputs: [] }],
+    ['/', { query: 'q' }],
+    ['/invocations', { query: 'q', texts: 'a' }],
+  ]) {
+    await check(alone, 'POST', route, body, { status: 400 });
+  }
+  const long = 'word '.repeat(100);
+  for (const [route, body] of [
+    ['/rerank', { query: 'q', texts: ['a', 'b', 'c'] }],
+    ['/rerank', { query: 'q', texts: [long] }],
+    ['/predict', { inputs: [['a', 'b'], ['a', 'b'], ['a', 'b']] }],
+    ['/predict', { inputs: ['q', long] }],
+    ['/', { query: long, texts: ['a'], truncate: false }],
+    ['/invocations', { query: 'q', texts: ['a', 'b', 'c'] }],
+  ]) {
+    await check(alone, 'POST', route, body, { status: 413 });
+  }
+  await check(both, 'POST', '/rerank', { query: 'q', texts: ['a'] }, { status: 424 });
+  for (const route of ['/embed', '/embed_all', '/embed_sparse', '/similarity', '/v1/embeddings', '/embeddings']) {
+    await check(alone, 'POST', route, { inputs: 'x', input: 'x' }, { status: 424 });
+  }
+  const keyed = await started({ reranker: ce }, { apiKey: 'k' });
+  for (const route of ['/rerank', '/predict', '/', '/invocations']) await check(keyed, 'POST', route, { query: 'q', texts: ['a'] }, { status: 401 });
+
+  // 429: a reranker whose predict waits at a gate holds the only request slot.
+  let open;
+  const gate = new Promise((r) => (open = r));
+  const held = Object.create(ce);
+  held.waiting = 0;
+  held.predict = async (pairs, options) => {
+    held.waiting++;
+    await gate;
+    held.waiting--;
+    return ce.predict(pairs, options);
+  };
+  const busy = await started({ reranker: held }, { maxConcurrentRequests: 1 });
+  const first = request(busy, 'POST', '/rerank', { query: 'q', texts: ['held'] });
+  await waitFor(() => held.waiting === 1, 'a rerank in flight');
+  for (const route of ['/rerank', '/predict', '/', '/invocations']) {
+    await check(busy, 'POST', route, { query: 'q', texts: ['a'], inputs: ['a', 'b'] }, { status: 429 });
+  }
+  open();
+  assert.is((await first).status, 200);
 });
 
 test('each route\'s documented answers were all seen, except 503 (shutdown) and the health routes\' 503', () => {

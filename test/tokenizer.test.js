@@ -212,7 +212,7 @@ test('missing or broken files: ERR_BAD_MODEL naming the file', async () => {
     let err;
     try { await loadTokenizer(dir); } catch (e) { err = e; }
     assert.is(err && err.code, 'ERR_BAD_MODEL');
-    assert.ok(err.message.includes(dir) && /no tokenizer\.json or vocab\.txt/.test(err.message));
+    assert.ok(err.message.includes(dir) && /no tokenizer\.json \(or vocab\.txt\)/.test(err.message));
 
     fs.writeFileSync(path.join(dir, 'tokenizer.json'), '{"model": ');
     err = undefined;

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError, usageErrorText } from '../cli-args';
+import type { Precision } from '../precision';
 import { DEFAULT_MODEL_NAME, resolveModelName } from '../default-model';
 import { modelSource } from '../model-source';
 import { SbertError } from '../errors';
@@ -31,7 +32,8 @@ Pearson correlation (×100) with the gold scores, per task and subset.
                       (default stsb-test; 'all' = the SBERT paper's Table 1 columns:
                       ${PAPER_TASKS.join(', ')}); repeat or comma-separate for several
   --device D          auto | cpu | cuda | cuda:N (default auto)
-  --precision P       fp16 | bf16 | fp32 — GPU storage precision (default fp16)
+  --precision P       what the engine computes in: fp32 | int8 | bf16 on the CPU (default
+                      fp32), fp16 | bf16 | fp32 on a GPU (default fp16)
   --batch-tokens N    token budget per native call
   --json              print the results as JSON (raw correlations in [-1, 1]; null = undefined)
   --plot OUT.svg      write a scatter plot (predicted cosine vs gold) of the first task
@@ -60,7 +62,7 @@ interface EvalArgs {
   model: string;
   tasks: StsTaskName[];
   device: string;
-  precision?: 'fp16' | 'bf16' | 'fp32';
+  precision?: Precision;
   batchTokens?: number;
   json: boolean;
   plot?: string;
@@ -151,6 +153,8 @@ interface LoadedModel {
   encoder: StsEncoder;
   name: string;
   device: string;
+  /** What the engine computes in (undefined for GloVe). */
+  precision?: Precision;
   dispose(): void;
 }
 
@@ -161,7 +165,7 @@ interface LoadedModel {
 export async function loadEncoder(
   dir: string,
   device: string,
-  options: { precision?: 'fp16' | 'bf16' | 'fp32'; batchTokens?: number } = {},
+  options: { precision?: Precision; batchTokens?: number } = {},
 ): Promise<LoadedModel> {
   const { SentenceEncoder } = await import('../encoder');
   const enc = await SentenceEncoder.load(dir, {
@@ -169,7 +173,7 @@ export async function loadEncoder(
     ...(options.precision ? { precision: options.precision } : {}),
     ...(options.batchTokens ? { batchTokens: options.batchTokens } : {}),
   });
-  return { encoder: enc, name: path.basename(path.resolve(dir)), device: enc.device, dispose: () => enc.dispose() };
+  return { encoder: enc, name: path.basename(path.resolve(dir)), device: enc.device, precision: enc.precision, dispose: () => enc.dispose() };
 }
 
 async function loadGlove(args: EvalArgs, io: Required<EvalIO>): Promise<LoadedModel> {
@@ -306,6 +310,7 @@ export async function runEvalCommand(argv: string[], io: EvalIO = {}): Promise<n
         model: args.model === 'glove' ? 'glove' : fs.existsSync(args.model) ? path.resolve(args.model) : args.model, // a Hub id stays an id
         modelName: model.name,
         device: model.device,
+        ...(model.precision ? { precision: model.precision } : {}),
         metric: 'cosine similarity vs gold; Spearman/Pearson as raw correlations in [-1, 1]',
         seconds,
         tasks: results.map((r) => ({
@@ -320,7 +325,7 @@ export async function runEvalCommand(argv: string[], io: EvalIO = {}): Promise<n
       };
       out.stdout(JSON.stringify(doc, null, 2) + '\n');
     } else {
-      out.stdout(`Model: ${model.name} on ${model.device} — cosine similarity vs gold, ×100\n\n`);
+      out.stdout(`Model: ${model.name} on ${model.device}${model.precision ? ` (${model.precision})` : ''} — cosine similarity vs gold, ×100\n\n`);
       out.stdout(table(results));
       out.stdout(`\nSpearman ×100 per task${results.some((r) => r.subsets.length > 1) ? " (STS12–16: 'all', as the SBERT paper reports)" : ''}:\n`);
       out.stdout(summary(results));

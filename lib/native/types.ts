@@ -18,7 +18,27 @@ export interface CudaDeviceInfo {
 export interface BuildInfo {
   version: string;
   cuda: { compiled: boolean; runtimeVersion?: number; driverVersion?: number; status: string };
-  cpu: { threads: number; hardwareConcurrency: number; avx2: boolean; avx512: boolean; gemmKernel: string };
+  cpu: {
+    threads: number;
+    hardwareConcurrency: number;
+    avx2: boolean;
+    avx512: boolean;
+    /** The fp32 GEMM micro-kernel: 'avx512', 'avx2-fma' or 'portable'. */
+    gemmKernel: string;
+    /** The CPU features the kernels use, as /proc/cpuinfo names them ('avx2 fma avx512f … amx_int8'), after SBERT_CPU_ISA. */
+    features: string;
+    /** The CPU precisions a load accepts here ('fp32' always; 'int8' with AVX2; 'bf16' with avx512_bf16). */
+    precisions: ('fp32' | 'int8' | 'bf16')[];
+    /** int8 GEMM paths that can run here (slowest first: portable, avx2, avx-vnni, avx512-vnni, amx-int8) and the one a load uses. */
+    int8: { paths: string[]; best: string };
+    /**
+     * bf16 GEMM paths that can run here (incl. the fp32 emulations, which are not offered) and the
+     * one a load uses; `supported` false (with the `missing` feature) when bf16 is refused.
+     */
+    bf16: { supported: boolean; paths: string[]; best: string; missing?: string };
+    /** Why SBERT_CPU_ISA was refused (loads then fail with this message); absent when unset or honoured. */
+    isaOverrideError?: string;
+  };
   /** Path of the addon that was loaded. */
   addonPath: string;
 }
@@ -82,7 +102,8 @@ export interface NativeEngineOptions {
   spec: NativeModelSpec;
   device: 'cpu' | 'cuda';
   deviceIndex: number;
-  precision: 'fp16' | 'bf16' | 'fp32';
+  /** Default: 'fp16' on CUDA, 'fp32' on the CPU; one the device cannot run rejects with ERR_UNSUPPORTED. */
+  precision?: 'fp16' | 'bf16' | 'fp32' | 'int8';
   /** Workspaces for up to this many tokens stay allocated between calls. */
   retainTokens: number;
 }
@@ -105,6 +126,8 @@ export interface NativeEngine {
   dispose(): void;
   readonly disposed: boolean;
   readonly deviceName: string;
+  /** The precision the engine computes its encoder Linears in. */
+  readonly precision: 'fp16' | 'bf16' | 'fp32' | 'int8';
   readonly memoryBytes: number;
   readonly sentenceDim: number;
 }
@@ -158,13 +181,23 @@ export interface NativePairOptions {
 
 // ---- training (native/cpp/binding/trainer_binding.cc; used by lib/train) ----
 
-/** The five sentence-transformers losses the native trainer implements. */
-export type NativeLossName = 'softmax' | 'cosine' | 'triplet' | 'mnrl' | 'mse';
+/**
+ * The losses the native trainer implements: five sentence-transformers bi-encoder losses on
+ * sentence embeddings, and the two cross-encoder losses on a classification head's logits —
+ * 'bce' (BCEWithLogitsLoss: one logit per pair, labels in [0, 1]) and 'cross_entropy'
+ * (CrossEntropyLoss: numLabels >= 2 logits per pair, class-index labels), both with one text
+ * (the packed pair) per example.
+ */
+export type NativeLossName = 'softmax' | 'cosine' | 'triplet' | 'mnrl' | 'mse' | NativeCrossEncoderLossName;
+
+/** The native trainer's cross-encoder losses (see NativeLossName). */
+export type NativeCrossEncoderLossName = 'bce' | 'cross_entropy';
 
 export interface NativeTrainerOptions {
   loss: NativeLossName;
   /** Texts per example; the batch's texts arrive example-major (text j of example e is e*k + j). */
   textsPerExample: number;
+  /** softmax: classes of its classifier (the cross-encoder losses take theirs from the model's head). */
   numLabels?: number;
   margin?: number;
   scale?: number;
@@ -183,7 +216,9 @@ export interface NativeTrainerOptions {
 export interface NativeTrainStep {
   ids: Int32Array;
   cuSeqlens: Int32Array;
-  /** One per example: the cosine target, or the softmax class index. */
+  /** Token type (segment) ids, one per token (a cross-encoder's BERT pairs); absent: all 0. */
+  typeIds?: Int32Array;
+  /** One per example: the cosine target, the softmax / cross_entropy class index, or the bce target in [0, 1]. */
   labels?: Float32Array;
   /** mse: [examples, sentenceDim] target embeddings. */
   targets?: Float32Array;
@@ -193,8 +228,8 @@ export interface NativeTrainStep {
 export interface NativeTrainer {
   /** One optimizer step: zero grads, forward, loss, backward, clip, AdamW. */
   step(batch: NativeTrainStep): Promise<{ loss: number; gradNorm: number }>;
-  /** Eval-mode sentence embeddings with the current weights, [n, sentenceDim]. */
-  encode(batch: { ids: Int32Array; cuSeqlens: Int32Array }): Promise<Float32Array>;
+  /** Eval-mode sentence embeddings (a cross-encoder's logits) with the current weights, [n, sentenceDim]. */
+  encode(batch: { ids: Int32Array; cuSeqlens: Int32Array; typeIds?: Int32Array }): Promise<Float32Array>;
   /** Snapshot of the model parameters (canonical names, PyTorch shapes, fp32); no loss parameters. */
   parameters(): Promise<{ name: string; shape: number[]; data: Float32Array }[]>;
   dispose(): void;

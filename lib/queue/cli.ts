@@ -47,7 +47,7 @@ Options:
   --queue NAME                  the queue to take chunks from
   --model M                     folder, Hub id or 'default' (the bundled model; the default)
   --device auto|cpu|cuda|cuda:N engine device (default auto)
-  --precision fp16|bf16|fp32    GPU storage precision
+  --precision P                 engine precision: fp32|int8|bf16 on the CPU, fp16|bf16|fp32 on a GPU
   --concurrency N               chunks in hand at once (default 1)
   --batch-tokens N              token budget per native call
   --lock-duration-ms N          a chunk is taken back from a worker silent this long (default 30000)

@@ -29,7 +29,7 @@ export interface EmbedWorkerOptions {
   concurrency?: number;
   /** Engine device (default 'auto'). */
   device?: Device;
-  /** GPU storage precision (CUDA only). */
+  /** What the engine computes in (SentenceEncoder.load's `precision`; default the device's own). */
   precision?: Precision;
   /** Token budget per native call (default: the encoder's). */
   batchTokens?: number;
@@ -186,7 +186,8 @@ export async function runEmbedWorker(options: EmbedWorkerOptions): Promise<Embed
       ...(options.precision ? { precision: options.precision } : {}),
       ...(options.batchTokens ? { batchTokens: options.batchTokens } : {}),
     });
-    deviceTag = encoder.device.startsWith('cuda') ? `${encoder.device} ${options.precision ?? 'fp16'}` : encoder.device;
+    // The precision is named wherever it is not the plain CPU engine's fp32 (results differ by it).
+    deviceTag = encoder.device.startsWith('cuda') || encoder.precision !== 'fp32' ? `${encoder.device} ${encoder.precision}` : encoder.device;
   } catch (err) {
     await worker.close(true).catch(() => undefined);
     throw err;

@@ -1,32 +1,43 @@
 /**
- * `sbert serve`: loads a model and serves it over HTTP until SIGTERM/SIGINT, then drains the
+ * `sbert serve`: loads a model (and/or a cross-encoder, --reranker) and serves it over HTTP until SIGTERM/SIGINT, then drains the
  * requests in flight and exits 0 (a second signal exits at once with 130). Exit code 2 for bad
  * arguments; 1, with one line saying why, when the server cannot start (the model does not
  * load, the host does not resolve, the port is taken or not allowed).
  */
 import { lookup } from 'node:dns/promises';
 import { parseDevice, parseFlags, parsePositiveInt, parsePrecision, UsageError } from '../cli-args';
+import { CrossEncoder } from '../cross-encoder';
 import { SentenceEncoder, type Device, type Precision } from '../encoder';
 import { SbertError } from '../errors';
+import { modelSource } from '../model-source';
 import type { ServeOptions } from './options';
 import { createServer } from './server';
 import { resolveModelName } from '../default-model';
 
-export const SERVE_USAGE = `Usage: sbert serve [--model DIR|ORG/NAME|default] [options]
+export const SERVE_USAGE = `Usage: sbert serve [--model DIR|ORG/NAME|default] [--reranker DIR|ORG/NAME] [options]
 
 Serves embeddings over HTTP with the APIs of Hugging Face text-embeddings-inference (POST /embed,
 /embed_all, /similarity, /tokenize, /decode, and POST / for the Hugging Face Inference clients)
 and of OpenAI (POST /v1/embeddings and /embeddings, GET /v1/models); GET /health, /info, /metrics
-(Prometheus), /docs and /api-doc/openapi.json. Without --model, the bundled model.
+(Prometheus), /docs and /api-doc/openapi.json. Without --model (and without --reranker), the
+bundled model. --reranker adds a cross-encoder: TEI's POST /rerank and /predict. With --reranker
+and no --model, the cross-encoder alone, as TEI serves a reranker (POST / is /rerank, the
+embedding routes answer 424); add --model to serve both.
 
 Options:
   --model DIR|ORG/NAME|default    model folder (sentence-transformers layout), a Hugging Face id
                                   from the local cache, or 'default' (the bundled model, also
-                                  used when --model is not given)
+                                  used when neither --model nor --reranker is given)
+  --reranker DIR|ORG/NAME         a cross-encoder (Hugging Face sequence-classification folder
+                                  or Hub id, as CrossEncoder.load) for /rerank (one label) and
+                                  /predict; on the same --device and --precision
+  --reranker-id NAME              the reranker's name in /info and /v1/models beside --model
+                                  (default: its folder's name or Hub id)
   --host HOST                     address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N                        port (default 8080; 0 picks a free one)
   --device auto|cpu|cuda|cuda:N   engine device (default auto)
-  --precision fp16|bf16|fp32      GPU storage precision (default fp16)
+  --precision P                   what the engine computes in: fp32|int8|bf16 on the CPU
+                                  (default fp32), fp16|bf16|fp32 on a GPU (default fp16)
   --api-key KEY                   require Authorization: Bearer KEY (also from $SBERT_API_KEY);
                                   /health, /, /ping, /metrics and the docs stay open
   --cors-allow-origin ORIGIN      origins browsers may call from (repeat, or comma-separate);
@@ -37,27 +48,35 @@ Options:
   --max-client-batch-size N       most inputs per request on TEI's routes, more → 413 (default 32)
   --max-openai-batch-size N       most inputs per request on /v1/embeddings, more → 413 (default 2048)
   --max-input-length N            most tokens per input, longer → 413 unless truncated, which cuts
-                                  there (default and maximum: the model's max_seq_length)
+                                  there (default and maximum: the model's max_seq_length); of a
+                                  reranker served alone, its max length per pair (default: the
+                                  tokenizer's model_max_length); beside --model the reranker
+                                  keeps its own
   --max-concurrent-requests N     encode requests served at once, more → 429 (default 512)
   --max-queue-tokens N            tokens queued in the encoder, more → 429 (default 262144)
   --auto-truncate                 truncate over-length inputs unless a request says truncate: false
   --payload-limit BYTES           largest request body, refused before parsing → 413 (default 16000000)
   --model-id NAME                 model name reported by /info, /v1/models and /v1/embeddings
-                                  (default: the folder's name)
+                                  (default: the folder's name or Hub id)
 `;
 
 interface ServeArgs {
-  model: string;
+  /** undefined: a reranker served alone. */
+  model: string | undefined;
+  reranker: string | undefined;
   host: string;
   port: number;
   device: Device;
-  precision: Precision;
+  /** Undefined: the device's default. */
+  precision: Precision | undefined;
   options: ServeOptions;
 }
 
 /** The flags of `sbert serve` (numbers are parsed and checked after parseArgs). */
 const SERVE_FLAGS = {
   model: { type: 'string', short: 'm' },
+  reranker: { type: 'string' },
+  'reranker-id': { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
   port: { type: 'string', short: 'p', default: '8080' },
   device: { type: 'string' },
@@ -102,16 +121,22 @@ function parseServeArgs(argv: string[]): ServeArgs | 'help' {
     payloadLimit: parsePositiveInt(v['payload-limit'], '--payload-limit'),
     autoTruncate: v['auto-truncate'],
     modelId: v['model-id'],
+    rerankerId: v['reranker-id'],
     apiKey,
     corsAllowOrigin: origins && origins.length > 0 ? origins : undefined,
     log: (line) => void process.stderr.write(line + '\n'),
   };
+  if (v['reranker-id'] !== undefined && (v.reranker === undefined || v.model === undefined)) {
+    throw new UsageError('--reranker-id names a reranker served beside --model; served alone, the reranker is named by --model-id');
+  }
+  if (v.reranker === '') throw new UsageError('--reranker needs a cross-encoder folder or Hub id');
   return {
-    model: resolveModel(v.model ?? 'default'),
+    model: v.model === undefined && v.reranker !== undefined ? undefined : resolveModel(v.model ?? 'default'),
+    reranker: v.reranker,
     host: v.host!,
     port: parsePort(v.port!),
     device: parseDevice(v.device),
-    precision: parsePrecision(v.precision) ?? 'fp16',
+    precision: parsePrecision(v.precision),
     options,
   };
 }
@@ -127,6 +152,16 @@ function resolveModel(model: string): string {
 
 /** A start-up failure: printed as one line, exit code 1. */
 class StartError extends Error {}
+
+/** The name a model is served under by default: its Hub id, or undefined (the server takes the folder's name). */
+function hubId(name: string): string | undefined {
+  try {
+    const source = modelSource(name);
+    return source.kind === 'hub' ? source.id : undefined;
+  } catch {
+    return undefined; // the load names the problem
+  }
+}
 
 /** Why listening on host:port failed, in one line. */
 function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): StartError {
@@ -163,7 +198,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
       return 1;
     }
     if (err instanceof SbertError) {
-      process.stderr.write(`sbert serve: cannot load the model: ${err.code}: ${err.message.split('\n')[0]}\n`);
+      const what = err instanceof RerankerLoadError ? 'the reranker' : 'the model';
+      process.stderr.write(`sbert serve: cannot load ${what}: ${err.code}: ${err.message.split('\n')[0]}\n`);
       return 1;
     }
     throw err;
@@ -178,15 +214,37 @@ async function serve(args: ServeArgs): Promise<number> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new StartError(`cannot listen on ${args.host}:${args.port}: '${args.host}' is not an address or a host name that resolves (${code ?? 'error'})`);
   }
-  const encoder = await SentenceEncoder.load(args.model, {
+  const engine = {
     device: args.device,
-    precision: args.precision,
+    ...(args.precision ? { precision: args.precision } : {}),
     ...(args.options.maxBatchTokens ? { batchTokens: args.options.maxBatchTokens } : {}),
-  });
+  };
+  const options: ServeOptions = { ...args.options };
+  if (args.model !== undefined) options.modelId ??= hubId(args.model);
+  const encoder = args.model === undefined ? undefined : await SentenceEncoder.load(args.model, engine);
+  let reranker: CrossEncoder | undefined;
+  try {
+    if (args.reranker !== undefined) {
+      const maxLength = encoder ? undefined : options.maxInputLength;
+      try {
+        reranker = await CrossEncoder.load(args.reranker, { ...engine, ...(maxLength !== undefined ? { maxLength } : {}) });
+      } catch (err) {
+        if (err instanceof SbertError) throw new RerankerLoadError(err);
+        if (err instanceof RangeError) throw new StartError(`--reranker ${args.reranker}: ${err.message}`);
+        throw err;
+      }
+      if (encoder) options.rerankerId ??= hubId(args.reranker);
+      else options.modelId ??= hubId(args.reranker);
+      if (!encoder) delete options.maxInputLength; // the reranker was loaded with it
+    }
+  } catch (err) {
+    encoder?.dispose();
+    throw err;
+  }
   try {
     let server;
     try {
-      server = createServer(encoder, args.options);
+      server = createServer({ encoder, reranker }, options);
     } catch (err) {
       if (err instanceof RangeError || err instanceof TypeError) throw new StartError(err.message);
       throw err;
@@ -198,7 +256,10 @@ async function serve(args: ServeArgs): Promise<number> {
       throw listenFailure(err as NodeJS.ErrnoException, args.host, args.port);
     }
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    process.stdout.write(`sbert serve: ${server.options.modelId} on ${encoder.device}, listening on http://${host}:${address.port}\n`);
+    const serving = encoder
+      ? `${server.options.modelId} on ${encoder.device}${reranker ? ` and reranker ${server.options.rerankerId} on ${reranker.device}` : ''}`
+      : `reranker ${server.options.modelId} on ${reranker!.device}`;
+    process.stdout.write(`sbert serve: ${serving}, listening on http://${host}:${address.port}\n`);
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
         process.stderr.write(`sbert serve: ${signal}: finishing requests in flight, then exiting (send it again to exit now)\n`);
@@ -212,6 +273,14 @@ async function serve(args: ServeArgs): Promise<number> {
     process.stderr.write('sbert serve: stopped\n');
     return 0;
   } finally {
-    encoder.dispose();
+    encoder?.dispose();
+    reranker?.dispose();
+  }
+}
+
+/** A cross-encoder that did not load: reported as "cannot load the reranker", with its code. */
+class RerankerLoadError extends SbertError {
+  constructor(err: SbertError) {
+    super(err.code, err.message);
   }
 }

@@ -4,6 +4,6 @@
  * shutdown.
  */
 export { createServer, EmbeddingServer } from './server';
-export type { ServeEncoder, RouteSpec, RequestContext, Reply, EncodeRequest } from './server';
+export type { ServeEncoder, ServeReranker, ServeModels, RouteSpec, RequestContext, Reply, EncodeRequest, ScoreRequest } from './server';
 export type { ServeOptions } from './options';
 export { openApiDocument } from './openapi';

@@ -38,7 +38,8 @@ export interface PrepareOptions {
   field: (i: number) => string;
 }
 
-function codePoints(s: string): number {
+/** Unicode code points of `s` (TEI counts characters as Rust's chars()). */
+export function codePoints(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

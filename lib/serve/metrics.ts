@@ -275,6 +275,8 @@ export function serverMetrics(live: {
       inferenceDuration: r(new Histogram('te_request_inference_duration', 'Engine time of the native calls that carried an inference request, in seconds.', TE_DURATION_BUCKETS)),
       inputLength: r(new Histogram('te_request_input_length', 'Tokens per input (after truncation).', teInputLengthBuckets(live.maxInputLength))),
       queueSize: r(new Gauge('te_queue_size', 'Inputs handed to the encoder and not yet answered.', live.queuedInputs)),
+      predictCount: r(new Counter('te_predict_count', 'Inputs (text pairs) handed to the cross-encoder by /rerank and /predict, as TEI counts its predict calls.')),
+      predictSuccess: r(new Counter('te_predict_success', 'Inputs (text pairs) the cross-encoder scored.')),
     },
   };
 }

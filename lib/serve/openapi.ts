@@ -3,7 +3,9 @@
  * route, request and response body, and error shape. The shapes are text-embeddings-inference's
  * (its router/src/http/types.rs and docs/openapi.json) and OpenAI's embeddings and models API
  * where they share a route; what this server adds or answers differently is said in the
- * descriptions. test/serve-openapi.test.js checks every route's answers against it, so it
+ * descriptions. One document for every server: the routes a served model's type cannot answer
+ * (the embedding routes of a cross-encoder served alone, /rerank and /predict without one)
+ * answer 424, as TEI does. test/serve-openapi.test.js checks every route's answers against it, so it
  * cannot drift from what the server does.
  */
 
@@ -161,13 +163,9 @@ const SCHEMAS: Record<string, Schema> = {
     properties: {
       model_id: { type: 'string' },
       model_sha: nullable({ type: 'string' }),
-      model_dtype: { type: 'string', enum: ['float32', 'float16', 'bfloat16'] },
+      model_dtype: { type: 'string', enum: ['float32', 'float16', 'bfloat16', 'int8'] },
       served_model_name: { type: 'string' },
-      model_type: {
-        type: 'object',
-        required: ['embedding'],
-        properties: { embedding: { type: 'object', required: ['pooling'], properties: { pooling: { type: 'string' } } } },
-      },
+      model_type: ref('ModelType'),
       max_concurrent_requests: integer(1),
       max_input_length: integer(1),
       max_batch_tokens: integer(1),
@@ -186,17 +184,94 @@ const SCHEMAS: Record<string, Schema> = {
       payload_limit: integer(1),
       prompts: { type: 'object', additionalProperties: { type: 'string' } },
       default_prompt_name: nullable({ type: 'string' }),
+      reranker: {
+        type: 'object',
+        required: ['model_id', 'model_sha', 'model_dtype', 'model_type', 'max_input_length', 'device'],
+        properties: {
+          model_id: { type: 'string' },
+          model_sha: nullable({ type: 'string' }),
+          model_dtype: { type: 'string', enum: ['float32', 'float16', 'bfloat16'] },
+          model_type: ref('ModelType'),
+          max_input_length: integer(1),
+          device: { type: 'string' },
+        },
+        description: 'The cross-encoder served beside the embedding model (--reranker with --model).',
+      },
     },
-    description: "TEI's Info, plus this server's own fields (dimension, device, max_seq_length, max_openai_batch_size, max_queue_tokens, payload_limit, prompts).",
+    description:
+      "TEI's Info, plus this server's own fields (dimension, device, max_seq_length, max_openai_batch_size, max_queue_tokens, payload_limit, prompts; reranker). Of a cross-encoder served alone, TEI's Info of a reranker or classifier (no dimension, max_seq_length or prompts).",
   },
   Health: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },
+  RerankRequest: {
+    type: 'object',
+    required: ['query', 'texts'],
+    properties: {
+      query: { type: 'string', example: 'What is Deep Learning?' },
+      texts: { type: 'array', items: { type: 'string' }, minItems: 1, example: ['Deep Learning is …'] },
+      truncate: nullable({ type: 'boolean' }),
+      truncation_direction: ref('TruncationDirection'),
+      raw_scores: { type: 'boolean', default: false, description: 'The logits, without the model\'s activation.' },
+      return_text: { type: 'boolean', default: false },
+    },
+  },
+  Rank: {
+    type: 'object',
+    required: ['index', 'score'],
+    properties: { index: integer(), text: { type: 'string', description: 'With return_text.' }, score: { type: 'number' } },
+  },
+  RerankResponse: {
+    type: 'array',
+    items: ref('Rank'),
+    description: "Every text, best first (ties in input order): exactly CrossEncoder.rank's scores and order.",
+    example: [{ index: 0, score: 0.98 }],
+  },
+  PredictSequence: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 2, description: '[text] or [text_a, text_b]; this server scores pairs, so one text alone is a 400.' },
+  PredictInput: {
+    anyOf: [{ type: 'string' }, ref('PredictSequence'), { type: 'array', items: ref('PredictSequence'), minItems: 1 }],
+    description: 'A pair of texts [a, b], or a batch of pairs [[a, b], …] (TEI also takes one text; a cross-encoder here scores pairs).',
+    example: ['What is Deep Learning?', 'Deep Learning is …'],
+  },
+  PredictRequest: {
+    type: 'object',
+    required: ['inputs'],
+    properties: {
+      inputs: ref('PredictInput'),
+      truncate: nullable({ type: 'boolean' }),
+      truncation_direction: ref('TruncationDirection'),
+      raw_scores: { type: 'boolean', default: false, description: 'The logits, without the activation and softmax.' },
+    },
+  },
+  Prediction: { type: 'object', required: ['score', 'label'], properties: { score: { type: 'number' }, label: { type: 'string' } } },
+  PredictResponse: {
+    anyOf: [
+      { type: 'array', items: ref('Prediction'), description: 'One input: every label, best first.' },
+      { type: 'array', items: { type: 'array', items: ref('Prediction') }, description: 'A batch: one list per input.' },
+    ],
+    description: "Scores through the model's activation, then a softmax over the labels of a model with several (TEI's), unless raw_scores.",
+  },
+  ClassifierModel: {
+    type: 'object',
+    required: ['id2label', 'label2id'],
+    properties: { id2label: { type: 'object', additionalProperties: { type: 'string' } }, label2id: { type: 'object', additionalProperties: integer() } },
+  },
+  ModelType: {
+    type: 'object',
+    minProperties: 1,
+    maxProperties: 1,
+    properties: {
+      embedding: { type: 'object', required: ['pooling'], properties: { pooling: { type: 'string' } } },
+      reranker: ref('ClassifierModel'),
+      classifier: ref('ClassifierModel'),
+    },
+    description: "TEI's model_type: embedding, reranker (a cross-encoder with one label) or classifier (several).",
+  },
 };
 
 const TIMING_HEADERS = {
   'x-compute-type': { description: "'cpu' or 'gpu'", schema: { type: 'string' } },
   'x-compute-time': { description: 'Milliseconds from the request arriving to the response (TEI sets it as x-total-time).', schema: { type: 'integer' } },
   'x-compute-characters': { description: 'Characters of the inputs (token ids count one each).', schema: { type: 'integer' } },
-  'x-compute-tokens': { description: 'Tokens encoded (prompt and special tokens included).', schema: { type: 'integer' } },
+  'x-compute-tokens': { description: 'Tokens encoded (prompt and special tokens included; of every pair on /rerank and /predict).', schema: { type: 'integer' } },
   'x-total-time': { description: 'Milliseconds from the request arriving to the response.', schema: { type: 'integer' } },
   'x-tokenization-time': { description: 'Milliseconds spent tokenizing.', schema: { type: 'integer' } },
   'x-queue-time': { description: 'Milliseconds the inputs waited for the engine.', schema: { type: 'integer' } },
@@ -205,11 +280,11 @@ const TIMING_HEADERS = {
 
 type ErrorStatus = 400 | 401 | 404 | 413 | 424 | 429 | 503;
 const ERROR_TEXT: Record<ErrorStatus, string> = {
-  400: 'Malformed JSON, a wrong type, an unknown prompt_name, a token id outside the vocabulary (Validation), or an empty batch (Empty)',
+  400: 'Malformed JSON, a wrong type, an unknown prompt_name, a token id outside the vocabulary, one text where a pair is needed (Validation), or an empty batch (Empty)',
   401: 'The API key is missing or wrong (only with --api-key)',
   404: 'No such model',
-  413: 'Over a limit: the body, the inputs per request, or an input over the max input length without truncation',
-  424: "The served model's type cannot answer this route",
+  413: 'Over a limit: the body, the inputs per request, or an input (a pair, for a cross-encoder) over the max input length without truncation',
+  424: "The served model's type cannot answer this route (the embedding routes of a cross-encoder served alone; /rerank and /predict without a cross-encoder; /rerank of a classifier), or a score is NaN",
   429: 'Overloaded: too many requests or queued tokens (Retry-After says when to try again)',
   503: 'Shutting down',
 };
@@ -220,7 +295,10 @@ function errors(statuses: ErrorStatus[], openai = false): Record<string, unknown
   return out;
 }
 
+/** The errors of POST / and /invocations: what their embedding or cross-encoder route answers. */
 const ENCODE_ERRORS: ErrorStatus[] = [400, 401, 413, 429, 503];
+/** The errors of an embedding route, which a cross-encoder served alone answers 424. */
+const EMBED_ERRORS: ErrorStatus[] = [400, 401, 413, 424, 429, 503];
 
 function post(summary: string, request: string, response: string, statuses: ErrorStatus[], options: { openai?: boolean; timing?: boolean; description?: string } = {}) {
   return {
@@ -236,13 +314,19 @@ function post(summary: string, request: string, response: string, statuses: Erro
   };
 }
 
-/** A route the served model's type cannot answer: 424 whatever the body. */
-const refused = (summary: string) => ({
-  post: { summary, requestBody: { content: { 'application/json': { schema: { type: 'object' } } } }, responses: errors([401, 424]) },
+const embed = () => post('Embeddings', 'EmbedRequest', 'EmbedResponse', EMBED_ERRORS, { timing: true });
+const openaiEmbed = () => post('Embeddings (OpenAI)', 'OpenAICompatRequest', 'OpenAICompatResponse', EMBED_ERRORS, { openai: true, timing: true });
+/** POST / and /invocations: the served model's main route, as TEI. */
+const rootPost = (summary: string) => ({
+  summary,
+  description:
+    'With an embedding model: a body whose `inputs` is `{ source_sentence, sentences }` is answered as /similarity (a SimilarityResponse), any other as /embed. With a cross-encoder served alone: /rerank (one label) or /predict (several labels), as TEI.',
+  requestBody: { required: true, content: { 'application/json': { schema: { anyOf: [ref('EmbedRequest'), ref('SimilarityRequest'), ref('RerankRequest'), ref('PredictRequest')] } } } },
+  responses: {
+    200: { ...json({ anyOf: [ref('EmbedResponse'), ref('SimilarityResponse'), ref('RerankResponse'), ref('PredictResponse')] }, 'Embeddings, scores, ranks or predictions'), headers: TIMING_HEADERS },
+    ...errors(ENCODE_ERRORS),
+  },
 });
-
-const embed = () => post('Embeddings', 'EmbedRequest', 'EmbedResponse', ENCODE_ERRORS, { timing: true });
-const openaiEmbed = () => post('Embeddings (OpenAI)', 'OpenAICompatRequest', 'OpenAICompatResponse', ENCODE_ERRORS, { openai: true, timing: true });
 const models = () => ({ get: { summary: 'The served model (OpenAI)', responses: { 200: json(ref('ModelList'), 'One model'), ...errors([401], true) } } });
 const model = () => ({
   get: {
@@ -263,7 +347,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       title: 'sbert-native embedding server',
       version,
       description:
-        "text-embeddings-inference's HTTP API and OpenAI's embeddings API over one sentence-transformers model. With --api-key every route but /health, /, /ping, /metrics, /docs and /api-doc/openapi.json needs `Authorization: Bearer KEY`.",
+        "text-embeddings-inference's HTTP API and OpenAI's embeddings API over a sentence-transformers model and/or a cross-encoder (TEI's /rerank and /predict). With --api-key every route but /health, /, /ping, /metrics, /docs and /api-doc/openapi.json needs `Authorization: Bearer KEY`.",
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     components: {
@@ -273,19 +357,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths: {
       '/': {
         ...health('Health (GET)'),
-        post: {
-          summary: 'Embeddings, or similarity scores for a similarity body (the Hugging Face Inference clients post here)',
-          description: 'A body whose `inputs` is `{ source_sentence, sentences }` is answered as /similarity (a SimilarityResponse); any other as /embed.',
-          requestBody: { required: true, content: { 'application/json': { schema: { anyOf: [ref('EmbedRequest'), ref('SimilarityRequest')] } } } },
-          responses: {
-            200: { ...json({ anyOf: [ref('EmbedResponse'), ref('SimilarityResponse')] }, 'Embeddings or scores'), headers: TIMING_HEADERS },
-            ...errors(ENCODE_ERRORS),
-          },
-        },
+        post: rootPost('Embeddings, or similarity scores for a similarity body (the Hugging Face Inference clients post here); reranking of a cross-encoder served alone'),
       },
-      '/invocations': post('Embeddings (AWS SageMaker route; as POST /)', 'EmbedRequest', 'EmbedResponse', ENCODE_ERRORS, { timing: true }),
+      '/invocations': { post: rootPost('As POST / (the AWS SageMaker route)') },
       '/embed': embed(),
-      '/embed_all': post('Token embeddings (all tokens of each input, special tokens included)', 'EmbedAllRequest', 'EmbedAllResponse', ENCODE_ERRORS, { timing: true }),
+      '/embed_all': post('Token embeddings (all tokens of each input, special tokens included)', 'EmbedAllRequest', 'EmbedAllResponse', EMBED_ERRORS, { timing: true }),
       '/embed_sparse': {
         post: {
           summary: 'Sparse embeddings: refused, the served model is dense (TEI answers 424 for a model without SPLADE pooling); the body is still validated',
@@ -293,11 +369,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: errors([400, 401, 413, 424]),
         },
       },
-      '/similarity': post('Cosine similarity of source_sentence with each of sentences', 'SimilarityRequest', 'SimilarityResponse', ENCODE_ERRORS, { timing: true }),
+      '/similarity': post('Cosine similarity of source_sentence with each of sentences', 'SimilarityRequest', 'SimilarityResponse', EMBED_ERRORS, { timing: true }),
       '/tokenize': post('Tokens of each input, with their byte spans', 'TokenizeRequest', 'TokenizeResponse', [400, 401, 413]),
       '/decode': post('Text of each list of token ids', 'DecodeRequest', 'DecodeResponse', [400, 401, 413]),
-      '/predict': refused('Classification (TEI PredictRequest): refused, the served model is not a cross-encoder'),
-      '/rerank': refused('Reranking (TEI RerankRequest): refused, the served model is not a cross-encoder'),
+      '/predict': post('Scores of text pairs with the cross-encoder (--reranker), every label per pair; 424 without one', 'PredictRequest', 'PredictResponse', EMBED_ERRORS, {
+        timing: true,
+      }),
+      '/rerank': post('The texts ranked against the query by the cross-encoder (--reranker, one label); 424 without one', 'RerankRequest', 'RerankResponse', EMBED_ERRORS, {
+        timing: true,
+      }),
       '/embeddings': openaiEmbed(),
       '/v1/embeddings': openaiEmbed(),
       '/models': models(),

@@ -31,6 +31,11 @@ export interface ServeOptions {
   /** The model name /info, /v1/models and /v1/embeddings report. Default: the model folder's name. */
   modelId?: string;
   /**
+   * The reranker's name in /info and /v1/models when an embedding model is served beside it.
+   * Default: its folder's name. (Served alone, the reranker is named by `modelId`.)
+   */
+  rerankerId?: string;
+  /**
    * Requests must carry `Authorization: Bearer <apiKey>` (TEI's --api-key); without it → 401.
    * /health, GET /, /ping, /metrics, /docs and /api-doc/openapi.json stay open, as in TEI.
    */
@@ -44,8 +49,8 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'maxBatchTokens' | 'log' | 'apiKey'>> &
-  Pick<ServeOptions, 'log' | 'apiKey'> & { maxBatchTokens: number };
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'maxBatchTokens' | 'log' | 'apiKey' | 'rerankerId'>> &
+  Pick<ServeOptions, 'log' | 'apiKey' | 'rerankerId'> & { maxBatchTokens: number };
 
 function positiveInteger(options: ServeOptions, key: keyof ServeOptions, fallback: number): number {
   const v = options[key] ?? fallback;
@@ -66,8 +71,17 @@ function corsOrigins(v: unknown): '*' | string[] {
   return v.slice();
 }
 
-/** Fills in defaults and checks every option; throws TypeError/RangeError naming the option. */
-export function resolveServeOptions(options: ServeOptions, model: { maxSeqLength: number; dir: string; batchTokens: number }): ResolvedServeOptions {
+/** A model folder's name (the last part of its path). */
+function folderName(dir: string): string | undefined {
+  return dir.split(/[\\/]/).filter(Boolean).pop();
+}
+
+/**
+ * Fills in defaults and checks every option; throws TypeError/RangeError naming the option.
+ * `model` is the served model (the embedding model, else the reranker); `rerankerDir` the
+ * reranker's folder when one is served beside an embedding model (it gets its own id).
+ */
+export function resolveServeOptions(options: ServeOptions, model: { maxSeqLength: number; dir: string; batchTokens: number; rerankerDir?: string }): ResolvedServeOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const maxInputLength = positiveInteger(options, 'maxInputLength', model.maxSeqLength);
   if (maxInputLength > model.maxSeqLength) {
@@ -78,8 +92,16 @@ export function resolveServeOptions(options: ServeOptions, model: { maxSeqLength
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey.length === 0 || /[\s]/.test(options.apiKey))) {
     throw new TypeError('options.apiKey must be a non-empty string without whitespace');
   }
-  const modelId = options.modelId ?? model.dir.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
+  const modelId = options.modelId ?? folderName(model.dir) ?? 'model';
   if (typeof modelId !== 'string' || modelId.length === 0) throw new TypeError('options.modelId must be a non-empty string');
+  let rerankerId: string | undefined;
+  if (model.rerankerDir !== undefined) {
+    rerankerId = options.rerankerId ?? folderName(model.rerankerDir) ?? 'reranker';
+    if (typeof rerankerId !== 'string' || rerankerId.length === 0) throw new TypeError('options.rerankerId must be a non-empty string');
+    if (rerankerId === modelId) throw new RangeError(`options.rerankerId must differ from the embedding model's id (both are ${JSON.stringify(modelId)}): set modelId or rerankerId`);
+  } else if (options.rerankerId !== undefined) {
+    throw new TypeError('options.rerankerId names a reranker served beside an embedding model; served alone, the reranker is named by options.modelId');
+  }
   return {
     maxBatchTokens: positiveInteger(options, 'maxBatchTokens', model.batchTokens),
     maxClientBatchSize: positiveInteger(options, 'maxClientBatchSize', 32),
@@ -92,6 +114,7 @@ export function resolveServeOptions(options: ServeOptions, model: { maxSeqLength
     retryAfterSeconds: positiveInteger(options, 'retryAfterSeconds', 1),
     drainTimeoutMs: positiveInteger(options, 'drainTimeoutMs', 30_000),
     modelId,
+    rerankerId,
     apiKey: options.apiKey,
     corsAllowOrigin: corsOrigins(options.corsAllowOrigin),
     log: options.log,

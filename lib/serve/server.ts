@@ -13,6 +13,13 @@
  * budget-sized parts, at most two at a time, each reserving its tokens in the admission
  * queue; the encoder's batcher merges parts of concurrent requests into shared native calls.
  * A client that disconnects aborts its request: parts not yet run never reach the engine.
+ *
+ * A cross-encoder (`createServer({ encoder?, reranker })`) adds TEI's /rerank and /predict
+ * (rerank-routes.ts); its pairs go through `score()`: measured and checked once (pairs.ts), a
+ * reservation in the same admission queue, then `reranker.predict`, whose batcher merges
+ * concurrent requests' pairs into shared native calls and drops a departed client's pairs.
+ * Served alone, the reranker answers TEI's routes as TEI does for a reranker (the embedding
+ * routes 424).
  */
 import { budgetBounds, slicePacked } from '../token-budget';
 import { timingSafeEqual } from 'node:crypto';
@@ -20,6 +27,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import type { CrossEncoder, CrossEncoderActivation } from '../cross-encoder';
 import type { Embeddings } from '../embeddings';
 import type { SentenceEncoder } from '../encoder';
 import { SbertError } from '../errors';
@@ -28,6 +36,8 @@ import { ClientGone, readJson } from './body';
 import { CorsPolicy } from './cors';
 import { badRequest, HttpError, type ServeErrorType } from './errors';
 import { prepareInputs, type PreparedInputs } from './inputs';
+import { preparePairs } from './pairs';
+import { rerankerRoutes } from './rerank-routes';
 import { serverMetrics, type CounterSeries, type HistogramSeries, type ServerMetrics } from './metrics';
 import { resolveServeOptions, type ResolvedServeOptions, type ServeOptions } from './options';
 import { embeddingRoutes } from './routes';
@@ -38,6 +48,16 @@ export type ServeEncoder = Pick<
   SentenceEncoder,
   'encodeTokenIds' | 'tokenizer' | 'maxSeqLength' | 'dimension' | 'hiddenSize' | 'device' | 'model' | 'batchTokens' | 'precision' | 'promptLength'
 >;
+
+/** The part of CrossEncoder the server uses (its public API only). */
+export type ServeReranker = Pick<CrossEncoder, 'predict' | 'tokenizer' | 'maxLength' | 'numLabels' | 'labels' | 'device' | 'dir' | 'batchTokens' | 'precision'>;
+
+/** The models one server serves: an embedding model, a cross-encoder, or both. */
+export interface ServeModels {
+  encoder?: ServeEncoder;
+  /** A cross-encoder (CrossEncoder.load): /rerank with one label, /predict with any. */
+  reranker?: ServeReranker;
+}
 
 /** A route's answer. */
 export interface Reply {
@@ -111,6 +131,22 @@ export interface EncodeRequest {
   normalize: boolean;
   truncateDim?: number;
   tokens?: boolean;
+}
+
+/** What to score and how, for {@link EmbeddingServer.score}. */
+export interface ScoreRequest {
+  pairs: ReadonlyArray<readonly [string, string]>;
+  /** undefined: the server's --auto-truncate. */
+  truncate: boolean | undefined;
+  direction: TruncationDirection;
+  /** How errors name pair i (e.g. `texts[3]`). */
+  field: (i: number) => string;
+  /** What the first text of a pair is called in errors ('the query'). */
+  partner: string;
+  /** The activation on the logits ('identity' for TEI's raw_scores). */
+  activation: CrossEncoderActivation | 'default';
+  /** Softmax over each pair's labels after the activation (models with several labels). */
+  applySoftmax: boolean;
 }
 
 /** One request's state: what a route handler sees (RequestContext) plus the client leaving. */
@@ -194,7 +230,28 @@ function failureCause(status: number, message: string): string {
   return 'validation';
 }
 
-/** An HTTP embedding server over one encoder; create it with {@link createServer}. */
+function isEncoder(v: unknown): v is ServeEncoder {
+  return v !== null && typeof v === 'object' && typeof (v as ServeEncoder).encodeTokenIds === 'function' && !!(v as ServeEncoder).tokenizer;
+}
+
+function isReranker(v: unknown): v is ServeReranker {
+  const r = v as ServeReranker;
+  return v !== null && typeof v === 'object' && typeof r.predict === 'function' && !!r.tokenizer && Number.isInteger(r.maxLength) && Number.isInteger(r.numLabels);
+}
+
+/** The models of createServer's first argument: a SentenceEncoder, or `{ encoder?, reranker? }` with at least one. */
+function serveModels(models: ServeEncoder | ServeModels): { encoder: ServeEncoder | undefined; reranker: ServeReranker | undefined } {
+  if (isEncoder(models)) return { encoder: models, reranker: undefined };
+  const usage = 'createServer takes an encoder (SentenceEncoder.load), or { encoder?, reranker? } with a SentenceEncoder and/or a CrossEncoder (CrossEncoder.load)';
+  if (models === null || typeof models !== 'object') throw new TypeError(usage);
+  const { encoder, reranker } = models as ServeModels;
+  if (encoder === undefined && reranker === undefined) throw new TypeError(usage);
+  if (encoder !== undefined && !isEncoder(encoder)) throw new TypeError(`encoder must be a SentenceEncoder (from SentenceEncoder.load): ${usage}`);
+  if (reranker !== undefined && !isReranker(reranker)) throw new TypeError(`reranker must be a CrossEncoder (from CrossEncoder.load): ${usage}`);
+  return { encoder, reranker };
+}
+
+/** An HTTP embedding server over one encoder and/or one cross-encoder; create it with {@link createServer}. */
 export class EmbeddingServer {
   /** The node:http server (listen with {@link EmbeddingServer.listen}). */
   readonly httpServer: http.Server;
@@ -229,18 +286,28 @@ export class EmbeddingServer {
   private closing: Promise<void> | undefined;
   private onIdle: (() => void) | undefined;
 
-  constructor(
-    readonly encoder: ServeEncoder,
-    options: ServeOptions = {},
-  ) {
-    if (!encoder || typeof encoder.encodeTokenIds !== 'function' || !encoder.tokenizer) {
-      throw new TypeError('encoder must be a SentenceEncoder (from SentenceEncoder.load)');
+  /** The embedding model (undefined when the server serves a cross-encoder alone). */
+  readonly encoder: ServeEncoder | undefined;
+  /** The cross-encoder behind /rerank and /predict, if any. */
+  readonly reranker: ServeReranker | undefined;
+
+  constructor(models: ServeEncoder | ServeModels, options: ServeOptions = {}) {
+    const { encoder, reranker } = serveModels(models);
+    this.encoder = encoder;
+    this.reranker = reranker;
+    if (options !== null && typeof options === 'object' && !encoder && options.maxInputLength !== undefined && options.maxInputLength !== reranker!.maxLength) {
+      throw new RangeError(
+        `options.maxInputLength (${options.maxInputLength}): a reranker's max input length is its maxLength (${reranker!.maxLength}); set it with CrossEncoder.load(dir, { maxLength })`,
+      );
     }
-    this.options = resolveServeOptions(options, { maxSeqLength: encoder.maxSeqLength, dir: encoder.model.dir, batchTokens: encoder.batchTokens });
+    const primary = encoder
+      ? { maxSeqLength: encoder.maxSeqLength, dir: encoder.model.dir, batchTokens: encoder.batchTokens }
+      : { maxSeqLength: reranker!.maxLength, dir: reranker!.dir, batchTokens: reranker!.batchTokens };
+    this.options = resolveServeOptions(options, { ...primary, rerankerDir: encoder && reranker ? reranker.dir : undefined });
     this.admission = new Admission(this.options.maxConcurrentRequests, this.options.maxQueueTokens);
     this.cors = new CorsPolicy(this.options.corsAllowOrigin);
     this.apiKey = this.options.apiKey === undefined ? undefined : Buffer.from(`Bearer ${this.options.apiKey}`);
-    this.computeType = encoder.device.startsWith('cuda') ? 'gpu' : 'cpu';
+    this.computeType = (encoder ?? reranker)!.device.startsWith('cuda') ? 'gpu' : 'cpu';
     this.metrics = serverMetrics({
       inFlight: () => this.handling,
       queuedRequests: () => this.admission.requests,
@@ -260,6 +327,7 @@ export class EmbeddingServer {
       inputLength: te.inputLength.series(),
     };
     for (const [p, route] of embeddingRoutes(this)) this.setRoute(p, route);
+    if (reranker) for (const [p, route] of rerankerRoutes(this, reranker)) this.setRoute(p, route);
     this.httpServer = http.createServer((req, res) => void this.dispatch(req, res));
   }
 
@@ -269,6 +337,7 @@ export class EmbeddingServer {
    * 424 as TEI does for an embedding model.
    */
   setRoute(routePath: string, route: RouteSpec): void {
+    // (rerankerRoutes registers the cross-encoder's routes here when a reranker is served.)
     if (routePath.endsWith('/*')) {
       const prefix = routePath.slice(0, -1);
       const i = this.prefixRoutes.findIndex((r) => r.prefix === prefix && r.route.method === route.method);
@@ -339,7 +408,7 @@ export class EmbeddingServer {
     const o = this.options;
     const t0 = performance.now();
     const prompt = this.promptFor(r.promptName);
-    const p = prepareInputs(this.encoder, r.inputs, { prompt, truncate: r.truncate ?? o.autoTruncate, direction: r.direction, maxInputLength: o.maxInputLength, field: r.field });
+    const p = prepareInputs(this.encoder!, r.inputs, { prompt, truncate: r.truncate ?? o.autoTruncate, direction: r.direction, maxInputLength: o.maxInputLength, field: r.field });
     const timing = ctx.timing;
     const t1 = performance.now();
     timing.tokenizationMs += t1 - t0;
@@ -403,7 +472,7 @@ export class EmbeddingServer {
     if (parts === 1) {
       // The common case: one part, no streaming.
       try {
-        return [await this.encoder.encodeTokenIds(p, options)];
+        return [await this.encoder!.encodeTokenIds(p, options)];
       } finally {
         this.admission.release(first, p.count);
       }
@@ -413,7 +482,7 @@ export class EmbeddingServer {
       const e = bounds[i + 1];
       const tokens = cu[e] - cu[s];
       if (i > 0) this.admission.reserve(tokens, e - s, true);
-      const promise = this.encoder.encodeTokenIds(slicePacked(p, s, e), options);
+      const promise = this.encoder!.encodeTokenIds(slicePacked(p, s, e), options);
       const release = () => this.admission.release(tokens, e - s);
       promise.then(release, release);
       return promise;
@@ -436,14 +505,68 @@ export class EmbeddingServer {
   }
 
   /**
+   * Scores text pairs with the reranker: checks their lengths (pairs.ts: 413 naming an
+   * over-length pair unless truncating), reserves their tokens in the admission queue (429 when
+   * it is full), and runs `reranker.predict` with the request's signal, so a client that leaves
+   * has its pairs still waiting for the engine dropped. Resolves to predict's scores: one per
+   * pair for a model with one label, a row per pair otherwise.
+   */
+  async score(ctx: RequestContext, r: ScoreRequest): Promise<Float32Array | Float32Array[]> {
+    const reranker = this.reranker!;
+    const o = this.options;
+    const t0 = performance.now();
+    const p = preparePairs(reranker, r.pairs, { truncate: r.truncate ?? o.autoTruncate, direction: r.direction, field: r.field, partner: r.partner });
+    const timing = ctx.timing;
+    const t1 = performance.now();
+    timing.tokenizationMs += t1 - t0;
+    timing.tokens += p.tokens;
+    timing.chars += p.chars;
+    if (p.count === 0) return reranker.numLabels === 1 ? new Float32Array(0) : [];
+    if (!this.admission.reserve(p.tokens, p.count)) {
+      throw this.overloaded('max_queue_tokens', `Model is overloaded: ${this.admission.queuedTokens} tokens are queued (limit ${o.maxQueueTokens})`);
+    }
+    const m = this.metrics;
+    m.te.predictCount.inc({}, p.count);
+    let ranTokens = 0;
+    let scores: Float32Array | Float32Array[];
+    try {
+      scores = await reranker.predict(r.pairs as Array<[string, string]>, {
+        activation: r.activation,
+        applySoftmax: r.applySoftmax,
+        batchTokens: o.maxBatchTokens,
+        truncationSide: r.direction,
+        signal: ctx.signal,
+        onBatch: (info) => {
+          timing.inferenceMs += info.runMs;
+          ranTokens += info.tokens;
+        },
+      });
+    } catch (err) {
+      if (ctx.clientGone) m.dropped.inc({}, p.tokens - ranTokens);
+      throw err;
+    } finally {
+      this.admission.release(p.tokens, p.count);
+    }
+    timing.queueMs += Math.max(0, performance.now() - t1 - timing.inferenceMs);
+    timing.encoded = true;
+    m.te.predictSuccess.inc({}, p.count);
+    m.tokens.inc({}, p.tokens);
+    m.tokensWindow.add(p.tokens);
+    const lengths = this.teSeries.inputLength;
+    for (let i = 0; i < p.count; i++) lengths.observe(p.lengths[i]);
+    return scores;
+  }
+
+  /**
    * The prompt text a request's `prompt_name` stands for: one of the model's prompts
    * (config_sentence_transformers.json), the model's `default_prompt_name` when the request
    * names none (as `encode` does), '' for no prompt. An unknown name → 400 listing the prompts.
    */
   promptFor(promptName: string | undefined): string {
-    const { prompts = {}, defaultPromptName } = this.encoder.model;
+    const { prompts = {}, defaultPromptName = undefined } = this.encoder?.model ?? {};
     const name = promptName ?? defaultPromptName;
     if (name === undefined) return '';
+    if (!this.encoder) throw badRequest(`\`prompt_name\` ${JSON.stringify(name)}: the served model is a cross-encoder, which has no prompts`);
     if (!Object.prototype.hasOwnProperty.call(prompts, name)) {
       const known = Object.keys(prompts);
       throw badRequest(
@@ -635,9 +758,10 @@ export type { ServeErrorType };
 
 /**
  * An HTTP server (not yet listening) that serves `encoder` with TEI- and OpenAI-compatible
- * endpoints; see the README's "Server" section. `await server.listen(port, host)` starts it,
+ * endpoints, or `{ encoder?, reranker? }`: a cross-encoder adds TEI's /rerank and /predict (see
+ * the README's "Server" section). `await server.listen(port, host)` starts it,
  * `await server.close()` drains and stops it.
  */
-export function createServer(encoder: ServeEncoder, options: ServeOptions = {}): EmbeddingServer {
-  return new EmbeddingServer(encoder, options);
+export function createServer(models: ServeEncoder | ServeModels, options: ServeOptions = {}): EmbeddingServer {
+  return new EmbeddingServer(models, options);
 }

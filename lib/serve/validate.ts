@@ -298,3 +298,87 @@ export function parseDecodeRequest(body: unknown, limits: Pick<ParseLimits, 'max
   });
   return { ids, skipSpecialTokens: optionalBoolean(b, 'skip_special_tokens') ?? true };
 }
+
+/** POST /rerank (TEI): `{ query, texts, truncate?, truncation_direction?, raw_scores? = false, return_text? = false }`. */
+export interface RerankRequest {
+  query: string;
+  texts: string[];
+  truncate: boolean | undefined;
+  truncationDirection: TruncationDirection;
+  rawScores: boolean;
+  returnText: boolean;
+}
+
+/** One input of POST /predict: a text, or a pair of texts (what a cross-encoder scores). */
+export type PredictInput = readonly [string] | readonly [string, string];
+
+/** POST /predict (TEI): `{ inputs, truncate?, truncation_direction?, raw_scores? = false }`. */
+export interface PredictRequest {
+  inputs: PredictInput[];
+  /** Whether `inputs` was one input (a string, `[a]` or `[a, b]`) rather than a batch of them (TEI's PredictInput::Single). */
+  single: boolean;
+  truncate: boolean | undefined;
+  truncationDirection: TruncationDirection;
+  rawScores: boolean;
+}
+
+/**
+ * Validates a TEI /rerank body. `texts` must be a non-empty array of strings (TEI: 400 Empty
+ * "`texts` cannot be empty"; more than `maxInputs` → 413 with TEI's batch-size message). An
+ * empty `query` is a valid string, as in TEI.
+ */
+export function parseRerankRequest(body: unknown, limits: Pick<ParseLimits, 'maxInputs'>): RerankRequest {
+  const b = object(body, 'the request body');
+  if (b.query === undefined || b.query === null) throw badRequest('`query` is required (a string)');
+  if (typeof b.query !== 'string') throw badRequest(`\`query\` must be a string (got ${describe(b.query)})`);
+  if (b.texts === undefined || b.texts === null) throw badRequest('`texts` is required (an array of strings)');
+  if (!Array.isArray(b.texts)) throw badRequest(`\`texts\` must be an array of strings (got ${describe(b.texts)})`);
+  const texts = textList(b.texts, 'texts', limits.maxInputs);
+  return {
+    query: b.query,
+    texts,
+    truncate: optionalBoolean(b, 'truncate'),
+    truncationDirection: truncationDirection(b),
+    rawScores: optionalBoolean(b, 'raw_scores') ?? false,
+    returnText: optionalBoolean(b, 'return_text') ?? false,
+  };
+}
+
+/** `[a]` or `[a, b]` of strings, else 400 naming `field`. */
+function sequence(value: unknown, field: string): PredictInput {
+  if (!Array.isArray(value) || value.length < 1 || value.length > 2) {
+    throw badRequest(`\`${field}\` must be a text or a pair of texts: [string] or [string, string] (got ${Array.isArray(value) ? `an array of ${value.length}` : describe(value)})`);
+  }
+  for (let k = 0; k < value.length; k++) {
+    if (typeof value[k] !== 'string') throw badRequest(`\`${field}[${k}]\` must be a string (got ${describe(value[k])})`);
+  }
+  return value as unknown as PredictInput;
+}
+
+/**
+ * Validates a TEI /predict body. `inputs` as TEI reads it: a string (one text), `[a]` or
+ * `[a, b]` of strings (one text or one pair), or a batch whose items are `[a]` or `[a, b]`
+ * (more than `maxInputs` → 413).
+ */
+export function parsePredictRequest(body: unknown, limits: Pick<ParseLimits, 'maxInputs'>): PredictRequest {
+  const b = object(body, 'the request body');
+  const v = b.inputs;
+  let inputs: PredictInput[];
+  let single = true;
+  if (typeof v === 'string') {
+    inputs = [[v]];
+  } else if (v === undefined || v === null) {
+    throw badRequest('`inputs` is required (a string, a pair of strings [a, b], or a batch of [a] / [a, b])');
+  } else if (!Array.isArray(v)) {
+    throw badRequest(`\`inputs\` must be a string, a pair of strings [a, b], or a batch of [a] / [a, b] (got ${describe(v)})`);
+  } else if (v.length === 0) {
+    throw empty('inputs');
+  } else if (typeof v[0] === 'string') {
+    inputs = [sequence(v, 'inputs')];
+  } else {
+    single = false;
+    if (v.length > limits.maxInputs) throw tooLarge(`batch size ${v.length} > maximum allowed batch size ${limits.maxInputs}`);
+    inputs = v.map((item, i) => sequence(item, `inputs[${i}]`));
+  }
+  return { inputs, single, truncate: optionalBoolean(b, 'truncate'), truncationDirection: truncationDirection(b), rawScores: optionalBoolean(b, 'raw_scores') ?? false };
+}

@@ -1,6 +1,8 @@
 /**
  * `sbert train`: fine-tunes a model folder on a training file (or the bundled stsb-train) and
- * writes the result as a sentence-transformers folder. Shows a progress bar (steps, loss, ETA)
+ * writes the result as a sentence-transformers folder — or, with --cross-encoder, fine-tunes a
+ * Hugging Face sequence-classification model on sentence pairs (fitCrossEncoder) and writes a
+ * Hugging Face folder. Shows a progress bar (steps, loss, ETA)
  * on stderr. Ctrl-C stops between steps and leaves nothing in --output. Exit codes: 0 done,
  * 1 failed while running, 2 bad arguments, 130 interrupted.
  */
@@ -12,23 +14,35 @@ import { outputFolderProblem } from '../output-file';
 import { isStsTaskName, STS_TASKS } from '../eval/datasets';
 import { BUNDLED_TRAIN_SETS, loadTrainingDataLines, type TrainingFileData } from './data';
 import { modelSource } from '../model-source';
-import { fit, FitProgress, LOSS_NAMES, LossName } from './fit';
+import { fit, LOSS_NAMES, LossName } from './fit';
+import { CROSS_ENCODER_LOSS_NAMES, type CrossEncoderLossName } from './cross-encoder-session';
+import { fitCrossEncoder } from './fit-cross-encoder';
+import type { TrainingProgress } from './loop';
 import type { SaveDtype } from './save';
 
 export const TRAIN_USAGE = `Usage: sbert train --model DIR --loss LOSS --train FILE|stsb-train [options]
+       sbert train --cross-encoder --model DIR --train FILE|stsb-train [--loss bce|cross_entropy] [options]
 
 Fine-tunes a sentence-transformers model on the CPU and saves it as a sentence-transformers
-folder.
+folder. With --cross-encoder, fine-tunes a cross-encoder (a Hugging Face
+…ForSequenceClassification model) on sentence pairs and saves it as a Hugging Face folder that
+CrossEncoder.load and sentence-transformers' CrossEncoder read.
 
   --model DIR          the model to start from: a folder, default (the bundled model), or a
                        Hugging Face id (ORG/NAME, or a bare sentence-transformers name)
-  --loss LOSS          cosine | softmax | triplet | mnrl | mse
+  --loss LOSS          cosine | softmax | triplet | mnrl | mse; with --cross-encoder
+                       bce | cross_entropy (default: bce for a model with one label,
+                       cross_entropy for several)
   --train FILE         training data: .jsonl ({"texts": [...], "label": ...} per line), or
                        .tsv/.csv with a header row (sentence1, sentence2, score|label; or
                        anchor, positive[, negative]); or ${BUNDLED_TRAIN_SETS.join(', ')}
-                       (STS Benchmark train, scores / 5)
-  --eval TASK          evaluate on an STS task (${STS_TASKS.join(', ')}) after each epoch
-                       and keep the best checkpoint
+                       (STS Benchmark train, scores / 5). Cross-encoders read pairs with a
+                       label: in [0, 1] for bce, the class index for cross_entropy
+  --cross-encoder      train a cross-encoder (see above)
+  --max-length N       cross-encoder: truncate pairs to N tokens (default: the model's)
+  --eval TASK|FILE     evaluate on an STS task (${STS_TASKS.join(', ')}) after each epoch
+                       and keep the best checkpoint; a cross-encoder also takes a file of
+                       labelled pairs (as --train): Spearman for one label, accuracy for several
   --eval-steps N       also evaluate every N steps
   --epochs N           default 1
   --batch-size N       examples per step, default 16
@@ -54,7 +68,10 @@ export interface TrainIO {
 
 interface TrainArgs {
   model: string;
-  loss: LossName;
+  crossEncoder: boolean;
+  /** Bi-encoder: always set; cross-encoder: set when --loss was given. */
+  loss?: LossName | CrossEncoderLossName;
+  maxLength?: number;
   train: string;
   evaluator?: string;
   evaluationSteps?: number;
@@ -91,6 +108,8 @@ function timestamp(): string {
 function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   const v = parseFlags(argv, {
     model: { type: 'string', short: 'm' },
+    'cross-encoder': { type: 'boolean' },
+    'max-length': { type: 'string' },
     loss: { type: 'string' },
     train: { type: 'string' },
     eval: { type: 'string' },
@@ -114,18 +133,31 @@ function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   } catch (err) {
     throw new UsageError(`--model ${v.model}: ${(err as Error).message}`);
   }
-  if (!v.loss) throw new UsageError(`--loss is required (${LOSS_NAMES.join(', ')})`);
-  if (!(LOSS_NAMES as readonly string[]).includes(v.loss)) throw new UsageError(`--loss must be one of ${LOSS_NAMES.join(', ')} (got '${v.loss}')`);
+  const crossEncoder = v['cross-encoder'] === true;
+  if (crossEncoder) {
+    if (v.loss !== undefined && !(CROSS_ENCODER_LOSS_NAMES as readonly string[]).includes(v.loss)) {
+      throw new UsageError(`--loss must be one of ${CROSS_ENCODER_LOSS_NAMES.join(', ')} with --cross-encoder (got '${v.loss}')`);
+    }
+  } else {
+    if (!v.loss) throw new UsageError(`--loss is required (${LOSS_NAMES.join(', ')}; or --cross-encoder)`);
+    if (!(LOSS_NAMES as readonly string[]).includes(v.loss)) {
+      const hint = (CROSS_ENCODER_LOSS_NAMES as readonly string[]).includes(v.loss) ? ` — '${v.loss}' is a cross-encoder loss: add --cross-encoder` : '';
+      throw new UsageError(`--loss must be one of ${LOSS_NAMES.join(', ')} (got '${v.loss}')${hint}`);
+    }
+    if (v['max-length'] !== undefined) throw new UsageError('--max-length is for --cross-encoder (a sentence-transformers model keeps its max_seq_length)');
+  }
   if (!v.train) throw new UsageError('--train FILE|stsb-train is required');
   const bundled = (BUNDLED_TRAIN_SETS as readonly string[]).includes(v.train);
   if (!bundled && !fs.existsSync(v.train)) throw new UsageError(`--train ${v.train}: no such file (or use ${BUNDLED_TRAIN_SETS.join(', ')})`);
-  if (v.eval !== undefined && !isStsTaskName(v.eval)) throw new UsageError(`--eval must be an STS task (${STS_TASKS.join(', ')}); got '${v.eval}'`);
+  if (v.eval !== undefined && !isStsTaskName(v.eval) && !(crossEncoder && fs.existsSync(v.eval))) {
+    throw new UsageError(`--eval must be an STS task (${STS_TASKS.join(', ')})${crossEncoder ? ' or a file of labelled pairs' : ''}; got '${v.eval}'`);
+  }
   if (v['eval-steps'] !== undefined && v.eval === undefined) throw new UsageError('--eval-steps needs --eval TASK');
   const saveDtype = v['save-dtype'] ?? 'fp32';
   if (saveDtype !== 'fp32' && saveDtype !== 'fp16' && saveDtype !== 'bf16') throw new UsageError(`--save-dtype must be fp32, fp16 or bf16 (got '${saveDtype}')`);
   const warmupRatio = numberArg(v['warmup-ratio'], 'warmup-ratio', 0.1);
   if (warmupRatio > 1) throw new UsageError(`--warmup-ratio must be in [0, 1] (got '${v['warmup-ratio']}')`);
-  const output = v.output ?? `${path.basename(path.resolve(v.model))}-${v.loss}-${timestamp()}`;
+  const output = v.output ?? `${path.basename(path.resolve(v.model))}-${v.loss ?? 'cross-encoder'}-${timestamp()}`;
   if (output === '') throw new UsageError('--output needs a folder name');
   if (fs.existsSync(output) && (!fs.statSync(output).isDirectory() || fs.readdirSync(output).length > 0)) {
     throw new UsageError(`--output ${output} exists and is not an empty folder`);
@@ -133,7 +165,9 @@ function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   if (!fs.existsSync(path.dirname(path.resolve(output)))) throw new UsageError(`--output ${output}: its parent folder does not exist`);
   return {
     model: v.model,
-    loss: v.loss as LossName,
+    crossEncoder,
+    ...(v.loss !== undefined ? { loss: v.loss as LossName | CrossEncoderLossName } : {}),
+    ...(v['max-length'] !== undefined ? { maxLength: intArg(v['max-length'], 'max-length', 0, 1) } : {}),
     train: v.train,
     evaluator: v.eval,
     evaluationSteps: v['eval-steps'] === undefined ? undefined : intArg(v['eval-steps'], 'eval-steps', 0, 1),
@@ -158,6 +192,16 @@ function formatDuration(ms: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 
+/** An evaluation as the bar and the summary print it: a bi-encoder's Spearman, a cross-encoder's metric. */
+type ProgressEvaluation = { spearman?: number; pearson?: number; metric?: string; score?: number };
+
+function evaluationText(e: ProgressEvaluation): string {
+  if (e.metric !== undefined && e.score !== undefined) {
+    return `${e.metric} ${(e.score * 100).toFixed(2)}${e.pearson !== undefined ? `  pearson ${(e.pearson * 100).toFixed(2)}` : ''}`;
+  }
+  return `spearman ${((e.spearman ?? NaN) * 100).toFixed(2)}  pearson ${((e.pearson ?? NaN) * 100).toFixed(2)}`;
+}
+
 /** The bar: `train [####------] 120/360 steps  loss 0.0412  ETA 1m23s` (redrawn ≤ 10×/s on a TTY, ≤ 1×/s otherwise). */
 class TrainProgress {
   private lastDraw = 0;
@@ -166,7 +210,7 @@ class TrainProgress {
   constructor(private readonly stream: NodeJS.WriteStream) {
     this.tty = Boolean(stream.isTTY);
   }
-  update(p: FitProgress): void {
+  update(p: TrainingProgress<ProgressEvaluation>): void {
     // An exponential moving average: single-batch losses are noisy.
     this.smoothed = Number.isNaN(this.smoothed) ? p.loss : 0.9 * this.smoothed + 0.1 * p.loss;
     const now = Date.now();
@@ -176,7 +220,7 @@ class TrainProgress {
     const filled = Math.round((p.step / p.totalSteps) * width);
     const eta = (p.elapsedMs / p.step) * (p.totalSteps - p.step);
     let line = `train [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.step}/${p.totalSteps} steps  loss ${this.smoothed.toFixed(4)}  ETA ${formatDuration(eta)}`;
-    if (p.evaluation) line += `  eval spearman ${(p.evaluation.spearman * 100).toFixed(2)}`;
+    if (p.evaluation) line += `  eval ${evaluationText(p.evaluation)}`;
     this.stream.write(this.tty ? `\r${line}\x1b[K` : `${line}\n`);
   }
   finish(): void {
@@ -227,8 +271,7 @@ export async function runTrainCommand(argv: string[], io: TrainIO = {}): Promise
   try {
     data = loadTrainingDataLines(args.train);
     const train = data.examples;
-    const result = await fit(args.model, {
-      loss: args.loss,
+    const common = {
       train,
       epochs: args.epochs,
       batchSize: args.batchSize,
@@ -237,18 +280,27 @@ export async function runTrainCommand(argv: string[], io: TrainIO = {}): Promise
       seed: args.seed,
       shuffle: args.shuffle,
       dropout: args.dropout,
-      evaluator: args.evaluator,
       evaluationSteps: args.evaluationSteps,
       outputDir: args.output,
       saveDtype: args.saveDtype,
       signal: controller.signal,
-      onProgress: bar ? (p) => bar.update(p) : undefined,
-    });
+      onProgress: bar ? (p: TrainingProgress<ProgressEvaluation>) => bar.update(p) : undefined,
+    };
+    const result = args.crossEncoder
+      ? await fitCrossEncoder(args.model, {
+          ...common,
+          ...(args.loss !== undefined ? { loss: args.loss as CrossEncoderLossName } : {}),
+          ...(args.maxLength !== undefined ? { maxLength: args.maxLength } : {}),
+          // An STS task by name, or a file of labelled pairs (read as --train is).
+          evaluator: args.evaluator === undefined || isStsTaskName(args.evaluator) ? args.evaluator : loadTrainingDataLines(args.evaluator).examples,
+        })
+      : await fit(args.model, { ...common, loss: args.loss as LossName, evaluator: args.evaluator });
     bar?.finish();
     const mean = (a: Float64Array) => a.reduce((s, x) => s + x, 0) / Math.max(1, a.length);
     const tail = result.losses.subarray(Math.max(0, result.losses.length - 10));
     stdout(`trained ${train.length} examples, ${result.steps} steps, ${result.epochs} epoch(s); mean loss of the last ${tail.length} steps ${mean(tail).toFixed(4)}\n`);
-    for (const e of result.evaluations) stdout(`  step ${e.step}: ${args.evaluator} spearman ${(e.spearman * 100).toFixed(2)}  pearson ${(e.pearson * 100).toFixed(2)}\n`);
+    const evaluations: readonly (ProgressEvaluation & { step: number })[] = result.evaluations;
+    for (const e of evaluations) stdout(`  step ${e.step}: ${args.evaluator} ${evaluationText(e)}\n`);
     stdout(`saved ${result.outputDir} (weights of step ${result.savedStep})\n`);
     return 0;
   } catch (err) {

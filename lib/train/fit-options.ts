@@ -1,6 +1,7 @@
 /**
- * Validation of fit()'s options, all of them, before any work: a wrong type is a TypeError, a
- * wrong value a RangeError, each naming the option (`options.adamBetas must be …`). An unknown
+ * Validation of fit()'s options, and of the run options every fit shares (fitCrossEncoder's
+ * pair checks are in ./cross-encoder-options.ts), all of them, before any work: a wrong type is
+ * a TypeError, a wrong value a RangeError, each naming the option (`options.adamBetas must be …`). An unknown
  * option name (a typo such as `learning_rate`) is a TypeError too rather than silently ignored.
  * Nothing here spreads a user-sized array into a call (200,000 examples must not overflow the
  * stack).
@@ -10,25 +11,16 @@ import { checkOptions, type OptionSpec } from '../options';
 import type { StsPair } from '../eval/datasets';
 import type { SaveDtype } from './save';
 import type { TrainExample } from './data';
-import type { FitOptions, LossName } from './fit';
+import type { FitOptions, FitProgress, LossName } from './fit';
 
 export const LOSS_NAMES: readonly LossName[] = ['cosine', 'softmax', 'triplet', 'mnrl', 'mse'];
 const SAVE_DTYPES: readonly SaveDtype[] = ['fp32', 'fp16', 'bf16'];
 
-/** Every option fit() knows (the values are checked in checkFitOptions). */
-const FIT_OPTION_NAMES: readonly (keyof FitOptions)[] = [
-  'loss', 'train', 'epochs', 'batchSize', 'learningRate', 'warmupRatio', 'warmupSteps', 'weightDecay',
-  'maxGradNorm', 'seed', 'shuffle', 'dropout', 'evaluator', 'evaluationSteps', 'outputDir', 'onProgress',
-  'signal', 'saveDtype', 'numLabels', 'margin', 'scale', 'adamBetas', 'adamEps', 'classifierInit', 'batchTokens',
-];
-const FIT_OPTIONS: OptionSpec = Object.fromEntries(FIT_OPTION_NAMES.map((k) => [k, 'any']));
-/** sentence-transformers' names for the same settings (its fit() / TrainingArguments). */
-const FIT_ALIASES = { lr: 'learningRate', optimizerParams: 'learningRate', warmup: 'warmupSteps', outputPath: 'outputDir', evaluatorSteps: 'evaluationSteps', numEpochs: 'epochs', trainBatchSize: 'batchSize', perDeviceTrainBatchSize: 'batchSize' };
-
-/** fit()'s options with every default applied, checked. */
-export interface CheckedFitOptions {
-  loss: LossName;
-  train: readonly TrainExample[];
+/**
+ * The options every training run takes (fit and fitCrossEncoder): schedule, optimizer,
+ * shuffling, dropout, evaluation cadence, output, progress and abort — checked, defaults applied.
+ */
+export interface CheckedRunOptions<P = unknown> {
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -39,26 +31,45 @@ export interface CheckedFitOptions {
   seed: number;
   shuffle: boolean;
   dropout: boolean;
-  evaluator?: string | readonly StsPair[];
   evaluationSteps: number;
   outputDir?: string;
-  onProgress?: FitOptions['onProgress'];
+  onProgress?: (progress: P) => void;
   signal?: AbortSignal;
   saveDtype: SaveDtype;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Token budget of one native call of the evaluation encodes. */
+  batchTokens?: number;
+}
+
+/** The option names of CheckedRunOptions as the caller spells them (adamBetas, adamEps). */
+export const RUN_OPTION_NAMES = [
+  'epochs', 'batchSize', 'learningRate', 'warmupRatio', 'warmupSteps', 'weightDecay', 'maxGradNorm', 'seed', 'shuffle', 'dropout',
+  'evaluationSteps', 'outputDir', 'onProgress', 'signal', 'saveDtype', 'adamBetas', 'adamEps', 'batchTokens',
+] as const;
+
+/** Every option fit() knows (the values are checked in checkFitOptions). */
+const FIT_OPTION_NAMES: readonly (keyof FitOptions)[] = ['loss', 'train', 'evaluator', 'numLabels', 'margin', 'scale', 'classifierInit', ...RUN_OPTION_NAMES];
+const FIT_OPTIONS: OptionSpec = Object.fromEntries(FIT_OPTION_NAMES.map((k) => [k, 'any']));
+/** sentence-transformers' names for the same settings (its fit() / TrainingArguments). */
+export const FIT_ALIASES = { lr: 'learningRate', optimizerParams: 'learningRate', warmup: 'warmupSteps', outputPath: 'outputDir', evaluatorSteps: 'evaluationSteps', numEpochs: 'epochs', trainBatchSize: 'batchSize', perDeviceTrainBatchSize: 'batchSize' };
+
+/** fit()'s options with every default applied, checked. */
+export interface CheckedFitOptions extends CheckedRunOptions<FitProgress> {
+  loss: LossName;
+  train: readonly TrainExample[];
+  evaluator?: string | readonly StsPair[];
   /** Texts per example the loss takes. */
   textsPerExample: number;
   numLabels: number;
   margin: number;
   scale: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
   classifierInit?: { weight: Float32Array; bias: Float32Array };
-  /** Token budget of one native call of the evaluation encodes. */
-  batchTokens?: number;
 }
 
-const show = (v: unknown): string => {
+/** A value as an error message shows it (strings cut at 40 characters). */
+export const show = (v: unknown): string => {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (v === null) return 'null';
@@ -72,7 +83,7 @@ function numberOf(v: unknown, name: string): number {
   return v;
 }
 
-function positiveInt(v: unknown, name: string): number {
+export function positiveInt(v: unknown, name: string): number {
   const n = numberOf(v, name);
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`options.${name} must be a positive integer (got ${show(v)})`);
   return n;
@@ -126,7 +137,7 @@ function classifierInitOf(v: unknown): { weight: Float32Array; bias: Float32Arra
   return { weight: finiteFloat32Array(c.weight, 'classifierInit.weight'), bias: finiteFloat32Array(c.bias, 'classifierInit.bias') };
 }
 
-function evaluatorOf(v: unknown): string | readonly StsPair[] {
+export function evaluatorOf(v: unknown): string | readonly StsPair[] {
   if (typeof v === 'string') return v; // the task name is checked when its data is loaded
   if (!Array.isArray(v) || v.length < 2) throw new TypeError(`options.evaluator must be an STS task name or an array of at least two { s1, s2, score } pairs (got ${show(v)})`);
   for (let i = 0; i < v.length; i++) {
@@ -198,6 +209,50 @@ function checkExamples(loss: LossName, train: readonly TrainExample[], k: number
 }
 
 /**
+ * Checks the options every training run shares (see CheckedRunOptions) on `o`, applying the
+ * defaults of sentence-transformers' fit. TypeError / RangeError naming the option.
+ */
+export function checkRunOptions<P>(o: Record<string, unknown>): CheckedRunOptions<P> {
+  const given = (name: string): boolean => o[name] !== undefined;
+  const warmupRatio = given('warmupRatio') ? numberIn(o.warmupRatio, 'warmupRatio', 0, 1) : 0.1;
+  const maxGradNorm = given('maxGradNorm') ? numberIn(o.maxGradNorm, 'maxGradNorm', 0, Infinity, true) : 1;
+  if (maxGradNorm === 0) throw new RangeError('options.maxGradNorm must be > 0 (Infinity turns clipping off)');
+  const [beta1, beta2] = given('adamBetas') ? betasOf(o.adamBetas) : [0.9, 0.999];
+  if (given('onProgress') && typeof o.onProgress !== 'function') throw new TypeError(`options.onProgress must be a function (got ${show(o.onProgress)})`);
+  if (given('signal') && !(o.signal instanceof AbortSignal)) throw new TypeError(`options.signal must be an AbortSignal (got ${show(o.signal)})`);
+  if (given('outputDir') && (typeof o.outputDir !== 'string' || o.outputDir === '')) throw new TypeError(`options.outputDir must be a non-empty string (got ${show(o.outputDir)})`);
+  const saveDtype = (o.saveDtype ?? 'fp32') as SaveDtype;
+  if (!SAVE_DTYPES.includes(saveDtype)) throw new RangeError(`options.saveDtype must be one of ${SAVE_DTYPES.join(', ')} (got ${show(o.saveDtype)})`);
+  return {
+    epochs: given('epochs') ? positiveInt(o.epochs, 'epochs') : 1,
+    batchSize: given('batchSize') ? positiveInt(o.batchSize, 'batchSize') : 16,
+    learningRate: given('learningRate') ? numberIn(o.learningRate, 'learningRate', 0) : 2e-5,
+    warmupRatio,
+    ...(given('warmupSteps') ? { warmupSteps: nonNegativeInt(o.warmupSteps, 'warmupSteps') } : {}),
+    weightDecay: given('weightDecay') ? numberIn(o.weightDecay, 'weightDecay', 0) : 0.01,
+    maxGradNorm,
+    seed: given('seed') ? nonNegativeInt(o.seed, 'seed') : 42,
+    shuffle: given('shuffle') ? booleanOf(o.shuffle, 'shuffle') : true,
+    dropout: given('dropout') ? booleanOf(o.dropout, 'dropout') : true,
+    evaluationSteps: given('evaluationSteps') ? positiveInt(o.evaluationSteps, 'evaluationSteps') : 0,
+    ...(given('outputDir') ? { outputDir: o.outputDir as string } : {}),
+    ...(given('onProgress') ? { onProgress: o.onProgress as (progress: P) => void } : {}),
+    ...(given('signal') ? { signal: o.signal as AbortSignal } : {}),
+    saveDtype,
+    beta1,
+    beta2,
+    eps: given('adamEps') ? numberIn(o.adamEps, 'adamEps', 0) : 1e-6,
+    ...(given('batchTokens') ? { batchTokens: checkBatchTokens(o.batchTokens, 'options.batchTokens') } : {}),
+  };
+}
+
+/** `options.train`: a non-empty array (its examples are checked against the loss afterwards). */
+export function trainArrayOf(v: unknown): unknown[] {
+  if (!Array.isArray(v) || v.length === 0) throw new TypeError('options.train must be a non-empty array of examples');
+  return v;
+}
+
+/**
  * Checks every option of fit() and applies the defaults (see FitOptions). Throws TypeError or
  * RangeError naming the option or the example that is wrong.
  */
@@ -209,48 +264,20 @@ export function checkFitOptions(options: FitOptions): CheckedFitOptions {
 
   const loss = o.loss as LossName;
   if (!LOSS_NAMES.includes(loss)) throw new RangeError(`options.loss must be one of ${LOSS_NAMES.join(', ')} (got ${show(loss)})`);
-  const train = o.train;
-  if (!Array.isArray(train) || train.length === 0) throw new TypeError('options.train must be a non-empty array of examples');
-  const warmupRatio = given('warmupRatio') ? numberIn(o.warmupRatio, 'warmupRatio', 0, 1) : 0.1;
-  const maxGradNorm = given('maxGradNorm') ? numberIn(o.maxGradNorm, 'maxGradNorm', 0, Infinity, true) : 1;
-  if (maxGradNorm === 0) throw new RangeError('options.maxGradNorm must be > 0 (Infinity turns clipping off)');
-  const [beta1, beta2] = given('adamBetas') ? betasOf(o.adamBetas) : [0.9, 0.999];
-  if (given('onProgress') && typeof o.onProgress !== 'function') throw new TypeError(`options.onProgress must be a function (got ${show(o.onProgress)})`);
-  if (given('signal') && !(o.signal instanceof AbortSignal)) throw new TypeError(`options.signal must be an AbortSignal (got ${show(o.signal)})`);
-  if (given('outputDir') && (typeof o.outputDir !== 'string' || o.outputDir === '')) throw new TypeError(`options.outputDir must be a non-empty string (got ${show(o.outputDir)})`);
-  const saveDtype = (o.saveDtype ?? 'fp32') as SaveDtype;
-  if (!SAVE_DTYPES.includes(saveDtype)) throw new RangeError(`options.saveDtype must be one of ${SAVE_DTYPES.join(', ')} (got ${show(o.saveDtype)})`);
-
+  const train = trainArrayOf(o.train) as TrainExample[];
+  const run = checkRunOptions<FitProgress>(o);
   const k = textsPerExample(loss, train);
   const numLabels = loss !== 'softmax' ? 3 : given('numLabels') ? positiveInt(o.numLabels, 'numLabels') : defaultNumLabels(train);
   const checked: CheckedFitOptions = {
+    ...run,
     loss,
     train,
-    epochs: given('epochs') ? positiveInt(o.epochs, 'epochs') : 1,
-    batchSize: given('batchSize') ? positiveInt(o.batchSize, 'batchSize') : 16,
-    learningRate: given('learningRate') ? numberIn(o.learningRate, 'learningRate', 0) : 2e-5,
-    warmupRatio,
-    ...(given('warmupSteps') ? { warmupSteps: nonNegativeInt(o.warmupSteps, 'warmupSteps') } : {}),
-    weightDecay: given('weightDecay') ? numberIn(o.weightDecay, 'weightDecay', 0) : 0.01,
-    maxGradNorm,
-    seed: given('seed') ? nonNegativeInt(o.seed, 'seed') : 42,
-    shuffle: given('shuffle') ? booleanOf(o.shuffle, 'shuffle') : true,
-    dropout: given('dropout') ? booleanOf(o.dropout, 'dropout') : true,
     ...(given('evaluator') ? { evaluator: evaluatorOf(o.evaluator) } : {}),
-    evaluationSteps: given('evaluationSteps') ? positiveInt(o.evaluationSteps, 'evaluationSteps') : 0,
-    ...(given('outputDir') ? { outputDir: o.outputDir as string } : {}),
-    ...(given('onProgress') ? { onProgress: o.onProgress as FitOptions['onProgress'] } : {}),
-    ...(given('signal') ? { signal: o.signal as AbortSignal } : {}),
-    saveDtype,
     textsPerExample: k,
     numLabels,
     margin: given('margin') ? numberIn(o.margin, 'margin', 0) : 1,
     scale: given('scale') ? positiveNumber(o.scale, 'scale') : 20,
-    beta1,
-    beta2,
-    eps: given('adamEps') ? numberIn(o.adamEps, 'adamEps', 0) : 1e-6,
     ...(given('classifierInit') ? { classifierInit: classifierInitOf(o.classifierInit) } : {}),
-    ...(given('batchTokens') ? { batchTokens: checkBatchTokens(o.batchTokens, 'options.batchTokens') } : {}),
   };
   checkExamples(loss, train, k, numLabels);
   return checked;

@@ -1,8 +1,9 @@
 /**
- * The README.md model card written into every folder we save (`enc.save`, `fit`), as
- * sentence-transformers writes one: Hub metadata (tags, library, pipeline, base model, licence
- * carried over from the source's card), the model's details and module chain, how to load it
- * from Node and from Python, and — for `fit` — the training settings and evaluations.
+ * The README.md model card written into every folder we save (`enc.save`, `fit`, and
+ * fitCrossEncoder's by crossEncoderModelCard), as sentence-transformers writes one: Hub metadata
+ * (tags, library, pipeline, base model, licence carried over from the source's card), the
+ * model's details and module chain, how to load it from Node and from Python, and — for a
+ * trained model — the training settings and evaluations.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -94,6 +95,22 @@ function architecture(input: ModelCardInput): string {
 
 const SIMILARITY_NAMES: Record<string, string> = { cosine: 'Cosine Similarity', dot: 'Dot Product', euclidean: 'Euclidean Distance', manhattan: 'Manhattan Distance' };
 
+/** The "Training Details" section: fit's settings, as every trained model's card lists them. */
+function trainingDetails(training: Omit<TrainingRecord, 'evaluations'>): string[] {
+  return [
+    '',
+    '## Training Details',
+    '',
+    `- **Loss:** ${training.loss}`,
+    `- **Training examples:** ${training.examples}`,
+    `- **Epochs:** ${training.epochs} (${training.steps} steps of ${training.batchSize} examples)`,
+    `- **Learning rate:** ${training.learningRate}, linear warm-up over ${training.warmupSteps} steps then linear decay (AdamW, weight decay ${training.weightDecay})`,
+    `- **Gradient clipping:** global norm ${training.maxGradNorm}`,
+    `- **Seed:** ${training.seed}`,
+    `- **Saved weights:** step ${training.savedStep} (${training.saveDtype})`,
+  ];
+}
+
 /** The card's Markdown. */
 export function modelCard(input: ModelCardInput): string {
   const { folder, training } = input;
@@ -152,21 +169,86 @@ export function modelCard(input: ModelCardInput): string {
     '```',
   ];
   if (training) {
-    out.push(
-      '',
-      '## Training Details',
-      '',
-      `- **Loss:** ${training.loss}`,
-      `- **Training examples:** ${training.examples}`,
-      `- **Epochs:** ${training.epochs} (${training.steps} steps of ${training.batchSize} examples)`,
-      `- **Learning rate:** ${training.learningRate}, linear warm-up over ${training.warmupSteps} steps then linear decay (AdamW, weight decay ${training.weightDecay})`,
-      `- **Gradient clipping:** global norm ${training.maxGradNorm}`,
-      `- **Seed:** ${training.seed}`,
-      `- **Saved weights:** step ${training.savedStep} (${training.saveDtype})`,
-    );
+    out.push(...trainingDetails(training));
     if (training.evaluator && training.evaluations.length) {
       out.push('', `### Evaluation (${training.evaluator}, Spearman / Pearson of cosine similarity × 100)`, '', '| step | Spearman | Pearson |', '| ---: | ---: | ---: |');
       for (const e of training.evaluations) out.push(`| ${e.step} | ${(e.spearman * 100).toFixed(2)} | ${(e.pearson * 100).toFixed(2)} |`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** What fitCrossEncoder adds to a cross-encoder's card: fit's settings, evaluations by their metric. */
+export interface CrossEncoderTrainingRecord extends Omit<TrainingRecord, 'evaluations'> {
+  evaluations: { step: number; metric: string; score: number }[];
+}
+
+export interface CrossEncoderCardInput {
+  /** The source folder (its README.md licence and Hub id are carried over). */
+  dir: string;
+  /** transformers' class of the saved model, e.g. 'BertForSequenceClassification'. */
+  architecture: string;
+  numLabels: number;
+  labels: readonly string[];
+  maxLength: number;
+  /** The score activation's torch.nn name, as config.json stores it. */
+  activationFn: string;
+  training?: CrossEncoderTrainingRecord;
+}
+
+/** The README.md of a saved cross-encoder (sentence-transformers' CrossEncoder card, in brief). */
+export function crossEncoderModelCard(input: CrossEncoderCardInput): string {
+  const { training } = input;
+  const base = hubIdOf(input.dir);
+  const license = sourceLicense(input.dir);
+  const front = ['---', 'tags:', '- sentence-transformers', '- cross-encoder', ...(input.numLabels === 1 ? ['- reranker'] : []), '- sbert-native'];
+  if (training) front.push('- generated_from_trainer', `- loss:${training.loss}`);
+  front.push('library_name: sentence-transformers', `pipeline_tag: ${input.numLabels === 1 ? 'text-ranking' : 'text-classification'}`);
+  if (base) front.push(`base_model: ${base}`);
+  if (license) front.push(`license: ${license}`);
+  front.push('---');
+  const from = base ?? path.basename(input.dir);
+  const pair = "['How many people live in Berlin?', 'Berlin has a population of 3,520,031 registered inhabitants.']";
+  const out = [
+    front.join('\n'),
+    '',
+    `# ${training ? `${from}, fine-tuned (${training.loss} loss)` : from}`,
+    '',
+    `A [Cross Encoder](https://www.sbert.net/docs/cross_encoder/usage/usage.html) ${training ? 'fine-tuned' : 'saved'} by sbert-native from \`${from}\`. ` +
+      `It reads two texts together and gives ${input.numLabels === 1 ? 'one score per pair (reranking, semantic similarity)' : `${input.numLabels} logits per pair (${input.labels.join(', ')})`}.`,
+    '',
+    '## Model Details',
+    '',
+    '- **Model Type:** Cross Encoder',
+    `- **Architecture:** ${input.architecture}`,
+    `- **Maximum Sequence Length:** ${input.maxLength} tokens`,
+    `- **Number of Output Labels:** ${input.numLabels} label${input.numLabels === 1 ? '' : 's'}`,
+    `- **Score activation:** ${input.activationFn}`,
+    ...(license ? [`- **License:** ${license} (from the base model's card)`] : []),
+    '',
+    '## Usage',
+    '',
+    '### sbert-native (Node.js)',
+    '',
+    '```js',
+    "const { CrossEncoder } = require('sbert-native');",
+    "const model = await CrossEncoder.load('path/to/this/folder');",
+    `const scores = await model.predict([${pair}]);`,
+    '```',
+    '',
+    '### Sentence Transformers (Python)',
+    '',
+    '```python',
+    'from sentence_transformers import CrossEncoder',
+    'model = CrossEncoder("path/to/this/folder")',
+    `scores = model.predict([${pair.replace(/'/g, '"')}])`,
+    '```',
+  ];
+  if (training) {
+    out.push(...trainingDetails(training));
+    if (training.evaluator && training.evaluations.length) {
+      out.push('', `### Evaluation (${training.evaluator})`, '', '| step | metric | score × 100 |', '| ---: | --- | ---: |');
+      for (const e of training.evaluations) out.push(`| ${e.step} | ${e.metric} | ${(e.score * 100).toFixed(2)} |`);
     }
   }
   return out.join('\n') + '\n';

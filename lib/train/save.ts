@@ -31,7 +31,7 @@ export interface NamedParameter {
 export type SaveDtype = 'fp32' | 'fp16' | 'bf16';
 
 /** Files of a Transformer module folder that describe the model besides its weights. */
-const TRANSFORMER_FILES = [
+export const TRANSFORMER_FILES = [
   'config.json',
   'sentence_bert_config.json',
   'tokenizer.json',
@@ -52,8 +52,8 @@ const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pyto
 /** Root files of a sentence-transformers folder kept as they are. */
 const ROOT_FILES = ['modules.json', 'config_sentence_transformers.json'];
 
-const DTYPE_TAG: Record<SaveDtype, Dtype> = { fp32: 'F32', fp16: 'F16', bf16: 'BF16' };
-const TORCH_DTYPE: Record<SaveDtype, string> = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' };
+export const DTYPE_TAG: Record<SaveDtype, Dtype> = { fp32: 'F32', fp16: 'F16', bf16: 'BF16' };
+export const TORCH_DTYPE: Record<SaveDtype, string> = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' };
 
 /** fp32 → bfloat16 bits, round to nearest even (NaN stays a quiet NaN), as torch's .to(bfloat16). */
 function bf16Bits(bits: number): number {
@@ -74,7 +74,8 @@ function encodeTensor(data: Float32Array, dtype: SaveDtype): ArrayBufferView {
   return out;
 }
 
-function tensorMap(params: readonly NamedParameter[], dtype: SaveDtype): Map<string, TensorToWrite> {
+/** The parameters as safetensors entries in the saved dtype, under their own names. */
+export function tensorMap(params: readonly NamedParameter[], dtype: SaveDtype): Map<string, TensorToWrite> {
   const map = new Map<string, TensorToWrite>();
   for (const p of params) map.set(p.name, { dtype: DTYPE_TAG[dtype], shape: p.shape, data: encodeTensor(p.data, dtype) });
   return map;
@@ -97,7 +98,8 @@ async function poolerParameters(transformerDir: string, family: ModelFamily, tra
   return out;
 }
 
-async function copyIfExists(from: string, to: string): Promise<void> {
+/** Copies `from` to `to` (making `to`'s folder); a missing `from` is skipped. */
+export async function copyIfExists(from: string, to: string): Promise<void> {
   try {
     await fs.promises.mkdir(path.dirname(to), { recursive: true });
     await fs.promises.copyFile(from, to);
@@ -106,7 +108,8 @@ async function copyIfExists(from: string, to: string): Promise<void> {
   }
 }
 
-async function writeJson(file: string, value: unknown): Promise<void> {
+/** Writes `value` as indented JSON (making the file's folder). */
+export async function writeJson(file: string, value: unknown): Promise<void> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   await fs.promises.writeFile(file, JSON.stringify(value, null, 2) + '\n');
 }
@@ -224,12 +227,7 @@ export async function writeModelFolder(folder: Omit<ModelFolder, 'weights'>, out
   const { weights } = options;
   if (weights !== 'copy' && !(weights.dtype in DTYPE_TAG)) throw new RangeError(`saveDtype must be 'fp32', 'fp16' or 'bf16' (got ${JSON.stringify(weights.dtype)})`);
   const maxSeqLength = options.maxSeqLength ?? folder.maxSeqLength;
-  const dest = path.resolve(outputDir);
-  const stage = path.join(path.dirname(dest), `.${path.basename(dest)}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  // One level with a timeout (its parent is the destination's, checked before training): never
-  // the recursive mkdir that loops forever on /proc.
-  await makeFolder(stage);
-  try {
+  return writeStagedFolder(outputDir, async (stage) => {
     const transformerPath = folder.modules.find((m) => m.type === 'transformer')?.path ?? '';
     const denseIndex = new Map<string, number>();
     folder.modules.forEach((m) => {
@@ -277,6 +275,22 @@ export async function writeModelFolder(folder: Omit<ModelFolder, 'weights'>, out
     }
     const card = modelCard({ folder, maxSeqLength, source: options.source ?? folder.dir, dimension: options.dimension, training: options.training });
     await fs.promises.writeFile(path.join(stage, 'README.md'), card);
+  });
+}
+
+/**
+ * Assembles a model folder in a temporary sibling of `outputDir` (`fill` writes into it) and
+ * renames it into place, so a failure or an interrupt never leaves a half-written model at the
+ * destination (the temporary folder is removed). Returns the absolute output folder.
+ */
+export async function writeStagedFolder(outputDir: string, fill: (stage: string) => Promise<void>): Promise<string> {
+  const dest = path.resolve(outputDir);
+  const stage = path.join(path.dirname(dest), `.${path.basename(dest)}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  // One level with a timeout (its parent is the destination's, checked before training): never
+  // the recursive mkdir that loops forever on /proc.
+  await makeFolder(stage);
+  try {
+    await fill(stage);
     await moveIntoPlace(stage, dest);
   } catch (err) {
     await fs.promises.rm(stage, { recursive: true, force: true });

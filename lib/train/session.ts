@@ -6,14 +6,14 @@
  */
 import { Embeddings } from '../embeddings';
 import { SentenceEncoder } from '../encoder';
-import { SbertError } from '../errors';
-import { native, NativeLossName, NativeTrainer, NativeTrainerOptions, withCallerStack } from '../native';
+import type { NativeLossName, NativeTrainerOptions, NativeTrainStep } from '../native';
 import { buildNativeSpec, loadModelFolder, ModelFolder } from '../weights';
-import { checkBatchTokens, CPU_BATCH_TOKENS, cutAtBudget, slicePacked, type PackedIds } from '../token-budget';
+import { checkBatchTokens, CPU_BATCH_TOKENS, type PackedIds } from '../token-budget';
 import type { TrainExample } from './data';
 import { NamedParameter, SaveDtype, saveModelFolder } from './save';
 import { resolveModelFolder } from '../model-source';
 import type { TrainingRecord } from './model-card';
+import { TrainerCalls } from './trainer-calls';
 
 /** Settings of the loss and optimizer a session is created with (see NativeTrainerOptions). */
 export type SessionOptions = Omit<NativeTrainerOptions, 'textsPerExample'> & {
@@ -35,12 +35,12 @@ export class TrainingSession {
   readonly textsPerExample: number;
   /** Default token budget of one native call of `encode`. */
   readonly batchTokens: number;
-  private trainer: NativeTrainer | undefined;
+  private readonly trainer: TrainerCalls;
 
-  private constructor(folder: Omit<ModelFolder, 'weights'>, trainer: NativeTrainer, options: SessionOptions) {
+  private constructor(folder: Omit<ModelFolder, 'weights'>, trainer: TrainerCalls, options: SessionOptions) {
     this.folder = folder;
     this.trainer = trainer;
-    this.dimension = trainer.sentenceDim;
+    this.dimension = trainer.width;
     this.loss = options.loss;
     this.textsPerExample = options.textsPerExample;
     this.batchTokens = options.batchTokens ?? CPU_BATCH_TOKENS;
@@ -67,22 +67,10 @@ export class TrainingSession {
     const { batchTokens, ...trainerOptions } = options;
     if (batchTokens !== undefined) checkBatchTokens(batchTokens, 'options.batchTokens');
     const folder = await loadModelFolder(dir, { lazyWeights: true });
-    const stack = new Error().stack;
-    let trainer: NativeTrainer;
-    try {
-      trainer = await native().createTrainer(buildNativeSpec(folder), trainerOptions);
-    } catch (err) {
-      throw withCallerStack(err, stack);
-    }
+    const trainer = await TrainerCalls.create(buildNativeSpec(folder), trainerOptions);
     // The file buffers (as large as the model) are not needed any more: drop them.
     const { weights: _weights, ...rest } = folder;
     return new TrainingSession(rest, trainer, options);
-  }
-
-  private live(): NativeTrainer {
-    const t = this.trainer;
-    if (!t || t.disposed) throw new SbertError('ERR_DISPOSED', 'the training session has been disposed');
-    return t;
   }
 
   /** Tokenizes texts as the encoder does (lower-casing when the folder asks, truncation to maxSeqLength). */
@@ -98,23 +86,17 @@ export class TrainingSession {
    * before clipping.
    */
   async step(examples: readonly TrainExample[], learningRate: number): Promise<{ loss: number; gradNorm: number }> {
-    const trainer = this.live();
     const texts: string[] = [];
     for (const ex of examples) texts.push(...ex.texts);
     const packed = this.tokenize(texts);
-    const batch: Parameters<NativeTrainer['step']>[0] = { ...packed, learningRate };
+    const batch: NativeTrainStep = { ...packed, learningRate };
     if (this.loss === 'cosine' || this.loss === 'softmax') batch.labels = Float32Array.from(examples, (ex) => ex.label as number);
     if (this.loss === 'mse') {
       const targets = new Float32Array(examples.length * this.dimension);
       examples.forEach((ex, i) => targets.set(ex.target as Float32Array, i * this.dimension));
       batch.targets = targets;
     }
-    const stack = new Error().stack;
-    try {
-      return await trainer.step(batch);
-    } catch (err) {
-      throw withCallerStack(err, stack);
-    }
+    return this.trainer.step(batch);
   }
 
   /**
@@ -122,26 +104,14 @@ export class TrainingSession {
    * the StsEncoder shape, so evaluateSts can score the model while it trains.
    */
   async encode(texts: string[], options: { batchTokens?: number } = {}): Promise<Embeddings> {
-    const trainer = this.live();
     const budget = checkBatchTokens(options.batchTokens ?? this.batchTokens, 'options.batchTokens');
-    const out = new Float32Array(texts.length * this.dimension);
-    const packed = this.tokenize(texts);
-    const stack = new Error().stack;
-    for (let start = 0; start < texts.length; ) {
-      const end = cutAtBudget(packed.cuSeqlens, start, texts.length, budget);
-      try {
-        out.set(await trainer.encode(slicePacked(packed, start, end)), start * this.dimension);
-      } catch (err) {
-        throw withCallerStack(err, stack);
-      }
-      start = end;
-    }
-    return new Embeddings(out, texts.length, this.dimension);
+    const out = await this.trainer.encode(this.tokenize(texts), texts.length, budget);
+    return new Embeddings(out, texts.length, this.dimension, 'fp32');  // training runs in fp32
   }
 
   /** A snapshot of the model parameters (canonical names, fp32). */
   async parameters(): Promise<NamedParameter[]> {
-    return this.live().parameters();
+    return this.trainer.parameters();
   }
 
   /**
@@ -155,7 +125,6 @@ export class TrainingSession {
 
   /** Frees the native trainer (idempotent). */
   dispose(): void {
-    this.trainer?.dispose();
-    this.trainer = undefined;
+    this.trainer.dispose();
   }
 }

@@ -27,7 +27,8 @@ import { fileExists, isObject, kindOf, readJson } from './util';
 /** Score activations a cross-encoder config may name (torch.nn module names, as ST stores them). */
 export type CrossEncoderActivation = 'identity' | 'sigmoid' | 'tanh' | 'relu' | 'softmax';
 
-const ACTIVATIONS: Record<string, CrossEncoderActivation> = {
+/** The torch.nn class names sentence-transformers stores for each score activation (config.json). */
+export const CROSS_ENCODER_ACTIVATIONS: Readonly<Record<string, CrossEncoderActivation>> = {
   'torch.nn.modules.linear.Identity': 'identity',
   'torch.nn.modules.activation.Sigmoid': 'sigmoid',
   'torch.nn.modules.activation.Tanh': 'tanh',
@@ -83,8 +84,9 @@ function activationOf(json: Record<string, unknown>, file: string, numLabels: nu
   const named = isObject(st) && typeof st.activation_fn === 'string' ? st.activation_fn
     : typeof json.sbert_ce_default_activation_function === 'string' ? json.sbert_ce_default_activation_function : undefined;
   if (named === undefined) return numLabels === 1 ? 'sigmoid' : 'identity';
-  const a = ACTIVATIONS[named];
-  if (a === undefined) throw badModel(file, `score activation ${JSON.stringify(named)} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
+  // Own keys only: a name such as "constructor" must not find Object.prototype's.
+  const a = Object.prototype.hasOwnProperty.call(CROSS_ENCODER_ACTIVATIONS, named) ? CROSS_ENCODER_ACTIVATIONS[named] : undefined;
+  if (a === undefined) throw badModel(file, `score activation ${JSON.stringify(named)} is not supported (supported: ${Object.keys(CROSS_ENCODER_ACTIVATIONS).join(', ')})`);
   return a;
 }
 

@@ -547,6 +547,9 @@ class CudaBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> makeCudaBackend(const ModelPlan& plan, int device, Precision precision) {
+  if (precision == Precision::Int8) {
+    throw Error("ERR_UNSUPPORTED", "precision 'int8' is a CPU precision; the CUDA engine computes in 'fp16', 'bf16' or 'fp32'");
+  }
   return std::make_unique<CudaBackend>(plan, device, precision);
 }
 

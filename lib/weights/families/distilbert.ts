@@ -13,7 +13,7 @@
  */
 import type { EncoderConfig } from '../config';
 import { ConfigReader } from '../config-reader';
-import type { EncoderFamilyDefinition, LayerTensorNames } from './layout';
+import { bertEmbeddingNames, layerTensorNames, type EncoderFamilyDefinition, type LayerModulePaths } from './layout';
 
 const DEFAULTS = {
   vocab_size: 30522,
@@ -29,19 +29,11 @@ const DEFAULTS = {
   pad_token_id: 0,
 };
 
-function layerNames(i: number): LayerTensorNames {
-  const p = `transformer.layer.${i}.`;
-  return {
-    query: `${p}attention.q_lin.weight`, queryBias: `${p}attention.q_lin.bias`,
-    key: `${p}attention.k_lin.weight`, keyBias: `${p}attention.k_lin.bias`,
-    value: `${p}attention.v_lin.weight`, valueBias: `${p}attention.v_lin.bias`,
-    attnOut: `${p}attention.out_lin.weight`, attnOutBias: `${p}attention.out_lin.bias`,
-    attnLnGamma: `${p}sa_layer_norm.weight`, attnLnBeta: `${p}sa_layer_norm.bias`,
-    ffnIn: `${p}ffn.lin1.weight`, ffnInBias: `${p}ffn.lin1.bias`,
-    ffnOut: `${p}ffn.lin2.weight`, ffnOutBias: `${p}ffn.lin2.bias`,
-    ffnLnGamma: `${p}output_layer_norm.weight`, ffnLnBeta: `${p}output_layer_norm.bias`,
-  };
-}
+/** DistilBERT's layer modules (under transformer.layer.N). */
+const DISTILBERT_LAYER: LayerModulePaths = {
+  query: 'attention.q_lin', key: 'attention.k_lin', value: 'attention.v_lin', attnOut: 'attention.out_lin',
+  attnLn: 'sa_layer_norm', ffnIn: 'ffn.lin1', ffnOut: 'ffn.lin2', ffnLn: 'output_layer_norm',
+};
 
 function parseConfig(json: Record<string, unknown>, file: string, modelType: string): EncoderConfig {
   const r = new ConfigReader(json, file, DEFAULTS);
@@ -98,12 +90,7 @@ export const DISTILBERT: EncoderFamilyDefinition = {
   },
   parseConfig,
   tensorNames: (config) => ({
-    embeddings: {
-      word: 'embeddings.word_embeddings.weight',
-      position: 'embeddings.position_embeddings.weight',
-      lnGamma: 'embeddings.LayerNorm.weight',
-      lnBeta: 'embeddings.LayerNorm.bias',
-    },
-    layers: Array.from({ length: config.numHiddenLayers }, (_, i) => layerNames(i)),
+    embeddings: bertEmbeddingNames(false),
+    layers: Array.from({ length: config.numHiddenLayers }, (_, i) => layerTensorNames('transformer.layer.', i, DISTILBERT_LAYER)),
   }),
 };

@@ -62,19 +62,45 @@ export interface EncoderFamilyDefinition {
   classificationHead: ClassificationHead;
 }
 
+/** The modules of one layer, by their path inside the layer (each has `.weight` and `.bias`). */
+export interface LayerModulePaths {
+  query: string;
+  key: string;
+  value: string;
+  attnOut: string;
+  attnLn: string;
+  ffnIn: string;
+  ffnOut: string;
+  ffnLn: string;
+}
+
+/** Layer `i`'s tensor names from the family's layer prefix and module paths. */
+export function layerTensorNames(prefix: string, i: number, m: LayerModulePaths): LayerTensorNames {
+  const p = `${prefix}${i}.`;
+  const w = (path: string): string => `${p}${path}.weight`;
+  const b = (path: string): string => `${p}${path}.bias`;
+  return {
+    query: w(m.query), queryBias: b(m.query),
+    key: w(m.key), keyBias: b(m.key),
+    value: w(m.value), valueBias: b(m.value),
+    attnOut: w(m.attnOut), attnOutBias: b(m.attnOut),
+    attnLnGamma: w(m.attnLn), attnLnBeta: b(m.attnLn),
+    ffnIn: w(m.ffnIn), ffnInBias: b(m.ffnIn),
+    ffnOut: w(m.ffnOut), ffnOutBias: b(m.ffnOut),
+    ffnLnGamma: w(m.ffnLn), ffnLnBeta: b(m.ffnLn),
+  };
+}
+
+/** BERT's layer modules, which RoBERTa and friends share; MPNet keeps its feed-forward ones. */
+export const BERT_LAYER: LayerModulePaths = {
+  query: 'attention.self.query', key: 'attention.self.key', value: 'attention.self.value',
+  attnOut: 'attention.output.dense', attnLn: 'attention.output.LayerNorm',
+  ffnIn: 'intermediate.dense', ffnOut: 'output.dense', ffnLn: 'output.LayerNorm',
+};
+
 /** BERT's layer names, which RoBERTa and friends share. */
 export function bertLayerNames(i: number, prefix = 'encoder.layer.'): LayerTensorNames {
-  const p = `${prefix}${i}.`;
-  return {
-    query: `${p}attention.self.query.weight`, queryBias: `${p}attention.self.query.bias`,
-    key: `${p}attention.self.key.weight`, keyBias: `${p}attention.self.key.bias`,
-    value: `${p}attention.self.value.weight`, valueBias: `${p}attention.self.value.bias`,
-    attnOut: `${p}attention.output.dense.weight`, attnOutBias: `${p}attention.output.dense.bias`,
-    attnLnGamma: `${p}attention.output.LayerNorm.weight`, attnLnBeta: `${p}attention.output.LayerNorm.bias`,
-    ffnIn: `${p}intermediate.dense.weight`, ffnInBias: `${p}intermediate.dense.bias`,
-    ffnOut: `${p}output.dense.weight`, ffnOutBias: `${p}output.dense.bias`,
-    ffnLnGamma: `${p}output.LayerNorm.weight`, ffnLnBeta: `${p}output.LayerNorm.bias`,
-  };
+  return layerTensorNames(prefix, i, BERT_LAYER);
 }
 
 /** BERT's embedding names (word, position, LayerNorm; token types when `withTypes`). */

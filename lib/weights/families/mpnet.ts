@@ -15,7 +15,7 @@
 import type { EncoderConfig } from '../config';
 import { ConfigReader } from '../config-reader';
 import { ROBERTA_HEAD } from './bert';
-import type { EncoderFamilyDefinition, LayerTensorNames } from './layout';
+import { BERT_LAYER, bertEmbeddingNames, layerTensorNames, type EncoderFamilyDefinition, type LayerModulePaths } from './layout';
 
 const DEFAULTS = {
   vocab_size: 30527,
@@ -37,19 +37,11 @@ const PADDING_IDX = 1;
 const BUCKETS = 32;
 const MAX_DISTANCE = 128;
 
-function layerNames(i: number): LayerTensorNames {
-  const p = `encoder.layer.${i}.`;
-  return {
-    query: `${p}attention.attn.q.weight`, queryBias: `${p}attention.attn.q.bias`,
-    key: `${p}attention.attn.k.weight`, keyBias: `${p}attention.attn.k.bias`,
-    value: `${p}attention.attn.v.weight`, valueBias: `${p}attention.attn.v.bias`,
-    attnOut: `${p}attention.attn.o.weight`, attnOutBias: `${p}attention.attn.o.bias`,
-    attnLnGamma: `${p}attention.LayerNorm.weight`, attnLnBeta: `${p}attention.LayerNorm.bias`,
-    ffnIn: `${p}intermediate.dense.weight`, ffnInBias: `${p}intermediate.dense.bias`,
-    ffnOut: `${p}output.dense.weight`, ffnOutBias: `${p}output.dense.bias`,
-    ffnLnGamma: `${p}output.LayerNorm.weight`, ffnLnBeta: `${p}output.LayerNorm.bias`,
-  };
-}
+/** MPNet's attention modules (attention.attn.*), BERT's feed-forward ones. */
+const MPNET_LAYER: LayerModulePaths = {
+  ...BERT_LAYER,
+  query: 'attention.attn.q', key: 'attention.attn.k', value: 'attention.attn.v', attnOut: 'attention.attn.o', attnLn: 'attention.LayerNorm',
+};
 
 function parseConfig(json: Record<string, unknown>, file: string, modelType: string): EncoderConfig {
   const r = new ConfigReader(json, file, DEFAULTS);
@@ -92,13 +84,7 @@ export const MPNET: EncoderFamilyDefinition = {
   classificationHead: { ...ROBERTA_HEAD, basePrefix: 'mpnet.' },
   parseConfig,
   tensorNames: (config) => ({
-    embeddings: {
-      word: 'embeddings.word_embeddings.weight',
-      position: 'embeddings.position_embeddings.weight',
-      lnGamma: 'embeddings.LayerNorm.weight',
-      lnBeta: 'embeddings.LayerNorm.bias',
-      relativeBias: 'encoder.relative_attention_bias.weight',
-    },
-    layers: Array.from({ length: config.numHiddenLayers }, (_, i) => layerNames(i)),
+    embeddings: { ...bertEmbeddingNames(false), relativeBias: 'encoder.relative_attention_bias.weight' },
+    layers: Array.from({ length: config.numHiddenLayers }, (_, i) => layerTensorNames('encoder.layer.', i, MPNET_LAYER)),
   }),
 };

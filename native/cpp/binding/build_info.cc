@@ -5,7 +5,10 @@
 
 #include "common/thread_pool.h"
 #include "engine/devices.h"
+#include "engine/backend.h"
 #include "kernels/cpu_features.h"
+#include "kernels/gemm_bf16.h"
+#include "kernels/gemm_int8.h"
 #include "registry.h"
 
 #ifndef SBERT_VERSION
@@ -14,6 +17,42 @@
 
 namespace sbert::binding {
 namespace {
+
+template <class Path, class Name>
+Napi::Array PathNames(Napi::Env env, const std::vector<Path>& paths, Name name) {
+  Napi::Array out = Napi::Array::New(env, paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) out.Set(i, name(paths[i]));
+  return out;
+}
+
+// What the CPU engine can run here, after SBERT_CPU_ISA: the precisions a load accepts and the
+// GEMM path each would use (the same functions the engine asks at load).
+void SetCpuPaths(Napi::Env env, Napi::Object cpu) {
+  cpu.Set("features", cpuFeatureNames(activeCpuFeatures()));
+  Napi::Array precisions = Napi::Array::New(env);
+  for (Precision p : {Precision::Fp32, Precision::Int8, Precision::Bf16}) {
+    try {
+      checkCpuPrecision(p);
+      precisions.Set(precisions.Length(), precisionName(p));
+    } catch (const std::exception&) {
+    }
+  }
+  cpu.Set("precisions", precisions);
+
+  Napi::Object int8 = Napi::Object::New(env);
+  int8.Set("paths", PathNames(env, availableInt8Paths(), int8PathName));
+  int8.Set("best", int8PathName(bestInt8Path()));
+  cpu.Set("int8", int8);
+
+  const Bf16Support s = bf16Support();
+  Napi::Object bf16 = Napi::Object::New(env);
+  bf16.Set("supported", s.supported);
+  bf16.Set("paths", PathNames(env, availableBf16Paths(), bf16PathName));
+  bf16.Set("best", bf16PathName(s.path));
+  if (!s.supported) bf16.Set("missing", s.missingFeature);
+  cpu.Set("bf16", bf16);
+  if (!cpuIsaOverrideError().empty()) cpu.Set("isaOverrideError", cpuIsaOverrideError());
+}
 
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -36,6 +75,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   cpu.Set("avx2", cpuHasAvx2Fma());
   cpu.Set("avx512", cpuHasAvx512());
   cpu.Set("gemmKernel", gemmKernelName());
+  SetCpuPaths(env, cpu);
   out.Set("cpu", cpu);
 #ifdef SBERT_SANITIZE_BUILD
   out.Set("sanitize", true);

@@ -37,6 +37,7 @@ struct EngineState {
   std::mutex stateMutex;             // guards `backend`
   std::atomic<bool> disposed{false};
   std::string deviceName;
+  Precision precision = Precision::Fp32;
   std::atomic<int64_t> memoryBytes{0};  // updated after each call (workspaces grow and shrink)
   int64_t reportedBytes = 0;            // main thread only: what V8 was told
   int sentenceDim = 0;
@@ -65,6 +66,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
                         InstanceMethod<&Engine::Dispose>("dispose"),
                         InstanceAccessor<&Engine::Disposed>("disposed"),
                         InstanceAccessor<&Engine::DeviceName>("deviceName"),
+                        InstanceAccessor<&Engine::PrecisionName>("precision"),
                         InstanceAccessor<&Engine::MemoryBytes>("memoryBytes"),
                         InstanceAccessor<&Engine::SentenceDim>("sentenceDim")});
   }
@@ -104,6 +106,9 @@ class Engine : public Napi::ObjectWrap<Engine> {
 
   Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), state_->disposed.load()); }
   Napi::Value DeviceName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), state_->deviceName); }
+  Napi::Value PrecisionName(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), precisionName(state_->precision));
+  }
   Napi::Value MemoryBytes(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(state_->memoryBytes.load()));
   }
@@ -115,7 +120,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
 struct EngineOptions {
   bool cuda = false;
   int deviceIndex = 0;
-  Precision precision = Precision::Fp16;
+  Precision precision = Precision::Fp32;
   int64_t retainTokens = 8192;
 };
 
@@ -126,13 +131,16 @@ class CreateEngineWorker : public PromiseWorker {
 
  protected:
   void Run() override {
+    // A precision this CPU cannot run is refused before the weights are read.
+    if (!options_.cuda) checkCpuPrecision(options_.precision);
     const ModelPlan plan = resolveModelPlan(holder_.input);
     std::unique_ptr<Backend> backend = options_.cuda
                                            ? makeCudaBackend(plan, options_.deviceIndex, options_.precision)
-                                           : makeCpuBackend(plan);
+                                           : makeCpuBackend(plan, options_.precision);
     backend->setRetainTokens(options_.retainTokens);
     state_ = std::make_shared<EngineState>();
     state_->deviceName = backend->deviceName();
+    state_->precision = options_.precision;
     state_->memoryBytes = backend->memoryBytes();
     state_->sentenceDim = plan.sentenceDim;
     state_->hiddenSize = plan.shape.hiddenSize;
@@ -266,14 +274,20 @@ Napi::Value Engine::Encode(const Napi::CallbackInfo& info) {
 }
 
 // createEngine({ spec, device: 'cpu' | 'cuda', deviceIndex?, precision?, retainTokens? })
+//   precision: 'fp32' | 'int8' | 'bf16' on the CPU (default 'fp32'), 'fp16' | 'bf16' | 'fp32' on
+//   CUDA (default 'fp16'). One this device cannot run rejects with ERR_UNSUPPORTED naming why
+//   (checkCpuPrecision, backend.h); engine.precision says what the engine computes in.
 Napi::Value CreateEngine(const Napi::CallbackInfo& info) {
   const Options o = Options::Arg(info, 0);
   EngineOptions options;
   options.cuda = o.oneOf<bool>("device", {{"cpu", false}, {"cuda", true}});
   options.deviceIndex = static_cast<int>(o.integer("deviceIndex", 0, 1023, 0));
-  options.precision =
-      o.oneOf<Precision>("precision", {{"fp16", Precision::Fp16}, {"bf16", Precision::Bf16}, {"fp32", Precision::Fp32}},
-                         Precision::Fp16);
+  options.precision = o.oneOf<Precision>("precision",
+                                         {{"fp32", Precision::Fp32},
+                                          {"int8", Precision::Int8},
+                                          {"bf16", Precision::Bf16},
+                                          {"fp16", Precision::Fp16}},
+                                         options.cuda ? Precision::Fp16 : Precision::Fp32);
   options.retainTokens = o.integer("retainTokens", 1, kMaxSafeInteger, 8192);
   PlanInputHolder holder = ReadPlanInput(info.Env(), o.value("spec"));
   return QueueWorker(new CreateEngineWorker(info.Env(), std::move(holder), options));

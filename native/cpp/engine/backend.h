@@ -56,10 +56,24 @@ class Backend {
   int64_t retainTokens_ = 8192;
 };
 
-std::unique_ptr<Backend> makeCpuBackend(const ModelPlan& plan);
+// The precision an engine computes its encoder Linears in. CUDA: fp16 / bf16 / fp32 storage
+// (tensor cores, fp32 accumulation). CPU: fp32 (default), int8 (per-channel weights, per-row
+// dynamic activations, int32 accumulation) or bf16 (AMX / AVX512-BF16); there the rest of the
+// forward (embeddings, attention, LayerNorm, GELU, pooling, Dense) stays fp32.
+enum class Precision { Fp16, Bf16, Fp32, Int8 };
+// "fp16", "bf16", "fp32", "int8".
+const char* precisionName(Precision precision);
 
-// Defined in native/cuda when CUDA is compiled in; otherwise throws ERR_NO_CUDA.
-enum class Precision { Fp16, Bf16, Fp32 };
+// Throws ERR_UNSUPPORTED, naming what is missing, when the CPU engine cannot run `precision`
+// here: fp16 (a GPU storage format; the CPU has no fp16 GEMM), bf16 without avx512_bf16, int8
+// without AVX2+FMA (the portable int8 GEMM is ~14x slower than fp32, so it is not offered), or
+// an SBERT_CPU_ISA this CPU cannot honour (cpuIsaOverrideError()).
+void checkCpuPrecision(Precision precision);
+// The CPU engine; checkCpuPrecision(precision) first.
+std::unique_ptr<Backend> makeCpuBackend(const ModelPlan& plan, Precision precision = Precision::Fp32);
+
+// Defined in native/cuda when CUDA is compiled in; otherwise throws ERR_NO_CUDA. Int8 is a CPU
+// precision only (ERR_UNSUPPORTED).
 std::unique_ptr<Backend> makeCudaBackend(const ModelPlan& plan, int device, Precision precision);
 
 // Shared batch validation, used by every backend before it touches the data: monotone

@@ -141,12 +141,12 @@ void CpuForward::encoderLayers(const CpuWeights& w, const EncodeBatch& batch, Fo
 
   // Sub-layer output: LN(drop(in·Wᵀ + b) + residual) into out; without dropout the residual
   // add rides the GEMM epilogue. out may be the residual (inference updates x in place).
-  auto addNorm = [&](const float* in, int K, const PackedWeight& W, const float* bias,
+  auto addNorm = [&](const float* in, int K, const LinearWeight& W, const float* bias,
                      const float* residual, const float* gamma, const float* beta, float* out,
                      float* z, float* rstd, std::vector<uint8_t>* mask) {
     const bool drop = pH > 0.f;
     stepProfile::timed("linear fwd", [&] {
-      linear(in, T, K, W, bias, drop ? nullptr : residual, drop ? Epilogue::Bias : Epilogue::BiasResidual, tmp);
+      W.apply(in, T, K, bias, drop ? nullptr : residual, drop ? Epilogue::Bias : Epilogue::BiasResidual, tmp);
     });
     if (drop) {
       const uint64_t dropSeed = stream();
@@ -181,7 +181,7 @@ void CpuForward::encoderLayers(const CpuWeights& w, const EncodeBatch& batch, Fo
     LayerTrace* a = trace ? &trace->layers[l] : nullptr;
     float* qkv = a ? a->qkv.data() : big_.data();
     float* ctx = a ? a->ctx.data() : ctx_.data();
-    stepProfile::timed("linear fwd", [&] { linear(x, T, H, *L.qkv, L.qkvBias, nullptr, Epilogue::Bias, qkv); });
+    stepProfile::timed("linear fwd", [&] { L.qkv->apply(x, T, H, L.qkvBias, nullptr, Epilogue::Bias, qkv); });
     if (a) {
       const uint64_t attnSeed = pA > 0.f ? stream() : 0;
       stepProfile::timed("attention fwd", [&] {
@@ -197,10 +197,10 @@ void CpuForward::encoderLayers(const CpuWeights& w, const EncodeBatch& batch, Fo
     // The trace keeps the pre-activation for geluBackward; inference fuses GELU into the GEMM.
     float* f = a ? a->f.data() : big_.data();
     if (a) {
-      stepProfile::timed("linear fwd", [&] { linear(h1, T, H, *L.ffnIn, L.ffnInBias, nullptr, Epilogue::Bias, a->u.data()); });
+      stepProfile::timed("linear fwd", [&] { L.ffnIn->apply(h1, T, H, L.ffnInBias, nullptr, Epilogue::Bias, a->u.data()); });
       stepProfile::timed("gelu fwd", [&] { geluForward(a->u.data(), T * I, f); });
     } else {
-      linear(h1, T, H, *L.ffnIn, L.ffnInBias, nullptr, Epilogue::BiasGelu, f);
+      L.ffnIn->apply(h1, T, H, L.ffnInBias, nullptr, Epilogue::BiasGelu, f);
     }
     float* next = trace ? trace->hidden[l + 1].data() : x;
     addNorm(f, I, *L.ffnOut, L.ffnOutBias, h1, L.ffnLnGamma, L.ffnLnBeta, next, a ? a->z2.data() : nullptr,

@@ -27,22 +27,26 @@
 #include "engine/backend.h"
 #include "kernels/attention.h"
 #include "kernels/gemm.h"
+#include "kernels/linear_weight.h"
 #include "kernels/modes.h"
 
 namespace sbert {
 
 // A read-only view of the weights the forward runs with. The owner (CpuBackend: converted and
 // packed at load; ModelGraph: fp32 master values, repacked every step) keeps them alive.
+// The encoder's four Linears per layer are LinearWeights: fp32, int8 or bf16 as the engine was
+// loaded (the trainer's are always fp32); everything else — embeddings, attention, LayerNorm,
+// GELU, pooling and the Dense modules after pooling — is fp32 in every precision.
 struct CpuLayerWeights {
-  const PackedWeight* qkv = nullptr;  // Q|K|V fused, [3H, H]
+  const LinearWeight* qkv = nullptr;  // Q|K|V fused, [3H, H]
   const float* qkvBias = nullptr;     // [3H]
-  const PackedWeight* attnOut = nullptr;
+  const LinearWeight* attnOut = nullptr;
   const float* attnOutBias = nullptr;
   const float* attnLnGamma = nullptr;
   const float* attnLnBeta = nullptr;
-  const PackedWeight* ffnIn = nullptr;
+  const LinearWeight* ffnIn = nullptr;
   const float* ffnInBias = nullptr;
-  const PackedWeight* ffnOut = nullptr;
+  const LinearWeight* ffnOut = nullptr;
   const float* ffnOutBias = nullptr;
   const float* ffnLnGamma = nullptr;
   const float* ffnLnBeta = nullptr;

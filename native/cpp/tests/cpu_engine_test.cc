@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "engine/backend.h"
 #include "engine_harness.h"
+#include "reference_forward.h"
 #include "test_plan.h"
 #include "test_util.h"
 
@@ -97,124 +98,10 @@ TestModel makeSpec(uint32_t seed, std::vector<PoolMode> pooling, bool withDense,
   return spec;
 }
 
-// ---- naive double-precision reference, one sequence at a time ---------------------------
+// ---- the naive double-precision reference (reference_forward.h) ------------------------
 
-using Mat = std::vector<double>;  // row-major
-
-Mat linearRef(const Mat& x, int rows, int K, const TestTensor& W, const TestTensor* b) {
-  const int N = int(W.shape[0]);
-  Mat y(size_t(rows) * N);
-  for (int r = 0; r < rows; ++r)
-    for (int n = 0; n < N; ++n) {
-      double s = b ? b->data[n] : 0.0;
-      for (int k = 0; k < K; ++k) s += x[size_t(r) * K + k] * W.data[size_t(n) * K + k];
-      y[size_t(r) * N + n] = s;
-    }
-  return y;
-}
-
-void layerNormRef(Mat& x, int rows, int H, const TestTensor& g, const TestTensor& b, double eps) {
-  for (int r = 0; r < rows; ++r) {
-    double* v = &x[size_t(r) * H];
-    double m = 0, var = 0;
-    for (int j = 0; j < H; ++j) m += v[j];
-    m /= H;
-    for (int j = 0; j < H; ++j) var += (v[j] - m) * (v[j] - m);
-    var /= H;
-    for (int j = 0; j < H; ++j) v[j] = (v[j] - m) / std::sqrt(var + eps) * g.data[j] + b.data[j];
-  }
-}
-
-struct RefOut {
-  Mat tokens;    // [L, H]
-  Mat sentence;  // [dim]
-};
-
-RefOut forwardRef(const TestModel& spec, const int32_t* ids, const int32_t* types, int L) {
-  const int H = kHidden, d = H / kHeads;
-  auto& t = spec.tensors;
-  Mat x(size_t(L) * H);
-  for (int i = 0; i < L; ++i)
-    for (int j = 0; j < H; ++j)
-      x[size_t(i) * H + j] = double(t.at("embeddings.word_embeddings.weight").data[size_t(ids[i]) * H + j]) +
-                             t.at("embeddings.token_type_embeddings.weight").data[size_t(types ? types[i] : 0) * H + j] +
-                             t.at("embeddings.position_embeddings.weight").data[size_t(i) * H + j];
-  layerNormRef(x, L, H, t.at("embeddings.LayerNorm.weight"), t.at("embeddings.LayerNorm.bias"), 1e-12);
-  for (int l = 0; l < kLayers; ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    Mat q = linearRef(x, L, H, t.at(p + "attention.self.query.weight"), &t.at(p + "attention.self.query.bias"));
-    Mat k = linearRef(x, L, H, t.at(p + "attention.self.key.weight"), &t.at(p + "attention.self.key.bias"));
-    Mat v = linearRef(x, L, H, t.at(p + "attention.self.value.weight"), &t.at(p + "attention.self.value.bias"));
-    Mat ctx(size_t(L) * H, 0.0);
-    for (int h = 0; h < kHeads; ++h)
-      for (int i = 0; i < L; ++i) {
-        std::vector<double> sc(L);
-        double mx = -INFINITY, sum = 0;
-        for (int j = 0; j < L; ++j) {
-          double s = 0;
-          for (int c = 0; c < d; ++c) s += q[size_t(i) * H + h * d + c] * k[size_t(j) * H + h * d + c];
-          sc[j] = s / std::sqrt(double(d));
-          mx = std::max(mx, sc[j]);
-        }
-        for (int j = 0; j < L; ++j) sum += (sc[j] = std::exp(sc[j] - mx));
-        for (int j = 0; j < L; ++j)
-          for (int c = 0; c < d; ++c) ctx[size_t(i) * H + h * d + c] += sc[j] / sum * v[size_t(j) * H + h * d + c];
-      }
-    Mat a = linearRef(ctx, L, H, t.at(p + "attention.output.dense.weight"), &t.at(p + "attention.output.dense.bias"));
-    for (size_t i = 0; i < a.size(); ++i) a[i] += x[i];
-    layerNormRef(a, L, H, t.at(p + "attention.output.LayerNorm.weight"), t.at(p + "attention.output.LayerNorm.bias"), 1e-12);
-    Mat f = linearRef(a, L, H, t.at(p + "intermediate.dense.weight"), &t.at(p + "intermediate.dense.bias"));
-    for (double& z : f) z = 0.5 * z * std::erfc(-z / std::sqrt(2.0));
-    Mat o = linearRef(f, L, kFfn, t.at(p + "output.dense.weight"), &t.at(p + "output.dense.bias"));
-    for (size_t i = 0; i < o.size(); ++i) o[i] += a[i];
-    layerNormRef(o, L, H, t.at(p + "output.LayerNorm.weight"), t.at(p + "output.LayerNorm.bias"), 1e-12);
-    x = o;
-  }
-  RefOut out;
-  out.tokens = x;
-  Mat s;
-  for (PoolMode m : spec.pooling) {
-    for (int j = 0; j < H; ++j) {
-      double v = 0, w = 0;
-      switch (m) {
-        case PoolMode::Cls: v = x[j]; break;
-        case PoolMode::LastToken: v = x[size_t(L - 1) * H + j]; break;
-        case PoolMode::Max:
-          v = -INFINITY;
-          for (int i = 0; i < L; ++i) v = std::max(v, x[size_t(i) * H + j]);
-          break;
-        case PoolMode::Mean:
-          for (int i = 0; i < L; ++i) v += x[size_t(i) * H + j];
-          v /= L;
-          break;
-        case PoolMode::MeanSqrtLen:
-          for (int i = 0; i < L; ++i) v += x[size_t(i) * H + j];
-          v /= std::sqrt(double(L));
-          break;
-        case PoolMode::WeightedMean:
-          for (int i = 0; i < L; ++i) v += (i + 1) * x[size_t(i) * H + j], w += i + 1;
-          v /= w;
-          break;
-      }
-      s.push_back(v);
-    }
-  }
-  for (const TestDense& dn : spec.dense) {
-    Mat y = linearRef(s, 1, dn.inFeatures, dn.weight, dn.bias.data.empty() ? nullptr : &dn.bias);
-    for (double& z : y) {
-      if (dn.activation == Activation::Tanh) z = std::tanh(z);
-    }
-    s = y;
-  }
-  if (spec.normalize) {
-    double nrm = 0;
-    for (double z : s) nrm += z * z;
-    nrm = std::max(std::sqrt(nrm), 1e-12);
-    for (double& z : s) z /= nrm;
-  }
-  out.sentence = s;
-  return out;
-}
+using test::forwardRef;
+using test::RefOut;
 
 // ---- batches (engine_harness.h) ---------------------------------------------------------
 

@@ -30,6 +30,7 @@
 #include "kernels/embeddings.h"
 #include "kernels/gemm.h"
 #include "kernels/layernorm.h"
+#include "kernels/linear_weight.h"
 #include "kernels/normalize.h"
 #include "kernels/pooling.h"
 #include "kernels/relative_position.h"
@@ -40,7 +41,7 @@ namespace {
 
 struct LayerWeights {
   std::vector<float> wqkv, bqkv;  // Q|K|V fused, [3H, H] and [3H]
-  PackedWeight qkv, attnOut, ffnIn, ffnOut;
+  LinearWeight qkv, attnOut, ffnIn, ffnOut;  // always fp32: training runs in fp32
 };
 
 using stepProfile::timed;
@@ -200,10 +201,10 @@ void ModelGraph::Impl::packWeights() {
       std::memcpy(w.wqkv.data() + size_t(j) * H * H, value(wIdx[j]), sizeof(float) * H * H);
       std::memcpy(w.bqkv.data() + size_t(j) * H, value(bIdx[j]), sizeof(float) * H);
     }
-    packWeightInto(w.qkv, w.wqkv.data(), 3 * H, H);
-    packWeightInto(w.attnOut, value(lp.attnOut), H, H);
-    packWeightInto(w.ffnIn, value(lp.ffnIn), I, H);
-    packWeightInto(w.ffnOut, value(lp.ffnOut), H, I);
+    w.qkv.repackFp32(w.wqkv.data(), 3 * H, H);
+    w.attnOut.repackFp32(value(lp.attnOut), H, H);
+    w.ffnIn.repackFp32(value(lp.ffnIn), I, H);
+    w.ffnOut.repackFp32(value(lp.ffnOut), H, I);
     view.layers[l].qkvBias = w.bqkv.data();  // bqkv is resized (once) above
   }
   for (size_t j = 0; j < dense.size(); ++j) {
