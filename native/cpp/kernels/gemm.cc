@@ -1,14 +1,15 @@
 // Blocked fp32 GEMM with prepacked weights, see gemm.h for the contract.
 //
-// Blocking (GotoBLAS order, A not packed): the task grid is (M block of `mc` rows) × (chunk of
-// NR-wide weight panels). A task walks K in blocks of `kc` (a function of K only); per K block
-// and weight panel (its [kc][NR] slice stays in L1) it runs the MR×NR micro-kernel down the M
-// block, which reads A in place (row-major; the mc×kc block stays in L2). Each micro-kernel is
-// instantiated for every row count 1..MR, so a short last micro-tile (a 14-token sentence) is
-// computed with exactly its rows instead of being padded; with fewer row blocks than threads
-// the N panels are split finely across the threads. The first K block starts the
-// accumulators at zero, later ones continue from C, and the last applies the epilogue before
-// the store, so every element is one fp32 FMA chain over k = 0..K-1 whatever the tiling.
+// Blocking (GotoBLAS order, A not packed): the task grid of gemm_blocking.h, (M block of `mc`
+// rows) × (chunk of NR-wide weight panels), shared with the int8 and bf16 GEMMs. A task walks K
+// in blocks of `kc` (a function of K only); per K block and weight panel (its [kc][NR] slice
+// stays in L1) it runs the MR×NR micro-kernel down the M block, which reads A in place
+// (row-major; the mc×kc block stays in L2). Each micro-kernel is instantiated for every row
+// count 1..MR, so a short last micro-tile (a 14-token sentence) is computed with exactly its
+// rows instead of being padded. The first K block starts the accumulators at zero (or at C
+// for Accumulate), later ones continue from C, and the last applies the epilogue
+// (gemm_epilogue.h) before the store, so every element is one fp32 FMA chain over k = 0..K-1
+// whatever the tiling.
 #include "gemm.h"
 
 #include <algorithm>
@@ -20,6 +21,9 @@
 #include "common/error.h"
 #include "common/thread_pool.h"
 #include "cpu_features.h"
+#include "gemm_blocking.h"
+#include "gemm_epilogue.h"
+#include "gemm_paths.h"
 #include "simd_math.h"
 
 namespace sbert {
@@ -68,17 +72,14 @@ float* allocAligned(int64_t floats) {
                        std::align_val_t(64)));
 }
 
-// What the micro-kernel does after the last K block, already offset to the tile.
-struct Epi {
-  Epilogue ep = Epilogue::None;
-  const float* bias = nullptr;      // at column n0 (may be null)
-  const float* residual = nullptr;  // at (m0, n0)
-  int64_t ldr = 0;
-};
+// What the micro-kernel does after the last K block (None before it, and for Accumulate,
+// whose chain starts from C).
+using gemm::TileEpilogue;
 
 // ---- portable micro-kernel: 6 × 8 with 4-float generic vectors (SSE2 / NEON / scalar) -----
 
-typedef float v4 __attribute__((vector_size(16)));
+using gemm::v4;
+using gemm::load4;
 typedef int32_t v4i __attribute__((vector_size(16)));
 
 inline v4 splat4(float x) {  // one broadcast (see attention.cc's vset)
@@ -90,16 +91,10 @@ inline v4 splat4(float x) {  // one broadcast (see attention.cc's vset)
 #endif
 }
 
-inline v4 load4(const float* p) {
-  v4 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 template <int MR, bool TA>
 void kernelPortable(int kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
-                    int nr, bool accumulate, const Epi& epi) {
-  constexpr int NR = kNrPortable, NV = NR / 4, mr = MR;
+                    int nr, bool accumulate, const TileEpilogue& epi) {
+  constexpr int NR = kNrPortable, NV = NR / 4;
   static_assert(NR % 4 == 0, "portable NR must be a multiple of 4");
   v4 acc[MR][NV];
   for (int i = 0; i < MR; ++i) {
@@ -116,26 +111,10 @@ void kernelPortable(int kc, const float* a, int64_t lda, const float* b, float* 
       for (int v = 0; v < NV; ++v) acc[i][v] += ai * bv[v];
     }
   }
-  for (int i = 0; i < mr; ++i) {
+  for (int i = 0; i < MR; ++i) {
     float row[NR];
-    for (int v = 0; v < NV; ++v) {
-      v4 x = acc[i][v];
-      if (epi.ep != Epilogue::None) {
-        if (epi.bias) {
-          float bb[4] = {0.f, 0.f, 0.f, 0.f};
-          for (int l = 0; l < 4 && 4 * v + l < nr; ++l) bb[l] = epi.bias[4 * v + l];
-          x += load4(bb);
-        }
-        if (epi.ep == Epilogue::BiasGelu) x = simd::geluGeneric(x);
-      }
-      std::memcpy(row + 4 * v, &x, sizeof x);
-    }
-    float* ci = c + i * ldc;
-    if (epi.ep == Epilogue::BiasResidual) {
-      for (int j = 0; j < nr; ++j) ci[j] = row[j] + epi.residual[i * epi.ldr + j];
-    } else {
-      for (int j = 0; j < nr; ++j) ci[j] = row[j];
-    }
+    std::memcpy(row, acc[i], sizeof row);
+    gemm::storeRowPortable<NR>(row, c + i * ldc, nr, i, epi);
   }
 }
 
@@ -146,22 +125,9 @@ void kernelPortable(int kc, const float* a, int64_t lda, const float* b, float* 
 template <int MR, bool TA>
 SBERT_TARGET_AVX512 void kernelAvx512(int kc, const float* __restrict a, int64_t lda,
                                       const float* __restrict b, float* c, int64_t ldc, int nr,
-                                      bool accumulate, const Epi& epi) {
-  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
-  const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF)
-                       : nr > 16 ? __mmask16((1u << (nr - 16)) - 1)
-                                 : __mmask16(0);
+                                      bool accumulate, const TileEpilogue& epi) {
   __m512 c0[MR], c1[MR];
-#pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
-    if (accumulate) {
-      c0[i] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
-      c1[i] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
-    } else {
-      c0[i] = _mm512_setzero_ps();
-      c1[i] = _mm512_setzero_ps();
-    }
-  }
+  gemm::startChain512<MR>(c0, c1, c, ldc, nr, accumulate);
   for (int k = 0; k < kc; ++k) {
     if (MR <= 8) {  // short tiles stream B from memory: fetch ahead (no effect on results)
       _mm_prefetch(reinterpret_cast<const char*>(b + k * 32 + kPrefetchFloats), _MM_HINT_T0);
@@ -176,54 +142,19 @@ SBERT_TARGET_AVX512 void kernelAvx512(int kc, const float* __restrict a, int64_t
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
     }
   }
-  const bool hasBias = epi.ep != Epilogue::None && epi.bias;
-  const __m512 bias0 = hasBias ? _mm512_maskz_loadu_ps(m0, epi.bias) : _mm512_setzero_ps();
-  const __m512 bias1 = hasBias ? _mm512_maskz_loadu_ps(m1, epi.bias + 16) : _mm512_setzero_ps();
+  const gemm::RowStore512 out(nr, epi);
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
-    __m512 v0 = c0[i], v1 = c1[i];
-    if (epi.ep != Epilogue::None) {
-      v0 = _mm512_add_ps(v0, bias0);
-      v1 = _mm512_add_ps(v1, bias1);
-      if (epi.ep == Epilogue::BiasGelu) {
-        v0 = simd::gelu512(v0);
-        v1 = simd::gelu512(v1);
-      } else if (epi.ep == Epilogue::BiasResidual) {
-        const float* r = epi.residual + i * epi.ldr;
-        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
-        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
-      }
-    }
-    _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
-    _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
-  }
+  for (int i = 0; i < MR; ++i) out.store(c0[i], c1[i], c + i * ldc, i, epi);
 }
 
 // ---- AVX2+FMA micro-kernel: 6 × 16 (12 ymm accumulators) -----------------------------------
 
-alignas(32) const int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-
-SBERT_TARGET_AVX2 inline __m256i laneMask(int n) {
-  n = std::min(std::max(n, 0), 8);
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n));
-}
-
 template <int MR, bool TA>
 SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda,
                                   const float* __restrict b, float* c, int64_t ldc, int nr,
-                                  bool accumulate, const Epi& epi) {
-  const __m256i m0 = laneMask(nr), m1 = laneMask(nr - 8);
+                                  bool accumulate, const TileEpilogue& epi) {
   __m256 c0[MR], c1[MR];
-#pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) {
-    if (accumulate) {
-      c0[i] = _mm256_maskload_ps(c + i * ldc, m0);
-      c1[i] = _mm256_maskload_ps(c + i * ldc + 8, m1);
-    } else {
-      c0[i] = _mm256_setzero_ps();
-      c1[i] = _mm256_setzero_ps();
-    }
-  }
+  gemm::startChain256<MR>(c0, c1, c, ldc, nr, accumulate);
   for (int k = 0; k < kc; ++k) {
     if (MR <= 4) {  // short tiles stream B from memory: fetch ahead (no effect on results)
       _mm_prefetch(reinterpret_cast<const char*>(b + k * 16 + kPrefetchFloats), _MM_HINT_T0);
@@ -237,69 +168,44 @@ SBERT_TARGET_AVX2 void kernelAvx2(int kc, const float* __restrict a, int64_t lda
       c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
     }
   }
-  const bool hasBias = epi.ep != Epilogue::None && epi.bias;
-  const __m256 bias0 = hasBias ? _mm256_maskload_ps(epi.bias, m0) : _mm256_setzero_ps();
-  const __m256 bias1 = hasBias ? _mm256_maskload_ps(epi.bias + 8, m1) : _mm256_setzero_ps();
+  const gemm::RowStore256 out(nr, epi);
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) {
-    __m256 v0 = c0[i], v1 = c1[i];
-    if (epi.ep != Epilogue::None) {
-      v0 = _mm256_add_ps(v0, bias0);
-      v1 = _mm256_add_ps(v1, bias1);
-      if (epi.ep == Epilogue::BiasGelu) {
-        v0 = simd::gelu256(v0);
-        v1 = simd::gelu256(v1);
-      } else if (epi.ep == Epilogue::BiasResidual) {
-        const float* r = epi.residual + i * epi.ldr;
-        v0 = _mm256_add_ps(v0, _mm256_maskload_ps(r, m0));
-        v1 = _mm256_add_ps(v1, _mm256_maskload_ps(r + 8, m1));
-      }
-    }
-    _mm256_maskstore_ps(c + i * ldc, m0, v0);
-    _mm256_maskstore_ps(c + i * ldc + 8, m1, v1);
-  }
+  for (int i = 0; i < MR; ++i) out.store(c0[i], c1[i], c + i * ldc, i, epi);
 }
 
 #endif  // SBERT_X86
 
 using KernelFn = void (*)(int, const float*, int64_t, const float*, float*, int64_t, int, bool,
-                          const Epi&);
+                          const TileEpilogue&);
 
 // kernels[ta][r] computes exactly r rows (1 ≤ r ≤ MR), reading A in place (ta: A is stored
 // transposed, element (i, k) at a[k·lda + i]); every instance runs the same per-element
 // sequence (start from 0 or C, FMA over k in order, same epilogue), so which instance computes
 // a row never changes its bits.
-const KernelFn kPortableKernels[2][6 + 1] = {
-    {nullptr, kernelPortable<1, false>, kernelPortable<2, false>, kernelPortable<3, false>, kernelPortable<4, false>, kernelPortable<5, false>, kernelPortable<6, false>},
-    {nullptr, kernelPortable<1, true>, kernelPortable<2, true>, kernelPortable<3, true>, kernelPortable<4, true>, kernelPortable<5, true>, kernelPortable<6, true>}};
-static_assert(kMrPortable == 6, "kPortableKernels lists MR = 6 instances");
+const std::array<KernelFn, kMrPortable + 1> kPortableKernels[2] = {
+    blocking::rowKernels<KernelFn, kMrPortable>(
+        [](auto r) -> KernelFn { return kernelPortable<decltype(r)::value, false>; }),
+    blocking::rowKernels<KernelFn, kMrPortable>(
+        [](auto r) -> KernelFn { return kernelPortable<decltype(r)::value, true>; })};
 #if SBERT_X86
-const KernelFn kAvx512Kernels[2][12 + 1] = {
-    {nullptr, kernelAvx512<1, false>, kernelAvx512<2, false>, kernelAvx512<3, false>, kernelAvx512<4, false>, kernelAvx512<5, false>, kernelAvx512<6, false>, kernelAvx512<7, false>, kernelAvx512<8, false>, kernelAvx512<9, false>, kernelAvx512<10, false>, kernelAvx512<11, false>, kernelAvx512<12, false>},
-    {nullptr, kernelAvx512<1, true>, kernelAvx512<2, true>, kernelAvx512<3, true>, kernelAvx512<4, true>, kernelAvx512<5, true>, kernelAvx512<6, true>, kernelAvx512<7, true>, kernelAvx512<8, true>, kernelAvx512<9, true>, kernelAvx512<10, true>, kernelAvx512<11, true>, kernelAvx512<12, true>}};
-static_assert(kMrAvx512 == 12, "kAvx512Kernels lists MR = 12 instances");
-const KernelFn kAvx2Kernels[2][6 + 1] = {
-    {nullptr, kernelAvx2<1, false>, kernelAvx2<2, false>, kernelAvx2<3, false>, kernelAvx2<4, false>, kernelAvx2<5, false>, kernelAvx2<6, false>},
-    {nullptr, kernelAvx2<1, true>, kernelAvx2<2, true>, kernelAvx2<3, true>, kernelAvx2<4, true>, kernelAvx2<5, true>, kernelAvx2<6, true>}};
-static_assert(kMrAvx2 == 6, "kAvx2Kernels lists MR = 6 instances");
+const std::array<KernelFn, kMrAvx512 + 1> kAvx512Kernels[2] = {
+    blocking::rowKernels<KernelFn, kMrAvx512>(
+        [](auto r) -> KernelFn { return kernelAvx512<decltype(r)::value, false>; }),
+    blocking::rowKernels<KernelFn, kMrAvx512>(
+        [](auto r) -> KernelFn { return kernelAvx512<decltype(r)::value, true>; })};
+const std::array<KernelFn, kMrAvx2 + 1> kAvx2Kernels[2] = {
+    blocking::rowKernels<KernelFn, kMrAvx2>(
+        [](auto r) -> KernelFn { return kernelAvx2<decltype(r)::value, false>; }),
+    blocking::rowKernels<KernelFn, kMrAvx2>(
+        [](auto r) -> KernelFn { return kernelAvx2<decltype(r)::value, true>; })};
 #endif
 
 const KernelFn* kernelsFor(int isa, bool transA) {
 #if SBERT_X86
-  if (isa == kAvx512) return kAvx512Kernels[transA];
-  if (isa == kAvx2) return kAvx2Kernels[transA];
+  if (isa == kAvx512) return kAvx512Kernels[transA].data();
+  if (isa == kAvx2) return kAvx2Kernels[transA].data();
 #endif
-  return kPortableKernels[transA];
-}
-
-// Height of the next micro-tile when `left` rows remain: full MR tiles, except that a short
-// remainder (< MR/2) is merged with the tile before it and the two are split evenly (e.g. 14
-// rows with MR = 12 run as 7 + 7, not 12 + 2), so no row is ever padded or computed twice.
-inline int nextTile(int left, int MR) {
-  if (left <= MR) return left;
-  if (left >= 2 * MR) return MR;
-  const int rem = left - MR;
-  return rem >= MR / 2 ? MR : (left + 1) / 2;
+  return kPortableKernels[transA].data();
 }
 
 }  // namespace
@@ -382,98 +288,54 @@ namespace {
 void linearImpl(const float* A, int64_t lda, bool transA, int64_t M, int K,
                 const PackedWeight& W, const float* bias, const float* residual, Epilogue ep,
                 float* C) {
-  SBERT_CHECK(W.K == K, "ERR_INTERNAL", "linear: K does not match the packed weight");
-  SBERT_CHECK(M >= 0, "ERR_INTERNAL", "linear: negative M");
   const int N = W.N;
-  if (M == 0 || N == 0) return;
-  SBERT_CHECK(W.data != nullptr, "ERR_INTERNAL", "linear: empty packed weight");
-  SBERT_CHECK(W.isa <= activeIsa(), "ERR_INTERNAL", "linear: weight packed for another CPU");
-  SBERT_CHECK(ep != Epilogue::BiasResidual || residual != nullptr, "ERR_INTERNAL",
-              "linear: BiasResidual needs a residual");
-
+  if (!gemm::checkLinearCall("linear", W.K, K, M, N, W.data != nullptr, W.isa <= activeIsa(), ep,
+                             residual)) {
+    return;
+  }
   const int isa = W.isa;
   const int MR = mrFor(isa), NR = W.nr;
   const KernelFn* kernels = kernelsFor(isa, transA);
   const int kc = kBlock(K);
   const int nkb = K == 0 ? 1 : (K + kc - 1) / kc;
   const int nPanels = (N + NR - 1) / NR;
-  const int threads = numThreads();
-
-  // Row blocks: at most mcMax rows, a multiple of MR, and a block count that spreads evenly
-  // over the threads. (Tiling never changes results, only speed.)
-  const int mcMax = mcMaxFor(isa);
-  int64_t mBlocks = (M + mcMax - 1) / mcMax;
-  if (mBlocks > 1 && threads > 1) mBlocks = (mBlocks + threads - 1) / threads * threads;
-  int64_t mc = (M + mBlocks - 1) / mBlocks;
-  mc = (mc + MR - 1) / MR * MR;
-  mBlocks = (M + mc - 1) / mc;
-  // Column chunks: split N when there are too few row blocks to keep the threads busy. With
-  // fewer row blocks than threads (small M: one sentence) split N finely, so the pool's
-  // dynamic chunk claiming balances the threads even when a worker wakes up late.
-  const int64_t wantTasks = mBlocks < threads ? 4 * threads : 2 * threads;
-  int panelsPerChunk = nPanels;
-  while (mBlocks * ((nPanels + panelsPerChunk - 1) / panelsPerChunk) < wantTasks &&
-         panelsPerChunk > 1) {
-    panelsPerChunk = (panelsPerChunk + 1) / 2;
-  }
-  const int64_t nChunks = (nPanels + panelsPerChunk - 1) / panelsPerChunk;
-  const int64_t tasks = mBlocks * nChunks;
+  // Threads are woken from 2·10⁵ operations (the low-precision GEMMs: 4·10⁵).
   const double flops = 2.0 * double(M) * N * std::max(K, 1);
-
-  auto run = [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t mb = t / nChunks, nb = t % nChunks;
-      const int64_t m0 = mb * mc;
-      const int rows = static_cast<int>(std::min<int64_t>(mc, M - m0));
-      const int p0 = static_cast<int>(nb * panelsPerChunk);
-      const int p1 = std::min(nPanels, p0 + panelsPerChunk);
-      // One K block of one weight panel down the row block.
-      auto block = [&](int kb, int p) {
-        const int k0 = kb * kc;
-        const int kcb = std::min(kc, K - k0);
-        const bool last = kb == nkb - 1;
-        const int n0 = p * NR;
-        const int nr = std::min(NR, N - n0);
-        const float* bp =
-            W.data.get() + static_cast<int64_t>(p) * K * NR + static_cast<int64_t>(k0) * NR;
-        for (int ir = 0; ir < rows;) {
-          const int mr = nextTile(rows - ir, MR);
-          Epi epi;
-          if (last && ep != Epilogue::Accumulate) {
-            epi.ep = ep;
-            epi.bias = bias ? bias + n0 : nullptr;
-            if (ep == Epilogue::BiasResidual) {
-              epi.residual = residual + (m0 + ir) * N + n0;
-              epi.ldr = N;
-            }
-          }
-          // Every micro-tile reads A in place (row-major, lda = K), exactly mr rows.
-          const float* a = transA ? A + int64_t(k0) * lda + (m0 + ir) : A + (m0 + ir) * lda + k0;
-          kernels[mr](kcb, a, lda, bp, C + (m0 + ir) * N + n0, N, nr,
-                      kb > 0 || ep == Epilogue::Accumulate, epi);
-          ir += mr;
-        }
-      };
-      // Either order runs each element's K blocks in order 0..nkb-1 (same FMA chain). A row
-      // block whose rows × K of A fit in L2 walks the panels outermost: C is written once per
-      // tile, and a lone short block (one sentence) reads its weights as one contiguous stream.
-      // A block with a long K keeps the GotoBLAS order (K block outermost, C block in L2).
-      if (int64_t(rows) * K * int64_t(sizeof(float)) <= kPanelOuterBytes) {
-        for (int p = p0; p < p1; ++p) {
-          for (int kb = 0; kb < nkb; ++kb) block(kb, p);
-        }
-      } else {
-        for (int kb = 0; kb < nkb; ++kb) {
-          for (int p = p0; p < p1; ++p) block(kb, p);
-        }
+  blocking::runGemmTasks(M, nPanels, MR, mcMaxFor(isa), flops, 2.0e5,
+                         [&](int64_t m0, int rows, int p0, int p1) {
+    // One K block of one weight panel down the row block.
+    auto block = [&](int kb, int p) {
+      const int k0 = kb * kc;
+      const int kcb = std::min(kc, K - k0);
+      const bool last = kb == nkb - 1;
+      const int n0 = p * NR;
+      const int nr = std::min(NR, N - n0);
+      const float* bp =
+          W.data.get() + static_cast<int64_t>(p) * K * NR + static_cast<int64_t>(k0) * NR;
+      blocking::forEachMicroTile(rows, MR, [&](int ir, int mr) {
+        const TileEpilogue epi = last && ep != Epilogue::Accumulate
+                                     ? TileEpilogue::at(ep, bias, residual, N, m0 + ir, n0)
+                                     : TileEpilogue{};
+        // Every micro-tile reads A in place (row-major, lda = K), exactly mr rows.
+        const float* a = transA ? A + int64_t(k0) * lda + (m0 + ir) : A + (m0 + ir) * lda + k0;
+        kernels[mr](kcb, a, lda, bp, C + (m0 + ir) * N + n0, N, nr,
+                    kb > 0 || ep == Epilogue::Accumulate, epi);
+      });
+    };
+    // Either order runs each element's K blocks in order 0..nkb-1 (same FMA chain). A row
+    // block whose rows × K of A fit in L2 walks the panels outermost: C is written once per
+    // tile, and a lone short block (one sentence) reads its weights as one contiguous stream.
+    // A block with a long K keeps the GotoBLAS order (K block outermost, C block in L2).
+    if (int64_t(rows) * K * int64_t(sizeof(float)) <= kPanelOuterBytes) {
+      for (int p = p0; p < p1; ++p) {
+        for (int kb = 0; kb < nkb; ++kb) block(kb, p);
+      }
+    } else {
+      for (int kb = 0; kb < nkb; ++kb) {
+        for (int p = p0; p < p1; ++p) block(kb, p);
       }
     }
-  };
-  if (tasks == 1 || threads == 1 || flops < 2.0e5) {
-    run(0, tasks);
-  } else {
-    parallelFor(0, tasks, 1, run);
-  }
+  });
 }
 
 }  // namespace

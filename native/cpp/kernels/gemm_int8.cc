@@ -6,7 +6,9 @@
 // runs the next column chunk of the same block), then walks its panels; per panel it runs the
 // MR×nr micro-kernel down the row block over the whole of K (an int32 accumulator never leaves
 // its register, so there is no K blocking: a panel's [K/4][nr][4] slice, 12 KB at K = 384 and
-// nr = 32, stays in L1 while the row block stays in L2).
+// nr = 32, stays in L1 while the row block stays in L2). What this file holds is what is int8's
+// own: the quantizers, the packed format and the micro-kernels up to their int32 dot products;
+// the dequantized rows go through the epilogue all GEMMs share (gemm_epilogue.h).
 #include "gemm_int8.h"
 
 #include <algorithm>
@@ -17,9 +19,11 @@
 
 #include "common/error.h"
 #include "common/thread_pool.h"
-#include "amx_tiles.h"
 #include "cpu_features.h"
+#include "gemm_amx.h"
 #include "gemm_blocking.h"
+#include "gemm_epilogue.h"
+#include "gemm_paths.h"
 #include "simd_math.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -30,7 +34,6 @@
 #if SBERT_X86
 #define SBERT_TARGET_VNNI512 \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma")))
-#define SBERT_TARGET_AVXVNNI __attribute__((target("avx2,fma,avxvnni")))
 #endif
 
 namespace sbert {
@@ -97,20 +100,16 @@ PathShape shapeOf(Int8Path p) {
   }
 }
 
-// What a micro-kernel does after its dot products, already offset to the tile.
-struct Epi {
-  Epilogue ep = Epilogue::None;
-  const float* bias = nullptr;      // at column n0 (may be null)
-  const float* residual = nullptr;  // at (m0, n0)
-  int64_t ldr = 0;
-};
+// What a micro-kernel does after its dot products (gemm_epilogue.h): y = (float(acc)·sa)·sw,
+// then the epilogue, Accumulate included (C + y).
+using gemm::TileEpilogue;
 
 // Micro-kernel: rows 0..MR-1 of `a` (kq/4 groups of 4 bytes per row, row stride lda), one
 // weight panel `b` ([kg][NR][4]), per-channel accInit/colScale (NR entries, padded), per-row
 // rowScale; writes nr ≤ NR columns of C.
 using KernelFn = void (*)(int kg, const uint8_t* a, int64_t lda, const int8_t* b,
                           const int32_t* accInit, const float* colScale, const float* rowScale,
-                          float* c, int64_t ldc, int nr, const Epi& epi);
+                          float* c, int64_t ldc, int nr, const TileEpilogue& epi);
 
 inline int32_t load4(const uint8_t* p) {
   int32_t v;
@@ -127,7 +126,7 @@ typedef int32_t v4i __attribute__((vector_size(16)));
 template <int MR>
 void kernelPortable(int kg, const uint8_t* a, int64_t lda, const int8_t* b,
                     const int32_t* accInit, const float* colScale, const float* rowScale,
-                    float* c, int64_t ldc, int nr, const Epi& epi) {
+                    float* c, int64_t ldc, int nr, const TileEpilogue& epi) {
   constexpr int NR = 16;
   v4i accv[MR][4];
   for (int i = 0; i < MR; ++i)
@@ -150,63 +149,41 @@ void kernelPortable(int kg, const uint8_t* a, int64_t lda, const int8_t* b,
   int32_t acc[MR][NR];
   std::memcpy(acc, accv, sizeof acc);
   for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-    for (int j = 0; j < nr; ++j) {
-      float y = static_cast<float>(acc[i][j]) * rowScale[i];
-      y = y * colScale[j];
-      if (epi.ep == Epilogue::Accumulate) {
-        y = ci[j] + y;
-      } else if (epi.ep != Epilogue::None) {
-        if (epi.bias) y = y + epi.bias[j];
-        if (epi.ep == Epilogue::BiasGelu) y = simd::geluGeneric(y);
-        if (epi.ep == Epilogue::BiasResidual) y = y + epi.residual[i * epi.ldr + j];
-      }
-      ci[j] = y;
-    }
+    float y[NR];
+    for (int j = 0; j < NR; ++j) y[j] = (static_cast<float>(acc[i][j]) * rowScale[i]) * colScale[j];
+    gemm::storeRowPortable<NR>(y, c + i * ldc, nr, i, epi);
   }
 }
 
 #if SBERT_X86
 
-// ---- AVX-512: the dequantizing epilogue of a 32-column tile row (VNNI and AMX kernels) ------
+// ---- the dequantization of the SIMD paths: (float(acc) · sa) · sw -------------------------
 
-struct RowEpilogue512 {
-  __mmask16 m0, m1;
-  __m512 cs0, cs1, bias0, bias1;
+SBERT_TARGET_AVX512 SBERT_GEMM_INLINE __m512 dequant512(__m512i acc, __m512 rowScale,
+                                                        __m512 colScale) {
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), rowScale), colScale);
+}
 
-  SBERT_TARGET_VNNI512 RowEpilogue512(const float* colScale, int nr, const Epi& epi) {
-    m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
-    m1 = nr >= 32 ? __mmask16(0xFFFF) : nr > 16 ? __mmask16((1u << (nr - 16)) - 1) : __mmask16(0);
-    cs0 = _mm512_loadu_ps(colScale);
-    cs1 = _mm512_loadu_ps(colScale + 16);
-    const bool hasBias = epi.ep != Epilogue::None && epi.ep != Epilogue::Accumulate && epi.bias;
-    bias0 = hasBias ? _mm512_maskz_loadu_ps(m0, epi.bias) : _mm512_setzero_ps();
-    bias1 = hasBias ? _mm512_maskz_loadu_ps(m1, epi.bias + 16) : _mm512_setzero_ps();
-  }
+SBERT_TARGET_AVX2 SBERT_GEMM_INLINE __m256 dequant256(__m256i acc, __m256 rowScale,
+                                                      __m256 colScale) {
+  return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), rowScale), colScale);
+}
 
-  // Row i of the tile: y = (float(acc) · sa) · sw, then the epilogue, stored to ci.
-  SBERT_TARGET_VNNI512 inline void store(__m512i acc0, __m512i acc1, float rowScale, float* ci,
-                                         int i, const Epi& epi) const {
+// Dequantizes and finishes the rows of a 32-column tile (the VNNI and AMX kernels).
+struct DequantStore512 {
+  gemm::RowStore512 out;
+  __m512 cs0, cs1;
+
+  SBERT_TARGET_AVX512 SBERT_GEMM_INLINE DequantStore512(const float* colScale, int nr,
+                                                        const TileEpilogue& epi)
+      : out(nr, epi), cs0(_mm512_loadu_ps(colScale)), cs1(_mm512_loadu_ps(colScale + 16)) {}
+
+  // Row i with int32 dot products acc0 | acc1 and activation scale rowScale.
+  SBERT_TARGET_AVX512 SBERT_GEMM_INLINE void store(__m512i acc0, __m512i acc1, float rowScale,
+                                                   float* ci, int i,
+                                                   const TileEpilogue& epi) const {
     const __m512 rs = _mm512_set1_ps(rowScale);
-    __m512 v0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc0), rs), cs0);
-    __m512 v1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc1), rs), cs1);
-    if (epi.ep == Epilogue::Accumulate) {
-      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), v0);
-      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), v1);
-    } else if (epi.ep != Epilogue::None) {
-      v0 = _mm512_add_ps(v0, bias0);
-      v1 = _mm512_add_ps(v1, bias1);
-      if (epi.ep == Epilogue::BiasGelu) {
-        v0 = simd::gelu512(v0);
-        v1 = simd::gelu512(v1);
-      } else if (epi.ep == Epilogue::BiasResidual) {
-        const float* r = epi.residual + i * epi.ldr;
-        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
-        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
-      }
-    }
-    _mm512_mask_storeu_ps(ci, m0, v0);
-    _mm512_mask_storeu_ps(ci + 16, m1, v1);
+    out.store(dequant512(acc0, rs, cs0), dequant512(acc1, rs, cs1), ci, i, epi);
   }
 };
 
@@ -223,7 +200,7 @@ template <int MR>
 SBERT_TARGET_VNNI512 void kernelVnni512(int kg, const uint8_t* __restrict a, int64_t lda,
                                         const int8_t* __restrict b, const int32_t* accInit,
                                         const float* colScale, const float* rowScale, float* c,
-                                        int64_t ldc, int nr, const Epi& epi) {
+                                        int64_t ldc, int nr, const TileEpilogue& epi) {
   const __m512i init0 = _mm512_loadu_si512(accInit), init1 = _mm512_loadu_si512(accInit + 16);
   __m512i acc0[MR], acc1[MR];
 #pragma GCC unroll 12
@@ -245,67 +222,40 @@ SBERT_TARGET_VNNI512 void kernelVnni512(int kg, const uint8_t* __restrict a, int
       acc1[i] = dpbusd512(acc1[i], ai, b1);
     }
   }
-  const RowEpilogue512 out(colScale, nr, epi);
+  const DequantStore512 out(colScale, nr, epi);
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) out.store(acc0[i], acc1[i], rowScale[i], c + i * ldc, i, epi);
 }
 
-// ---- 16-wide ymm paths: shared epilogue ----------------------------------------------------
+// ---- 16-wide ymm paths: AVX-VNNI (6 × 16) and AVX2 (4 × 16), one kernel ------------------
 
-alignas(32) const int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-
-SBERT_TARGET_AVX2 inline __m256i laneMask(int n) {
-  n = std::min(std::max(n, 0), 8);
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n));
-}
-
-template <int MR>
-SBERT_TARGET_AVX2 inline void epilogue256(const __m256i* acc0, const __m256i* acc1,
-                                          const float* colScale, const float* rowScale, float* c,
-                                          int64_t ldc, int nr, const Epi& epi) {
-  const __m256i m0 = laneMask(nr), m1 = laneMask(nr - 8);
-  const __m256 cs0 = _mm256_loadu_ps(colScale), cs1 = _mm256_loadu_ps(colScale + 8);
-  const bool hasBias = epi.ep != Epilogue::None && epi.ep != Epilogue::Accumulate && epi.bias;
-  const __m256 bias0 = hasBias ? _mm256_maskload_ps(epi.bias, m0) : _mm256_setzero_ps();
-  const __m256 bias1 = hasBias ? _mm256_maskload_ps(epi.bias + 8, m1) : _mm256_setzero_ps();
-#pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) {
-    const __m256 rs = _mm256_set1_ps(rowScale[i]);
-    __m256 v0 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc0[i]), rs), cs0);
-    __m256 v1 = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc1[i]), rs), cs1);
-    float* ci = c + i * ldc;
-    if (epi.ep == Epilogue::Accumulate) {
-      v0 = _mm256_add_ps(_mm256_maskload_ps(ci, m0), v0);
-      v1 = _mm256_add_ps(_mm256_maskload_ps(ci + 8, m1), v1);
-    } else if (epi.ep != Epilogue::None) {
-      v0 = _mm256_add_ps(v0, bias0);
-      v1 = _mm256_add_ps(v1, bias1);
-      if (epi.ep == Epilogue::BiasGelu) {
-        v0 = simd::gelu256(v0);
-        v1 = simd::gelu256(v1);
-      } else if (epi.ep == Epilogue::BiasResidual) {
-        const float* r = epi.residual + i * epi.ldr;
-        v0 = _mm256_add_ps(v0, _mm256_maskload_ps(r, m0));
-        v1 = _mm256_add_ps(v1, _mm256_maskload_ps(r + 8, m1));
-      }
-    }
-    _mm256_maskstore_ps(ci, m0, v0);
-    _mm256_maskstore_ps(ci + 8, m1, v1);
+// The dot-product step, acc += Σ4 a·b per int32 lane. Both are compiled for avx2,fma: the
+// AVX-VNNI instruction is inline asm (GCC 12 copied and spilled the tied accumulators of the
+// intrinsic form), which needs no target attribute, so one kernel serves both paths.
+struct DotAvxVnni {  // VEX vpdpbusd on u8 activations (qa + 128; accInit removes the offset)
+  static constexpr int kPrefetchRows = 3;  // tiles this short stream the panel from memory
+  SBERT_TARGET_AVX2 SBERT_GEMM_INLINE __m256i operator()(__m256i acc, __m256i a, __m256i b) const {
+    __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(a), "x"(b));
+    return acc;
   }
-}
+};
+struct DotAvx2 {  // vpmaddubsw on |qa| and sign(qa)·qw, then vpmaddwd by ones (s8 activations)
+  static constexpr int kPrefetchRows = 2;
+  __m256i ones;
+  SBERT_TARGET_AVX2 SBERT_GEMM_INLINE DotAvx2() : ones(_mm256_set1_epi16(1)) {}
+  SBERT_TARGET_AVX2 SBERT_GEMM_INLINE __m256i operator()(__m256i acc, __m256i a, __m256i b) const {
+    // |qa|·(sign(qa)·qw) = qa·qw; both factors ≤ 127 in magnitude, so no int16 saturation.
+    const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(a), _mm256_sign_epi8(b, a));
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+  }
+};
 
-// ---- AVX-VNNI: 6 × 16, 12 ymm accumulators -------------------------------------------------
-
-SBERT_TARGET_AVXVNNI inline __m256i dpbusd256(__m256i acc, __m256i a, __m256i b) {
-  __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(a), "x"(b));
-  return acc;
-}
-
-template <int MR>
-SBERT_TARGET_AVXVNNI void kernelAvxVnni(int kg, const uint8_t* __restrict a, int64_t lda,
-                                        const int8_t* __restrict b, const int32_t* accInit,
-                                        const float* colScale, const float* rowScale, float* c,
-                                        int64_t ldc, int nr, const Epi& epi) {
+template <int MR, typename Dot>
+SBERT_TARGET_AVX2 void kernelYmm(int kg, const uint8_t* __restrict a, int64_t lda,
+                                 const int8_t* __restrict b, const int32_t* accInit,
+                                 const float* colScale, const float* rowScale, float* c,
+                                 int64_t ldc, int nr, const TileEpilogue& epi) {
+  const Dot dot;
   const __m256i init0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(accInit));
   const __m256i init1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(accInit + 8));
   __m256i acc0[MR], acc1[MR];
@@ -315,51 +265,25 @@ SBERT_TARGET_AVXVNNI void kernelAvxVnni(int kg, const uint8_t* __restrict a, int
     acc1[i] = init1;
   }
   for (int g = 0; g < kg; ++g) {
-    if (MR <= 3) _mm_prefetch(reinterpret_cast<const char*>(b + g * 64 + 1024), _MM_HINT_T0);
+    if (MR <= Dot::kPrefetchRows) {
+      _mm_prefetch(reinterpret_cast<const char*>(b + g * 64 + 1024), _MM_HINT_T0);
+    }
     const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + g * 64));
     const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + g * 64 + 32));
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) {
       const __m256i ai = _mm256_set1_epi32(load4(a + i * lda + 4 * g));
-      acc0[i] = dpbusd256(acc0[i], ai, b0);
-      acc1[i] = dpbusd256(acc1[i], ai, b1);
+      acc0[i] = dot(acc0[i], ai, b0);
+      acc1[i] = dot(acc1[i], ai, b1);
     }
   }
-  epilogue256<MR>(acc0, acc1, colScale, rowScale, c, ldc, nr, epi);
-}
-
-// ---- AVX2: 4 × 16, vpmaddubsw on |qa| and sign(qa)·qw, then vpmaddwd by ones ---------------
-
-template <int MR>
-SBERT_TARGET_AVX2 void kernelAvx2(int kg, const uint8_t* __restrict a, int64_t lda,
-                                  const int8_t* __restrict b, const int32_t* accInit,
-                                  const float* colScale, const float* rowScale, float* c,
-                                  int64_t ldc, int nr, const Epi& epi) {
-  const __m256i init0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(accInit));
-  const __m256i init1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(accInit + 8));
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i acc0[MR], acc1[MR];
-#pragma GCC unroll 4
+  const gemm::RowStore256 out(nr, epi);
+  const __m256 cs0 = _mm256_loadu_ps(colScale), cs1 = _mm256_loadu_ps(colScale + 8);
+#pragma GCC unroll 6
   for (int i = 0; i < MR; ++i) {
-    acc0[i] = init0;
-    acc1[i] = init1;
+    const __m256 rs = _mm256_set1_ps(rowScale[i]);
+    out.store(dequant256(acc0[i], rs, cs0), dequant256(acc1[i], rs, cs1), c + i * ldc, i, epi);
   }
-  for (int g = 0; g < kg; ++g) {
-    if (MR <= 2) _mm_prefetch(reinterpret_cast<const char*>(b + g * 64 + 1024), _MM_HINT_T0);
-    const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + g * 64));
-    const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + g * 64 + 32));
-#pragma GCC unroll 4
-    for (int i = 0; i < MR; ++i) {
-      const __m256i ai = _mm256_set1_epi32(load4(a + i * lda + 4 * g));  // s8 activations
-      const __m256i absA = _mm256_abs_epi8(ai);
-      // |qa|·(sign(qa)·qw) = qa·qw; both factors ≤ 127 in magnitude, so no int16 saturation.
-      const __m256i p0 = _mm256_maddubs_epi16(absA, _mm256_sign_epi8(b0, ai));
-      const __m256i p1 = _mm256_maddubs_epi16(absA, _mm256_sign_epi8(b1, ai));
-      acc0[i] = _mm256_add_epi32(acc0[i], _mm256_madd_epi16(p0, ones));
-      acc1[i] = _mm256_add_epi32(acc1[i], _mm256_madd_epi16(p1, ones));
-    }
-  }
-  epilogue256<MR>(acc0, acc1, colScale, rowScale, c, ldc, nr, epi);
 }
 
 // ---- AMX-INT8: 32 × 32 blocks of 2 × 2 tiles, tdpbssd (s8 × s8) -----------------------------
@@ -367,32 +291,10 @@ SBERT_TARGET_AVX2 void kernelAvx2(int kg, const uint8_t* __restrict a, int64_t l
 // kg is a multiple of 16; `a` holds 32 rows (rows past mr are zero padding of the row block).
 SBERT_TARGET_AMX void kernelAmxInt8(int kg, const uint8_t* a, int64_t lda, const int8_t* b,
                                     const float* colScale, const float* rowScale, float* c,
-                                    int64_t ldc, int nr, int mr, const Epi& epi) {
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
-  const int blocks = kg / 16;
-  for (int q = 0; q < blocks; ++q) {
-    SBERT_TILE_LOAD(4, a + q * 64, lda);
-    SBERT_TILE_LOAD(6, b + q * 16 * 128, 128);
-    SBERT_TILE_LOAD(7, b + q * 16 * 128 + 64, 128);
-    _tile_dpbssd(0, 4, 6);
-    _tile_dpbssd(1, 4, 7);
-    if (mr > 16) {
-      SBERT_TILE_LOAD(5, a + 16 * lda + q * 64, lda);
-      _tile_dpbssd(2, 5, 6);
-      _tile_dpbssd(3, 5, 7);
-    }
-  }
+                                    int64_t ldc, int nr, int mr, const TileEpilogue& epi) {
   alignas(64) int32_t acc[32 * 32];
-  SBERT_TILE_STORE(0, acc, 128);
-  SBERT_TILE_STORE(1, acc + 16, 128);
-  if (mr > 16) {
-    SBERT_TILE_STORE(2, acc + 16 * 32, 128);
-    SBERT_TILE_STORE(3, acc + 16 * 32 + 16, 128);
-  }
-  const RowEpilogue512 out(colScale, nr, epi);
+  amx::block32x32<amx::TileDot::Int8>(kg / 16, a, lda, b, mr, acc);
+  const DequantStore512 out(colScale, nr, epi);
   for (int i = 0; i < mr; ++i) {
     out.store(_mm512_load_si512(acc + i * 32), _mm512_load_si512(acc + i * 32 + 16), rowScale[i],
               c + i * ldc, i, epi);
@@ -409,7 +311,7 @@ SBERT_TARGET_VNNI512 RowScale quantizeRowAvx512(const float* x, int K, int kq, b
   const __m512 absMask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
   const __m512 fltMax = _mm512_set1_ps(FLT_MAX);
   for (int k = 0; k < K; k += 16) {
-    const __mmask16 m = K - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (K - k)) - 1);
+    const __mmask16 m = gemm::lowMask16(K - k);
     const __m512 v = _mm512_and_ps(_mm512_maskz_loadu_ps(m, x + k), absMask);
     bad |= _mm512_cmp_ps_mask(v, fltMax, _CMP_NLE_UQ);  // Inf or NaN
     amax = _mm512_max_ps(amax, v);
@@ -419,7 +321,7 @@ SBERT_TARGET_VNNI512 RowScale quantizeRowAvx512(const float* x, int K, int kq, b
   const __m512 lo = _mm512_set1_ps(-127.f), hi = _mm512_set1_ps(127.f);
   const __m128i offset = _mm_set1_epi8(u8 ? char(0x80) : 0);
   for (int k = 0; k < K; k += 16) {
-    const __mmask16 m = K - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (K - k)) - 1);
+    const __mmask16 m = gemm::lowMask16(K - k);
     __m512 y = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + k), inv);
     y = _mm512_min_ps(_mm512_max_ps(y, lo), hi);
     const __m128i b = _mm_xor_si128(_mm512_cvtepi32_epi8(_mm512_cvtps_epi32(y)), offset);
@@ -484,27 +386,25 @@ RowScale quantizeRowToBuffer(Int8Path path, const float* x, int K, int kq, uint8
 
 // ---- kernel tables -------------------------------------------------------------------------
 
-const KernelFn kPortableKernels[4 + 1] = {nullptr, kernelPortable<1>, kernelPortable<2>,
-                                          kernelPortable<3>, kernelPortable<4>};
+const auto kPortableKernels = blocking::rowKernels<KernelFn, 4>(
+    [](auto r) -> KernelFn { return kernelPortable<decltype(r)::value>; });
 #if SBERT_X86
-const KernelFn kVnni512Kernels[12 + 1] = {
-    nullptr,           kernelVnni512<1>,  kernelVnni512<2>, kernelVnni512<3>, kernelVnni512<4>,
-    kernelVnni512<5>,  kernelVnni512<6>,  kernelVnni512<7>, kernelVnni512<8>, kernelVnni512<9>,
-    kernelVnni512<10>, kernelVnni512<11>, kernelVnni512<12>};
-const KernelFn kAvxVnniKernels[6 + 1] = {nullptr,          kernelAvxVnni<1>, kernelAvxVnni<2>,
-                                         kernelAvxVnni<3>, kernelAvxVnni<4>, kernelAvxVnni<5>,
-                                         kernelAvxVnni<6>};
-const KernelFn kAvx2Kernels[4 + 1] = {nullptr, kernelAvx2<1>, kernelAvx2<2>, kernelAvx2<3>,
-                                      kernelAvx2<4>};
+const auto kVnni512Kernels = blocking::rowKernels<KernelFn, 12>(
+    [](auto r) -> KernelFn { return kernelVnni512<decltype(r)::value>; });
+const auto kAvxVnniKernels = blocking::rowKernels<KernelFn, 6>(
+    [](auto r) -> KernelFn { return kernelYmm<decltype(r)::value, DotAvxVnni>; });
+const auto kAvx2Kernels = blocking::rowKernels<KernelFn, 4>(
+    [](auto r) -> KernelFn { return kernelYmm<decltype(r)::value, DotAvx2>; });
 #endif
 
+// The table of `p` (AMX has one kernel for every tile height, kernelAmxInt8).
 const KernelFn* kernelsFor(Int8Path p) {
 #if SBERT_X86
-  if (p == Int8Path::Avx512Vnni) return kVnni512Kernels;
-  if (p == Int8Path::AvxVnni) return kAvxVnniKernels;
-  if (p == Int8Path::Avx2) return kAvx2Kernels;
+  if (p == Int8Path::Avx512Vnni) return kVnni512Kernels.data();
+  if (p == Int8Path::AvxVnni) return kAvxVnniKernels.data();
+  if (p == Int8Path::Avx2) return kAvx2Kernels.data();
 #endif
-  return kPortableKernels;
+  return kPortableKernels.data();
 }
 
 }  // namespace
@@ -531,20 +431,12 @@ bool int8PathAvailable(Int8Path path) {
 #endif
 }
 
-Int8Path bestInt8Path() {
-  for (Int8Path p : {Int8Path::Amx, Int8Path::Avx512Vnni, Int8Path::AvxVnni, Int8Path::Avx2}) {
-    if (int8PathAvailable(p)) return p;
-  }
-  return Int8Path::Portable;
-}
+Int8Path bestInt8Path() { return availableInt8Paths().back(); }
 
 std::vector<Int8Path> availableInt8Paths() {
-  std::vector<Int8Path> out;
-  for (Int8Path p : {Int8Path::Portable, Int8Path::Avx2, Int8Path::AvxVnni, Int8Path::Avx512Vnni,
-                     Int8Path::Amx}) {
-    if (int8PathAvailable(p)) out.push_back(p);
-  }
-  return out;
+  return gemm::availablePaths({Int8Path::Portable, Int8Path::Avx2, Int8Path::AvxVnni,
+                               Int8Path::Avx512Vnni, Int8Path::Amx},
+                              int8PathAvailable);
 }
 
 const char* int8PathName(Int8Path path) {
@@ -565,11 +457,7 @@ PackedWeightInt8 packWeightInt8(const float* W, int N, int K, Int8Path path) {
   SBERT_CHECK(N >= 0 && K >= 0, "ERR_INTERNAL", "packWeightInt8: negative shape");
   SBERT_CHECK(K <= kMaxInt8K, "ERR_INTERNAL", "packWeightInt8: K is too large for int32 accumulation");
   SBERT_CHECK(W != nullptr || int64_t(N) * K == 0, "ERR_INTERNAL", "packWeightInt8: null weight");
-  if (!int8PathAvailable(path)) {
-    throw Error("ERR_UNSUPPORTED", std::string("int8 path ") + int8PathName(path) +
-                                       " cannot run on this CPU (active features: " +
-                                       cpuFeatureNames(activeCpuFeatures()) + ")");
-  }
+  if (!int8PathAvailable(path)) gemm::refuseUnavailablePath("int8", int8PathName(path));
   const PathShape shape = shapeOf(path);
   PackedWeightInt8 pw;
   pw.N = N;
@@ -579,34 +467,24 @@ PackedWeightInt8 packWeightInt8(const float* W, int N, int K, Int8Path path) {
   const int nr = shape.nr, kg = groupsOf(path, K);
   const int64_t panels = (N + nr - 1) / nr;
   pw.packedBytes = panels * kg * nr * 4;
-  pw.data.reset(static_cast<int8_t*>(::operator new[](
-      static_cast<size_t>(std::max<int64_t>(pw.packedBytes, 64)), std::align_val_t(64))));
+  pw.data.reset(gemm::allocPanels<int8_t>(pw.packedBytes));
   pw.scale.assign(size_t(panels * nr), 0.f);
   pw.accInit.assign(size_t(panels * nr), 0);
   std::vector<char> badRow(size_t(std::max(N, 1)), 0);
-  int8_t* dst = pw.data.get();
-  parallelFor(0, panels, 1, [&](int64_t p0, int64_t p1) {
-    std::vector<int8_t> q(size_t(std::max(K, 1)));
-    for (int64_t p = p0; p < p1; ++p) {
-      int8_t* d = dst + p * kg * nr * 4;
-      std::memset(d, 0, size_t(kg) * nr * 4);
-      for (int j = 0; j < nr; ++j) {
-        const int64_t n = p * nr + j;
-        if (n >= N) break;
-        const RowScale rs = quantizeRowPortable(W + n * K, K, q.data());
-        if (std::isnan(rs.scale)) {
-          badRow[size_t(n)] = 1;
-          continue;
-        }
-        int32_t sum = 0;
-        for (int k = 0; k < K; ++k) {
-          d[(int64_t(k / 4) * nr + j) * 4 + k % 4] = q[size_t(k)];
-          sum += q[size_t(k)];
-        }
-        pw.scale[size_t(n)] = rs.scale;
-        pw.accInit[size_t(n)] = shape.u8 ? -128 * sum : 0;
-      }
+  gemm::fillPanels<4>(pw.data.get(), N, nr, kg, [&](int64_t n, int8_t* panel, int j) {
+    thread_local std::vector<int8_t> q;  // the row quantized in one (vectorizable) pass
+    q.resize(size_t(K));
+    const RowScale rs = quantizeRowPortable(W + n * K, K, q.data());
+    if (std::isnan(rs.scale)) {
+      badRow[size_t(n)] = 1;
+      return;
     }
+    const int8_t* qk = q.data();
+    int32_t sum = 0;
+    for (int k = 0; k < K; ++k) sum += qk[k];
+    gemm::scatterRow<4>(panel, nr, j, K, [qk](int k) { return qk[k]; });
+    pw.scale[size_t(n)] = rs.scale;
+    pw.accInit[size_t(n)] = shape.u8 ? -128 * sum : 0;
   });
   for (int n = 0; n < N; ++n) {
     if (badRow[size_t(n)]) {
@@ -619,15 +497,11 @@ PackedWeightInt8 packWeightInt8(const float* W, int N, int K, Int8Path path) {
 
 void linearInt8(const float* A, int64_t M, int K, const PackedWeightInt8& W, const float* bias,
                 const float* residual, Epilogue ep, float* C) {
-  SBERT_CHECK(W.K == K, "ERR_INTERNAL", "linearInt8: K does not match the packed weight");
-  SBERT_CHECK(M >= 0, "ERR_INTERNAL", "linearInt8: negative M");
   const int N = W.N;
-  if (M == 0 || N == 0) return;
-  SBERT_CHECK(W.data != nullptr, "ERR_INTERNAL", "linearInt8: empty packed weight");
-  SBERT_CHECK(int8PathAvailable(W.path), "ERR_INTERNAL", "linearInt8: weight packed for another CPU");
-  SBERT_CHECK(ep != Epilogue::BiasResidual || residual != nullptr, "ERR_INTERNAL",
-              "linearInt8: BiasResidual needs a residual");
-
+  if (!gemm::checkLinearCall("linearInt8", W.K, K, M, N, W.data != nullptr,
+                             int8PathAvailable(W.path), ep, residual)) {
+    return;
+  }
   const Int8Path path = W.path;
   const PathShape shape = shapeOf(path);
   const bool amx = path == Int8Path::Amx;
@@ -637,32 +511,14 @@ void linearInt8(const float* A, int64_t M, int K, const PackedWeightInt8& W, con
   thread_local blocking::RowBlockBuffer<uint8_t> buffer;  // each thread's own row block
 
   auto prepare = [&](int64_t m0, int rows) {
-#if SBERT_X86
-    if (amx) amx::configureTiles();
-#endif
     blocking::RowBlockBuffer<uint8_t>& buf = buffer;
-    if (buf.holds(call, m0)) return;
-    // AMX tiles always read 32 rows: the block carries 32 zero rows past its end.
-    const int padRows = amx ? 32 : 0;
-    buf.data.resize(size_t(rows + padRows) * kq);
-    buf.rowScale.resize(size_t(rows));
-    for (int r = 0; r < rows; ++r) {
-      buf.rowScale[size_t(r)] =
-          quantizeRowToBuffer(path, A + (m0 + r) * K, K, kq, buf.data.data() + size_t(r) * kq).scale;
-    }
-    std::memset(buf.data.data() + size_t(rows) * kq, 0, size_t(padRows) * kq);
-    buf.call = call;
-    buf.m0 = m0;
+    buf.load(call, m0, rows, size_t(kq), amx ? 32 : 0, [&](int r, uint8_t* q) {
+      buf.rowScale[size_t(r)] = quantizeRowToBuffer(path, A + (m0 + r) * K, K, kq, q).scale;
+    });
   };
   auto tile = [&](int64_t m0, int ir, int mr, int p, int n0, int nr) {
     const blocking::RowBlockBuffer<uint8_t>& buf = buffer;
-    Epi epi;
-    epi.ep = ep;
-    epi.bias = bias ? bias + n0 : nullptr;
-    if (ep == Epilogue::BiasResidual) {
-      epi.residual = residual + (m0 + ir) * N + n0;
-      epi.ldr = N;
-    }
+    const TileEpilogue epi = TileEpilogue::at(ep, bias, residual, N, m0 + ir, n0);
     const uint8_t* a = buf.data.data() + size_t(ir) * kq;
     const int8_t* b = W.data.get() + static_cast<int64_t>(p) * kg * W.nr * 4;
     float* c = C + (m0 + ir) * N + n0;
@@ -675,13 +531,8 @@ void linearInt8(const float* A, int64_t M, int K, const PackedWeightInt8& W, con
     kernels[mr](kg, a, kq, b, W.accInit.data() + n0, W.scale.data() + n0, buf.rowScale.data() + ir,
                 c, N, nr, epi);
   };
-  auto finish = [&] {
-#if SBERT_X86
-    if (amx) amx::releaseTiles();
-#endif
-  };
   blocking::runGemmTiles(M, N, W.nr, shape.mr, shape.mcMax, 2.0 * double(M) * N * std::max(K, 1),
-                         prepare, tile, finish);
+                         amx, prepare, tile);
 }
 
 }  // namespace sbert

@@ -35,14 +35,13 @@
 namespace sbert {
 namespace simd {
 
-// Rational erf(x/√2) coefficients: numerator in s = x², times x; denominator in s.
+// Rational erf(x/√2) coefficients, highest power first (Horner order): numerator in s = x²
+// (times x), denominator in s. One table for every GELU body below.
 constexpr float kGeluClamp = 5.45f;
-constexpr float kGeluN0 = 7.978845835e-01f, kGeluN1 = 6.826618314e-02f,
-                kGeluN2 = 9.387998842e-03f, kGeluN3 = 3.430998477e-04f,
-                kGeluN4 = 1.272154987e-05f, kGeluN5 = 4.497096739e-08f;
-constexpr float kGeluD1 = 2.522248924e-01f, kGeluD2 = 2.880515531e-02f,
-                kGeluD3 = 1.900090836e-03f, kGeluD4 = 7.445992378e-05f,
-                kGeluD5 = 1.190285388e-06f;
+constexpr float kGeluNum[6] = {4.497096739e-08f, 1.272154987e-05f, 3.430998477e-04f,
+                               9.387998842e-03f, 6.826618314e-02f, 7.978845835e-01f};
+constexpr float kGeluDen[6] = {1.190285388e-06f, 7.445992378e-05f, 1.900090836e-03f,
+                               2.880515531e-02f, 2.522248924e-01f, 1.f};
 
 constexpr float kLog2e = 1.44269504088896341f;
 constexpr float kLn2Hi = 0.693145751953125f;       // exact in 16 bits
@@ -58,18 +57,12 @@ __attribute__((always_inline)) inline V erfHalfGeneric(V x) {
   V xc = x < nlim ? nlim : x;
   xc = xc > lim ? lim : xc;
   const V s = xc * xc;
-  V num = V{} + kGeluN5;
-  num = num * s + kGeluN4;
-  num = num * s + kGeluN3;
-  num = num * s + kGeluN2;
-  num = num * s + kGeluN1;
-  num = num * s + kGeluN0;
-  V den = V{} + kGeluD5;
-  den = den * s + kGeluD4;
-  den = den * s + kGeluD3;
-  den = den * s + kGeluD2;
-  den = den * s + kGeluD1;
-  den = den * s + 1.f;
+  V num = V{} + kGeluNum[0], den = V{} + kGeluDen[0];
+#pragma GCC unroll 5
+  for (int i = 1; i < 6; ++i) {
+    num = num * s + kGeluNum[i];
+    den = den * s + kGeluDen[i];
+  }
   V y = (xc * num) / den;
   y = y > one ? one : y;
   y = y < mone ? mone : y;
@@ -115,23 +108,19 @@ __attribute__((always_inline)) inline F expGeneric(F x) {
 
 // ---- AVX-512 ---------------------------------------------------------------------------
 
+// p(s) for a kGeluNum / kGeluDen table: fused multiply-adds, highest power first.
+SBERT_TARGET_AVX512 static inline __m512 horner512(__m512 s, const float (&c)[6]) {
+  __m512 p = _mm512_set1_ps(c[0]);
+#pragma GCC unroll 5
+  for (int i = 1; i < 6; ++i) p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(c[i]));
+  return p;
+}
+
 SBERT_TARGET_AVX512 static inline __m512 gelu512(__m512 x) {
   const __m512 lim = _mm512_set1_ps(kGeluClamp);
   __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
   __m512 s = _mm512_mul_ps(xc, xc);
-  __m512 num = _mm512_set1_ps(kGeluN5);
-  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN4));
-  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN3));
-  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN2));
-  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN1));
-  num = _mm512_fmadd_ps(num, s, _mm512_set1_ps(kGeluN0));
-  __m512 den = _mm512_set1_ps(kGeluD5);
-  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(kGeluD4));
-  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(kGeluD3));
-  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(kGeluD2));
-  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(kGeluD1));
-  den = _mm512_fmadd_ps(den, s, _mm512_set1_ps(1.f));
-  __m512 y = _mm512_div_ps(_mm512_mul_ps(xc, num), den);
+  __m512 y = _mm512_div_ps(_mm512_mul_ps(xc, horner512(s, kGeluNum)), horner512(s, kGeluDen));
   const __m512 one = _mm512_set1_ps(1.f);
   y = _mm512_min_ps(_mm512_max_ps(y, _mm512_sub_ps(_mm512_setzero_ps(), one)), one);
   // Beyond the clamp erf(x/√2) is ±1 in fp32.
@@ -145,24 +134,19 @@ SBERT_TARGET_AVX512 static inline __m512 gelu512(__m512 x) {
 
 // ---- AVX2 + FMA ------------------------------------------------------------------------
 
+SBERT_TARGET_AVX2 static inline __m256 horner256(__m256 s, const float (&c)[6]) {
+  __m256 p = _mm256_set1_ps(c[0]);
+#pragma GCC unroll 5
+  for (int i = 1; i < 6; ++i) p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(c[i]));
+  return p;
+}
+
 SBERT_TARGET_AVX2 static inline __m256 gelu256(__m256 x) {
   const __m256 lim = _mm256_set1_ps(kGeluClamp);
   const __m256 nlim = _mm256_set1_ps(-kGeluClamp);
   __m256 xc = _mm256_min_ps(_mm256_max_ps(x, nlim), lim);
   __m256 s = _mm256_mul_ps(xc, xc);
-  __m256 num = _mm256_set1_ps(kGeluN5);
-  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN4));
-  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN3));
-  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN2));
-  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN1));
-  num = _mm256_fmadd_ps(num, s, _mm256_set1_ps(kGeluN0));
-  __m256 den = _mm256_set1_ps(kGeluD5);
-  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(kGeluD4));
-  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(kGeluD3));
-  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(kGeluD2));
-  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(kGeluD1));
-  den = _mm256_fmadd_ps(den, s, _mm256_set1_ps(1.f));
-  __m256 y = _mm256_div_ps(_mm256_mul_ps(xc, num), den);
+  __m256 y = _mm256_div_ps(_mm256_mul_ps(xc, horner256(s, kGeluNum)), horner256(s, kGeluDen));
   const __m256 one = _mm256_set1_ps(1.f);
   const __m256 mone = _mm256_set1_ps(-1.f);
   y = _mm256_min_ps(_mm256_max_ps(y, mone), one);

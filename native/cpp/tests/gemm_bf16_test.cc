@@ -4,6 +4,9 @@
 // odd shapes, zero and huge rows, batch composition, guard pages, bf16Support() under
 // SBERT_CPU_ISA, and refusal of unavailable paths.
 //
+// The checks every GEMM test shares (guard pages, sub-batches, path refusal, odd shapes,
+// --quick, --digest) are gemm_harness.h's.
+//
 //   gemm_bf16_test             the checks
 //   gemm_bf16_test --quick     the dispatch checks and three shapes (the JS runner's forced-ISA runs)
 //   gemm_bf16_test --digest    "digest <hex>" of fixed products on the default path (the JS
@@ -16,29 +19,33 @@
 
 #include "common/error.h"
 #include "common/half.h"
+#include "gemm_harness.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm_bf16.h"
-#include "guarded_buffer.h"
 #include "test_util.h"
 
 using namespace sbert;
+using sbert::test::GemmCase;
+using sbert::test::Operands;
 using sbert::test::Tally;
 
 namespace {
 
-const Epilogue kEpilogues[] = {Epilogue::None, Epilogue::Bias, Epilogue::BiasGelu,
-                               Epilogue::BiasResidual, Epilogue::Accumulate};
-
-const char* epName(Epilogue e) {
-  switch (e) {
-    case Epilogue::None: return "none";
-    case Epilogue::Bias: return "bias";
-    case Epilogue::BiasGelu: return "bias+gelu";
-    case Epilogue::BiasResidual: return "bias+residual";
-    case Epilogue::Accumulate: return "accumulate";
+// The bf16 GEMM as the shared checks (gemm_harness.h) see it.
+struct Bf16Gemm {
+  using Path = Bf16Path;
+  using Packed = PackedWeightBf16;
+  static constexpr const char* kName = "bf16";
+  static constexpr int kPathWidth = 15;
+  static std::vector<Path> paths() { return availableBf16Paths(); }
+  static Path defaultPath() { return bf16Support().path; }
+  static const char* name(Path p) { return bf16PathName(p); }
+  static Packed pack(const float* W, int N, int K, Path p) { return packWeightBf16(W, N, K, p); }
+  static void run(const float* A, int64_t M, int K, const Packed& W, const float* bias,
+                  const float* residual, Epilogue ep, float* C) {
+    linearBf16(A, M, K, W, bias, residual, ep, C);
   }
-  return "?";
-}
+};
 
 float roundBf16(float x) { return bf16ToFloat(floatToBf16(x)); }
 
@@ -46,11 +53,6 @@ double geluExact(double x) { return 0.5 * x * std::erfc(-x / std::sqrt(2.0)); }
 
 // Whether the path rounds A to bf16 (the native one) or keeps it fp32 (the emulations).
 bool roundsActivations(Bf16Path p) { return p == Bf16Path::Avx512Bf16 || p == Bf16Path::Amx; }
-
-struct Case {
-  int64_t M;
-  int K, N;
-};
 
 // Reference products in double: exact operands (dot), bf16-rounded operands as the path
 // rounds them (dotRounded), and Σ|a||w| (mag).
@@ -100,7 +102,7 @@ double applyEpilogue(double y, Epilogue ep, double bias, double residual, double
 // S = Σ|a||w| (+ the other terms' magnitudes): bf16 rounding allows (2⁻⁷ + 2⁻¹⁶)·S with A
 // rounded, (2⁻⁸)·S without; against the rounded operands only fp32 accumulation remains
 // (1e-5·S, the fp32 GEMM test's bound).
-void checkShape(Tally& t, const Case& c, uint32_t seed) {
+void checkShape(Tally& t, const GemmCase& c, uint32_t seed) {
   std::mt19937 rng(seed);
   auto A = test::randomVec(rng, size_t(c.M) * c.K, -2.f, 2.f);
   auto W = test::randomVec(rng, size_t(c.N) * c.K, -0.5f, 0.5f);
@@ -125,9 +127,9 @@ void checkShape(Tally& t, const Case& c, uint32_t seed) {
     PackedWeightBf16 pw = packWeightBf16(W.data(), c.N, c.K, path);
     double worstBf16 = 0, worstAcc = 0;
     bool finite = true, zeroRowExact = true;
-    for (Epilogue ep : kEpilogues) {
-      std::vector<float> C = ep == Epilogue::Accumulate ? c0 : std::vector<float>(c0.size(), NAN);
-      linearBf16(A.data(), c.M, c.K, pw, bias.data(), res.data(), ep, C.data());
+    for (Epilogue ep : test::kAllEpilogues) {
+      const std::vector<float> C = test::runEpilogue<Bf16Gemm>(pw, A.data(), c.M, c.K, bias.data(),
+                                                               res.data(), ep, c0);
       for (int64_t m = 0; m < c.M; ++m) {
         for (int n = 0; n < c.N; ++n) {
           const size_t i = size_t(m) * c.N + n;
@@ -160,100 +162,9 @@ void checkShape(Tally& t, const Case& c, uint32_t seed) {
   }
 }
 
-// A row's result must not depend on the rest of the batch (bitwise), sub-batches of 1..40.
-void checkBatchIndependence(Tally& t, int K, int N) {
-  std::mt19937 rng(77 + K + N);
-  const int64_t M = 600;
-  auto A = test::randomVec(rng, size_t(M) * K);
-  auto W = test::randomVec(rng, size_t(N) * K);
-  auto bias = test::randomVec(rng, size_t(N));
-  auto res = test::randomVec(rng, size_t(M) * N);
-  for (Bf16Path path : availableBf16Paths()) {
-    PackedWeightBf16 pw = packWeightBf16(W.data(), N, K, path);
-    for (Epilogue ep : {Epilogue::BiasGelu, Epilogue::BiasResidual}) {
-      std::vector<float> full(size_t(M) * N);
-      linearBf16(A.data(), M, K, pw, bias.data(), res.data(), ep, full.data());
-      double worst = 0;
-      for (int64_t m = 1; m <= 40; ++m) {
-        const int64_t r0 = (m * 37) % (M - m);
-        std::vector<float> part(size_t(m) * N);
-        linearBf16(A.data() + r0 * K, m, K, pw, bias.data(), res.data() + r0 * N, ep, part.data());
-        worst = std::max(worst, test::maxAbsDiff(part.data(), full.data() + r0 * N, part.size()));
-      }
-      t.check(worst == 0.0, "%-15s %s: sub-batches of 1..40 rows == the same rows of a batch of %lld (K=%d N=%d)",
-              bf16PathName(path), epName(ep), (long long)M, K, N);
-    }
-  }
-}
-
-// Operands ending at a guard page: no path touches memory past A, bias, residual or C.
-void checkNoOverrun(Tally& t) {
-  const Case cases[] = {{7, 17, 33}, {1, 3, 1}, {13, 5, 17}, {2, 1541, 47}};
-  for (const Case& c : cases) {
-    std::mt19937 rng(21 + c.K);
-    test::GuardedFloats A(test::randomVec(rng, size_t(c.M) * c.K));
-    auto W = test::randomVec(rng, size_t(c.N) * c.K);
-    test::GuardedFloats bias(test::randomVec(rng, size_t(c.N)));
-    test::GuardedFloats res(test::randomVec(rng, size_t(c.M) * c.N));
-    for (Bf16Path path : availableBf16Paths()) {
-      PackedWeightBf16 pw = packWeightBf16(W.data(), c.N, c.K, path);
-      bool same = true;
-      for (Epilogue ep : kEpilogues) {
-        const size_t mn = size_t(c.M) * c.N;
-        test::GuardedFloats C(std::vector<float>(mn, 0.5f));
-        linearBf16(A.data(), c.M, c.K, pw, bias.data(), res.data(), ep, C.data());
-        std::vector<float> a(A.data(), A.data() + size_t(c.M) * c.K), b(bias.data(), bias.data() + c.N),
-            r(res.data(), res.data() + mn), plain(mn, 0.5f);
-        linearBf16(a.data(), c.M, c.K, pw, b.data(), r.data(), ep, plain.data());
-        same = same && std::memcmp(plain.data(), C.data(), mn * sizeof(float)) == 0;
-      }
-      t.check(same, "%-15s M=%lld K=%d N=%d: operands ending at a guard page: no access past A, bias, residual or C",
-              bf16PathName(path), (long long)c.M, c.K, c.N);
-    }
-  }
-}
-
-// Null bias = zeros; the epilogue semantics match linear's.
-void checkNullBias(Tally& t) {
-  std::mt19937 rng(7);
-  const int64_t M = 9;
-  const int K = 20, N = 40;
-  auto A = test::randomVec(rng, size_t(M) * K);
-  auto W = test::randomVec(rng, size_t(N) * K);
-  std::vector<float> zeros(size_t(N), 0.f);
-  for (Bf16Path path : availableBf16Paths()) {
-    PackedWeightBf16 pw = packWeightBf16(W.data(), N, K, path);
-    std::vector<float> C(size_t(M) * N), R(size_t(M) * N);
-    linearBf16(A.data(), M, K, pw, nullptr, nullptr, Epilogue::BiasGelu, C.data());
-    linearBf16(A.data(), M, K, pw, zeros.data(), nullptr, Epilogue::BiasGelu, R.data());
-    t.check(std::memcmp(C.data(), R.data(), C.size() * sizeof(float)) == 0,
-            "%-15s null bias == zero bias", bf16PathName(path));
-  }
-}
-
-void checkUnavailablePaths(Tally& t) {
-  float w[4] = {1, 2, 3, 4};
-  for (Bf16Path path : {Bf16Path::Portable, Bf16Path::Avx2, Bf16Path::Avx512, Bf16Path::Avx512Bf16,
-                        Bf16Path::Amx}) {
-    std::string code;
-    try {
-      packWeightBf16(w, 1, 4, path);
-    } catch (const Error& e) {
-      code = e.code();
-    }
-    if (bf16PathAvailable(path)) {
-      t.check(code.empty(), "%s is available and packs", bf16PathName(path));
-    } else {
-      t.check(code == "ERR_UNSUPPORTED", "%s is not available here and is refused (code %s)",
-              bf16PathName(path), code.c_str());
-    }
-  }
-}
-
 // bf16Support() is true exactly where avx512_bf16 is usable, and names it otherwise.
 void checkSupport(Tally& t) {
-  t.check(cpuIsaOverrideError().empty(), "SBERT_CPU_ISA accepted: %s",
-          cpuIsaOverrideError().empty() ? "(ok)" : cpuIsaOverrideError().c_str());
+  test::checkIsaOverrideAccepted(t);
   const Bf16Support s = bf16Support();
   const bool native = activeCpuFeatures().avx512bf16;
   t.check(s.supported == native, "bf16Support().supported (%d) == avx512_bf16 active (%d)",
@@ -270,60 +181,28 @@ void checkSupport(Tally& t) {
   }
 }
 
-uint64_t fnv1a(const void* p, size_t n, uint64_t h) {
-  const unsigned char* b = static_cast<const unsigned char*>(p);
-  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-  return h;
-}
-
-int printDigest() {
-  uint64_t h = 1469598103934665603ull;
-  const Case cases[] = {{601, 384, 129}, {255, 1541, 97}, {7, 17, 33}, {1, 384, 1536}};
-  uint32_t seed = 100;
-  for (const Case& c : cases) {
-    std::mt19937 rng(seed++);
-    auto A = test::randomVec(rng, size_t(c.M) * c.K);
-    auto W = test::randomVec(rng, size_t(c.N) * c.K);
-    auto bias = test::randomVec(rng, size_t(c.N));
-    auto res = test::randomVec(rng, size_t(c.M) * c.N);
-    PackedWeightBf16 pw = packWeightBf16(W.data(), c.N, c.K);
-    for (Epilogue ep : kEpilogues) {
-      std::vector<float> C(res);
-      linearBf16(A.data(), c.M, c.K, pw, bias.data(), res.data(), ep, C.data());
-      h = fnv1a(C.data(), C.size() * sizeof(float), h);
-    }
-  }
-  std::printf("# bf16 path %s\ndigest %016llx\n", bf16PathName(bf16Support().path), (unsigned long long)h);
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--digest") == 0) return printDigest();
-  Tally t;
-  std::string names;
-  for (Bf16Path p : availableBf16Paths()) names += std::string(" ") + bf16PathName(p);
-  std::printf("# SBERT_CPU_ISA=%s; bf16 paths here:%s (default %s); CPU features: %s\n",
-              std::getenv("SBERT_CPU_ISA") ? std::getenv("SBERT_CPU_ISA") : "(unset)", names.c_str(),
-              bf16PathName(bf16Support().path), cpuFeatureNames(activeCpuFeatures()).c_str());
-  checkSupport(t);
-  checkUnavailablePaths(t);
-  const Case cases[] = {
-      {1, 1, 1},      {1, 384, 1152},  {1, 1541, 384},  {7, 3, 17},     {7, 17, 3},
-      {7, 100, 33},   {33, 384, 31},   {33, 1, 65},     {33, 1541, 47}, {255, 17, 129},
-      {255, 384, 33}, {255, 100, 1},   {2049, 384, 35}, {3001, 3, 97},  {1200, 1541, 17},
-      {14, 384, 385},
-  };
-  uint32_t seed = 1;
-  if (argc > 1 && std::strcmp(argv[1], "--quick") == 0) {  // dispatch + a few shapes
-    for (const Case& c : {cases[3], cases[8], cases[12]}) checkShape(t, c, seed++);
-    return t.finish();
+  if (argc > 1 && std::strcmp(argv[1], "--digest") == 0) {
+    return test::printDigest<Bf16Gemm>(
+        [](std::mt19937& rng, const GemmCase& c) { return test::randomOperands(rng, c.M, c.K, c.N); },
+        {Epilogue::None, Epilogue::Bias, Epilogue::BiasGelu, Epilogue::BiasResidual,
+         Epilogue::Accumulate});
   }
-  for (const Case& c : cases) checkShape(t, c, seed++);
-  checkNullBias(t);
-  checkNoOverrun(t);
-  checkBatchIndependence(t, 384, 129);
-  checkBatchIndependence(t, 17, 33);
+  Tally t;
+  test::printPaths<Bf16Gemm>();
+  checkSupport(t);
+  test::checkUnavailablePaths<Bf16Gemm>(t, {Bf16Path::Portable, Bf16Path::Avx2, Bf16Path::Avx512,
+                                            Bf16Path::Avx512Bf16, Bf16Path::Amx});
+  test::forOddShapes(argc, argv, [&](const GemmCase& c, uint32_t seed) { checkShape(t, c, seed); });
+  if (test::quickRun(argc, argv)) return t.finish();
+  test::checkNullBias<Bf16Gemm>(t);
+  test::checkNoOverrun<Bf16Gemm>(t);
+  for (const auto& [K, N] : {std::pair{384, 129}, std::pair{17, 33}}) {
+    test::checkSubBatches<Bf16Gemm>(t, 77 + K + N, 600, K, N,
+                                    {Epilogue::BiasGelu, Epilogue::BiasResidual},
+                                    test::everyTileHeight(600));
+  }
   return t.finish();
 }

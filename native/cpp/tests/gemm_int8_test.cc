@@ -6,6 +6,9 @@
 // code), the quantization error bound against fp32, all-zero and huge rows, non-finite rows,
 // batch composition, the dispatch under SBERT_CPU_ISA, and refusal of unavailable paths.
 //
+// The checks every GEMM test shares (guard pages, sub-batches, path refusal, odd shapes,
+// --quick, --digest) are gemm_harness.h's.
+//
 //   gemm_int8_test             the checks
 //   gemm_int8_test --quick     the dispatch checks and three shapes (the JS runner's forced-ISA runs)
 //   gemm_int8_test --digest    prints "digest <hex>" of fixed products on the default path
@@ -19,29 +22,33 @@
 #include <vector>
 
 #include "common/error.h"
+#include "gemm_harness.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm_int8.h"
-#include "guarded_buffer.h"
 #include "test_util.h"
 
 using namespace sbert;
+using sbert::test::GemmCase;
+using sbert::test::Operands;
 using sbert::test::Tally;
 
 namespace {
 
-const Epilogue kEpilogues[] = {Epilogue::None, Epilogue::Bias, Epilogue::BiasGelu,
-                               Epilogue::BiasResidual, Epilogue::Accumulate};
-
-const char* epName(Epilogue e) {
-  switch (e) {
-    case Epilogue::None: return "none";
-    case Epilogue::Bias: return "bias";
-    case Epilogue::BiasGelu: return "bias+gelu";
-    case Epilogue::BiasResidual: return "bias+residual";
-    case Epilogue::Accumulate: return "accumulate";
+// The int8 GEMM as the shared checks (gemm_harness.h) see it.
+struct Int8Gemm {
+  using Path = Int8Path;
+  using Packed = PackedWeightInt8;
+  static constexpr const char* kName = "int8";
+  static constexpr int kPathWidth = 11;
+  static std::vector<Path> paths() { return availableInt8Paths(); }
+  static Path defaultPath() { return bestInt8Path(); }
+  static const char* name(Path p) { return int8PathName(p); }
+  static Packed pack(const float* W, int N, int K, Path p) { return packWeightInt8(W, N, K, p); }
+  static void run(const float* A, int64_t M, int K, const Packed& W, const float* bias,
+                  const float* residual, Epilogue ep, float* C) {
+    linearInt8(A, M, K, W, bias, residual, ep, C);
   }
-  return "?";
-}
+};
 
 // ---- the reference, written from gemm_int8.h's definition ----------------------------------
 
@@ -145,11 +152,6 @@ int64_t compareWithReference(const RefProduct& ref, Epilogue ep, const float* bi
 
 // ---- data ----------------------------------------------------------------------------------
 
-struct Case {
-  int64_t M;
-  int K, N;
-};
-
 // Gaussian-ish activations with a few special rows: all zero, one huge outlier, denormals only.
 std::vector<float> makeActivations(std::mt19937& rng, int64_t M, int K) {
   auto A = test::randomVec(rng, size_t(M) * K, -1e-3f, 1e-3f);
@@ -172,6 +174,15 @@ std::vector<float> makeWeights(std::mt19937& rng, int N, int K) {
   return W;
 }
 
+// The int8 tests' operands: special activation and weight rows (above), then bias and
+// residual, drawn from rng in this order.
+Operands makeOperands(std::mt19937& rng, const GemmCase& c) {
+  Operands o{c.M, c.K, c.N, makeActivations(rng, c.M, c.K), makeWeights(rng, c.N, c.K), {}, {}};
+  o.bias = test::randomVec(rng, size_t(c.N));
+  o.res = test::randomVec(rng, size_t(c.M) * c.N);
+  return o;
+}
+
 bool allFinite(const std::vector<float>& v) {
   for (float x : v)
     if (!std::isfinite(x)) return false;
@@ -179,12 +190,13 @@ bool allFinite(const std::vector<float>& v) {
 }
 
 // Every epilogue of every available path at one shape, bit-exact against the reference.
-void checkShape(Tally& t, const Case& c, uint32_t seed) {
+void checkShape(Tally& t, const GemmCase& c, uint32_t seed) {
   std::mt19937 rng(seed);
-  auto A = makeActivations(rng, c.M, c.K);
-  auto W = makeWeights(rng, c.N, c.K);
-  auto bias = test::randomVec(rng, size_t(c.N));
-  auto res = test::randomVec(rng, size_t(c.M) * c.N);
+  const Operands o = makeOperands(rng, c);
+  const auto& A = o.A;
+  const auto& W = o.W;
+  const auto& bias = o.bias;
+  const auto& res = o.res;
   auto c0 = test::randomVec(rng, size_t(c.M) * c.N);
   const RefProduct ref = refProduct(A.data(), c.M, c.K, W.data(), c.N);
   t.check(ref.accumulatorsFit, "reference accumulators fit int32 (M=%lld K=%d N=%d)",
@@ -194,12 +206,12 @@ void checkShape(Tally& t, const Case& c, uint32_t seed) {
     std::string fails;
     double worstGelu = 0;
     bool finite = true;
-    for (Epilogue ep : kEpilogues) {
-      std::vector<float> C = ep == Epilogue::Accumulate ? c0 : std::vector<float>(c0.size(), NAN);
-      linearInt8(A.data(), c.M, c.K, pw, bias.data(), res.data(), ep, C.data());
+    for (Epilogue ep : test::kAllEpilogues) {
+      const std::vector<float> C = test::runEpilogue<Int8Gemm>(pw, A.data(), c.M, c.K, bias.data(),
+                                                               res.data(), ep, c0);
       const int64_t bad = compareWithReference(ref, ep, bias.data(), res.data(), c0.data(),
                                                C.data(), &worstGelu);
-      if (bad) fails += std::string(" ") + epName(ep) + ":" + std::to_string(bad);
+      if (bad) fails += std::string(" ") + test::epilogueName(ep) + ":" + std::to_string(bad);
       finite = finite && allFinite(C);
     }
     t.check(fails.empty(),
@@ -208,35 +220,6 @@ void checkShape(Tally& t, const Case& c, uint32_t seed) {
             int8PathName(path), (long long)c.M, c.K, c.N, worstGelu, fails.c_str());
     t.check(finite, "%-11s M=%lld K=%d N=%d: outputs finite with zero rows, outliers, denormals",
             int8PathName(path), (long long)c.M, c.K, c.N);
-  }
-}
-
-// Operands ending at a guard page: no path touches memory past A, bias, residual or C.
-void checkNoOverrun(Tally& t) {
-  const Case cases[] = {{7, 17, 33}, {1, 3, 1}, {13, 5, 17}, {2, 1541, 47}};
-  for (const Case& c : cases) {
-    std::mt19937 rng(21 + c.K);
-    test::GuardedFloats A(test::randomVec(rng, size_t(c.M) * c.K));
-    auto W = test::randomVec(rng, size_t(c.N) * c.K);
-    test::GuardedFloats bias(test::randomVec(rng, size_t(c.N)));
-    test::GuardedFloats res(test::randomVec(rng, size_t(c.M) * c.N));
-    for (Int8Path path : availableInt8Paths()) {
-      PackedWeightInt8 pw = packWeightInt8(W.data(), c.N, c.K, path);
-      // A fault ends the process (the runner reports it); the results must also equal those
-      // computed from ordinary vectors.
-      bool same = true;
-      for (Epilogue ep : kEpilogues) {
-        const size_t mn = size_t(c.M) * c.N;
-        test::GuardedFloats C(std::vector<float>(mn, 0.5f));
-        linearInt8(A.data(), c.M, c.K, pw, bias.data(), res.data(), ep, C.data());
-        std::vector<float> a(A.data(), A.data() + size_t(c.M) * c.K), b(bias.data(), bias.data() + c.N),
-            r(res.data(), res.data() + mn), plain(mn, 0.5f);
-        linearInt8(a.data(), c.M, c.K, pw, b.data(), r.data(), ep, plain.data());
-        same = same && std::memcmp(plain.data(), C.data(), mn * sizeof(float)) == 0;
-      }
-      t.check(same, "%-11s M=%lld K=%d N=%d: operands ending at a guard page: no access past A, bias, residual or C",
-              int8PathName(path), (long long)c.M, c.K, c.N);
-    }
   }
 }
 
@@ -330,11 +313,11 @@ void checkErrorBound(Tally& t) {
 
 // Non-finite activations poison only their own row; non-finite weights are refused.
 void checkNonFinite(Tally& t) {
-  std::mt19937 rng(9);
   const int64_t M = 9;
   const int K = 40, N = 19;
-  auto A = test::randomVec(rng, size_t(M) * K);
-  auto W = test::randomVec(rng, size_t(N) * K);
+  Operands o = test::randomOperands(9, M, K, N);
+  auto& A = o.A;
+  auto& W = o.W;
   A[size_t(3) * K + 7] = NAN;
   A[size_t(6) * K + 1] = INFINITY;
   for (Int8Path path : availableInt8Paths()) {
@@ -359,47 +342,18 @@ void checkNonFinite(Tally& t) {
   t.check(code == "ERR_BAD_MODEL", "packWeightInt8 refuses a non-finite weight (code %s)", code.c_str());
 }
 
-// A row's result must not depend on the rest of the batch (bitwise), for every sub-batch
-// height 1..40 (every remainder micro-kernel) and single rows of a big batch.
-void checkBatchIndependence(Tally& t, int K, int N) {
-  std::mt19937 rng(77 + K + N);
-  const int64_t M = 600;
-  auto A = test::randomVec(rng, size_t(M) * K);
-  auto W = test::randomVec(rng, size_t(N) * K);
-  auto bias = test::randomVec(rng, size_t(N));
-  auto res = test::randomVec(rng, size_t(M) * N);
-  for (Int8Path path : availableInt8Paths()) {
-    PackedWeightInt8 pw = packWeightInt8(W.data(), N, K, path);
-    std::vector<float> full(size_t(M) * N);
-    linearInt8(A.data(), M, K, pw, bias.data(), res.data(), Epilogue::BiasResidual, full.data());
-    double worst = 0;
-    for (int64_t m = 1; m <= 40; ++m) {
-      const int64_t r0 = (m * 37) % (M - m);
-      std::vector<float> part(size_t(m) * N);
-      linearInt8(A.data() + r0 * K, m, K, pw, bias.data(), res.data() + r0 * N,
-                 Epilogue::BiasResidual, part.data());
-      worst = std::max(worst, test::maxAbsDiff(part.data(), full.data() + r0 * N, part.size()));
-    }
-    t.check(worst == 0.0, "%-11s sub-batches of 1..40 rows == the same rows of a batch of %lld (K=%d N=%d)",
-            int8PathName(path), (long long)M, K, N);
-  }
-}
-
 // The same product on every path gives the same bits (the integer core is exact and the
 // epilogue is the same fp32 operations everywhere; BiasGelu excepted, see the header).
 void checkPathsAgree(Tally& t) {
-  std::mt19937 rng(3);
   const int64_t M = 301;
   const int K = 384, N = 97;
-  auto A = test::randomVec(rng, size_t(M) * K);
-  auto W = test::randomVec(rng, size_t(N) * K);
-  auto bias = test::randomVec(rng, size_t(N));
+  const Operands o = test::randomOperands(3, M, K, N);
   const std::vector<Int8Path> paths = availableInt8Paths();
   std::vector<float> first;
   for (Int8Path path : paths) {
-    PackedWeightInt8 pw = packWeightInt8(W.data(), N, K, path);
+    PackedWeightInt8 pw = packWeightInt8(o.W.data(), N, K, path);
     std::vector<float> C(size_t(M) * N);
-    linearInt8(A.data(), M, K, pw, bias.data(), nullptr, Epilogue::Bias, C.data());
+    linearInt8(o.A.data(), M, K, pw, o.bias.data(), nullptr, Epilogue::Bias, C.data());
     if (first.empty()) {
       first = C;
       continue;
@@ -409,30 +363,9 @@ void checkPathsAgree(Tally& t) {
   }
 }
 
-// Paths this process cannot run are refused at pack time with ERR_UNSUPPORTED.
-void checkUnavailablePaths(Tally& t) {
-  float w[4] = {1, 2, 3, 4};
-  for (Int8Path path : {Int8Path::Portable, Int8Path::Avx2, Int8Path::AvxVnni, Int8Path::Avx512Vnni,
-                        Int8Path::Amx}) {
-    std::string code;
-    try {
-      packWeightInt8(w, 1, 4, path);
-    } catch (const Error& e) {
-      code = e.code();
-    }
-    if (int8PathAvailable(path)) {
-      t.check(code.empty(), "%s is available and packs", int8PathName(path));
-    } else {
-      t.check(code == "ERR_UNSUPPORTED", "%s is not available here and is refused (code %s)",
-              int8PathName(path), code.c_str());
-    }
-  }
-}
-
 // Under SBERT_CPU_ISA the default path is the one that set implies (the JS runner forces each).
 void checkDispatch(Tally& t) {
-  t.check(cpuIsaOverrideError().empty(), "SBERT_CPU_ISA accepted: %s",
-          cpuIsaOverrideError().empty() ? "(ok)" : cpuIsaOverrideError().c_str());
+  test::checkIsaOverrideAccepted(t);
   const char* isa = std::getenv("SBERT_CPU_ISA");
   const char* cap = std::getenv("SBERT_CPU_FEATURES");
   if (!isa || cap) return;
@@ -448,65 +381,31 @@ void checkDispatch(Tally& t) {
   }
 }
 
-uint64_t fnv1a(const void* p, size_t n, uint64_t h) {
-  const unsigned char* b = static_cast<const unsigned char*>(p);
-  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-  return h;
-}
-
-// Fixed products on the default path, hashed: equal for every thread count and every path.
-int printDigest() {
-  uint64_t h = 1469598103934665603ull;
-  const Case cases[] = {{601, 384, 129}, {255, 1541, 97}, {7, 17, 33}, {1, 384, 1536}};
-  uint32_t seed = 100;
-  for (const Case& c : cases) {
-    std::mt19937 rng(seed++);
-    auto A = makeActivations(rng, c.M, c.K);
-    auto W = makeWeights(rng, c.N, c.K);
-    auto bias = test::randomVec(rng, size_t(c.N));
-    auto res = test::randomVec(rng, size_t(c.M) * c.N);
-    PackedWeightInt8 pw = packWeightInt8(W.data(), c.N, c.K);
-    for (Epilogue ep : {Epilogue::None, Epilogue::Bias, Epilogue::BiasResidual, Epilogue::Accumulate}) {
-      std::vector<float> C(res);
-      linearInt8(A.data(), c.M, c.K, pw, bias.data(), res.data(), ep, C.data());
-      h = fnv1a(C.data(), C.size() * sizeof(float), h);
-    }
-  }
-  std::printf("# int8 path %s\ndigest %016llx\n", int8PathName(bestInt8Path()), (unsigned long long)h);
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--digest") == 0) return printDigest();
-  Tally t;
-  std::string names;
-  for (Int8Path p : availableInt8Paths()) names += std::string(" ") + int8PathName(p);
-  std::printf("# SBERT_CPU_ISA=%s; int8 paths here:%s (default %s); CPU features: %s\n",
-              std::getenv("SBERT_CPU_ISA") ? std::getenv("SBERT_CPU_ISA") : "(unset)", names.c_str(),
-              int8PathName(bestInt8Path()), cpuFeatureNames(activeCpuFeatures()).c_str());
-  checkDispatch(t);
-  checkUnavailablePaths(t);
-  const Case cases[] = {
-      {1, 1, 1},      {1, 384, 1152},  {1, 1541, 384}, {7, 3, 17},      {7, 17, 3},
-      {7, 100, 33},   {33, 384, 31},   {33, 1, 65},    {33, 1541, 47},  {255, 17, 129},
-      {255, 384, 33}, {255, 100, 1},   {2049, 384, 35}, {3001, 3, 97},  {1200, 1541, 17},
-      {14, 384, 385},
-  };
-  uint32_t seed = 1;
-  if (argc > 1 && std::strcmp(argv[1], "--quick") == 0) {  // dispatch + a few shapes
-    for (const Case& c : {cases[3], cases[8], cases[12]}) checkShape(t, c, seed++);
-    return t.finish();
+  if (argc > 1 && std::strcmp(argv[1], "--digest") == 0) {
+    // No BiasGelu: its GELU may differ in the last bits between the portable and SIMD paths.
+    return test::printDigest<Int8Gemm>(makeOperands, {Epilogue::None, Epilogue::Bias,
+                                                      Epilogue::BiasResidual, Epilogue::Accumulate});
   }
-  for (const Case& c : cases) checkShape(t, c, seed++);
-  checkNoOverrun(t);
+  Tally t;
+  test::printPaths<Int8Gemm>();
+  checkDispatch(t);
+  test::checkUnavailablePaths<Int8Gemm>(t, {Int8Path::Portable, Int8Path::Avx2, Int8Path::AvxVnni,
+                                            Int8Path::Avx512Vnni, Int8Path::Amx});
+  test::forOddShapes(argc, argv, [&](const GemmCase& c, uint32_t seed) { checkShape(t, c, seed); });
+  if (test::quickRun(argc, argv)) return t.finish();
+  test::checkNoOverrun<Int8Gemm>(t);
   checkExactIntegers(t);
   checkSaturationEdge(t);
   checkErrorBound(t);
   checkNonFinite(t);
-  checkBatchIndependence(t, 384, 129);
-  checkBatchIndependence(t, 17, 33);
+  for (const auto& [K, N] : {std::pair{384, 129}, std::pair{17, 33}}) {
+    test::checkSubBatches<Int8Gemm>(t, 77 + K + N, 600, K, N,
+                                    {Epilogue::BiasGelu, Epilogue::BiasResidual},
+                                    test::everyTileHeight(600));
+  }
   checkPathsAgree(t);
   return t.finish();
 }

@@ -1,5 +1,6 @@
 // GEMM (kernels/gemm.h) against the double-accumulating reference, at odd and tail shapes and
-// every epilogue, plus batch-composition independence. (Its speed: bench/native/gemm_bench.cc.)
+// every epilogue, plus batch-composition independence, null bias and guard pages (the checks
+// shared with the int8 and bf16 tests: gemm_harness.h). (Its speed: bench/native/gemm_bench.cc.)
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "common/thread_pool.h"
+#include "gemm_harness.h"
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
 #include "test_util.h"
@@ -18,12 +20,28 @@ namespace {
 
 using test::epilogueName;
 
+// The fp32 GEMM as the shared checks see it: one path, the kernel the process dispatches to.
+struct Fp32Gemm {
+  using Path = CpuIsa;
+  using Packed = PackedWeight;
+  static constexpr const char* kName = "fp32";
+  static constexpr int kPathWidth = 8;
+  static std::vector<Path> paths() { return {activeCpuIsa()}; }
+  static Path defaultPath() { return activeCpuIsa(); }
+  static const char* name(Path p) { return cpuIsaName(p); }
+  static Packed pack(const float* W, int N, int K, Path) { return packWeight(W, N, K); }
+  static void run(const float* A, int64_t M, int K, const Packed& W, const float* bias,
+                  const float* residual, Epilogue ep, float* C) {
+    linear(A, M, K, W, bias, residual, ep, C);
+  }
+};
+
 void checkShape(Tally& t, int64_t M, int K, int N, uint32_t seed) {
-  std::mt19937 rng(seed);
-  auto A = test::randomVec(rng, size_t(M) * K);
-  auto W = test::randomVec(rng, size_t(N) * K);
-  auto bias = test::randomVec(rng, N);
-  auto res = test::randomVec(rng, size_t(M) * N);
+  const test::Operands o = test::randomOperands(seed, M, K, N);
+  const auto& A = o.A;
+  const auto& W = o.W;
+  const auto& bias = o.bias;
+  const auto& res = o.res;
   PackedWeight pw = packWeight(W.data(), N, K);
   t.check(pw.N == N && pw.K == K, "packWeight M=%lld K=%d N=%d keeps its shape", (long long)M, K, N);
 
@@ -37,10 +55,11 @@ void checkShape(Tally& t, int64_t M, int K, int N, uint32_t seed) {
   linearReference(absA.data(), M, K, absW.data(), N, absB.data(), absR.data(),
                   Epilogue::BiasResidual, scale.data());
 
-  std::vector<float> C(size_t(M) * N), R(size_t(M) * N);
-  for (Epilogue ep : {Epilogue::None, Epilogue::Bias, Epilogue::BiasGelu, Epilogue::BiasResidual}) {
-    std::fill(C.begin(), C.end(), NAN);
-    linear(A.data(), M, K, pw, bias.data(), res.data(), ep, C.data());
+  // Accumulate starts C (and the reference) from the residual's values, so the scale covers C.
+  for (Epilogue ep : test::kAllEpilogues) {
+    const std::vector<float> C =
+        test::runEpilogue<Fp32Gemm>(pw, A.data(), M, K, bias.data(), res.data(), ep, res);
+    std::vector<float> R(res);
     linearReference(A.data(), M, K, W.data(), N, bias.data(), res.data(), ep, R.data());
     double err = 0;
     for (size_t i = 0; i < C.size(); ++i) {
@@ -51,18 +70,6 @@ void checkShape(Tally& t, int64_t M, int K, int N, uint32_t seed) {
     t.check(err <= 1e-5, "linear M=%lld K=%d N=%d %s: max err %.3g (relative to sum|a||w|)",
             (long long)M, K, N, epilogueName(ep), err);
   }
-}
-
-void checkNullBias(Tally& t) {
-  std::mt19937 rng(7);
-  const int M = 9, K = 20, N = 40;
-  auto A = test::randomVec(rng, M * K);
-  auto W = test::randomVec(rng, N * K);
-  PackedWeight pw = packWeight(W.data(), N, K);
-  std::vector<float> C(M * N), R(M * N);
-  linear(A.data(), M, K, pw, nullptr, nullptr, Epilogue::Bias, C.data());
-  linearReference(A.data(), M, K, W.data(), N, nullptr, nullptr, Epilogue::None, R.data());
-  t.check(test::maxAbsDiff(C.data(), R.data(), C.size()) < 1e-5, "Bias epilogue with null bias = no bias");
 }
 
 // GELU epilogue over a wide range: K = 1, W = 1 → C = gelu(a).
@@ -97,64 +104,6 @@ void checkGeluRange(Tally& t) {
   t.check(w2 <= 1.0, "geluErf scalar error within bound (%.3g)", w2);
 }
 
-// A row's result must not depend on the rest of the batch (bitwise).
-void checkRowIndependence(Tally& t, int K, int N) {
-  std::mt19937 rng(99 + K + N);
-  const int64_t M = 1000;
-  auto A = test::randomVec(rng, size_t(M) * K);
-  auto W = test::randomVec(rng, size_t(N) * K);
-  auto bias = test::randomVec(rng, N);
-  auto res = test::randomVec(rng, size_t(M) * N);
-  PackedWeight pw = packWeight(W.data(), N, K);
-  for (Epilogue ep : {Epilogue::BiasGelu, Epilogue::BiasResidual}) {
-    std::vector<float> full(size_t(M) * N);
-    linear(A.data(), M, K, pw, bias.data(), res.data(), ep, full.data());
-    double worst = 0;
-    for (int64_t r : {int64_t(0), int64_t(1), int64_t(13), int64_t(500), int64_t(999)}) {
-      std::vector<float> one(N);
-      linear(A.data() + r * K, 1, K, pw, bias.data(), res.data() + r * N, ep, one.data());
-      worst = std::max(worst, test::maxAbsDiff(one.data(), full.data() + r * N, N));
-    }
-    for (int64_t r0 : {int64_t(3), int64_t(400)}) {
-      const int64_t m = 37;
-      std::vector<float> part(size_t(m) * N);
-      linear(A.data() + r0 * K, m, K, pw, bias.data(), res.data() + r0 * N, ep, part.data());
-      worst = std::max(worst, test::maxAbsDiff(part.data(), full.data() + r0 * N, size_t(m) * N));
-    }
-    t.check(worst == 0.0, "rows alone == rows in a batch of 1000 (K=%d N=%d %s): max diff %.3g",
-            K, N, epilogueName(ep), worst);
-  }
-}
-
-// Every sub-batch height 1..40 (every remainder micro-kernel, merged/split last tiles, one or
-// several row blocks and N chunks) gives bitwise the rows of the full batch.
-void checkEveryTileHeight(Tally& t, int K, int N) {
-  std::mt19937 rng(7 + K + N);
-  const int64_t M = 300;
-  auto A = test::randomVec(rng, size_t(M) * K);
-  auto W = test::randomVec(rng, size_t(N) * K);
-  auto bias = test::randomVec(rng, N);
-  auto res = test::randomVec(rng, size_t(M) * N);
-  PackedWeight pw = packWeight(W.data(), N, K);
-  for (Epilogue ep : {Epilogue::None, Epilogue::BiasGelu, Epilogue::BiasResidual}) {
-    std::vector<float> full(size_t(M) * N);
-    linear(A.data(), M, K, pw, bias.data(), res.data(), ep, full.data());
-    double worst = 0;
-    int worstM = 1;
-    for (int64_t m = 1; m <= 40; ++m) {
-      const int64_t r0 = (m * 37) % (M - m);
-      std::vector<float> part(size_t(m) * N);
-      linear(A.data() + r0 * K, m, K, pw, bias.data(), res.data() + r0 * N, ep, part.data());
-      const double d = test::maxAbsDiff(part.data(), full.data() + r0 * N, size_t(m) * N);
-      if (!(d <= worst)) { worst = d; worstM = int(m); }
-    }
-    t.check(worst == 0.0,
-            "sub-batches of 1..40 rows == the same rows in a batch of %lld (K=%d N=%d %s): "
-            "max diff %.3g (worst sub-batch M=%d)",
-            (long long)M, K, N, epilogueName(ep), worst, worstM);
-  }
-}
-
 }  // namespace
 
 int main() {
@@ -169,13 +118,21 @@ int main() {
   };
   uint32_t seed = 1;
   for (const Case& c : cases) checkShape(t, c.M, c.K, c.N, seed++);
-  checkNullBias(t);
+  test::checkNullBias<Fp32Gemm>(t);
+  test::checkNoOverrun<Fp32Gemm>(t);
   checkGeluRange(t);
-  checkRowIndependence(t, 384, 1152);
-  checkRowIndependence(t, 1536, 384);
-  checkRowIndependence(t, 17, 33);
-  checkEveryTileHeight(t, 384, 1152);
-  checkEveryTileHeight(t, 1536, 384);
-  checkEveryTileHeight(t, 600, 70);
+  // Single rows and 37-row blocks of a 1000-row batch; then every tile height 1..40 (every
+  // remainder micro-kernel, merged/split last tiles, one or several row blocks and N chunks).
+  const std::vector<std::pair<int64_t, int64_t>> rowsOf1000 = {{0, 1},   {1, 1}, {13, 1}, {500, 1},
+                                                               {999, 1}, {3, 37}, {400, 37}};
+  for (const auto& [K, N] : {std::pair{384, 1152}, std::pair{1536, 384}, std::pair{17, 33}}) {
+    test::checkSubBatches<Fp32Gemm>(t, 99 + K + N, 1000, K, N,
+                                    {Epilogue::BiasGelu, Epilogue::BiasResidual}, rowsOf1000);
+  }
+  for (const auto& [K, N] : {std::pair{384, 1152}, std::pair{1536, 384}, std::pair{600, 70}}) {
+    test::checkSubBatches<Fp32Gemm>(t, 7 + K + N, 300, K, N,
+                                    {Epilogue::None, Epilogue::BiasGelu, Epilogue::BiasResidual},
+                                    test::everyTileHeight(300));
+  }
   return t.finish();
 }
