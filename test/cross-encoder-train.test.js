@@ -16,6 +16,7 @@ const { spawnSync } = require('node:child_process');
 const { runTrainCommand } = require('../dist/train/cli');
 const w = require('../dist/weights');
 const { FIXTURES } = require('./helpers/reference');
+const { rejects } = require('./helpers/rejects');
 
 const CE = path.join(FIXTURES, 'cross-encoders');
 const FAMILIES = ['bert-ce', 'xlmr-ce', 'distilbert-ce', 'mpnet-ce'];
@@ -125,7 +126,9 @@ test('cross_entropy (xlmr-ce, 3 labels): a learnable task is learned, accuracy e
   const data = keywordTask(['good', 'bad', 'maybe'], 48);
   const train = data.slice(0, 120);
   const held = data.slice(120);
-  const r = await fitCrossEncoder(path.join(CE, 'xlmr-ce'), { train, epochs: 12, batchSize: 24, learningRate: 3e-3, evaluator: held, evaluationSteps: 10, seed: 5, outputDir: path.join(tmp, 'ce-learned') });
+  // Without dropout: the head's and the encoder's dropout slow this toy task past 12 epochs
+  // (dropout itself is checked in "the head's own dropout …" and "one seed, one run").
+  const r = await fitCrossEncoder(path.join(CE, 'xlmr-ce'), { train, epochs: 12, batchSize: 24, learningRate: 3e-3, evaluator: held, evaluationSteps: 10, seed: 5, dropout: false, outputDir: path.join(tmp, 'ce-learned') });
   assert.is(r.loss, 'cross_entropy');
   assert.is(r.numLabels, 3);
   assert.is(r.evaluations.length, 12, 'every 10 steps (each an epoch end too) counted once');
@@ -161,6 +164,58 @@ test('one seed, one run (dropout and shuffling included); another seed, another 
   assert.equal(Array.from(a.losses), Array.from(b.losses));
   assert.not.equal(Array.from(a.losses), Array.from(c.losses));
   assert.not.equal(Array.from(a.losses), Array.from(noDropout.losses), 'dropout is applied while training');
+});
+
+/** A copy of a cross-encoder fixture with some config.json keys changed. */
+function fixtureWith(name, changes, tag) {
+  const dir = path.join(tmp, `${name}-${tag}`);
+  fs.cpSync(path.join(CE, name), dir, { recursive: true });
+  const file = path.join(dir, 'config.json');
+  fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), ...changes }));
+  return dir;
+}
+
+/** The losses of `steps` optimizer steps on fixed batches (no shuffling). */
+async function stepLosses(dir, dropout, steps = 3) {
+  const s = await CrossEncoderTrainingSession.create(dir, { ...session, dropout });
+  const label = (score) => (s.numLabels === 1 ? score / 5 : Math.min(s.numLabels - 1, Math.floor(score / 2)));
+  const train = sts.slice(0, 4 * steps).map((p) => ({ texts: [p.s1, p.s2], label: label(p.score) }));
+  const losses = [];
+  for (let k = 0; k < steps; k++) losses.push((await s.step(train.slice(4 * k, 4 * k + 4), 2e-3)).loss);
+  s.dispose?.();
+  return losses;
+}
+
+test("the head's own dropout as each family's transformers head reads it; training only", async () => {
+  // [before the dense / pooler layer, before the output layer]: BERT's pooler has none;
+  // RoBERTa / XLM-R and MPNet drop before both; DistilBERT after its ReLU (seq_classif_dropout).
+  const heads = async (dir) => (await w.loadCrossEncoderFolder(dir)).model.modules.filter((m) => m.type === 'dense').map((d) => d.dropoutBefore);
+  assert.equal(await heads(path.join(CE, 'bert-ce')), [undefined, 0.1]);
+  assert.equal(await heads(path.join(CE, 'xlmr-ce')), [0.1, 0.1]);
+  assert.equal(await heads(path.join(CE, 'mpnet-ce')), [0.1, 0.1]);
+  assert.equal(await heads(path.join(CE, 'distilbert-ce')), [undefined, 0.2]);
+  // classifier_dropout overrides hidden_dropout_prob where transformers reads it (not MPNet's head).
+  assert.equal(await heads(fixtureWith('bert-ce', { classifier_dropout: 0.3 }, 'cd03')), [undefined, 0.3]);
+  assert.equal(await heads(fixtureWith('xlmr-ce', { classifier_dropout: 0.3 }, 'cd03')), [0.3, 0.3]);
+  assert.equal(await heads(fixtureWith('mpnet-ce', { classifier_dropout: 0.3 }, 'cd03')), [0.1, 0.1]);
+  assert.equal(await heads(fixtureWith('distilbert-ce', { seq_classif_dropout: 0 }, 'sc0')), [undefined, undefined]);
+  for (const bad of [1.5, -0.1, 'x']) {
+    const err = await rejects(w.loadCrossEncoderFolder(fixtureWith('bert-ce', { classifier_dropout: bad }, `bad${String(bad)}`)), Error, /"classifier_dropout" must be a number in \[0, 1\)/, `classifier_dropout ${JSON.stringify(bad)}`);
+    assert.is(err.code, 'ERR_BAD_MODEL');
+  }
+
+  // Metamorphic: with the encoder's dropout at 0, training with dropout on equals training with
+  // it off exactly when the head's is 0 too, and differs when the head's is not; predict never
+  // sees it.
+  const quiet = { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
+  const noHead = fixtureWith('xlmr-ce', { ...quiet, classifier_dropout: 0 }, 'nohead');
+  const head = fixtureWith('xlmr-ce', { ...quiet, classifier_dropout: 0.5 }, 'head05');
+  const off = await stepLosses(noHead, false);
+  assert.equal(await stepLosses(noHead, true), off, 'no dropout anywhere: dropout on = off');
+  assert.equal(await stepLosses(head, false), off, 'dropout off: the head probability changes nothing');
+  const on = await stepLosses(head, true);
+  assert.ok(on.every((l, k) => l !== off[k]), `the head's dropout applies in training: ${on} vs ${off}`);
+  assert.equal(Array.from(await predictFolder(head, probe)), Array.from(await predictFolder(noHead, probe)), 'predict ignores it');
 });
 
 test('a loaded CrossEncoder trains from its folder, with its max length; maxLength is saved with the model', async () => {

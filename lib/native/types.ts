@@ -93,7 +93,8 @@ export interface NativeModelSpec {
   }[];
   pooling: string[];
   /** `bias` is -1 when the module has none. */
-  dense: { inFeatures: number; outFeatures: number; activation: string; weight: number; bias: number }[];
+  /** dropoutBefore: training only, dropout on the module's input (a classification head's). */
+  dense: { inFeatures: number; outFeatures: number; activation: string; weight: number; bias: number; dropoutBefore?: number }[];
   normalize: boolean;
   sentenceDim: number;
 }

@@ -51,7 +51,7 @@ CrossEncoder.load and sentence-transformers' CrossEncoder read.
   --output DIR         where to save (a new or empty folder; default <model>-<loss>-<time>)
   --seed N             shuffling, dropout and classifier seed, default 42
   --save-dtype D       fp32 | fp16 | bf16, default fp32
-  --no-dropout         train without BERT dropout
+  --no-dropout         train without dropout (the encoder's, and a cross-encoder head's)
   --no-shuffle         keep the file's order
   --no-progress        no progress bar on stderr
   -h, --help           this help

@@ -54,7 +54,7 @@ export interface TrainingRunOptions<P> {
   seed?: number;
   /** Shuffle the examples every epoch (default true); false keeps their order. */
   shuffle?: boolean;
-  /** The encoder's dropout (probabilities from config.json) while training (default true). */
+  /** Dropout while training, probabilities from config.json: the encoder's, and a cross-encoder head's own (default true). */
   dropout?: boolean;
   /** Evaluate every N steps as well as after each epoch (default: after each epoch only). */
   evaluationSteps?: number;

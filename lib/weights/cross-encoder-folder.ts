@@ -17,6 +17,7 @@ import * as path from 'path';
 import { badModel } from '../errors';
 import { loadTokenizer, type Tokenizer } from '../tokenizer';
 import { parseEncoderConfig, type EncoderConfig } from './config';
+import { ConfigReader } from './config-reader';
 import { canonicalTensorName, encoderTensors } from './encoder-tensors';
 import { FAMILIES } from './families';
 import { checkTokenizerFitsModel, readModuleWeights, type DenseModuleSpec, type ModelFolder } from './folder';
@@ -132,15 +133,18 @@ export async function loadCrossEncoderFolder(dir: string, options: { lazyWeights
     }
     return t;
   };
+  const headDropout = head.headDropout(new ConfigReader(json, configFile, {}), config);
   const dense: DenseModuleSpec = {
     type: 'dense', path: '', inFeatures: H, outFeatures: H, activation: head.activation,
     weight: get(head.dense.weight, [H, H]), bias: get(head.dense.bias, [H]),
     paramNames: { weight: head.dense.weight, bias: head.dense.bias },
+    ...(headDropout.beforeDense > 0 ? { dropoutBefore: headDropout.beforeDense } : {}),
   };
   const out: DenseModuleSpec = {
     type: 'dense', path: '', inFeatures: H, outFeatures: numLabels, activation: 'identity',
     weight: get(head.out.weight, [numLabels, H]), bias: get(head.out.bias, [numLabels]),
     paramNames: { weight: head.out.weight, bias: head.out.bias },
+    ...(headDropout.beforeOut > 0 ? { dropoutBefore: headDropout.beforeOut } : {}),
   };
 
   const notices: string[] = [];

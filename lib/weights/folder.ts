@@ -32,6 +32,12 @@ export interface DenseModuleSpec<T extends WeightTensor = WeightTensor> extends 
    * module's (`dense.{j}.linear.*`): a cross-encoder's classification head (`classifier.weight`).
    */
   paramNames?: { weight: string; bias?: string };
+  /**
+   * Training only: dropout on the module's input with this probability — a cross-encoder
+   * head's own dropout (see ClassificationHead.headDropout). Absent for sentence-transformers
+   * Dense modules, which have none.
+   */
+  dropoutBefore?: number;
 }
 
 export type ModuleSpec<T extends WeightTensor = WeightTensor> = TransformerModuleConfig | PoolingModuleConfig | DenseModuleSpec<T> | NormalizeModuleConfig;

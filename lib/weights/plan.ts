@@ -89,6 +89,7 @@ export function buildNativeSpec(folder: ModelFolder): NativeModelSpec {
         activation: m.activation,
         weight: add(m.paramNames?.weight ?? `dense.${j}.linear.weight`, m.weight, 'weight'),
         bias: m.bias ? add(m.paramNames?.bias ?? `dense.${j}.linear.bias`, m.bias, 'bias') : -1,
+        ...(m.dropoutBefore ? { dropoutBefore: m.dropoutBefore } : {}),
       });
     }
   }

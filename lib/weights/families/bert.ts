@@ -11,7 +11,7 @@
  */
 import type { EncoderConfig } from '../config';
 import { ConfigReader } from '../config-reader';
-import { bertEmbeddingNames, bertLayerNames, type EncoderFamilyDefinition } from './layout';
+import { bertEmbeddingNames, bertLayerNames, type ClassificationHead, type EncoderFamilyDefinition } from './layout';
 
 const BERT_DEFAULTS = {
   vocab_size: 30522,
@@ -72,22 +72,34 @@ function parseBertKeyed(json: Record<string, unknown>, file: string, modelType: 
 }
 
 /** RobertaClassificationHead (XLM-R, CamemBERT too): classifier.dense → tanh → classifier.out_proj. */
-export const ROBERTA_HEAD = {
+/** transformers' `classifier_dropout`, or `hidden_dropout_prob` when it is absent or null. */
+export function classifierDropout(r: ConfigReader, config: EncoderConfig): number {
+  const v = r.json.classifier_dropout;
+  return v === undefined || v === null ? config.hiddenDropout : r.probability('classifier_dropout');
+}
+
+// RobertaClassificationHead: dropout → dense → tanh → dropout → out_proj on the first token.
+export const ROBERTA_HEAD: ClassificationHead = {
   basePrefix: 'roberta.',
   dense: { weight: 'classifier.dense.weight', bias: 'classifier.dense.bias' },
   activation: 'tanh',
   out: { weight: 'classifier.out_proj.weight', bias: 'classifier.out_proj.bias' },
-} as const;
+  headDropout: (r, config) => {
+    const p = classifierDropout(r, config);
+    return { beforeDense: p, beforeOut: p };
+  },
+};
 
 export const BERT: EncoderFamilyDefinition = {
   modelTypes: ['bert'],
   prefixes: ['bert.', 'model.', 'auto_model.'],
-  // BertForSequenceClassification: the pooler (dense + tanh on [CLS]), then the classifier.
+  // BertForSequenceClassification: the pooler (dense + tanh on [CLS]), dropout, the classifier.
   classificationHead: {
     basePrefix: 'bert.',
     dense: { weight: 'pooler.dense.weight', bias: 'pooler.dense.bias' },
     activation: 'tanh',
     out: { weight: 'classifier.weight', bias: 'classifier.bias' },
+    headDropout: (r, config) => ({ beforeDense: 0, beforeOut: classifierDropout(r, config) }),
   },
   parseConfig: (json, file, modelType) => parseBertKeyed(json, file, modelType, false),
   tensorNames: (config) => ({

@@ -81,12 +81,14 @@ export function sinusoidalPositionTable(positions: number, dim: number): Float32
 export const DISTILBERT: EncoderFamilyDefinition = {
   modelTypes: ['distilbert'],
   prefixes: ['distilbert.', 'model.', 'auto_model.'],
-  // DistilBertForSequenceClassification: pre_classifier → ReLU → classifier.
+  // DistilBertForSequenceClassification: pre_classifier → ReLU → dropout → classifier.
   classificationHead: {
     basePrefix: 'distilbert.',
     dense: { weight: 'pre_classifier.weight', bias: 'pre_classifier.bias' },
     activation: 'relu',
     out: { weight: 'classifier.weight', bias: 'classifier.bias' },
+    // seq_classif_dropout, 0.2 by default (DistilBertConfig).
+    headDropout: (r) => ({ beforeDense: 0, beforeOut: r.json.seq_classif_dropout === undefined || r.json.seq_classif_dropout === null ? 0.2 : r.probability('seq_classif_dropout') }),
   },
   parseConfig,
   tensorNames: (config) => ({

@@ -4,6 +4,7 @@
  * for them, and the interface a family module implements.
  */
 import type { EncoderConfig } from '../config';
+import type { ConfigReader } from '../config-reader';
 
 /** One layer's tensors, by role (the native model plan's LayerPlan). */
 export interface LayerTensorNames {
@@ -46,6 +47,11 @@ export interface ClassificationHead {
   dense: { weight: string; bias: string };
   activation: 'tanh' | 'relu';
   out: { weight: string; bias: string };
+  /**
+   * The head's dropout probabilities in training, before `dense` and before `out`, as the
+   * family's transformers head reads them from config.json (inference has none).
+   */
+  headDropout(r: ConfigReader, config: EncoderConfig): { beforeDense: number; beforeOut: number };
 }
 
 /** A model family: its config.json keys and defaults, and its tensor names. */

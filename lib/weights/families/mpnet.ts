@@ -81,7 +81,12 @@ export const MPNET: EncoderFamilyDefinition = {
   modelTypes: ['mpnet'],
   prefixes: ['mpnet.', 'model.', 'auto_model.'],
   // MPNetClassificationHead: classifier.dense → tanh → classifier.out_proj.
-  classificationHead: { ...ROBERTA_HEAD, basePrefix: 'mpnet.' },
+  // MPNetClassificationHead: RoBERTa's head, its dropout always hidden_dropout_prob.
+  classificationHead: {
+    ...ROBERTA_HEAD,
+    basePrefix: 'mpnet.',
+    headDropout: (_r, config) => ({ beforeDense: config.hiddenDropout, beforeOut: config.hiddenDropout }),
+  },
   parseConfig,
   tensorNames: (config) => ({
     embeddings: { ...bertEmbeddingNames(false), relativeBias: 'encoder.relative_attention_bias.weight' },

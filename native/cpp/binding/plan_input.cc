@@ -132,6 +132,11 @@ PlanInputHolder ReadPlanInput(Napi::Env env, Napi::Value specValue) {
                                                       {"sigmoid", Activation::Sigmoid}});
     D.weight = index(d, "weight");
     D.bias = index(d, "bias");
+    if (d.has("dropoutBefore")) {
+      const double p = d.number("dropoutBefore");
+      if (!(p >= 0 && p < 1)) ThrowRangeError(d.Env(), d.pathOf("dropoutBefore") + " must be in [0, 1)");
+      D.dropoutBefore = static_cast<float>(p);
+    }
     plan.dense.push_back(D);
   }
   plan.normalize = spec.boolean("normalize", false);

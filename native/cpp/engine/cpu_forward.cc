@@ -234,11 +234,26 @@ void CpuForward::head(const CpuWeights& w, const float* tokens, const EncodeBatc
     if (trace) {
       trace->densePre.resize(w.dense.size());
       trace->denseOut.resize(w.dense.size());
+      trace->denseIn.resize(w.dense.size());
+      trace->denseMask.resize(w.dense.size());
     }
     for (size_t j = 0; j < w.dense.size(); ++j) {
       const CpuDenseWeights& d = w.dense[j];
       const int64_t size = int64_t(n) * d.weight->N;
       if (trace) {
+        trace->denseIn[j].clear();
+        trace->denseMask[j].clear();
+        if (trace->headDropout && d.dropoutBefore > 0.f) {
+          // A copy: the undropped input (the pooled vector or the previous module's output) is
+          // what the earlier modules' backward reads.
+          const int64_t inSize = int64_t(n) * d.weight->K;
+          trace->denseIn[j].assign(cur, cur + inSize);
+          trace->denseMask[j].resize(size_t(inSize));
+          dropoutForward(trace->denseIn[j].data(), inSize, d.dropoutBefore,
+                         dropoutStream(trace->dropoutSeed, trace->step, kHeadDropoutSite + j),
+                         trace->denseMask[j].data());
+          cur = trace->denseIn[j].data();
+        }
         trace->densePre[j].resize(size_t(size));
         trace->denseOut[j].resize(size_t(size));
         denseForwardTrain(cur, n, *d.weight, d.bias, d.activation, trace->densePre[j].data(),

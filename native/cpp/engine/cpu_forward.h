@@ -56,7 +56,12 @@ struct CpuDenseWeights {
   const PackedWeight* weight = nullptr;  // [out, in]
   const float* bias = nullptr;           // [out] or null
   Activation activation = Activation::Identity;
+  float dropoutBefore = 0.f;             // training only (DensePlan::dropoutBefore)
 };
+
+// The dropout stream of Dense module j's input dropout is dropoutStream(seed, step,
+// kHeadDropoutSite + j): far above the encoder's sites (a few per layer), so no two collide.
+constexpr uint64_t kHeadDropoutSite = uint64_t(1) << 20;
 
 struct CpuWeights {
   BertShape shape;
@@ -85,6 +90,7 @@ struct LayerTrace {
 struct ForwardTrace {
   float hiddenDropout = 0.f;
   float attentionDropout = 0.f;
+  bool headDropout = false;  // the Dense modules' dropoutBefore applies
   uint64_t dropoutSeed = 0;  // dropoutStream(seed, step, site) per dropout site
   uint64_t step = 0;
 
@@ -98,6 +104,10 @@ struct ForwardTrace {
   std::vector<LayerTrace> layers;
   std::vector<float> pooled;                       // [n, H·modes]
   std::vector<std::vector<float>> densePre, denseOut;  // per Dense module [n, out]
+  // Per Dense module with input dropout this step: its dropped input [n, in] and the mask;
+  // empty where none applied.
+  std::vector<std::vector<float>> denseIn;
+  std::vector<std::vector<uint8_t>> denseMask;
   std::vector<float> normIn;                       // the Normalize module's input [n, dim]
   std::vector<float> sentence;                     // the output [n, sentenceDim]
 };

@@ -119,6 +119,10 @@ struct DensePlan {
   Activation activation = Activation::Identity;
   int weight = -1;  // index into params, [out, in]
   int bias = -1;    // index into params, [out]; -1 when the module has no bias
+  // Training only: dropout on this module's input with this probability, in [0, 1) — a
+  // classification head's own dropout (transformers' classifier_dropout / hidden_dropout_prob
+  // before the head's Linears, DistilBERT's seq_classif_dropout). Inference ignores it.
+  float dropoutBefore = 0.f;
 };
 
 struct ModelPlan {

@@ -7,13 +7,21 @@
 //     double forward and against the training forward without dropout;
 //   - backward accumulates, zeroGrad clears, rows of unused token ids get no gradient,
 //     dropout changes the embeddings from step to step and is off when asked;
+//   - a classification head's input dropout (DensePlan::dropoutBefore): the training forward
+//     and its gradients against the double forward given the same keep masks (dropoutKeep of
+//     the step's stream), while encode and the eval forward ignore it;
 //   - the same for an MPNet-like plan: no token type embeddings, RoBERTa's position ids after
 //     the padding index (padding ids inside sequences), the relative attention bias shared by
 //     the layers, and a frozen position table (no gradient).
+#include <functional>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "grad_check.h"
 #include "engine/backend.h"
+#include "engine/cpu_forward.h"
+#include "kernels/dropout.h"
 #include "kernels/relative_position.h"
 #include "random_model.h"
 #include "train/model_graph.h"
@@ -79,8 +87,13 @@ double actD(Activation a, double x) {
   return 0;
 }
 
+// The training step whose Dense input-dropout masks the double forward applies (none: eval).
+struct HeadDropoutStep {
+  uint64_t seed = 0, step = 0;
+};
+
 Vd forwardD(const ModelPlan& plan, const std::vector<Vd>& P, const std::vector<int32_t>& ids,
-            const std::vector<int32_t>& cu) {
+            const std::vector<int32_t>& cu, const HeadDropoutStep* headDropout = nullptr) {
   const BertShape& s = plan.shape;
   const int H = s.hiddenSize, I = s.intermediateSize, heads = s.numHeads, d = s.headDim();
   const int n = int(cu.size()) - 1;
@@ -168,7 +181,13 @@ Vd forwardD(const ModelPlan& plan, const std::vector<Vd>& P, const std::vector<i
       }
   }
   int dim = pd;
-  for (const DensePlan& dp : plan.dense) {
+  for (size_t j = 0; j < plan.dense.size(); ++j) {
+    const DensePlan& dp = plan.dense[j];
+    if (headDropout && dp.dropoutBefore > 0.f) {
+      const uint64_t stream = dropoutStream(headDropout->seed, headDropout->step, kHeadDropoutSite + j);
+      const double keepScale = 1 / (1 - double(dp.dropoutBefore));
+      for (size_t i = 0; i < cur.size(); ++i) cur[i] = dropoutKeep(stream, i, dp.dropoutBefore) ? cur[i] * keepScale : 0;
+    }
     cur = linearD(cur, n, dim, P[dp.weight], dp.bias >= 0 ? &P[dp.bias] : nullptr, dp.outFeatures);
     for (double& u : cur) u = actD(dp.activation, u);
     dim = dp.outFeatures;
@@ -194,6 +213,51 @@ std::string describe(const std::vector<PoolMode>& pooling, const std::vector<tes
   for (const test::DenseSpec& d : dense) s += std::string(" dense(") + acts[int(d.act)] + ")";
   if (normalize) s += " normalize";
   return s;
+}
+
+// Finite differences per parameter: `samples` of every trainable tensor (embedding rows the
+// batch uses) against the graph's gradients of `loss`; a frozen tensor must get none. Errors
+// are relative to the tensor's largest gradient, floored at 1e-3 of the largest of all: the key
+// bias's true gradient is 0 (softmax ignores a per-row constant), so its fp32 value is rounding
+// noise and must be judged on the scale of the other gradients.
+struct SampledGradients {
+  double worst = 0;
+  std::string worstName;
+  int checked = 0;
+};
+
+SampledGradients sampleGradients(Tally& t, const std::string& what, const ModelPlan& plan, ModelGraph& g,
+                                 std::vector<Vd>& P, const std::vector<int32_t>& ids,
+                                 const std::function<double()>& loss, std::mt19937& rng, int samples) {
+  double globalMax = 0;
+  for (const ParamBuffer& pb : g.parameters())
+    for (float v : pb.grad) globalMax = std::max(globalMax, double(std::fabs(v)));
+  SampledGradients out;
+  const size_t H = size_t(plan.shape.hiddenSize);
+  for (size_t p = 0; p < plan.params.size(); ++p) {
+    const auto& grad = g.parameters()[p].grad;
+    if (!g.parameters()[p].trainable) {
+      bool none = true;
+      for (float v : grad) none = none && v == 0.f;
+      t.check(none, "%s: the frozen %s gets no gradient", what.c_str(), plan.params[p].name.c_str());
+      continue;
+    }
+    double gmax = 1e-3 * globalMax;
+    for (float v : grad) gmax = std::max(gmax, double(std::fabs(v)));
+    for (int k = 0; k < samples; ++k) {
+      size_t i = size_t(rng() % P[p].size());
+      if (int(p) == plan.embeddings.word) i = size_t(ids[rng() % ids.size()]) * H + rng() % H;
+      if (int(p) == plan.embeddings.position) i = size_t(rng() % 33) * H + rng() % H;
+      const double num = test::centralDiff(loss, P[p], i);
+      const double err = std::fabs(double(grad[i]) - num) / std::max(gmax, std::fabs(num));
+      if (!(err <= out.worst)) {
+        out.worst = err;
+        out.worstName = plan.params[p].name;
+      }
+      ++out.checked;
+    }
+  }
+  return out;
 }
 
 // MPNet's layout on the small shape: no token types, positions after padding index 1, a
@@ -274,45 +338,11 @@ void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
   g.zeroGrad();
   g.backward(w.data());
 
-  // Finite differences per parameter: samples of every tensor; embedding rows the batch uses.
-  // Errors are relative to the tensor's largest gradient, floored at 1e-3 of the largest of
-  // all: the key bias's true gradient is 0 (softmax ignores a per-row constant), so its fp32
-  // value is rounding noise and must be judged on the scale of the other gradients.
-  double globalMax = 0;
-  for (const ParamBuffer& pb : g.parameters())
-    for (float v : pb.grad) globalMax = std::max(globalMax, double(std::fabs(v)));
-  double worst = 0;
-  std::string worstName;
-  int checked = 0;
-  for (size_t p = 0; p < plan.params.size(); ++p) {
-    const auto& grad = g.parameters()[p].grad;
-    if (!g.parameters()[p].trainable) {
-      bool none = true;
-      for (float v : grad) none = none && v == 0.f;
-      t.check(none, "%s: the frozen %s gets no gradient", what.c_str(), plan.params[p].name.c_str());
-      continue;
-    }
-    double gmax = 1e-3 * globalMax;
-    for (float v : grad) gmax = std::max(gmax, double(std::fabs(v)));
-    auto loss = [&]() { return test::dotD(wd, forwardD(plan, P, ids, cu)); };
-    const int samples = 5;
-    for (int k = 0; k < samples; ++k) {
-      size_t i = size_t(rng() % P[p].size());
-      const size_t H = size_t(plan.shape.hiddenSize);
-      if (int(p) == plan.embeddings.word) i = size_t(ids[rng() % T]) * H + rng() % H;
-      if (int(p) == plan.embeddings.position) i = size_t(rng() % 33) * H + rng() % H;
-      const double num = test::centralDiff(loss, P[p], i);
-      const double err = std::fabs(double(grad[i]) - num) / std::max(gmax, std::fabs(num));
-      if (!(err <= worst)) {
-        worst = err;
-        worstName = plan.params[p].name;
-      }
-      ++checked;
-    }
-  }
-  t.check(worst <= 1e-4, "%s: d(Σ w·emb)/d(param), %d samples over %zu tensors vs finite "
-          "differences: worst err %.3g (%s)", what.c_str(), checked, plan.params.size(), worst,
-          worstName.c_str());
+  const SampledGradients sampled =
+      sampleGradients(t, what, plan, g, P, ids, [&]() { return test::dotD(wd, forwardD(plan, P, ids, cu)); }, rng, 5);
+  t.check(sampled.worst <= 1e-4, "%s: d(Σ w·emb)/d(param), %d samples over %zu tensors vs finite "
+          "differences: worst err %.3g (%s)", what.c_str(), sampled.checked, plan.params.size(), sampled.worst,
+          sampled.worstName.c_str());
 
   const auto& wordGrad = g.parameters()[size_t(plan.embeddings.word)].grad;
   bool unused = true;
@@ -358,6 +388,67 @@ void checkGraph(Tally& t, const std::vector<PoolMode>& pooling,
   t.check(off <= 1e-6 * scale, "%s: dropout off again = encode: max diff %.3g", what.c_str(), off);
 }
 
+// A classification head (CLS → Dense tanh → Dense identity, as BERT's pooler + classifier
+// and RoBERTa's head) with input dropout before each Dense, the encoder's own dropout off, so
+// the head's masks are the only randomness: the training forward at step 1 and its gradients
+// must match the double forward with those masks; encode and the eval forward ignore them.
+void checkHeadDropout(Tally& t, uint32_t seed) {
+  BertShape shape = smallShape();
+  shape.hiddenDropout = 0.f;
+  shape.attentionDropout = 0.f;
+  test::TestModel model = test::randomModel(shape, {PoolMode::Cls},
+                                            {{16, Activation::Tanh, true}, {3, Activation::Identity, true}}, false, seed);
+  ModelPlan plan = model.plan();
+  plan.dense[0].dropoutBefore = 0.5f;
+  plan.dense[1].dropoutBefore = 0.25f;
+  const char* what = "[head dropout] cls dense(tanh, p 0.5) dense(identity, p 0.25)";
+  std::mt19937 rng(seed * 7 + 1);
+  const auto lens = test::oddLengths();
+  const std::vector<int32_t> cu = test::cuSeqlensOf(lens);
+  const int n = int(lens.size()), T = cu.back(), dim = plan.sentenceDim;
+  std::vector<int32_t> ids(T);
+  for (int i = 0; i < T; ++i) ids[i] = int32_t(rng() % plan.shape.vocabSize);
+  std::vector<Vd> P;
+  for (const PlanParam& pp : plan.params) {
+    std::vector<float> v(size_t(pp.numel()));
+    pp.copyTo(v.data());
+    P.push_back(Vd(v.begin(), v.end()));
+  }
+  EncodeBatch batch;
+  batch.ids = ids.data();
+  batch.cuSeqlens = cu.data();
+  batch.numSequences = n;
+  const size_t cnt = size_t(n) * dim;
+
+  const uint64_t graphSeed = 99;
+  ModelGraph g(plan, graphSeed);
+  std::vector<float> enc(cnt);
+  g.encode(batch, enc.data());
+  const Vd evalRef = forwardD(plan, P, ids, cu);
+  t.check(test::maxRelErr(enc.data(), evalRef.data(), cnt, 1e-2) <= 2e-5, "%s: encode ignores the head dropout", what);
+
+  const HeadDropoutStep step1{graphSeed, 1};  // the graph's first training forward is step 1
+  const Vd ref = forwardD(plan, P, ids, cu, &step1);
+  const float* out = g.forward(batch, true);
+  const std::vector<float> trained(out, out + cnt);
+  const double fwdErr = test::maxRelErr(trained.data(), ref.data(), cnt, 1e-2);
+  const double fromEval = test::maxAbsDiff(trained.data(), enc.data(), cnt);
+  t.check(fwdErr <= 2e-5 && fromEval > 1e-3, "%s: training forward = double forward with the step's masks "
+          "(err %.3g), differs from eval (%.3g)", what, fwdErr, fromEval);
+
+  auto w = test::randomVec(rng, cnt);
+  const Vd wd = test::toDouble(w);
+  g.zeroGrad();
+  g.backward(w.data());
+  const SampledGradients sampled = sampleGradients(
+      t, what, plan, g, P, ids, [&]() { return test::dotD(wd, forwardD(plan, P, ids, cu, &step1)); }, rng, 4);
+  t.check(sampled.worst <= 1e-4, "%s: gradients with the step's masks vs finite differences, %d samples: worst err %.3g (%s)",
+          what, sampled.checked, sampled.worst, sampled.worstName.c_str());
+
+  const float* off = g.forward(batch, false);
+  t.check(test::maxAbsDiff(off, enc.data(), cnt) <= 1e-6, "%s: the eval forward ignores the head dropout", what);
+}
+
 }  // namespace
 
 int main() {
@@ -372,5 +463,6 @@ int main() {
   checkGraph(t, {PoolMode::Mean}, {}, false, 6);
   checkGraph(t, {PoolMode::Mean}, {tanh24}, true, 7, true);
   checkGraph(t, {PoolMode::Cls}, {}, false, 8, true);
+  checkHeadDropout(t, 9);
   return t.finish();
 }

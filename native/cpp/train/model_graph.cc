@@ -147,8 +147,10 @@ ModelGraph::ModelGraph(const ModelPlan& plan, uint64_t seed) : impl_(std::make_u
   }
   v.pooling = m.pooling;
   for (size_t j = 0; j < m.dense.size(); ++j) {
+    SBERT_CHECK(m.dense[j].dropoutBefore >= 0.f && m.dense[j].dropoutBefore < 1.f, "ERR_BAD_MODEL",
+                "a Dense module's dropout probability must be in [0, 1)");
     v.dense.push_back({&m.densePacked[j], m.dense[j].bias >= 0 ? m.value(m.dense[j].bias) : nullptr,
-                       m.dense[j].activation});
+                       m.dense[j].activation, m.dense[j].dropoutBefore});
   }
   v.normalize = m.normalize;
   v.sentenceDim = m.sentenceDim;
@@ -228,6 +230,7 @@ void ModelGraph::Impl::forward(const EncodeBatch& input, bool drop) {
   timed("pack weights", [&] { packWeights(); });
   trace.hiddenDropout = drop ? shape.hiddenDropout : 0.f;
   trace.attentionDropout = drop ? shape.attentionDropout : 0.f;
+  trace.headDropout = drop;
   trace.dropoutSeed = seed;
   trace.step = step;
   EncodeBatch batch;
@@ -355,11 +358,13 @@ void ModelGraph::Impl::headBackward(const float* dEmbeddings, float* dTokens) {
   if (normalize) l2NormalizeBackward(trace.normIn.data(), d.data(), n, sentenceDim, d.data());
   for (size_t j = dense.size(); j-- > 0;) {
     const DensePlan& dp = dense[j];
-    const float* in = j == 0 ? trace.pooled.data() : trace.denseOut[j - 1].data();
+    const bool dropped = !trace.denseMask[j].empty();
+    const float* in = dropped ? trace.denseIn[j].data() : j == 0 ? trace.pooled.data() : trace.denseOut[j - 1].data();
     std::vector<float> dIn(size_t(n) * dp.inFeatures);
     denseBackward(in, n, value(dp.weight), dp.outFeatures, dp.inFeatures, dp.activation,
                   trace.densePre[j].data(), trace.denseOut[j].data(), d.data(), dIn.data(), grad(dp.weight),
                   grad(dp.bias));
+    if (dropped) dropoutBackward(dIn.data(), int64_t(n) * dp.inFeatures, dp.dropoutBefore, trace.denseMask[j].data());
     d.swap(dIn);
   }
   poolBackward(trace.hidden[size_t(L)].data(), H, cu.data(), n, pooling, d.data(), dTokens);
