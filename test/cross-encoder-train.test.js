@@ -218,6 +218,87 @@ test("the head's own dropout as each family's transformers head reads it; traini
   assert.equal(Array.from(await predictFolder(head, probe)), Array.from(await predictFolder(noHead, probe)), 'predict ignores it');
 });
 
+// A BERT base checkpoint (BertModel: encoder + pretrained pooler, no classifier): bert-ce without
+// its classifier tensors.
+function bertBaseFolder() {
+  const dir = path.join(tmp, 'bert-base');
+  fs.cpSync(path.join(CE, 'bert-ce'), dir, { recursive: true });
+  const file = path.join(dir, 'model.safetensors');
+  const st = w.parseSafetensors(fs.readFileSync(file), file);
+  const kept = new Map([...st.tensors].filter(([name]) => !name.startsWith('classifier.')).map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.bytes }]));
+  fs.writeFileSync(file, w.writeSafetensors(kept, { format: 'pt' }));
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  delete cfg.id2label;
+  delete cfg.label2id;
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, architectures: ['BertModel'] }));
+  return { dir, pooler: st.tensors.get('bert.pooler.dense.weight') };
+}
+
+test('numLabels: a base model trains a new head, as CrossEncoder(base, num_labels=N); saved, it loads as a cross-encoder', async () => {
+  const FAM = path.join(FIXTURES, 'families');
+  const { dir: bertBase, pooler } = bertBaseFolder();
+  // Without numLabels the base model is refused with the way to train it.
+  const err = await rejects(CrossEncoderTrainingSession.create(path.join(FAM, 'xlmr-tiny'), session), Error, /not a sequence classifier.*pass numLabels/, 'no numLabels');
+  assert.is(err.code, 'ERR_BAD_MODEL');
+  const heads = {
+    [bertBase]: { created: ['classifier.weight', 'classifier.bias'] },  // the pretrained pooler is kept
+    [path.join(FAM, 'multilingual-minilm-tiny')]: { created: ['pooler.dense.weight', 'pooler.dense.bias', 'classifier.weight', 'classifier.bias'] },
+    [path.join(FAM, 'xlmr-tiny')]: { created: ['classifier.dense.weight', 'classifier.dense.bias', 'classifier.out_proj.weight', 'classifier.out_proj.bias'] },
+    [path.join(FAM, 'mpnet-tiny')]: { created: ['classifier.dense.weight', 'classifier.dense.bias', 'classifier.out_proj.weight', 'classifier.out_proj.bias'] },
+    [path.join(FAM, 'distilbert-tiny')]: { created: ['pre_classifier.weight', 'pre_classifier.bias', 'classifier.weight', 'classifier.bias'] },
+  };
+  for (const [dir, { created }] of Object.entries(heads)) {
+    const name = path.basename(dir);
+    const f = await w.loadCrossEncoderFolder(dir, { newHead: { numLabels: 3, seed: 11 } });
+    assert.is(f.numLabels, 3, name);
+    assert.equal(f.labels, ['LABEL_0', 'LABEL_1', 'LABEL_2'], name);
+    assert.ok(f.notices.some((n) => created.every((t) => n.includes(t))), `${name}: ${f.notices}`);
+    for (const d of f.model.modules.filter((m) => m.type === 'dense')) {
+      const values = (t) => new Float32Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength / 4);
+      if (created.includes(d.weight.name)) {
+        // transformers' _init_weights: normal(0, initializer_range = 0.02) weights, zero biases.
+        const v = values(d.weight);
+        const mean = v.reduce((a, x) => a + x, 0) / v.length;
+        const std = Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / v.length);
+        assert.ok(Math.abs(mean) < 0.02 && Math.abs(std - 0.02) < 0.004, `${name} ${d.weight.name}: mean ${mean}, std ${std}`);
+        assert.ok(values(d.bias).every((x) => x === 0), `${name} ${d.bias.name}: zero`);
+      } else {
+        assert.is(d.weight.name, 'bert.pooler.dense.weight');
+        assert.equal(Array.from(values(d.weight)), Array.from(values(pooler)), 'the pretrained pooler is kept');
+      }
+    }
+  }
+  // One seed, one head; another seed, another.
+  const init = async (seed) => {
+    const t = (await w.loadCrossEncoderFolder(path.join(FAM, 'xlmr-tiny'), { newHead: { numLabels: 1, seed } })).model.modules[3].weight;
+    return Array.from(new Float32Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength / 4));
+  };
+  assert.equal(await init(5), await init(5));
+  assert.not.equal(await init(5), await init(6));
+  // A head of another size is refused (transformers refuses the mismatch too).
+  await rejects(CrossEncoderTrainingSession.create(path.join(CE, 'xlmr-ce'), { ...session, numLabels: 2 }), Error, /numLabels 2 does not match the 3 labels/, 'head mismatch');
+  await rejects(CrossEncoderTrainingSession.create(path.join(FAM, 'xlmr-tiny'), { ...session, numLabels: 0 }), RangeError, /options\.numLabels must be an integer/, 'numLabels 0');
+  await rejects(fitCrossEncoder(path.join(FAM, 'xlmr-tiny'), { train: keywordTask(['no', 'yes'], 2), numLabels: 1.5 }), RangeError, /options\.numLabels must be an integer/, 'fit numLabels 1.5');
+
+  // fitCrossEncoder learns a keyword task on a new head of each kind; the saved folder is a
+  // sequence classifier whose logits are the trainer's.
+  for (const [base, numLabels] of [[bertBase, 1], [path.join(FAM, 'xlmr-tiny'), 2]]) {
+    const data = keywordTask(['no', 'yes'], 40);
+    const outputDir = path.join(tmp, `new-head-${path.basename(base)}`);
+    const r = await fitCrossEncoder(base, { train: data, numLabels, epochs: 6, batchSize: 16, learningRate: 3e-3, dropout: false, seed: 2, evaluator: data.slice(0, 16), outputDir });
+    assert.is(r.numLabels, numLabels);
+    assert.is(r.loss, numLabels === 1 ? 'bce' : 'cross_entropy');
+    const best = r.evaluations[r.evaluations.length - 1];
+    assert.ok(numLabels === 1 ? best.score > 0.8 : best.accuracy >= 0.9, `${path.basename(base)}: ${JSON.stringify(best)}`);
+    const cfg = JSON.parse(fs.readFileSync(path.join(outputDir, 'config.json'), 'utf8'));
+    assert.ok(cfg.architectures[0].endsWith('ForSequenceClassification'), cfg.architectures.join());
+    assert.is(Object.keys(cfg.id2label).length, numLabels);
+    const ce = await CrossEncoder.load(outputDir, { device: 'cpu' });
+    assert.is(ce.numLabels, numLabels);
+    ce.dispose();
+  }
+});
+
 test('a loaded CrossEncoder trains from its folder, with its max length; maxLength is saved with the model', async () => {
   const loaded = await CrossEncoder.load(path.join(CE, 'distilbert-ce'), { device: 'cpu', maxLength: 16 });
   try {
@@ -329,6 +410,11 @@ test('sbert train --cross-encoder: trains from a CSV, evaluates on a file, saves
   assert.match(r.out, /step 3: .*eval\.jsonl spearman -?\d+\.\d\d {2}pearson/);
   const scores = await predictFolder(out, [['a', 'this is good']]);
   assert.is(scores.length, 1);
+  // --num-labels: a new head on a base model (a bi-encoder's transformer here).
+  const fromBase = path.join(tmp, 'cli-new-head');
+  const b = await runCli(['--cross-encoder', '--model', path.join(FIXTURES, 'families', 'xlmr-tiny'), '--num-labels', '1', '--train', csv, '--batch-size', '8', '--no-progress', '--output', fromBase]);
+  assert.is(b.code, 0, b.err);
+  assert.is((await predictFolder(fromBase, [['a', 'this is good'], ['b', 'this is bad']])).length, 2);
 });
 
 test('sbert train --cross-encoder: argument errors exit 2; a label the loss refuses is named by file and line', async () => {
@@ -338,6 +424,8 @@ test('sbert train --cross-encoder: argument errors exit 2; a label the loss refu
     [['--model', path.join(CE, 'bert-ce'), '--train', csv, '--loss', 'bce'], /'bce' is a cross-encoder loss: add --cross-encoder/],
     [['--model', path.join(CE, 'bert-ce'), '--train', csv, '--loss', 'cosine', '--max-length', '8'], /--max-length is for --cross-encoder/],
     [['--cross-encoder', '--model', path.join(CE, 'bert-ce'), '--train', csv, '--max-length', '0'], /--max-length must be an integer >= 1/],
+    [['--model', path.join(CE, 'bert-ce'), '--train', csv, '--loss', 'cosine', '--num-labels', '1'], /--num-labels is for --cross-encoder/],
+    [['--cross-encoder', '--model', path.join(CE, 'bert-ce'), '--train', csv, '--num-labels', '0'], /--num-labels must be an integer >= 1/],
     [['--cross-encoder', '--model', path.join(CE, 'bert-ce'), '--train', csv, '--eval', path.join(tmp, 'none.csv')], /--eval must be an STS task .* or a file of labelled pairs/],
   ];
   for (const [args, re] of cases) {

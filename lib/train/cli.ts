@@ -40,6 +40,8 @@ CrossEncoder.load and sentence-transformers' CrossEncoder read.
                        label: in [0, 1] for bce, the class index for cross_entropy
   --cross-encoder      train a cross-encoder (see above)
   --max-length N       cross-encoder: truncate pairs to N tokens (default: the model's)
+  --num-labels N       cross-encoder: a new head of N labels on a base model without one
+                       (e.g. xlm-roberta-base; 1 for bce scores, N classes for cross_entropy)
   --eval TASK|FILE     evaluate on an STS task (${STS_TASKS.join(', ')}) after each epoch
                        and keep the best checkpoint; a cross-encoder also takes a file of
                        labelled pairs (as --train): Spearman for one label, accuracy for several
@@ -72,6 +74,7 @@ interface TrainArgs {
   /** Bi-encoder: always set; cross-encoder: set when --loss was given. */
   loss?: LossName | CrossEncoderLossName;
   maxLength?: number;
+  numLabels?: number;
   train: string;
   evaluator?: string;
   evaluationSteps?: number;
@@ -110,6 +113,7 @@ function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     model: { type: 'string', short: 'm' },
     'cross-encoder': { type: 'boolean' },
     'max-length': { type: 'string' },
+    'num-labels': { type: 'string' },
     loss: { type: 'string' },
     train: { type: 'string' },
     eval: { type: 'string' },
@@ -145,6 +149,7 @@ function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       throw new UsageError(`--loss must be one of ${LOSS_NAMES.join(', ')} (got '${v.loss}')${hint}`);
     }
     if (v['max-length'] !== undefined) throw new UsageError('--max-length is for --cross-encoder (a sentence-transformers model keeps its max_seq_length)');
+    if (v['num-labels'] !== undefined) throw new UsageError('--num-labels is for --cross-encoder (a new classification head)');
   }
   if (!v.train) throw new UsageError('--train FILE|stsb-train is required');
   const bundled = (BUNDLED_TRAIN_SETS as readonly string[]).includes(v.train);
@@ -168,6 +173,7 @@ function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     crossEncoder,
     ...(v.loss !== undefined ? { loss: v.loss as LossName | CrossEncoderLossName } : {}),
     ...(v['max-length'] !== undefined ? { maxLength: intArg(v['max-length'], 'max-length', 0, 1) } : {}),
+    ...(v['num-labels'] !== undefined ? { numLabels: intArg(v['num-labels'], 'num-labels', 0, 1) } : {}),
     train: v.train,
     evaluator: v.eval,
     evaluationSteps: v['eval-steps'] === undefined ? undefined : intArg(v['eval-steps'], 'eval-steps', 0, 1),
@@ -291,6 +297,7 @@ export async function runTrainCommand(argv: string[], io: TrainIO = {}): Promise
           ...common,
           ...(args.loss !== undefined ? { loss: args.loss as CrossEncoderLossName } : {}),
           ...(args.maxLength !== undefined ? { maxLength: args.maxLength } : {}),
+          ...(args.numLabels !== undefined ? { numLabels: args.numLabels } : {}),
           // An STS task by name, or a file of labelled pairs (read as --train is).
           evaluator: args.evaluator === undefined || isStsTaskName(args.evaluator) ? args.evaluator : loadTrainingDataLines(args.evaluator).examples,
         })

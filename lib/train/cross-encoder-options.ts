@@ -12,7 +12,7 @@ import { CROSS_ENCODER_LOSS_NAMES, type CrossEncoderLossName } from './cross-enc
 import type { CrossEncoderFitOptions, CrossEncoderFitProgress } from './fit-cross-encoder';
 
 const CROSS_ENCODER_FIT_OPTIONS: OptionSpec = Object.fromEntries(
-  (['train', 'loss', 'maxLength', 'evaluator', ...RUN_OPTION_NAMES] as const).map((k) => [k, 'any']),
+  (['train', 'loss', 'maxLength', 'numLabels', 'evaluator', ...RUN_OPTION_NAMES] as const).map((k) => [k, 'any']),
 );
 
 /** fitCrossEncoder's options with every default applied, checked (labels against the loss come later). */
@@ -20,6 +20,7 @@ export interface CheckedCrossEncoderFitOptions extends CheckedRunOptions<CrossEn
   train: readonly TrainExample[];
   loss?: CrossEncoderLossName;
   maxLength?: number;
+  numLabels?: number;
   evaluator?: string | readonly TrainExample[];
 }
 
@@ -59,6 +60,9 @@ export function checkCrossEncoderFitOptions(options: CrossEncoderFitOptions): Ch
   if (o.maxLength !== undefined && (typeof o.maxLength !== 'number' || !Number.isSafeInteger(o.maxLength) || o.maxLength < 1)) {
     throw new RangeError(`options.maxLength must be a positive integer (got ${show(o.maxLength)})`);
   }
+  if (o.numLabels !== undefined && (typeof o.numLabels !== 'number' || !Number.isSafeInteger(o.numLabels) || o.numLabels < 1 || o.numLabels > 1 << 16)) {
+    throw new RangeError(`options.numLabels must be an integer from 1 to 65536 (got ${show(o.numLabels)})`);
+  }
   let evaluator: string | readonly TrainExample[] | undefined;
   if (o.evaluator !== undefined) {
     if (typeof o.evaluator === 'string') evaluator = o.evaluator; // the task name is checked when its data is loaded
@@ -76,6 +80,7 @@ export function checkCrossEncoderFitOptions(options: CrossEncoderFitOptions): Ch
     train,
     ...(o.loss !== undefined ? { loss: o.loss as CrossEncoderLossName } : {}),
     ...(o.maxLength !== undefined ? { maxLength: o.maxLength as number } : {}),
+    ...(o.numLabels !== undefined ? { numLabels: o.numLabels as number } : {}),
     ...(evaluator !== undefined ? { evaluator } : {}),
   };
 }

@@ -19,7 +19,7 @@ import { SbertError } from '../errors';
 import type { NativeCrossEncoderLossName, NativeTrainerOptions, NativeTrainStep } from '../native';
 import { encodeCrossEncoderPairs } from '../pair-tokens';
 import { checkBatchTokens, CPU_BATCH_TOKENS, type PackedIds } from '../token-budget';
-import { buildNativeSpec, loadCrossEncoderFolder, type CrossEncoderFolder, type ModelFolder } from '../weights';
+import { buildNativeSpec, loadCrossEncoderFolder, type CrossEncoderFolder, type ModelFolder, type NewHeadOptions } from '../weights';
 import { saveCrossEncoderFolder, type CrossEncoderTrainingRecord } from './cross-encoder-save';
 import type { TrainExample } from './data';
 import type { NamedParameter, SaveDtype } from './save';
@@ -41,6 +41,14 @@ export type CrossEncoderSessionOptions = Omit<NativeTrainerOptions, 'loss' | 'te
   maxLength?: number;
   /** Token budget of one native call of `logits` (evaluation); default 8,192. */
   batchTokens?: number;
+  /**
+   * Train a new classification head of this many labels on a base model (a checkpoint without
+   * one: `bert-base-uncased`, `xlm-roberta-base`, a bi-encoder's transformer), as
+   * sentence-transformers' `CrossEncoder(base, num_labels=N)`: the head tensors the checkpoint
+   * lacks are initialised as transformers does (normal(0, initializer_range), zero biases,
+   * seeded by `seed`); a checkpoint whose head has another label count is refused.
+   */
+  numLabels?: number;
 };
 
 /** The source folder as the session keeps it: everything but the weight buffers. */
@@ -79,9 +87,9 @@ async function modelFolderOf(model: string | CrossEncoder): Promise<{ dir: strin
  * loadCrossEncoderFolder, with a sentence-transformers bi-encoder folder (modules.json) refused by
  * a message that points to fit().
  */
-async function loadSource(dir: string, maxLength: number | undefined): Promise<CrossEncoderFolder> {
+async function loadSource(dir: string, maxLength: number | undefined, newHead: NewHeadOptions | undefined): Promise<CrossEncoderFolder> {
   try {
-    return await loadCrossEncoderFolder(dir, { lazyWeights: true, ...(maxLength !== undefined ? { maxLength } : {}) });
+    return await loadCrossEncoderFolder(dir, { lazyWeights: true, ...(maxLength !== undefined ? { maxLength } : {}), ...(newHead ? { newHead } : {}) });
   } catch (err) {
     if (err instanceof SbertError && err.code === 'ERR_BAD_MODEL' && fs.existsSync(path.join(dir, 'modules.json'))) {
       throw new SbertError(
@@ -124,13 +132,17 @@ export class CrossEncoderTrainingSession {
    */
   static async create(model: string | CrossEncoder, options: CrossEncoderSessionOptions): Promise<CrossEncoderTrainingSession> {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    const { loss: askedLoss, maxLength, batchTokens, ...trainerOptions } = options;
+    const { loss: askedLoss, maxLength, batchTokens, numLabels, ...trainerOptions } = options;
+    if (numLabels !== undefined && (!Number.isSafeInteger(numLabels) || numLabels < 1 || numLabels > 1 << 16)) {
+      throw new RangeError(`options.numLabels must be an integer from 1 to 65536 (got ${String(numLabels)})`);
+    }
     if (askedLoss !== undefined && !CROSS_ENCODER_LOSS_NAMES.includes(askedLoss)) {
       throw new RangeError(`options.loss must be one of ${CROSS_ENCODER_LOSS_NAMES.join(', ')} (got ${JSON.stringify(askedLoss)})`);
     }
     if (batchTokens !== undefined) checkBatchTokens(batchTokens, 'options.batchTokens');
     const source = await modelFolderOf(model);
-    const folder = await loadSource(source.dir, maxLength ?? source.maxLength);
+    const newHead = numLabels === undefined ? undefined : { numLabels, ...(trainerOptions.seed !== undefined ? { seed: trainerOptions.seed } : {}) };
+    const folder = await loadSource(source.dir, maxLength ?? source.maxLength, newHead);
     const loss = crossEncoderLossFor(folder.numLabels, askedLoss);
     // One "text" per example: the packed pair; the loss's width is the head's label count.
     const trainer = await TrainerCalls.create(buildNativeSpec(folder.model), { ...trainerOptions, loss, textsPerExample: 1 });

@@ -53,6 +53,12 @@ export interface CrossEncoderFitOptions extends TrainingRunOptions<CrossEncoderF
   /** Truncate pairs to this many tokens (default: the model's max length, as CrossEncoder.load). */
   maxLength?: number;
   /**
+   * Train a new head of this many labels on a base model without one (see
+   * CrossEncoderTrainingSession.create's `numLabels`): `fitCrossEncoder('xlm-roberta-base',
+   * { numLabels: 1, train })`, as sentence-transformers' `CrossEncoder(base, num_labels=1)`.
+   */
+  numLabels?: number;
+  /**
    * An STS task name ('stsb-dev', …; models with one label) or pair examples `{ texts: [a, b],
    * label }` (gold scores for one label, class indices for several), scored after every epoch
    * (and every evaluationSteps steps): see the file comment.
@@ -125,6 +131,7 @@ export async function fitCrossEncoder(model: string | CrossEncoder, options: Cro
   const session = await CrossEncoderTrainingSession.create(model, {
     ...(o.loss !== undefined ? { loss: o.loss } : {}),
     ...(o.maxLength !== undefined ? { maxLength: o.maxLength } : {}),
+    ...(o.numLabels !== undefined ? { numLabels: o.numLabels } : {}),
     ...(o.batchTokens !== undefined ? { batchTokens: o.batchTokens } : {}),
     beta1: o.beta1,
     beta2: o.beta2,

@@ -12,6 +12,12 @@
  * model_max_length capped at the positions the model can number (as sentence-transformers
  * truncates with the tokenizer's limit). A sentence-transformers bi-encoder folder (modules.json
  * with a Pooling module) is refused with a pointer to SentenceEncoder.
+ *
+ * A base model (no classification head: `bert-base-uncased`, `xlm-roberta-base`, a bi-encoder's
+ * transformer) loads for training with `newHead: { numLabels }`, as sentence-transformers'
+ * `CrossEncoder(base, num_labels=N)`: the head tensors the checkpoint lacks are created as
+ * transformers initialises them (Linear weights normal(0, initializer_range), biases 0, seeded),
+ * those it has (BERT's pretrained pooler) are kept; labels LABEL_0…, activation by the rule above.
  */
 import * as path from 'path';
 import { badModel } from '../errors';
@@ -92,7 +98,53 @@ function activationOf(json: Record<string, unknown>, file: string, numLabels: nu
 }
 
 /** Loads a sequence-classification folder for CrossEncoder. Every problem is ERR_BAD_MODEL naming the file. */
-export async function loadCrossEncoderFolder(dir: string, options: { lazyWeights?: boolean; maxLength?: number } = {}): Promise<CrossEncoderFolder> {
+/** A new classification head for a base model (see the file comment). */
+export interface NewHeadOptions {
+  /** Logits per pair of the head (1: a score, e.g. for the bce loss; 2+: classes). */
+  numLabels: number;
+  /** Seeds the initialisation of the created tensors (default 42). */
+  seed?: number;
+}
+
+export interface LoadCrossEncoderFolderOptions {
+  lazyWeights?: boolean;
+  maxLength?: number;
+  /** Create the classification head tensors the checkpoint lacks (training a base model). */
+  newHead?: NewHeadOptions;
+}
+
+/** A 32-bit seeded generator (mulberry32) and its standard normals (Box–Muller). */
+function seededNormals(seed: number): () => number {
+  let a = seed >>> 0;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+/** An F32 tensor in memory: normal(0, std) values, or zeros when std is 0. */
+function initTensor(name: string, shape: number[], std: number, normal: () => number): WeightTensor {
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  if (std > 0) for (let i = 0; i < values.length; i++) values[i] = std * normal();
+  return { name, dtype: 'F32', shape, bytes: new Uint8Array(values.buffer) };
+}
+
+function checkNewHead(newHead: NewHeadOptions): void {
+  if (newHead === null || typeof newHead !== 'object') throw new TypeError('options.newHead must be an object { numLabels, seed? }');
+  const { numLabels, seed } = newHead;
+  if (!Number.isSafeInteger(numLabels) || numLabels < 1 || numLabels > 1 << 16) {
+    throw new RangeError(`numLabels must be an integer from 1 to 65536 (got ${String(numLabels)})`);
+  }
+  if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0)) throw new RangeError(`the seed must be a non-negative integer (got ${String(seed)})`);
+}
+
+export async function loadCrossEncoderFolder(dir: string, options: LoadCrossEncoderFolderOptions = {}): Promise<CrossEncoderFolder> {
+  const newHead = options.newHead;
+  if (newHead !== undefined) checkNewHead(newHead);
   if (typeof dir !== 'string' || dir === '') throw new TypeError('dir must be a non-empty string');
   const root = path.resolve(dir);
   const configFile = path.join(root, 'config.json');
@@ -106,13 +158,11 @@ export async function loadCrossEncoderFolder(dir: string, options: { lazyWeights
   const archs = Array.isArray(json.architectures) ? json.architectures.filter((a): a is string => typeof a === 'string') : [];
   // A modules.json marks a sentence-transformers folder: it only shapes the error messages.
   const isBiEncoder = await fileExists(path.join(root, 'modules.json'));
-  if (archs.length > 0 && !archs.some((a) => a.endsWith('ForSequenceClassification'))) {
+  if (newHead === undefined && archs.length > 0 && !archs.some((a) => a.endsWith('ForSequenceClassification'))) {
     throw badModel(configFile, `architectures ${JSON.stringify(archs)} are not a sequence classifier: a cross-encoder is a …ForSequenceClassification model` +
-      (isBiEncoder ? ' (this folder is a sentence-transformers bi-encoder: load it with SentenceEncoder.load)' : ''));
+      (isBiEncoder ? ' (this folder is a sentence-transformers bi-encoder: load it with SentenceEncoder.load)' : '') +
+      '; to train a new head on this base model, pass numLabels to fitCrossEncoder / CrossEncoderTrainingSession.create');
   }
-  const labels = labelsOf(json, configFile);
-  const numLabels = labels.length;
-  const activation = activationOf(json, configFile, numLabels);
 
   const { st, file: weightsFile } = await readModuleWeights(root, root, options.lazyWeights === true);
   const tensors = encoderTensors(st, config, weightsFile);
@@ -121,11 +171,29 @@ export async function loadCrossEncoderFolder(dir: string, options: { lazyWeights
   const byCanonical = new Map<string, WeightTensor>();
   for (const [name, t] of st.tensors) byCanonical.set(canonicalTensorName(name, config.family), t);
   const H = config.hiddenSize;
+  const find = (name: string): WeightTensor | undefined => byCanonical.get(canonicalTensorName(name, config.family));
+  // With a new head, the checkpoint's labels count only when it has the head's output layer.
+  const keepsHeadOutput = newHead === undefined || find(head.out.weight) !== undefined;
+  const labels = keepsHeadOutput ? labelsOf(json, configFile) : Array.from({ length: newHead.numLabels }, (_, i) => `LABEL_${i}`);
+  const numLabels = labels.length;
+  if (newHead !== undefined && numLabels !== newHead.numLabels) {
+    throw badModel(weightsFile, `numLabels ${newHead.numLabels} does not match the ${numLabels} labels of the classification head this checkpoint has (config.json id2label / num_labels): train it as it is, without numLabels`);
+  }
+  const activation = activationOf(json, configFile, numLabels);
+  const initStd = newHead === undefined ? 0 : new ConfigReader(json, configFile, { initializer_range: 0.02 }).probability('initializer_range');
+  const normal = seededNormals(newHead?.seed ?? 42);
+  const created: string[] = [];
   const get = (name: string, shape: number[]): WeightTensor => {
-    const t = byCanonical.get(canonicalTensorName(name, config.family));
+    let t = find(name);
+    if (t === undefined && newHead !== undefined) {
+      // transformers' _init_weights for a Linear: normal(0, initializer_range) weight, zero bias.
+      t = initTensor(name, shape, shape.length === 2 ? initStd : 0, normal);
+      created.push(name);
+    }
     if (t === undefined) {
       throw badModel(weightsFile, `missing tensor ${name} (shape [${shape.join(', ')}]) of the classification head` +
-        (isBiEncoder ? ': this folder is a sentence-transformers bi-encoder — load it with SentenceEncoder.load' : ': is this a …ForSequenceClassification checkpoint?'));
+        (isBiEncoder ? ': this folder is a sentence-transformers bi-encoder — load it with SentenceEncoder.load' : ': is this a …ForSequenceClassification checkpoint?') +
+        ' (to train a new head on a base model, pass numLabels)');
     }
     if (!FLOAT_DTYPES.has(t.dtype)) throw badModel(weightsFile, `tensor ${name} has dtype ${t.dtype}; weights must be F32, F16 or BF16`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
@@ -148,6 +216,7 @@ export async function loadCrossEncoderFolder(dir: string, options: { lazyWeights
   };
 
   const notices: string[] = [];
+  if (created.length > 0) notices.push(`new classification head: ${created.join(', ')} initialised (normal(0, ${initStd}) weights, zero biases, seed ${newHead?.seed ?? 42}); train it before use`);
   const tokLimit = await tokenizerModelMaxLength(root);
   let maxLength = tokLimit === undefined ? config.maxSequenceLength : Math.min(config.maxSequenceLength, Math.floor(tokLimit));
   if (options.maxLength !== undefined) {
