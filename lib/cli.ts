@@ -96,6 +96,10 @@ async function readInputFile(input: string): Promise<Buffer> {
   } catch (err) {
     const errno = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
     if (errno === 'ENOENT' || errno === 'EACCES' || errno === 'ENOTDIR') throw new UsageError(`cannot read --input ${(err as Error).message}`);
+    // A pipe or a process substitution (`--input <(zcat x.gz)`): say how streams are read.
+    if (err instanceof SbertError && /FIFO|socket|character device/.test(err.message)) {
+      err.message += '; to read a stream, pipe it to standard input and pass --input - (capped like a file)';
+    }
     throw err;
   }
 }

@@ -138,6 +138,7 @@ test('D2: sbert encode --input refuses devices, FIFOs and oversized files with E
     assert.match(r.stderr, 'ERR_BAD_INPUT', input);
     assert.match(r.stderr, needle, input);
     assert.ok(r.stderr.includes(input), `names ${input}: ${r.stderr}`);
+    if (input !== huge) assert.match(r.stderr, 'pipe it to standard input and pass --input -', input);
   }
   // `sbert encode < /dev/zero`: a pipe cannot be stat()ed for its size; the read stops at the cap.
   const zero = fs.openSync('/dev/zero', 'r');
