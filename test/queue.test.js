@@ -495,12 +495,11 @@ test('refused before anything is enqueued: missing input, a bad line (file:line)
 test('an unreachable Redis is one clear error naming the URL, within seconds (submit, worker, CLI)', async () => {
   const url = `redis://127.0.0.1:${await freePort()}`;
   const good = corpusFile('good2.txt', sentences(10));
-  const t0 = Date.now();
+  // within(): a hang guard (the refusal's own timeout is 1.5 s); how fast is bench/ territory.
   const err = await within(10000, submitEmbedJob({ connection: url, queue: 'x', input: good, output: path.join(tmp, 'o6'), connectTimeoutMs: 1500 }).then(() => undefined, (e) => e), 'submit');
   assert.instance(err, SbertError);
   assert.is(err.code, 'ERR_QUEUE_UNREACHABLE');
   assert.match(err.message, new RegExp(`cannot reach Redis at ${url.replace(/[.]/g, '\\.')} within 1\\.5 s \\(.*ECONNREFUSED`));
-  assert.ok(Date.now() - t0 < 8000);
   const werr = await within(10000, runEmbedWorker({ connection: url, queue: 'x', connectTimeoutMs: 1000 }).then(() => undefined, (e) => e), 'worker');
   assert.is(werr.code, 'ERR_QUEUE_UNREACHABLE');
   const cli = run(['worker', '--redis', 'redis://user:secret@127.0.0.1:' + url.split(':').pop(), '--queue', 'x', '--connect-timeout-ms', '1000']);
