@@ -15,6 +15,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const { SentenceEncoder, CrossEncoder, createServer } = require('../dist');
 const { FIXTURES } = require('./helpers/reference');
 const { request, waitFor } = require('./helpers/http');
+const { gated, serveProcess } = require('./helpers/serve-process');
 const { spyOnEngines } = require('./helpers/engine-spy');
 
 const TINY = path.join(FIXTURES, 'tiny');
@@ -261,16 +262,7 @@ test('rerank, predict and embed requests at once, good and bad mixed, on one ser
 
 test('admission: 429 past max concurrent requests and queued tokens, shared by rerank and embed requests; the admitted ones are answered exactly', async () => {
   const ce = models['bert-ce'];
-  let open;
-  const gate = new Promise((r) => (open = r));
-  const held = Object.create(ce);
-  held.waiting = 0;
-  held.predict = async (pairs, options) => {
-    held.waiting++;
-    await gate;
-    held.waiting--;
-    return ce.predict(pairs, options);
-  };
+  const held = gated(ce, 'predict');
   const tokens = pairTokens(ce, QUERY, DOCS[0]);
   const { s, port } = await started({ encoder: enc, reranker: held }, { maxConcurrentRequests: 2, maxQueueTokens: tokens + 2 });
   try {
@@ -284,7 +276,7 @@ test('admission: 429 past max concurrent requests and queued tokens, shared by r
     assert.is(r2.status, 429, 'queued tokens are shared by both models');
     const small = request(port, 'POST', '/rerank', { query: '', texts: [''] }); // 3 tokens: refused as well (tokens + 3 > limit)
     assert.is((await small).status, 429);
-    open();
+    held.release();
     const r1 = await first;
     assert.is(r1.status, 200);
     sameHits(r1.json, await ce.rank(QUERY, [DOCS[0]]), 'admitted');
@@ -293,7 +285,7 @@ test('admission: 429 past max concurrent requests and queued tokens, shared by r
     assert.is(metricValue(m, 'sbert_rejected_total{limit="max_queue_tokens"}'), 3);
     assert.is(metricValue(m, 'te_request_failure{err="overloaded"}'), 3);
   } finally {
-    open();
+    held.release();
     await s.close();
   }
 });
@@ -462,32 +454,6 @@ test('createServer checks the models it is given', () => {
 
 // ---- the CLI ------------------------------------------------------------------------------------
 
-/** Runs `sbert serve ARGS` until it prints its address or exits. */
-function serveProcess(args, timeoutMs = 20000) {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '', code: undefined, port: undefined, child };
-  child.stdout.on('data', (d) => (out.stdout += d));
-  child.stderr.on('data', (d) => (out.stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sbert serve ${args.join(' ')}: neither listening nor exited in ${timeoutMs} ms: ${out.stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      out.code = code;
-      resolve(out);
-    });
-    child.stdout.on('data', () => {
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out.stdout);
-      if (m && out.port === undefined) {
-        clearTimeout(timer);
-        out.port = Number(m[1]);
-        resolve(out);
-      }
-    });
-  });
-}
 
 async function stop(p) {
   const exited = new Promise((r) => p.child.on('exit', (code) => r(code)));

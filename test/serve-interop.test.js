@@ -13,6 +13,7 @@ const path = require('node:path');
 const { SentenceEncoder, createServer } = require('../dist');
 const { FIXTURES } = require('./helpers/reference');
 const { waitFor, request } = require('./helpers/http');
+const { gated } = require('./helpers/serve-process');
 
 const TINY = path.join(FIXTURES, 'tiny');
 const TEXTS = ['A man is eating food.', 'A woman is playing violin.', 'Ünïcödé and 東京 too', 'The quick brown fox jumps over the lazy dog.'];
@@ -33,22 +34,6 @@ function sameRows(got, want, what) {
   }
 }
 const many = (n) => Array.from({ length: n }, (_, i) => `document number ${i}: ${'some words '.repeat(i % 5)}end`);
-
-/** The real encoder behind a gate, to hold one request in flight (for 429). */
-function gated() {
-  let open;
-  const gate = new Promise((r) => (open = r));
-  const g = Object.create(enc);
-  g.waiting = 0;
-  g.encodeTokenIds = async (batch, options) => {
-    g.waiting++;
-    await gate;
-    g.waiting--;
-    return enc.encodeTokenIds(batch, options);
-  };
-  g.release = () => open();
-  return g;
-}
 
 async function listening(encoder, options) {
   const s = createServer(encoder, options);
@@ -110,7 +95,7 @@ test('openai: 400 BadRequestError, 401 AuthenticationError, 404 NotFoundError, 4
   assert.instance(over, APIError);
   assert.is(over.status, 413);
   assert.match(over.message, 'more than 256 tokens');
-  const g = gated();
+  const g = gated(enc);
   const { s, base: busy } = await listening(g, { maxConcurrentRequests: 1 });
   try {
     const held = request(Number(busy.split(':')[2]), 'POST', '/v1/embeddings', { input: 'held' });
@@ -164,7 +149,7 @@ test('@huggingface/inference: errors are InferenceClientProviderApiError with th
   assert.instance(over, InferenceClientProviderApiError);
   assert.is(over.httpResponse.status, 413);
   assert.match(over.message, 'batch size 33 > maximum allowed batch size 32');
-  const g = gated();
+  const g = gated(enc);
   const { s, base: busy } = await listening(g, { maxConcurrentRequests: 1 });
   try {
     const held = request(Number(busy.split(':')[2]), 'POST', '/', { inputs: 'held' });
@@ -229,7 +214,7 @@ test('@langchain/openai: the errors it raises (openai\'s classes, with LangChain
   assert.is(unauth.lc_error_code, 'MODEL_AUTHENTICATION');
   const over = await lc(base).embedQuery(LONG).catch((e) => e);
   assert.is(over.status, 413);
-  const g = gated();
+  const g = gated(enc);
   const { s, base: busy } = await listening(g, { maxConcurrentRequests: 1 });
   try {
     const held = request(Number(busy.split(':')[2]), 'POST', '/embeddings', { input: 'held' });
@@ -285,7 +270,7 @@ test('ai + @ai-sdk/openai-compatible: APICallError with the status and message o
   const over = await fail(model(base), LONG);
   assert.ok(APICallError.isInstance(over));
   assert.is(over.statusCode, 413);
-  const g = gated();
+  const g = gated(enc);
   const { s, base: busy } = await listening(g, { maxConcurrentRequests: 1 });
   try {
     const held = request(Number(busy.split(':')[2]), 'POST', '/embeddings', { input: 'held' });

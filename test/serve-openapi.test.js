@@ -14,6 +14,7 @@ const Ajv2020 = require('ajv/dist/2020').default;
 const { SentenceEncoder, CrossEncoder, createServer } = require('../dist');
 const { FIXTURES } = require('./helpers/reference');
 const { request, waitFor } = require('./helpers/http');
+const { gated } = require('./helpers/serve-process');
 
 const TINY = path.join(FIXTURES, 'tiny');
 const CE = path.join(FIXTURES, 'cross-encoders');
@@ -69,21 +70,6 @@ async function check(port, method, route, body, { headers, status } = {}) {
   return r;
 }
 
-/** The real encoder behind a gate, to hold requests in flight (429). */
-function gated() {
-  let open;
-  const gate = new Promise((r) => (open = r));
-  const g = Object.create(enc);
-  g.waiting = 0;
-  g.encodeTokenIds = async (batch, options) => {
-    g.waiting++;
-    await gate;
-    g.waiting--;
-    return enc.encodeTokenIds(batch, options);
-  };
-  g.release = () => open();
-  return g;
-}
 
 test.before(async () => {
   enc = await SentenceEncoder.load(TINY, { device: 'cpu' });
@@ -189,7 +175,7 @@ test('error answers of every route validate against the document (400, 401, 404,
   }
   for (const route of ['/info', '/v1/models', '/models', '/v1/models/tiny', '/models/tiny']) await check(keyed, 'GET', route, undefined, { status: 401 });
 
-  const g = gated();
+  const g = gated(enc);
   const busy = await started(g, { maxConcurrentRequests: 1 });
   const held = request(busy, 'POST', '/embed', { inputs: 'held' });
   await waitFor(() => g.waiting === 1, 'a request in flight');
@@ -254,23 +240,14 @@ test('the cross-encoder routes (/rerank, /predict; POST / of a reranker alone; t
   for (const route of ['/rerank', '/predict', '/', '/invocations']) await check(keyed, 'POST', route, { query: 'q', texts: ['a'] }, { status: 401 });
 
   // 429: a reranker whose predict waits at a gate holds the only request slot.
-  let open;
-  const gate = new Promise((r) => (open = r));
-  const held = Object.create(ce);
-  held.waiting = 0;
-  held.predict = async (pairs, options) => {
-    held.waiting++;
-    await gate;
-    held.waiting--;
-    return ce.predict(pairs, options);
-  };
+  const held = gated(ce, 'predict');
   const busy = await started({ reranker: held }, { maxConcurrentRequests: 1 });
   const first = request(busy, 'POST', '/rerank', { query: 'q', texts: ['held'] });
   await waitFor(() => held.waiting === 1, 'a rerank in flight');
   for (const route of ['/rerank', '/predict', '/', '/invocations']) {
     await check(busy, 'POST', route, { query: 'q', texts: ['a'], inputs: ['a', 'b'] }, { status: 429 });
   }
-  open();
+  held.release();
   assert.is((await first).status, 200);
 });
 

@@ -14,6 +14,7 @@ const { floatArrayJson, floatArrayBase64, rowsJson } = require('../dist/serve/ve
 const { RateWindow, Histogram } = require('../dist/serve/metrics');
 const { FIXTURES } = require('./helpers/reference');
 const { request, waitFor } = require('./helpers/http');
+const { serveProcess } = require('./helpers/serve-process');
 const { rng } = require('./helpers/random');
 
 const TINY = path.join(FIXTURES, 'tiny');
@@ -585,32 +586,6 @@ test('`sbert serve` answers, then exits 0 on SIGTERM', async () => {
   }
 });
 
-/** Runs `sbert serve ARGS` until it prints its address or exits; resolves { stdout, stderr, code, port, child }. */
-function serveProcess(args, timeoutMs = 20000) {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '', code: undefined, port: undefined, child };
-  child.stdout.on('data', (d) => (out.stdout += d));
-  child.stderr.on('data', (d) => (out.stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sbert serve ${args.join(' ')}: neither listening nor exited in ${timeoutMs} ms: ${out.stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      out.code = code;
-      resolve(out);
-    });
-    child.stdout.on('data', () => {
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out.stdout);
-      if (m && out.port === undefined) {
-        clearTimeout(timer);
-        out.port = Number(m[1]);
-        resolve(out);
-      }
-    });
-  });
-}
 
 test('`sbert serve` without --model serves the bundled model; start-up failures are one line and exit 1', async () => {
   const def = await serveProcess(['--port', '0', '--device', 'cpu']);
