@@ -17,6 +17,7 @@
  *   node bench/make-minilm.js && node bench/make-minilm.js --cross-encoder     # MiniLM-L6 shape
  *   node bench/make-minilm.js --shape bert-base && node bench/make-minilm.js --shape bert-base --cross-encoder
  *   node bench/paper-scenario.js [--shape minilm-l6|bert-base] [--n 10000] [--pairs 20000] [--seed 1]
+ *                                [--device cpu|cuda] [--precision fp32|int8|bf16|fp16]
  *
  * Sentences: the first --n unique STS Benchmark sentences (bench/stsb.js).
  */
@@ -28,7 +29,7 @@ const { stsSentences } = require('./stsb');
 const PAPER = { crossHours: 65, biSeconds: 5, card: 'V100' };
 
 function parseArgs(argv) {
-  const a = { shape: 'minilm-l6', n: 10000, pairs: 20000, seed: 1, device: 'cpu' };
+  const a = { shape: 'minilm-l6', n: 10000, pairs: 20000, seed: 1, device: 'cpu', precision: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[++i];
@@ -37,6 +38,7 @@ function parseArgs(argv) {
     else if (flag === '--pairs') a.pairs = Number(value);
     else if (flag === '--seed') a.seed = Number(value);
     else if (flag === '--device') a.device = value;
+    else if (flag === '--precision') a.precision = value;
     else throw new Error(`unknown flag ${flag}`);
   }
   if (!Number.isInteger(a.n) || a.n < 2) throw new Error('--n must be an integer ≥ 2');
@@ -111,10 +113,10 @@ async function main() {
   const n = sentences.length;
   const allPairs = (n * (n - 1)) / 2;
   console.log(`sentences: ${n} unique STSb sentences (${stsDir}); pairs: ${allPairs.toLocaleString('en-US')}`);
-  console.log(`machine: ${os.cpus()[0].model}, ${os.cpus().length} cores, flags: ${cpuFlags()}; shape ${args.shape}; device ${args.device}`);
+  console.log(`machine: ${os.cpus()[0].model}, ${os.cpus().length} cores, flags: ${cpuFlags()}; shape ${args.shape}; device ${args.device}${args.precision ? `, precision ${args.precision}` : ''}`);
 
   // (a) The bi-encoder: encode everything, then the most similar pair by cosine.
-  const encoder = await SentenceEncoder.load(biDir, { device: args.device });
+  const encoder = await SentenceEncoder.load(biDir, { device: args.device, ...(args.precision ? { precision: args.precision } : {}) });
   await encoder.encode(sentences.slice(0, 256)); // warm-up: workspaces, page-in of the weights
   const biStart = process.hrtime.bigint();
   const embeddings = await encoder.encode(sentences);
@@ -127,7 +129,7 @@ async function main() {
   encoder.dispose();
 
   // (b) The cross-encoder: pairs/s on a uniform sample, extrapolated to all pairs.
-  const ce = await CrossEncoder.load(crossDir, { device: args.device });
+  const ce = await CrossEncoder.load(crossDir, { device: args.device, ...(args.precision ? { precision: args.precision } : {}) });
   const sample = samplePairs(n, args.pairs, args.seed).map(([i, j]) => [sentences[i], sentences[j]]);
   await ce.predict(sample.slice(0, 256)); // warm-up
   const crossStart = process.hrtime.bigint();
@@ -143,7 +145,7 @@ async function main() {
   const ratio = crossAllSeconds / biSeconds;
   console.log('\n| | bi-encoder (encode + top-1) | cross-encoder (all pairs) | cross / bi |');
   console.log('|---|---|---|---|');
-  console.log(`| ours, ${args.shape}, ${args.device} | ${biSeconds.toFixed(2)} s | ${formatDuration(crossAllSeconds)} (${pairsPerSecond.toFixed(0)} pairs/s, extrapolated) | ${Math.round(ratio).toLocaleString('en-US')}× |`);
+  console.log(`| ours, ${args.shape}, ${args.device}${args.precision ? ` ${args.precision}` : ''} | ${biSeconds.toFixed(2)} s | ${formatDuration(crossAllSeconds)} (${pairsPerSecond.toFixed(0)} pairs/s, extrapolated) | ${Math.round(ratio).toLocaleString('en-US')}× |`);
   console.log(`| paper, BERT-base, ${PAPER.card} | ~${PAPER.biSeconds} s | ~${PAPER.crossHours} h | ~${Math.round((PAPER.crossHours * 3600) / PAPER.biSeconds).toLocaleString('en-US')}× |`);
 }
 
