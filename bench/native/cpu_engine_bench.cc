@@ -16,15 +16,7 @@
 using namespace sbert;
 
 int main() {
-  BertShape shape;
-  shape.vocabSize = 1000;
-  shape.hiddenSize = 384;
-  shape.numLayers = 6;
-  shape.numHeads = 12;
-  shape.intermediateSize = 1536;
-  shape.maxPositions = 512;
-  shape.typeVocabSize = 2;
-  shape.layerNormEps = 1e-12f;
+  const BertShape shape = test::miniLmL6Shape(1000);
   const test::TestModel spec = test::randomModel(shape, {PoolMode::Mean}, {}, true, 1);
   auto be = makeCpuBackend(spec.plan());
   std::printf("# cpu engine: MiniLM-L6 shapes, gemm kernel %s\n", gemmKernelName());

@@ -90,14 +90,7 @@ void calibrate(int64_t T, double peak) {
 int main(int argc, char** argv) {
   const int steps = argc > 1 ? std::atoi(argv[1]) : 10;
   const double peak = argc > 2 ? std::atof(argv[2]) : 435.0;
-  BertShape s;
-  s.vocabSize = 30522;
-  s.hiddenSize = 384;
-  s.numLayers = 6;
-  s.numHeads = 12;
-  s.intermediateSize = 1536;
-  s.maxPositions = 512;
-  s.typeVocabSize = 2;
+  BertShape s = test::miniLmL6Shape(30522);
   s.hiddenDropout = 0.1f;
   s.attentionDropout = 0.1f;
   const test::TestModel model = test::randomModel(s, {PoolMode::Mean}, {}, true, 1);

@@ -20,6 +20,21 @@ struct DenseSpec {
   bool bias;
 };
 
+// all-MiniLM-L6-v2's encoder shape (hidden 384, 6 layers, 12 heads, FFN 1536, 512 positions),
+// the benchmarks' model; dropout off unless the caller sets it.
+inline BertShape miniLmL6Shape(int vocabSize) {
+  BertShape s;
+  s.vocabSize = vocabSize;
+  s.hiddenSize = 384;
+  s.numLayers = 6;
+  s.numHeads = 12;
+  s.intermediateSize = 1536;
+  s.maxPositions = 512;
+  s.typeVocabSize = 2;
+  s.layerNormEps = 1e-12f;
+  return s;
+}
+
 inline TestModel randomModel(const BertShape& shape, const std::vector<PoolMode>& pooling,
                              const std::vector<DenseSpec>& dense, bool normalize, uint32_t seed) {
   std::mt19937 rng(seed);
